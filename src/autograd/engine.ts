@@ -1,0 +1,122 @@
+// backward(): one topological sort from the root, one walk in reverse. Each node's incoming
+// gradients are summed before its Function.backward runs; gradients reaching leaves are
+// added into leaf.grad. Every temporary the walk makes is disposed as it goes.
+import type { Tensor } from '../tensor/tensor.js';
+import { tidy, keep } from '../tensor/scope.js';
+import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { noGrad } from './grad-mode.js';
+import type { Node } from './node.js';
+
+export interface BackwardOptions {
+  retainGraph?: boolean;
+}
+
+function topoOrder(root: Node): Node[] {
+  // Iterative DFS post-order: deep graphs (long training unrolls) must not hit the JS stack limit.
+  const order: Node[] = [];
+  const seen = new Set<Node>([root]);
+  const stack: Array<[Node, number]> = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [node, i] = top;
+    if (i < node.next.length) {
+      top[1]++;
+      const child = node.next[i]?.node;
+      if (child && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(node);
+      stack.pop();
+    }
+  }
+  return order.reverse(); // root first
+}
+
+function accumulate(into: Tensor | null, g: Tensor): Tensor {
+  if (!into) return g;
+  const sum = into.add(g);
+  into.dispose();
+  g.dispose();
+  return sum;
+}
+
+function addToLeaf(leaf: Tensor, g: Tensor): void {
+  if (leaf.disposed) { g.dispose(); return; }
+  const grad = leaf.grad ? accumulate(leaf.grad, g) : g;
+  leaf.grad = keep(grad);
+}
+
+export function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions = {}): void {
+  root.assertAlive('backward');
+  if (!root.requiresGrad) {
+    throw new Error('backward: this tensor does not require grad and has no grad_fn (did you forget requiresGrad: true on a leaf, or call it inside noGrad?)');
+  }
+  let seed: Tensor;
+  if (grad === undefined) {
+    if (root.numel !== 1) {
+      throw new Error(`backward: grad can be implicitly created only for scalar outputs; this tensor has shape ${fmtShape(root.shape)}, pass a gradient of that shape`);
+    }
+    seed = root.onesLike();
+  } else {
+    grad.assertAlive('backward');
+    if (!shapesEqual(grad.shape, root.shape)) {
+      throw new Error(`backward: grad has shape ${fmtShape(grad.shape)} but the tensor has shape ${fmtShape(root.shape)}`);
+    }
+    if (grad.device !== root.device) throw new Error(`backward: grad is on ${grad.device} but the tensor is on ${root.device}`);
+    seed = grad.alias();
+  }
+  keep(seed);
+  noGrad(() => {
+    if (!root.gradFn) { addToLeaf(root, seed); return; }
+    const rootNode = root.gradFn;
+    const pending = new Map<Node, Array<Tensor | null>>();
+    pending.set(rootNode, rootNode.outputs.map((_, i) => (i === root.outputIndex ? seed : null)));
+    for (const node of topoOrder(rootNode)) {
+      const gouts = pending.get(node);
+      pending.delete(node);
+      if (!gouts) continue;
+      const ctx = node.ctx;
+      if (!ctx || ctx.isFreed) {
+        for (const g of gouts) g?.dispose();
+        throw new Error(`backward: the graph through ${node.name} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backward twice`);
+      }
+      // Missing gradients of float outputs become zeros, as PyTorch's materialize_grads does.
+      const args = gouts.map((g, i) => g ?? (node.outputs[i].dtype === 'int32' ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
+      let result: Array<Tensor | null>;
+      try {
+        result = tidy(() => {
+          const r = node.fn.backward(ctx, ...args);
+          return (Array.isArray(r) ? r : [r]).map((t) => t ?? null);
+        });
+      } catch (e) {
+        for (const g of args) g?.dispose();
+        throw e;
+      }
+      if (result.length < node.next.length) {
+        throw new Error(`backward: ${node.name}.backward returned ${result.length} gradients but forward took ${node.next.length} arguments`);
+      }
+      node.next.forEach((edge, i) => {
+        const g = result[i];
+        if (!edge || !g) return;
+        const meta = node.inputs[i]!;
+        if (!shapesEqual(g.shape, meta.shape)) {
+          throw new Error(`backward: ${node.name}.backward returned a gradient of shape ${fmtShape(g.shape)} for argument ${i} of shape ${fmtShape(meta.shape)}`);
+        }
+        // An alias per edge: the same tensor may be returned for several inputs.
+        const own = keep(g.alias());
+        if (edge.leaf) addToLeaf(edge.leaf, own);
+        else if (edge.node) {
+          const slots = pending.get(edge.node) ?? edge.node.outputs.map(() => null);
+          slots[edge.index] = accumulate(slots[edge.index], own);
+          pending.set(edge.node, slots);
+        }
+      });
+      for (const t of result) t?.dispose();
+      for (const g of args) g?.dispose();
+      if (!opts.retainGraph) ctx.free();
+    }
+    for (const slots of pending.values()) for (const g of slots) g?.dispose();
+  });
+}

@@ -1,0 +1,76 @@
+// gradcheck: compares the gradients autograd computes with central finite differences, on
+// the CPU backend in float64. Outputs are reduced to one scalar with fixed random weights,
+// so every output element takes part in the check.
+import { Tensor } from '../tensor/tensor.js';
+import { fromArray } from '../ops/view.js';
+import { Generator } from '../tensor/create.js';
+import { tidy } from '../tensor/scope.js';
+import { noGrad } from './grad-mode.js';
+import { fmtShape } from '../tensor/shape.js';
+
+export interface GradcheckOptions {
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+  /** Indices of the inputs to check (default: every float input). */
+  check?: number[];
+}
+
+type Out = Tensor | Tensor[] | { [k: string]: Tensor };
+
+function outputsOf(o: Out): Tensor[] {
+  if (o instanceof Tensor) return [o];
+  if (Array.isArray(o)) return o;
+  return Object.values(o).filter((t) => t instanceof Tensor && t.dtype !== 'int32');
+}
+
+export async function gradcheck(fn: (...xs: Tensor[]) => Out, inputs: Tensor[], opts: GradcheckOptions = {}): Promise<true> {
+  const eps = opts.eps ?? 1e-6;
+  const atol = opts.atol ?? 1e-5;
+  const rtol = opts.rtol ?? 1e-3;
+  const xs: Tensor[] = [];
+  for (const x of inputs) {
+    if (!(x instanceof Tensor)) throw new Error('gradcheck: inputs must be Tensors');
+    const data = await x.toArray();
+    xs.push(fromArray(data, x.shape, x.dtype === 'int32' ? 'int32' : 'float64', 'cpu'));
+  }
+  const which = opts.check ?? xs.map((x, i) => (x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
+  for (const i of which) xs[i].requiresGrad_(true);
+  const gen = new Generator(1234);
+  let weights: Float64Array[] | null = null;
+  const loss = (): Tensor => {
+    const outs = outputsOf(fn(...xs));
+    if (!weights) weights = outs.map((o) => Float64Array.from({ length: o.numel }, () => gen.next() * 2 - 1));
+    let total: Tensor | null = null;
+    outs.forEach((o, k) => {
+      const w = fromArray(weights![k], o.shape, 'float64', 'cpu');
+      const term = o.cast('float64').mul(w).sum();
+      total = total ? total.add(term) : term;
+    });
+    if (!total) throw new Error('gradcheck: fn returned no float outputs');
+    return total;
+  };
+  try {
+    tidy(() => loss().backward());
+    for (const i of which) {
+      const x = xs[i];
+      const analytic = x.grad ? Float64Array.from(x.grad.data) : new Float64Array(x.numel);
+      const data = x.data as Float64Array;
+      for (let j = 0; j < x.numel; j++) {
+        const orig = data[j];
+        data[j] = orig + eps;
+        const lp = tidy(() => noGrad(() => loss().data[0]));
+        data[j] = orig - eps;
+        const lm = tidy(() => noGrad(() => loss().data[0]));
+        data[j] = orig;
+        const numeric = (lp - lm) / (2 * eps);
+        if (!(Math.abs(analytic[j] - numeric) <= atol + rtol * Math.abs(numeric))) {
+          throw new Error(`gradcheck: input ${i} (shape ${fmtShape(x.shape)}) element ${j}: analytic gradient ${analytic[j]} vs numeric ${numeric}`);
+        }
+      }
+    }
+  } finally {
+    for (const x of xs) x.dispose();
+  }
+  return true;
+}

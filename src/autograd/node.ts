@@ -1,0 +1,45 @@
+// A node of the autograd graph: one application of a Function. It is reference counted by
+// the tensors it produced and by the nodes that consumed them, so a graph nobody can reach
+// any more gives its saved tensors back at once instead of waiting for the GC.
+import type { Tensor } from '../tensor/tensor.js';
+import type { DType } from '../tensor/dtype.js';
+import type { Ctx, Function } from './function.js';
+
+export interface Edge {
+  node: Node | null; // the producer of this input, or null for a leaf
+  index: number; // which output of that producer
+  leaf: Tensor | null; // the leaf tensor whose .grad receives the gradient
+}
+
+export interface Meta {
+  shape: readonly number[];
+  dtype: DType;
+}
+
+export class Node {
+  refs = 0;
+  constructor(
+    readonly fn: typeof Function,
+    public ctx: Ctx | null,
+    readonly next: ReadonlyArray<Edge | null>,
+    readonly inputs: ReadonlyArray<Meta | null>,
+    readonly outputs: ReadonlyArray<Meta>,
+  ) {}
+
+  get name(): string {
+    return this.fn.name;
+  }
+
+  unref(): void {
+    if (--this.refs <= 0) this.release();
+  }
+
+  release(): void {
+    if (this.ctx) {
+      this.ctx.free();
+      this.ctx = null;
+    }
+    for (const e of this.next) if (e?.node) e.node.unref();
+    (this.next as Array<Edge | null>).length = 0;
+  }
+}

@@ -1,0 +1,31 @@
+import { liveTensors } from '../tensor/tensor.js';
+import { storageBytesInUse } from './storage.js';
+import { runtime } from './runtime.js';
+
+export interface MemoryInfo {
+  /** Tensor objects not yet disposed (views and autograd's saved tensors included). */
+  liveTensors: number;
+  /** Bytes of storage held by live tensors. */
+  bytesInUse: number;
+  /** Bytes of GPU buffers kept in the pool for reuse. */
+  bytesPooled: number;
+  /** Compute pipelines compiled so far, and dispatches recorded so far. */
+  pipelines: number;
+  dispatches: number;
+}
+
+export function memory(): MemoryInfo {
+  const g = runtime.gpu;
+  return {
+    liveTensors: liveTensors(),
+    bytesInUse: storageBytesInUse(),
+    bytesPooled: g ? g.bytesPooled : 0,
+    pipelines: g ? g.pipelineCount : 0,
+    dispatches: g ? g.dispatchCount : 0,
+  };
+}
+
+/** Submits the GPU work recorded so far (readbacks do this by themselves). */
+export function flush(): void {
+  runtime.gpu?.flush();
+}

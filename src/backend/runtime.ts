@@ -1,0 +1,87 @@
+// Which backend new tensors go to, the WebGPU device if there is one, and the
+// process-wide switches (debug checks, WGSL printing).
+import { GpuBackend, type GpuOptions } from './webgpu.js';
+import type { DeviceKind } from './storage.js';
+
+export interface InitOptions extends GpuOptions {
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  /** Print a line when 'auto' falls back to the CPU (default true). */
+  quiet?: boolean;
+}
+
+export interface DeviceInfo {
+  backend: DeviceKind;
+  adapter: string | null;
+  features: string[];
+  limits: Record<string, number>;
+  subgroupSize: number | null;
+}
+
+const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
+
+export const runtime = {
+  defaultDevice: 'cpu' as DeviceKind,
+  gpu: null as GpuBackend | null,
+  debug: env('SCATTERGRAD_DEBUG') === '1',
+  printWgsl: env('SCATTERGRAD_PRINT_WGSL') === '1',
+};
+
+export const NO_WEBGPU_HINT =
+  'no WebGPU adapter found; using the CPU backend. On Linux without a GPU, install Mesa\'s lavapipe ' +
+  '(mesa-vulkan-drivers 24 or later; see README "WebGPU without a GPU")';
+
+export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
+  const want = opts.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'cpu'].includes(want)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got ${JSON.stringify(want)}`);
+  if (want === 'cpu') {
+    runtime.defaultDevice = 'cpu';
+    return deviceInfo();
+  }
+  if (!runtime.gpu || runtime.gpu.destroyed || runtime.gpu.lostReason !== null) {
+    runtime.gpu = await GpuBackend.create(opts);
+    if (runtime.gpu) runtime.gpu.printWgsl = runtime.printWgsl;
+  }
+  if (runtime.gpu) runtime.defaultDevice = 'webgpu';
+  else if (want === 'webgpu') throw new Error(`init: backend 'webgpu' was asked for but ${NO_WEBGPU_HINT.replace('; using the CPU backend', '')}`);
+  else {
+    runtime.defaultDevice = 'cpu';
+    if (!opts.quiet) console.warn(`scattergrad: ${NO_WEBGPU_HINT}`);
+  }
+  return deviceInfo();
+}
+
+export function deviceInfo(): DeviceInfo {
+  const g = runtime.defaultDevice === 'webgpu' ? runtime.gpu : null;
+  return {
+    backend: runtime.defaultDevice,
+    adapter: g ? g.adapterName : null,
+    features: g ? [...g.features].sort() : [],
+    limits: g ? { ...g.limits } : {},
+    subgroupSize: g ? g.subgroupSize : null,
+  };
+}
+
+/** Releases the WebGPU device; Dawn keeps a Node process alive until this is called. */
+export async function destroy(): Promise<void> {
+  const g = runtime.gpu;
+  runtime.gpu = null;
+  runtime.defaultDevice = 'cpu';
+  if (g && !g.destroyed) {
+    g.flush();
+    // Let submitted work finish so that Dawn has nothing in flight when it is torn down.
+    try { await g.device.queue.onSubmittedWorkDone(); } catch { /* device already lost */ }
+    g.destroy();
+  }
+}
+
+export function debug(on?: boolean): boolean {
+  if (on !== undefined) runtime.debug = on;
+  return runtime.debug;
+}
+
+export function gpuOrThrow(op: string): GpuBackend {
+  const g = runtime.gpu;
+  if (!g) throw new Error(`${op}: this tensor lives on a WebGPU device that was destroyed; call sg.init() and make new tensors`);
+  g.check(op);
+  return g;
+}

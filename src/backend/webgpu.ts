@@ -1,0 +1,294 @@
+// The WebGPU backend: one device, a buffer pool, a pipeline cache keyed by kernel name +
+// config (never by sizes: those travel in uniforms), and one command encoder that collects
+// dispatches until a readback or a batch limit submits it.
+
+export interface GpuOptions {
+  dawnToggles?: string[];
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface KernelCall {
+  /** Pipeline cache key: kernel name plus its small config (dtype, tile sizes, flags). */
+  key: string;
+  /** WGSL source, generated only when `key` misses the cache. Binding 0 is the uniform
+   * block, then one binding per input (read-only), then one per output (read_write). */
+  wgsl: () => string;
+  inputs: GPUBuffer[];
+  outputs: GPUBuffer[];
+  /** Uniform words (u32; use f32Bits for floats), at most 64. */
+  uniforms: ArrayLike<number>;
+  /** A workgroup count (split over x and y past 65535; kernels linearize with
+   * `wid.x + wid.y * nwg.x`), or an explicit [x, y, z]. */
+  workgroups: number | [number, number, number];
+}
+
+const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we know
+const BATCH = 64; // dispatches per submit: keeps the GPU fed while JS records more
+const MAX_WG = 65535;
+
+const f32buf = new Float32Array(1);
+const u32view = new Uint32Array(f32buf.buffer);
+export function f32Bits(x: number): number {
+  f32buf[0] = x;
+  return u32view[0];
+}
+
+/** Pool size classes: powers of two and 1.5x between them, so waste stays under a third. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(256, bytes);
+  let p = 256;
+  while (p < b) {
+    if (p * 1.5 >= b) return p * 1.5;
+    p *= 2;
+  }
+  return p;
+}
+
+export class GpuBackend {
+  readonly features: Set<string>;
+  readonly limits: Record<string, number>;
+  readonly adapterName: string;
+  readonly subgroupSize: number;
+  lostReason: string | null = null;
+  destroyed = false;
+  printWgsl = false;
+
+  private pool = new Map<number, GPUBuffer[]>();
+  private pendingRelease: Array<[number, GPUBuffer]> = [];
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatches = 0;
+  private uniformStage = new Uint32Array((BATCH * UNIFORM_SLOT) / 4);
+  private uniformBuffer: GPUBuffer;
+  private errors: string[] = [];
+  bytesPooled = 0;
+  dispatchCount = 0;
+
+  // The GPU instance and adapter are held on purpose: if Dawn's instance object is
+  // garbage-collected while the device lives, the next mapAsync crashes the process.
+  constructor(readonly device: GPUDevice, adapterInfo: GPUAdapterInfo, readonly instance: GPU, readonly adapter: GPUAdapter) {
+    this.features = new Set([...device.features].map(String));
+    const lim: Record<string, number> = {};
+    for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension',
+      'maxStorageBuffersPerShaderStage'] as const) lim[k] = Number(device.limits[k]);
+    this.limits = lim;
+    this.adapterName = [adapterInfo.vendor, adapterInfo.architecture, adapterInfo.device, adapterInfo.description]
+      .filter(Boolean).join(' ') || 'unknown adapter';
+    const info = adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number };
+    this.subgroupSize = info.subgroupMinSize ?? 0;
+    this.uniformBuffer = device.createBuffer({ size: BATCH * UNIFORM_SLOT, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.lost.then((info) => {
+      if (!this.destroyed) this.lostReason = info.message || String(info.reason);
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
+  }
+
+  static async create(opts: GpuOptions = {}): Promise<GpuBackend | null> {
+    let gpu: GPU | undefined;
+    if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
+      gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+    } else if (typeof process !== 'undefined' && process.versions?.node) {
+      let mod: { create: (t: string[]) => GPU; globals: object };
+      try {
+        mod = await import('webgpu');
+      } catch {
+        return null;
+      }
+      Object.assign(globalThis, mod.globals);
+      const env = process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '';
+      const toggles = opts.dawnToggles ?? env.split(' ').filter(Boolean);
+      gpu = mod.create(toggles);
+    }
+    if (!gpu) return null;
+    const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+    if (!adapter) return null;
+    const want = ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-subgroup-matrix'] as const;
+    const requiredFeatures = want.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+    const requiredLimits: Record<string, number> = {};
+    for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage'] as const) {
+      requiredLimits[k] = Number(adapter.limits[k]);
+    }
+    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+    return new GpuBackend(device, adapter.info, gpu, adapter);
+  }
+
+  check(op: string): void {
+    if (this.destroyed) throw new Error(`${op}: the WebGPU device was destroyed (sg.destroy()); call sg.init() again and make new tensors`);
+    if (this.lostReason !== null) throw new Error(`${op}: the WebGPU device was lost (${this.lostReason}); call sg.init() again`);
+  }
+
+  // ---- buffers ----
+
+  alloc(bytes: number): GPUBuffer {
+    const size = sizeClass(bytes);
+    const free = this.pool.get(size);
+    const hit = free?.pop();
+    if (hit) {
+      this.bytesPooled -= size;
+      return hit;
+    }
+    const max = this.limits.maxBufferSize;
+    if (size > max) throw new Error(`alloc: ${bytes} bytes exceeds the adapter's maxBufferSize (${max})`);
+    return this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Returns a buffer to the pool once the commands recorded so far have been submitted:
+   * a queue.writeBuffer into it before then would land ahead of those commands. */
+  release(buf: GPUBuffer): void {
+    if (this.destroyed) return;
+    if (this.encoder) this.pendingRelease.push([buf.size, buf]);
+    else this.toPool(buf.size, buf);
+  }
+
+  private toPool(size: number, buf: GPUBuffer): void {
+    let list = this.pool.get(size);
+    if (!list) this.pool.set(size, (list = []));
+    list.push(buf);
+    this.bytesPooled += size;
+  }
+
+  /** Frees every pooled buffer (they are only a cache). */
+  emptyPool(): void {
+    this.flush();
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.bytesPooled = 0;
+  }
+
+  write(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView): void {
+    // writeBuffer needs a size that is a multiple of 4 (float16 data may not be).
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 === 0 ? bytes : (() => {
+      const p = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+      p.set(bytes);
+      return p;
+    })();
+    this.device.queue.writeBuffer(buf, byteOffset, padded);
+  }
+
+  // ---- kernels ----
+
+  private pipeline(call: KernelCall): GPUComputePipeline {
+    let p = this.pipelines.get(call.key);
+    if (!p) {
+      const code = call.wgsl();
+      if (this.printWgsl) console.log(`// ---- ${call.key} ----\n${code}`);
+      const module = this.device.createShaderModule({ code, label: call.key });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: call.key });
+      this.pipelines.set(call.key, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  dispatch(call: KernelCall): void {
+    let wg: [number, number, number];
+    if (typeof call.workgroups === 'number') {
+      const n = Math.max(1, Math.ceil(call.workgroups));
+      wg = n <= MAX_WG ? [n, 1, 1] : [MAX_WG, Math.ceil(n / MAX_WG), 1];
+    } else wg = call.workgroups;
+    if (wg[1] > MAX_WG || wg[2] > MAX_WG) throw new Error(`${call.key}: ${wg.join('x')} workgroups exceeds the per-dimension limit ${MAX_WG}`);
+    if (wg[0] === 0 || wg[1] === 0 || wg[2] === 0) return;
+    if (call.uniforms.length > UNIFORM_SLOT / 4) throw new Error(`${call.key}: ${call.uniforms.length} uniform words exceed ${UNIFORM_SLOT / 4}`);
+    const pipeline = this.pipeline(call);
+    if (!this.encoder) {
+      this.encoder = this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    const slot = this.dispatches;
+    this.uniformStage.set(Array.from(call.uniforms), (slot * UNIFORM_SLOT) / 4);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } }];
+    let b = 1;
+    for (const buf of call.inputs) entries.push({ binding: b++, resource: { buffer: buf } });
+    for (const buf of call.outputs) entries.push({ binding: b++, resource: { buffer: buf } });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.pass!;
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
+    this.dispatches++;
+    this.dispatchCount++;
+    if (this.dispatches >= BATCH) this.flush();
+  }
+
+  /** Records a buffer-to-buffer copy in order with the dispatches. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    // A copy cannot sit inside a compute pass; end the pass, copy, and open a new pass.
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    else this.pass?.end();
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.pass = this.encoder.beginComputePass();
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.pass?.end();
+    if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformStage, 0, (this.dispatches * UNIFORM_SLOT) / 4);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pass = null;
+    this.dispatches = 0;
+    for (const [size, buf] of this.pendingRelease) this.toPool(size, buf);
+    this.pendingRelease = [];
+  }
+
+  /** Reads `bytes` bytes at `byteOffset` of `buf` (both rounded out to 4 bytes internally). */
+  async read(buf: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    const start = Math.floor(byteOffset / 4) * 4;
+    const end = Math.ceil((byteOffset + bytes) / 4) * 4;
+    const size = Math.max(4, end - start);
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    else this.pass?.end();
+    this.pass = null;
+    this.encoder.copyBufferToBuffer(buf, start, staging, 0, Math.min(size, buf.size - start));
+    // flush() ends the pass only when one is open; we already ended it.
+    const enc = this.encoder;
+    this.encoder = null;
+    if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformStage, 0, (this.dispatches * UNIFORM_SLOT) / 4);
+    this.device.queue.submit([enc.finish()]);
+    this.dispatches = 0;
+    for (const [s, b] of this.pendingRelease) this.toPool(s, b);
+    this.pendingRelease = [];
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      staging.destroy();
+      this.check('read');
+      throw e;
+    }
+    const out = staging.getMappedRange().slice(byteOffset - start, byteOffset - start + bytes);
+    staging.unmap();
+    staging.destroy();
+    this.throwErrors();
+    return out;
+  }
+
+  /** WebGPU validation errors arrive asynchronously; surface them at the next readback. */
+  throwErrors(): void {
+    if (this.errors.length) {
+      const e = this.errors.splice(0);
+      throw new Error(`WebGPU error: ${e.join('\n')}`);
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pass = null;
+    this.encoder = null;
+    this.pool.clear();
+    this.pendingRelease = [];
+    this.bytesPooled = 0;
+    this.device.destroy();
+  }
+}

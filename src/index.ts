@@ -1,0 +1,21 @@
+// The public API. Nothing lives here; everything is re-exported.
+export { Tensor, liveTensors } from './tensor/tensor.js';
+export type { DType, PublicDType } from './tensor/dtype.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, arange, randn, rand, randint, manualSeed, Generator } from './tensor/create.js';
+export type { CreateOptions, RandomOptions } from './tensor/create.js';
+export { tidy, keep } from './tensor/scope.js';
+export { init, destroy, deviceInfo, debug } from './backend/runtime.js';
+export type { InitOptions, DeviceInfo } from './backend/runtime.js';
+export { memory, flush } from './backend/memory.js';
+export { Function, Ctx } from './autograd/function.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export type { GradcheckOptions } from './autograd/gradcheck.js';
+export {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, neg, exp, log, sqrt, rsqrt, abs,
+  relu, gelu, silu, sigmoid, tanh, where, cast,
+} from './ops/elementwise.js';
+export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten, narrow, slice, split, chunk, contiguous, clone } from './ops/view.js';
+export { sum, mean, max, min, amax, amin, argmax, softmax, logSoftmax, crossEntropy, topk } from './ops/reduce.js';
+export { matmul, bmm } from './ops/matmul.js';
+export { gather, indexSelect, indexAdd, cat, stack } from './ops/gather.js';

@@ -1,0 +1,409 @@
+// Elementwise ops with broadcasting: binary (add sub mul div pow maximum minimum and
+// comparisons), unary (neg exp log sqrt rsqrt abs relu gelu silu sigmoid tanh), where, cast.
+// Each is a MapSpec (CPU function + WGSL expression) run by the strided map kernel, and a
+// Function whose backward is written with ops (fused gradient maps where that saves
+// dispatches).
+import { Tensor } from '../tensor/tensor.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
+import { broadcastShapes, fmtShape, shapesEqual } from '../tensor/shape.js';
+import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
+import * as R from './reduce.js';
+
+// ---- math helpers shared by CPU kernels ----
+
+/** erf to ~1e-15: the Maclaurin series near 0, the erfc continued fraction further out.
+ * gradcheck differentiates it numerically in float64, so a 1e-7 approximation would not do. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let term = x;
+    let sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 100; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated backwards.
+  let f = ax;
+  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return x > 0 ? 1 - erfc : erfc - 1;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const GELU_K = Math.sqrt(2 / Math.PI);
+const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
+
+// WGSL has no erf; this rational approximation (Abramowitz & Stegun 7.1.26 refined to
+// W. J. Cody's form) is within 2e-7 absolute, below float32 rounding of the results.
+const WGSL_ERF = `
+fn erf_(x: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.5 * abs(x));
+  let y = 1.0 - t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(-y, y, x >= 0.0);
+}
+fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
+`;
+
+// ---- specs ----
+
+const S = {
+  add: { name: 'add', cpu: (a, b) => a + b, wgsl: 'a + b' },
+  sub: { name: 'sub', cpu: (a, b) => a - b, wgsl: 'a - b' },
+  rsub: { name: 'rsub', cpu: (a, b) => b - a, wgsl: 'b - a' },
+  mulF: { name: 'mul', cpu: (a, b) => a * b, wgsl: 'a * b' },
+  mulI: { name: 'mul', cpu: (a, b) => Math.imul(a, b), wgsl: 'a * b' },
+  div: { name: 'div', cpu: (a, b) => a / b, wgsl: 'a / b', floatOnly: true },
+  rdiv: { name: 'rdiv', cpu: (a, b) => b / a, wgsl: 'b / a', floatOnly: true },
+  // WGSL pow is undefined for negative bases; this one follows C for integral exponents.
+  pow: { name: 'pow', cpu: (a, b) => Math.pow(a, b), wgsl: 'pow_(a, b)', floatOnly: true, helpers: `
+fn pow_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  let m = pow(abs(a), b);
+  if (a < 0.0 && floor(b) == b) { return select(m, -m, fract(b * 0.5) != 0.0); }
+  if (a < 0.0) { return bitcast<f32>(0x7fc00000u); }
+  return m;
+}` },
+  rpow: { name: 'rpow', cpu: (a, b) => Math.pow(b, a), wgsl: 'pow(b, a)', floatOnly: true },
+  maximum: { name: 'maximum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), wgsl: 'max(a, b)' },
+  minimum: { name: 'minimum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), wgsl: 'min(a, b)' },
+  eq: { name: 'eq', cpu: (a, b) => +(a === b), wgsl: 'select(T(0), T(1), a == b)' },
+  ne: { name: 'ne', cpu: (a, b) => +(a !== b), wgsl: 'select(T(0), T(1), a != b)' },
+  lt: { name: 'lt', cpu: (a, b) => +(a < b), wgsl: 'select(T(0), T(1), a < b)' },
+  le: { name: 'le', cpu: (a, b) => +(a <= b), wgsl: 'select(T(0), T(1), a <= b)' },
+  gt: { name: 'gt', cpu: (a, b) => +(a > b), wgsl: 'select(T(0), T(1), a > b)' },
+  ge: { name: 'ge', cpu: (a, b) => +(a >= b), wgsl: 'select(T(0), T(1), a >= b)' },
+  neg: { name: 'neg', cpu: (a) => -a, wgsl: '-a' },
+  exp: { name: 'exp', cpu: Math.exp, wgsl: 'exp(a)', floatOnly: true },
+  log: { name: 'log', cpu: Math.log, wgsl: 'log(a)', floatOnly: true },
+  sqrt: { name: 'sqrt', cpu: Math.sqrt, wgsl: 'sqrt(a)', floatOnly: true },
+  rsqrt: { name: 'rsqrt', cpu: (a) => 1 / Math.sqrt(a), wgsl: 'inverseSqrt(a)', floatOnly: true },
+  abs: { name: 'abs', cpu: Math.abs, wgsl: 'abs(a)' },
+  relu: { name: 'relu', cpu: (a) => (a > 0 ? a : 0), wgsl: 'max(a, T(0))' },
+  sigmoid: { name: 'sigmoid', cpu: sigm, wgsl: 'sigmoid_(a)', floatOnly: true, helpers: WGSL_ERF },
+  tanh: { name: 'tanh', cpu: Math.tanh, wgsl: 'tanh_(a)', floatOnly: true, helpers: WGSL_ERF },
+  silu: { name: 'silu', cpu: (a) => a * sigm(a), wgsl: 'a * sigmoid_(a)', floatOnly: true, helpers: WGSL_ERF },
+  gelu: { name: 'gelu', cpu: (a) => 0.5 * a * (1 + erf(a * SQRT1_2)), wgsl: '0.5 * a * (1.0 + erf_(a * 0.70710678118654752))', floatOnly: true, helpers: WGSL_ERF },
+  geluTanh: { name: 'gelu_tanh', cpu: (a) => 0.5 * a * (1 + Math.tanh(GELU_K * (a + 0.044715 * a * a * a))), wgsl: '0.5 * a * (1.0 + tanh_(0.7978845608028654 * (a + 0.044715 * a * a * a)))', floatOnly: true, helpers: WGSL_ERF },
+  where: { name: 'where', cpu: (c, x, y) => (c !== 0 ? x : y), wgsl: 'select(c, b, a != T(0))' },
+  copy: { name: 'copy', cpu: (a) => a, wgsl: 'a' },
+  // fused gradients: (input or output, dy) -> dx
+  reluGrad: { name: 'relu_grad', cpu: (a, g) => (a > 0 ? g : 0), wgsl: 'select(T(0), b, a > T(0))' },
+  absGrad: { name: 'abs_grad', cpu: (a, g) => Math.sign(a) * g, wgsl: 'sign(a) * b' },
+  sqrtGrad: { name: 'sqrt_grad', cpu: (y, g) => (0.5 * g) / y, wgsl: '0.5 * b / a', floatOnly: true },
+  rsqrtGrad: { name: 'rsqrt_grad', cpu: (y, g) => -0.5 * g * y * y * y, wgsl: '-0.5 * b * a * a * a', floatOnly: true },
+  sigmoidGrad: { name: 'sigmoid_grad', cpu: (y, g) => g * y * (1 - y), wgsl: 'b * a * (1.0 - a)', floatOnly: true },
+  tanhGrad: { name: 'tanh_grad', cpu: (y, g) => g * (1 - y * y), wgsl: 'b * (1.0 - a * a)', floatOnly: true },
+  siluGrad: { name: 'silu_grad', cpu: (a, g) => { const s = sigm(a); return g * s * (1 + a * (1 - s)); }, wgsl: 'b * sigmoid_(a) * (1.0 + a * (1.0 - sigmoid_(a)))', floatOnly: true, helpers: WGSL_ERF },
+  geluGrad: { name: 'gelu_grad', cpu: (a, g) => g * (0.5 * (1 + erf(a * SQRT1_2)) + a * INV_SQRT_2PI * Math.exp(-0.5 * a * a)), wgsl: 'b * (0.5 * (1.0 + erf_(a * 0.70710678118654752)) + a * 0.3989422804014327 * exp(-0.5 * a * a))', floatOnly: true, helpers: WGSL_ERF },
+  geluTanhGrad: {
+    name: 'gelu_tanh_grad',
+    cpu: (a, g) => { const u = GELU_K * (a + 0.044715 * a ** 3); const t = Math.tanh(u); return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * GELU_K * (1 + 3 * 0.044715 * a * a)); },
+    wgsl: 'b * (0.5 * (1.0 + tanh_(0.7978845608028654 * (a + 0.044715 * a * a * a))) + 0.5 * a * (1.0 - tanh_(0.7978845608028654 * (a + 0.044715 * a * a * a)) * tanh_(0.7978845608028654 * (a + 0.044715 * a * a * a))) * 0.7978845608028654 * (1.0 + 0.134145 * a * a))',
+    floatOnly: true, helpers: WGSL_ERF,
+  },
+} satisfies Record<string, MapSpec>;
+
+// ---- shape plumbing for gradients ----
+
+/** Sums a broadcast gradient back down to `shape`. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  const s = dims.length ? R.sum(g, dims, true) : g;
+  return s.reshape([...shape]);
+}
+
+function checkOperand(op: string, arg: string, x: unknown): void {
+  if (x instanceof Tensor) return;
+  if (typeof x !== 'number') throw new Error(`${op}: ${arg} must be a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+}
+
+function binaryCheck(op: string, a: Tensor, b: Operand): void {
+  checkOperand(op, 'input', a);
+  checkOperand(op, 'other', b);
+  if (b instanceof Tensor) broadcastShapes(op, a.shape, b.shape);
+}
+
+const shapeOf = (x: Operand): number[] | null => (x instanceof Tensor ? x.shape : null);
+
+// ---- Functions ----
+
+class Add extends Function {
+  static override forward(ctx: Ctx, a: Tensor, b: Operand): Tensor {
+    ctx.shapes = [a.shape, shapeOf(b)];
+    return mapRaw(S.add, [a, b]);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [sa, sb] = ctx.shapes;
+    return [ctx.needsInputGrad[0] ? sumToShape(dy, sa) : null, ctx.needsInputGrad[1] ? sumToShape(dy, sb) : null];
+  }
+}
+
+class Sub extends Function {
+  static override forward(ctx: Ctx, a: Operand, b: Operand): Tensor {
+    ctx.shapes = [shapeOf(a), shapeOf(b)];
+    return typeof a === 'number' ? mapRaw(S.rsub, [b, a]) : mapRaw(S.sub, [a, b]);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [sa, sb] = ctx.shapes;
+    return [ctx.needsInputGrad[0] ? sumToShape(dy, sa) : null, ctx.needsInputGrad[1] ? sumToShape(mapRaw(S.neg, [dy]), sb) : null];
+  }
+}
+
+class Mul extends Function {
+  static override forward(ctx: Ctx, a: Tensor, b: Operand): Tensor {
+    ctx.saveForBackward(ctx.needsInputGrad[1] ? a : null, ctx.needsInputGrad[0] && b instanceof Tensor ? b : null);
+    ctx.b = typeof b === 'number' ? b : null;
+    ctx.shapes = [a.shape, shapeOf(b)];
+    return mapRaw(resultDType([a, b]) === 'int32' ? S.mulI : S.mulF, [a, b]);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [a, b] = ctx.savedTensors;
+    const [sa, sb] = ctx.shapes;
+    return [
+      ctx.needsInputGrad[0] ? sumToShape(mapRaw(S.mulF, [dy, b ?? ctx.b]), sa) : null,
+      ctx.needsInputGrad[1] ? sumToShape(mapRaw(S.mulF, [dy, a]), sb) : null,
+    ];
+  }
+}
+
+class Div extends Function {
+  static override forward(ctx: Ctx, a: Operand, b: Operand): Tensor {
+    const y = typeof a === 'number' ? mapRaw(S.rdiv, [b, a]) : mapRaw(S.div, [a, b]);
+    ctx.saveForBackward(b instanceof Tensor ? b : null, ctx.needsInputGrad[1] ? y : null);
+    ctx.b = typeof b === 'number' ? b : null;
+    ctx.shapes = [shapeOf(a), shapeOf(b)];
+    return y;
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [b, y] = ctx.savedTensors;
+    const [sa, sb] = ctx.shapes;
+    // d(a/b)/da = 1/b; d(a/b)/db = -y/b
+    const ga = ctx.needsInputGrad[0] ? sumToShape(mapRaw(S.div, [dy, b ?? ctx.b]), sa) : null;
+    const gb = ctx.needsInputGrad[1] ? sumToShape(mapRaw(S.neg, [mapRaw(S.div, [mapRaw(S.mulF, [dy, y]), b])]), sb) : null;
+    return [ga, gb];
+  }
+}
+
+class Pow extends Function {
+  static override forward(ctx: Ctx, a: Operand, b: Operand): Tensor {
+    const y = typeof a === 'number' ? mapRaw(S.rpow, [b, a]) : mapRaw(S.pow, [a, b]);
+    ctx.saveForBackward(a instanceof Tensor ? a : null, b instanceof Tensor ? b : null, y);
+    ctx.a = typeof a === 'number' ? a : null;
+    ctx.b = typeof b === 'number' ? b : null;
+    ctx.shapes = [shapeOf(a), shapeOf(b)];
+    return y;
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [a, b, y] = ctx.savedTensors;
+    const [sa, sb] = ctx.shapes;
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (ctx.needsInputGrad[0]) {
+      // b * a^(b-1), written as b * a^(b-1) directly so a = 0 with b >= 1 stays finite
+      const bm1 = b ? mapRaw(S.sub, [b, 1]) : (ctx.b as number) - 1;
+      const t = mapRaw(S.pow, [a, bm1]);
+      ga = sumToShape(mapRaw(S.mulF, [mapRaw(S.mulF, [t, b ?? ctx.b]), dy]), sa);
+    }
+    if (ctx.needsInputGrad[1]) {
+      const la = a ? mapRaw(S.log, [a]) : Math.log(ctx.a as number);
+      gb = sumToShape(mapRaw(S.mulF, [mapRaw(S.mulF, [y, la]), dy]), sb);
+    }
+    return [ga, gb];
+  }
+}
+
+/** maximum/minimum: the gradient goes to the winner; ties split it evenly, as in PyTorch. */
+class MaxMin extends Function {
+  static override forward(ctx: Ctx, a: Tensor, b: Tensor, isMax: boolean): Tensor {
+    ctx.saveForBackward(a, b);
+    ctx.isMax = isMax;
+    return mapRaw(isMax ? S.maximum : S.minimum, [a, b]);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [a, b] = ctx.savedTensors;
+    const win = mapRaw(ctx.isMax ? S.gt : S.lt, [a, b], 'float32');
+    const tie = mapRaw(S.mulF, [mapRaw(S.eq, [a, b], 'float32'), 0.5]);
+    const wa = mapRaw(S.add, [win, tie]);
+    const ga = mapRaw(S.mulF, [dy, wa]);
+    const gb = mapRaw(S.sub, [dy, ga]);
+    return [ctx.needsInputGrad[0] ? sumToShape(ga, a.shape) : null, ctx.needsInputGrad[1] ? sumToShape(gb, b.shape) : null, null];
+  }
+}
+
+/** A unary op whose gradient is one fused map of (saved, dy). `fromOutput` saves y instead of x. */
+function unaryFn(spec: MapSpec, grad: MapSpec | 'neg' | 'exp', fromOutput: boolean): typeof Function {
+  return class extends Function {
+    static override forward(ctx: Ctx, a: Tensor): Tensor {
+      const y = mapRaw(spec, [a]);
+      ctx.saveForBackward(fromOutput ? y : a);
+      return y;
+    }
+    static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+      const [s] = ctx.savedTensors;
+      if (grad === 'neg') return [mapRaw(S.neg, [dy])];
+      if (grad === 'exp') return [mapRaw(S.mulF, [dy, s])];
+      return [mapRaw(grad, [s, dy])];
+    }
+  };
+}
+
+const logGrad: MapSpec = { name: 'log_grad', cpu: (a, g) => g / a, wgsl: 'b / a', floatOnly: true };
+
+const U = {
+  neg: unaryFn(S.neg, 'neg', false),
+  exp: unaryFn(S.exp, 'exp', true),
+  log: unaryFn(S.log, logGrad, false),
+  sqrt: unaryFn(S.sqrt, S.sqrtGrad, true),
+  rsqrt: unaryFn(S.rsqrt, S.rsqrtGrad, true),
+  abs: unaryFn(S.abs, S.absGrad, false),
+  relu: unaryFn(S.relu, S.reluGrad, false),
+  sigmoid: unaryFn(S.sigmoid, S.sigmoidGrad, true),
+  tanh: unaryFn(S.tanh, S.tanhGrad, true),
+  silu: unaryFn(S.silu, S.siluGrad, false),
+  gelu: unaryFn(S.gelu, S.geluGrad, false),
+  geluTanh: unaryFn(S.geluTanh, S.geluTanhGrad, false),
+};
+
+class Where extends Function {
+  static override forward(ctx: Ctx, cond: Tensor, a: Operand, b: Operand): Tensor {
+    ctx.saveForBackward(cond);
+    ctx.shapes = [shapeOf(a), shapeOf(b)];
+    // The map kernel takes one number operand; a second one becomes a 0-d tensor.
+    const bb = typeof a === 'number' && typeof b === 'number' ? full0(b, cond) : b;
+    return mapRaw(S.where, [cond, a, bb], resultDType([a, bb]));
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [cond] = ctx.savedTensors;
+    const [sa, sb] = ctx.shapes;
+    return [
+      null,
+      ctx.needsInputGrad[1] ? sumToShape(mapRaw(S.where, [cond, dy, 0]), sa) : null,
+      ctx.needsInputGrad[2] ? sumToShape(mapRaw(S.where, [cond, 0, dy]), sb) : null,
+    ];
+  }
+}
+
+function full0(v: number, like: Tensor): Tensor {
+  const t = Tensor.empty([], Number.isInteger(v) ? 'int32' : 'float32', like.device);
+  return mapRaw(S.copy, [v], undefined, t);
+}
+
+class Cast extends Function {
+  static override forward(ctx: Ctx, a: Tensor, dtype: DType): Tensor {
+    ctx.from = a.dtype;
+    return mapRaw(S.copy, [a], dtype);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    return [isFloat(ctx.from) ? mapRaw(S.copy, [dy], ctx.from) : null, null];
+  }
+}
+
+// ---- public functions ----
+
+export function add(a: Tensor, b: Operand, alpha?: number): Tensor {
+  binaryCheck('add', a, b);
+  if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
+  return Add.apply(a, b);
+}
+export function sub(a: Tensor | number, b: Operand, alpha?: number): Tensor {
+  if (typeof a === 'number') { checkOperand('sub', 'other', b); return Sub.apply(a, b); }
+  binaryCheck('sub', a, b);
+  if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
+  return Sub.apply(a, b);
+}
+export function mul(a: Tensor, b: Operand): Tensor { binaryCheck('mul', a, b); return Mul.apply(a, b); }
+export function div(a: Tensor | number, b: Operand): Tensor {
+  if (typeof a === 'number') { checkOperand('div', 'other', b); return Div.apply(a, b); }
+  binaryCheck('div', a, b);
+  return Div.apply(a, b);
+}
+export function pow(a: Tensor | number, b: Operand): Tensor {
+  if (typeof a === 'number') { checkOperand('pow', 'exponent', b); return Pow.apply(a, b); }
+  binaryCheck('pow', a, b);
+  return Pow.apply(a, b);
+}
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  if (!(b instanceof Tensor)) throw new Error('maximum: other must be a Tensor (use clamp-like x.maximum(sg.full(...)) for numbers)');
+  binaryCheck('maximum', a, b);
+  return MaxMin.apply(a, b, true);
+}
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  if (!(b instanceof Tensor)) throw new Error('minimum: other must be a Tensor');
+  binaryCheck('minimum', a, b);
+  return MaxMin.apply(a, b, false);
+}
+
+function compare(spec: MapSpec, a: Tensor, b: Operand): Tensor {
+  binaryCheck(spec.name, a, b);
+  return mapRaw(spec, [a, b], 'int32');
+}
+/** Comparisons return int32 0/1 (scattergrad has no bool dtype) and carry no gradient. */
+export const eq = (a: Tensor, b: Operand): Tensor => compare(S.eq, a, b);
+export const ne = (a: Tensor, b: Operand): Tensor => compare(S.ne, a, b);
+export const lt = (a: Tensor, b: Operand): Tensor => compare(S.lt, a, b);
+export const le = (a: Tensor, b: Operand): Tensor => compare(S.le, a, b);
+export const gt = (a: Tensor, b: Operand): Tensor => compare(S.gt, a, b);
+export const ge = (a: Tensor, b: Operand): Tensor => compare(S.ge, a, b);
+
+function unary(name: keyof typeof U, a: Tensor): Tensor {
+  if (!(a instanceof Tensor)) throw new Error(`${name}: input must be a Tensor, got ${typeof a}`);
+  a.assertAlive(name);
+  return U[name].apply(a);
+}
+export const neg = (a: Tensor): Tensor => unary('neg', a);
+export const exp = (a: Tensor): Tensor => unary('exp', a);
+export const log = (a: Tensor): Tensor => unary('log', a);
+export const sqrt = (a: Tensor): Tensor => unary('sqrt', a);
+export const rsqrt = (a: Tensor): Tensor => unary('rsqrt', a);
+export const abs = (a: Tensor): Tensor => unary('abs', a);
+export const relu = (a: Tensor): Tensor => unary('relu', a);
+export const sigmoid = (a: Tensor): Tensor => unary('sigmoid', a);
+export const tanh = (a: Tensor): Tensor => unary('tanh', a);
+export const silu = (a: Tensor): Tensor => unary('silu', a);
+export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+  return unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', a);
+}
+
+/** where(cond, a, b): a where cond is nonzero, else b; broadcasts all three. */
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  if (!(cond instanceof Tensor)) throw new Error('where: condition must be a Tensor');
+  checkOperand('where', 'input', a);
+  checkOperand('where', 'other', b);
+  let s = cond.shape as number[];
+  if (a instanceof Tensor) s = broadcastShapes('where', s, a.shape);
+  if (b instanceof Tensor) s = broadcastShapes('where', s, b.shape);
+  if (!(a instanceof Tensor) && !(b instanceof Tensor) && cond.ndim === 0 && s.length === 0) void fmtShape;
+  return Where.apply(cond, a, b);
+}
+
+export function cast(a: Tensor, dtype: DType): Tensor {
+  checkDType('cast', 'dtype', dtype);
+  a.assertAlive('cast');
+  if (dtype === 'float64' && a.device !== 'cpu') throw new Error("cast: dtype 'float64' exists only on the CPU backend");
+  return Cast.apply(a, dtype);
+}
+
+/** Copies `src` into `dst` (any strides, e.g. a slice view), broadcasting; not recorded. */
+export function copyInto(dst: Tensor, src: Operand): Tensor {
+  return mapRaw(S.copy, [src], undefined, dst);
+}
+
+/** A contiguous copy, optionally cast; not recorded. */
+export function copyRaw(a: Tensor, dtype?: DType): Tensor {
+  return mapRaw(S.copy, [a], dtype ?? a.dtype);
+}
+
+export { S as MAP_SPECS };

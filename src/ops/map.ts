@@ -1,0 +1,217 @@
+// The strided map: one kernel family behind every elementwise op, copy, cast and
+// broadcast. Each operand is read through its own strides (0 on broadcast dims), the output
+// is written through its strides, so views, broadcasting and `copyInto` a slice are all the
+// same code. Adjacent dims that are contiguous for every operand are merged first, so the
+// common case runs as a flat 1-D loop.
+import { Tensor } from '../tensor/tensor.js';
+import { broadcastShapes, broadcastStrides, fmtShape, numel } from '../tensor/shape.js';
+import { promote, roundF16, wgslType, type DType } from '../tensor/dtype.js';
+import { f32Bits } from '../backend/webgpu.js';
+import type { DeviceKind } from '../backend/storage.js';
+
+export const MAX_DIMS = 8;
+const WG = 256;
+
+export interface MapSpec {
+  name: string;
+  /** CPU kernel, in float64 (or int) JS numbers. */
+  cpu: (a: number, b: number, c: number) => number;
+  /** WGSL expression over `a`, `b`, `c` of the compute type `T` (f32 or i32). */
+  wgsl: string;
+  /** Extra WGSL functions the expression calls. */
+  helpers?: string;
+  /** Ints compute as ints unless the op always computes in float (exp, div...). */
+  floatOnly?: boolean;
+}
+
+export type Operand = Tensor | number;
+
+/** The device all tensor operands live on; throws naming the op when they differ. */
+export function deviceOf(op: string, ...xs: Array<Operand | null | undefined>): DeviceKind {
+  let dev: DeviceKind | null = null;
+  for (const x of xs) {
+    if (!(x instanceof Tensor)) continue;
+    x.assertAlive(op);
+    if (dev && x.device !== dev) throw new Error(`${op}: tensors are on different devices (${dev} and ${x.device})`);
+    dev = x.device;
+  }
+  if (!dev) throw new Error(`${op}: expected at least one tensor argument`);
+  return dev;
+}
+
+function operandDType(x: Operand): DType {
+  if (x instanceof Tensor) return x.dtype;
+  return Number.isInteger(x) ? 'int32' : 'float32';
+}
+
+/** The dtype an elementwise op computes in: tensors decide; a non-integer number turns ints to float. */
+export function resultDType(xs: Operand[]): DType {
+  const ts = xs.filter((x): x is Tensor => x instanceof Tensor);
+  let d = ts.map((t) => t.dtype).reduce(promote);
+  for (const x of xs) if (!(x instanceof Tensor) && d === 'int32' && !Number.isInteger(x)) d = 'float32';
+  void operandDType;
+  return d;
+}
+
+interface Layout {
+  shape: number[];
+  strides: number[][]; // per operand, output first
+}
+
+/** Drops size-1 dims and merges dims that are contiguous for every operand. */
+export function coalesce(shape: readonly number[], strides: number[][]): Layout {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, k) => { outStrides[k][last] = s[d]; });
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, k) => outStrides[k].push(s[d]));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Runs `spec` elementwise over `inputs` (tensors broadcast together; at most one number),
+ * writing into `out` if given (any strides, e.g. a slice of a bigger tensor), else into a
+ * new contiguous tensor of `outDType`. Not recorded by autograd.
+ */
+export function mapRaw(spec: MapSpec, inputs: Operand[], outDType?: DType, out?: Tensor): Tensor {
+  const op = spec.name;
+  const dev = deviceOf(op, out, ...inputs);
+  const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
+  if (inputs.length - tensors.length > 1) throw new Error(`${op}: at most one number operand`);
+  let shape: number[] = [];
+  for (const t of tensors) shape = broadcastShapes(op, shape, t.shape);
+  let compute = resultDType(inputs);
+  if (spec.floatOnly && compute === 'int32') compute = 'float32';
+  const odt = outDType ?? (out ? out.dtype : compute);
+  if (out) {
+    const bs = broadcastShapes(op, out.shape, shape);
+    if (bs.length !== out.shape.length || bs.some((v, i) => v !== out.shape[i])) {
+      throw new Error(`${op}: output of shape ${fmtShape(out.shape)} cannot hold the result of shape ${fmtShape(shape)}`);
+    }
+    shape = [...out.shape];
+  }
+  if (shape.length > MAX_DIMS) throw new Error(`${op}: tensors of more than ${MAX_DIMS} dims are not supported (shape ${fmtShape(shape)})`);
+  const o = out ?? Tensor.empty(shape, odt, dev);
+  const n = numel(shape);
+  if (n === 0) return o;
+  const strides = [o.strides.slice(), ...tensors.map((t) => broadcastStrides(t.shape, t.strides, shape))];
+  const lay = coalesce(shape, strides);
+  const scalar = inputs.find((x): x is number => typeof x === 'number');
+  if (dev === 'cpu') cpuMap(spec, inputs, o, lay, compute === 'int32');
+  else gpuMap(spec, inputs, o, lay, compute, scalar, n);
+  return o;
+}
+
+function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, intCompute: boolean): void {
+  const src = inputs.map((x) => (x instanceof Tensor ? x.data : null));
+  const offs = inputs.map((x) => (x instanceof Tensor ? x.offset : 0));
+  const consts = inputs.map((x) => (typeof x === 'number' ? x : 0));
+  const tstrides: number[][] = [];
+  let k = 1;
+  for (const x of inputs) tstrides.push(x instanceof Tensor ? lay.strides[k++] : lay.shape.map(() => 0));
+  const od = o.data;
+  const f16 = o.dtype === 'float16';
+  const toInt = o.dtype === 'int32';
+  const f = spec.cpu;
+  const nd = lay.shape.length;
+  const n = numel(lay.shape);
+  const idx = new Array<number>(nd).fill(0);
+  const pos = offs.slice();
+  let po = o.offset;
+  const [a0, a1, a2] = [src[0], src[1], src[2]];
+  for (let i = 0; i < n; i++) {
+    let va = a0 ? a0[pos[0]] : consts[0];
+    let vb = a1 ? a1[pos[1]] : consts[1];
+    let vc = a2 ? a2[pos[2]] : consts[2];
+    if (intCompute) { va |= 0; vb |= 0; vc |= 0; }
+    let v = f(va, vb, vc);
+    if (f16) v = roundF16(v);
+    else if (toInt) v = Number.isFinite(v) ? Math.trunc(v) : 0;
+    od[po] = v;
+    // odometer step over the coalesced dims
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d]++;
+      po += lay.strides[0][d];
+      for (let j = 0; j < pos.length; j++) pos[j] += tstrides[j][d];
+      if (idx[d] < lay.shape[d]) break;
+      idx[d] = 0;
+      po -= lay.strides[0][d] * lay.shape[d];
+      for (let j = 0; j < pos.length; j++) pos[j] -= tstrides[j][d] * lay.shape[d];
+    }
+  }
+}
+
+const NAMES = ['a', 'b', 'c'];
+
+function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, compute: DType, scalar: number | undefined, n: number): void {
+  const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
+  const gpu = o.storage.gpu!;
+  const ct = compute === 'int32' ? 'i32' : 'f32';
+  const nd = lay.shape.length;
+  const contiguous = nd === 1 && lay.strides.every((s) => s[0] === 1);
+  const kinds = inputs.map((x) => (x instanceof Tensor ? wgslType(x.dtype) : 's')).join('');
+  const key = `map:${spec.name}:${kinds}>${wgslType(o.dtype)}:${ct}:${contiguous ? 'c' : 'g'}`;
+  const u = new Array<number>(8 + 5 * MAX_DIMS).fill(0);
+  u[0] = n; u[1] = nd; u[2] = o.offset;
+  tensors.forEach((t, i) => { u[3 + i] = t.offset; });
+  if (scalar !== undefined) u[6] = ct === 'i32' ? scalar | 0 : f32Bits(scalar);
+  for (let d = 0; d < nd; d++) {
+    u[8 + d] = lay.shape[d];
+    for (let k = 0; k < lay.strides.length; k++) u[8 + (k + 1) * MAX_DIMS + d] = lay.strides[k][d];
+  }
+  gpu.dispatch({
+    key,
+    wgsl: () => mapWgsl(spec, inputs, o.dtype, ct, contiguous),
+    inputs: tensors.map((t) => t.buffer),
+    outputs: [o.buffer],
+    uniforms: u.map((x) => x >>> 0),
+    workgroups: Math.ceil(n / WG),
+  });
+}
+
+function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 'i32', contiguous: boolean): string {
+  const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
+  const usesF16 = outDType === 'float16' || tensors.some((t) => t.dtype === 'float16');
+  const strideArrays = ['so', 'sa', 'sb', 'sc'];
+  let binds = '';
+  tensors.forEach((t, i) => { binds += `@group(0) @binding(${i + 1}) var<storage, read> I${i}: array<${wgslType(t.dtype)}>;\n`; });
+  binds += `@group(0) @binding(${tensors.length + 1}) var<storage, read_write> O: array<${wgslType(outDType)}>;\n`;
+  let index = '';
+  if (contiguous) {
+    index = `  let io = u.offO + i;\n` + tensors.map((_, k) => `  let i${k} = u.off${k} + i;\n`).join('');
+  } else {
+    index = `  var rem = i;\n  var io = u.offO;\n` + tensors.map((_, k) => `  var i${k} = u.off${k};\n`).join('') +
+      `  for (var d = i32(u.ndim) - 1; d >= 0; d--) {\n    let k = u32(d);\n    let s = u.shape[k >> 2u][k & 3u];\n    let c = rem % s;\n    rem = rem / s;\n` +
+      `    io += c * u.so[k >> 2u][k & 3u];\n` + tensors.map((_, k) => `    i${k} += c * u.${strideArrays[k + 1]}[k >> 2u][k & 3u];\n`).join('') + `  }\n`;
+  }
+  let loads = '';
+  let ti = 0;
+  inputs.forEach((x, j) => {
+    if (x instanceof Tensor) { loads += `  let ${NAMES[j]} = ${ct}(I${ti}[i${ti}]);\n`; ti++; }
+    else loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`;
+  });
+  for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
+  return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
+struct U {
+  n: u32, ndim: u32, offO: u32, off0: u32, off1: u32, off2: u32, scalar: u32, pad: u32,
+  shape: array<vec4<u32>, 2>, so: array<vec4<u32>, 2>, sa: array<vec4<u32>, 2>, sb: array<vec4<u32>, 2>, sc: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+${binds}${spec.helpers ?? ''}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * ${WG}u;
+  if (i >= u.n) { return; }
+${index}${loads}  _ = a; _ = b; _ = c;
+  O[io] = ${wgslType(outDType)}(${spec.wgsl});
+}
+`;
+}

@@ -1,0 +1,128 @@
+// Pure functions on shapes and strides. Strides and offsets are in elements.
+export type Shape = readonly number[];
+
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== s) return false;
+    s *= shape[i];
+  }
+  return true;
+}
+
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Normalizes a possibly negative dim; `extra` allows the one-past-the-end dim of unsqueeze. */
+export function normDim(op: string, dim: number, ndim: number, extra = 0): number {
+  const n = ndim + extra;
+  if (!Number.isInteger(dim) || dim < -Math.max(n, 1) || dim >= Math.max(n, 1)) {
+    throw new Error(`${op}: dim ${dim} is out of range for a tensor of ${ndim} dims (expected ${-Math.max(n, 1)} to ${Math.max(n, 1) - 1})`);
+  }
+  return dim < 0 ? dim + n : dim;
+}
+
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast together (dim ${i}: ${da} vs ${db})`);
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides that read a tensor of `shape`/`strides` as if expanded to `target` (stride 0 on broadcast dims). */
+export function broadcastStrides(shape: Shape, strides: readonly number[], target: Shape): number[] {
+  const out = new Array<number>(target.length).fill(0);
+  const off = target.length - shape.length;
+  for (let i = 0; i < shape.length; i++) out[off + i] = shape[i] === 1 && target[off + i] !== 1 ? 0 : strides[i];
+  return out;
+}
+
+/** Resolves one -1 in a view/reshape target. */
+export function inferShape(op: string, from: Shape, to: readonly number[]): number[] {
+  const n = numel(from);
+  let infer = -1;
+  let known = 1;
+  to.forEach((s, i) => {
+    if (s === -1) {
+      if (infer >= 0) throw new Error(`${op}: only one dimension can be -1, got ${fmtShape(to)}`);
+      infer = i;
+    } else if (!Number.isInteger(s) || s < 0) {
+      throw new Error(`${op}: invalid size ${s} in shape ${fmtShape(to)}`);
+    } else known *= s;
+  });
+  const out = [...to];
+  if (infer >= 0) {
+    if (known === 0 || n % known !== 0) throw new Error(`${op}: shape ${fmtShape(to)} is invalid for input of size ${n} (shape ${fmtShape(from)})`);
+    out[infer] = n / known;
+  } else if (known !== n) {
+    throw new Error(`${op}: shape ${fmtShape(to)} is invalid for input of size ${n} (shape ${fmtShape(from)})`);
+  }
+  return out;
+}
+
+/**
+ * Strides for viewing (shape, strides) as `to` without a copy, or null when the layout
+ * does not allow it. PyTorch's rule: walk the old dims from the back in chunks that are
+ * contiguous within themselves; each chunk must map onto a run of new dims.
+ */
+export function viewStrides(shape: Shape, strides: readonly number[], to: Shape): number[] | null {
+  if (numel(shape) === 0 || shape.length === 0) return contiguousStrides(to);
+  const out = new Array<number>(to.length);
+  let viewD = to.length - 1;
+  let chunkBase = strides[strides.length - 1];
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d];
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || to[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= to[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return viewD === -1 ? out : null;
+}
+
+export function parseShapeArgs(args: ReadonlyArray<number | readonly number[]>): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return [...args[0]];
+  return args.map((a) => {
+    if (typeof a !== 'number') throw new Error(`shape arguments must be numbers or one array, got ${JSON.stringify(args)}`);
+    return a;
+  });
+}

@@ -1,0 +1,260 @@
+// The Tensor: a view (shape, strides, offset, dtype) onto a Storage, plus autograd fields.
+// Methods are one-liners onto src/ops, so the op code lives in one place per op.
+import type { Node } from '../autograd/node.js';
+import { Storage, type DeviceKind } from '../backend/storage.js';
+import { runtime } from '../backend/runtime.js';
+import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
+import { contiguousStrides, fmtShape, isContiguous, numel, parseShapeArgs } from './shape.js';
+import { setTensorCheck, track } from './scope.js';
+import * as E from '../ops/elementwise.js';
+import * as V from '../ops/view.js';
+import * as R from '../ops/reduce.js';
+import * as M from '../ops/matmul.js';
+import * as G from '../ops/gather.js';
+import { runBackward, type BackwardOptions } from '../autograd/engine.js';
+
+let nextId = 1;
+let live = 0;
+
+// The safety net for tensors nobody disposed: when one is garbage-collected its storage
+// reference and graph node are let go. tidy()/dispose() are the plan; this is not.
+const finalizer = typeof FinalizationRegistry !== 'undefined'
+  ? new FinalizationRegistry<{ storage: Storage; node: Node | null }>((held) => {
+    live--;
+    held.storage.release();
+    held.node?.unref();
+  })
+  : null;
+
+export function liveTensors(): number {
+  return live;
+}
+
+export type Scalar = number;
+export type ShapeArg = number | readonly number[];
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: number[];
+  readonly strides: number[];
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  outputIndex = 0;
+  disposed = false;
+  private held: { storage: Storage; node: Node | null };
+
+  /** Internal: ops make tensors through Tensor.empty / Tensor.fromStorage. */
+  constructor(readonly storage: Storage, shape: readonly number[], strides: readonly number[], readonly offset: number, readonly dtype: DType) {
+    this.shape = [...shape];
+    this.strides = [...strides];
+    this.held = { storage, node: null };
+    live++;
+    finalizer?.register(this, this.held, this);
+    track(this);
+  }
+
+  /** An uninitialized contiguous tensor on `device`. */
+  static empty(shape: readonly number[], dtype: DType, device: DeviceKind): Tensor {
+    const n = numel(shape);
+    let storage: Storage;
+    if (device === 'cpu') storage = Storage.cpu(cpuArray(dtype, n));
+    else {
+      const gpu = runtime.gpu;
+      if (!gpu) throw new Error('empty: no WebGPU device; call sg.init() first');
+      gpu.check('empty');
+      if (dtype === 'float16' && !gpu.features.has('shader-f16')) throw new Error("float16 needs the adapter's 'shader-f16' feature, which this adapter lacks");
+      storage = Storage.gpu(gpu, Math.max(4, n * gpuBytes(dtype)));
+    }
+    return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
+  }
+
+  // ---- metadata ----
+  get device(): DeviceKind { return this.storage.device; }
+  get ndim(): number { return this.shape.length; }
+  get numel(): number { return numel(this.shape); }
+  size(dim?: number): number | number[] {
+    return dim === undefined ? [...this.shape] : this.shape[V.dimArg('size', dim, this.ndim)];
+  }
+  isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
+  get isLeaf(): boolean { return this.gradFn === null; }
+  /** The typed array of a CPU tensor (whole storage; index with offset and strides). */
+  get data(): TypedArray {
+    if (!this.storage.data) throw new Error('data: this tensor lives on the GPU; use await toArray()');
+    return this.storage.data;
+  }
+  get buffer(): GPUBuffer {
+    if (!this.storage.buffer) throw new Error('buffer: this tensor lives on the CPU');
+    return this.storage.buffer;
+  }
+
+  assertAlive(op: string): void {
+    if (this.disposed) throw new Error(`${op}: tensor (shape ${fmtShape(this.shape)}, ${this.dtype}) was already disposed`);
+    if (this.storage.gpu) this.storage.gpu.check(op);
+  }
+
+  /** The autograd node that produced this tensor (kept where the finalizer can see it). */
+  get gradFn(): Node | null { return this.held.node; }
+  set gradFn(n: Node | null) { this.held.node = n; }
+
+  /** Another tensor object over the same storage and layout, without autograd history. */
+  alias(): Tensor {
+    return this.withLayout(this.shape, this.strides, this.offset);
+  }
+
+  /** A view over the same storage (no autograd; the view ops add that). */
+  withLayout(shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+    this.assertAlive('view');
+    return new Tensor(this.storage.retain(), shape, strides, offset, this.dtype);
+  }
+
+  requiresGrad_(on = true): this {
+    if (on && !isFloat(this.dtype)) throw new Error(`requiresGrad_: only floating point tensors can require grad, this one is ${this.dtype}`);
+    if (!on && this.gradFn) throw new Error('requiresGrad_: cannot turn off requiresGrad on a non-leaf tensor; use detach()');
+    this.requiresGrad = on;
+    return this;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    live--;
+    finalizer?.unregister(this);
+    this.storage.release();
+    if (this.gradFn) this.gradFn.unref();
+    this.gradFn = null;
+    if (this.grad) { this.grad.dispose(); this.grad = null; }
+  }
+
+  // ---- data out ----
+  async toArray(): Promise<Float32Array | Int32Array | Float64Array> {
+    this.assertAlive('toArray');
+    const n = this.numel;
+    if (this.device === 'cpu') {
+      const out = this.dtype === 'int32' ? new Int32Array(n) : this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+      V.forEachOffset(this.shape, this.strides, this.offset, (off, i) => { out[i] = this.data[off]; });
+      return out;
+    }
+    const src = this.isContiguous() ? this : V.contiguous(this);
+    try {
+      const bytes = gpuBytes(this.dtype);
+      const ab = await src.storage.gpu!.read(src.buffer, src.offset * bytes, Math.max(n, 0) * bytes);
+      if (this.dtype === 'int32') return new Int32Array(ab, 0, n);
+      if (this.dtype === 'float32') return new Float32Array(ab, 0, n);
+      const h = new Uint16Array(ab, 0, n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = f16BitsToF32(h[i]);
+      return out;
+    } finally {
+      if (src !== this) src.dispose();
+    }
+  }
+
+  async item(): Promise<number> {
+    if (this.numel !== 1) throw new Error(`item: only a tensor with one element can be converted to a number, this one has shape ${fmtShape(this.shape)}`);
+    return (await this.toArray())[0];
+  }
+
+  /** Nested arrays, like PyTorch's tolist(). */
+  async toList(): Promise<unknown> {
+    const flat = Array.from(await this.toArray());
+    const build = (d: number, off: number): unknown => {
+      if (d === this.ndim) return flat[off];
+      const step = numel(this.shape.slice(d + 1));
+      return Array.from({ length: this.shape[d] }, (_, i) => build(d + 1, off + i * step));
+    };
+    return build(0, 0);
+  }
+
+  /** A copy on another device (not recorded by autograd). */
+  async to(device: DeviceKind): Promise<Tensor> {
+    this.assertAlive('to');
+    if (device === this.device) return V.contiguous(this).detach();
+    const data = await this.toArray();
+    return V.fromArray(data, this.shape, this.dtype, device);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''}${this.disposed ? ', disposed' : ''})`;
+  }
+
+  // ---- autograd ----
+  backward(grad?: Tensor, opts?: BackwardOptions): void { runBackward(this, grad, opts); }
+  detach(): Tensor { this.assertAlive('detach'); return this.alias(); }
+  onesLike(): Tensor { return V.full(this.shape, 1, this.dtype, this.device); }
+  zerosOf(shape: readonly number[], dtype: DType): Tensor { return V.full(shape, 0, dtype, this.device); }
+
+  // ---- elementwise ----
+  add(o: Tensor | Scalar, alpha?: number): Tensor { return E.add(this, o, alpha); }
+  sub(o: Tensor | Scalar, alpha?: number): Tensor { return E.sub(this, o, alpha); }
+  mul(o: Tensor | Scalar): Tensor { return E.mul(this, o); }
+  div(o: Tensor | Scalar): Tensor { return E.div(this, o); }
+  pow(o: Tensor | Scalar): Tensor { return E.pow(this, o); }
+  maximum(o: Tensor): Tensor { return E.maximum(this, o); }
+  minimum(o: Tensor): Tensor { return E.minimum(this, o); }
+  eq(o: Tensor | Scalar): Tensor { return E.eq(this, o); }
+  ne(o: Tensor | Scalar): Tensor { return E.ne(this, o); }
+  lt(o: Tensor | Scalar): Tensor { return E.lt(this, o); }
+  le(o: Tensor | Scalar): Tensor { return E.le(this, o); }
+  gt(o: Tensor | Scalar): Tensor { return E.gt(this, o); }
+  ge(o: Tensor | Scalar): Tensor { return E.ge(this, o); }
+  neg(): Tensor { return E.neg(this); }
+  exp(): Tensor { return E.exp(this); }
+  log(): Tensor { return E.log(this); }
+  sqrt(): Tensor { return E.sqrt(this); }
+  rsqrt(): Tensor { return E.rsqrt(this); }
+  abs(): Tensor { return E.abs(this); }
+  relu(): Tensor { return E.relu(this); }
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E.gelu(this, approximate); }
+  silu(): Tensor { return E.silu(this); }
+  sigmoid(): Tensor { return E.sigmoid(this); }
+  tanh(): Tensor { return E.tanh(this); }
+  where(cond: Tensor, other: Tensor | Scalar): Tensor { return E.where(cond, this, other); }
+  cast(dtype: DType): Tensor { return E.cast(this, dtype); }
+  float(): Tensor { return E.cast(this, 'float32'); }
+  half(): Tensor { return E.cast(this, 'float16'); }
+  int(): Tensor { return E.cast(this, 'int32'); }
+
+  // ---- views and copies ----
+  view(...shape: ShapeArg[]): Tensor { return V.view(this, parseShapeArgs(shape)); }
+  reshape(...shape: ShapeArg[]): Tensor { return V.reshape(this, parseShapeArgs(shape)); }
+  permute(...dims: ShapeArg[]): Tensor { return V.permute(this, parseShapeArgs(dims)); }
+  transpose(d0: number, d1: number): Tensor { return V.transpose(this, d0, d1); }
+  get T(): Tensor { return V.transpose(this, 0, 1); }
+  unsqueeze(dim: number): Tensor { return V.unsqueeze(this, dim); }
+  squeeze(dim?: number): Tensor { return V.squeeze(this, dim); }
+  expand(...shape: ShapeArg[]): Tensor { return V.expand(this, parseShapeArgs(shape)); }
+  flatten(startDim = 0, endDim = -1): Tensor { return V.flatten(this, startDim, endDim); }
+  narrow(dim: number, start: number, length: number): Tensor { return V.narrow(this, dim, start, length); }
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor { return V.slice(this, dim, start, end, step); }
+  chunk(chunks: number, dim = 0): Tensor[] { return V.chunk(this, chunks, dim); }
+  split(sizes: number | number[], dim = 0): Tensor[] { return V.split(this, sizes, dim); }
+  contiguous(): Tensor { return V.contiguous(this); }
+  clone(): Tensor { return V.clone(this); }
+
+  // ---- reductions ----
+  sum(dim?: number | number[], keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
+  mean(dim?: number | number[], keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return dim === undefined ? R.amax(this) : R.max(this, dim, keepdim);
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return dim === undefined ? R.amin(this) : R.min(this, dim, keepdim);
+  }
+  argmax(dim: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
+  softmax(dim: number): Tensor { return R.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return R.logSoftmax(this, dim); }
+  topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } { return R.topk(this, k, dim, largest, sorted); }
+
+  // ---- matmul and indexing ----
+  matmul(o: Tensor): Tensor { return M.matmul(this, o); }
+  bmm(o: Tensor): Tensor { return M.bmm(this, o); }
+  gather(dim: number, index: Tensor): Tensor { return G.gather(this, dim, index); }
+  indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); }
+  indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); }
+}
+
+setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);
