@@ -5,7 +5,13 @@ import { build } from 'esbuild';
 import { readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const tests = process.argv.includes('--tests');
+// --tests [--out DIR] [--only SUBSTR]: DIR defaults to dist/test; SUBSTR limits which test
+// files are bundled (lets several people build and run parts of the suite side by side).
+const args = process.argv.slice(2);
+const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const tests = args.includes('--tests');
+const outdir = opt('--out') ?? 'dist/test';
+const only = opt('--only');
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js', platform: 'node', external: ['webgpu'] });
@@ -17,14 +23,14 @@ if (tests) {
     for (const f of readdirSync(dir).sort()) {
       const p = join(dir, f);
       if (statSync(p).isDirectory()) walk(p);
-      else if (f.endsWith('.test.ts')) files.push(p);
+      else if (f.endsWith('.test.ts') && (!only || p.includes(only))) files.push(p);
     }
   };
   walk('test');
   await build({
-    ...common, entryPoints: ['test/run.ts', ...files], outdir: 'dist/test', outbase: 'test', splitting: true,
+    ...common, entryPoints: ['test/run.ts', ...files], outdir, outbase: 'test', splitting: true,
     platform: 'node', external: ['webgpu', 'uvu', 'uvu/*'],
   });
-  mkdirSync('dist/test', { recursive: true });
-  writeFileSync('dist/test/files.json', JSON.stringify(files.map((f) => f.replace(/^test\//, '').replace(/\.ts$/, '.js'))));
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(join(outdir, 'files.json'), JSON.stringify(files.map((f) => f.replace(/^test\//, '').replace(/\.ts$/, '.js'))));
 }
