@@ -9,7 +9,7 @@
 // forward runs with grad recording off; every tensor it makes and does not return is
 // disposed. backward returns one gradient (or null) per forward argument.
 import { Tensor } from '../tensor/tensor.js';
-import { tidy } from '../tensor/scope.js';
+import { keep, tidy } from '../tensor/scope.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import { Node, type Edge } from './node.js';
 
@@ -27,7 +27,8 @@ export class Ctx {
    * if the caller disposes the originals. */
   saveForBackward(...tensors: Array<Tensor | null | undefined>): void {
     this.releaseSaved();
-    this.saved = tensors.map((t) => (t ? t.alias() : null));
+    // keep(): forward runs inside a tidy scope that must not dispose these.
+    this.saved = tensors.map((t) => (t ? keep(t.alias()) : null));
   }
 
   get savedTensors(): Tensor[] {

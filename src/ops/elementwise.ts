@@ -69,7 +69,8 @@ fn pow_(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   let m = pow(abs(a), b);
   if (a < 0.0 && floor(b) == b) { return select(m, -m, fract(b * 0.5) != 0.0); }
-  if (a < 0.0) { return bitcast<f32>(0x7fc00000u); }
+  // NaN built at run time: WGSL rejects a NaN constant expression.
+  if (a < 0.0) { return bitcast<f32>(0x7fc00000u | u32(max(a, 0.0))); }
   return m;
 }` },
   rpow: { name: 'rpow', cpu: (a, b) => Math.pow(b, a), wgsl: 'pow(b, a)', floatOnly: true },

@@ -47,9 +47,9 @@ function operandDType(x: Operand): DType {
 /** The dtype an elementwise op computes in: tensors decide; a non-integer number turns ints to float. */
 export function resultDType(xs: Operand[]): DType {
   const ts = xs.filter((x): x is Tensor => x instanceof Tensor);
+  if (ts.length === 0) return xs.map(operandDType).reduce(promote, 'int32');
   let d = ts.map((t) => t.dtype).reduce(promote);
   for (const x of xs) if (!(x instanceof Tensor) && d === 'int32' && !Number.isInteger(x)) d = 'float32';
-  void operandDType;
   return d;
 }
 
@@ -88,7 +88,8 @@ export function mapRaw(spec: MapSpec, inputs: Operand[], outDType?: DType, out?:
   if (inputs.length - tensors.length > 1) throw new Error(`${op}: at most one number operand`);
   let shape: number[] = [];
   for (const t of tensors) shape = broadcastShapes(op, shape, t.shape);
-  let compute = resultDType(inputs);
+  // With no tensor operand (a fill), the output's dtype decides.
+  let compute = tensors.length === 0 && out ? out.dtype : resultDType(inputs);
   if (spec.floatOnly && compute === 'int32') compute = 'float32';
   const odt = outDType ?? (out ? out.dtype : compute);
   if (out) {

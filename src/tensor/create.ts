@@ -99,7 +99,8 @@ export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
 }
 
 /** arange(end) or arange(start, end, step?); int32 when all arguments are integers. */
-export function arange(start: number, end?: number, step: number | CreateOptions = 1, opts: CreateOptions = {}): Tensor {
+export function arange(start: number, end?: number | CreateOptions, step: number | CreateOptions = 1, opts: CreateOptions = {}): Tensor {
+  if (typeof end === 'object') { opts = end; end = undefined; }
   if (typeof step === 'object') { opts = step; step = 1; }
   if (end === undefined) { end = start; start = 0; }
   if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a nonzero number, got ${step}`);
