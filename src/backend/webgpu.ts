@@ -54,7 +54,11 @@ export class GpuBackend {
   printWgsl = false;
 
   private pool = new Map<number, GPUBuffer[]>();
-  private pendingRelease: Array<[number, GPUBuffer]> = [];
+  // Buffers released while commands that use them are still being recorded. Later
+  // dispatches in the same encoder may reuse them (commands run in order), but a
+  // queue.writeBuffer would land ahead of the encoder, so write() submits first.
+  private pendingRelease = new Map<number, GPUBuffer[]>();
+  private reusedInEncoder = new Set<GPUBuffer>();
   private pipelines = new Map<string, GPUComputePipeline>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -126,11 +130,15 @@ export class GpuBackend {
 
   alloc(bytes: number): GPUBuffer {
     const size = sizeClass(bytes);
-    const free = this.pool.get(size);
-    const hit = free?.pop();
+    const hit = this.pool.get(size)?.pop();
     if (hit) {
       this.bytesPooled -= size;
       return hit;
+    }
+    const recycled = this.pendingRelease.get(size)?.pop();
+    if (recycled) {
+      this.reusedInEncoder.add(recycled);
+      return recycled;
     }
     const max = this.limits.maxBufferSize;
     if (size > max) throw new Error(`alloc: ${bytes} bytes exceeds the adapter's maxBufferSize (${max})`);
@@ -141,8 +149,11 @@ export class GpuBackend {
    * a queue.writeBuffer into it before then would land ahead of those commands. */
   release(buf: GPUBuffer): void {
     if (this.destroyed) return;
-    if (this.encoder) this.pendingRelease.push([buf.size, buf]);
-    else this.toPool(buf.size, buf);
+    if (this.encoder) {
+      let list = this.pendingRelease.get(buf.size);
+      if (!list) this.pendingRelease.set(buf.size, (list = []));
+      list.push(buf);
+    } else this.toPool(buf.size, buf);
   }
 
   private toPool(size: number, buf: GPUBuffer): void {
@@ -161,6 +172,7 @@ export class GpuBackend {
   }
 
   write(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView): void {
+    if (this.reusedInEncoder.has(buf)) this.flush();
     // writeBuffer needs a size that is a multiple of 4 (float16 data may not be).
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : (() => {
@@ -237,8 +249,13 @@ export class GpuBackend {
     this.encoder = null;
     this.pass = null;
     this.dispatches = 0;
-    for (const [size, buf] of this.pendingRelease) this.toPool(size, buf);
-    this.pendingRelease = [];
+    this.afterSubmit();
+  }
+
+  private afterSubmit(): void {
+    for (const [size, list] of this.pendingRelease) for (const buf of list) this.toPool(size, buf);
+    this.pendingRelease.clear();
+    this.reusedInEncoder.clear();
   }
 
   /** Reads `bytes` bytes at `byteOffset` of `buf` (both rounded out to 4 bytes internally). */
@@ -257,8 +274,7 @@ export class GpuBackend {
     if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformStage, 0, (this.dispatches * UNIFORM_SLOT) / 4);
     this.device.queue.submit([enc.finish()]);
     this.dispatches = 0;
-    for (const [s, b] of this.pendingRelease) this.toPool(s, b);
-    this.pendingRelease = [];
+    this.afterSubmit();
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
@@ -287,7 +303,8 @@ export class GpuBackend {
     this.pass = null;
     this.encoder = null;
     this.pool.clear();
-    this.pendingRelease = [];
+    this.pendingRelease.clear();
+    this.reusedInEncoder.clear();
     this.bytesPooled = 0;
     this.device.destroy();
   }

@@ -5,6 +5,7 @@
 // dispatches).
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
@@ -405,6 +406,29 @@ export function copyInto(dst: Tensor, src: Operand): Tensor {
 /** A contiguous copy, optionally cast; not recorded. */
 export function copyRaw(a: Tensor, dtype?: DType): Tensor {
   return mapRaw(S.copy, [a], dtype ?? a.dtype);
+}
+
+// ---- in-place updates (optimizer steps, manual SGD) ----
+
+/**
+ * Writes op(self, other) into self's memory. Like PyTorch, refused on a tensor that requires
+ * grad while grad mode is on (use noGrad). The result is computed into a temporary first: a
+ * dispatch may not read and write the same buffer.
+ */
+export function inplace(name: string, self: Tensor, other: Operand | null, f: (a: Tensor, b: Operand) => Tensor): Tensor {
+  self.assertAlive(name);
+  if (self.requiresGrad && isGradEnabled()) {
+    throw new Error(`${name}: a tensor that requires grad cannot be modified in place while grad mode is on; wrap the update in sg.noGrad(() => ...)`);
+  }
+  if (other instanceof Tensor) {
+    other.assertAlive(name);
+    const s = broadcastShapes(name, self.shape, other.shape);
+    if (!shapesEqual(s, self.shape)) throw new Error(`${name}: other of shape ${fmtShape(other.shape)} does not broadcast to self's shape ${fmtShape(self.shape)}`);
+  } else if (other !== null) checkOperand(name, 'other', other);
+  const tmp = noGrad(() => f(self, other ?? 0));
+  copyInto(self, tmp);
+  tmp.dispose();
+  return self;
 }
 
 export { S as MAP_SPECS };

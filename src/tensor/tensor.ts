@@ -214,6 +214,14 @@ export class Tensor {
   half(): Tensor { return E.cast(this, 'float16'); }
   int(): Tensor { return E.cast(this, 'int32'); }
 
+  // ---- in place (refused on tensors that require grad unless inside noGrad) ----
+  copy_(src: Tensor | Scalar): this { E.inplace('copy_', this, src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, this.dtype) : V.full(this.shape, b, this.dtype, this.device))); return this; }
+  add_(o: Tensor | Scalar, alpha = 1): this { E.inplace('add_', this, o, (a, b) => E.add(a, b, alpha)); return this; }
+  sub_(o: Tensor | Scalar, alpha = 1): this { E.inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha)); return this; }
+  mul_(o: Tensor | Scalar): this { E.inplace('mul_', this, o, (a, b) => E.mul(a, b)); return this; }
+  fill_(value: Scalar): this { return this.copy_(value); }
+  zero_(): this { return this.copy_(0); }
+
   // ---- views and copies ----
   view(...shape: ShapeArg[]): Tensor { return V.view(this, parseShapeArgs(shape)); }
   reshape(...shape: ShapeArg[]): Tensor { return V.reshape(this, parseShapeArgs(shape)); }

@@ -197,6 +197,23 @@ test('WebGPU gradients match CPU float64 autograd', async () => {
   }
 });
 
+test('in-place updates: copy_ add_ sub_ mul_ fill_ zero_, refused on tensors that require grad', async () => {
+  for (const dev of await backends()) {
+    const { t: w, x } = rt([2, 3], 61, dev, { requiresGrad: true });
+    const g = rt([3], 62, dev).t;
+    throwsWith(() => w.sub_(g), /sub_/, /requires grad/, /noGrad/);
+    sg.noGrad(() => w.sub_(g, 0.5).mul_(2));
+    const gv = await g.toArray();
+    allclose(await w.toArray(), Array.from(x, (v, i) => 2 * (v - 0.5 * gv[i % 3])), {}, `sub_ mul_ on ${dev}`);
+    const z = sg.zeros([2, 3], { device: dev });
+    z.add_(1).copy_(g);
+    allclose(await z.toArray(), [...gv, ...gv], {}, 'copy_ broadcasts');
+    allclose(await z.fill_(4).toArray(), [4, 4, 4, 4, 4, 4], {}, 'fill_');
+    allclose(await z.zero_().toArray(), [0, 0, 0, 0, 0, 0], {}, 'zero_');
+    throwsWith(() => z.add_(sg.ones([4], { device: dev })), /add_/, /\[4\]/);
+  }
+});
+
 test('bad input names the op and shapes; the next call works', async () => {
   for (const dev of await backends()) {
     const a = sg.ones([2, 3], { device: dev });
