@@ -14,8 +14,8 @@ const outdir = opt('--out') ?? 'dist/test';
 const only = opt('--only');
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js', platform: 'node', external: ['webgpu'] });
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser/index.js', platform: 'browser', external: ['webgpu'] });
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js', platform: 'node', external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'true' } });
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser/index.js', platform: 'browser', external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'false' } });
 
 if (tests) {
   const files = [];
@@ -29,7 +29,7 @@ if (tests) {
   walk('test');
   await build({
     ...common, entryPoints: ['test/run.ts', ...files], outdir, outbase: 'test', splitting: true,
-    platform: 'node', external: ['webgpu', 'uvu', 'uvu/*'],
+    platform: 'node', external: ['webgpu', 'uvu', 'uvu/*'], define: { __SCATTERGRAD_NODE__: 'true' },
   });
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'files.json'), JSON.stringify(files.map((f) => f.replace(/^test\//, '').replace(/\.ts$/, '.js'))));

@@ -22,6 +22,10 @@ export interface KernelCall {
   workgroups: number | [number, number, number];
 }
 
+// Set by the build: false in the browser bundle, so that the Node-only path (and its
+// import of the `webgpu` package) is removed and bundlers never try to resolve it.
+declare const __SCATTERGRAD_NODE__: boolean;
+
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we know
 const BATCH = 64; // dispatches per submit: keeps the GPU fed while JS records more
 const MAX_WG = 65535;
@@ -95,7 +99,7 @@ export class GpuBackend {
     let gpu: GPU | undefined;
     if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
       gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-    } else if (typeof process !== 'undefined' && process.versions?.node) {
+    } else if (__SCATTERGRAD_NODE__ && typeof process !== 'undefined' && process.versions?.node) {
       let mod: { create: (t: string[]) => GPU; globals: object };
       try {
         mod = await import('webgpu');
