@@ -6,6 +6,15 @@ import { tidy, keep } from '../tensor/scope.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
+import { copyRaw } from '../ops/elementwise.js';
+
+import { gpuBytes } from '../tensor/dtype.js';
+
+/** True when t is exactly its whole storage, in row-major order. */
+function ownsDenseStorage(t: Tensor): boolean {
+  if (!t.isContiguous() || t.offset !== 0) return false;
+  return t.device === 'cpu' ? t.data.length === t.numel : t.storage.bytes === Math.max(4, t.numel * gpuBytes(t.dtype));
+}
 
 export interface BackwardOptions {
   retainGraph?: boolean;
@@ -44,6 +53,14 @@ function accumulate(into: Tensor | null, g: Tensor): Tensor {
 
 function addToLeaf(leaf: Tensor, g: Tensor): void {
   if (leaf.disposed) { g.dispose(); return; }
+  // Like PyTorch's AccumulateGrad, .grad is always a dense tensor of its own: a view
+  // (the gradient of a transpose, say) would keep a bigger buffer alive and confuse
+  // anyone who reads .grad's storage.
+  if (!ownsDenseStorage(g)) {
+    const dense = copyRaw(g);
+    g.dispose();
+    g = keep(dense);
+  }
   const grad = leaf.grad ? accumulate(leaf.grad, g) : g;
   leaf.grad = keep(grad);
 }

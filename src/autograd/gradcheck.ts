@@ -54,7 +54,7 @@ export async function gradcheck(fn: (...xs: Tensor[]) => Out, inputs: Tensor[], 
     tidy(() => loss().backward());
     for (const i of which) {
       const x = xs[i];
-      const analytic = x.grad ? Float64Array.from(x.grad.data) : new Float64Array(x.numel);
+      const analytic = x.grad ? Float64Array.from(await x.grad.toArray()) : new Float64Array(x.numel);
       const data = x.data as Float64Array;
       for (let j = 0; j < x.numel; j++) {
         const orig = data[j];

@@ -34,12 +34,18 @@ export class Node {
     if (--this.refs <= 0) this.release();
   }
 
+  /** Frees this node and every producer only it kept alive; iterative, since a long chain
+   * of ops (a training unroll) would overflow the stack if released recursively. */
   release(): void {
-    if (this.ctx) {
-      this.ctx.free();
-      this.ctx = null;
+    const stack: Node[] = [this];
+    while (stack.length) {
+      const node = stack.pop()!;
+      if (node.ctx) {
+        node.ctx.free();
+        node.ctx = null;
+      }
+      for (const e of node.next) if (e?.node && --e.node.refs <= 0) stack.push(e.node);
+      (node.next as Array<Edge | null>).length = 0;
     }
-    for (const e of this.next) if (e?.node) e.node.unref();
-    (this.next as Array<Edge | null>).length = 0;
   }
 }
