@@ -27,12 +27,13 @@ test('a two-layer MLP learns spirals; memory is flat from step 10 to step 200', 
     const { x: xs, y: ys } = spirals(96, 7);
     const x = sg.tensor(xs, { shape: [96, 2], device: dev });
     const y = sg.tensor(new Int32Array(ys), { device: dev });
-    const params: Tensor[] = [
+    // tidy: the unscaled randn tensors are temporaries and must not linger for the GC.
+    const params: Tensor[] = sg.tidy(() => [
       sg.randn([2, 32], { seed: 1, device: dev }).mul(0.8),
       sg.zeros([32], { device: dev }),
       sg.randn([32, 3], { seed: 2, device: dev }).mul(0.3),
       sg.zeros([3], { device: dev }),
-    ].map((p) => p.requiresGrad_());
+    ].map((p) => p.requiresGrad_()));
     const [w1, b1, w2, b2] = params;
     const step = (): Tensor => sg.tidy(() => {
       const h = x.matmul(w1).add(b1).tanh();

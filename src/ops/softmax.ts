@@ -1,0 +1,240 @@
+// softmax, logSoftmax and crossEntropy: one row kernel family. Each row takes its max,
+// then sum(exp(x - max)) (so large logits never overflow), then writes what the mode asks:
+//   softmax     exp(x - m) / s                       (same shape as x)
+//   logsoftmax  x - m - log(s)
+//   xent        m + log(s) - x[target]               (one loss per row)
+//   xentgrad    (softmax(x) - onehot(target)) * g    (crossEntropy's backward, fused)
+import { Tensor } from '../tensor/tensor.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import { contiguousStrides, fmtShape } from '../tensor/shape.js';
+import { isFloat, wgslType } from '../tensor/dtype.js';
+import { mapRaw, type MapSpec } from './map.js';
+import { MAP_SPECS } from './elementwise.js';
+import { checkInput, enableF16, forEachRow, oneDim, reduceRaw, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowOperand, type RowPlan } from './reduce.js';
+
+type Mode = 'softmax' | 'logsoftmax' | 'xent' | 'xentgrad';
+
+/**
+ * Runs `mode` over the rows of x (the row dim `red`, [] for a 0-d tensor). `extra` are the
+ * target (xent) or target and upstream gradient (xentgrad) as row operands; `out` is last.
+ */
+function rowSoftmax(mode: Mode, x: Tensor, red: number[], extra: Array<{ t: Tensor; op: RowOperand }>, out: Tensor, outOp: RowOperand, scale = 1): Tensor {
+  const p = rowPlan(x.shape, red, [x, ...extra.map((e) => e.op), outOp])!; // one dim always collapses
+  if (p.rows === 0 || p.n === 0) return out;
+  if (x.device === 'cpu') cpuRows(mode, x, extra.map((e) => e.t), out, p, scale);
+  else {
+    const it = wgslType(x.dtype);
+    const ot = wgslType(out.dtype);
+    const gt = mode === 'xentgrad' ? wgslType(extra[1].t.dtype) : '';
+    x.storage.gpu!.dispatch({
+      key: `softmax:${mode}:${it}>${ot}${gt && `:${gt}`}`,
+      wgsl: () => softmaxWgsl(mode, it, ot, gt),
+      inputs: [x.buffer, ...extra.map((e) => e.t.buffer)],
+      outputs: [out.buffer],
+      uniforms: rowUniforms(mode, p, 0, scale),
+      workgroups: p.rows,
+    });
+  }
+  return out;
+}
+
+function cpuRows(mode: Mode, x: Tensor, extra: Tensor[], out: Tensor, p: RowPlan, scale: number): void {
+  const xd = x.data;
+  const od = out.data;
+  const st = storer(out.dtype);
+  const [rx] = p.rs;
+  const ro = p.rs[p.rs.length - 1];
+  const last = p.rs.length - 1;
+  forEachRow(p, (_, b) => {
+    let m = -Infinity;
+    for (let j = 0; j < p.n; j++) m = Math.max(m, xd[b[0] + j * rx]);
+    let s = 0;
+    for (let j = 0; j < p.n; j++) s += Math.exp(xd[b[0] + j * rx] - m);
+    const ls = Math.log(s);
+    if (mode === 'softmax') for (let j = 0; j < p.n; j++) od[b[last] + j * ro] = st(Math.exp(xd[b[0] + j * rx] - m) / s);
+    else if (mode === 'logsoftmax') for (let j = 0; j < p.n; j++) od[b[last] + j * ro] = st(xd[b[0] + j * rx] - m - ls);
+    else {
+      const t = extra[0].data[b[1]];
+      if (mode === 'xent') {
+        od[b[last]] = st(t >= 0 && t < p.n ? m + ls - xd[b[0] + t * rx] : NaN);
+        return;
+      }
+      const g = extra[1].data[b[2]] * scale;
+      for (let j = 0; j < p.n; j++) od[b[last] + j * ro] = st((Math.exp(xd[b[0] + j * rx] - m) / s - (j === t ? 1 : 0)) * g);
+    }
+  });
+}
+
+function softmaxWgsl(mode: Mode, it: string, ot: string, gt: string): string {
+  const xent = mode === 'xent' || mode === 'xentgrad';
+  let binds = `@group(0) @binding(1) var<storage, read> X: array<${it}>;\n`;
+  if (xent) binds += '@group(0) @binding(2) var<storage, read> T: array<i32>;\n';
+  if (mode === 'xentgrad') binds += `@group(0) @binding(3) var<storage, read> G: array<${gt}>;\n`;
+  const ob = mode === 'softmax' || mode === 'logsoftmax' ? 2 : mode === 'xent' ? 3 : 4;
+  binds += `@group(0) @binding(${ob}) var<storage, read_write> O: array<${ot}>;\n`;
+  // the output's row start: bases(row) component of the last operand
+  const bo = ['', '', 'b.y', 'b.z', 'b.w'][ob];
+  const ro = ['', '', 'u.rs.y', 'u.rs.z', 'u.rs.w'][ob];
+  const x = 'f32(X[b.x + j * u.rs.x])';
+  let tail = '';
+  if (mode === 'softmax') tail = `for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}(exp(${x} - m) / s); }`;
+  else if (mode === 'logsoftmax') tail = `let ls = log(s);\n  for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}(${x} - m - ls); }`;
+  else if (mode === 'xent') {
+    // An out-of-range target cannot be reported from the GPU without a readback: it gives NaN.
+    tail = `if (lid == 0u) {
+    let t = T[b.y];
+    var l = bitcast<f32>(0x7fc00000u | u.p0); // NaN, built at run time (p0 is 0): no NaN constants in WGSL
+    if (t >= 0 && u32(t) < u.n) { l = m + log(s) - f32(X[b.x + u32(t) * u.rs.x]); }
+    O[${bo}] = ${ot}(l);
+  }`;
+  } else {
+    tail = `let t = T[b.y];
+  let g = f32(G[b.z]) * u.scale;
+  for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}((exp(${x} - m) / s - select(0.0, 1.0, i32(j) == t)) * g); }`;
+  }
+  return `${enableF16(it, ot, gt)}${ROW_WGSL}
+${binds}var<workgroup> red: array<f32, ${WG}>;
+fn wgReduce(v: f32, lid: u32, isMax: bool) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), isMax); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= u.rows) { return; }
+  let b = bases(row);
+  var m = -0x1.fffffep+127f; // the lowest f32: WGSL has no infinity constant
+  for (var j = lid; j < u.n; j += ${WG}u) { m = max(m, ${x}); }
+  m = wgReduce(m, lid, true);
+  var s = 0.0;
+  for (var j = lid; j < u.n; j += ${WG}u) { s += exp(${x} - m); }
+  s = wgReduce(s, lid, false);
+  ${tail}
+}
+`;
+}
+
+const contig = (t: Tensor): RowOperand => ({ strides: contiguousStrides(t.shape), offset: 0 });
+
+// softmax: dx = y * (dy - sum(dy * y)); logSoftmax: dx = dy - exp(y) * sum(dy)
+const SOFTMAX_GRAD: MapSpec = { name: 'softmax_grad', cpu: (y, g, s) => y * (g - s), wgsl: 'a * (b - c)', floatOnly: true };
+const LOG_SOFTMAX_GRAD: MapSpec = { name: 'log_softmax_grad', cpu: (y, g, s) => g - Math.exp(y) * s, wgsl: 'b - exp(a) * c', floatOnly: true };
+
+class Softmax extends Function {
+  static override forward(ctx: Ctx, x: Tensor, red: number[], log: boolean): Tensor {
+    const y = Tensor.empty(x.shape, x.dtype, x.device);
+    rowSoftmax(log ? 'logsoftmax' : 'softmax', x, red, [], y, contig(y));
+    ctx.saveForBackward(y);
+    ctx.red = red;
+    ctx.log = log;
+    return y;
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [y] = ctx.savedTensors;
+    if (ctx.log) {
+      const s = reduceRaw('sum', dy, ctx.red, true).values;
+      return [mapRaw(LOG_SOFTMAX_GRAD, [y, dy, s]), null, null];
+    }
+    const s = reduceRaw('sum', mapRaw(MAP_SPECS.mulF, [dy, y]), ctx.red, true).values;
+    return [mapRaw(SOFTMAX_GRAD, [y, dy, s]), null, null];
+  }
+}
+
+function softmaxFn(op: string, t: Tensor, dim: number, log: boolean): Tensor {
+  checkInput(op, t);
+  const red = oneDim(op, t, dim);
+  if (!isFloat(t.dtype)) throw new Error(`${op}: input dtype ${t.dtype} is not supported (needs a floating point tensor; cast with .float() first), input shape ${fmtShape(t.shape)}`);
+  return Softmax.apply(t, red, log);
+}
+
+export const softmax = (t: Tensor, dim: number): Tensor => softmaxFn('softmax', t, dim, false);
+export const logSoftmax = (t: Tensor, dim: number): Tensor => softmaxFn('logSoftmax', t, dim, true);
+
+// ---- crossEntropy ----
+
+/** logits [N, C] (or [C]) and target [N] (or []) as row operands over the problem [N, C]. */
+function xentOperands(logits: Tensor, target: Tensor): { x: RowOperand; shape: number[]; t: RowOperand } {
+  if (logits.ndim === 1) {
+    return { shape: [1, logits.shape[0]], x: { strides: [0, logits.strides[0]], offset: logits.offset }, t: { strides: [0, 0], offset: target.offset } };
+  }
+  return { shape: logits.shape, x: logits, t: { strides: [target.strides[0], 0], offset: target.offset } };
+}
+
+/** Per-row losses, shaped like target. */
+function xentRaw(logits: Tensor, target: Tensor): Tensor {
+  const o = xentOperands(logits, target);
+  const out = Tensor.empty(target.shape, logits.dtype, logits.device);
+  const view = logits.withLayout(o.shape, o.x.strides, o.x.offset);
+  rowSoftmax('xent', view, [1], [{ t: target, op: o.t }], out, { strides: [1, 0], offset: 0 });
+  view.dispose();
+  return out;
+}
+
+/** d loss / d logits for per-row upstream gradients g (shaped like target, or 0-d shared by all rows). */
+function xentGradRaw(logits: Tensor, target: Tensor, g: Tensor, scale: number): Tensor {
+  const o = xentOperands(logits, target);
+  const gs = g.ndim === 0 ? [0, 0] : [g.strides[0], 0];
+  const out = Tensor.empty(logits.shape, logits.dtype, logits.device);
+  const view = logits.withLayout(o.shape, o.x.strides, o.x.offset);
+  rowSoftmax('xentgrad', view, [1], [{ t: target, op: o.t }, { t: g, op: { strides: gs, offset: g.offset } }], out,
+    { strides: contiguousStrides(o.shape), offset: 0 }, scale);
+  view.dispose();
+  return out;
+}
+
+class CrossEntropy extends Function {
+  static override forward(ctx: Ctx, logits: Tensor, target: Tensor, reduction: 'mean' | 'sum' | 'none'): Tensor {
+    ctx.saveForBackward(logits, target);
+    ctx.reduction = reduction;
+    const losses = xentRaw(logits, target);
+    if (reduction === 'none') return losses;
+    const all = losses.shape.map((_, i) => i);
+    return reduceRaw('sum', losses, all, false, reduction === 'mean' ? 1 / losses.numel : 1).values;
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [logits, target] = ctx.savedTensors;
+    const scale = ctx.reduction === 'mean' ? 1 / target.numel : 1;
+    return [xentGradRaw(logits, target, dy, scale), null, null];
+  }
+}
+
+/**
+ * Cross entropy of `logits` [N, C] (or [C]) against int32 class indices `target` [N]
+ * (or 0-d), averaged over N by default. On the CPU an out-of-range target throws; on the
+ * GPU (where checking would need a readback) its loss is NaN.
+ */
+export function crossEntropy(logits: Tensor, target: Tensor, opts: { reduction?: 'mean' | 'sum' | 'none' } = {}): Tensor {
+  const op = 'crossEntropy';
+  checkInput(op, logits, 'logits');
+  checkInput(op, target, 'target');
+  const reduction = opts?.reduction ?? 'mean';
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
+  }
+  if (!isFloat(logits.dtype)) throw new Error(`${op}: logits must be a floating point tensor, got dtype ${logits.dtype} (shape ${fmtShape(logits.shape)})`);
+  if (target.dtype !== 'int32') throw new Error(`${op}: target must be an int32 tensor of class indices, got dtype ${target.dtype} (shape ${fmtShape(target.shape)})`);
+  if (logits.device !== target.device) throw new Error(`${op}: logits are on ${logits.device} but target is on ${target.device}`);
+  if (logits.ndim !== 1 && logits.ndim !== 2) throw new Error(`${op}: logits must have shape [N, C] or [C], got ${fmtShape(logits.shape)}`);
+  const wantT = logits.ndim === 2 ? [logits.shape[0]] : [];
+  if (target.ndim !== wantT.length || (wantT.length && target.shape[0] !== wantT[0])) {
+    throw new Error(`${op}: target of shape ${fmtShape(target.shape)} does not match logits of shape ${fmtShape(logits.shape)} (expected target shape ${fmtShape(wantT)})`);
+  }
+  const C = logits.shape[logits.ndim - 1];
+  if (C === 0) throw new Error(`${op}: logits have no classes (shape ${fmtShape(logits.shape)})`);
+  if (target.device === 'cpu') {
+    const td = target.data;
+    const step = target.ndim ? target.strides[0] : 0;
+    for (let i = 0; i < target.numel; i++) {
+      const v = td[target.offset + i * step];
+      if (v < 0 || v >= C) throw new Error(`${op}: target value ${v} at index ${i} is out of range for ${C} classes (logits shape ${fmtShape(logits.shape)})`);
+    }
+  }
+  return CrossEntropy.apply(logits, target, reduction);
+}
