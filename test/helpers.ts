@@ -164,3 +164,16 @@ export async function f64Copies(xs: Tensor[]): Promise<Tensor[]> {
   }
   return out;
 }
+
+/**
+ * Runs the garbage collector and lets FinalizationRegistry callbacks fire, so that tensors
+ * other tests forgot are counted out before a memory sample (npm test runs node with
+ * --expose-gc; without it this only yields).
+ */
+export async function settleGC(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,5 +1,357 @@
-// PLACEHOLDER until matmul lands: every function throws.
-import type { Tensor } from '../tensor/tensor.js';
-const todo = (n: string): never => { throw new Error(`${n}: not implemented yet`); };
-export function matmul(a: Tensor, b: Tensor): Tensor { return todo('matmul'); }
-export function bmm(a: Tensor, b: Tensor): Tensor { return todo('bmm'); }
+// matmul and bmm. One Function (Matmul) covers every rank combination of PyTorch's matmul:
+// 1-D operands become 2-D views before it and the extra dim is squeezed after, and the batch
+// dims of N-D operands broadcast by reading with batch stride 0. Both kernels (CPU and WGSL)
+// read each operand through its row, column and batch strides plus offset, so transposed
+// and permuted views (the backward's Bᵀ and Aᵀ) are never copied. Output is contiguous.
+// Float dtypes promote as in the elementwise ops (float16·float32 -> float32; PyTorch would
+// refuse); the backward relies on it when a float32 gradient meets a float16 operand.
+import { Tensor } from '../tensor/tensor.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import { broadcastShapes, contiguousStrides, fmtShape, numel } from '../tensor/shape.js';
+import { isFloat, promote, roundF16, wgslType, type DType } from '../tensor/dtype.js';
+import { tidy } from '../tensor/scope.js';
+import { coalesce } from './map.js';
+import { sumToShape } from './elementwise.js';
+import * as V from './view.js';
+
+// ---- validation (before any GPU work) ----
+
+function checkArgs(op: string, a: unknown, b: unknown): asserts a is Tensor {
+  for (const [name, x] of [['a', a], ['b', b]] as const) {
+    if (!(x instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    if (x.disposed) throw new Error(`${op}: ${name} (shape ${fmtShape(x.shape)}, ${x.dtype}) was already disposed`);
+    x.assertAlive(op);
+    if (!isFloat(x.dtype)) {
+      throw new Error(`${op}: ${name} (shape ${fmtShape(x.shape)}) has dtype ${x.dtype}; matmul needs floating point tensors (cast with .float())`);
+    }
+  }
+  const ta = a as Tensor;
+  const tb = b as Tensor;
+  if (ta.device !== tb.device) throw new Error(`${op}: a is on ${ta.device} and b is on ${tb.device}; move one with await t.to(device)`);
+}
+
+const pair = (a: Tensor, b: Tensor): string => `a has shape ${fmtShape(a.shape)} and b has shape ${fmtShape(b.shape)}`;
+
+function checkInner(op: string, a: Tensor, b: Tensor): void {
+  const ka = a.shape[a.ndim - 1];
+  const kb = b.shape[b.ndim === 1 ? 0 : b.ndim - 2];
+  if (ka !== kb) throw new Error(`${op}: ${pair(a, b)}: inner dims ${ka} and ${kb} differ`);
+}
+
+// ---- the raw product: a [...Ba, M, K] · b [...Bb, K, N] -> [...broadcast(Ba, Bb), M, N] ----
+
+/** The batch dims after merging, with each operand's batch strides (0 where broadcast). */
+interface Plan {
+  M: number; N: number; K: number;
+  rsA: number; csA: number; rsB: number; csB: number;
+  bshape: number[]; bsa: number[]; bsb: number[];
+}
+
+function plan(a: Tensor, b: Tensor, batch: number[]): Plan {
+  let M = a.shape[a.ndim - 2];
+  const K = a.shape[a.ndim - 1];
+  const N = b.shape[b.ndim - 1];
+  let rsA = a.strides[a.ndim - 2];
+  const csA = a.strides[a.ndim - 1];
+  const rsB = b.strides[b.ndim - 2];
+  const csB = b.strides[b.ndim - 1];
+  const bcast = (t: Tensor): number[] => {
+    const s = t.shape.slice(0, -2);
+    const st = t.strides.slice(0, -2);
+    const off = batch.length - s.length;
+    return batch.map((_, i) => (i < off || s[i - off] === 1 ? 0 : st[i - off]));
+  };
+  // Output batch strides are contiguous, so merged dims are merged for all three.
+  const lay = coalesce(batch, [contiguousStrides(batch), bcast(a), bcast(b)]);
+  const bshape = lay.shape;
+  const [, bsa, bsb] = lay.strides;
+  // When b is shared by every batch entry and a's batches are stacked rows, the batch folds
+  // into M: [B, M, K]·[K, N] becomes one [B·M, K]·[K, N] (the linear-layer case).
+  while (bshape.length && bsb[bshape.length - 1] === 0) {
+    const d = bshape.length - 1;
+    if (M === 1) rsA = bsa[d];
+    if (bsa[d] !== rsA * M) break;
+    M *= bshape[d];
+    bshape.pop(); bsa.pop(); bsb.pop();
+  }
+  return { M, N, K, rsA, csA, rsB, csB, bshape, bsa, bsb };
+}
+
+function matmulRaw(a: Tensor, b: Tensor): Tensor {
+  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const out = Tensor.empty([...batch, a.shape[a.ndim - 2], b.shape[b.ndim - 1]], promote(a.dtype, b.dtype), a.device);
+  if (out.numel === 0) return out;
+  const p = plan(a, b, batch);
+  if (a.device === 'cpu') cpuMatmul(a, b, out, p);
+  else gpuMatmul(a, b, out, p);
+  return out;
+}
+
+// ---- CPU kernel ----
+
+function cpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
+  const { M, N, K, rsA, csA, rsB, csB, bshape, bsa, bsb } = p;
+  const A = a.data;
+  const B = b.data;
+  const O = out.data;
+  const f16 = out.dtype === 'float16';
+  const acc = new Float64Array(N);
+  const idx = new Array<number>(bshape.length).fill(0);
+  let oa = a.offset;
+  let ob = b.offset;
+  let oo = out.offset;
+  for (let bi = 0, nb = numel(bshape); bi < nb; bi++) {
+    for (let m = 0; m < M; m++) {
+      acc.fill(0);
+      // k outer, n inner: streams a row of b per step instead of a column per output.
+      for (let k = 0; k < K; k++) {
+        const av = A[oa + m * rsA + k * csA];
+        const rowB = ob + k * rsB;
+        for (let n = 0; n < N; n++) acc[n] += av * B[rowB + n * csB];
+      }
+      const row = oo + m * N;
+      if (f16) for (let n = 0; n < N; n++) O[row + n] = roundF16(acc[n]);
+      else for (let n = 0; n < N; n++) O[row + n] = acc[n];
+    }
+    oo += M * N;
+    for (let d = bshape.length - 1; d >= 0; d--) {
+      idx[d]++;
+      oa += bsa[d];
+      ob += bsb[d];
+      if (idx[d] < bshape[d]) break;
+      idx[d] = 0;
+      oa -= bsa[d] * bshape[d];
+      ob -= bsb[d] * bshape[d];
+    }
+  }
+}
+
+// ---- WGSL kernel ----
+
+// A 16x16 workgroup computes a 64x64 output tile, each invocation a 4x4 block held in
+// registers, walking K in steps of 16 through shared memory (8 KiB: fits the 16 KiB every
+// adapter offers). Rows and columns of the block are strided by 16 so that neighbouring
+// invocations touch neighbouring shared-memory words and output columns.
+const TM = 64;
+const TN = 64;
+const BK = 16;
+const WX = 16;
+const WY = 16;
+const RM = TM / WY;
+const RN = TN / WX;
+const THREADS = WX * WY;
+const PAD_A = TM + 1; // A's tile is stored transposed; the pad keeps its stores off one bank
+/** Batch dims the kernel decodes itself; more (rare after merging) loop in JS. */
+const KERNEL_BATCH_DIMS = 4;
+
+function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
+  const gpu = out.storage.gpu!;
+  const { M, N, K, bshape, bsa, bsb } = p;
+  const inner = bshape.length - Math.min(bshape.length, KERNEL_BATCH_DIMS);
+  const outer = bshape.slice(0, inner);
+  const ib = bshape.slice(inner);
+  const nInner = numel(ib);
+  const tilesM = Math.ceil(M / TM);
+  const tilesN = Math.ceil(N / TN);
+  const total = tilesM * tilesN * nInner;
+  if (total > 0xffffffff) throw new Error(`matmul: ${total} workgroups exceed what one dispatch can address; split the batch`);
+  const ta = wgslType(a.dtype);
+  const tb = wgslType(b.dtype);
+  const to = wgslType(out.dtype);
+  const key = `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`;
+  // Load order follows the operand's contiguous direction, decided per call (a uniform
+  // flag, not a pipeline): a transposed view is read as fast as a plain one.
+  const aMFast = p.rsA < p.csA ? 1 : 0;
+  const bKFast = p.rsB < p.csB ? 1 : 0;
+  const vec4 = (xs: number[]): number[] => [0, 1, 2, 3].map((i) => xs[i] ?? 1);
+  const pad = (xs: number[]): number[] => [0, 1, 2, 3].map((i) => xs[i] ?? 0);
+  // Dispatches for batch dims beyond the kernel's four, each with its own base offsets.
+  const outerIdx = new Array<number>(outer.length).fill(0);
+  for (let o = 0, no = numel(outer); o < no; o++) {
+    let offA = a.offset;
+    let offB = b.offset;
+    outerIdx.forEach((c, d) => { offA += c * bsa[d]; offB += c * bsb[d]; });
+    const offO = out.offset + o * nInner * M * N;
+    const uniforms = [
+      M, N, K, total,
+      tilesN, tilesM, ib.length, 0,
+      offA, p.rsA, p.csA, aMFast,
+      offB, p.rsB, p.csB, bKFast,
+      offO, 0, 0, 0,
+      ...vec4(ib), ...pad(bsa.slice(inner)), ...pad(bsb.slice(inner)),
+    ];
+    gpu.dispatch({
+      key,
+      wgsl: () => matmulWgsl(ta, tb, to),
+      inputs: [a.buffer, b.buffer],
+      outputs: [out.buffer],
+      uniforms: uniforms.map((x) => x >>> 0),
+      workgroups: total,
+    });
+    for (let d = outer.length - 1; d >= 0; d--) {
+      if (++outerIdx[d] < outer[d]) break;
+      outerIdx[d] = 0;
+    }
+  }
+}
+
+function matmulWgsl(ta: string, tb: string, to: string): string {
+  const f16 = [ta, tb, to].includes('f16');
+  const loadsA = (TM * BK) / THREADS;
+  const loadsB = (BK * TN) / THREADS;
+  let fmaLines = '';
+  for (let i = 0; i < RM; i++) fmaLines += `      acc[${i}] = fma(vec4<f32>(As[ak + l.y + ${i * WY}u]), bv, acc[${i}]);\n`;
+  const bvec = Array.from({ length: RN }, (_, j) => `Bs[bk + l.x + ${j * WX}u]`).join(', ');
+  let stores = '';
+  for (let i = 0; i < RM; i++) {
+    for (let j = 0; j < RN; j++) {
+      stores += `  if (r${i} < u.M && c${j} < u.N) { O[baseO + r${i} * u.N + c${j}] = ${to}(acc[${i}][${j}]); }\n`;
+    }
+  }
+  const rows = Array.from({ length: RM }, (_, i) => `  let r${i} = m0 + l.y + ${i * WY}u;\n`).join('');
+  const cols = Array.from({ length: RN }, (_, j) => `  let c${j} = n0 + l.x + ${j * WX}u;\n`).join('');
+  return `${f16 ? 'enable f16;\n' : ''}
+struct U {
+  M: u32, N: u32, K: u32, total: u32,
+  tilesN: u32, tilesM: u32, nbd: u32, pad0: u32,
+  offA: u32, rsA: u32, csA: u32, aMFast: u32,
+  offB: u32, rsB: u32, csB: u32, bKFast: u32,
+  offO: u32, pad1: u32, pad2: u32, pad3: u32,
+  bshape: vec4<u32>, bsa: vec4<u32>, bsb: vec4<u32>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> A: array<${ta}>;
+@group(0) @binding(2) var<storage, read> B: array<${tb}>;
+@group(0) @binding(3) var<storage, read_write> O: array<${to}>;
+var<workgroup> As: array<f32, ${BK * PAD_A}>;
+var<workgroup> Bs: array<f32, ${BK * TN}>;
+
+@compute @workgroup_size(${WX}, ${WY})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) l: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  // Workgroups are one linear range (tiles of N fastest, then M, then batch) so that no
+  // count is bound by the 65535-per-dimension limit.
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.total) { return; }
+  let tn = g % u.tilesN;
+  let tm = (g / u.tilesN) % u.tilesM;
+  var bi = g / (u.tilesN * u.tilesM);
+  let baseO = u.offO + bi * u.M * u.N;
+  var baseA = u.offA;
+  var baseB = u.offB;
+  for (var d = u.nbd; d > 0u; d--) {
+    let c = bi % u.bshape[d - 1u];
+    bi = bi / u.bshape[d - 1u];
+    baseA += c * u.bsa[d - 1u];
+    baseB += c * u.bsb[d - 1u];
+  }
+  let m0 = tm * ${TM}u;
+  let n0 = tn * ${TN}u;
+  var acc: array<vec4<f32>, ${RM}>;
+  let kTiles = (u.K + ${BK - 1}u) / ${BK}u;
+  for (var kt = 0u; kt < kTiles; kt++) {
+    let k0 = kt * ${BK}u;
+    for (var s = 0u; s < ${loadsA}u; s++) {
+      let e = lid + s * ${THREADS}u;
+      let m = select(e / ${BK}u, e % ${TM}u, u.aMFast != 0u);
+      let k = select(e % ${BK}u, e / ${TM}u, u.aMFast != 0u);
+      var v = 0.0;
+      if (m0 + m < u.M && k0 + k < u.K) { v = f32(A[baseA + (m0 + m) * u.rsA + (k0 + k) * u.csA]); }
+      As[k * ${PAD_A}u + m] = v;
+    }
+    for (var s = 0u; s < ${loadsB}u; s++) {
+      let e = lid + s * ${THREADS}u;
+      let k = select(e / ${TN}u, e % ${BK}u, u.bKFast != 0u);
+      let n = select(e % ${TN}u, e / ${BK}u, u.bKFast != 0u);
+      var v = 0.0;
+      if (k0 + k < u.K && n0 + n < u.N) { v = f32(B[baseB + (k0 + k) * u.rsB + (n0 + n) * u.csB]); }
+      Bs[k * ${TN}u + n] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < ${BK}u; k++) {
+      let ak = k * ${PAD_A}u;
+      let bk = k * ${TN}u;
+      let bv = vec4<f32>(${bvec});
+${fmaLines}    }
+    workgroupBarrier();
+  }
+${rows}${cols}${stores}}
+`;
+}
+
+// ---- the Function ----
+
+class Matmul extends Function {
+  static override forward(ctx: Ctx, a: Tensor, b: Tensor): Tensor {
+    ctx.saveForBackward(ctx.needsInputGrad[1] ? a : null, ctx.needsInputGrad[0] ? b : null);
+    ctx.meta = { aShape: a.shape, bShape: b.shape, aDType: a.dtype, bDType: b.dtype, K: a.shape[a.ndim - 1] };
+    return matmulRaw(a, b);
+  }
+
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [a, b] = ctx.savedTensors;
+    const { aShape, bShape, aDType, bDType, K } = ctx.meta as { aShape: number[]; bShape: number[]; aDType: DType; bDType: DType; K: number };
+    const T = (x: Tensor): Tensor => V.transpose(x, -1, -2);
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    // dA = dY · Bᵀ, dB = Aᵀ · dY, summed over the batch dims each operand was broadcast along.
+    if (ctx.needsInputGrad[0]) da = asDType(sumToShape(Matmul.apply(dy, T(b)), aShape), aDType);
+    if (ctx.needsInputGrad[1]) {
+      if (bShape.length === 2 && aShape.length > 2) {
+        // b was shared by every batch entry: fold the batch into the rows, one [K, B·M]·[B·M, N].
+        const rowsA = V.reshape(a, [numel(aShape.slice(0, -1)), K]);
+        const rowsDy = V.reshape(dy, [numel(dy.shape.slice(0, -1)), dy.shape[dy.ndim - 1]]);
+        db = Matmul.apply(T(rowsA), rowsDy);
+      } else db = sumToShape(Matmul.apply(T(a), dy), bShape);
+      db = asDType(db!, bDType);
+    }
+    return [da, db];
+  }
+}
+
+function asDType(t: Tensor, d: DType): Tensor {
+  return t.dtype === d ? t : t.cast(d);
+}
+
+// ---- public ----
+
+/** Batched matrix product: a [B, M, K] · b [B, K, N] -> [B, M, N] (no broadcasting, as in PyTorch). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  checkArgs('bmm', a, b);
+  for (const [name, x] of [['a', a], ['b', b]] as const) {
+    if (x.ndim !== 3) throw new Error(`bmm: ${name} must be 3-D [batch, rows, cols], got shape ${fmtShape(x.shape)} (${pair(a, b)})`);
+  }
+  if (a.shape[0] !== b.shape[0]) throw new Error(`bmm: ${pair(a, b)}: batch sizes ${a.shape[0]} and ${b.shape[0]} differ`);
+  checkInner('bmm', a, b);
+  return Matmul.apply(a, b);
+}
+
+/**
+ * PyTorch's matmul: 1-D·1-D is a dot product (0-d result); a 1-D operand gets a dim
+ * prepended (a) or appended (b) that is removed from the result; the batch dims of N-D
+ * operands broadcast, e.g. [2, 1, 3, 4]·[5, 4, 6] -> [2, 5, 3, 6].
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkArgs('matmul', a, b);
+  for (const [name, x] of [['a', a], ['b', b]] as const) {
+    if (x.ndim === 0) throw new Error(`matmul: ${name} is 0-d (${pair(a, b)}); both arguments need at least 1 dim (use mul for scalars)`);
+  }
+  checkInner('matmul', a, b);
+  const ba = a.shape.slice(0, -2);
+  const bb = b.shape.slice(0, -2);
+  try {
+    broadcastShapes('matmul', ba, bb);
+  } catch {
+    throw new Error(`matmul: ${pair(a, b)}: batch dims ${fmtShape(ba)} and ${fmtShape(bb)} cannot be broadcast together`);
+  }
+  if (a.ndim >= 2 && b.ndim >= 2) return Matmul.apply(a, b);
+  // The temporary 2-D views are disposed here; autograd keeps its own references.
+  return tidy(() => {
+    const a2 = a.ndim === 1 ? V.unsqueeze(a, 0) : a;
+    const b2 = b.ndim === 1 ? V.unsqueeze(b, 1) : b;
+    let y = Matmul.apply(a2, b2);
+    if (a.ndim === 1) y = V.squeeze(y, -2);
+    if (b.ndim === 1) y = V.squeeze(y, -1);
+    return y;
+  });
+}

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { backends, randArray } from '../helpers.js';
+import { backends, randArray, settleGC } from '../helpers.js';
 
 const test = suite('train');
 
@@ -54,10 +54,11 @@ test('a two-layer MLP learns spirals; memory is flat from step 10 to step 200', 
     for (let i = 1; i <= 200; i++) {
       const loss = step();
       if (i === 1) first = await loss.item();
-      if (i === 10) { await loss.item(); loss.dispose(); mem10 = sg.memory(); continue; }
+      if (i === 10) { await loss.item(); loss.dispose(); await settleGC(); mem10 = sg.memory(); continue; }
       if (i === 200) last = await loss.item();
       loss.dispose();
     }
+    await settleGC();
     const mem200 = sg.memory();
     if (!(last < first * 0.5)) throw new Error(`loss did not fall enough on ${dev}: ${first} -> ${last}`);
     if (mem200.liveTensors !== mem10.liveTensors || mem200.bytesInUse !== mem10.bytesInUse) {
