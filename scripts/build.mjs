@@ -29,7 +29,7 @@ if (tests) {
   walk('test');
   await build({
     ...common, entryPoints: ['test/run.ts', ...files], outdir, outbase: 'test', splitting: true,
-    platform: 'node', external: ['webgpu', 'uvu', 'uvu/*'], define: { __SCATTERGRAD_NODE__: 'true' },
+    platform: 'node', external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'true' },
   });
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'files.json'), JSON.stringify(files.map((f) => f.replace(/^test\//, '').replace(/\.ts$/, '.js'))));
