@@ -19,3 +19,8 @@ export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten,
 export { sum, mean, max, min, amax, amin, argmax, softmax, logSoftmax, crossEntropy, topk } from './ops/reduce.js';
 export { matmul, bmm } from './ops/matmul.js';
 export { gather, indexSelect, indexAdd, cat, stack } from './ops/gather.js';
+export { scatteredExperts, ScatteredExperts, flattenSortCount } from './moe/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
+export type { ParseOptions, Safetensors } from './io/index.js';

@@ -1,0 +1,160 @@
+// Module: PyTorch's nn.Module without __setattr__. Instead of a registry filled on
+// assignment, a module's parameters and submodules are discovered on its own properties,
+// in declaration order (the order JavaScript keeps for string keys):
+//
+//   - a parameter is a leaf Tensor that requires grad (PyTorch's nn.Parameter);
+//   - a submodule is a Module, or an element of an array of Modules (ModuleList), named
+//     `key.i`;
+//   - any other property (numbers, options, non-grad tensors such as a cached mask) is
+//     state the module keeps for itself: not listed, not saved, but disposed with it.
+//
+// So `class Block extends Module { attn = new CausalSelfAttention(...); mlp = new MoE(...) }`
+// gives names like `attn.qkv.weight` with no registration calls.
+import { Tensor } from '../tensor/tensor.js';
+import { forEachOffset, fromArray } from '../ops/view.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { fmtShape } from '../tensor/shape.js';
+
+export type StateDict = Record<string, Tensor>;
+
+export interface LoadStateDictOptions {
+  /** Missing and unexpected keys are errors (default true). A shape mismatch always is. */
+  strict?: boolean;
+}
+
+export abstract class Module {
+  /** Dropout and friends read this; train() / eval() set it on the whole tree. */
+  training = true;
+
+  // never[]: every subclass's forward signature fits; call forward on the concrete type.
+  abstract forward(...args: never[]): unknown;
+
+  /** The own properties that are parameters or submodules, in declaration order. */
+  private members(): Array<[string, Tensor | Module]> {
+    const out: Array<[string, Tensor | Module]> = [];
+    for (const [key, v] of Object.entries(this)) {
+      if (isParameter(v) || v instanceof Module) out.push([key, v]);
+      else if (Array.isArray(v)) {
+        v.forEach((m, i) => { if (m instanceof Module) out.push([`${key}.${i}`, m]); });
+      }
+    }
+    return out;
+  }
+
+  /** Direct submodules with their names. */
+  namedChildren(): Array<[string, Module]> {
+    return this.members().filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** Every parameter of this module and its descendants with its dotted name (a parameter
+   * shared by two modules is listed once, under its first name, as in PyTorch). */
+  namedParameters(prefix = ''): Array<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    const out: Array<[string, Tensor]> = [];
+    for (const [name, p] of this.allParameters(prefix)) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      out.push([name, p]);
+    }
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  private allParameters(prefix: string): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [key, v] of this.members()) {
+      if (v instanceof Module) out.push(...v.allParameters(`${prefix}${key}.`));
+      else out.push([`${prefix}${key}`, v]);
+    }
+    return out;
+  }
+
+  /** Sets training mode on this module and every descendant. */
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children()) c.train(on);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * Name → parameter. These are the module's own tensors (PyTorch's keep_vars=True), not
+   * copies: read or save them, do not dispose them.
+   */
+  stateDict(): StateDict {
+    return Object.fromEntries(this.allParameters(''));
+  }
+
+  /**
+   * Copies every tensor of `sd` into the parameter of the same name, in place, without
+   * recording autograd. Everything is checked before anything is copied. CPU tensors load
+   * into a WebGPU module (an upload); the reverse needs `await t.to('cpu')` first.
+   */
+  loadStateDict(sd: StateDict, opts: LoadStateDictOptions = {}): void {
+    const strict = opts.strict ?? true;
+    const own = this.stateDict();
+    const problems: string[] = [];
+    const missing = Object.keys(own).filter((k) => !(k in sd));
+    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    if (strict && missing.length) problems.push(`missing key(s): ${missing.join(', ')}`);
+    if (strict && unexpected.length) problems.push(`unexpected key(s): ${unexpected.join(', ')}`);
+    const pairs: Array<[Tensor, Tensor]> = [];
+    for (const [key, p] of Object.entries(own)) {
+      if (!(key in sd)) continue;
+      const src = sd[key];
+      if (!(src instanceof Tensor)) { problems.push(`${key} is not a Tensor`); continue; }
+      src.assertAlive(`loadStateDict (${key})`);
+      if (fmtShape(src.shape) !== fmtShape(p.shape)) {
+        problems.push(`size mismatch for ${key}: the state dict has shape ${fmtShape(src.shape)}, the module ${fmtShape(p.shape)}`);
+      } else if (src.device !== p.device && src.device !== 'cpu') {
+        problems.push(`${key} is on ${src.device} but the module is on ${p.device} (move it with await t.to('${p.device}'))`);
+      } else pairs.push([p, src]);
+    }
+    if (problems.length) throw new Error(`loadStateDict (${this.constructor.name}): ${problems.join('; ')}`);
+    noGrad(() => {
+      for (const [p, src] of pairs) {
+        if (src.device === p.device) { p.copy_(src); continue; }
+        const up = fromArray(cpuValues(src), src.shape, p.dtype, p.device);
+        p.copy_(up);
+        up.dispose();
+      }
+    });
+  }
+
+  /** Frees every parameter's gradient (PyTorch's set_to_none=True). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Disposes every tensor this module and its descendants hold in their own properties. */
+  dispose(): void {
+    for (const v of Object.values(this)) {
+      if (v instanceof Tensor || v instanceof Module) v.dispose();
+      else if (Array.isArray(v)) for (const x of v) if (x instanceof Tensor || x instanceof Module) x.dispose();
+    }
+  }
+}
+
+function isParameter(v: unknown): v is Tensor {
+  return v instanceof Tensor && v.requiresGrad && v.isLeaf && !v.disposed;
+}
+
+/** The logical values of a CPU tensor (any strides), row-major. */
+function cpuValues(t: Tensor): number[] {
+  const out = new Array<number>(t.numel);
+  forEachOffset(t.shape, t.strides, t.offset, (off, i) => { out[i] = t.data[off]; });
+  return out;
+}

@@ -1,0 +1,170 @@
+// Mixture-of-experts layers on ScatteredExperts, after ScatterMoE's ParallelExperts and MLP
+// (scattermoe/mlp.py). Parameter names follow ScatterMoE's — `experts.weight`,
+// `output_experts.weight`, each (E, out, in) — so a checkpoint loads into its MLP.
+//
+//   x (T, H) ─router─ softmax ─ top-k ─ flattenSortCount
+//            └ experts (grouped out) ─ act ─ output_experts (grouped in, gates) ─ (T, H)
+import { Tensor } from '../tensor/tensor.js';
+import { fmtShape } from '../tensor/shape.js';
+import { tidy } from '../tensor/scope.js';
+import { cat } from '../ops/gather.js';
+import { flattenSortCount, scatteredExperts } from '../moe/index.js';
+import { Module } from './module.js';
+import { Linear, checkLastDim } from './linear.js';
+import { checkSize, childSeed, constParam, normalParam, type ParamOptions } from './init.js';
+
+export interface ParallelExpertsOptions extends ParamOptions {
+  bias?: boolean;
+}
+
+export interface ParallelExpertsForwardOptions {
+  gates?: Tensor | null;
+  groupedIn?: boolean;
+  groupedOut?: boolean;
+}
+
+/** E independent Linear layers applied to routed rows; weight (E, out, in), bias (E, out). */
+export class ParallelExperts extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(readonly numExperts: number, readonly inFeatures: number, readonly outFeatures: number, opts: ParallelExpertsOptions = {}) {
+    super();
+    checkSize('ParallelExperts', 'numExperts', numExperts);
+    checkSize('ParallelExperts', 'inFeatures', inFeatures);
+    checkSize('ParallelExperts', 'outFeatures', outFeatures);
+    // ScatterMoE's reset_parameters: N(0, 0.02²) weights, zero biases.
+    this.weight = normalParam([numExperts, outFeatures, inFeatures], 0.02, opts, 0);
+    this.bias = opts.bias ? constParam([numExperts, outFeatures], 0, opts) : null;
+  }
+
+  /** scatteredExperts with this module's weights; the arguments are as documented there. */
+  forward(x: Tensor, k: number, sortedExpertIdxs: Tensor, sortedScatteredIdxs: Tensor, expertOffsets: Tensor,
+    opts: ParallelExpertsForwardOptions = {}): Tensor {
+    // The (E, in, out) view scatteredExperts wants, without a copy: its kernels read strides.
+    return scatteredExperts(x, this.weight.permute([0, 2, 1]), k, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets, {
+      gates: opts.gates, groupedIn: opts.groupedIn, groupedOut: opts.groupedOut, biases: this.bias,
+    });
+  }
+}
+
+export type Activation = 'gelu' | 'silu' | 'relu';
+
+export interface MoEOptions extends ParamOptions {
+  hiddenSize: number;
+  intermediateSize: number;
+  numExperts: number;
+  topK: number;
+  /** ScatterMoE's GLUMLP: the experts make 2·intermediate features, act(first half)·second. */
+  glu?: boolean;
+  /** Default 'silu' with glu (ScatterMoE's GLUMLP), else 'gelu'. */
+  activation?: Activation;
+  /** Rescale each token's top-k probabilities to sum to 1 (default true). */
+  renormalize?: boolean;
+  /** Per-expert biases in both expert layers (default false). */
+  bias?: boolean;
+}
+
+export interface MoEOutput {
+  /** Same shape as the input. */
+  output: Tensor;
+  /** Switch Transformer's load-balancing loss E·Σ_e f_e·P_e: 1 when balanced. */
+  auxLoss: Tensor;
+  /** ST-MoE's router z-loss, mean over tokens of logsumexp(router logits)². */
+  zLoss: Tensor;
+  /** int32 [E]: how many of the T·k routed slots each expert took (not differentiable). */
+  expertCounts: Tensor;
+}
+
+const ACTIVATIONS: Record<Activation, (t: Tensor) => Tensor> = {
+  gelu: (t) => t.gelu(),
+  silu: (t) => t.silu(),
+  relu: (t) => t.relu(),
+};
+
+export class MoE extends Module {
+  router: Linear;
+  experts: ParallelExperts;
+  // snake_case on purpose: ScatterMoE's MLP names this parameter output_experts.weight.
+  output_experts: ParallelExperts;
+  readonly hiddenSize: number;
+  readonly intermediateSize: number;
+  readonly numExperts: number;
+  readonly topK: number;
+  readonly glu: boolean;
+  readonly activation: Activation;
+  readonly renormalize: boolean;
+
+  constructor(opts: MoEOptions) {
+    super();
+    const { hiddenSize, intermediateSize, numExperts, topK } = opts;
+    checkSize('MoE', 'hiddenSize', hiddenSize);
+    checkSize('MoE', 'intermediateSize', intermediateSize);
+    checkSize('MoE', 'numExperts', numExperts);
+    checkSize('MoE', 'topK', topK);
+    if (topK > numExperts) throw new Error(`MoE: topK ${topK} exceeds numExperts ${numExperts}`);
+    this.hiddenSize = hiddenSize;
+    this.intermediateSize = intermediateSize;
+    this.numExperts = numExperts;
+    this.topK = topK;
+    this.glu = opts.glu ?? false;
+    this.activation = opts.activation ?? (this.glu ? 'silu' : 'gelu');
+    if (!(this.activation in ACTIVATIONS)) throw new Error(`MoE: activation must be 'gelu', 'silu' or 'relu', got ${JSON.stringify(this.activation)}`);
+    this.renormalize = opts.renormalize ?? true;
+    const child = (i: number): ParamOptions => ({ device: opts.device, dtype: opts.dtype, seed: childSeed(opts.seed, i) });
+    this.router = new Linear(hiddenSize, numExperts, { ...child(0), bias: false });
+    const expertsOut = this.glu ? 2 * intermediateSize : intermediateSize;
+    this.experts = new ParallelExperts(numExperts, hiddenSize, expertsOut, { ...child(1), bias: opts.bias });
+    this.output_experts = new ParallelExperts(numExperts, intermediateSize, hiddenSize, { ...child(2), bias: opts.bias });
+  }
+
+  /** x (..., hiddenSize) → { output (..., hiddenSize), auxLoss, zLoss, expertCounts }. */
+  forward(x: Tensor): MoEOutput {
+    checkLastDim('MoE', x, this.hiddenSize);
+    if (x.numel === 0) throw new Error(`MoE: input has no tokens (shape ${fmtShape(x.shape)})`);
+    const e = this.numExperts;
+    const k = this.topK;
+    return tidy(() => {
+      const h = x.reshape([-1, this.hiddenSize]);
+      const tokens = h.shape[0];
+      const logits = this.router.forward(h);
+      const probs = logits.softmax(-1);
+      const top = probs.topk(k, -1);
+      const gates = this.renormalize ? top.values.div(top.values.sum(-1, true)) : top.values;
+      const { sortedExpertIdxs: sei, sortedScatteredIdxs: sse, expertOffsets: offsets } = flattenSortCount(top.indices, e);
+
+      // Grouped order between the two layers: each expert's rows are contiguous and the
+      // activation is elementwise, so nothing is scattered back until the gated sum.
+      const inner = this.experts.forward(h, k, sei, sse, offsets, { groupedOut: true });
+      const act = ACTIVATIONS[this.activation];
+      let hidden: Tensor;
+      if (this.glu) {
+        const [a, b] = inner.chunk(2, -1);
+        hidden = act(a).mul(b);
+      } else hidden = act(inner);
+      const y = this.output_experts.forward(hidden, k, sei, sse, offsets, { groupedIn: true, gates });
+
+      const expertCounts = countsFromOffsets(offsets);
+      // f_e is a routing decision (no gradient); P_e carries the gradient to the router.
+      const fraction = expertCounts.cast(probs.dtype).div(tokens * k);
+      const auxLoss = fraction.mul(probs.mean(0)).sum().mul(e);
+      const lse = logSumExp(logits);
+      const zLoss = lse.mul(lse).mean();
+      return { output: y.reshape([...x.shape]), auxLoss, zLoss, expertCounts };
+    });
+  }
+}
+
+/** Per-expert counts from inclusive cumulative offsets: off[e] − off[e−1]. */
+function countsFromOffsets(offsets: Tensor): Tensor {
+  const e = offsets.shape[0];
+  if (e === 1) return offsets.clone();
+  return offsets.sub(cat([offsets.zerosOf([1], 'int32'), offsets.narrow(0, 0, e - 1)]));
+}
+
+/** logsumexp over the last dim, shifted by the row max for range; the shift's gradient
+ * cancels exactly, so it is detached. */
+function logSumExp(t: Tensor): Tensor {
+  const m = t.max(-1, true).values.detach();
+  return t.sub(m).exp().sum(-1, true).log().add(m).squeeze(-1);
+}

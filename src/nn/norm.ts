@@ -1,0 +1,65 @@
+// LayerNorm and RMSNorm over the last dim, written with the engine's ops so autograd
+// derives their gradients.
+import type { Tensor } from '../tensor/tensor.js';
+import { Module } from './module.js';
+import { checkSize, constParam, type ParamOptions } from './init.js';
+import { checkLastDim } from './linear.js';
+
+export interface LayerNormOptions extends ParamOptions {
+  eps?: number;
+  /** Learnable per-feature scale (ones) and shift (zeros); default true. */
+  elementwiseAffine?: boolean;
+  /** With elementwiseAffine, whether there is a shift; default true. */
+  bias?: boolean;
+}
+
+/** (x − mean) / √(var + eps) · weight + bias, with the biased variance as in PyTorch. */
+export class LayerNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  readonly eps: number;
+
+  constructor(readonly normalizedShape: number, opts: LayerNormOptions = {}) {
+    super();
+    checkSize('LayerNorm', 'normalizedShape', normalizedShape);
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.elementwiseAffine ?? true;
+    this.weight = affine ? constParam([normalizedShape], 1, opts) : null;
+    this.bias = affine && (opts.bias ?? true) ? constParam([normalizedShape], 0, opts) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    checkLastDim('LayerNorm', x, this.normalizedShape);
+    const centered = x.sub(x.mean(-1, true));
+    const variance = centered.mul(centered).mean(-1, true);
+    let y = centered.mul(variance.add(this.eps).rsqrt());
+    if (this.weight) y = y.mul(this.weight);
+    if (this.bias) y = y.add(this.bias);
+    return y;
+  }
+}
+
+export interface RMSNormOptions extends ParamOptions {
+  /** Default: float32's machine epsilon, PyTorch's choice when eps is None. */
+  eps?: number;
+  elementwiseAffine?: boolean;
+}
+
+/** x / √(mean(x²) + eps) · weight. */
+export class RMSNorm extends Module {
+  weight: Tensor | null;
+  readonly eps: number;
+
+  constructor(readonly normalizedShape: number, opts: RMSNormOptions = {}) {
+    super();
+    checkSize('RMSNorm', 'normalizedShape', normalizedShape);
+    this.eps = opts.eps ?? 2 ** -23;
+    this.weight = (opts.elementwiseAffine ?? true) ? constParam([normalizedShape], 1, opts) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    checkLastDim('RMSNorm', x, this.normalizedShape);
+    const y = x.mul(x.mul(x).mean(-1, true).add(this.eps).rsqrt());
+    return this.weight ? y.mul(this.weight) : y;
+  }
+}

@@ -1,0 +1,92 @@
+// AdamW (decoupled weight decay) in PyTorch's order, per parameter at its step t:
+//   p *= 1 - lr·wd;  m = b1·m + (1-b1)·g;  v = b2·v + (1-b2)·g²;
+//   p -= (lr / (1-b1^t)) · m / (sqrt(v) / sqrt(1-b2^t) + eps)
+// which is lr·mhat/(sqrt(vhat)+eps) arranged as torch.optim.AdamW computes it. The bias
+// corrections change every step, so they travel in the uniforms, not the pipeline key.
+// 1 - b1 and 1 - b2 are computed in float64 here, as PyTorch computes them in Python: in
+// f32 on the GPU, 1 - f32(0.999) would be off by 1.3e-5 relative.
+import type { Tensor } from '../tensor/tensor.js';
+import { roundF16 } from '../tensor/dtype.js';
+import { f32Bits } from '../backend/webgpu.js';
+import { dispatchFused, type FusedKernel } from './fused.js';
+import { Optimizer, type ParamState } from './optimizer.js';
+
+export interface AdamWOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+const kernel: FusedKernel = {
+  name: 'adamw', states: 2,
+  fields: 'decay: f32, b1: f32, b2: f32, c1: f32, c2: f32, stepSize: f32, bc2Sqrt: f32, eps: f32,',
+  body: `
+  p = p * u.decay;
+  let m = u.b1 * S0[i] + u.c1 * g;
+  let v = u.b2 * S1[i] + u.c2 * g * g;
+  S0[i] = m;
+  S1[i] = v;
+  p = p - u.stepSize * m / (sqrt(v) / u.bc2Sqrt + u.eps);` };
+
+export class AdamW extends Optimizer {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+
+  constructor(params: readonly Tensor[], opts: AdamWOptions = {}) {
+    super('AdamW', params, opts.lr ?? 1e-3);
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 1e-2;
+    this.validate();
+  }
+
+  private validate(): void {
+    const [b1, b2] = Array.isArray(this.betas) ? this.betas : [NaN, NaN];
+    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`AdamW: betas must be two numbers in [0, 1), got ${JSON.stringify(this.betas)}`);
+    if (!(Number.isFinite(this.eps) && this.eps >= 0)) throw new Error(`AdamW: eps must be a finite number >= 0, got ${this.eps}`);
+    if (!(Number.isFinite(this.weightDecay) && this.weightDecay >= 0)) throw new Error(`AdamW: weightDecay must be a finite number >= 0, got ${this.weightDecay}`);
+  }
+
+  protected update(p: Tensor, g: Tensor, st: ParamState): void {
+    const m = this.stateTensor(p, st, 'expAvg');
+    const v = this.stateTensor(p, st, 'expAvgSq');
+    const [b1, b2] = this.betas;
+    const s = {
+      decay: 1 - this.lr * this.weightDecay,
+      b1, b2, c1: 1 - b1, c2: 1 - b2,
+      stepSize: this.lr / (1 - b1 ** st.step),
+      bc2Sqrt: Math.sqrt(1 - b2 ** st.step),
+      eps: this.eps,
+    };
+    if (p.device === 'cpu') cpuAdamW(p, g, m, v, s);
+    else dispatchFused(kernel, p, g, [m, v], 0, [s.decay, s.b1, s.b2, s.c1, s.c2, s.stepSize, s.bc2Sqrt, s.eps].map(f32Bits));
+  }
+
+  protected hyper(): Record<string, number | number[]> {
+    return { lr: this.lr, betas: [...this.betas], eps: this.eps, weightDecay: this.weightDecay };
+  }
+
+  protected setHyper(h: Record<string, number | boolean | number[]>): void {
+    if (typeof h.lr === 'number') this.lr = h.lr;
+    if (Array.isArray(h.betas) && h.betas.length === 2) this.betas = [h.betas[0], h.betas[1]];
+    if (typeof h.eps === 'number') this.eps = h.eps;
+    if (typeof h.weightDecay === 'number') this.weightDecay = h.weightDecay;
+    this.validate();
+  }
+}
+
+interface Scalars { decay: number; b1: number; b2: number; c1: number; c2: number; stepSize: number; bc2Sqrt: number; eps: number }
+
+function cpuAdamW(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Scalars): void {
+  const [pd, gd, md, vd] = [p.data, g.data, m.data, v.data];
+  const f16 = p.dtype === 'float16';
+  for (let i = 0; i < p.numel; i++) {
+    const gv = gd[g.offset + i];
+    md[i] = s.b1 * md[i] + s.c1 * gv;
+    vd[i] = s.b2 * vd[i] + s.c2 * gv * gv;
+    const nv = pd[p.offset + i] * s.decay - (s.stepSize * md[i]) / (Math.sqrt(vd[i]) / s.bc2Sqrt + s.eps);
+    pd[p.offset + i] = f16 ? roundF16(nv) : nv;
+  }
+}
