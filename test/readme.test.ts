@@ -27,7 +27,7 @@ test('the quick start runs, its loss falls, and the process exits by itself', ()
   if (!(losses[4] < losses[0] / 3)) throw new Error(`loss did not fall: ${losses.join(' -> ')}`);
 });
 
-test('the README's mixture-of-experts example is examples/moe-op.mjs, and it routes as DESIGN.md says', () => {
+test('the README mixture-of-experts example is examples/moe-op.mjs, and it routes as DESIGN.md says', () => {
   const readme = readFileSync(`${root}README.md`, 'utf8');
   const section = readme.split('## Mixture of experts')[1] ?? '';
   const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
