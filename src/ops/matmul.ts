@@ -13,6 +13,9 @@ import { tidy } from '../tensor/scope.js';
 import { coalesce } from './map.js';
 import { sumToShape } from './elementwise.js';
 import * as V from './view.js';
+import { tilesFor, tiledWgsl, tileKey, type TileConfig } from './matmul-tiled.js';
+import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from './matmul-subgroup.js';
+import type { GpuBackend } from '../backend/webgpu.js';
 
 // ---- validation (before any GPU work) ----
 
@@ -144,6 +147,44 @@ const PAD_A = TM + 1; // A's tile is stored transposed; the pad keeps its stores
 /** Batch dims the kernel decodes itself; more (rare after merging) loop in JS. */
 const KERNEL_BATCH_DIMS = 4;
 
+/** Which kernel a product takes: decided from dtypes, strides and alignment, never cached by size. */
+interface KernelChoice { key: string; wgsl: () => string; tm: number; tn: number }
+
+const m4 = (x: number): boolean => x % 4 === 0;
+/** SCATTERGRAD_MATMUL_SIMPLE=1 keeps every product on the scalar strided kernel (for comparisons). */
+const simpleOnly = (): boolean => typeof process !== 'undefined' && process.env?.SCATTERGRAD_MATMUL_SIMPLE === '1';
+const m16 = (x: number): boolean => x % 16 === 0;
+
+function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan, bsa: number[], bsb: number[]): KernelChoice {
+  const { M, N, K } = p;
+  const ta = wgslType(a.dtype);
+  const tb = wgslType(b.dtype);
+  const to = wgslType(out.dtype);
+  const aM = p.csA !== 1 && p.rsA === 1; // A contiguous along M (a transposed view)
+  const bK = p.csB !== 1 && p.rsB === 1; // B contiguous along K (a transposed view)
+  const aOk = aM ? p.rsA === 1 && m4(M) && m4(p.csA) : p.csA === 1 && m4(K) && m4(p.rsA);
+  const bOk = bK ? p.rsB === 1 && m4(K) && m4(p.csB) : p.csB === 1 && m4(N) && m4(p.rsB);
+  const aligned = aOk && bOk && m4(N) && m4(a.offset) && m4(b.offset) && m4(out.offset) && bsa.every(m4) && bsb.every(m4);
+  if (simpleOnly()) return { key: `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`, wgsl: () => matmulWgsl(ta, tb, to), tm: TM, tn: TN };
+  // Tensor cores: float16 in and out, dims in whole 16x16 fragments, 16-byte aligned rows.
+  if (ta === 'f16' && tb === 'f16' && to === 'f16' && aligned && m16(M) && m16(N) && m16(K) && M >= 64 && N >= 64 &&
+      [a.offset, b.offset, aM ? p.csA : p.rsA, bK ? p.csB : p.rsB, ...bsa, ...bsb].every((x) => x % 8 === 0) && hasSubgroupMatrix(g)) {
+    return { key: `matmul-sgmat:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}`, wgsl: () => subgroupWgsl(aM, bK), tm: SG_TM, tn: SG_TN };
+  }
+  // The vec4 tiled kernel; the 64x64 config when the big tiles would leave the GPU half idle.
+  if (aligned && M >= 32 && N >= 32 && K >= 16) {
+    const { big, small } = tilesFor(g);
+    const nb = numel(p.bshape);
+    const c: TileConfig = Math.ceil(M / big.TM) * Math.ceil(N / big.TN) * nb >= 256 ? big : small;
+    return {
+      key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}`,
+      wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK),
+      tm: c.TM, tn: c.TN,
+    };
+  }
+  return { key: `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`, wgsl: () => matmulWgsl(ta, tb, to), tm: TM, tn: TN };
+}
+
 function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
   const gpu = out.storage.gpu!;
   const { M, N, K, bshape, bsa, bsb } = p;
@@ -151,14 +192,11 @@ function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
   const outer = bshape.slice(0, inner);
   const ib = bshape.slice(inner);
   const nInner = numel(ib);
-  const tilesM = Math.ceil(M / TM);
-  const tilesN = Math.ceil(N / TN);
+  const kc = chooseKernel(gpu, a, b, out, p, bsa, bsb);
+  const tilesM = Math.ceil(M / kc.tm);
+  const tilesN = Math.ceil(N / kc.tn);
   const total = tilesM * tilesN * nInner;
   if (total > 0xffffffff) throw new Error(`matmul: ${total} workgroups exceed what one dispatch can address; split the batch`);
-  const ta = wgslType(a.dtype);
-  const tb = wgslType(b.dtype);
-  const to = wgslType(out.dtype);
-  const key = `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`;
   // Load order follows the operand's contiguous direction, decided per call (a uniform
   // flag, not a pipeline): a transposed view is read as fast as a plain one.
   const aMFast = p.rsA < p.csA ? 1 : 0;
@@ -181,8 +219,8 @@ function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
       ...vec4(ib), ...pad(bsa.slice(inner)), ...pad(bsb.slice(inner)),
     ];
     gpu.dispatch({
-      key,
-      wgsl: () => matmulWgsl(ta, tb, to),
+      key: kc.key,
+      wgsl: kc.wgsl,
       inputs: [a.buffer, b.buffer],
       outputs: [out.buffer],
       uniforms: uniforms.map((x) => x >>> 0),

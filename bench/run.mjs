@@ -1,0 +1,293 @@
+// `npm run bench [-- --quick] [-- --json FILE] [-- --only SUBSTR] [-- --no-tfjs]`
+// Times scattergrad against TensorFlow.js (WebGPU backend) in one process on the same Dawn
+// adapter and prints one table, last: median time per workload and backend, GFLOP/s, and the
+// ratio against every peer measured in the same run (peer time / this time: > 1 is faster).
+// Timing is wall time around a batch of runs ended by a GPU sync (a tiny readback for
+// scattergrad, queue.onSubmittedWorkDone for TF.js), so the GPU work is what is measured, not
+// the recording; batches are sized to take >= 25 ms each and the median of several is kept.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execSync } from 'node:child_process';
+import * as sg from '../dist/node/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
+const quick = args.includes('--quick');
+const jsonFile = opt('--json');
+const only = opt('--only');
+const wantTf = !args.includes('--no-tfjs');
+const progress = (s) => process.stderr.write(`\r\x1b[K# ${s}`);
+
+// ---- devices ----
+
+const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
+const info = await sg.init({ backend: 'webgpu', dawnToggles: toggles });
+const lavapipe = /llvmpipe|lavapipe|swiftshader/i.test(info.adapter ?? '');
+const hasF16 = info.features.includes('shader-f16');
+let commit = process.env.BENCH_COMMIT ?? 'unknown';
+if (!process.env.BENCH_COMMIT) try { commit = execSync('git rev-parse --short HEAD', { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { /* not a checkout */ }
+let dirty = '';
+if (!process.env.BENCH_COMMIT) try { dirty = execSync('git status --porcelain --untracked-files=no', { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() ? '+dirty' : ''; } catch { /* idem */ }
+
+async function loadTf() {
+  if (!wantTf) return { tf: null, why: 'skipped (--no-tfjs)' };
+  const bundle = join(root, 'dist/bench/tfjs.js');
+  const entry = join(root, 'bench/tfjs-entry.mjs');
+  // Bundle where esbuild and the packages exist (here); elsewhere use the bundle carried along.
+  try {
+    const { build } = await import('esbuild');
+    if (existsSync(join(root, 'node_modules/@tensorflow/tfjs-core'))) {
+      mkdirSync(dirname(bundle), { recursive: true });
+      // TF.js's CommonJS parts require Node built-ins ('util'); give the ESM bundle a require.
+      const banner = { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" };
+      await build({ entryPoints: [entry], outfile: bundle, bundle: true, format: 'esm', platform: 'node', target: 'es2022', minify: true, banner, logLevel: 'error' });
+    }
+  } catch { /* no esbuild: rely on a carried bundle */ }
+  if (!existsSync(bundle)) return { tf: null, why: 'n/a (TF.js not installed)' };
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  globalThis.navigator ??= {};
+  if (!globalThis.navigator.gpu) Object.defineProperty(globalThis.navigator, 'gpu', { value: create(toggles), configurable: true });
+  const { tf } = await import(bundle);
+  try {
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+  } catch { /* flag absent in this version */ }
+  const ok = await tf.setBackend('webgpu').catch((e) => { console.error(e); return false; });
+  if (!ok) return { tf: null, why: 'n/a (TF.js WebGPU backend failed to start)' };
+  await tf.ready();
+  return { tf, why: '' };
+}
+const { tf, why: tfWhy } = await loadTf();
+
+// ---- timing ----
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const probe = sg.zeros([1]);
+const sgSync = async () => { sg.flush(); await probe.toArray(); };
+const tfSync = async () => { const b = tf.backend(); if (b.commandEncoder) { b.endComputePassEncoder(); b.submitQueue(); } await b.queue.onSubmittedWorkDone(); };
+
+/** Median ms of `fn` over `samples` batches after warm-up; fn may return something to dispose. */
+async function timeIt(fn, sync, { samples = quick ? 5 : 9, budgetMs = quick ? 1500 : 2500 } = {}) {
+  for (let i = 0; i < 2; i++) { fn(); await sync(); }
+  let t0 = performance.now();
+  fn(); await sync();
+  const one = Math.max(performance.now() - t0, 0.01);
+  const reps = Math.max(1, Math.min(200, Math.ceil(25 / one)));
+  const n = Math.max(3, Math.min(samples, Math.floor(budgetMs / (one * reps))));
+  const ts = [];
+  for (let s = 0; s < n; s++) {
+    t0 = performance.now();
+    for (let r = 0; r < reps; r++) fn();
+    await sync();
+    ts.push((performance.now() - t0) / reps);
+  }
+  return median(ts);
+}
+
+const rows = [];
+function row(workload, backend, ms, flops, note = '') {
+  rows.push({ workload, backend, ms, gflops: ms && flops ? flops / (ms * 1e6) : null, note });
+}
+
+const sel = (name) => !only || name.includes(only);
+
+// ---- dense matmul ----
+
+async function benchMatmul(n, dtype) {
+  const name = `matmul ${dtype === 'float16' ? 'f16' : 'f32'} ${n}³`;
+  if (!sel(name)) return;
+  progress(`${name} scattergrad`);
+  const flops = 2 * n ** 3;
+  const a = sg.randn([n, n], { seed: 1, dtype });
+  const b = sg.randn([n, n], { seed: 2, dtype });
+  try {
+    row(name, 'scattergrad', await timeIt(() => a.matmul(b).dispose(), sgSync), flops);
+  } catch (e) {
+    row(name, 'scattergrad', null, flops, `failed: ${String(e.message ?? e).split('\n')[0].slice(0, 80)}`);
+  }
+  a.dispose(); b.dispose();
+  if (!tf) row(name, 'tfjs', null, flops, tfWhy);
+  else if (dtype === 'float16') row(name, 'tfjs', null, flops, 'n/a (TF.js has no float16 matmul)');
+  else {
+    progress(`${name} tfjs`);
+    const ta = tf.randomNormal([n, n]);
+    const tb = tf.randomNormal([n, n]);
+    row(name, 'tfjs', await timeIt(() => tf.matMul(ta, tb).dispose(), tfSync), flops);
+    ta.dispose(); tb.dispose();
+  }
+}
+
+// ---- MoE MLP forward + backward ----
+
+const MOE = {
+  small: { T: 2048, d: 256, h: 512, E: 8, k: 2 },
+  medium: { T: 8192, d: 1024, h: 2048, E: 8, k: 2 },
+  granular: { T: 16384, d: 1024, h: 512, E: 64, k: 8 },
+};
+// lavapipe runs on the CPU: the same shapes scaled down (T/8, d/4, h/4; granular keeps E and k).
+const MOE_LAVAPIPE = {
+  small: { T: 256, d: 64, h: 128, E: 8, k: 2 },
+  medium: { T: 1024, d: 256, h: 512, E: 8, k: 2 },
+  granular: { T: 2048, d: 256, h: 128, E: 64, k: 8 },
+};
+
+/** Routing on the CPU from seeded logits: top-k of softmax, as the reference does. */
+function route(T, E, k, seed) {
+  const logits = sg.randn([T, E], { seed, device: 'cpu' });
+  return logits;
+}
+
+async function benchMoe(cfgName) {
+  const c = (lavapipe ? MOE_LAVAPIPE : MOE)[cfgName];
+  const { T, d, h, E, k } = c;
+  const name = `MoE ${cfgName} f32 fwd+bwd${lavapipe ? ` (scaled: T${T} d${d} h${h} E${E} k${k})` : ''}`;
+  if (!sel(name)) return;
+  const flops = 12 * T * k * d * h;
+  const scale1 = 1 / Math.sqrt(d);
+  const scale2 = 1 / Math.sqrt(h);
+  // Shared inputs (same numbers for every backend): routing from seeded logits on the CPU.
+  const logitsCpu = route(T, E, k, 7);
+  const probs = logitsCpu.softmax(-1);
+  const { values: gv, indices: gi } = probs.topk(k, -1);
+  const gates = await gv.toArray();
+  const idx = await gi.toArray();
+  [logitsCpu, probs, gv, gi].forEach((t) => t.dispose());
+
+  if (typeof sg.scatteredExperts !== 'function' || typeof sg.flattenSortCount !== 'function') {
+    row(name, 'scattergrad', null, flops, 'n/a (not built: sg.scatteredExperts is not exported yet)');
+  } else {
+    progress(`${name} scattergrad`);
+    try {
+      const x = sg.randn([T, d], { seed: 1 }).requiresGrad_();
+      const W1 = sg.randn([E, d, h], { seed: 2 }).mul(scale1).detach().requiresGrad_();
+      const W2 = sg.randn([E, h, d], { seed: 3 }).mul(scale2).detach().requiresGrad_();
+      const g = sg.tensor(gates, { shape: [T, k] }).requiresGrad_();
+      const ei = sg.tensor(Int32Array.from(idx), { shape: [T, k], dtype: 'int32' });
+      const dy = sg.randn([T, d], { seed: 4 });
+      const { sortedExpertIdxs: sei, sortedScatteredIdxs: ssi, expertOffsets: off } = sg.flattenSortCount(ei, E);
+      const leaves = [x, W1, W2, g];
+      // BENCHMARKS.md calls the second layer with k = 1 and gates (T, k); where the op wants
+      // gates (T, k') with k' = its k argument, passing k is the same product (groupedIn reads
+      // row p whatever k is), and the row notes it.
+      let k2 = 1;
+      const step = () => {
+        sg.tidy(() => {
+          const hh = sg.scatteredExperts(x, W1, k, sei, ssi, off, { groupedOut: true }).gelu();
+          const y = sg.scatteredExperts(hh, W2, k2, sei, ssi, off, { groupedIn: true, gates: g });
+          y.backward(dy);
+        });
+        for (const l of leaves) { l.grad?.dispose(); l.grad = null; }
+      };
+      try { step(); await sgSync(); } catch (e) {
+        if (!/gates must be/.test(String(e.message))) throw e;
+        k2 = k;
+      }
+      row(name, 'scattergrad', await timeIt(step, sgSync), flops, k2 === 1 ? '' : `layer 2 called with k=${k} (k=1 with (T, ${k}) gates is rejected)`);
+      [x, W1, W2, g, ei, dy, sei, ssi, off].forEach((t) => t.dispose());
+    } catch (e) {
+      row(name, 'scattergrad', null, flops, `failed: ${String(e.message ?? e).split('\n')[0].slice(0, 80)}`);
+    }
+  }
+
+  if (!tf) { row(name, 'tfjs loop', null, flops, tfWhy); row(name, 'tfjs dense', null, flops, tfWhy); return; }
+  // TF.js as its users would write it. Per-expert token lists come from the routing (host side,
+  // outside the timing, like ScatterMoE's sort).
+  const perE = Array.from({ length: E }, () => ({ tok: [], pos: [] }));
+  for (let t = 0; t < T; t++) for (let j = 0; j < k; j++) { perE[idx[t * k + j]].tok.push(t); perE[idx[t * k + j]].pos.push(t * k + j); }
+  const x = tf.variable(tf.randomNormal([T, d], 0, 1, 'float32', 1));
+  const W1 = tf.variable(tf.mul(tf.randomNormal([E, d, h], 0, 1, 'float32', 2), scale1));
+  const W2 = tf.variable(tf.mul(tf.randomNormal([E, h, d], 0, 1, 'float32', 3), scale2));
+  const G = tf.variable(tf.tensor2d(Array.from(gates), [T, k]));
+  const dy = tf.randomNormal([T, d], 0, 1, 'float32', 4);
+  const toks = perE.map((p) => tf.tensor1d(p.tok, 'int32'));
+  const poss = perE.map((p) => tf.tensor1d(p.pos, 'int32'));
+  const allTok = tf.concat(toks.filter((_, e) => perE[e].tok.length));
+  const gelu = (v) => tf.mul(tf.mul(v, 0.5), tf.add(1, tf.erf(tf.mul(v, Math.SQRT1_2))));
+  const vars = [x, W1, W2, G];
+  const loop = () => {
+    const { grads, value } = tf.variableGrads(() => {
+      const gflat = tf.reshape(G, [T * k]);
+      const outs = [];
+      for (let e = 0; e < E; e++) {
+        if (!perE[e].tok.length) continue;
+        const xe = tf.gather(x, toks[e]);
+        const w1 = tf.reshape(tf.slice(W1, [e, 0, 0], [1, d, h]), [d, h]);
+        const w2 = tf.reshape(tf.slice(W2, [e, 0, 0], [1, h, d]), [h, d]);
+        const ye = tf.matMul(gelu(tf.matMul(xe, w1)), w2);
+        outs.push(tf.mul(ye, tf.expandDims(tf.gather(gflat, poss[e]), 1)));
+      }
+      const y = tf.unsortedSegmentSum(tf.concat(outs), allTok, T);
+      return tf.sum(tf.mul(y, dy));
+    }, vars);
+    value.dispose();
+    Object.values(grads).forEach((t) => t.dispose());
+  };
+  progress(`${name} tfjs loop`);
+  try {
+    row(name, 'tfjs loop', await timeIt(() => tf.tidy(loop), tfSync), flops, 'gather + per-expert matMul + unsortedSegmentSum');
+  } catch (e) {
+    row(name, 'tfjs loop', null, flops, `failed: ${String(e.message ?? e).slice(0, 80)}`);
+  }
+  // Dense: every expert on every token, outputs weighted by a (T, E) gate matrix that is zero
+  // off the chosen experts. Does E/k times the useful FLOPs; GFLOP/s counts the useful ones.
+  const denseBytes = E * T * h * 4;
+  if (denseBytes > 1.5 * 2 ** 30) {
+    row(name, 'tfjs dense', null, flops, `n/a (E·T·h activations ${(denseBytes / 2 ** 30).toFixed(1)} GiB)`);
+  } else {
+    const gm = new Float32Array(T * E);
+    for (let t = 0; t < T; t++) for (let j = 0; j < k; j++) gm[t * E + idx[t * k + j]] += gates[t * k + j];
+    const Gd = tf.variable(tf.tensor2d(gm, [T, E]));
+    const dense = () => {
+      const { grads, value } = tf.variableGrads(() => {
+        const H = gelu(tf.matMul(tf.broadcastTo(tf.expandDims(x, 0), [E, T, d]), W1)); // (E, T, h)
+        const Y = tf.matMul(H, W2); // (E, T, d)
+        const y = tf.sum(tf.mul(Y, tf.expandDims(tf.transpose(Gd), 2)), 0);
+        return tf.sum(tf.mul(y, dy));
+      }, [x, W1, W2, Gd]);
+      value.dispose();
+      Object.values(grads).forEach((t) => t.dispose());
+    };
+    progress(`${name} tfjs dense`);
+    try {
+      row(name, 'tfjs dense', await timeIt(() => tf.tidy(dense), tfSync), flops, `all ${E} experts on every token (${E / k}x the FLOPs)`);
+    } catch (e) {
+      row(name, 'tfjs dense', null, flops, `failed: ${String(e.message ?? e).slice(0, 80)}`);
+    }
+    Gd.dispose();
+  }
+  [x, W1, W2, G, dy, allTok, ...toks, ...poss].forEach((t) => t.dispose());
+}
+
+// ---- run ----
+
+const t0 = performance.now();
+const sizes = quick || lavapipe ? (quick ? [256, 512] : [512, 1024]) : [1024, 4096];
+for (const n of sizes) await benchMatmul(n, 'float32');
+if (hasF16) for (const n of sizes) await benchMatmul(n, 'float16');
+for (const c of quick ? ['small', 'granular'] : ['small', 'medium', 'granular']) await benchMoe(c);
+if (sel('train')) row('small-model training step (steps/s)', 'scattergrad', null, null, 'placeholder: the demo model is not written yet');
+progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+// ---- the table ----
+
+const fmtMs = (ms) => (ms == null ? '—' : ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
+const fmtG = (g) => (g == null ? '—' : g >= 1000 ? `${(g / 1000).toFixed(2)} T` : g.toFixed(1));
+const lines = [];
+lines.push(`scattergrad bench — ${new Date().toISOString().slice(0, 10)} — commit ${commit}${dirty} — ${info.adapter}${lavapipe ? ' (lavapipe: CPU, scaled-down MoE configs)' : ''}${quick ? ' — --quick' : ''}`);
+lines.push(`features: ${info.features.filter((f) => /f16|subgroup|timestamp/.test(f)).join(' ') || 'none of interest'}`);
+lines.push('');
+lines.push('| workload | backend | median ms | GFLOP/s | vs peers (peer ms / this ms) | note |');
+lines.push('|---|---|---:|---:|---|---|');
+for (const r of rows) {
+  const peers = rows.filter((p) => p.workload === r.workload && p !== r && p.ms != null && r.ms != null).map((p) => `${(p.ms / r.ms).toFixed(2)}x ${p.backend}`);
+  r.vs = Object.fromEntries(rows.filter((p) => p.workload === r.workload && p !== r && p.ms != null && r.ms != null).map((p) => [p.backend, p.ms / r.ms]));
+  lines.push(`| ${r.workload} | ${r.backend} | ${fmtMs(r.ms)} | ${fmtG(r.gflops)} | ${peers.join(', ') || '—'} | ${r.note} |`);
+}
+if (jsonFile) {
+  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), commit: commit + dirty, adapter: info.adapter, features: info.features, quick, lavapipe, rows }, null, 2));
+}
+console.log(lines.join('\n'));
+await sg.destroy();
+process.exit(0);

@@ -1,0 +1,212 @@
+// The fast dense matmul kernel: large workgroup tiles (128x128 by default), 8x8 outputs per
+// invocation held in registers, vec4 loads from global memory, double-buffered shared
+// memory (one barrier per K step) and a fully unrolled inner product with no bounds checks.
+// It applies when every operand can be read as vec4 (its contiguous dim has stride 1 and an
+// extent that is a multiple of 4, other strides and offsets multiples of 4); matmul.ts keeps
+// the scalar strided kernel for the rest. Which dim is contiguous in A and in B is a flag in
+// the pipeline key, so at most four pipelines per dtype and tile config ever exist.
+import type { GpuBackend } from '../backend/webgpu.js';
+
+export interface TileConfig {
+  /** Workgroup tile (rows x cols of the output) and K step. */
+  TM: number; TN: number; BK: number;
+  /** Outputs per invocation (rows x cols); multiples of 4. */
+  RM: number; RN: number;
+}
+
+export const tileKey = (c: TileConfig): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}`;
+
+export function parseTile(s: string): TileConfig | null {
+  const m = /^(\d+)x(\d+)x(\d+):(\d+)x(\d+)$/.exec(s.trim());
+  if (!m) return null;
+  const [TM, TN, BK, RM, RN] = m.slice(1).map(Number);
+  return { TM, TN, BK, RM, RN };
+}
+
+export const threadsOf = (c: TileConfig): number => (c.TM / c.RM) * (c.TN / c.RN);
+/** Workgroup memory: two buffers of A's and B's tiles, each row padded by 4 floats. */
+export const sharedBytes = (c: TileConfig): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4;
+
+function valid(c: TileConfig, g: GpuBackend): boolean {
+  const t = threadsOf(c);
+  return c.RM % 4 === 0 && c.RN % 4 === 0 && c.TM % c.RM === 0 && c.TN % c.RN === 0 && c.BK % 4 === 0 &&
+    t <= g.limits.maxComputeInvocationsPerWorkgroup && t <= g.limits.maxComputeWorkgroupSizeX &&
+    sharedBytes(c) <= g.limits.maxComputeWorkgroupStorageSize &&
+    ((c.TM * c.BK) / 4) % t === 0 && ((c.TN * c.BK) / 4) % t === 0;
+}
+
+const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
+
+interface Choice { big: TileConfig; small: TileConfig }
+const chosen = new WeakMap<GpuBackend, Choice>();
+
+/**
+ * Tiles for this adapter, decided once per device: the largest K step whose double-buffered
+ * tiles fit the workgroup memory. `big` serves products with enough output tiles to fill the
+ * GPU; `small` (64x64, 4x4 per invocation) keeps more workgroups in flight for the rest.
+ * SCATTERGRAD_MATMUL_TILE=TMxTNxBK:RMxRN forces one config (for tuning runs).
+ */
+export function tilesFor(g: GpuBackend): Choice {
+  let c = chosen.get(g);
+  if (c) return c;
+  const forced = parseTile(env('SCATTERGRAD_MATMUL_TILE') ?? '');
+  const pick = (cands: TileConfig[]): TileConfig => cands.find((x) => valid(x, g)) ?? cands[cands.length - 1];
+  const big = forced && valid(forced, g) ? forced : pick([
+    { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 },
+    { TM: 128, TN: 128, BK: 8, RM: 8, RN: 8 },
+    { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 },
+  ]);
+  const small = forced && valid(forced, g) ? forced : pick([
+    { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 },
+    { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 },
+  ]);
+  c = { big, small };
+  chosen.set(g, c);
+  return c;
+}
+
+/**
+ * WGSL for one config. `aMFast`: A is contiguous along M (a transposed view), else along K.
+ * `bKFast`: B is contiguous along K, else along N. Element types may differ per operand
+ * (f16 operands are widened to f32 as they enter shared memory).
+ */
+export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean): string {
+  const { TM, TN, BK, RM, RN } = c;
+  const WX = TN / RN;
+  const WY = TM / RM;
+  const T = WX * WY;
+  const SA4 = (TM + 4) / 4; // vec4s per row of As (k-major, padded)
+  const SB4 = (TN + 4) / 4;
+  const LA = (TM * BK) / 4 / T; // vec4 loads per invocation per K step
+  const LB = (TN * BK) / 4 / T;
+  const GA = RM / 4; // vec4 groups per invocation along M
+  const GB = RN / 4;
+  const rowStride4 = TM / GA / 4; // distance in vec4s between an invocation's row groups
+  const colStride4 = TN / GB / 4;
+  const f16 = [ta, tb, to].includes('f16');
+  const comp = ['x', 'y', 'z', 'w'];
+
+  // ---- global -> registers (prefetch) and registers -> shared ----
+  let loads = '';
+  let stores = '';
+  for (let s = 0; s < LA; s++) {
+    loads += `    { let e = lid + ${s * T}u;\n`;
+    if (aMFast) {
+      loads += `      let k = e / ${TM / 4}u; let mq = e % ${TM / 4}u; let gm = m0 + mq * 4u; let gk = k0 + k;\n`;
+      loads += `      pa${s} = vec4<f32>(0.0); if (gm < u.M && gk < u.K) { pa${s} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
+      stores += `    { let e = lid + ${s * T}u; As[nb * ${BK * SA4}u + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
+    } else {
+      loads += `      let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gm = m0 + m; let gk = k0 + kq * 4u;\n`;
+      loads += `      pa${s} = vec4<f32>(0.0); if (gm < u.M && gk < u.K) { pa${s} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
+      stores += `    { let e = lid + ${s * T}u; let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
+      stores += `      let o = nb * ${BK * SA4}u + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
+      for (let i = 0; i < 4; i++) stores += `      As[o + ${i * SA4}u][c] = pa${s}.${comp[i]};\n`;
+      stores += '    }\n';
+    }
+  }
+  for (let s = 0; s < LB; s++) {
+    loads += `    { let e = lid + ${s * T}u;\n`;
+    if (!bKFast) {
+      loads += `      let k = e / ${TN / 4}u; let nq = e % ${TN / 4}u; let gn = n0 + nq * 4u; let gk = k0 + k;\n`;
+      loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
+      stores += `    { let e = lid + ${s * T}u; Bs[nb * ${BK * SB4}u + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
+    } else {
+      loads += `      let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gn = n0 + n; let gk = k0 + kq * 4u;\n`;
+      loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
+      stores += `    { let e = lid + ${s * T}u; let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
+      stores += `      let o = nb * ${BK * SB4}u + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
+      for (let i = 0; i < 4; i++) stores += `      Bs[o + ${i * SB4}u][c] = pb${s}.${comp[i]};\n`;
+      stores += '    }\n';
+    }
+  }
+  const regs = [
+    ...Array.from({ length: LA }, (_, s) => `  var pa${s}: vec4<f32>;\n`),
+    ...Array.from({ length: LB }, (_, s) => `  var pb${s}: vec4<f32>;\n`),
+  ].join('');
+
+  // ---- the inner product, unrolled over the K step ----
+  let accDecl = '';
+  for (let r = 0; r < RM; r++) for (let j = 0; j < GB; j++) accDecl += `  var c${r}_${j} = vec4<f32>(0.0);\n`;
+  let inner = '';
+  for (let k = 0; k < BK; k++) {
+    for (let g = 0; g < GA; g++) inner += `    let a${k}_${g} = As[ab + ${k * SA4 + g * rowStride4}u + ty];\n`;
+    for (let j = 0; j < GB; j++) inner += `    let b${k}_${j} = Bs[bb + ${k * SB4 + j * colStride4}u + tx];\n`;
+    for (let r = 0; r < RM; r++) {
+      for (let j = 0; j < GB; j++) {
+        inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
+      }
+    }
+  }
+  let out = '';
+  for (let r = 0; r < RM; r++) {
+    out += `  { let gm = m0 + ${Math.floor(r / 4) * rowStride4 * 4 + (r % 4)}u + ty * 4u;\n    if (gm < u.M) {\n`;
+    for (let j = 0; j < GB; j++) {
+      out += `      { let gn = n0 + ${j * colStride4 * 4}u + tx * 4u; if (gn < u.N) { O[(baseO + gm * u.N + gn) / 4u] = vec4<${to}>(c${r}_${j}); } }\n`;
+    }
+    out += '    }\n  }\n';
+  }
+
+  return `${f16 ? 'enable f16;\n' : ''}
+struct U {
+  M: u32, N: u32, K: u32, total: u32,
+  tilesN: u32, tilesM: u32, nbd: u32, pad0: u32,
+  offA: u32, rsA: u32, csA: u32, aMFast: u32,
+  offB: u32, rsB: u32, csB: u32, bKFast: u32,
+  offO: u32, pad1: u32, pad2: u32, pad3: u32,
+  bshape: vec4<u32>, bsa: vec4<u32>, bsb: vec4<u32>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> A: array<vec4<${ta}>>;
+@group(0) @binding(2) var<storage, read> B: array<vec4<${tb}>>;
+@group(0) @binding(3) var<storage, read_write> O: array<vec4<${to}>>;
+var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
+var<workgroup> Bs: array<vec4<f32>, ${2 * BK * SB4}>;
+
+@compute @workgroup_size(${T})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.total) { return; }
+  let tx = lid % ${WX}u;
+  let ty = lid / ${WX}u;
+  // Tiles run in groups of 8 tile-rows, column by column, so that neighbouring workgroups
+  // share A's rows and B's columns in L2.
+  let perBatch = u.tilesN * u.tilesM;
+  var bi = g / perBatch;
+  let t = g % perBatch;
+  let width = 8u * u.tilesN;
+  let firstM = (t / width) * 8u;
+  let rowsInGroup = min(u.tilesM - firstM, 8u);
+  let tm = firstM + (t % width) % rowsInGroup;
+  let tn = (t % width) / rowsInGroup;
+  let baseO = u.offO + bi * u.M * u.N;
+  var baseA = u.offA;
+  var baseB = u.offB;
+  for (var d = u.nbd; d > 0u; d--) {
+    let c = bi % u.bshape[d - 1u];
+    bi = bi / u.bshape[d - 1u];
+    baseA += c * u.bsa[d - 1u];
+    baseB += c * u.bsb[d - 1u];
+  }
+  let m0 = tm * ${TM}u;
+  let n0 = tn * ${TN}u;
+${regs}${accDecl}
+  let kTiles = (u.K + ${BK - 1}u) / ${BK}u;
+  var k0 = 0u;
+  var nb = 0u;
+${loads}${stores}  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt++) {
+    let ab = nb * ${BK * SA4}u;
+    let bb = nb * ${BK * SB4}u;
+    let more = kt + 1u < kTiles;
+    nb = 1u - nb;
+    k0 = k0 + ${BK}u;
+    if (more) {
+${loads}    }
+${inner}    if (more) {
+${stores}    }
+    workgroupBarrier();
+  }
+${out}}
+`;
+}

@@ -1,0 +1,119 @@
+// The fast matmul paths against a float64 reference: the vec4 tiled kernel (both tile
+// configs, every contiguity of A and B, edge tiles, batches, float16 and mixed dtypes,
+// gradients) and, where the adapter has chromium-experimental-subgroup-matrix, the float16
+// tensor-core kernel. On adapters without it that test says so and checks nothing.
+import { test } from 'uvu';
+import * as sg from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { runtime } from '../../src/backend/runtime.js';
+import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
+import { backends, rt, allclose, gradsOf, f64Copies, tolFor, type Tol } from '../helpers.js';
+
+/** a [B, M, K] · b [B, K, N], row-major, in float64. */
+function ref(x: ArrayLike<number>, y: ArrayLike<number>, B: number, M: number, K: number, N: number): Float64Array {
+  const o = new Float64Array(B * M * N);
+  for (let bi = 0; bi < B; bi++) {
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) {
+        const av = x[bi * M * K + m * K + k];
+        const ob = bi * M * N + m * N;
+        const yb = bi * K * N + k * N;
+        for (let n = 0; n < N; n++) o[ob + n] += av * y[yb + n];
+      }
+    }
+  }
+  return o;
+}
+
+function transposeData(x: ArrayLike<number>, B: number, R: number, C: number): Float64Array {
+  const o = new Float64Array(B * R * C);
+  for (let b = 0; b < B; b++) for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) o[b * R * C + c * R + r] = x[b * R * C + r * C + c];
+  return o;
+}
+
+const F32: Tol = { rtol: 1e-4, atol: 1e-4 };
+
+/** Runs a·b with a and b given as plain or as transposed views of their transposes. */
+async function checkCase(dev: 'webgpu', B: number, M: number, K: number, N: number, aT: boolean, bT: boolean, dtype: 'float32' | 'float16', seed: number): Promise<void> {
+  const what = `${dtype} [${B}, ${M}, ${K}]·[${B}, ${K}, ${N}]${aT ? ' aᵀ-view' : ''}${bT ? ' bᵀ-view' : ''}`;
+  const { t: as, x: xs } = rt(aT ? [B, K, M] : [B, M, K], seed, dev, { dtype });
+  const { t: bs, x: ys } = rt(bT ? [B, N, K] : [B, K, N], seed + 1, dev, { dtype });
+  const a = aT ? as.transpose(1, 2) : as;
+  const b = bT ? bs.transpose(1, 2) : bs;
+  const x = aT ? transposeData(xs, B, K, M) : xs;
+  const y = bT ? transposeData(ys, B, N, K) : ys;
+  const out = sg.bmm(a, b);
+  if (out.dtype !== dtype) throw new Error(`${what}: got dtype ${out.dtype}`);
+  allclose(await out.toArray(), ref(x, y, B, M, K, N), dtype === 'float16' ? tolFor('float16') : F32, what);
+  sg.tidy(() => [as, bs, a, b, out].forEach((t) => t.dispose()));
+}
+
+const shapes: Array<[number, number, number, number]> = [
+  [1, 64, 16, 64], [1, 128, 64, 128], [1, 300, 132, 260], [3, 96, 48, 100], [1, 36, 20, 44],
+];
+
+test('matmul fast path: vec4 tiled kernel, every layout of a and b, edge tiles, batches', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  let seed = 1;
+  for (const [B, M, K, N] of shapes) {
+    for (const aT of [false, true]) for (const bT of [false, true]) await checkCase('webgpu', B, M, K, N, aT, bT, 'float32', seed++);
+  }
+  // Enough output tiles to select the big (128x128) config.
+  await checkCase('webgpu', 16, 512, 64, 512, false, false, 'float32', 90);
+  await checkCase('webgpu', 16, 512, 64, 512, true, true, 'float32', 91);
+});
+
+test('matmul fast path: batch broadcasting and the folded linear-layer case', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  const { t: a, x } = rt([2, 3, 40, 64], 5, 'webgpu');
+  const { t: w, x: y } = rt([64, 36], 6, 'webgpu');
+  allclose(await a.matmul(w).toArray(), ref(x, y, 1, 240, 64, 36), F32, 'folded');
+  const { t: p, x: xp } = rt([1, 48, 32], 7, 'webgpu');
+  const { t: q, x: xq } = rt([4, 32, 40], 8, 'webgpu');
+  const exp = new Float64Array(4 * 48 * 40);
+  for (let i = 0; i < 4; i++) exp.set(ref(xp, xq.subarray(i * 32 * 40, (i + 1) * 32 * 40), 1, 48, 32, 40), i * 48 * 40);
+  allclose(await p.matmul(q).toArray(), exp, F32, 'broadcast batch');
+});
+
+test('matmul fast path: float16 and mixed float16·float32', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  if (!sg.deviceInfo().features.includes('shader-f16')) { console.log('# adapter lacks shader-f16: skipped'); return; }
+  await checkCase('webgpu', 1, 128, 64, 96, false, false, 'float16', 20);
+  await checkCase('webgpu', 2, 68, 36, 72, true, true, 'float16', 22);
+  const { t: a, x } = rt([64, 48], 30, 'webgpu', { dtype: 'float16' });
+  const { t: b, x: y } = rt([48, 64], 31, 'webgpu');
+  const out = a.matmul(b);
+  if (out.dtype !== 'float32') throw new Error(`f16·f32 gave ${out.dtype}`);
+  allclose(await out.toArray(), ref(x, y, 1, 64, 48, 64), tolFor('float16'), 'f16·f32');
+});
+
+test('matmul fast path: gradients (transposed views in the backward) match CPU float64', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  const fns: Array<[string, number[], number[], (a: Tensor, b: Tensor) => Tensor]> = [
+    ['2-D', [128, 64], [64, 96], (a, b) => a.matmul(b)],
+    ['bmm a·bᵀ', [2, 64, 48], [2, 80, 48], (a, b) => sg.bmm(a, b.transpose(1, 2))],
+    ['linear', [3, 40, 64], [64, 32], (a, b) => a.matmul(b)],
+  ];
+  let seed = 40;
+  for (const [name, sa, sb, fn] of fns) {
+    const { t: a } = rt(sa, seed++, 'webgpu', { requiresGrad: true });
+    const { t: b } = rt(sb, seed++, 'webgpu', { requiresGrad: true });
+    const got = await gradsOf(fn, [a, b]);
+    const exp = await gradsOf(fn, await f64Copies([a, b]));
+    allclose(got.out, exp.out, F32, `${name} output`);
+    got.grads.forEach((g, i) => allclose(g!, exp.grads[i]!, F32, `${name} grad of ${'ab'[i]}`));
+  }
+});
+
+test('matmul: float16 on subgroup matrices (tensor cores) where the adapter has them', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  if (!hasSubgroupMatrix(runtime.gpu!)) { console.log('# adapter lacks chromium-experimental-subgroup-matrix (f16->f32 16x16x16): skipped'); return; }
+  const before = runtime.gpu!.pipelineCount;
+  let seed = 60;
+  for (const [B, M, K, N] of [[1, 128, 64, 128], [1, 256, 128, 192], [2, 80, 48, 96], [1, 144, 256, 64]] as Array<[number, number, number, number]>) {
+    for (const aT of [false, true]) for (const bT of [false, true]) await checkCase('webgpu', B, M, K, N, aT, bT, 'float16', seed++);
+  }
+  if (runtime.gpu!.pipelineCount === before) throw new Error('the subgroup-matrix kernel was not used');
+});
+
+test.run();
