@@ -17,7 +17,7 @@ import { lossChart, expertChart } from './lm/charts.mjs';
 const USAGE = 'usage: npm run demo -- [--steps N] [--out DIR] [--backend auto|webgpu|cpu] [--seed S] [--batch B]';
 
 function parseArgs(argv) {
-  const o = { steps: 200, out: 'out/demo', backend: 'auto', seed: 0, batch: 16 };
+  const o = { steps: 150, out: 'out/demo', backend: 'auto', seed: 0, batch: 8 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -115,7 +115,7 @@ writeFileSync(join(opts.out, 'experts.svg'), expertChart(counts));
 await sg.saveSafetensors(join(opts.out, 'model.safetensors'), model.stateDict(), {
   format: 'pt', vocab: JSON.stringify(tok.chars), config: JSON.stringify(model.cfg),
 });
-const sample = await model.generate(tok, 'ROMEO:\n', 300, { seed: opts.seed });
+const sample = await model.generate(tok, 'ROMEO:\n', 200, { seed: opts.seed });
 writeFileSync(join(opts.out, 'sample.txt'), `ROMEO:\n${sample}\n`);
 
 const first = curve[0][1];

@@ -148,7 +148,7 @@ const PAD_A = TM + 1; // A's tile is stored transposed; the pad keeps its stores
 const KERNEL_BATCH_DIMS = 4;
 
 /** Which kernel a product takes: decided from dtypes, strides and alignment, never cached by size. */
-interface KernelChoice { key: string; wgsl: () => string; tm: number; tn: number }
+interface KernelChoice { key: string; wgsl: () => string; tm: number; tn: number; perOutput?: boolean }
 
 const m4 = (x: number): boolean => x % 4 === 0;
 /** SCATTERGRAD_MATMUL_SIMPLE=1 keeps every product on the scalar strided kernel (for comparisons). */
@@ -166,6 +166,11 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
   const bOk = bK ? p.rsB === 1 && m4(K) && m4(p.csB) : p.csB === 1 && m4(N) && m4(p.rsB);
   const aligned = aOk && bOk && m4(N) && m4(a.offset) && m4(b.offset) && m4(out.offset) && bsa.every(m4) && bsb.every(m4);
   if (simpleOnly()) return { key: `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`, wgsl: () => matmulWgsl(ta, tb, to), tm: TM, tn: TN };
+  // Many tiny products (a bmm of gates (T,1,k) with (T,k,d), attention over short rows):
+  // a 64x64 tile would leave almost every invocation idle and pay barriers for nothing.
+  if (M * N <= SMALL_OUTPUTS || M < 8 || N < 8) {
+    return { key: `matmul-small:${ta},${tb}>${to}`, wgsl: () => smallWgsl(ta, tb, to), tm: 1, tn: 1, perOutput: true };
+  }
   // Tensor cores: float16 in and out, dims in whole 16x16 fragments, 16-byte aligned rows.
   if (ta === 'f16' && tb === 'f16' && to === 'f16' && aligned && m16(M) && m16(N) && m16(K) && M >= 64 && N >= 64 &&
       [a.offset, b.offset, aM ? p.csA : p.rsA, bK ? p.csB : p.rsB, ...bsa, ...bsb].every((x) => x % 8 === 0) && hasSubgroupMatrix(g)) {
@@ -195,7 +200,7 @@ function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
   const kc = chooseKernel(gpu, a, b, out, p, bsa, bsb);
   const tilesM = Math.ceil(M / kc.tm);
   const tilesN = Math.ceil(N / kc.tn);
-  const total = tilesM * tilesN * nInner;
+  const total = tilesM * tilesN * nInner; // workgroups, or outputs for the per-output kernel
   if (total > 0xffffffff) throw new Error(`matmul: ${total} workgroups exceed what one dispatch can address; split the batch`);
   // Load order follows the operand's contiguous direction, decided per call (a uniform
   // flag, not a pipeline): a transposed view is read as fast as a plain one.
@@ -224,13 +229,59 @@ function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
       inputs: [a.buffer, b.buffer],
       outputs: [out.buffer],
       uniforms: uniforms.map((x) => x >>> 0),
-      workgroups: total,
+      workgroups: kc.perOutput ? Math.ceil(total / SMALL_WG) : total,
     });
     for (let d = outer.length - 1; d >= 0; d--) {
       if (++outerIdx[d] < outer[d]) break;
       outerIdx[d] = 0;
     }
   }
+}
+
+const SMALL_OUTPUTS = 1024;
+const SMALL_WG = 256;
+
+/** One invocation per output element over the flattened (batch, m, n) range: no shared
+ * memory, no barriers; for products too small to fill a tile. Same uniforms as the tiled
+ * kernel, with `total` counting outputs. */
+function smallWgsl(ta: string, tb: string, to: string): string {
+  const f16 = [ta, tb, to].includes('f16');
+  return `${f16 ? 'enable f16;\n' : ''}
+struct U {
+  M: u32, N: u32, K: u32, total: u32,
+  tilesN: u32, tilesM: u32, nbd: u32, pad0: u32,
+  offA: u32, rsA: u32, csA: u32, aMFast: u32,
+  offB: u32, rsB: u32, csB: u32, bKFast: u32,
+  offO: u32, pad1: u32, pad2: u32, pad3: u32,
+  bshape: vec4<u32>, bsa: vec4<u32>, bsb: vec4<u32>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> A: array<${ta}>;
+@group(0) @binding(2) var<storage, read> B: array<${tb}>;
+@group(0) @binding(3) var<storage, read_write> O: array<${to}>;
+
+@compute @workgroup_size(${SMALL_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * ${SMALL_WG}u;
+  if (i >= u.total) { return; }
+  let n = i % u.N;
+  let m = (i / u.N) % u.M;
+  var bi = i / (u.N * u.M);
+  var baseA = u.offA;
+  var baseB = u.offB;
+  for (var d = u.nbd; d > 0u; d--) {
+    let c = bi % u.bshape[d - 1u];
+    bi = bi / u.bshape[d - 1u];
+    baseA += c * u.bsa[d - 1u];
+    baseB += c * u.bsb[d - 1u];
+  }
+  var acc = 0.0;
+  for (var k = 0u; k < u.K; k++) {
+    acc = fma(f32(A[baseA + m * u.rsA + k * u.csA]), f32(B[baseB + k * u.rsB + n * u.csB]), acc);
+  }
+  O[u.offO + i] = ${to}(acc);
+}
+`;
 }
 
 function matmulWgsl(ta: string, tb: string, to: string): string {
