@@ -49,9 +49,11 @@ export class ScatteredExperts extends Function {
     ctx.groupedOut = groupedOut;
     ctx.saveForBackward(x, w, sseC, offC, gates, gates ? y : null);
     if (!gates) return y;
-    const t = gates.shape[0];
+    // gates (T, k') mix each token's k' rows; k' is the gates' own width, which differs from
+    // k in ScatterMoE's second layer (k = 1 with grouped input, gates (T, top_k)).
+    const [t, kg] = gates.shape;
     const dOut = w.shape[2];
-    return gates.reshape([t, 1, k]).bmm(y.view([t, k, dOut])).view([t, dOut]);
+    return gates.reshape([t, 1, kg]).bmm(y.view([t, kg, dOut])).view([t, dOut]);
   }
 
   static override backward(ctx: Ctx, g: Tensor): Array<Tensor | null> {
@@ -62,14 +64,12 @@ export class ScatteredExperts extends Function {
     const need = ctx.needsInputGrad;
     const grads: Array<Tensor | null> = new Array<Tensor | null>(NUM_ARGS).fill(null);
     const [numE, dIn, dOut] = w.shape;
-    if (gates && need[GATES]) {
-      const t = gates.shape[0];
-      grads[GATES] = y.view([t, k, dOut]).bmm(g.reshape([t, dOut, 1])).view([t, k]);
-    }
+    const [t, kg] = gates ? gates.shape : [0, 1];
+    if (gates && need[GATES]) grads[GATES] = y.view([t, kg, dOut]).bmm(g.reshape([t, dOut, 1])).view([t, kg]);
     if (!need[X] && !need[W] && !need[BIASES]) return grads;
     // The upstream gradient in grouped order: with gates each grouped row is its token's
     // gradient scaled by its gate (the bmm's gradient, fused into the gather).
-    const dyg = groupedOut ? g : group(g, sse, gates ? k : 1, gates);
+    const dyg = groupedOut ? g : group(g, sse, gates ? kg : 1, gates);
     if (need[X]) {
       const wT = w.withLayout([numE, dOut, dIn], [w.strides[0], w.strides[2], w.strides[1]], w.offset);
       if (groupedIn) grads[X] = scatter2scatter(dyg, wT, null, sse, offsets, { k: 1, groupedIn: true, groupedOut: true });
@@ -140,11 +140,14 @@ function checkArgs(x: Tensor, w: Tensor, k: number, sei: Tensor, sse: Tensor, of
     throw new Error(`${OP}: sortedScatteredIdxs ${fmtShape(sse.shape)} must have length T·k = ${x.shape[0]}·${k} = ${x.shape[0] * k} for x ${fmtShape(x.shape)}`);
   }
   if (offsets.numel !== numE) throw new Error(`${OP}: expertOffsets ${fmtShape(offsets.shape)} must have length E = ${numE} (expertWeights ${fmtShape(w.shape)})`);
-  const t = n / k;
   if (gates) {
     if (groupedOut) throw new Error(`${OP}: gates need a scattered output; they cannot be combined with groupedOut`);
-    if (gates.ndim !== 2 || gates.shape[0] !== t || gates.shape[1] !== k || gates.dtype !== x.dtype) {
-      throw new Error(`${OP}: gates must be (T, k) = ${fmtShape([t, k])} ${x.dtype}, got ${gates.dtype} of shape ${fmtShape(gates.shape)}`);
+    // (T, k') covering the T·k' scattered rows; without groupedIn T is x's row count.
+    const t = groupedIn ? gates.shape[0] : x.shape[0];
+    const kg = groupedIn ? gates.shape[1] : k;
+    if (gates.ndim !== 2 || gates.shape[0] !== t || gates.shape[1] !== kg || t * kg !== n || gates.dtype !== x.dtype) {
+      const want = groupedIn ? `(T, k') with T·k' = ${n}` : `(T, k) = ${fmtShape([t, k])}`;
+      throw new Error(`${OP}: gates must be ${want} ${x.dtype}, got ${gates.dtype} of shape ${fmtShape(gates.shape)}`);
     }
   }
   if (biases && (biases.ndim !== 2 || biases.shape[0] !== numE || biases.shape[1] !== dOut || biases.dtype !== x.dtype)) {

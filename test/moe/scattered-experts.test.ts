@@ -140,6 +140,33 @@ test('scatteredExperts: WebGPU gradients match CPU float64 autograd', async () =
   }
 });
 
+test('ScatterMoE\'s second layer as written there: k = 1, grouped input, gates (T, top_k)', async () => {
+  // scattermoe's MLP calls SE(h, W2, 1, sei, ssi, offsets, grouped_in=True, gates=gates)
+  // with gates of shape (T, top_k): the gates' width, not k, is the fan-in of the mix.
+  for (const dev of await backends()) {
+    const T = 7, topK = 3, E = 4, h = 10, d = 6;
+    const choices = sg.tensor(Int32Array.from({ length: T * topK }, (_, i) => (i * 5 + (i >> 2)) % E), { shape: [T, topK], device: dev });
+    const r = flattenSortCount(choices, E);
+    const hg = sg.randn([T * topK, h], { seed: 1, device: dev, requiresGrad: true });
+    const w2 = sg.randn([E, h, d], { seed: 2, device: dev, requiresGrad: true });
+    const gates = sg.rand([T, topK], { seed: 3, device: dev, requiresGrad: true });
+    const outs: number[][][] = [];
+    for (const k of [1, topK]) {
+      const y = scatteredExperts(hg, w2, k, r.sortedExpertIdxs, r.sortedScatteredIdxs, r.expertOffsets, { groupedIn: true, gates });
+      if (y.shape.join() !== `${T},${d}`) throw new Error(`k=${k}: output shape ${y.shape}`);
+      y.mul(sg.randn([T, d], { seed: 4, device: dev })).sum().backward();
+      outs.push([Array.from(await y.toArray()), Array.from(await hg.grad!.toArray()), Array.from(await w2.grad!.toArray()), Array.from(await gates.grad!.toArray())]);
+      for (const p of [hg, w2, gates]) { p.grad!.dispose(); p.grad = null; }
+    }
+    ['output', 'dh', 'dW2', 'dgates'].forEach((name, i) => allclose(outs[0][i], outs[1][i], { rtol: 1e-5, atol: 1e-6 }, `${dev}: ${name} with k = 1 vs k = top_k`));
+    throwsWith(() => scatteredExperts(hg, w2, 1, r.sortedExpertIdxs, r.sortedScatteredIdxs, r.expertOffsets, { groupedIn: true, gates: sg.rand([T, 2], { device: dev }) }),
+      /scatteredExperts/, /gates/, /\[7, 2\]/);
+  }
+  const cpu = flattenSortCount(sg.tensor(new Int32Array([1, 0, 2, 1, 0, 2]), { shape: [3, 2], device: 'cpu' }), 3);
+  await sg.gradcheck((x, w, g) => scatteredExperts(x, w, 1, cpu.sortedExpertIdxs, cpu.sortedScatteredIdxs, cpu.expertOffsets, { groupedIn: true, gates: g }),
+    [sg.randn([6, 3], { seed: 5, device: 'cpu' }), sg.randn([3, 3, 2], { seed: 6, device: 'cpu' }), sg.rand([3, 2], { seed: 7, device: 'cpu' })]);
+});
+
 test('scatteredExperts: backward twice with retainGraph gives identical gradients', async () => {
   for (const dev of await backends()) {
     for (const flags of flagCombos()) {
@@ -222,7 +249,11 @@ test('scatteredExperts: an expert index >= E on WebGPU writes nothing out of bou
   const x = sg.tensor([[1, 2], [3, 4], [5, 6]], { device: 'webgpu' });
   const w = sg.tensor(Array.from({ length: 4 * 2 * 2 }, (_, i) => i + 1), { shape: [4, 2, 2], device: 'webgpu' });
   const idx = sg.tensor(choices, { shape: [3, 2], dtype: 'int32', device: 'webgpu' });
+  // Outside debug mode (in debug mode the unawaited `checked` would end the process).
+  const wasDebug = sg.debug();
+  sg.debug(false);
   const r = flattenSortCount(idx, 4);
+  sg.debug(wasDebug);
   const y = scatteredExperts(x, w, 2, r.sortedExpertIdxs, r.sortedScatteredIdxs, r.expertOffsets);
   const got = await y.toArray();
   const W = await w.toArray();
