@@ -4,6 +4,7 @@
 // through a small workgroup scratch. It applies to float16 operands whose dims are multiples
 // of 16 with a unit stride along M or K (A) and along K or N (B), where the adapter lists an
 // f16->f32 16x16x16 config and a subgroup size of 32; everything else takes the SIMT kernels.
+import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 
 interface SubgroupMatrixConfig { componentType: string; resultComponentType: string; M: number; N: number; K: number }
@@ -61,21 +62,7 @@ export function subgroupWgsl(aCol: boolean, bCol: boolean): string {
       out += `    O[baseO + (sm + ${i * 16}u + r) * u.N + sn + ${j * 16}u + col] = f16(S[e]);\n  }\n  workgroupBarrier();\n`;
     }
   }
-  return `enable f16;
-enable chromium_experimental_subgroup_matrix;
-struct U {
-  M: u32, N: u32, K: u32, total: u32,
-  tilesN: u32, tilesM: u32, nbd: u32, pad0: u32,
-  offA: u32, rsA: u32, csA: u32, aMFast: u32,
-  offB: u32, rsB: u32, csB: u32, bKFast: u32,
-  offO: u32, pad1: u32, pad2: u32, pad3: u32,
-  bshape: vec4<u32>, bsa: vec4<u32>, bsb: vec4<u32>,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> A: array<f16>;
-@group(0) @binding(2) var<storage, read> B: array<f16>;
-@group(0) @binding(3) var<storage, read_write> O: array<f16>;
-var<workgroup> S: array<f32, 256>;
+  return `${matmulHeader('f16', 'f16', 'f16', 'enable chromium_experimental_subgroup_matrix;\n')}var<workgroup> S: array<f32, 256>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -83,24 +70,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let g = wid.x + wid.y * nwg.x;
   // Uniform per workgroup, so the barriers below stay in uniform control flow.
   if (g >= u.total) { return; }
-  let perBatch = u.tilesN * u.tilesM;
-  var bi = g / perBatch;
-  let t = g % perBatch;
-  let width = 8u * u.tilesN;
-  let firstM = (t / width) * 8u;
-  let rowsInGroup = min(u.tilesM - firstM, 8u);
-  let tm = firstM + (t % width) % rowsInGroup;
-  let tn = (t % width) / rowsInGroup;
-  let baseO = u.offO + bi * u.M * u.N;
-  var baseA = u.offA;
-  var baseB = u.offB;
-  for (var d = u.nbd; d > 0u; d--) {
-    let c = bi % u.bshape[d - 1u];
-    bi = bi / u.bshape[d - 1u];
-    baseA += c * u.bsa[d - 1u];
-    baseB += c * u.bsb[d - 1u];
-  }
-  let lane = lid;
+${GROUPED_TILE_ORDER}  let baseO = u.offO + bi * u.M * u.N;
+${BATCH_BASES}  let lane = lid;
   // Tiles of a partial edge are clamped onto the last full fragment block and recompute it
   // (M and N are multiples of 16, not of the workgroup tile).
   let sm = min(tm * ${SG_TM}u, u.M - ${16 * FM}u);

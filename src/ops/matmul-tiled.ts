@@ -5,6 +5,7 @@
 // extent that is a multiple of 4, other strides and offsets multiples of 4); matmul.ts keeps
 // the scalar strided kernel for the rest. Which dim is contiguous in A and in B is a flag in
 // the pipeline key, so at most four pipelines per dtype and tile config ever exist.
+import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 
 export interface TileConfig {
@@ -83,7 +84,6 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   const GB = RN / 4;
   const rowStride4 = TM / GA / 4; // distance in vec4s between an invocation's row groups
   const colStride4 = TN / GB / 4;
-  const f16 = [ta, tb, to].includes('f16');
   const comp = ['x', 'y', 'z', 'w'];
 
   // ---- global -> registers (prefetch) and registers -> shared ----
@@ -146,20 +146,7 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
     out += '    }\n  }\n';
   }
 
-  return `${f16 ? 'enable f16;\n' : ''}
-struct U {
-  M: u32, N: u32, K: u32, total: u32,
-  tilesN: u32, tilesM: u32, nbd: u32, pad0: u32,
-  offA: u32, rsA: u32, csA: u32, aMFast: u32,
-  offB: u32, rsB: u32, csB: u32, bKFast: u32,
-  offO: u32, pad1: u32, pad2: u32, pad3: u32,
-  bshape: vec4<u32>, bsa: vec4<u32>, bsb: vec4<u32>,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> A: array<vec4<${ta}>>;
-@group(0) @binding(2) var<storage, read> B: array<vec4<${tb}>>;
-@group(0) @binding(3) var<storage, read_write> O: array<vec4<${to}>>;
-var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
+  return `${matmulHeader(`vec4<${ta}>`, `vec4<${tb}>`, `vec4<${to}>`)}var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * BK * SB4}>;
 
 @compute @workgroup_size(${T})
@@ -171,24 +158,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ty = lid / ${WX}u;
   // Tiles run in groups of 8 tile-rows, column by column, so that neighbouring workgroups
   // share A's rows and B's columns in L2.
-  let perBatch = u.tilesN * u.tilesM;
-  var bi = g / perBatch;
-  let t = g % perBatch;
-  let width = 8u * u.tilesN;
-  let firstM = (t / width) * 8u;
-  let rowsInGroup = min(u.tilesM - firstM, 8u);
-  let tm = firstM + (t % width) % rowsInGroup;
-  let tn = (t % width) / rowsInGroup;
-  let baseO = u.offO + bi * u.M * u.N;
-  var baseA = u.offA;
-  var baseB = u.offB;
-  for (var d = u.nbd; d > 0u; d--) {
-    let c = bi % u.bshape[d - 1u];
-    bi = bi / u.bshape[d - 1u];
-    baseA += c * u.bsa[d - 1u];
-    baseB += c * u.bsb[d - 1u];
-  }
-  let m0 = tm * ${TM}u;
+${GROUPED_TILE_ORDER}  let baseO = u.offO + bi * u.M * u.N;
+${BATCH_BASES}  let m0 = tm * ${TM}u;
   let n0 = tn * ${TN}u;
 ${regs}${accDecl}
   let kTiles = (u.K + ${BK - 1}u) / ${BK}u;

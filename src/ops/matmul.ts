@@ -14,6 +14,7 @@ import { coalesce } from './map.js';
 import { sumToShape } from './elementwise.js';
 import * as V from './view.js';
 import { tilesFor, tiledWgsl, tileKey, type TileConfig } from './matmul-tiled.js';
+import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
 import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from './matmul-subgroup.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 
@@ -245,21 +246,7 @@ const SMALL_WG = 256;
  * memory, no barriers; for products too small to fill a tile. Same uniforms as the tiled
  * kernel, with `total` counting outputs. */
 function smallWgsl(ta: string, tb: string, to: string): string {
-  const f16 = [ta, tb, to].includes('f16');
-  return `${f16 ? 'enable f16;\n' : ''}
-struct U {
-  M: u32, N: u32, K: u32, total: u32,
-  tilesN: u32, tilesM: u32, nbd: u32, pad0: u32,
-  offA: u32, rsA: u32, csA: u32, aMFast: u32,
-  offB: u32, rsB: u32, csB: u32, bKFast: u32,
-  offO: u32, pad1: u32, pad2: u32, pad3: u32,
-  bshape: vec4<u32>, bsa: vec4<u32>, bsb: vec4<u32>,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> A: array<${ta}>;
-@group(0) @binding(2) var<storage, read> B: array<${tb}>;
-@group(0) @binding(3) var<storage, read_write> O: array<${to}>;
-
+  return `${matmulHeader(ta, tb, to)}
 @compute @workgroup_size(${SMALL_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * ${SMALL_WG}u;
@@ -267,15 +254,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = i % u.N;
   let m = (i / u.N) % u.M;
   var bi = i / (u.N * u.M);
-  var baseA = u.offA;
-  var baseB = u.offB;
-  for (var d = u.nbd; d > 0u; d--) {
-    let c = bi % u.bshape[d - 1u];
-    bi = bi / u.bshape[d - 1u];
-    baseA += c * u.bsa[d - 1u];
-    baseB += c * u.bsb[d - 1u];
-  }
-  var acc = 0.0;
+${BATCH_BASES}  var acc = 0.0;
   for (var k = 0u; k < u.K; k++) {
     acc = fma(f32(A[baseA + m * u.rsA + k * u.csA]), f32(B[baseB + k * u.rsB + n * u.csB]), acc);
   }
@@ -285,7 +264,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }
 
 function matmulWgsl(ta: string, tb: string, to: string): string {
-  const f16 = [ta, tb, to].includes('f16');
   const loadsA = (TM * BK) / THREADS;
   const loadsB = (BK * TN) / THREADS;
   let fmaLines = '';
@@ -299,20 +277,7 @@ function matmulWgsl(ta: string, tb: string, to: string): string {
   }
   const rows = Array.from({ length: RM }, (_, i) => `  let r${i} = m0 + l.y + ${i * WY}u;\n`).join('');
   const cols = Array.from({ length: RN }, (_, j) => `  let c${j} = n0 + l.x + ${j * WX}u;\n`).join('');
-  return `${f16 ? 'enable f16;\n' : ''}
-struct U {
-  M: u32, N: u32, K: u32, total: u32,
-  tilesN: u32, tilesM: u32, nbd: u32, pad0: u32,
-  offA: u32, rsA: u32, csA: u32, aMFast: u32,
-  offB: u32, rsB: u32, csB: u32, bKFast: u32,
-  offO: u32, pad1: u32, pad2: u32, pad3: u32,
-  bshape: vec4<u32>, bsa: vec4<u32>, bsb: vec4<u32>,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> A: array<${ta}>;
-@group(0) @binding(2) var<storage, read> B: array<${tb}>;
-@group(0) @binding(3) var<storage, read_write> O: array<${to}>;
-var<workgroup> As: array<f32, ${BK * PAD_A}>;
+  return `${matmulHeader(ta, tb, to)}var<workgroup> As: array<f32, ${BK * PAD_A}>;
 var<workgroup> Bs: array<f32, ${BK * TN}>;
 
 @compute @workgroup_size(${WX}, ${WY})
@@ -326,15 +291,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tm = (g / u.tilesN) % u.tilesM;
   var bi = g / (u.tilesN * u.tilesM);
   let baseO = u.offO + bi * u.M * u.N;
-  var baseA = u.offA;
-  var baseB = u.offB;
-  for (var d = u.nbd; d > 0u; d--) {
-    let c = bi % u.bshape[d - 1u];
-    bi = bi / u.bshape[d - 1u];
-    baseA += c * u.bsa[d - 1u];
-    baseB += c * u.bsb[d - 1u];
-  }
-  let m0 = tm * ${TM}u;
+${BATCH_BASES}  let m0 = tm * ${TM}u;
   let n0 = tn * ${TN}u;
   var acc: array<vec4<f32>, ${RM}>;
   let kTiles = (u.K + ${BK - 1}u) / ${BK}u;
