@@ -15,7 +15,11 @@ const only = opt('--only');
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js', platform: 'node', external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'true' } });
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser/index.js', platform: 'browser', external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'false' } });
+const browser = await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser/index.js', platform: 'browser', external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'false' }, metafile: true });
+// The browser bundle must import nothing: a Node built-in or the `webgpu` package left in it
+// would break every page and bundler that loads it.
+const leftover = browser.metafile.outputs['dist/browser/index.js'].imports.map((i) => i.path);
+if (leftover.length) throw new Error(`build: dist/browser/index.js still imports ${leftover.join(', ')}`);
 
 if (tests) {
   const files = [];
@@ -29,7 +33,8 @@ if (tests) {
   walk('test');
   await build({
     ...common, entryPoints: ['test/run.ts', ...files], outdir, outbase: 'test', splitting: true,
-    platform: 'node', external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'true' },
+    // playwright-core (the browser test's driver) stays a package import, not bundled.
+    platform: 'node', external: ['webgpu', 'playwright-core'], define: { __SCATTERGRAD_NODE__: 'true' },
   });
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'files.json'), JSON.stringify(files.map((f) => f.replace(/^test\//, '').replace(/\.ts$/, '.js'))));

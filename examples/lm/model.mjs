@@ -1,6 +1,8 @@
 // A tiny decoder-only language model with mixture-of-experts feed-forward layers, built
-// from scattergrad's nn modules. Shared by the Node demo and the browser page.
-import * as sg from '../../dist/node/index.js';
+// from scattergrad's nn modules. Shared by the Node demo and the browser page: it imports
+// the package by name, which Node resolves to dist/node (the package refers to itself
+// through its `exports` map) and the page's import map resolves to dist/browser.
+import * as sg from 'scattergrad';
 
 export const DEFAULT_CONFIG = {
   context: 32, dim: 64, heads: 4, layers: 2, experts: 4, topK: 2, intermediate: 128,
