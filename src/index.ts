@@ -1,5 +1,6 @@
 // The public API. Nothing lives here; everything is re-exported.
-export { Tensor, liveTensors } from './tensor/tensor.js';
+export { Tensor, liveTensors, leaks } from './tensor/tensor.js';
+export type { LeakInfo } from './tensor/tensor.js';
 export type { DType, PublicDType } from './tensor/dtype.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, randn, rand, randint, manualSeed, Generator } from './tensor/create.js';
 export type { CreateOptions, RandomOptions } from './tensor/create.js';

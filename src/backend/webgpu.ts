@@ -133,7 +133,10 @@ export class GpuBackend {
   // ---- buffers ----
 
   alloc(bytes: number): GPUBuffer {
-    const size = sizeClass(bytes);
+    let size = sizeClass(bytes);
+    // Rounding up to a size class must not cross the binding limit (kernels bind whole buffers).
+    const bindLimit = this.limits.maxStorageBufferBindingSize;
+    if (size > bindLimit && bytes <= bindLimit) size = Math.ceil(bytes / 4) * 4;
     const hit = this.pool.get(size)?.pop();
     if (hit) {
       this.bytesPooled -= size;

@@ -54,6 +54,28 @@ fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
 `;
 
+// WGSL leaves pow undefined for a negative base, and for a zero base with an exponent <= 0
+// (lavapipe returns 0 for pow(0, -0.5)); this one follows C: integral exponents of negative
+// bases keep their sign, other negative bases give NaN, 0^b is 0 for b > 0 and +Inf for b < 0.
+const WGSL_POW = `
+fn pow_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  // +Inf built at run time (from a == 0.0): WGSL rejects an infinite constant expression.
+  if (a == 0.0) { return select(0.0, bitcast<f32>(0x7f800000u | u32(a != 0.0)), b < 0.0); }
+  let m = pow(abs(a), b);
+  if (a < 0.0 && floor(b) == b) { return select(m, -m, fract(b * 0.5) != 0.0); }
+  // NaN built at run time: WGSL rejects a NaN constant expression.
+  if (a < 0.0) { return bitcast<f32>(0x7fc00000u | u32(max(a, 0.0))); }
+  return m;
+}`;
+
+// NaN tested on the bits: a compiler may assume x != x is false.
+const WGSL_NAN = `
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn maxnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return max(a, b); }
+fn minnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return min(a, b); }
+`;
+
 // ---- specs ----
 
 const S = {
@@ -65,18 +87,14 @@ const S = {
   div: { name: 'div', cpu: (a, b) => a / b, wgsl: 'a / b', floatOnly: true },
   rdiv: { name: 'rdiv', cpu: (a, b) => b / a, wgsl: 'b / a', floatOnly: true },
   // WGSL pow is undefined for negative bases; this one follows C for integral exponents.
-  pow: { name: 'pow', cpu: (a, b) => Math.pow(a, b), wgsl: 'pow_(a, b)', floatOnly: true, helpers: `
-fn pow_(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
-  let m = pow(abs(a), b);
-  if (a < 0.0 && floor(b) == b) { return select(m, -m, fract(b * 0.5) != 0.0); }
-  // NaN built at run time: WGSL rejects a NaN constant expression.
-  if (a < 0.0) { return bitcast<f32>(0x7fc00000u | u32(max(a, 0.0))); }
-  return m;
-}` },
-  rpow: { name: 'rpow', cpu: (a, b) => Math.pow(b, a), wgsl: 'pow(b, a)', floatOnly: true },
+  pow: { name: 'pow', cpu: (a, b) => Math.pow(a, b), wgsl: 'pow_(a, b)', floatOnly: true, helpers: WGSL_POW },
+  rpow: { name: 'rpow', cpu: (a, b) => Math.pow(b, a), wgsl: 'pow_(b, a)', floatOnly: true, helpers: WGSL_POW },
   maximum: { name: 'maximum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), wgsl: 'max(a, b)' },
   minimum: { name: 'minimum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), wgsl: 'min(a, b)' },
+  // WGSL's max/min may return the other operand for a NaN (they are IEEE maxNum on many
+  // GPUs); PyTorch's maximum/minimum propagate NaN, and so does the CPU kernel.
+  maximumF: { name: 'maximum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), wgsl: 'maxnan_(a, b)', helpers: WGSL_NAN },
+  minimumF: { name: 'minimum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), wgsl: 'minnan_(a, b)', helpers: WGSL_NAN },
   eq: { name: 'eq', cpu: (a, b) => +(a === b), wgsl: 'select(T(0), T(1), a == b)' },
   ne: { name: 'ne', cpu: (a, b) => +(a !== b), wgsl: 'select(T(0), T(1), a != b)' },
   lt: { name: 'lt', cpu: (a, b) => +(a < b), wgsl: 'select(T(0), T(1), a < b)' },
@@ -99,7 +117,8 @@ fn pow_(a: f32, b: f32) -> f32 {
   copy: { name: 'copy', cpu: (a) => a, wgsl: 'a' },
   // fused gradients: (input or output, dy) -> dx
   reluGrad: { name: 'relu_grad', cpu: (a, g) => (a > 0 ? g : 0), wgsl: 'select(T(0), b, a > T(0))' },
-  absGrad: { name: 'abs_grad', cpu: (a, g) => Math.sign(a) * g, wgsl: 'sign(a) * b' },
+  // sign(NaN) is 0 in WGSL; the CPU (and PyTorch) give NaN, so NaN is passed on explicitly.
+  absGrad: { name: 'abs_grad', cpu: (a, g) => Math.sign(a) * g, wgsl: 'select(sign(a) * b, a + b, isnan_(a))', floatOnly: true, helpers: WGSL_NAN },
   sqrtGrad: { name: 'sqrt_grad', cpu: (y, g) => (0.5 * g) / y, wgsl: '0.5 * b / a', floatOnly: true },
   rsqrtGrad: { name: 'rsqrt_grad', cpu: (y, g) => -0.5 * g * y * y * y, wgsl: '-0.5 * b * a * a * a', floatOnly: true },
   sigmoidGrad: { name: 'sigmoid_grad', cpu: (y, g) => g * y * (1 - y), wgsl: 'b * a * (1.0 - a)', floatOnly: true },
@@ -231,7 +250,8 @@ class MaxMin extends Function {
   static override forward(ctx: Ctx, a: Tensor, b: Tensor, isMax: boolean): Tensor {
     ctx.saveForBackward(a, b);
     ctx.isMax = isMax;
-    return mapRaw(isMax ? S.maximum : S.minimum, [a, b]);
+    const int = resultDType([a, b]) === 'int32';
+    return mapRaw(isMax ? (int ? S.maximum : S.maximumF) : (int ? S.minimum : S.minimumF), [a, b]);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [a, b] = ctx.savedTensors;
@@ -246,7 +266,7 @@ class MaxMin extends Function {
 
 /** A unary op whose gradient is one fused map of (saved, dy). `fromOutput` saves y instead of x. */
 function unaryFn(spec: MapSpec, grad: MapSpec | 'neg' | 'exp', fromOutput: boolean): typeof Function {
-  return class extends Function {
+  const fn = class extends Function {
     static override forward(ctx: Ctx, a: Tensor): Tensor {
       const y = mapRaw(spec, [a]);
       ctx.saveForBackward(fromOutput ? y : a);
@@ -259,6 +279,10 @@ function unaryFn(spec: MapSpec, grad: MapSpec | 'neg' | 'exp', fromOutput: boole
       return [mapRaw(grad, [s, dy])];
     }
   };
+  // A class expression has no name of its own; graph pictures and errors show this one.
+  const name = spec.name.replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase());
+  Object.defineProperty(fn, 'name', { value: name });
+  return fn;
 }
 
 const logGrad: MapSpec = { name: 'log_grad', cpu: (a, g) => g / a, wgsl: 'b / a', floatOnly: true };

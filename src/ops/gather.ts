@@ -124,7 +124,7 @@ function checkIndexValues(op: string, index: Tensor, size: number, dim: number, 
  * the index at each output position (index.strides for gather, stride 0 off `dim` for indexSelect).
  */
 function gatherRaw(t: Tensor, dim: number, index: Tensor, shape: number[], iStrides: number[]): Tensor {
-  const out = Tensor.empty(shape, t.dtype, t.device);
+  const out = Tensor.empty(shape, t.dtype, t.device, 'gather');
   if (out.numel === 0) return out;
   const size = t.shape[dim];
   const sdim = t.strides[dim];

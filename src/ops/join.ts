@@ -25,7 +25,7 @@ class Join extends Function {
     ctx.parts = ts.map((t) => [drop ? 1 : t.shape[dim], t.dtype]);
     ctx.dim = dim;
     ctx.drop = drop;
-    const out = Tensor.empty(shape, dtype, ts[0].device);
+    const out = Tensor.empty(shape, dtype, ts[0].device, 'cat');
     let start = 0;
     for (const t of ts) {
       const len = drop ? 1 : t.shape[dim];

@@ -100,7 +100,7 @@ export function mapRaw(spec: MapSpec, inputs: Operand[], outDType?: DType, out?:
     shape = [...out.shape];
   }
   if (shape.length > MAX_DIMS) throw new Error(`${op}: tensors of more than ${MAX_DIMS} dims are not supported (shape ${fmtShape(shape)})`);
-  const o = out ?? Tensor.empty(shape, odt, dev);
+  const o = out ?? Tensor.empty(shape, odt, dev, op);
   const n = numel(shape);
   if (n === 0) return o;
   const strides = [o.strides.slice(), ...tensors.map((t) => broadcastStrides(t.shape, t.strides, shape))];

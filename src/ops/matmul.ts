@@ -83,7 +83,7 @@ function plan(a: Tensor, b: Tensor, batch: number[]): Plan {
 
 function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const out = Tensor.empty([...batch, a.shape[a.ndim - 2], b.shape[b.ndim - 1]], promote(a.dtype, b.dtype), a.device);
+  const out = Tensor.empty([...batch, a.shape[a.ndim - 2], b.shape[b.ndim - 1]], promote(a.dtype, b.dtype), a.device, 'matmul');
   if (out.numel === 0) return out;
   const p = plan(a, b, batch);
   if (a.device === 'cpu') cpuMatmul(a, b, out, p);

@@ -175,7 +175,7 @@ type RMode = 'sum' | 'max' | 'min';
 export function reduceRaw(mode: RMode, t: Tensor, red: number[], keepdim: boolean, scale = 1, withIdx = false): { values: Tensor; indices: Tensor | null } {
   const keepShape = t.shape.map((s, i) => (red.includes(i) ? 1 : s));
   const outShape = keepdim ? keepShape : t.shape.filter((_, i) => !red.includes(i));
-  const values = Tensor.empty(outShape, t.dtype, t.device);
+  const values = Tensor.empty(outShape, t.dtype, t.device, mode);
   const indices = withIdx ? Tensor.empty(outShape, 'int32', t.device) : null;
   if (values.numel === 0) return { values, indices };
   const os = contiguousStrides(keepShape).map((s, i) => (red.includes(i) ? 0 : s));

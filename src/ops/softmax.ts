@@ -129,7 +129,7 @@ const LOG_SOFTMAX_GRAD: MapSpec = { name: 'log_softmax_grad', cpu: (y, g, s) => 
 
 class Softmax extends Function {
   static override forward(ctx: Ctx, x: Tensor, red: number[], log: boolean): Tensor {
-    const y = Tensor.empty(x.shape, x.dtype, x.device);
+    const y = Tensor.empty(x.shape, x.dtype, x.device, 'softmax');
     rowSoftmax(log ? 'logsoftmax' : 'softmax', x, red, [], y, contig(y));
     ctx.saveForBackward(y);
     ctx.red = red;

@@ -16,7 +16,7 @@ const THREADS = 64;
 /** The k largest (or smallest) along `red` (one dim, or none for a 0-d tensor), sorted. Not recorded. */
 function topkRaw(x: Tensor, k: number, red: number[], largest: boolean): { values: Tensor; indices: Tensor } {
   const shape = x.shape.map((s, i) => (red.includes(i) ? k : s));
-  const values = Tensor.empty(shape, x.dtype, x.device);
+  const values = Tensor.empty(shape, x.dtype, x.device, 'topk');
   const indices = Tensor.empty(shape, 'int32', x.device);
   if (values.numel === 0) return { values, indices };
   const os = { strides: contiguousStrides(shape), offset: 0 };
@@ -36,6 +36,18 @@ function topkRaw(x: Tensor, k: number, red: number[], largest: boolean): { value
   return { values, indices };
 }
 
+/**
+ * NaN ranks above +Inf (PyTorch's order: first for largest, last for smallest) and -0 equals
+ * 0. Without this a NaN made the sort comparator inconsistent and the GPU kernel (whose
+ * comparisons are all false on NaN) pick garbage.
+ */
+function totalOrder(a: number, b: number): number {
+  const an = Number.isNaN(a);
+  const bn = Number.isNaN(b);
+  if (an || bn) return +an - +bn;
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
 function cpuTopk(x: Tensor, p: RowPlan, k: number, largest: boolean, values: Tensor, indices: Tensor): void {
   const xd = x.data;
   const vd = values.data;
@@ -45,7 +57,7 @@ function cpuTopk(x: Tensor, p: RowPlan, k: number, largest: boolean, values: Ten
   forEachRow(p, (_, b) => {
     const at = (j: number): number => xd[b[0] + j * p.rs[0]];
     const order = Array.from({ length: p.n }, (_, j) => j);
-    order.sort((i, j) => sign * (at(j) - at(i)) || i - j);
+    order.sort((i, j) => sign * totalOrder(at(j), at(i)) || i - j);
     for (let q = 0; q < k; q++) {
       vd[b[1] + q * p.rs[1]] = st(at(order[q]));
       id[b[2] + q * p.rs[2]] = order[q];
@@ -60,23 +72,31 @@ function topkWgsl(it: string, ct: string, largest: boolean): string {
 @group(0) @binding(1) var<storage, read> X: array<${it}>;
 @group(0) @binding(2) var<storage, read_write> V: array<${it}>;
 @group(0) @binding(3) var<storage, read_write> I: array<i32>;
+${ct === 'i32' ? 'fn key(v: i32) -> i32 { return v; }' : `// Floats compared as ordered integers: a total order with NaN above +Inf and -0 == 0
+// (comparisons on NaN are all false and would pick garbage).
+fn key(v: f32) -> i32 {
+  let bits = bitcast<i32>(v);
+  if ((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { return 0x7fffffff; }
+  if (v == 0.0) { return 0; }
+  return select(bits, bits ^ 0x7fffffff, bits < 0);
+}`}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row = gid.x + gid.y * nwg.x * ${THREADS}u;
   if (row >= u.rows) { return; }
   let b = bases(row);
-  var pv = ${ct}(0);
+  var pv = 0;
   var pj = -1;
   for (var q = 0u; q < u.k; q++) {
-    var bv = ${ct}(0);
+    var bv = 0;
     var bj = -1;
     for (var j = 0u; j < u.n; j++) {
-      let v = ${ct}(X[b.x + j * u.rs.x]);
+      let v = key(${ct}(X[b.x + j * u.rs.x]));
       let ij = i32(j);
       let after = pj < 0 || v ${worse} pv || (v == pv && ij > pj);
       if (after && (bj < 0 || v ${better} bv)) { bv = v; bj = ij; }
     }
-    V[b.y + q * u.rs.y] = ${it}(bv);
+    V[b.y + q * u.rs.y] = X[b.x + u32(bj) * u.rs.x];
     I[b.z + q * u.rs.z] = bj;
     pv = bv;
     pj = bj;

@@ -41,7 +41,7 @@ export function fromArray(data: ArrayLike<number>, shape: readonly number[], dty
     else arr.set(data);
     return new Tensor(Storage.cpu(arr), shape, contiguousStrides(shape), 0, dtype);
   }
-  const t = Tensor.empty(shape, dtype, device);
+  const t = Tensor.empty(shape, dtype, device, 'tensor');
   if (n === 0) return t;
   let bytes: ArrayBufferView;
   if (dtype === 'float16') {
@@ -59,7 +59,7 @@ export function fromArray(data: ArrayLike<number>, shape: readonly number[], dty
 export function full(shape: readonly number[], value: number, dtype: DType, device: DeviceKind = runtime.defaultDevice): Tensor {
   for (const s of shape) if (!Number.isInteger(s) || s < 0) throw new Error(`full: invalid shape ${fmtShape(shape)}`);
   if (typeof value !== 'number') throw new Error(`full: fill value must be a number, got ${typeof value}`);
-  const t = Tensor.empty(shape, dtype, device);
+  const t = Tensor.empty(shape, dtype, device, 'full');
   if (device === 'cpu') {
     t.data.fill(dtype === 'float16' ? roundF16(value) : dtype === 'int32' ? Math.trunc(value) : value);
     return t;

@@ -16,11 +16,14 @@ import { runBackward, type BackwardOptions } from '../autograd/engine.js';
 let nextId = 1;
 let live = 0;
 
+interface Held { id: number; storage: Storage; node: Node | null }
+
 // The safety net for tensors nobody disposed: when one is garbage-collected its storage
 // reference and graph node are let go. tidy()/dispose() are the plan; this is not.
 const finalizer = typeof FinalizationRegistry !== 'undefined'
-  ? new FinalizationRegistry<{ storage: Storage; node: Node | null }>((held) => {
+  ? new FinalizationRegistry<Held>((held) => {
     live--;
+    origins.delete(held.id);
     held.storage.release();
     held.node?.unref();
   })
@@ -28,6 +31,45 @@ const finalizer = typeof FinalizationRegistry !== 'undefined'
 
 export function liveTensors(): number {
   return live;
+}
+
+// ---- leak reports (debug mode) ----
+
+/** A live tensor and where it was made, from sg.leaks(). */
+export interface LeakInfo { id: number; shape: number[]; dtype: DType; device: DeviceKind; bytes: number; createdAt: string }
+
+// Creation sites of live tensors made while debug mode was on. Weak, so that a report never
+// keeps a tensor alive (the finalizer above still frees forgotten ones).
+const origins = new Map<number, { ref: WeakRef<Tensor>; stack: string }>();
+const here = typeof import.meta !== 'undefined' ? import.meta.url.replace(/^file:\/\//, '') : '';
+
+/** The caller's stack, without scattergrad's own frames (they all point into this bundle). */
+function creationSite(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const frames = stack.split('\n').slice(1).map((l) => l.trim());
+  const outside = here ? frames.filter((f) => !f.includes(here)) : frames;
+  return (outside.length ? outside : frames).slice(0, 8).join('\n');
+}
+
+/**
+ * Live tensors created while debug mode was on (sg.debug(true) or SCATTERGRAD_DEBUG=1), oldest
+ * first, each with the stack that created it. `since` (a tensor id) keeps only newer ones, so
+ * `const mark = sg.leaks().at(-1)?.id ?? 0; step(); sg.leaks({ since: mark })` lists what a
+ * step left behind.
+ */
+export function leaks(opts: { since?: number } = {}): LeakInfo[] {
+  const since = opts.since ?? 0;
+  const out: LeakInfo[] = [];
+  for (const [id, o] of origins) {
+    const t = o.ref.deref();
+    if (!t || t.disposed) { origins.delete(id); continue; }
+    if (id <= since) continue;
+    out.push({ id, shape: [...t.shape], dtype: t.dtype, device: t.device, bytes: t.storage.bytes, createdAt: o.stack });
+  }
+  return out.sort((a, b) => a.id - b.id);
 }
 
 export type Scalar = number;
@@ -41,29 +83,38 @@ export class Tensor {
   grad: Tensor | null = null;
   outputIndex = 0;
   disposed = false;
-  private held: { storage: Storage; node: Node | null };
+  private held: Held;
 
   /** Internal: ops make tensors through Tensor.empty / Tensor.fromStorage. */
   constructor(readonly storage: Storage, shape: readonly number[], strides: readonly number[], readonly offset: number, readonly dtype: DType) {
     this.shape = [...shape];
     this.strides = [...strides];
-    this.held = { storage, node: null };
+    this.held = { id: this.id, storage, node: null };
     live++;
     finalizer?.register(this, this.held, this);
+    if (runtime.debug) origins.set(this.id, { ref: new WeakRef(this), stack: creationSite() });
     track(this);
   }
 
-  /** An uninitialized contiguous tensor on `device`. */
-  static empty(shape: readonly number[], dtype: DType, device: DeviceKind): Tensor {
+  /** An uninitialized contiguous tensor on `device`; `op` names the caller in errors. */
+  static empty(shape: readonly number[], dtype: DType, device: DeviceKind, op = 'alloc'): Tensor {
     const n = numel(shape);
     let storage: Storage;
     if (device === 'cpu') storage = Storage.cpu(cpuArray(dtype, n));
     else {
       const gpu = runtime.gpu;
-      if (!gpu) throw new Error('empty: no WebGPU device; call sg.init() first');
-      gpu.check('empty');
-      if (dtype === 'float16' && !gpu.features.has('shader-f16')) throw new Error("float16 needs the adapter's 'shader-f16' feature, which this adapter lacks");
-      storage = Storage.gpu(gpu, Math.max(4, n * gpuBytes(dtype)));
+      if (!gpu) throw new Error(`${op}: no WebGPU device; call sg.init() first`);
+      gpu.check(op);
+      if (dtype === 'float16' && !gpu.features.has('shader-f16')) throw new Error(`${op}: float16 needs the adapter's 'shader-f16' feature, which this adapter lacks`);
+      // Every kernel binds whole buffers, so a tensor past the binding limit could be
+      // created but never used: Dawn would reject the bind group at submit time and drop
+      // the other work batched with it. Refuse before any GPU work instead.
+      const bytes = n * gpuBytes(dtype);
+      const limit = gpu.limits.maxStorageBufferBindingSize;
+      if (bytes > limit) {
+        throw new Error(`${op}: a ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${limit} bytes); use smaller tensors (or the CPU backend)`);
+      }
+      storage = Storage.gpu(gpu, Math.max(4, bytes));
     }
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
@@ -119,6 +170,7 @@ export class Tensor {
     this.disposed = true;
     live--;
     finalizer?.unregister(this);
+    origins.delete(this.id);
     this.storage.release();
     if (this.gradFn) this.gradFn.unref();
     this.gradFn = null;
