@@ -139,10 +139,11 @@ function route(T, E, k, seed) {
   return logits;
 }
 
-async function benchMoe(cfgName) {
+async function benchMoe(cfgName, dtype = 'float32') {
+  const f16 = dtype === 'float16';
   const c = (lavapipe ? MOE_LAVAPIPE : MOE)[cfgName];
   const { T, d, h, E, k } = c;
-  const name = `MoE ${cfgName} f32 fwd+bwd${lavapipe ? ` (scaled: T${T} d${d} h${h} E${E} k${k})` : ''}`;
+  const name = `MoE ${cfgName} ${f16 ? 'f16' : 'f32'} fwd+bwd${lavapipe ? ` (scaled: T${T} d${d} h${h} E${E} k${k})` : ''}`;
   if (!sel(name)) return;
   const flops = 12 * T * k * d * h;
   const scale1 = 1 / Math.sqrt(d);
@@ -160,12 +161,12 @@ async function benchMoe(cfgName) {
   } else {
     progress(`${name} scattergrad`);
     try {
-      const x = sg.randn([T, d], { seed: 1 }).requiresGrad_();
-      const W1 = sg.randn([E, d, h], { seed: 2 }).mul(scale1).detach().requiresGrad_();
-      const W2 = sg.randn([E, h, d], { seed: 3 }).mul(scale2).detach().requiresGrad_();
-      const g = sg.tensor(gates, { shape: [T, k] }).requiresGrad_();
+      const x = sg.randn([T, d], { seed: 1, dtype }).requiresGrad_();
+      const W1 = sg.randn([E, d, h], { seed: 2, dtype }).mul(scale1).detach().requiresGrad_();
+      const W2 = sg.randn([E, h, d], { seed: 3, dtype }).mul(scale2).detach().requiresGrad_();
+      const g = sg.tensor(gates, { shape: [T, k], dtype }).requiresGrad_();
       const ei = sg.tensor(Int32Array.from(idx), { shape: [T, k], dtype: 'int32' });
-      const dy = sg.randn([T, d], { seed: 4 });
+      const dy = sg.randn([T, d], { seed: 4, dtype });
       const { sortedExpertIdxs: sei, sortedScatteredIdxs: ssi, expertOffsets: off } = sg.flattenSortCount(ei, E);
       const leaves = [x, W1, W2, g];
       // The MLP exactly as BENCHMARKS.md (and ScatterMoE) writes it: layer 2 takes k = 1 and gates (T, k).
@@ -184,6 +185,7 @@ async function benchMoe(cfgName) {
     }
   }
 
+  if (f16) return; // TF.js has no float16 matmul: scattergrad only
   if (!tf) { row(name, 'tfjs loop', null, flops, tfWhy); row(name, 'tfjs dense', null, flops, tfWhy); return; }
   // TF.js as its users would write it. Per-expert token lists come from the routing (host side,
   // outside the timing, like ScatterMoE's sort).
@@ -260,6 +262,7 @@ const sizes = quick || lavapipe ? (quick ? [256, 512] : [512, 1024]) : [1024, 40
 for (const n of sizes) await benchMatmul(n, 'float32');
 if (hasF16) for (const n of sizes) await benchMatmul(n, 'float16');
 for (const c of quick ? ['small', 'granular'] : ['small', 'medium', 'granular']) await benchMoe(c);
+if (hasF16 && !lavapipe) for (const c of ['small', 'medium', 'granular']) await benchMoe(c, 'float16');
 if (sel('train')) row('small-model training step (steps/s)', 'scattergrad', null, null, 'placeholder: the demo model is not written yet');
 progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 

@@ -1,9 +1,13 @@
 // The two backward helpers of ScatteredExperts:
 //   group:    out[p] = coef[s] · src[floor(s / fanOut)], s = sse[p]  (rows into grouped order)
-//   groupXtY: dW[e] = Xg[range e]ᵀ · dYg[range e], db[e] = Σ dYg[range e]
+//   groupXtY: dW[e] = Xg[range e]ᵀ · dYg[range e], db[e] = Σ dYg[range e], gathering Xg and dYg
+//             from their sources as it loads them (gemm.ts)
 // Each has a CPU loop and a WGSL kernel; none is recorded by autograd.
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header, intAt, storeFn } from './wgsl.js';
+import { xtyGpu, type RowSrc } from './gemm.js';
+
+export type { RowSrc };
 
 const WG = 256;
 
@@ -80,32 +84,28 @@ ${hasCoef ? '    v *= f32(COEF[u.cOff + r * u.cs0 + (s % u.fanOut) * u.cs1]);\n'
 // ---- groupXtY ----
 
 /**
- * Per-expert Xᵀ·dY over each expert's grouped rows: dW (E, dIn, dOut) from xg (N, dIn) and
- * dyg (N, dOut), both grouped and with any strides; with `withBias`, also db (E, dOut), the
- * per-expert sum of dyg's rows. Experts with no rows get zeros.
+ * Per-expert Aᵀ·D over each expert's grouped rows: dW (E, dIn, dOut), where grouped row p of
+ * A is row p of a.t (a.grouped) or row floor(sse[p] / a.fan) (times a.coef), and likewise D;
+ * with `withBias`, also db (E, dOut), the per-expert sum of D's rows. Experts with no rows get
+ * zeros. On WebGPU the rows are gathered as the tiles load (no grouped copies).
  */
-export function groupXtY(xg: Tensor, dyg: Tensor, offsets: Tensor, withBias: boolean): { dw: Tensor; db: Tensor | null } {
+export function groupXtY(a: RowSrc, d: RowSrc, sse: Tensor, offsets: Tensor, withBias: boolean): { dw: Tensor; db: Tensor | null } {
   const numE = offsets.numel;
-  const n = xg.shape[0];
-  const dIn = xg.shape[1];
-  const dOut = dyg.shape[1];
-  const dw = Tensor.empty([numE, dIn, dOut], xg.dtype, xg.device);
-  const db = withBias ? Tensor.empty([numE, dOut], xg.dtype, xg.device) : null;
-  if (xg.device === 'cpu') {
+  const dIn = a.t.shape[1];
+  const dOut = d.t.shape[1];
+  const dw = Tensor.empty([numE, dIn, dOut], a.t.dtype, a.t.device);
+  const db = withBias ? Tensor.empty([numE, dOut], a.t.dtype, a.t.device) : null;
+  if (a.t.device === 'cpu') {
+    const xg = a.grouped ? a.t : group(a.t, sse, a.fan, a.coef);
+    const dyg = d.grouped ? d.t : group(d.t, sse, d.fan, d.coef);
     xtyCpu(xg, dyg, offsets, dw, db);
+    if (xg !== a.t) xg.dispose();
+    if (dyg !== d.t) dyg.dispose();
     return { dw, db };
   }
   if (numE === 0 || dIn === 0 || dOut === 0) return { dw, db };
-  const u = [n, numE, dIn, dOut, xg.offset, xg.strides[0], xg.strides[1], dyg.offset, dyg.strides[0], dyg.strides[1], offsets.offset, 0];
-  dw.storage.gpu!.dispatch({
-    key: `moe.groupXtY:${xg.dtype}${db ? ':b' : ''}`,
-    wgsl: () => xtyWgsl(gpuDtype(xg), db !== null),
-    inputs: [xg.buffer, dyg.buffer, offsets.buffer],
-    outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
-    uniforms: u.map((v) => v >>> 0),
-    // x: experts, y: dIn tiles, z: dOut tiles (each well under the 65535 limit for real models)
-    workgroups: [numE, Math.ceil(dIn / XT), Math.ceil(dOut / XT)],
-  });
+  const clean = (s: RowSrc): RowSrc => (s.grouped ? { ...s, coef: null } : s);
+  xtyGpu({ a: clean(a), d: clean(d), sse, offsets, dw, db });
   return { dw, db };
 }
 
@@ -145,77 +145,50 @@ function xtyCpu(xg: Tensor, dyg: Tensor, offsets: Tensor, dw: Tensor, db: Tensor
   }
 }
 
-// Tile: XT×XT of one expert's dW, accumulated over its rows RK at a time; 16×16 threads, 2×2 each.
-const XT = 32;
-const RK = 16;
 
-function xtyWgsl(dtype: 'float32' | 'float16', hasBias: boolean): string {
+// ---- sumK ----
+
+/**
+ * out[t] = Σ_{i<k} src[t·k + i] for a contiguous (T·k, D) src: each token's k dX rows summed
+ * (one pass, vec4 where D allows; the generic reduction over a middle dim is much slower).
+ */
+export function sumK(src: Tensor, k: number): Tensor {
+  const [n, d] = src.shape;
+  if (src.device === 'cpu' || k === 1 || !src.isContiguous() || src.offset % 4 !== 0) return src.view([n / k, k, d]).sum(1);
+  const t = n / k;
+  const out = Tensor.empty([t, d], src.dtype, src.device);
+  if (t === 0 || d === 0) return out;
+  const v = d % 4 === 0 ? 4 : 1;
+  const count = (t * d) / v;
+  out.storage.gpu!.dispatch({
+    key: `moe.sumK:${src.dtype}:${v}`,
+    wgsl: () => sumKWgsl(gpuDtype(src), v),
+    inputs: [src.buffer],
+    outputs: [out.buffer],
+    uniforms: [count, d / v, k, src.offset / v].map((x) => x >>> 0),
+    workgroups: grid(Math.ceil(count / WG)),
+  });
+  return out;
+}
+
+function sumKWgsl(dtype: 'float32' | 'float16', v: number): string {
+  const ty = v === 4 ? 'vec4<T>' : 'T';
+  const f = v === 4 ? 'vec4<f32>' : 'f32';
   return `${header(dtype)}
-struct U { n: u32, E: u32, dIn: u32, dOut: u32, xOff: u32, xs0: u32, xs1: u32, yOff: u32, ys0: u32, ys1: u32, oOff: u32, pad: u32 }
+struct U { count: u32, dv: u32, k: u32, off: u32 }
 @group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> X: array<T>;
-@group(0) @binding(2) var<storage, read> DY: array<T>;
-@group(0) @binding(3) var<storage, read> OFF: array<i32>;
-@group(0) @binding(4) var<storage, read_write> DW: array<T>;
-${hasBias ? '@group(0) @binding(5) var<storage, read_write> DB: array<T>;\n' : ''}
-const XT = ${XT}u;
-const RK = ${RK}u;
-var<workgroup> xt: array<f32, ${RK * XT}>;
-var<workgroup> yt: array<f32, ${RK * XT}>;
-var<workgroup> rowRange: vec2<u32>;
+@group(0) @binding(1) var<storage, read> S: array<${ty}>;
+@group(0) @binding(2) var<storage, read_write> O: array<${ty}>;
 
-fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let e = wid.x;
-  let i0 = wid.y * XT;
-  let j0 = wid.z * XT;
-  let tid = lid.y * 16u + lid.x;
-  if (tid == 0u) {
-    var start = 0u;
-    if (e > 0u) { start = clampOff(e - 1u, 0u); }
-    rowRange = vec2<u32>(start, clampOff(e, start));
-  }
-  let r = workgroupUniformLoad(&rowRange);
-  var acc = array<vec2<f32>, 2>(vec2<f32>(0.0), vec2<f32>(0.0));
-  var bacc = vec2<f32>(0.0);
-  for (var p0 = r.x; p0 < r.y; p0 += RK) {
-    for (var q = tid; q < RK * XT; q += 256u) {
-      let p = p0 + q / XT;
-      let c = q % XT;
-      var xv = 0.0;
-      var yv = 0.0;
-      if (p < r.y && i0 + c < u.dIn) { xv = f32(X[u.xOff + p * u.xs0 + (i0 + c) * u.xs1]); }
-      if (p < r.y && j0 + c < u.dOut) { yv = f32(DY[u.yOff + p * u.ys0 + (j0 + c) * u.ys1]); }
-      xt[q] = xv;
-      yt[q] = yv;
-    }
-    workgroupBarrier();
-    for (var rr = 0u; rr < RK; rr++) {
-      let a0 = xt[rr * XT + lid.y * 2u];
-      let a1 = xt[rr * XT + lid.y * 2u + 1u];
-      let b = vec2<f32>(yt[rr * XT + lid.x * 2u], yt[rr * XT + lid.x * 2u + 1u]);
-      acc[0] += a0 * b;
-      acc[1] += a1 * b;
-      bacc += b;
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 2u; i++) {
-    let row = i0 + lid.y * 2u + i;
-    if (row >= u.dIn) { continue; }
-    for (var j = 0u; j < 2u; j++) {
-      let col = j0 + lid.x * 2u + j;
-      if (col < u.dOut) { DW[(e * u.dIn + row) * u.dOut + col] = T(acc[i][j]); }
-    }
-  }
-${hasBias ? `  if (wid.y == 0u && lid.y == 0u) {
-    for (var j = 0u; j < 2u; j++) {
-      let col = j0 + lid.x * 2u + j;
-      if (col < u.dOut) { DB[e * u.dOut + col] = T(bacc[j]); }
-    }
-  }
-` : '  _ = bacc;\n'}}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * ${WG}u;
+  if (i >= u.count) { return; }
+  let t = i / u.dv;
+  let j = i % u.dv;
+  var acc = ${f}(0.0);
+  for (var q = 0u; q < u.k; q++) { acc += ${f}(S[u.off + (t * u.k + q) * u.dv + j]); }
+  O[i] = ${ty}(acc);
+}
 `;
 }

@@ -6,8 +6,8 @@
 //   forward   y = scatter2scatter(x, W, b)            grouped or scattered rows in and out
 //             out[t] = Σ_j gates[t, j] · y[t·k + j]    with gates (a bmm)
 //   backward  dgates[t, j] = ⟨y[t·k + j], G[t]⟩        (a bmm)
-//             dYg = group(G, coef = gates)             upstream gradient in grouped order
-//             dW, db = groupXtY(Xg, dYg)               Xg = x grouped (group(x) or x itself)
+//             dYg = G's rows in grouped order, times the gates (gathered inside the kernels)
+//             dW, db = groupXtY(Xg, dYg)               Xg = x's rows in grouped order, likewise
 //             dX = scatter2scatter(dYg, Wᵀ), summed over each token's k choices (a sum)
 //
 // Unlike ScatterMoE, backward never writes into saved buffers, so backward with
@@ -17,7 +17,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { fmtShape } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 import { scatter2scatter } from './scatter2scatter.js';
-import { group, groupXtY } from './group.js';
+import { groupXtY, sumK, type RowSrc } from './group.js';
 
 export interface ScatteredExpertsOptions {
   /** (T, k) weights of each token's k choices; the output is then (T, dOut). Needs a
@@ -67,20 +67,23 @@ export class ScatteredExperts extends Function {
     const [t, kg] = gates ? gates.shape : [0, 1];
     if (gates && need[GATES]) grads[GATES] = y.view([t, kg, dOut]).bmm(g.reshape([t, dOut, 1])).view([t, kg]);
     if (!need[X] && !need[W] && !need[BIASES]) return grads;
-    // The upstream gradient in grouped order: with gates each grouped row is its token's
-    // gradient scaled by its gate (the bmm's gradient, fused into the gather).
-    const dyg = groupedOut ? g : group(g, sse, gates ? kg : 1, gates);
+    // The upstream gradient as grouped rows: with gates each grouped row is its token's
+    // gradient scaled by its gate (the bmm's gradient). The kernels gather these rows (and x's)
+    // as they load their tiles, so no grouped copy is made.
+    const dSrc: RowSrc = groupedOut ? { t: g, grouped: true, fan: 1, coef: null } : { t: g, grouped: false, fan: gates ? kg : 1, coef: gates };
     if (need[X]) {
       const wT = w.withLayout([numE, dOut, dIn], [w.strides[0], w.strides[2], w.strides[1]], w.offset);
-      if (groupedIn) grads[X] = scatter2scatter(dyg, wT, null, sse, offsets, { k: 1, groupedIn: true, groupedOut: true });
+      const o = { k: dSrc.fan, groupedIn: groupedOut, coef: dSrc.coef };
+      if (groupedIn) grads[X] = scatter2scatter(g, wT, null, sse, offsets, { ...o, groupedOut: true });
       else {
-        const dxs = scatter2scatter(dyg, wT, null, sse, offsets, { k: 1, groupedIn: true, groupedOut: false });
-        grads[X] = k === 1 ? dxs : dxs.view([dxs.shape[0] / k, k, dIn]).sum(1);
+        const dxs = scatter2scatter(g, wT, null, sse, offsets, { ...o, groupedOut: false });
+        grads[X] = k === 1 ? dxs : sumK(dxs, k);
+        if (k !== 1) dxs.dispose();
       }
     }
     if (need[W] || need[BIASES]) {
-      const xg = groupedIn ? x : group(x, sse, k, null);
-      const { dw, db } = groupXtY(xg, dyg, offsets, need[BIASES]);
+      const xSrc: RowSrc = { t: x, grouped: groupedIn, fan: k, coef: null };
+      const { dw, db } = groupXtY(xSrc, dSrc, sse, offsets, need[BIASES]);
       if (need[W]) grads[W] = dw;
       grads[BIASES] = db;
     }

@@ -1,0 +1,52 @@
+// Where the MoE MLP's time goes: each ScatteredExperts call alone, forward and with one
+// gradient at a time. `node bench/moe-parts.mjs [small|medium|granular] [float32|float16]`
+import * as sg from '../dist/node/index.js';
+const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
+await sg.init({ backend: 'webgpu', dawnToggles: toggles });
+const CFG = { small: { T: 2048, d: 256, h: 512, E: 8, k: 2 }, medium: { T: 8192, d: 1024, h: 2048, E: 8, k: 2 }, granular: { T: 16384, d: 1024, h: 512, E: 64, k: 8 } };
+const { T, d, h, E, k } = CFG[process.argv[2] ?? 'medium'];
+const dtype = process.argv[3] ?? 'float32';
+const probe = sg.zeros([1]);
+const sync = async () => { sg.flush(); await probe.toArray(); };
+async function time(name, fn, flops) {
+  for (let i = 0; i < 2; i++) { sg.tidy(fn); await sync(); }
+  const ts = [];
+  for (let s = 0; s < 5; s++) { const t0 = performance.now(); for (let r = 0; r < 5; r++) sg.tidy(fn); await sync(); ts.push((performance.now() - t0) / 5); }
+  ts.sort((a, b) => a - b);
+  console.log(`${name.padEnd(34)} ${ts[2].toFixed(2).padStart(7)} ms ${flops ? (flops / ts[2] / 1e9).toFixed(1) + ' TFLOP/s' : ''}`);
+}
+const idx = new Int32Array(T * k);
+for (let t = 0; t < T; t++) for (let j = 0; j < k; j++) idx[t * k + j] = (t * 7 + j * Math.ceil(E / k) + (t >> 3)) % E;
+const ch = sg.tensor(idx, { shape: [T, k], dtype: 'int32' });
+const { sortedExpertIdxs: sei, sortedScatteredIdxs: ssi, expertOffsets: off } = sg.flattenSortCount(ch, E);
+const x = sg.randn([T, d], { seed: 1, dtype });
+const W1 = sg.randn([E, d, h], { seed: 2, dtype }).mul(0.03);
+const W2 = sg.randn([E, h, d], { seed: 3, dtype }).mul(0.03);
+const g = sg.rand([T, k], { seed: 4, dtype });
+const hh = sg.randn([T * k, h], { seed: 5, dtype });
+const dy = sg.randn([T, d], { seed: 6, dtype });
+const dh = sg.randn([T * k, h], { seed: 7, dtype });
+const F = 2 * T * k * d * h;
+const L1 = (xx, ww) => sg.scatteredExperts(xx, ww, k, sei, ssi, off, { groupedOut: true });
+const L2 = (xx, ww, gg) => sg.scatteredExperts(xx, ww, 1, sei, ssi, off, { groupedIn: true, gates: gg });
+const req = (t) => t.detach().requiresGrad_();
+const full = () => {
+  const xs = req(x), w1 = req(W1), w2 = req(W2), gg = req(g);
+  L2(L1(xs, w1).gelu(), w2, gg).backward(dy);
+};
+await time('full step (warm-up)', full, 6 * F);
+const A = sg.randn([T * k, d], { seed: 8, dtype });
+const B = sg.randn([d, h], { seed: 9, dtype });
+await time('dense matmul (n,d)x(d,h)', () => { A.matmul(B); }, F);
+await time('dense matmul (n,d)T x (n,h)', () => { A.transpose(0, 1).matmul(hh); }, F);
+await time('L1 fwd (x gathered)', () => { L1(x, W1); }, F);
+await time('L2 fwd (grouped in, gates)', () => { L2(hh, W2, g); }, F);
+await time('L1 fwd+dX (W1T, scattered out+sum)', () => { L1(req(x), W1).backward(dh); }, 2 * F);
+await time('L1 fwd+dW (x gathered)', () => { L1(x, req(W1)).backward(dh); }, 2 * F);
+await time('L2 fwd+dX (W2T, g gathered)', () => { L2(req(hh), W2, g).backward(dy); }, 2 * F);
+await time('L2 fwd+dW (g gathered)', () => { L2(hh, req(W2), g).backward(dy); }, 2 * F);
+await time('L2 fwd+dgates', () => { L2(hh, W2, req(g)).backward(dy); }, F);
+await time('gelu fwd+bwd (n, h)', () => { const a = req(hh); a.gelu().backward(dh); }, 0);
+await time('L1 fwd again', () => { L1(x, W1); }, F);
+await time('full step', full, 6 * F);
+await sg.destroy();

@@ -1,0 +1,530 @@
+// The tiled WGSL kernels behind scatter2scatter and groupXtY, after the dense matmul
+// (src/ops/matmul-tiled.ts): TMxTN workgroup tiles, RMxRN outputs per invocation in registers,
+// vec4 loads where the operand allows them (else four scalar loads), double-buffered shared
+// memory with one barrier per K step, and the inner product unrolled with no bounds checks.
+//
+// Rows are gathered as they are loaded, so no grouped copy is ever made: a "row source" is
+// a (R, D) tensor read at row p (grouped) or at row floor(s / fan) with s = sse[p], optionally
+// times coef[s] (the gates). Invalid scattered indices (s >= n) read as zero rows.
+//
+//   s2s: for each block of TM grouped rows of one expert: Y[out rows] = A[rows] · W[e] (+ b[e]).
+//        Blocks come from a block table built on the GPU from expertOffsets (no readback).
+//   xty: per expert, dW[e] = A[rows of e]ᵀ · D[rows of e] (and db[e] = Σ D rows), K = rows.
+import type { GpuBackend } from '../backend/webgpu.js';
+import { Tensor } from '../tensor/tensor.js';
+import { grid, header } from './wgsl.js';
+
+export interface Tile { TM: number; TN: number; BK: number; RM: number; RN: number }
+
+const BIG: Tile = { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 };
+const MID: Tile = { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 };
+const LOW: Tile = { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
+/** Fewer big tiles than this and the 64x64 tiles keep more of the GPU busy. */
+const BIG_MIN_TILES = 256;
+
+const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
+const threads = (c: Tile): number => (c.TM / c.RM) * (c.TN / c.RN);
+const shared = (c: Tile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4 + 3 * c.TM * 4 + 64;
+const fits = (c: Tile, g: GpuBackend): boolean =>
+  threads(c) <= g.limits.maxComputeInvocationsPerWorkgroup && threads(c) <= g.limits.maxComputeWorkgroupSizeX &&
+  shared(c) <= g.limits.maxComputeWorkgroupStorageSize;
+
+/** The tile for a product with `tilesOf(tile)` output tiles. SCATTERGRAD_MOE_TILE=big|mid forces one. */
+export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
+  const forced = env('SCATTERGRAD_MOE_TILE');
+  if (forced === 'big' && fits(BIG, g)) return BIG;
+  if (forced === 'mid' && fits(MID, g)) return MID;
+  if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) return BIG;
+  return fits(MID, g) ? MID : LOW;
+}
+const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}`;
+
+/** Rows of `t` (R, D; any strides) as seen from grouped row p. */
+export interface RowSrc {
+  t: Tensor;
+  /** Row p itself (a grouped tensor); else row floor(sse[p] / fan). */
+  grouped: boolean;
+  fan: number;
+  /** (·, fan) weights, any strides: the row is scaled by coef[floor(s / fan), s % fan]. */
+  coef: Tensor | null;
+}
+
+/** Whether a (R, D) row source can be read as vec4 along D. */
+function vec4Rows(t: Tensor): boolean {
+  return t.strides[1] === 1 && t.shape[1] % 4 === 0 && t.strides[0] % 4 === 0 && t.offset % 4 === 0;
+}
+
+const u32s = (xs: number[]): number[] => xs.map((v) => v >>> 0);
+
+// ---- block table: [block -> (expert, first row, end row, real)] ----
+
+/**
+ * Splits each expert's row range [offsets[e-1], offsets[e]) (clamped to be non-decreasing
+ * within [0, n]) into blocks of `bm` rows, then the tail of rows owned by no expert (real =
+ * 0: written as zeros). Entries past the last block are empty. One workgroup.
+ */
+function blockTable(g: GpuBackend, offsets: Tensor, n: number, bm: number): { table: Tensor; cap: number } {
+  const numE = offsets.numel;
+  const cap = Math.ceil(n / bm) + numE + 1;
+  const table = Tensor.empty([cap * 4], 'int32', offsets.device);
+  g.dispatch({
+    key: 'moe.blockTable',
+    wgsl: blockTableWgsl,
+    inputs: [offsets.buffer],
+    outputs: [table.buffer],
+    uniforms: u32s([n, numE, bm, cap, offsets.offset, 0, 0, 0]),
+    workgroups: [1, 1, 1],
+  });
+  return { table, cap };
+}
+
+function blockTableWgsl(): string {
+  return `struct U { n: u32, E: u32, bm: u32, cap: u32, oOff: u32, p0: u32, p1: u32, p2: u32 }
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> OFF: array<i32>;
+@group(0) @binding(2) var<storage, read_write> BT: array<vec4<u32>>;
+var<workgroup> sc: array<u32, 256>;
+
+fn scanMax(lid: u32) {
+  for (var o = 1u; o < 256u; o <<= 1u) {
+    var t = sc[lid];
+    if (lid >= o) { t = max(t, sc[lid - o]); }
+    workgroupBarrier();
+    sc[lid] = t;
+    workgroupBarrier();
+  }
+}
+fn scanSum(lid: u32) {
+  for (var o = 1u; o < 256u; o <<= 1u) {
+    var t = sc[lid];
+    if (lid >= o) { t += sc[lid - o]; }
+    workgroupBarrier();
+    sc[lid] = t;
+    workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  var prevEnd = 0u;
+  var base = 0u;
+  for (var c0 = 0u; c0 < u.E; c0 += 256u) {
+    let e = c0 + lid;
+    var v = 0u;
+    if (e < u.E) { v = min(u32(max(OFF[u.oOff + e], 0)), u.n); }
+    sc[lid] = v;
+    workgroupBarrier();
+    scanMax(lid);
+    let end = max(sc[lid], prevEnd);
+    var start = prevEnd;
+    if (lid > 0u) { start = max(sc[lid - 1u], prevEnd); }
+    let chunkEnd = max(sc[255], prevEnd);
+    workgroupBarrier();
+    var nb = 0u;
+    if (e < u.E) { nb = (end - start + u.bm - 1u) / u.bm; }
+    sc[lid] = nb;
+    workgroupBarrier();
+    scanSum(lid);
+    let b0 = base + sc[lid] - nb;
+    for (var i = 0u; i < nb; i++) {
+      BT[b0 + i] = vec4<u32>(e, start + i * u.bm, min(start + (i + 1u) * u.bm, end), 1u);
+    }
+    base += sc[255];
+    prevEnd = chunkEnd;
+    workgroupBarrier();
+  }
+  let tail = (u.n - prevEnd + u.bm - 1u) / u.bm;
+  for (var i = lid; i < tail; i += 256u) {
+    let s = prevEnd + i * u.bm;
+    BT[base + i] = vec4<u32>(0u, s, min(s + u.bm, u.n), 0u);
+  }
+  for (var i = base + tail + lid; i < u.cap; i += 256u) { BT[i] = vec4<u32>(0u); }
+}
+`;
+}
+
+// ---- shared WGSL pieces ----
+
+const comp = ['x', 'y', 'z', 'w'];
+
+interface Shape {
+  T: number; WX: number; SA4: number; SB4: number; LA: number; LB: number; GA: number; GB: number;
+  rowStride4: number; colStride4: number;
+}
+function shape(c: Tile): Shape {
+  const WX = c.TN / c.RN;
+  const T = WX * (c.TM / c.RM);
+  const GA = c.RM / 4;
+  const GB = c.RN / 4;
+  return {
+    T, WX, SA4: (c.TM + 4) / 4, SB4: (c.TN + 4) / 4, LA: (c.TM * c.BK) / 4 / T, LB: (c.TN * c.BK) / 4 / T,
+    GA, GB, rowStride4: c.TM / GA / 4, colStride4: c.TN / GB / 4,
+  };
+}
+
+/** Store of a k-major element (kq vec4 group of k, row m) transposed into a [k][m] tile. */
+function storeT(arr: string, S4: number, BK: number, reg: string, idx: string, div: number): string {
+  let s = `    { let e = lid + ${idx}; let m = e / ${div}u; let kq = e % ${div}u;\n`;
+  s += `      let o = nb * ${BK * S4}u + kq * ${4 * S4}u + m / 4u; let c = m % 4u;\n`;
+  for (let i = 0; i < 4; i++) s += `      ${arr}[o + ${i * S4}u][c] = ${reg}.${comp[i]};\n`;
+  return s + '    }\n';
+}
+
+function innerProduct(c: Tile, sh: Shape, bias: boolean): string {
+  let inner = '';
+  for (let k = 0; k < c.BK; k++) {
+    for (let g = 0; g < sh.GA; g++) inner += `    let a${k}_${g} = As[ab + ${k * sh.SA4 + g * sh.rowStride4}u + ty];\n`;
+    for (let j = 0; j < sh.GB; j++) inner += `    let b${k}_${j} = Bs[bb + ${k * sh.SB4 + j * sh.colStride4}u + tx];\n`;
+    for (let r = 0; r < c.RM; r++) {
+      for (let j = 0; j < sh.GB; j++) inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
+    }
+    if (bias) for (let j = 0; j < sh.GB; j++) inner += `    s${j} += b${k}_${j};\n`;
+  }
+  return inner;
+}
+
+function accDecl(c: Tile, sh: Shape, bias: boolean): string {
+  let s = '';
+  for (let r = 0; r < c.RM; r++) for (let j = 0; j < sh.GB; j++) s += `  var c${r}_${j} = vec4<f32>(0.0);\n`;
+  if (bias) for (let j = 0; j < sh.GB; j++) s += `  var s${j} = vec4<f32>(0.0);\n`;
+  for (let i = 0; i < sh.LA; i++) s += `  var pa${i}: vec4<f32>;\n`;
+  for (let i = 0; i < sh.LB; i++) s += `  var pb${i}: vec4<f32>;\n`;
+  return s;
+}
+
+/** The double-buffered K loop around `loads` (global -> registers) and `stores` (-> shared). */
+function kLoop(c: Tile, sh: Shape, kTiles: string, loads: string, stores: string, inner: string): string {
+  return `  let kTiles = ${kTiles};
+  var k0 = 0u;
+  var nb = 0u;
+  if (kTiles > 0u) {
+${loads}${stores}  }
+  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt++) {
+    let ab = nb * ${c.BK * sh.SA4}u;
+    let bb = nb * ${c.BK * sh.SB4}u;
+    let more = kt + 1u < kTiles;
+    nb = 1u - nb;
+    k0 = k0 + ${c.BK}u;
+    if (more) {
+${loads}    }
+${inner}    if (more) {
+${stores}    }
+    workgroupBarrier();
+  }
+`;
+}
+
+/** WGSL reading a vec4 of row `row`, columns col..col+3 of a row source bound as `name`. */
+function rowLoadFn(fn: string, name: string, pre: string, vec: boolean, limit: string): string {
+  if (vec) return `fn ${fn}(row: u32, col: u32) -> vec4<f32> { return vec4<f32>(${name}[(u.${pre}Off + row * u.${pre}s0 + col) / 4u]); }\n`;
+  let s = `fn ${fn}(row: u32, col: u32) -> vec4<f32> {\n  var v = vec4<f32>(0.0);\n  let b = u.${pre}Off + row * u.${pre}s0;\n`;
+  for (let i = 0; i < 4; i++) s += `  if (col + ${i}u < ${limit}) { v.${comp[i]} = f32(${name}[b + (col + ${i}u) * u.${pre}s1]); }\n`;
+  return s + '  return v;\n}\n';
+}
+
+/** WGSL deciding a row source's row (or NONE) and coefficient for grouped row p. */
+function rowOfFn(fn: string, pre: string, src: RowSrc): string {
+  let s = `fn ${fn}(p: u32) -> vec2<u32> {\n  let s = bitcast<u32>(SSE[u.sOff + p]);\n  if (s >= u.n) { return vec2<u32>(NONE, 0u); }\n`;
+  if (src.grouped) s += '  let r = p;\n';
+  else s += `  let r = s / u.${pre}fan;\n`;
+  if (src.coef) s += `  return vec2<u32>(r, bitcast<u32>(f32(${pre.toUpperCase()}C[u.${pre}cOff + r * u.${pre}cs0 + (s % u.${pre}fan) * u.${pre}cs1])));\n`;
+  else s += '  return vec2<u32>(r, bitcast<u32>(1.0f));\n';
+  return s + '}\n';
+}
+
+function srcUniforms(src: RowSrc): number[] {
+  const c = src.coef;
+  return [src.t.offset, src.t.strides[0], src.t.strides[1], src.fan, c ? c.offset : 0, c ? c.strides[0] : 0, c ? c.strides[1] : 0, 0];
+}
+const srcStruct = (p: string): string => `${p}Off: u32, ${p}s0: u32, ${p}s1: u32, ${p}fan: u32, ${p}cOff: u32, ${p}cs0: u32, ${p}cs1: u32, ${p}pad: u32,`;
+const srcKey = (s: RowSrc, vec: boolean): string => `${s.grouped ? 'g' : 's'}${s.coef ? 'c' : ''}${vec ? '4' : '1'}`;
+
+// ---- scatter2scatter ----
+
+export interface S2SArgs {
+  a: RowSrc;
+  w: Tensor; // (E, K, N), any strides
+  bias: Tensor | null;
+  sse: Tensor;
+  offsets: Tensor;
+  groupedOut: boolean;
+  y: Tensor; // (n, N) contiguous
+}
+
+export function s2sGpu(o: S2SArgs): void {
+  const { a, w, bias, sse, offsets, y } = o;
+  const g = y.storage.gpu!;
+  const [numE, K, N] = w.shape;
+  const n = sse.numel;
+  const tile = pickTile(g, (c) => Math.ceil(n / c.TM) * Math.ceil(N / c.TN));
+  const { table, cap } = blockTable(g, offsets, n, tile.TM);
+  const tilesN = Math.ceil(N / tile.TN);
+  const [ws0, ws1, ws2] = w.strides;
+  // W's layout: n-fast (ws2 = 1), k-fast (ws1 = 1, the transposed view of the dX path), or neither.
+  const wMode: 'n4' | 'k4' | 'n1' =
+    ws2 === 1 && N % 4 === 0 && ws1 % 4 === 0 && ws0 % 4 === 0 && w.offset % 4 === 0 ? 'n4'
+      : ws1 === 1 && K % 4 === 0 && ws2 % 4 === 0 && ws0 % 4 === 0 && w.offset % 4 === 0 ? 'k4' : 'n1';
+  const aVec = vec4Rows(a.t) && K % 4 === 0;
+  const yVec = N % 4 === 0 && y.offset % 4 === 0;
+  const dtype = y.dtype === 'float16' ? 'float16' : 'float32';
+  const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
+  if (a.coef) inputs.push(a.coef.buffer);
+  if (bias) inputs.push(bias.buffer);
+  const u = [n, numE, K, N, cap, tilesN, o.groupedOut ? 1 : 0, 0,
+    ...srcUniforms(a), w.offset, ws0, ws1, ws2, sse.offset, y.offset, bias ? bias.offset : 0, bias ? bias.strides[0] : 0,
+    bias ? bias.strides[1] : 0, 0, 0, 0];
+  g.dispatch({
+    key: `moe.s2s:${y.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}:y${yVec ? 4 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
+    wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null),
+    inputs,
+    outputs: [y.buffer],
+    uniforms: u32s(u),
+    workgroups: grid(cap * tilesN),
+  });
+  table.dispose();
+}
+
+function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean, wMode: 'n4' | 'k4' | 'n1', yVec: boolean,
+  groupedOut: boolean, hasBias: boolean): string {
+  const sh = shape(c);
+  const { TM, TN, BK } = c;
+  const wVec = wMode !== 'n1';
+  let bi = 0;
+  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${aVec ? 'vec4<T>' : 'T'}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> W: array<${wVec ? 'vec4<T>' : 'T'}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> BT: array<vec4<u32>>;\n`;
+  if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
+  if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read> BIAS: array<T>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read_write> Y: array<${yVec ? 'vec4<T>' : 'T'}>;\n`;
+
+  // A: TM gathered rows x BK, k-fast, transposed into As[k][m].
+  let loads = '';
+  let stores = '';
+  for (let s = 0; s < sh.LA; s++) {
+    loads += `    { let e = lid + ${s * sh.T}u; let m = e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u; let ri = rowIn[m];\n`;
+    loads += `      pa${s} = vec4<f32>(0.0); if (ri != NONE && gk < u.K) { pa${s} = loadA(ri, gk) * rowC[m]; } }\n`;
+    stores += storeT('As', sh.SA4, BK, `pa${s}`, `${s * sh.T}u`, BK / 4);
+  }
+  for (let s = 0; s < sh.LB; s++) {
+    if (wMode === 'k4') {
+      loads += `    { let e = lid + ${s * sh.T}u; let gn = n0 + e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u;\n`;
+      loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(W[(wBase + gn * u.ws2 + gk) / 4u]); } }\n`;
+      stores += storeT('Bs', sh.SB4, BK, `pb${s}`, `${s * sh.T}u`, BK / 4);
+    } else {
+      loads += `    { let e = lid + ${s * sh.T}u; let gk = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
+      loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = loadB(gk, gn); } }\n`;
+      stores += `    { let e = lid + ${s * sh.T}u; Bs[nb * ${BK * sh.SB4}u + (e / ${TN / 4}u) * ${sh.SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
+    }
+  }
+  let loadB = '';
+  if (wMode === 'n4') loadB = 'fn loadB(k: u32, col: u32) -> vec4<f32> { return vec4<f32>(W[(wBase + k * u.ws1 + col) / 4u]); }\n';
+  else if (wMode === 'n1') {
+    loadB = 'fn loadB(k: u32, col: u32) -> vec4<f32> {\n  var v = vec4<f32>(0.0);\n';
+    for (let i = 0; i < 4; i++) loadB += `  if (col + ${i}u < u.N) { v.${comp[i]} = f32(W[wBase + k * u.ws1 + (col + ${i}u) * u.ws2]); }\n`;
+    loadB += '  return v;\n}\n';
+  }
+
+  let out = '';
+  for (let r = 0; r < c.RM; r++) {
+    out += `  { let ro = rowOut[${Math.floor(r / 4) * sh.rowStride4 * 4 + (r % 4)}u + ty * 4u];\n    if (ro != NONE) {\n`;
+    for (let j = 0; j < sh.GB; j++) {
+      const v = hasBias ? `c${r}_${j} + bv${j}` : `c${r}_${j}`;
+      if (yVec) out += `      { let gn = n0 + ${j * sh.colStride4 * 4}u + tx * 4u; if (gn < u.N) { Y[(u.yOff + ro * u.N + gn) / 4u] = vec4<T>(${v}); } }\n`;
+      else {
+        out += `      { let gn = n0 + ${j * sh.colStride4 * 4}u + tx * 4u; let v = ${v};\n`;
+        for (let i = 0; i < 4; i++) out += `        if (gn + ${i}u < u.N) { Y[u.yOff + ro * u.N + gn + ${i}u] = T(v.${comp[i]}); }\n`;
+        out += '      }\n';
+      }
+    }
+    out += '    }\n  }\n';
+  }
+  let biasLoad = '';
+  if (hasBias) {
+    for (let j = 0; j < sh.GB; j++) {
+      biasLoad += `  var bv${j} = vec4<f32>(0.0);\n  if (t.w == 1u) {\n    let gn = n0 + ${j * sh.colStride4 * 4}u + tx * 4u;\n`;
+      for (let i = 0; i < 4; i++) biasLoad += `    if (gn + ${i}u < u.N) { bv${j}.${comp[i]} = f32(BIAS[u.bOff + t.x * u.bs0 + (gn + ${i}u) * u.bs1]); }\n`;
+      biasLoad += '  }\n';
+    }
+  }
+
+  return `${header(dtype)}
+struct U {
+  n: u32, E: u32, K: u32, N: u32, cap: u32, tilesN: u32, groupedOut: u32, p0: u32,
+  ${srcStruct('a')}
+  wOff: u32, ws0: u32, ws1: u32, ws2: u32, sOff: u32, yOff: u32, bOff: u32, bs0: u32,
+  bs1: u32, p1: u32, p2: u32, p3: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+${binds}
+const NONE = 0xffffffffu;
+var<workgroup> As: array<vec4<f32>, ${2 * BK * sh.SA4}>;
+var<workgroup> Bs: array<vec4<f32>, ${2 * BK * sh.SB4}>;
+var<workgroup> rowIn: array<u32, ${TM}>;
+var<workgroup> rowOut: array<u32, ${TM}>;
+var<workgroup> rowC: array<f32, ${TM}>;
+var<workgroup> tile: vec4<u32>;
+var<private> wBase: u32;
+
+${rowLoadFn('loadA', 'X', 'a', aVec, 'u.K')}${loadB}${rowOfFn('rowA', 'a', a)}
+@compute @workgroup_size(${sh.T})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.cap * u.tilesN) { return; }
+  let rb = g / u.tilesN;
+  let n0 = (g % u.tilesN) * ${TN}u;
+  if (lid == 0u) { tile = BT[rb]; }
+  let t = workgroupUniformLoad(&tile);
+  if (t.z <= t.y) { return; }
+  let tx = lid % ${sh.WX}u;
+  let ty = lid / ${sh.WX}u;
+  wBase = u.wOff + t.x * u.ws0;
+  for (var q = lid; q < ${TM}u; q += ${sh.T}u) {
+    let p = t.y + q;
+    var ri = NONE;
+    var ro = NONE;
+    var cf = 0.0;
+    if (p < t.z) {
+      let s = bitcast<u32>(SSE[u.sOff + p]);
+      if (s < u.n) {
+        ro = select(s, p, u.groupedOut == 1u);
+        if (t.w == 1u) { let r = rowA(p); ri = r.x; cf = bitcast<f32>(r.y); }
+      }
+    }
+    rowIn[q] = ri;
+    rowOut[q] = ro;
+    rowC[q] = cf;
+  }
+  workgroupBarrier();
+${accDecl(c, sh, false)}
+${kLoop(c, sh, `(u.K + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
+`;
+}
+
+// ---- groupXtY ----
+
+export interface XtYArgs {
+  a: RowSrc; // (·, M) rows: dW's rows index A's columns
+  d: RowSrc; // (·, N) rows
+  sse: Tensor;
+  offsets: Tensor;
+  dw: Tensor; // (E, M, N) contiguous
+  db: Tensor | null; // (E, N) contiguous
+}
+
+export function xtyGpu(o: XtYArgs): void {
+  const { a, d, sse, offsets, dw, db } = o;
+  const g = dw.storage.gpu!;
+  const [numE, M, N] = dw.shape;
+  const n = sse.numel;
+  const tile = pickTile(g, (c) => numE * Math.ceil(M / c.TM) * Math.ceil(N / c.TN));
+  const tilesM = Math.ceil(M / tile.TM);
+  const tilesN = Math.ceil(N / tile.TN);
+  const aVec = vec4Rows(a.t);
+  const dVec = vec4Rows(d.t);
+  const oVec = N % 4 === 0;
+  const dtype = dw.dtype === 'float16' ? 'float16' : 'float32';
+  const inputs = [a.t.buffer, d.t.buffer, sse.buffer, offsets.buffer];
+  if (a.coef) inputs.push(a.coef.buffer);
+  if (d.coef) inputs.push(d.coef.buffer);
+  const u = [n, numE, M, N, tilesM, tilesN, offsets.offset, sse.offset, ...srcUniforms(a), ...srcUniforms(d)];
+  g.dispatch({
+    key: `moe.xty:${dw.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 4 : 1}${db ? ':b' : ''}`,
+    wgsl: () => xtyWgsl(tile, dtype, a, aVec, d, dVec, oVec, db !== null),
+    inputs,
+    outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
+    uniforms: u32s(u),
+    workgroups: grid(numE * tilesM * tilesN),
+  });
+}
+
+function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, oVec: boolean, hasBias: boolean): string {
+  const sh = shape(c);
+  const { TM, TN, BK } = c;
+  let bi = 0;
+  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${aVec ? 'vec4<T>' : 'T'}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> D: array<${dVec ? 'vec4<T>' : 'T'}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> OFF: array<i32>;\n`;
+  if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
+  if (d.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> DC: array<T>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read_write> DW: array<${oVec ? 'vec4<T>' : 'T'}>;\n`;
+  if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read_write> DB: array<T>;\n`;
+
+  // Both tiles are k-major already (k = the expert's rows): As[k][m] and Bs[k][n].
+  let loads = '';
+  let stores = '';
+  for (let s = 0; s < sh.LA; s++) {
+    loads += `    { let e = lid + ${s * sh.T}u; let p = r.x + k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
+    loads += `      pa${s} = vec4<f32>(0.0); if (p < r.y && gm < u.M) { let q = rowA(p); if (q.x != NONE) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } } }\n`;
+    stores += `    { let e = lid + ${s * sh.T}u; As[nb * ${BK * sh.SA4}u + (e / ${TM / 4}u) * ${sh.SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
+  }
+  for (let s = 0; s < sh.LB; s++) {
+    loads += `    { let e = lid + ${s * sh.T}u; let p = r.x + k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
+    loads += `      pb${s} = vec4<f32>(0.0); if (p < r.y && gn < u.N) { let q = rowD(p); if (q.x != NONE) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } } }\n`;
+    stores += `    { let e = lid + ${s * sh.T}u; Bs[nb * ${BK * sh.SB4}u + (e / ${TN / 4}u) * ${sh.SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
+  }
+  let out = '';
+  for (let r = 0; r < c.RM; r++) {
+    out += `  { let gm = m0 + ${Math.floor(r / 4) * sh.rowStride4 * 4 + (r % 4)}u + ty * 4u;\n    if (gm < u.M) {\n`;
+    for (let j = 0; j < sh.GB; j++) {
+      if (oVec) out += `      { let gn = n0 + ${j * sh.colStride4 * 4}u + tx * 4u; if (gn < u.N) { DW[((e * u.M + gm) * u.N + gn) / 4u] = vec4<T>(c${r}_${j}); } }\n`;
+      else {
+        out += `      { let gn = n0 + ${j * sh.colStride4 * 4}u + tx * 4u;\n`;
+        for (let i = 0; i < 4; i++) out += `        if (gn + ${i}u < u.N) { DW[(e * u.M + gm) * u.N + gn + ${i}u] = T(c${r}_${j}.${comp[i]}); }\n`;
+        out += '      }\n';
+      }
+    }
+    out += '    }\n  }\n';
+  }
+  if (hasBias) {
+    out += '  if (tm == 0u && ty == 0u) {\n';
+    for (let j = 0; j < sh.GB; j++) {
+      out += `    { let gn = n0 + ${j * sh.colStride4 * 4}u + tx * 4u;\n`;
+      for (let i = 0; i < 4; i++) out += `      if (gn + ${i}u < u.N) { DB[e * u.N + gn + ${i}u] = T(s${j}.${comp[i]}); }\n`;
+      out += '    }\n';
+    }
+    out += '  }\n';
+  }
+
+  return `${header(dtype)}
+struct U {
+  n: u32, E: u32, M: u32, N: u32, tilesM: u32, tilesN: u32, oOff: u32, sOff: u32,
+  ${srcStruct('a')}
+  ${srcStruct('d')}
+}
+@group(0) @binding(0) var<uniform> u: U;
+${binds}
+const NONE = 0xffffffffu;
+var<workgroup> As: array<vec4<f32>, ${2 * BK * sh.SA4}>;
+var<workgroup> Bs: array<vec4<f32>, ${2 * BK * sh.SB4}>;
+var<workgroup> rowRange: vec2<u32>;
+
+${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}
+fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
+
+@compute @workgroup_size(${sh.T})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  let per = u.tilesM * u.tilesN;
+  if (g >= u.E * per) { return; }
+  let e = g / per;
+  let tm = (g % per) / u.tilesN;
+  let tn = g % u.tilesN;
+  let m0 = tm * ${TM}u;
+  let n0 = tn * ${TN}u;
+  let tx = lid % ${sh.WX}u;
+  let ty = lid / ${sh.WX}u;
+  if (lid == 0u) {
+    var start = 0u;
+    if (e > 0u) { start = clampOff(e - 1u, 0u); }
+    rowRange = vec2<u32>(start, clampOff(e, start));
+  }
+  let r = workgroupUniformLoad(&rowRange);
+${accDecl(c, sh, hasBias)}
+${kLoop(c, sh, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, hasBias))}${out}}
+`;
+}
