@@ -259,11 +259,42 @@ async function benchMoe(cfgName, dtype = 'float32') {
 
 const t0 = performance.now();
 const sizes = quick || lavapipe ? (quick ? [256, 512] : [512, 1024]) : [1024, 4096];
+/** One AdamW step of the demo's MoE language model (examples/lm), batch 8 x 32 tokens. */
+async function benchTrainStep() {
+  const name = 'demo model training step (batch 8x32)';
+  progress(name);
+  const { MoELanguageModel, DEFAULT_CONFIG } = await import('../examples/lm/model.mjs');
+  const vocab = 62;
+  const model = new MoELanguageModel(vocab, DEFAULT_CONFIG, 0);
+  const params = model.parameters();
+  const opt = new sg.optim.AdamW(params, { lr: 3e-3 });
+  const gen = new sg.Generator(1);
+  const ids = sg.tensor(Int32Array.from({ length: 8 * 32 }, () => Math.floor(gen.next() * vocab)), { shape: [8, 32] });
+  const targets = sg.tensor(Int32Array.from({ length: 8 * 32 }, () => Math.floor(gen.next() * vocab)));
+  const step = () => sg.tidy(() => {
+    const out = model.forward(ids);
+    sg.crossEntropy(out.logits.reshape(-1, vocab), targets).add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward();
+    sg.optim.clipGradNorm(params, 1.0);
+    opt.step();
+    opt.zeroGrad();
+  });
+  step();
+  await sgSync();
+  const d0 = sg.memory().dispatches;
+  step();
+  const perStep = sg.memory().dispatches - d0;
+  const ms = await timeIt(step, sgSync);
+  row(name, 'scattergrad', ms, null, `${(1000 / ms).toFixed(1)} steps/s, ${perStep} dispatches per step`);
+  model.dispose();
+  opt.dispose();
+  [ids, targets].forEach((t) => t.dispose());
+}
+
 for (const n of sizes) await benchMatmul(n, 'float32');
 if (hasF16) for (const n of sizes) await benchMatmul(n, 'float16');
 for (const c of quick ? ['small', 'granular'] : ['small', 'medium', 'granular']) await benchMoe(c);
 if (hasF16 && !lavapipe) for (const c of ['small', 'medium', 'granular']) await benchMoe(c, 'float16');
-if (sel('train')) row('small-model training step (steps/s)', 'scattergrad', null, null, 'placeholder: the demo model is not written yet');
+if (sel('train')) await benchTrainStep();
 progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
 // ---- the table ----
