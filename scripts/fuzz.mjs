@@ -25,7 +25,6 @@ await build({
   external: ['webgpu'], define: { __SCATTERGRAD_NODE__: 'true' }, logLevel: 'warning', sourcemap: true,
 });
 const gen = await import(pathToFileURL(outfile).href);
-const sg = gen.sg ?? null;
 const info = await gen.initBackends();
 console.log(`fuzz: ${cases} cases from seed ${seed} on ${info.adapter}${info.f16 ? ' (float16 on)' : ''}`);
 
@@ -54,4 +53,3 @@ if (rej.length) {
 console.log(`\nfuzz: ${res.ran} cases in ${((Date.now() - t0) / 1000).toFixed(1)}s, ${res.reports.length} failed`);
 await gen.done();
 process.exitCode = res.reports.length ? 1 : 0;
-void sg;

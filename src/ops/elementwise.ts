@@ -408,10 +408,10 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   if (!(cond instanceof Tensor)) throw new Error('where: condition must be a Tensor');
   checkOperand('where', 'input', a);
   checkOperand('where', 'other', b);
-  let s = cond.shape as number[];
+  // Broadcasting is checked here so the error names `where` before any work is queued.
+  let s: number[] = cond.shape;
   if (a instanceof Tensor) s = broadcastShapes('where', s, a.shape);
   if (b instanceof Tensor) s = broadcastShapes('where', s, b.shape);
-  if (!(a instanceof Tensor) && !(b instanceof Tensor) && cond.ndim === 0 && s.length === 0) void fmtShape;
   return Where.apply(cond, a, b);
 }
 

@@ -116,7 +116,6 @@ test('tidy disposes what it made, keeps what it returns, and memory stays flat',
       const upd = sg.noGrad(() => w.sub(w.grad!.mul(0.1)));
       return upd;
     }).numel;
-    const before = sg.memory();
     const samples: number[][] = [];
     for (let i = 0; i < 30; i++) {
       step();
@@ -129,7 +128,6 @@ test('tidy disposes what it made, keeps what it returns, and memory stays flat',
     // live tensors grow by exactly one per step, nothing else.
     const growth = samples[29][0] - samples[9][0];
     if (growth !== 20) throw new Error(`live tensors grew by ${growth} over 20 steps (expected 20: one returned tensor per step) on ${dev}`);
-    void before;
     const kept = sg.tidy(() => {
       const a = sg.ones([2], { device: dev });
       const b = sg.keep(a.add(1));

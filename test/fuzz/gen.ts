@@ -14,6 +14,18 @@
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 
+// The ops the generator draws by name, as typed functions (no casts to index methods by name).
+const BINARY_FNS: Record<string, (a: Tensor, b: Tensor | number) => Tensor> = {
+  add: (a, b) => sg.add(a, b), sub: (a, b) => sg.sub(a, b), mul: (a, b) => sg.mul(a, b), div: (a, b) => sg.div(a, b),
+  pow: (a, b) => sg.pow(a, b), maximum: (a, b) => sg.maximum(a, b as Tensor), minimum: (a, b) => sg.minimum(a, b as Tensor),
+  eq: (a, b) => sg.eq(a, b), ne: (a, b) => sg.ne(a, b), lt: (a, b) => sg.lt(a, b), le: (a, b) => sg.le(a, b), gt: (a, b) => sg.gt(a, b), ge: (a, b) => sg.ge(a, b),
+};
+const UNARY_FNS: Record<string, (a: Tensor) => Tensor> = {
+  neg: sg.neg, abs: sg.abs, relu: sg.relu, log: sg.log, sqrt: sg.sqrt, rsqrt: sg.rsqrt, sigmoid: sg.sigmoid, tanh: sg.tanh,
+  gelu: (a) => sg.gelu(a), silu: sg.silu, exp: sg.exp,
+};
+
+
 type FDType = 'float32' | 'float16' | 'int32';
 type Layout = 'c' | 'p' | 's' | 'o';
 
@@ -176,14 +188,14 @@ const OPS: Record<string, OpDef> = {
           return (Number.isInteger(e) && e >= 0 ? x : x.abs().add(0.5)).pow(e);
         }
         if (op.swap && fn === 'sub') return sg.sub(s, x);
-        return (x as unknown as Record<string, (o: number) => Tensor>)[fn](s);
+        return BINARY_FNS[fn](x, s);
       }
       let o = partner(op, x, env);
       if (fn === 'div') o = o.abs().add(0.5);
       let a = x;
       if (fn === 'pow') { a = x.abs().add(0.5); o = o.mul(0.5); }
       const [p, q] = op.swap ? [o, a] : [a, o];
-      return (p as unknown as Record<string, (o: Tensor) => Tensor>)[fn](q);
+      return BINARY_FNS[fn](p, q);
     },
     acc(op, m) {
       const fn = op.fn as string;
@@ -203,7 +215,7 @@ const OPS: Record<string, OpDef> = {
     run(op, x, env) {
       const fn = op.fn as string;
       const o: Tensor | number = op.other === 'scalar' ? (op.scalar as number) : partner(op, x, env);
-      return (x as unknown as Record<string, (o: Tensor | number) => Tensor>)[fn](o);
+      return BINARY_FNS[fn](x, o);
     },
     acc: () => ({ q: 0, M: 1 }),
   },
@@ -219,8 +231,8 @@ const OPS: Record<string, OpDef> = {
       const fn = op.fn as string;
       if (fn === 'geluTanh') return x.gelu('tanh');
       // domain-safe inputs for the functions that need x > 0
-      if (fn === 'log' || fn === 'sqrt' || fn === 'rsqrt') return (x.abs().add(0.5) as unknown as Record<string, () => Tensor>)[fn]();
-      return (x as unknown as Record<string, () => Tensor>)[fn]();
+      if (fn === 'log' || fn === 'sqrt' || fn === 'rsqrt') return UNARY_FNS[fn](x.abs().add(0.5));
+      return UNARY_FNS[fn](x);
     },
     acc(op, m) {
       const fn = op.fn as string;
