@@ -13,6 +13,7 @@
 import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
+import { s2sTc, xtyTc } from './gemm-tc.js';
 
 export interface Tile { TM: number; TN: number; BK: number; RM: number; RN: number }
 
@@ -22,7 +23,7 @@ const LOW: Tile = { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
 /** Fewer big tiles than this and the 64x64 tiles keep more of the GPU busy. */
 const BIG_MIN_TILES = 256;
 
-const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
+export const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 const threads = (c: Tile): number => (c.TM / c.RM) * (c.TN / c.RN);
 const shared = (c: Tile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4 + 3 * c.TM * 4 + 64;
 const fits = (c: Tile, g: GpuBackend): boolean =>
@@ -50,11 +51,11 @@ export interface RowSrc {
 }
 
 /** Whether a (R, D) row source can be read as vec4 along D. */
-function vec4Rows(t: Tensor): boolean {
+export function vec4Rows(t: Tensor): boolean {
   return t.strides[1] === 1 && t.shape[1] % 4 === 0 && t.strides[0] % 4 === 0 && t.offset % 4 === 0;
 }
 
-const u32s = (xs: number[]): number[] => xs.map((v) => v >>> 0);
+export const u32s = (xs: number[]): number[] => xs.map((v) => v >>> 0);
 
 // ---- block table: [block -> (expert, first row, end row, real)] ----
 
@@ -63,7 +64,7 @@ const u32s = (xs: number[]): number[] => xs.map((v) => v >>> 0);
  * within [0, n]) into blocks of `bm` rows, then the tail of rows owned by no expert (real =
  * 0: written as zeros). Entries past the last block are empty. One workgroup.
  */
-function blockTable(g: GpuBackend, offsets: Tensor, n: number, bm: number): { table: Tensor; cap: number } {
+export function blockTable(g: GpuBackend, offsets: Tensor, n: number, bm: number): { table: Tensor; cap: number } {
   const numE = offsets.numel;
   const cap = Math.ceil(n / bm) + numE + 1;
   const table = Tensor.empty([cap * 4], 'int32', offsets.device);
@@ -216,7 +217,7 @@ ${stores}    }
 }
 
 /** WGSL reading a vec4 of row `row`, columns col..col+3 of a row source bound as `name`. */
-function rowLoadFn(fn: string, name: string, pre: string, vec: boolean, limit: string): string {
+export function rowLoadFn(fn: string, name: string, pre: string, vec: boolean, limit: string): string {
   if (vec) return `fn ${fn}(row: u32, col: u32) -> vec4<f32> { return vec4<f32>(${name}[(u.${pre}Off + row * u.${pre}s0 + col) / 4u]); }\n`;
   let s = `fn ${fn}(row: u32, col: u32) -> vec4<f32> {\n  var v = vec4<f32>(0.0);\n  let b = u.${pre}Off + row * u.${pre}s0;\n`;
   for (let i = 0; i < 4; i++) s += `  if (col + ${i}u < ${limit}) { v.${comp[i]} = f32(${name}[b + (col + ${i}u) * u.${pre}s1]); }\n`;
@@ -224,7 +225,7 @@ function rowLoadFn(fn: string, name: string, pre: string, vec: boolean, limit: s
 }
 
 /** WGSL deciding a row source's row (or NONE) and coefficient for grouped row p. */
-function rowOfFn(fn: string, pre: string, src: RowSrc): string {
+export function rowOfFn(fn: string, pre: string, src: RowSrc): string {
   let s = `fn ${fn}(p: u32) -> vec2<u32> {\n  let s = bitcast<u32>(SSE[u.sOff + p]);\n  if (s >= u.n) { return vec2<u32>(NONE, 0u); }\n`;
   if (src.grouped) s += '  let r = p;\n';
   else s += `  let r = s / u.${pre}fan;\n`;
@@ -233,12 +234,12 @@ function rowOfFn(fn: string, pre: string, src: RowSrc): string {
   return s + '}\n';
 }
 
-function srcUniforms(src: RowSrc): number[] {
+export function srcUniforms(src: RowSrc): number[] {
   const c = src.coef;
   return [src.t.offset, src.t.strides[0], src.t.strides[1], src.fan, c ? c.offset : 0, c ? c.strides[0] : 0, c ? c.strides[1] : 0, 0];
 }
-const srcStruct = (p: string): string => `${p}Off: u32, ${p}s0: u32, ${p}s1: u32, ${p}fan: u32, ${p}cOff: u32, ${p}cs0: u32, ${p}cs1: u32, ${p}pad: u32,`;
-const srcKey = (s: RowSrc, vec: boolean): string => `${s.grouped ? 'g' : 's'}${s.coef ? 'c' : ''}${vec ? '4' : '1'}`;
+export const srcStruct = (p: string): string => `${p}Off: u32, ${p}s0: u32, ${p}s1: u32, ${p}fan: u32, ${p}cOff: u32, ${p}cs0: u32, ${p}cs1: u32, ${p}pad: u32,`;
+export const srcKey = (s: RowSrc, vec: boolean): string => `${s.grouped ? 'g' : 's'}${s.coef ? 'c' : ''}${vec ? '4' : '1'}`;
 
 // ---- scatter2scatter ----
 
@@ -253,6 +254,7 @@ export interface S2SArgs {
 }
 
 export function s2sGpu(o: S2SArgs): void {
+  if (s2sTc(o)) return;
   const { a, w, bias, sse, offsets, y } = o;
   const g = y.storage.gpu!;
   const [numE, K, N] = w.shape;
@@ -415,6 +417,7 @@ export interface XtYArgs {
 }
 
 export function xtyGpu(o: XtYArgs): void {
+  if (xtyTc(o)) return;
   const { a, d, sse, offsets, dw, db } = o;
   const g = dw.storage.gpu!;
   const [numE, M, N] = dw.shape;

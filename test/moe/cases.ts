@@ -4,8 +4,9 @@ import type { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { flattenSortCount, scatteredExperts } from '../../src/moe/index.js';
-import { randArray, randInts, assertEqualArrays } from '../helpers.js';
-import { refSort, outRows, type Problem, type Sorted } from './reference.js';
+import { randArray, randInts, assertEqualArrays, allclose } from '../helpers.js';
+import { roundF16 } from '../../src/tensor/dtype.js';
+import { refSort, refForward, refBackward, outRows, type Problem, type Sorted } from './reference.js';
 
 export type Dev = 'cpu' | 'webgpu';
 
@@ -154,3 +155,32 @@ export function upstream(P: Problem, seed: number): Float64Array {
 }
 
 export { refSort };
+
+/** Runs config `c` on WebGPU in `dtype` (inputs rounded to half for float16) and compares the
+ * output and every gradient with the float64 reference. */
+export async function checkWebgpu(c: Config, seed: number, dtype: 'float32' | 'float16', label: string): Promise<void> {
+  const half = (a: Float64Array | null): Float64Array | null => (a && dtype === 'float16' ? a.map(roundF16) : a);
+  const P0 = makeProblem(c, seed);
+  const P = { ...P0, x: half(P0.x)!, w: half(P0.w)!, b: half(P0.b), gates: half(P0.gates) };
+  const S = refSort(P.choices, c.E);
+  const G = half(upstream(P, seed + 7))!;
+  const want = refBackward(P, S, G);
+  const got = await runCase('webgpu', c, P, S, G, dtype);
+  const tol = dtype === 'float16' ? { rtol: 2e-2, atol: 2e-2 } : { rtol: 1e-4, atol: 1e-4 };
+  const what = `webgpu ${dtype} ${label} ${describe(c)}`;
+  allclose(got.out, refForward(P, S), tol, `${what}: output`);
+  allclose(got.dx, want.dx, tol, `${what}: dx`);
+  allclose(got.dw, want.dw, tol, `${what}: dW`);
+  if (c.bias) allclose(got.db!, want.db, tol, `${what}: db`);
+  if (c.gates) allclose(got.dgates!, want.dgates, tol, `${what}: dgates`);
+}
+
+/** Runs `fn` with environment variables set, restoring them afterwards. */
+export async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const set = (vs: Record<string, string | undefined>): void => {
+    for (const [k, v] of Object.entries(vs)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  };
+  set(vars);
+  try { await fn(); } finally { set(saved); }
+}

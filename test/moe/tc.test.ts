@@ -1,0 +1,104 @@
+// The tensor-core MoE kernels (src/moe/gemm-tc.ts), float16 forward and backward against the
+// float64 reference. Where the adapter has no subgroup matrices (as
+// lavapipe in CI), SCATTERGRAD_MOE_TC=emulate runs the same kernels with the builtins written
+// out in WGSL: the staging, gathers, K padding, scatter and bias logic are all exercised. On
+// a GPU with chromium-experimental-subgroup-matrix the second test runs the real thing with
+// both tiles forced.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as sg from '../../src/index.js';
+import { backends } from '../helpers.js';
+import { runtime } from '../../src/backend/runtime.js';
+import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
+import type { KernelCall } from '../../src/backend/webgpu.js';
+import { timeTests, flagCombos, checkWebgpu, withEnv, type Config } from './cases.js';
+
+timeTests(test);
+
+type Case = [Config, string | undefined];
+const F = { groupedIn: false, groupedOut: false, gates: false, bias: false };
+// Emulated, the shaders take llvmpipe seconds each to compile: a few cases that between
+// them cover every flag, every load path (vec4, scalar, transposed W) and every edge. Shapes:
+// K = 40 (not a multiple of the 16 or 32 K step) and N = 72 (a partial column tile); 64
+// experts over 135 rows (many empty); odd sizes (scalar loads); several blocks per expert.
+// The second tile has one subgroup with 2 x 2 fragments and two products per K step.
+const EMULATED: Case[] = [
+  [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72 }, undefined],
+  [{ ...F, groupedIn: true, T: 45, k: 3, E: 64, dIn: 24, dOut: 20, sparse: true, transposedW: true }, undefined],
+  [{ ...F, groupedOut: true, bias: true, T: 33, k: 2, E: 3, dIn: 9, dOut: 7, transposedW: true }, undefined],
+  // Whole tiles: W's fragments come straight from its buffer (n-major forward, k-major for dX).
+  [{ ...F, groupedIn: true, groupedOut: true, T: 150, k: 2, E: 3, dIn: 32, dOut: 64 }, undefined],
+  [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, 'emu2'],
+  [{ ...F, groupedIn: true, groupedOut: true, bias: true, T: 33, k: 2, E: 3, dIn: 9, dOut: 7 }, 'emu2'],
+];
+const SHAPES: Array<[number, number, number, number, number]> = [[70, 2, 5, 40, 72], [45, 3, 64, 24, 20], [33, 2, 3, 9, 7], [150, 2, 3, 36, 44], [100, 2, 4, 128, 128]];
+
+/** Runs `fn` and returns the kernel keys it dispatched. */
+async function keysOf(fn: () => Promise<void>): Promise<Set<string>> {
+  const g = runtime.gpu!;
+  const keys = new Set<string>();
+  const orig = g.dispatch;
+  g.dispatch = function (this: typeof g, call: KernelCall) { keys.add(call.key); return orig.call(this, call); };
+  try { await fn(); } finally { g.dispatch = orig; }
+  return keys;
+}
+
+async function grid(label: string, seed0: number): Promise<Set<string>> {
+  let seed = seed0;
+  let i = 0;
+  return keysOf(async () => {
+    for (const flags of flagCombos()) {
+      const [T, k, E, dIn, dOut] = SHAPES[i % SHAPES.length];
+      await checkWebgpu({ ...flags, T, k, E, dIn, dOut, sparse: i % 3 === 1, transposedW: i % 2 === 0 }, seed++, 'float16', label);
+      i++;
+    }
+  });
+}
+
+const needF16 = (): boolean => {
+  if (sg.deviceInfo().features.includes('shader-f16')) return true;
+  console.log('# adapter lacks shader-f16: skipped');
+  return false;
+};
+
+test('scatteredExperts: tensor-core kernels, emulated subgroup matrices, float16 vs float64 (WebGPU)', async () => {
+  if (!(await backends()).includes('webgpu') || !needF16()) return;
+  await withEnv({ SCATTERGRAD_MOE_TC: 'emulate' }, async () => {
+    let seed = 8100;
+    const keys = await keysOf(async () => {
+      for (const [c, tile] of EMULATED) {
+        await withEnv({ SCATTERGRAD_MOE_TC_TILE: tile }, () => checkWebgpu(c, seed++, 'float16', `tc emulated ${tile ?? 'emu'}`));
+      }
+    });
+    // The tensor-core kernels really ran (and the SIMT ones did not).
+    assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:emulate')), `no emulated s2s kernel among ${[...keys].join(', ')}`);
+    assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:emulate:1x1x2x2x32')), 'the second emulated tile did not run');
+    assert.ok([...keys].some((k) => k.includes(':wn4d:')) && [...keys].some((k) => k.includes(':wk4d:')), 'W was never read directly, both layouts');
+    assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:emulate') && k.endsWith(':b')), 'no emulated groupXtY kernel with bias');
+    assert.not.ok([...keys].some((k) => k.startsWith('moe.s2s:') || k.startsWith('moe.xty:')), 'a SIMT MoE kernel ran in float16');
+  });
+});
+
+test('scatteredExperts: tensor-core kernels on the subgroup matrices, both tiles (WebGPU where available)', async () => {
+  if (!(await backends()).includes('webgpu') || !needF16()) return;
+  if (!hasSubgroupMatrix(runtime.gpu!)) { console.log('# adapter lacks chromium-experimental-subgroup-matrix (f16->f32 16x16x16, subgroups of 32): skipped'); return; }
+  for (const tile of ['big', 'mid']) {
+    await withEnv({ SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MOE_TC_TILE: tile }, async () => {
+      const keys = await grid(`tc ${tile}`, 8200);
+      assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real')), `no tensor-core s2s kernel among ${[...keys].join(', ')}`);
+      assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:real')), 'no tensor-core groupXtY kernel');
+      assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real') && /:w[nk]4d:/.test(k)), 'W was never read directly');
+    });
+  }
+});
+
+test('scatteredExperts: float32 never takes the tensor-core kernels (WebGPU)', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  await withEnv({ SCATTERGRAD_MOE_TC: 'emulate' }, async () => {
+    const keys = await keysOf(() => checkWebgpu({ ...flagCombos()[0], T: 20, k: 2, E: 3, dIn: 8, dOut: 12 }, 8300, 'float32', 'f32'));
+    assert.ok([...keys].some((k) => k.startsWith('moe.s2s:')), 'the SIMT s2s kernel did not run');
+    assert.not.ok([...keys].some((k) => k.includes('Tc:')), 'a tensor-core kernel ran in float32');
+  });
+});
+
+test.run();
