@@ -8,6 +8,8 @@ export { tidy, keep } from './tensor/scope.js';
 export { init, destroy, deviceInfo, debug } from './backend/runtime.js';
 export type { InitOptions, DeviceInfo } from './backend/runtime.js';
 export { memory, flush } from './backend/memory.js';
+export { gpuTime } from './backend/timing.js';
+export type { GpuTiming, GpuTimeOptions } from './backend/timing.js';
 export { Function, Ctx } from './autograd/function.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { gradcheck } from './autograd/gradcheck.js';

@@ -1,6 +1,7 @@
 // The WebGPU backend: one device, a buffer pool, a pipeline cache keyed by kernel name +
 // config (never by sizes: those travel in uniforms), and one command encoder that collects
 // dispatches until a readback or a batch limit submits it.
+import { PassTimer, type PassTimes } from './timestamps.js';
 
 export interface GpuOptions {
   dawnToggles?: string[];
@@ -70,7 +71,11 @@ export class GpuBackend {
   private uniformStage = new Uint32Array((BATCH * UNIFORM_SLOT) / 4);
   private uniformBuffer: GPUBuffer;
   private errors: string[] = [];
+  // Set only inside sg.gpuTime: the passes begun while it is set write timestamps.
+  private timer: PassTimer | null = null;
   bytesPooled = 0;
+  /** Passes begun with timestampWrites, ever (tests check that none happen outside a region). */
+  timedPassCount = 0;
   dispatchCount = 0;
 
   // The GPU instance and adapter are held on purpose: if Dawn's instance object is
@@ -220,7 +225,7 @@ export class GpuBackend {
     const pipeline = this.pipeline(call);
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass();
+      this.pass = this.beginPass(this.encoder);
     }
     const slot = this.dispatches;
     this.uniformStage.set(Array.from(call.uniforms), (slot * UNIFORM_SLOT) / 4);
@@ -244,7 +249,49 @@ export class GpuBackend {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     else this.pass?.end();
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
-    this.pass = this.encoder.beginComputePass();
+    this.pass = this.beginPass(this.encoder);
+  }
+
+  private beginPass(enc: GPUCommandEncoder): GPUComputePassEncoder {
+    if (!this.timer) return enc.beginComputePass();
+    this.timedPassCount++;
+    return enc.beginComputePass({ timestampWrites: this.timer.next() });
+  }
+
+  // ---- timing (sg.gpuTime) ----
+
+  get hasTimestamps(): boolean {
+    return this.features.has('timestamp-query');
+  }
+
+  get timing(): boolean {
+    return this.timer !== null;
+  }
+
+  /** Starts timing passes. Work recorded before this call is submitted first, so that an
+   * open pass (begun without timestamps) does not swallow the region's first dispatches. */
+  startTimer(): void {
+    if (this.timer) throw new Error('startTimer: a timer is already running');
+    if (!this.hasTimestamps) throw new Error("startTimer: the device has no 'timestamp-query' feature");
+    this.flush();
+    this.timer = new PassTimer(this.device);
+  }
+
+  /** Stops timing, submits what the region recorded, and reads the pass times back. The
+   * timer is detached before the first await, so nothing recorded later is timed. */
+  async stopTimer(): Promise<PassTimes> {
+    const t = this.timer;
+    if (!t) throw new Error('stopTimer: no timer is running');
+    this.flush();
+    this.timer = null;
+    try {
+      return await t.read();
+    } catch (e) {
+      this.check('gpuTime');
+      throw e;
+    } finally {
+      t.destroy();
+    }
   }
 
   /** Submits everything recorded so far. */
@@ -307,6 +354,8 @@ export class GpuBackend {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.timer?.destroy();
+    this.timer = null;
     this.pass = null;
     this.encoder = null;
     this.pool.clear();
