@@ -1,10 +1,16 @@
-// `npm run bench [-- --quick] [-- --json FILE] [-- --only SUBSTR] [-- --no-tfjs]`
+// `npm run bench [-- --quick] [-- --json FILE] [-- --only SUBSTR] [-- --no-tfjs] [-- --wall]`
 // Times scattergrad against TensorFlow.js (WebGPU backend) in one process on the same Dawn
 // adapter and prints one table, last: median time per workload and backend, GFLOP/s, and the
 // ratio against every peer measured in the same run (peer time / this time: > 1 is faster).
-// Timing is wall time around a batch of runs ended by a GPU sync (a tiny readback for
-// scattergrad, queue.onSubmittedWorkDone for TF.js), so the GPU work is what is measured, not
-// the recording; batches are sized to take >= 25 ms each and the median of several is kept.
+// Batches of runs are sized to take >= 25 ms each and the median of several is kept, after
+// warm-up. Two times are taken per row where the adapter allows:
+// - GPU time from timestamp queries: sg.gpuTime (Σ over the batch's compute passes) for
+//   scattergrad, tf.time()'s kernelMs (Σ over its per-kernel passes) for TF.js. Both count only
+//   time the GPU spent executing, not the gaps where it waited for JS to record more work.
+// - wall time around the batch, from an idle GPU until its work has finished.
+// A workload's rows all use GPU time when every measured row there has it, else all use wall
+// time, so that the ratios compare like with like; the `timing` column says which. `--wall`
+// takes wall time only (and skips TF.js's second, timed series).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,13 +24,22 @@ const quick = args.includes('--quick');
 const jsonFile = opt('--json');
 const only = opt('--only');
 const wantTf = !args.includes('--no-tfjs');
+const wallOnly = args.includes('--wall');
 const progress = (s) => process.stderr.write(`\r\x1b[K# ${s}`);
 
 // ---- devices ----
 
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
+// Dawn truncates timestamps to a 65.5 µs grid by default; a pass of small kernels lasts about
+// that long, so the bench (both peers share these toggles) asks for full resolution.
+{
+  const i = toggles.findIndex((t) => t.startsWith('disable-dawn-features='));
+  if (i < 0) toggles.push('disable-dawn-features=timestamp_quantization');
+  else if (!toggles[i].includes('timestamp_quantization')) toggles[i] += ',timestamp_quantization';
+}
 const info = await sg.init({ backend: 'webgpu', dawnToggles: toggles });
 const lavapipe = /llvmpipe|lavapipe|swiftshader/i.test(info.adapter ?? '');
+const sgHasTs = !wallOnly && info.features.includes('timestamp-query');
 const hasF16 = info.features.includes('shader-f16');
 let commit = process.env.BENCH_COMMIT ?? 'unknown';
 if (!process.env.BENCH_COMMIT) try { commit = execSync('git rev-parse --short HEAD', { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { /* not a checkout */ }
@@ -57,9 +72,11 @@ async function loadTf() {
   const ok = await tf.setBackend('webgpu').catch((e) => { console.error(e); return false; });
   if (!ok) return { tf: null, why: 'n/a (TF.js WebGPU backend failed to start)' };
   await tf.ready();
-  return { tf, why: '' };
+  // tf.time() fills kernelMs from timestamp queries only when TF.js's device has the feature
+  // (it asks for it whenever the adapter has it); otherwise it warns and reports 0.
+  return { tf, why: '', hasTs: !wallOnly && tf.backend().supportTimestampQuery === true };
 }
-const { tf, why: tfWhy } = await loadTf();
+const { tf, why: tfWhy, hasTs: tfHasTs = false } = await loadTf();
 
 // ---- timing ----
 
@@ -68,27 +85,64 @@ const probe = sg.zeros([1]);
 const sgSync = async () => { sg.flush(); await probe.toArray(); };
 const tfSync = async () => { const b = tf.backend(); if (b.commandEncoder) { b.endComputePassEncoder(); b.submitQueue(); } await b.queue.onSubmittedWorkDone(); };
 
-/** Median ms of `fn` over `samples` batches after warm-up; fn may return something to dispose. */
-async function timeIt(fn, sync, { samples = quick ? 5 : 9, budgetMs = quick ? 1500 : 2500 } = {}) {
-  for (let i = 0; i < 2; i++) { fn(); await sync(); }
-  let t0 = performance.now();
-  fn(); await sync();
-  const one = Math.max(performance.now() - t0, 0.01);
-  const reps = Math.max(1, Math.min(200, Math.ceil(25 / one)));
-  const n = Math.max(3, Math.min(samples, Math.floor(budgetMs / (one * reps))));
-  const ts = [];
-  for (let s = 0; s < n; s++) {
-    t0 = performance.now();
-    for (let r = 0; r < reps; r++) fn();
-    await sync();
-    ts.push((performance.now() - t0) / reps);
+/**
+ * Median ms per run over several batches after warm-up. `batch(reps)` runs reps runs and
+ * resolves to { wallMs, gpuMs } for the whole batch (gpuMs null without timestamps).
+ * Returns { wallMs, gpuMs } per run (gpuMs null unless every batch had it) and the plan
+ * { reps, n } used, which a second series over the same, already warm, work can reuse.
+ */
+async function timeIt(batch, { samples = quick ? 5 : 9, budgetMs = quick ? 1500 : 2500, plan = null } = {}) {
+  let reps, n;
+  if (plan) ({ reps, n } = plan);
+  else {
+    for (let i = 0; i < 2; i++) await batch(1);
+    const one = Math.max((await batch(1)).wallMs, 0.01);
+    reps = Math.max(1, Math.min(200, Math.ceil(25 / one)));
+    n = Math.max(3, Math.min(samples, Math.floor(budgetMs / (one * reps))));
   }
-  return median(ts);
+  const wall = [];
+  const gpu = [];
+  for (let s = 0; s < n; s++) {
+    const r = await batch(reps);
+    wall.push(r.wallMs / reps);
+    if (r.gpuMs != null) gpu.push(r.gpuMs / reps);
+  }
+  return { wallMs: median(wall), gpuMs: gpu.length === n ? median(gpu) : null, plan: { reps, n } };
+}
+
+/** scattergrad: one sg.gpuTime region per batch gives both times. */
+const timeSg = (fn) => timeIt(async (reps) => {
+  const r = await sg.gpuTime(() => { for (let i = 0; i < reps; i++) fn(); }, { timestamps: sgHasTs });
+  return { wallMs: r.wallMs, gpuMs: r.source === 'timestamps' ? r.ms : null };
+});
+
+/** TF.js: wall time as its users run it; then, where it has timestamps, tf.time()'s kernelMs in a
+ * separate series, because timing makes TF.js submit and read back after every kernel. */
+async function timeTf(fn) {
+  const wallBatch = async (reps) => {
+    await tfSync();
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    await tfSync();
+    return { wallMs: performance.now() - t0, gpuMs: null };
+  };
+  const gpuBatch = async (reps) => {
+    await tfSync();
+    const t0 = performance.now();
+    const r = await tf.time(() => { for (let i = 0; i < reps; i++) fn(); });
+    await tfSync();
+    return { wallMs: performance.now() - t0, gpuMs: r.kernelMs };
+  };
+  const { wallMs, plan } = await timeIt(wallBatch);
+  // The wall series compiled and warmed every kernel; only GPU time is kept from this one.
+  const gpuMs = tfHasTs ? (await timeIt(gpuBatch, { plan })).gpuMs : null;
+  return { wallMs, gpuMs };
 }
 
 const rows = [];
-function row(workload, backend, ms, flops, note = '') {
-  rows.push({ workload, backend, ms, gflops: ms && flops ? flops / (ms * 1e6) : null, note });
+/** `t` is { wallMs, gpuMs } from timeSg/timeTf, or null when the row was not measured. */
+function row(workload, backend, t, flops, note = '') {
+  rows.push({ workload, backend, ms: null, timing: null, wallMs: t?.wallMs ?? null, gpuMs: t?.gpuMs ?? null, gflops: null, flops, note });
 }
 
 const sel = (name) => !only || name.includes(only);
@@ -103,7 +157,7 @@ async function benchMatmul(n, dtype) {
   const a = sg.randn([n, n], { seed: 1, dtype });
   const b = sg.randn([n, n], { seed: 2, dtype });
   try {
-    row(name, 'scattergrad', await timeIt(() => a.matmul(b).dispose(), sgSync), flops);
+    row(name, 'scattergrad', await timeSg(() => a.matmul(b).dispose()), flops);
   } catch (e) {
     row(name, 'scattergrad', null, flops, `failed: ${String(e.message ?? e).split('\n')[0].slice(0, 80)}`);
   }
@@ -114,7 +168,7 @@ async function benchMatmul(n, dtype) {
     progress(`${name} tfjs`);
     const ta = tf.randomNormal([n, n]);
     const tb = tf.randomNormal([n, n]);
-    row(name, 'tfjs', await timeIt(() => tf.matMul(ta, tb).dispose(), tfSync), flops);
+    row(name, 'tfjs', await timeTf(() => tf.matMul(ta, tb).dispose()), flops);
     ta.dispose(); tb.dispose();
   }
 }
@@ -178,7 +232,7 @@ async function benchMoe(cfgName, dtype = 'float32') {
         });
         for (const l of leaves) { l.grad?.dispose(); l.grad = null; }
       };
-      row(name, 'scattergrad', await timeIt(step, sgSync), flops);
+      row(name, 'scattergrad', await timeSg(step), flops);
       [x, W1, W2, g, ei, dy, sei, ssi, off].forEach((t) => t.dispose());
     } catch (e) {
       row(name, 'scattergrad', null, flops, `failed: ${String(e.message ?? e).split('\n')[0].slice(0, 80)}`);
@@ -221,7 +275,7 @@ async function benchMoe(cfgName, dtype = 'float32') {
   };
   progress(`${name} tfjs loop`);
   try {
-    row(name, 'tfjs loop', await timeIt(() => tf.tidy(loop), tfSync), flops, 'gather + per-expert matMul + unsortedSegmentSum');
+    row(name, 'tfjs loop', await timeTf(() => tf.tidy(loop)), flops, 'gather + per-expert matMul + unsortedSegmentSum');
   } catch (e) {
     row(name, 'tfjs loop', null, flops, `failed: ${String(e.message ?? e).slice(0, 80)}`);
   }
@@ -246,7 +300,7 @@ async function benchMoe(cfgName, dtype = 'float32') {
     };
     progress(`${name} tfjs dense`);
     try {
-      row(name, 'tfjs dense', await timeIt(() => tf.tidy(dense), tfSync), flops, `all ${E} experts on every token (${E / k}x the FLOPs)`);
+      row(name, 'tfjs dense', await timeTf(() => tf.tidy(dense)), flops, `all ${E} experts on every token (${E / k}x the FLOPs)`);
     } catch (e) {
       row(name, 'tfjs dense', null, flops, `failed: ${String(e.message ?? e).slice(0, 80)}`);
     }
@@ -283,8 +337,8 @@ async function benchTrainStep() {
   const d0 = sg.memory().dispatches;
   step();
   const perStep = sg.memory().dispatches - d0;
-  const ms = await timeIt(step, sgSync);
-  row(name, 'scattergrad', ms, null, `${(1000 / ms).toFixed(1)} steps/s, ${perStep} dispatches per step`);
+  const t = await timeSg(step);
+  row(name, 'scattergrad', t, null, `${(1000 / t.wallMs).toFixed(1)} steps/s (wall), ${perStep} dispatches per step`);
   model.dispose();
   opt.dispose();
   [ids, targets].forEach((t) => t.dispose());
@@ -299,21 +353,34 @@ progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
 // ---- the table ----
 
+// One timing per workload, shared by its rows, so that every ratio compares like with like.
+for (const r of rows) {
+  const measured = rows.filter((p) => p.workload === r.workload && p.wallMs != null);
+  const gpu = measured.length > 0 && measured.every((p) => p.gpuMs != null);
+  if (r.wallMs == null) continue;
+  r.timing = gpu ? 'gpu' : 'wall';
+  r.ms = gpu ? r.gpuMs : r.wallMs;
+  r.gflops = r.flops ? r.flops / (r.ms * 1e6) : null;
+}
+
 const fmtMs = (ms) => (ms == null ? '—' : ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
 const fmtG = (g) => (g == null ? '—' : g >= 1000 ? `${(g / 1000).toFixed(2)} T` : g.toFixed(1));
 const lines = [];
 lines.push(`scattergrad bench — ${new Date().toISOString().slice(0, 10)} — commit ${commit}${dirty} — ${info.adapter}${lavapipe ? ' (lavapipe: CPU, scaled-down MoE configs)' : ''}${quick ? ' — --quick' : ''}`);
 lines.push(`features: ${info.features.filter((f) => /f16|subgroup|timestamp/.test(f)).join(' ') || 'none of interest'}`);
+const tsWhy = wallOnly ? 'off: --wall' : 'n/a: no timestamp-query';
+lines.push(`timing: gpu = GPU timestamps (scattergrad ${sgHasTs ? 'sg.gpuTime' : tsWhy}; TF.js ${!tf ? 'n/a' : tfHasTs ? 'tf.time kernelMs' : tsWhy}), used where every backend of a workload has them; wall = batch + GPU sync`);
 lines.push('');
-lines.push('| workload | backend | median ms | GFLOP/s | vs peers (peer ms / this ms) | note |');
-lines.push('|---|---|---:|---:|---|---|');
+lines.push('| workload | backend | median ms | timing | GFLOP/s | vs peers (peer ms / this ms) | note |');
+lines.push('|---|---|---:|---|---:|---|---|');
 for (const r of rows) {
-  const peers = rows.filter((p) => p.workload === r.workload && p !== r && p.ms != null && r.ms != null).map((p) => `${(p.ms / r.ms).toFixed(2)}x ${p.backend}`);
-  r.vs = Object.fromEntries(rows.filter((p) => p.workload === r.workload && p !== r && p.ms != null && r.ms != null).map((p) => [p.backend, p.ms / r.ms]));
-  lines.push(`| ${r.workload} | ${r.backend} | ${fmtMs(r.ms)} | ${fmtG(r.gflops)} | ${peers.join(', ') || '—'} | ${r.note} |`);
+  const peers = rows.filter((p) => p.workload === r.workload && p !== r && p.ms != null && r.ms != null);
+  r.vs = Object.fromEntries(peers.map((p) => [p.backend, p.ms / r.ms]));
+  const vs = peers.map((p) => `${(p.ms / r.ms).toFixed(2)}x ${p.backend}`);
+  lines.push(`| ${r.workload} | ${r.backend} | ${fmtMs(r.ms)} | ${r.timing ?? '—'} | ${fmtG(r.gflops)} | ${vs.join(', ') || '—'} | ${r.note} |`);
 }
 if (jsonFile) {
-  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), commit: commit + dirty, adapter: info.adapter, features: info.features, quick, lavapipe, rows }, null, 2));
+  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), commit: commit + dirty, adapter: info.adapter, features: info.features, toggles, quick, lavapipe, timestamps: { scattergrad: sgHasTs, tfjs: tfHasTs }, rows }, null, 2));
 }
 console.log(lines.join('\n'));
 await sg.destroy();
