@@ -344,6 +344,16 @@ async function benchTrainStep() {
   [ids, targets].forEach((t) => t.dispose());
 }
 
+// A GPU idles at low clocks and ramps up under load: on the H100 the first seconds of work ran
+// up to 3x slower than the same kernels later, which would make the first rows look slow.
+// Two seconds of large products first (not on CPU adapters, which have no clocks to ramp).
+if (!lavapipe) {
+  progress('warming the GPU up');
+  const a = sg.randn([2048, 2048], { seed: 9 });
+  const t1 = performance.now();
+  while (performance.now() - t1 < 2000) { for (let i = 0; i < 20; i++) a.matmul(a).dispose(); await sgSync(); }
+  a.dispose();
+}
 for (const n of sizes) await benchMatmul(n, 'float32');
 if (hasF16) for (const n of sizes) await benchMatmul(n, 'float16');
 for (const c of quick ? ['small', 'granular'] : ['small', 'medium', 'granular']) await benchMoe(c);
