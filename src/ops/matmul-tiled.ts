@@ -4,7 +4,10 @@
 // It applies when every operand can be read as vec4 (its contiguous dim has stride 1 and an
 // extent that is a multiple of 4, other strides and offsets multiples of 4); matmul.ts keeps
 // the scalar strided kernel for the rest. Which dim is contiguous in A and in B is a flag in
-// the pipeline key, so at most four pipelines per dtype and tile config ever exist.
+// the pipeline key, so at most four pipelines per dtype and tile config ever exist. This file
+// also decides, per adapter and product, which tile to use (autoTile), whether the adapter is
+// a CPU one that takes the kernel of matmul-reg.ts instead, and what SCATTERGRAD_MATMUL_TILE
+// forces.
 import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 
@@ -38,32 +41,108 @@ function valid(c: TileConfig, g: GpuBackend): boolean {
 
 const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 
-interface Choice { big: TileConfig; small: TileConfig }
+/** The tiled kernel's configs by name, for SCATTERGRAD_MATMUL_TILE and the tests. Each falls
+ * back to a K step of 8 where the adapter's workgroup memory is too small for 16. */
+export const TILE_NAMES: Record<string, TileConfig> = {
+  big: { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 },
+  wide: { TM: 128, TN: 64, BK: 16, RM: 8, RN: 8 },
+  tall: { TM: 64, TN: 128, BK: 16, RM: 8, RN: 8 },
+  mid: { TM: 64, TN: 64, BK: 16, RM: 8, RN: 8 },
+  small: { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 },
+};
+
+/** Everything SCATTERGRAD_MATMUL_TILE can force: a TILE_NAMES entry or TMxTNxBK:RMxRN (the
+ * tiled kernel), `reg` (the CPU-adapter kernel; `reg-plain` without subgroup broadcasts),
+ * `simple` (the scalar strided kernel), `sgmat` (subgroup matrices where they apply, else the
+ * automatic choice). */
+export type Forced = { kind: 'tiled'; cfg: TileConfig } | { kind: 'reg'; plain: boolean } | { kind: 'simple' } | { kind: 'sgmat' };
+
+const KINDS = [...Object.keys(TILE_NAMES), 'reg', 'reg-plain', 'simple', 'sgmat'];
+
+const parsed = new Map<string, Forced>();
+
+/** The forced kernel, or null for the automatic choice; an unknown name throws. */
+export function forcedKernel(): Forced | null {
+  if (env('SCATTERGRAD_MATMUL_SIMPLE') === '1') return { kind: 'simple' };
+  const s = env('SCATTERGRAD_MATMUL_TILE')?.trim();
+  if (!s) return null;
+  let f = parsed.get(s);
+  if (!f) {
+    const cfg = TILE_NAMES[s] ?? parseTile(s);
+    const g: Forced | null = cfg ? { kind: 'tiled', cfg }
+      : s === 'reg' || s === 'reg-plain' ? { kind: 'reg', plain: s === 'reg-plain' }
+        : s === 'simple' || s === 'sgmat' ? { kind: s } : null;
+    if (!g) throw new Error(`SCATTERGRAD_MATMUL_TILE=${s}: not a tile; use one of ${KINDS.join(', ')} or TMxTNxBK:RMxRN`);
+    parsed.set(s, (f = g));
+  }
+  return f;
+}
+
+/** A CPU implementation of WebGPU (lavapipe/llvmpipe, SwiftShader): its invocations are SIMD
+ * lanes of CPU threads, and the tiled kernel's workgroup memory and barriers cost instead of
+ * saving (see matmul-reg.ts). */
+export function isCpuAdapter(g: GpuBackend): boolean {
+  const info = g.adapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return info?.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|\bsoftware\b/i.test(g.adapterName);
+}
+
+/** A config as this adapter can run it: the K step halves until the tiles fit its workgroup
+ * memory; null when even that fails (too many invocations, say). */
+export function fitTile(c: TileConfig, g: GpuBackend): TileConfig | null {
+  for (let BK = c.BK; BK >= 4; BK /= 2) {
+    const x = { ...c, BK };
+    if (valid(x, g)) return x;
+  }
+  return null;
+}
+
+interface Choice {
+  cpu: boolean;
+  tiles: Record<string, TileConfig>;
+  /** Invocations of one SIMD vector on a CPU adapter (its subgroup size), and whether
+   * subgroupBroadcast can cross them (a fixed subgroup size and the subgroups feature). */
+  lanes: number;
+  bcast: boolean;
+}
 const chosen = new WeakMap<GpuBackend, Choice>();
 
-/**
- * Tiles for this adapter, decided once per device: the largest K step whose double-buffered
- * tiles fit the workgroup memory. `big` serves products with enough output tiles to fill the
- * GPU; `small` (64x64, 4x4 per invocation) keeps more workgroups in flight for the rest.
- * SCATTERGRAD_MATMUL_TILE=TMxTNxBK:RMxRN forces one config (for tuning runs).
- */
+/** What this adapter can run, decided once per device. */
 export function tilesFor(g: GpuBackend): Choice {
   let c = chosen.get(g);
   if (c) return c;
-  const forced = parseTile(env('SCATTERGRAD_MATMUL_TILE') ?? '');
-  const pick = (cands: TileConfig[]): TileConfig => cands.find((x) => valid(x, g)) ?? cands[cands.length - 1];
-  const big = forced && valid(forced, g) ? forced : pick([
-    { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 },
-    { TM: 128, TN: 128, BK: 8, RM: 8, RN: 8 },
-    { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 },
-  ]);
-  const small = forced && valid(forced, g) ? forced : pick([
-    { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 },
-    { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 },
-  ]);
-  c = { big, small };
+  const tiles: Record<string, TileConfig> = {};
+  for (const [name, cfg] of Object.entries(TILE_NAMES)) {
+    const f = fitTile(cfg, g);
+    if (f) tiles[name] = f;
+  }
+  // Every adapter runs 256 invocations and 16 KiB of workgroup memory: `small` fits at BK 8.
+  for (const name of Object.keys(TILE_NAMES)) tiles[name] ??= tiles.small ?? { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
+  // llvmpipe's SIMD width in 32-bit lanes is its subgroup size; 8 where the adapter does not say.
+  const info = g.adapter?.info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  const sg = g.subgroupSize;
+  const fixed = sg >= 4 && sg <= 64 && info?.subgroupMaxSize === sg;
+  c = { cpu: isCpuAdapter(g), tiles, lanes: fixed ? sg : 8, bcast: fixed && g.features.has('subgroups') };
   chosen.set(g, c);
   return c;
+}
+
+/**
+ * Fewer 128x128 tiles than this and the 64x64 ones (4x4 per invocation, 256 invocations)
+ * finish first. Measured on an H100 (132 SMs), each row a process of its own (`bench/tune.mjs
+ * --sweep`), GPU time: 64 big tiles lose (1024³: 0.118 ms big, 0.088 small; 1024x1024x4096:
+ * 0.460 / 0.370), 100 win (1280³: 0.146 / 0.215), 128 win by more (8192x256x1024: 0.119 /
+ * 0.202). A big tile's wave costs as long with 64 tiles as with 132, while the small tiles run
+ * at ~24 TFLOP/s on the whole GPU: the two meet near 82 tiles. The 128x64, 64x128 and 64x64
+ * (8x8 per invocation) tiles never beat the small ones by more than noise there, so the
+ * automatic choice does not use them; they stay for SCATTERGRAD_MATMUL_TILE sweeps on other GPUs.
+ */
+export const BIG_MIN_TILES = 88;
+
+/** The tiled config for an (M, N) product repeated `batch` times on a GPU. */
+export function autoTile(g: GpuBackend, M: number, N: number, batch: number): TileConfig {
+  const { tiles } = tilesFor(g);
+  const big = Math.ceil(M / tiles.big.TM) * Math.ceil(N / tiles.big.TN) * batch;
+  return big >= BIG_MIN_TILES ? tiles.big : tiles.small;
 }
 
 /**

@@ -13,7 +13,8 @@ import { tidy } from '../tensor/scope.js';
 import { coalesce } from './map.js';
 import { sumToShape } from './elementwise.js';
 import * as V from './view.js';
-import { tilesFor, tiledWgsl, tileKey, type TileConfig } from './matmul-tiled.js';
+import { tilesFor, tiledWgsl, tileKey, autoTile, fitTile, forcedKernel, type TileConfig } from './matmul-tiled.js';
+import { regWgsl, regKey, regTile, type RegConfig, type RegMode } from './matmul-reg.js';
 import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
 import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from './matmul-subgroup.js';
 import type { GpuBackend } from '../backend/webgpu.js';
@@ -152,9 +153,18 @@ const KERNEL_BATCH_DIMS = 4;
 interface KernelChoice { key: string; wgsl: () => string; tm: number; tn: number; perOutput?: boolean }
 
 const m4 = (x: number): boolean => x % 4 === 0;
-/** SCATTERGRAD_MATMUL_SIMPLE=1 keeps every product on the scalar strided kernel (for comparisons). */
-const simpleOnly = (): boolean => typeof process !== 'undefined' && process.env?.SCATTERGRAD_MATMUL_SIMPLE === '1';
 const m16 = (x: number): boolean => x % 16 === 0;
+
+/** The CPU-adapter kernel's config for a product with M rows: 32 rows per workgroup, fewer
+ * where M is smaller (clamped rows are computed for nothing), never fewer than a vector's lanes
+ * (each lane loads its share of them). Without broadcasts every lane loads all its rows, and
+ * 8x8 per lane balances the two operands' loads. */
+function regConfig(lanes: number, bcast: boolean, M: number): RegConfig {
+  if (!bcast) return { RM: 8, RN: 8, lanes, bcast };
+  let RM = 32;
+  while (RM > lanes && RM / 2 >= M) RM /= 2;
+  return { RM: Math.max(RM, lanes), RN: 4, lanes, bcast };
+}
 
 function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan, bsa: number[], bsb: number[]): KernelChoice {
   const { M, N, K } = p;
@@ -166,29 +176,45 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
   const aOk = aM ? p.rsA === 1 && m4(M) && m4(p.csA) : p.csA === 1 && m4(K) && m4(p.rsA);
   const bOk = bK ? p.rsB === 1 && m4(K) && m4(p.csB) : p.csB === 1 && m4(N) && m4(p.rsB);
   const aligned = aOk && bOk && m4(N) && m4(a.offset) && m4(b.offset) && m4(out.offset) && bsa.every(m4) && bsb.every(m4);
-  if (simpleOnly()) return { key: `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`, wgsl: () => matmulWgsl(ta, tb, to), tm: TM, tn: TN };
+  const forced = forcedKernel();
+  const simple = (): KernelChoice => ({ key: `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`, wgsl: () => matmulWgsl(ta, tb, to), tm: TM, tn: TN });
+  if (forced?.kind === 'simple') return simple();
   // Many tiny products (a bmm of gates (T,1,k) with (T,k,d), attention over short rows):
   // a 64x64 tile would leave almost every invocation idle and pay barriers for nothing.
   if (M * N <= SMALL_OUTPUTS || M < 8 || N < 8) {
     return { key: `matmul-small:${ta},${tb}>${to}`, wgsl: () => smallWgsl(ta, tb, to), tm: 1, tn: 1, perOutput: true };
   }
+  const choice = tilesFor(g);
+  const auto = !forced || forced.kind === 'sgmat';
+  // A CPU adapter takes the register-blocked kernel for every layout and alignment.
+  if (forced?.kind === 'reg' || (auto && choice.cpu)) {
+    const c = regConfig(choice.lanes, choice.bcast && !(forced?.kind === 'reg' && forced.plain), M);
+    // Vectors along K, else along the outer dim, else scalars: each needs its contiguous dim
+    // a multiple of 4 and every other stride and offset too (so vec4 indices are exact).
+    const base4 = (t: Tensor, bs: number[]): boolean => m4(t.offset) && bs.every(m4);
+    const aMode: RegMode = p.csA === 1 && m4(K) && m4(p.rsA) && base4(a, bsa) ? 'k4'
+      : p.rsA === 1 && m4(M) && m4(p.csA) && base4(a, bsa) ? 'o4' : 's';
+    const bMode: RegMode = p.rsB === 1 && m4(K) && m4(p.csB) && base4(b, bsb) ? 'k4'
+      : p.csB === 1 && m4(N) && m4(p.rsB) && base4(b, bsb) ? 'o4' : 's';
+    const o4 = m4(N) && m4(out.offset);
+    const { tm, tn } = regTile(c);
+    return { key: `matmul-reg:${ta},${tb}>${to}:${regKey(c)}:a${aMode}b${bMode}o${o4 ? 4 : 1}`, wgsl: () => regWgsl(c, ta, tb, to, aMode, bMode, o4), tm, tn };
+  }
   // Tensor cores: float16 in and out, dims in whole 16x16 fragments, 16-byte aligned rows.
-  if (ta === 'f16' && tb === 'f16' && to === 'f16' && aligned && m16(M) && m16(N) && m16(K) && M >= 64 && N >= 64 &&
+  if (auto && ta === 'f16' && tb === 'f16' && to === 'f16' && aligned && m16(M) && m16(N) && m16(K) && M >= 64 && N >= 64 &&
       [a.offset, b.offset, aM ? p.csA : p.rsA, bK ? p.csB : p.rsB, ...bsa, ...bsb].every((x) => x % 8 === 0) && hasSubgroupMatrix(g)) {
     return { key: `matmul-sgmat:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}`, wgsl: () => subgroupWgsl(aM, bK), tm: SG_TM, tn: SG_TN };
   }
-  // The vec4 tiled kernel; the 64x64 config when the big tiles would leave the GPU half idle.
+  // The vec4 tiled kernel, its tiles sized so that the product makes enough workgroups.
   if (aligned && M >= 32 && N >= 32 && K >= 16) {
-    const { big, small } = tilesFor(g);
-    const nb = numel(p.bshape);
-    const c: TileConfig = Math.ceil(M / big.TM) * Math.ceil(N / big.TN) * nb >= 256 ? big : small;
+    const c: TileConfig = forced?.kind === 'tiled' ? fitTile(forced.cfg, g) ?? autoTile(g, M, N, numel(p.bshape)) : autoTile(g, M, N, numel(p.bshape));
     return {
       key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}`,
       wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK),
       tm: c.TM, tn: c.TN,
     };
   }
-  return { key: `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`, wgsl: () => matmulWgsl(ta, tb, to), tm: TM, tn: TN };
+  return simple();
 }
 
 function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
