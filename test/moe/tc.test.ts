@@ -29,7 +29,6 @@ const EMULATED: Case[] = [
   // Whole tiles: W's fragments come straight from its buffer (n-major forward, k-major for dX).
   [{ ...F, groupedIn: true, groupedOut: true, T: 150, k: 2, E: 3, dIn: 32, dOut: 64 }, undefined],
   [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, 'emu2'],
-  [{ ...F, groupedIn: true, groupedOut: true, bias: true, T: 33, k: 2, E: 3, dIn: 9, dOut: 7 }, 'emu2'],
 ];
 const SHAPES: Array<[number, number, number, number, number]> = [[70, 2, 5, 40, 72], [45, 3, 64, 24, 20], [33, 2, 3, 9, 7], [150, 2, 3, 36, 44], [100, 2, 4, 128, 128]];
 
