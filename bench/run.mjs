@@ -11,10 +11,11 @@
 // A workload's rows all use GPU time when every measured row there has it, else all use wall
 // time, so that the ratios compare like with like; the `timing` column says which. `--wall`
 // takes wall time only (and skips TF.js's second, timed series).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import * as sg from '../dist/node/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,9 +24,41 @@ const opt = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : un
 const quick = args.includes('--quick');
 const jsonFile = opt('--json');
 const only = opt('--only');
-const wantTf = !args.includes('--no-tfjs');
+const listing = args.includes('--list');
+const childOut = opt('--child');
+const exact = opt('--exact');
+const wantTf = !args.includes('--no-tfjs') && !listing;
 const wallOnly = args.includes('--wall');
 const progress = (s) => process.stderr.write(`\r\x1b[K# ${s}`);
+
+// ---- one process per workload ----
+// A workload's rows (scattergrad and its peers) share one process, but every workload gets a
+// fresh one: on the H100 a kernel was seen to run 3-5x slower after other workloads had run
+// in the same process (f32 4096³: 3.7 ms alone, 18 ms after the 1024³ rows; f16 4096³: 1.9 ms
+// alone, 10 ms after two seconds of f32 products), cause not found. --one-process turns this off.
+if (!childOut && !listing && !args.includes('--one-process')) {
+  const self = fileURLToPath(import.meta.url);
+  const pass = args.filter((a, i) => a !== '--json' && args[i - 1] !== '--json');
+  const tmp = join(tmpdir(), `scattergrad-bench-${process.pid}.json`);
+  const child = (extra) => {
+    const r = spawnSync(process.execPath, [self, ...pass, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`bench child ${extra.join(' ')} exited with ${r.status}`);
+    return r.stdout.toString();
+  };
+  const names = child(['--list']).split('\n').filter(Boolean);
+  const all = [];
+  let meta = null;
+  for (const name of names) {
+    child(['--exact', name, '--child', tmp]);
+    const got = JSON.parse(readFileSync(tmp, 'utf8'));
+    meta ??= got.meta;
+    all.push(...got.rows);
+  }
+  rmSync(tmp, { force: true });
+  if (!meta) { console.log('no workload matched'); process.exit(0); }
+  printTable(meta, all);
+  process.exit(0);
+}
 
 // ---- devices ----
 
@@ -145,7 +178,12 @@ function row(workload, backend, t, flops, note = '') {
   rows.push({ workload, backend, ms: null, timing: null, wallMs: t?.wallMs ?? null, gpuMs: t?.gpuMs ?? null, gflops: null, flops, note });
 }
 
-const sel = (name) => !only || name.includes(only);
+const listed = [];
+/** Whether to run workload `name` (with --list: record it and run nothing). */
+const sel = (name) => {
+  if (listing) { if (!only || name.includes(only)) listed.push(name); return false; }
+  return exact ? name === exact : !only || name.includes(only);
+};
 
 // ---- dense matmul ----
 
@@ -316,6 +354,7 @@ const sizes = quick || lavapipe ? (quick ? [256, 512] : [512, 1024]) : [1024, 40
 /** One AdamW step of the demo's MoE language model (examples/lm), batch 8 x 32 tokens. */
 async function benchTrainStep() {
   const name = 'demo model training step (batch 8x32)';
+  if (!sel(name)) return;
   progress(name);
   const { MoELanguageModel, DEFAULT_CONFIG } = await import('../examples/lm/model.mjs');
   const vocab = 62;
@@ -344,54 +383,51 @@ async function benchTrainStep() {
   [ids, targets].forEach((t) => t.dispose());
 }
 
-// A GPU idles at low clocks and ramps up under load: on the H100 the first seconds of work ran
-// up to 3x slower than the same kernels later, which would make the first rows look slow.
-// Two seconds of large products first (not on CPU adapters, which have no clocks to ramp).
-if (!lavapipe) {
-  progress('warming the GPU up');
-  const a = sg.randn([2048, 2048], { seed: 9 });
-  const t1 = performance.now();
-  while (performance.now() - t1 < 2000) { for (let i = 0; i < 20; i++) a.matmul(a).dispose(); await sgSync(); }
-  a.dispose();
-}
 for (const n of sizes) await benchMatmul(n, 'float32');
 if (hasF16) for (const n of sizes) await benchMatmul(n, 'float16');
 for (const c of quick ? ['small', 'granular'] : ['small', 'medium', 'granular']) await benchMoe(c);
 if (hasF16 && !lavapipe) for (const c of ['small', 'medium', 'granular']) await benchMoe(c, 'float16');
-if (sel('train')) await benchTrainStep();
+await benchTrainStep();
+if (listing) { console.log(listed.join('\n')); await sg.destroy(); process.exit(0); }
 progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+const meta = {
+  date: new Date().toISOString(), commit: commit + dirty, adapter: info.adapter, features: info.features, toggles, quick, lavapipe,
+  timestamps: { scattergrad: sgHasTs, tfjs: tfHasTs }, timingNote: `scattergrad ${sgHasTs ? 'sg.gpuTime' : wallOnly ? 'off: --wall' : 'n/a: no timestamp-query'}; TF.js ${!tf ? 'n/a' : tfHasTs ? 'tf.time kernelMs' : wallOnly ? 'off: --wall' : 'n/a: no timestamp-query'}`,
+};
+if (childOut) writeFileSync(childOut, JSON.stringify({ meta, rows }));
+else printTable(meta, rows);
+await sg.destroy();
+process.exit(0);
 
 // ---- the table ----
 
-// One timing per workload, shared by its rows, so that every ratio compares like with like.
-for (const r of rows) {
-  const measured = rows.filter((p) => p.workload === r.workload && p.wallMs != null);
-  const gpu = measured.length > 0 && measured.every((p) => p.gpuMs != null);
-  if (r.wallMs == null) continue;
-  r.timing = gpu ? 'gpu' : 'wall';
-  r.ms = gpu ? r.gpuMs : r.wallMs;
-  r.gflops = r.flops ? r.flops / (r.ms * 1e6) : null;
+/** Prints the table (and writes --json): one timing per workload, shared by its rows, so that
+ * every ratio compares like with like. */
+function printTable(meta, rows) {
+  for (const r of rows) {
+    const measured = rows.filter((p) => p.workload === r.workload && p.wallMs != null);
+    const gpu = measured.length > 0 && measured.every((p) => p.gpuMs != null);
+    if (r.wallMs == null) continue;
+    r.timing = gpu ? 'gpu' : 'wall';
+    r.ms = gpu ? r.gpuMs : r.wallMs;
+    r.gflops = r.flops ? r.flops / (r.ms * 1e6) : null;
+  }
+  const fmtMs = (ms) => (ms == null ? '—' : ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
+  const fmtG = (g) => (g == null ? '—' : g >= 1000 ? `${(g / 1000).toFixed(2)} T` : g.toFixed(1));
+  const lines = [];
+  lines.push(`scattergrad bench — ${meta.date.slice(0, 10)} — commit ${meta.commit} — ${meta.adapter}${meta.lavapipe ? ' (lavapipe: CPU, scaled-down MoE configs)' : ''}${meta.quick ? ' — --quick' : ''}`);
+  lines.push(`features: ${meta.features.filter((f) => /f16|subgroup|timestamp/.test(f)).join(' ') || 'none of interest'}`);
+  lines.push(`timing: gpu = GPU timestamps (${meta.timingNote}), used where every backend of a workload has them; wall = batch + GPU sync`);
+  lines.push('');
+  lines.push('| workload | backend | median ms | timing | GFLOP/s | vs peers (peer ms / this ms) | note |');
+  lines.push('|---|---|---:|---|---:|---|---|');
+  for (const r of rows) {
+    const peers = rows.filter((p) => p.workload === r.workload && p !== r && p.ms != null && r.ms != null);
+    r.vs = Object.fromEntries(peers.map((p) => [p.backend, p.ms / r.ms]));
+    const vs = peers.map((p) => `${(p.ms / r.ms).toFixed(2)}x ${p.backend}`);
+    lines.push(`| ${r.workload} | ${r.backend} | ${fmtMs(r.ms)} | ${r.timing ?? '—'} | ${fmtG(r.gflops)} | ${vs.join(', ') || '—'} | ${r.note} |`);
+  }
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ ...meta, rows }, null, 2));
+  console.log(lines.join('\n'));
 }
-
-const fmtMs = (ms) => (ms == null ? '—' : ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
-const fmtG = (g) => (g == null ? '—' : g >= 1000 ? `${(g / 1000).toFixed(2)} T` : g.toFixed(1));
-const lines = [];
-lines.push(`scattergrad bench — ${new Date().toISOString().slice(0, 10)} — commit ${commit}${dirty} — ${info.adapter}${lavapipe ? ' (lavapipe: CPU, scaled-down MoE configs)' : ''}${quick ? ' — --quick' : ''}`);
-lines.push(`features: ${info.features.filter((f) => /f16|subgroup|timestamp/.test(f)).join(' ') || 'none of interest'}`);
-const tsWhy = wallOnly ? 'off: --wall' : 'n/a: no timestamp-query';
-lines.push(`timing: gpu = GPU timestamps (scattergrad ${sgHasTs ? 'sg.gpuTime' : tsWhy}; TF.js ${!tf ? 'n/a' : tfHasTs ? 'tf.time kernelMs' : tsWhy}), used where every backend of a workload has them; wall = batch + GPU sync`);
-lines.push('');
-lines.push('| workload | backend | median ms | timing | GFLOP/s | vs peers (peer ms / this ms) | note |');
-lines.push('|---|---|---:|---|---:|---|---|');
-for (const r of rows) {
-  const peers = rows.filter((p) => p.workload === r.workload && p !== r && p.ms != null && r.ms != null);
-  r.vs = Object.fromEntries(peers.map((p) => [p.backend, p.ms / r.ms]));
-  const vs = peers.map((p) => `${(p.ms / r.ms).toFixed(2)}x ${p.backend}`);
-  lines.push(`| ${r.workload} | ${r.backend} | ${fmtMs(r.ms)} | ${r.timing ?? '—'} | ${fmtG(r.gflops)} | ${vs.join(', ') || '—'} | ${r.note} |`);
-}
-if (jsonFile) {
-  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), commit: commit + dirty, adapter: info.adapter, features: info.features, toggles, quick, lavapipe, timestamps: { scattergrad: sgHasTs, tfjs: tfHasTs }, rows }, null, 2));
-}
-console.log(lines.join('\n'));
-await sg.destroy();
-process.exit(0);
