@@ -132,6 +132,11 @@ async function timeIt(batch, { samples = quick ? 5 : 9, budgetMs = quick ? 1500 
   if (plan) ({ reps, n } = plan);
   else {
     for (let i = 0; i < 2; i++) await batch(1);
+    // An idle GPU sits at low clocks (345 MHz on the H100 between runs, 1980 MHz under load)
+    // and takes a while to ramp: run the work itself for half a second first. (CPU adapters
+    // have nothing to ramp.)
+    const t0 = performance.now();
+    while (!lavapipe && performance.now() - t0 < 500) await batch(1);
     const one = Math.max((await batch(1)).wallMs, 0.01);
     reps = Math.max(1, Math.min(200, Math.ceil(25 / one)));
     n = Math.max(3, Math.min(samples, Math.floor(budgetMs / (one * reps))));
