@@ -177,3 +177,19 @@ export async function settleGC(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** a [B, M, K] · b [B, K, N], row-major, in float64: the reference product of the matmul tests. */
+export function refBmm(x: ArrayLike<number>, y: ArrayLike<number>, B: number, M: number, K: number, N: number): Float64Array {
+  const o = new Float64Array(B * M * N);
+  for (let bi = 0; bi < B; bi++) {
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) {
+        const av = x[bi * M * K + m * K + k];
+        const ob = bi * M * N + m * N;
+        const yb = bi * K * N + k * N;
+        for (let n = 0; n < N; n++) o[ob + n] += av * y[yb + n];
+      }
+    }
+  }
+  return o;
+}

@@ -24,7 +24,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
-  blockTable, env, rowLoadFn, rowOfFn, srcKey, srcStruct, srcUniforms, u32s, vec4Rows,
+  blockTable, env, rowLoadFn, s2sRowTable, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -249,7 +249,7 @@ export function s2sTc(o: S2SArgs): boolean {
   const g = y.storage.gpu!;
   const mode = tcMode(g);
   if (!mode) return false;
-  const [numE, K, N] = w.shape;
+  const [, K, N] = w.shape;
   const n = sse.numel;
   const tile = pick(g, mode, (c) => Math.ceil(n / tm(c)) * Math.ceil(N / tn(c)));
   if (!tile) return false;
@@ -269,15 +269,13 @@ export function s2sTc(o: S2SArgs): boolean {
   const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
-  const u = [n, numE, K, N, cap, tilesN, o.groupedOut ? 1 : 0, 0,
-    ...srcUniforms(a), w.offset, ws0, ws1, ws2, sse.offset, y.offset, bias ? bias.offset : 0, bias ? bias.strides[0] : 0,
-    bias ? bias.strides[1] : 0, 0, 0, 0];
+  const u = s2sUniforms(o, cap, tilesN);
   g.dispatch({
     key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}${bDirect ? 'd' : ''}:${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
     wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, wMode, bDirect, bias !== null),
     inputs,
     outputs: [y.buffer],
-    uniforms: u32s(u),
+    uniforms: u,
     workgroups: grid(cap * tilesN),
   });
   table.dispose();
@@ -351,13 +349,7 @@ function s2sTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: boolean, wMode: WMode, 
   });
 
   return `${em.enables}alias T = f16;
-struct U {
-  n: u32, E: u32, K: u32, N: u32, cap: u32, tilesN: u32, groupedOut: u32, p0: u32,
-  ${srcStruct('a')}
-  wOff: u32, ws0: u32, ws1: u32, ws2: u32, sOff: u32, yOff: u32, bOff: u32, bs0: u32,
-  bs1: u32, p1: u32, p2: u32, p3: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
+${s2sUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
 var<workgroup> As: array<f16, ${2 * TM * SA}>;
@@ -384,23 +376,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
 ${em.init(c)}  wBase = u.wOff + t.x * u.ws0;
-  for (var q = lid; q < ${TM}u; q += ${NT}u) {
-    let p = t.y + q;
-    var ri = NONE;
-    var ro = NONE;
-    var cf = 0.0;
-    if (p < t.z) {
-      let s = bitcast<u32>(SSE[u.sOff + p]);
-      if (s < u.n) {
-        ro = select(s, p, u.groupedOut == 1u);
-        if (t.w == 1u) { let r = rowA(p); ri = r.x; cf = bitcast<f32>(r.y); }
-      }
-    }
-    rowIn[q] = ri;
-    rowOut[q] = ro;
-    rowC[q] = cf;
-  }
-  workgroupBarrier();
+${s2sRowTable(TM, NT)}  workgroupBarrier();
 ${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
 ${kLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${out}}
 `;
@@ -416,7 +392,6 @@ export function xtyTc(o: XtYArgs): boolean {
   const mode = tcMode(g);
   if (!mode) return false;
   const [numE, M, N] = dw.shape;
-  const n = sse.numel;
   const tile = pick(g, mode, (c) => numE * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)));
   if (!tile) return false;
   check(tile);
@@ -427,13 +402,13 @@ export function xtyTc(o: XtYArgs): boolean {
   const inputs = [a.t.buffer, d.t.buffer, sse.buffer, offsets.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (d.coef) inputs.push(d.coef.buffer);
-  const u = [n, numE, M, N, tilesM, tilesN, offsets.offset, sse.offset, ...srcUniforms(a), ...srcUniforms(d)];
+  const u = xtyUniforms(o, tilesM, tilesN);
   g.dispatch({
     key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}${db ? ':b' : ''}`,
     wgsl: () => xtyTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, d, dVec, db !== null),
     inputs,
     outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
-    uniforms: u32s(u),
+    uniforms: u,
     workgroups: grid(numE * tilesM * tilesN),
   });
   return true;
@@ -497,12 +472,7 @@ ${comp.map((q, i) => `    if (gn + ${i}u < u.N) { DB[ex * u.N + gn + ${i}u] = T(
   }
 
   return `${em.enables}alias T = f16;
-struct U {
-  n: u32, E: u32, M: u32, N: u32, tilesM: u32, tilesN: u32, oOff: u32, sOff: u32,
-  ${srcStruct('a')}
-  ${srcStruct('d')}
-}
-@group(0) @binding(0) var<uniform> u: U;
+${xtyUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
 var<workgroup> As: array<f16, ${2 * TK * SA}>;

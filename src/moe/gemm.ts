@@ -243,6 +243,29 @@ export const srcKey = (s: RowSrc, vec: boolean): string => `${s.grouped ? 'g' : 
 
 // ---- scatter2scatter ----
 
+/** WGSL filling the s2s row tables of block t = (expert, first row, end row, real): for each of
+ * the block's TM rows, the input row (rowIn, NONE for zeros), its coefficient and the output row
+ * (rowOut, NONE to skip). `nt` invocations share the work. */
+export function s2sRowTable(TM: number, nt: number): string {
+  return `  for (var q = lid; q < ${TM}u; q += ${nt}u) {
+    let p = t.y + q;
+    var ri = NONE;
+    var ro = NONE;
+    var cf = 0.0;
+    if (p < t.z) {
+      let s = bitcast<u32>(SSE[u.sOff + p]);
+      if (s < u.n) {
+        ro = select(s, p, u.groupedOut == 1u);
+        if (t.w == 1u) { let r = rowA(p); ri = r.x; cf = bitcast<f32>(r.y); }
+      }
+    }
+    rowIn[q] = ri;
+    rowOut[q] = ro;
+    rowC[q] = cf;
+  }
+`;
+}
+
 export interface S2SArgs {
   a: RowSrc;
   w: Tensor; // (E, K, N), any strides
@@ -257,7 +280,7 @@ export function s2sGpu(o: S2SArgs): void {
   if (s2sTc(o)) return;
   const { a, w, bias, sse, offsets, y } = o;
   const g = y.storage.gpu!;
-  const [numE, K, N] = w.shape;
+  const [, K, N] = w.shape;
   const n = sse.numel;
   const tile = pickTile(g, (c) => Math.ceil(n / c.TM) * Math.ceil(N / c.TN));
   const { table, cap } = blockTable(g, offsets, n, tile.TM);
@@ -273,15 +296,13 @@ export function s2sGpu(o: S2SArgs): void {
   const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
-  const u = [n, numE, K, N, cap, tilesN, o.groupedOut ? 1 : 0, 0,
-    ...srcUniforms(a), w.offset, ws0, ws1, ws2, sse.offset, y.offset, bias ? bias.offset : 0, bias ? bias.strides[0] : 0,
-    bias ? bias.strides[1] : 0, 0, 0, 0];
+  const u = s2sUniforms(o, cap, tilesN);
   g.dispatch({
     key: `moe.s2s:${y.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}:y${yVec ? 4 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
     wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null),
     inputs,
     outputs: [y.buffer],
-    uniforms: u32s(u),
+    uniforms: u,
     workgroups: grid(cap * tilesN),
   });
   table.dispose();
@@ -352,13 +373,7 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   }
 
   return `${header(dtype)}
-struct U {
-  n: u32, E: u32, K: u32, N: u32, cap: u32, tilesN: u32, groupedOut: u32, p0: u32,
-  ${srcStruct('a')}
-  wOff: u32, ws0: u32, ws1: u32, ws2: u32, sOff: u32, yOff: u32, bOff: u32, bs0: u32,
-  bs1: u32, p1: u32, p2: u32, p3: u32,
-}
-@group(0) @binding(0) var<uniform> u: U;
+${s2sUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
 var<workgroup> As: array<vec4<f32>, ${2 * BK * sh.SA4}>;
@@ -383,23 +398,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tx = lid % ${sh.WX}u;
   let ty = lid / ${sh.WX}u;
   wBase = u.wOff + t.x * u.ws0;
-  for (var q = lid; q < ${TM}u; q += ${sh.T}u) {
-    let p = t.y + q;
-    var ri = NONE;
-    var ro = NONE;
-    var cf = 0.0;
-    if (p < t.z) {
-      let s = bitcast<u32>(SSE[u.sOff + p]);
-      if (s < u.n) {
-        ro = select(s, p, u.groupedOut == 1u);
-        if (t.w == 1u) { let r = rowA(p); ri = r.x; cf = bitcast<f32>(r.y); }
-      }
-    }
-    rowIn[q] = ri;
-    rowOut[q] = ro;
-    rowC[q] = cf;
-  }
-  workgroupBarrier();
+${s2sRowTable(TM, sh.T)}  workgroupBarrier();
 ${accDecl(c, sh, false)}
 ${kLoop(c, sh, `(u.K + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
 `;
@@ -421,7 +420,6 @@ export function xtyGpu(o: XtYArgs): void {
   const { a, d, sse, offsets, dw, db } = o;
   const g = dw.storage.gpu!;
   const [numE, M, N] = dw.shape;
-  const n = sse.numel;
   const tile = pickTile(g, (c) => numE * Math.ceil(M / c.TM) * Math.ceil(N / c.TN));
   const tilesM = Math.ceil(M / tile.TM);
   const tilesN = Math.ceil(N / tile.TN);
@@ -432,13 +430,13 @@ export function xtyGpu(o: XtYArgs): void {
   const inputs = [a.t.buffer, d.t.buffer, sse.buffer, offsets.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (d.coef) inputs.push(d.coef.buffer);
-  const u = [n, numE, M, N, tilesM, tilesN, offsets.offset, sse.offset, ...srcUniforms(a), ...srcUniforms(d)];
+  const u = xtyUniforms(o, tilesM, tilesN);
   g.dispatch({
     key: `moe.xty:${dw.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 4 : 1}${db ? ':b' : ''}`,
     wgsl: () => xtyWgsl(tile, dtype, a, aVec, d, dVec, oVec, db !== null),
     inputs,
     outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
-    uniforms: u32s(u),
+    uniforms: u,
     workgroups: grid(numE * tilesM * tilesN),
   });
 }
@@ -493,12 +491,7 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   }
 
   return `${header(dtype)}
-struct U {
-  n: u32, E: u32, M: u32, N: u32, tilesM: u32, tilesN: u32, oOff: u32, sOff: u32,
-  ${srcStruct('a')}
-  ${srcStruct('d')}
-}
-@group(0) @binding(0) var<uniform> u: U;
+${xtyUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
 var<workgroup> As: array<vec4<f32>, ${2 * BK * sh.SA4}>;
@@ -530,4 +523,39 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 ${accDecl(c, sh, hasBias)}
 ${kLoop(c, sh, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, hasBias))}${out}}
 `;
+}
+
+// ---- the uniforms of the two kernels (shared with gemm-tc.ts: one layout per problem) ----
+
+export function s2sUniformWgsl(): string {
+  return `struct U {
+  n: u32, E: u32, K: u32, N: u32, cap: u32, tilesN: u32, groupedOut: u32, p0: u32,
+  ${srcStruct('a')}
+  wOff: u32, ws0: u32, ws1: u32, ws2: u32, sOff: u32, yOff: u32, bOff: u32, bs0: u32,
+  bs1: u32, p1: u32, p2: u32, p3: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;`;
+}
+
+export function s2sUniforms(o: S2SArgs, cap: number, tilesN: number): number[] {
+  const { a, w, bias, sse, y } = o;
+  const [numE, K, N] = w.shape;
+  return u32s([sse.numel, numE, K, N, cap, tilesN, o.groupedOut ? 1 : 0, 0,
+    ...srcUniforms(a), w.offset, ...w.strides, sse.offset, y.offset, bias ? bias.offset : 0, bias ? bias.strides[0] : 0,
+    bias ? bias.strides[1] : 0, 0, 0, 0]);
+}
+
+export function xtyUniformWgsl(): string {
+  return `struct U {
+  n: u32, E: u32, M: u32, N: u32, tilesM: u32, tilesN: u32, oOff: u32, sOff: u32,
+  ${srcStruct('a')}
+  ${srcStruct('d')}
+}
+@group(0) @binding(0) var<uniform> u: U;`;
+}
+
+export function xtyUniforms(o: XtYArgs, tilesM: number, tilesN: number): number[] {
+  const { a, d, sse, offsets, dw } = o;
+  const [numE, M, N] = dw.shape;
+  return u32s([sse.numel, numE, M, N, tilesM, tilesN, offsets.offset, sse.offset, ...srcUniforms(a), ...srcUniforms(d)]);
 }

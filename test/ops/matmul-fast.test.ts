@@ -7,23 +7,7 @@ import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
-import { backends, rt, allclose, gradsOf, f64Copies, tolFor, type Tol } from '../helpers.js';
-
-/** a [B, M, K] · b [B, K, N], row-major, in float64. */
-function ref(x: ArrayLike<number>, y: ArrayLike<number>, B: number, M: number, K: number, N: number): Float64Array {
-  const o = new Float64Array(B * M * N);
-  for (let bi = 0; bi < B; bi++) {
-    for (let m = 0; m < M; m++) {
-      for (let k = 0; k < K; k++) {
-        const av = x[bi * M * K + m * K + k];
-        const ob = bi * M * N + m * N;
-        const yb = bi * K * N + k * N;
-        for (let n = 0; n < N; n++) o[ob + n] += av * y[yb + n];
-      }
-    }
-  }
-  return o;
-}
+import { backends, rt, allclose, gradsOf, f64Copies, tolFor, refBmm as ref, type Tol } from '../helpers.js';
 
 function transposeData(x: ArrayLike<number>, B: number, R: number, C: number): Float64Array {
   const o = new Float64Array(B * R * C);

@@ -20,21 +20,7 @@ import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { isCpuAdapter } from '../../src/ops/matmul-tiled.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
-import { backends, randArray, allclose, tolFor, type Dev, type Tol } from '../helpers.js';
-
-/** a [B, M, K] · b [B, K, N] on row-major float64 data. */
-function ref(x: ArrayLike<number>, y: ArrayLike<number>, B: number, M: number, K: number, N: number): Float64Array {
-  const o = new Float64Array(B * M * N);
-  for (let bi = 0; bi < B; bi++) {
-    for (let m = 0; m < M; m++) {
-      for (let k = 0; k < K; k++) {
-        const av = x[bi * M * K + m * K + k];
-        for (let n = 0; n < N; n++) o[bi * M * N + m * N + n] += av * y[bi * K * N + k * N + n];
-      }
-    }
-  }
-  return o;
-}
+import { backends, randArray, allclose, tolFor, refBmm as ref, type Dev, type Tol } from '../helpers.js';
 
 /** How an operand [B, R, C] is laid out in memory. */
 type Lay = 'plain' | 'T' | 'pad' | 'odd';
