@@ -24,7 +24,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
-  blockTable, env, rowLoadFn, s2sRowTable, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
+  blockTable, env, ROW_CHUNK, rowLoadFn, s2sRowTable, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -48,12 +48,18 @@ const tm = (c: TcTile): number => c.SGM * c.FM * 16;
 const tn = (c: TcTile): number => c.SGN * c.FN * 16;
 const nt = (c: TcTile): number => c.SGM * c.SGN * c.SIZE;
 const PAD = 8; // halves of padding per staged row: 16 bytes, to spread rows over banks
-/** Bytes of workgroup memory, the larger of the two kernels' layouts. */
-const sharedBytes = (c: TcTile, emulated = false): number =>
-  (emulated ? c.SGM * c.SGN * (c.FM + c.FN + c.FM * c.FN) * 1024 : 0) + 2 * Math.max(tm(c) * (c.TK + PAD), c.TK * (tm(c) + PAD)) * 2 + 2 * c.TK * (tn(c) + PAD) * 2 + c.SGM * c.SGN * 1024 + 3 * tm(c) * 4 + 64;
-const fits = (c: TcTile, g: GpuBackend, emulated = false): boolean =>
+type Kernel = 's2s' | 'xty';
+/** Bytes of workgroup memory a kernel declares with tile c (see s2sTcWgsl and xtyTcWgsl). */
+function sharedBytes(c: TcTile, k: Kernel, emulated: boolean): number {
+  const slotsB = emulated ? c.SGM * c.SGN * (c.FM + c.FN + c.FM * c.FN) * 1024 : 0;
+  const scratch = Math.max(c.SGM * c.SGN * 1024, nt(c) * 16);
+  const b = 2 * c.TK * (tn(c) + PAD) * 2;
+  if (k === 's2s') return slotsB + 2 * tm(c) * (c.TK + PAD) * 2 + b + scratch + 3 * tm(c) * 4 + 64;
+  return slotsB + 2 * c.TK * (tm(c) + PAD) * 2 + b + scratch + 2 * ROW_CHUNK * 8 + 64;
+}
+const fits = (c: TcTile, g: GpuBackend, k: Kernel, emulated = false): boolean =>
   nt(c) <= g.limits.maxComputeInvocationsPerWorkgroup && nt(c) <= g.limits.maxComputeWorkgroupSizeX &&
-  sharedBytes(c, emulated) <= g.limits.maxComputeWorkgroupStorageSize;
+  sharedBytes(c, k, emulated) <= g.limits.maxComputeWorkgroupStorageSize;
 const tileKey = (c: TcTile): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}`;
 
 type Mode = 'real' | 'emulate' | null;
@@ -66,17 +72,17 @@ export function tcMode(g: GpuBackend): Mode {
   return hasSubgroupMatrix(g) ? 'real' : null;
 }
 
-function pick(g: GpuBackend, mode: Mode, tilesOf: (c: TcTile) => number): TcTile | null {
+function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => number): TcTile | null {
   const forced = env('SCATTERGRAD_MOE_TC_TILE');
   if (mode === 'emulate') {
     const c = forced === 'emu2' ? EMU2 : EMU;
-    return fits(c, g, true) ? c : null;
+    return fits(c, g, k, true) ? c : null;
   }
-  if (forced === 'big' && fits(BIG, g)) return BIG;
-  if (forced === 'mid' && fits(MID, g)) return MID;
-  if (forced === 'wide' && fits(WIDE, g)) return WIDE;
-  if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) return BIG;
-  return fits(MID, g) ? MID : null;
+  if (forced === 'big' && fits(BIG, g, k)) return BIG;
+  if (forced === 'mid' && fits(MID, g, k)) return MID;
+  if (forced === 'wide' && fits(WIDE, g, k)) return WIDE;
+  if (fits(BIG, g, k) && tilesOf(BIG) >= BIG_MIN_TILES) return BIG;
+  return fits(MID, g, k) ? MID : null;
 }
 
 // ---- the subgroup-matrix builtins, real or written out ----
@@ -175,11 +181,11 @@ function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => [string
 }
 
 /** The double-buffered K loop: `loads` fill registers for the next step while this one multiplies. */
-function kLoop(kTiles: string, TK: number, loads: string, stores: string, mult: string): string {
+function kLoop(kTiles: string, TK: number, loads: string, stores: string, mult: string, rows = ''): string {
   return `  let kTiles = ${kTiles};
   var k0 = 0u;
   var nb = 0u;
-  if (kTiles > 0u) {
+${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
 ${loads}${stores}  }
   workgroupBarrier();
   for (var kt = 0u; kt < kTiles; kt++) {
@@ -188,7 +194,7 @@ ${loads}${stores}  }
     let more = kt + 1u < kTiles;
     nb = 1u - nb;
     k0 = k0 + ${TK}u;
-    if (more) {
+${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
 ${loads}    }
 ${mult}    if (more) {
 ${stores}    }
@@ -251,7 +257,7 @@ export function s2sTc(o: S2SArgs): boolean {
   if (!mode) return false;
   const [, K, N] = w.shape;
   const n = sse.numel;
-  const tile = pick(g, mode, (c) => Math.ceil(n / tm(c)) * Math.ceil(N / tn(c)));
+  const tile = pick(g, mode, 's2s', (c) => Math.ceil(n / tm(c)) * Math.ceil(N / tn(c)));
   if (!tile) return false;
   check(tile);
   const { table, cap } = blockTable(g, offsets, n, tm(tile));
@@ -392,7 +398,7 @@ export function xtyTc(o: XtYArgs): boolean {
   const mode = tcMode(g);
   if (!mode) return false;
   const [numE, M, N] = dw.shape;
-  const tile = pick(g, mode, (c) => numE * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)));
+  const tile = pick(g, mode, 'xty', (c) => numE * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)));
   if (!tile) return false;
   check(tile);
   const tilesM = Math.ceil(M / tm(tile));
@@ -437,14 +443,14 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: boolean, d: RowSrc, dVe
   let loads = '';
   let stores = '';
   for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let p = r.x + k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
-    loads += `      pa${s} = vec4<f32>(0.0); if (p < r.y && gm < u.M) { let q = rowA(p); if (q.x != NONE) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } } }\n`;
+    loads += `    { let e = lid + ${s * NT}u; let kr = k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
+    loads += `      pa${s} = vec4<f32>(0.0); let q = RA[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gm < u.M) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } }\n`;
     stores += `    { let e = lid + ${s * NT}u; let o = nb * ${TK * SA}u + (e / ${TM / 4}u) * ${SA}u + (e % ${TM / 4}u) * 4u;\n`;
     stores += `      ${comp.map((q, i) => `As[o + ${i}u] = f16(pa${s}.${q});`).join(' ')} }\n`;
   }
   for (let s = 0; s < LB; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let p = r.x + k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
-    loads += `      pb${s} = vec4<f32>(0.0); if (p < r.y && gn < u.N) { let q = rowD(p); if (q.x != NONE) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } } }\n`;
+    loads += `    { let e = lid + ${s * NT}u; let kr = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
+    loads += `      pb${s} = vec4<f32>(0.0); let q = RD[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gn < u.N) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } }\n`;
     if (hasBias) loads += `      colSum += pb${s};\n`;
     stores += `    { let e = lid + ${s * NT}u; let o = nb * ${TK * SB}u + (e / ${TN / 4}u) * ${SB}u + (e % ${TN / 4}u) * 4u;\n`;
     stores += `      ${comp.map((q, i) => `Bs[o + ${i}u] = f16(pb${s}.${q});`).join(' ')} }\n`;
@@ -480,7 +486,7 @@ var<workgroup> Bs: array<f16, ${2 * TK * SB}>;
 var<workgroup> Sc: array<f32, ${Math.max(c.SGM * c.SGN * 256, hasBias ? NT * 4 : 0)}>;
 var<workgroup> rowRange: vec2<u32>;
 
-${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${em.prelude(c, ['As', 'Bs'], 'Sc')}
+${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(NT)}${em.prelude(c, ['As', 'Bs'], 'Sc')}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
 
 @compute @workgroup_size(${NT})
@@ -504,6 +510,6 @@ ${em.init(c)}  if (lid == 0u) {
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum = vec4<f32>(0.0);\n' : ''}
-${kLoop(`(r.y - r.x + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${out}}
+${kLoop(`(r.y - r.x + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult, 'fillRows(lid, r, k0);')}${out}}
 `;
 }

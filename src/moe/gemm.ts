@@ -25,7 +25,7 @@ const BIG_MIN_TILES = 256;
 
 export const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 const threads = (c: Tile): number => (c.TM / c.RM) * (c.TN / c.RN);
-const shared = (c: Tile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4 + 3 * c.TM * 4 + 64;
+const shared = (c: Tile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4 + 3 * c.TM * 4 + 2 * ROW_CHUNK * 8 + 64;
 const fits = (c: Tile, g: GpuBackend): boolean =>
   threads(c) <= g.limits.maxComputeInvocationsPerWorkgroup && threads(c) <= g.limits.maxComputeWorkgroupSizeX &&
   shared(c) <= g.limits.maxComputeWorkgroupStorageSize;
@@ -146,6 +146,29 @@ fn main(@builtin(local_invocation_index) lid: u32) {
 
 // ---- shared WGSL pieces ----
 
+/** groupXtY's K runs over an expert's rows: their sources (row, coefficient) are looked up
+ * once per ROW_CHUNK rows into workgroup memory, not by every invocation that loads a piece of
+ * a row (64 of them per row at 128x128 tiles, each an index load, a division and a dependent
+ * data load in the K loop's critical path). */
+export const ROW_CHUNK = 256;
+
+/** WGSL: `fn fillRows(base)` fills RA / RD with rows r.x + base .. of the expert (rowA, rowD). */
+export function xtyRowTables(nt: number): string {
+  return `var<workgroup> RA: array<vec2<u32>, ${ROW_CHUNK}>;
+var<workgroup> RD: array<vec2<u32>, ${ROW_CHUNK}>;
+fn fillRows(lid: u32, r: vec2<u32>, base: u32) {
+  for (var i = lid; i < ${ROW_CHUNK}u; i += ${nt}u) {
+    let p = r.x + base + i;
+    var a = vec2<u32>(NONE, 0u);
+    var d = vec2<u32>(NONE, 0u);
+    if (p < r.y) { a = rowA(p); d = rowD(p); }
+    RA[i] = a;
+    RD[i] = d;
+  }
+}
+`;
+}
+
 const comp = ['x', 'y', 'z', 'w'];
 
 interface Shape {
@@ -194,11 +217,11 @@ function accDecl(c: Tile, sh: Shape, bias: boolean): string {
 }
 
 /** The double-buffered K loop around `loads` (global -> registers) and `stores` (-> shared). */
-function kLoop(c: Tile, sh: Shape, kTiles: string, loads: string, stores: string, inner: string): string {
+function kLoop(c: Tile, sh: Shape, kTiles: string, loads: string, stores: string, inner: string, rows = ''): string {
   return `  let kTiles = ${kTiles};
   var k0 = 0u;
   var nb = 0u;
-  if (kTiles > 0u) {
+${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
 ${loads}${stores}  }
   workgroupBarrier();
   for (var kt = 0u; kt < kTiles; kt++) {
@@ -207,7 +230,7 @@ ${loads}${stores}  }
     let more = kt + 1u < kTiles;
     nb = 1u - nb;
     k0 = k0 + ${c.BK}u;
-    if (more) {
+${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
 ${loads}    }
 ${inner}    if (more) {
 ${stores}    }
@@ -458,13 +481,13 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   let loads = '';
   let stores = '';
   for (let s = 0; s < sh.LA; s++) {
-    loads += `    { let e = lid + ${s * sh.T}u; let p = r.x + k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
-    loads += `      pa${s} = vec4<f32>(0.0); if (p < r.y && gm < u.M) { let q = rowA(p); if (q.x != NONE) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } } }\n`;
+    loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
+    loads += `      pa${s} = vec4<f32>(0.0); let q = RA[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gm < u.M) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } }\n`;
     stores += `    { let e = lid + ${s * sh.T}u; As[nb * ${BK * sh.SA4}u + (e / ${TM / 4}u) * ${sh.SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
   }
   for (let s = 0; s < sh.LB; s++) {
-    loads += `    { let e = lid + ${s * sh.T}u; let p = r.x + k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
-    loads += `      pb${s} = vec4<f32>(0.0); if (p < r.y && gn < u.N) { let q = rowD(p); if (q.x != NONE) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } } }\n`;
+    loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
+    loads += `      pb${s} = vec4<f32>(0.0); let q = RD[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gn < u.N) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } }\n`;
     stores += `    { let e = lid + ${s * sh.T}u; Bs[nb * ${BK * sh.SB4}u + (e / ${TN / 4}u) * ${sh.SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
   }
   let out = '';
@@ -498,7 +521,7 @@ var<workgroup> As: array<vec4<f32>, ${2 * BK * sh.SA4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * BK * sh.SB4}>;
 var<workgroup> rowRange: vec2<u32>;
 
-${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}
+${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(sh.T)}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
 
 @compute @workgroup_size(${sh.T})
@@ -521,7 +544,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecl(c, sh, hasBias)}
-${kLoop(c, sh, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, hasBias))}${out}}
+${kLoop(c, sh, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
 `;
 }
 
