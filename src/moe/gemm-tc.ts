@@ -24,7 +24,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
-  blockTable, env, ROW_CHUNK, rowLoadFn, s2sRowTable, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
+  blockTable, env, ROW_CHUNK, rowLoadFn, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -370,14 +370,7 @@ ${rowLoadFn('loadA', 'X', 'a', aVec, 'u.K')}${loadB}${rowOfFn('rowA', 'a', a)}${
 @compute @workgroup_size(${NT})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= u.cap * u.tilesN) { return; }
-  let rb = g / u.tilesN;
-  let n0 = (g % u.tilesN) * ${TN}u;
-  if (lid == 0u) { tile = BT[rb]; }
-  let t = workgroupUniformLoad(&tile);
-  if (t.z <= t.y) { return; }
-  let sid = lid / ${c.SIZE}u;
+${s2sBlock(TN)}  let sid = lid / ${c.SIZE}u;
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;

@@ -266,6 +266,19 @@ export const srcKey = (s: RowSrc, vec: boolean): string => `${s.grouped ? 'g' : 
 
 // ---- scatter2scatter ----
 
+/** WGSL at the top of an s2s kernel: workgroup g -> its block t = (expert, first row, end
+ * row, real) of the block table and its first column n0; empty blocks return (uniformly). */
+export function s2sBlock(TN: number): string {
+  return `  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.cap * u.tilesN) { return; }
+  let rb = g / u.tilesN;
+  let n0 = (g % u.tilesN) * ${TN}u;
+  if (lid == 0u) { tile = BT[rb]; }
+  let t = workgroupUniformLoad(&tile);
+  if (t.z <= t.y) { return; }
+`;
+}
+
 /** WGSL filling the s2s row tables of block t = (expert, first row, end row, real): for each of
  * the block's TM rows, the input row (rowIn, NONE for zeros), its coefficient and the output row
  * (rowOut, NONE to skip). `nt` invocations share the work. */
@@ -411,14 +424,7 @@ ${rowLoadFn('loadA', 'X', 'a', aVec, 'u.K')}${loadB}${rowOfFn('rowA', 'a', a)}
 @compute @workgroup_size(${sh.T})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= u.cap * u.tilesN) { return; }
-  let rb = g / u.tilesN;
-  let n0 = (g % u.tilesN) * ${TN}u;
-  if (lid == 0u) { tile = BT[rb]; }
-  let t = workgroupUniformLoad(&tile);
-  if (t.z <= t.y) { return; }
-  let tx = lid % ${sh.WX}u;
+${s2sBlock(TN)}  let tx = lid % ${sh.WX}u;
   let ty = lid / ${sh.WX}u;
   wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, sh.T)}  workgroupBarrier();
