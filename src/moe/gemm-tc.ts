@@ -7,6 +7,9 @@
 // into workgroup memory (rounded to f16, gates applied in f32 first), and each subgroup then
 // multiplies its FM x FN fragments from there. Staging is what makes the gather possible: a
 // subgroup-matrix load reads a strided block, which gathered rows in global memory are not.
+// (It is also what is fast: on an H100, fragments loaded from workgroup memory run at ~620
+// TFLOP/s and from a storage buffer at 40-70; see bench/tc-ceiling.mjs.) scatter2scatter's
+// weights need no gather, so whole tiles of W are read straight from their buffer.
 // Workgroup memory is double-buffered (one barrier per K step) and filled from registers
 // loaded during the previous step's multiplies. Results leave through a per-subgroup 16x16
 // f32 scratch, so the scatter to output rows (and the bias) happen in plain WGSL.
@@ -17,8 +20,9 @@
 // hasSubgroupMatrix only admits adapters whose subgroups are exactly 32 wide.
 //
 // SCATTERGRAD_MOE_TC=emulate runs the same kernels with the subgroup-matrix builtins written
-// out as plain WGSL functions (every invocation computes the whole fragment), so the tiling,
-// staging and scatter logic is tested on adapters without tensor cores (lavapipe in CI).
+// out as plain WGSL functions (fragments held in workgroup memory, each lane computing a share
+// of their elements), so the tiling, staging and scatter logic is tested on adapters without
+// tensor cores (lavapipe in CI).
 // SCATTERGRAD_MOE_TC=off forces the SIMT kernels; SCATTERGRAD_MOE_TC_TILE=big|mid|wide a tile.
 import type { GpuBackend } from '../backend/webgpu.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
