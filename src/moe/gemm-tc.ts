@@ -28,7 +28,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
-  blockTable, env, ROW_CHUNK, rowLoadFn, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
+  blockTable, env, kLoop, ROW_CHUNK, rowLoadFn, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -184,28 +184,8 @@ function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => [string
   return s;
 }
 
-/** The double-buffered K loop: `loads` fill registers for the next step while this one multiplies. */
-function kLoop(kTiles: string, TK: number, loads: string, stores: string, mult: string, rows = ''): string {
-  return `  let kTiles = ${kTiles};
-  var k0 = 0u;
-  var nb = 0u;
-${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
-${loads}${stores}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt++) {
-    let cur = nb;
-    let kc = kt * ${TK}u;
-    let more = kt + 1u < kTiles;
-    nb = 1u - nb;
-    k0 = k0 + ${TK}u;
-${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
-${loads}    }
-${mult}    if (more) {
-${stores}    }
-    workgroupBarrier();
-  }
-`;
-}
+/** Each step reads buffer `cur`; `kc` is its first K (W's direct loads use it). */
+const tcHead = (TK: number): string => `    let cur = nb;\n    let kc = kt * ${TK}u;\n`;
 
 /** Each subgroup's fragments through its scratch to `write(i, j)`, which sees fr, cc (the
  * element's row and column in the fragment) and v (its f32 value). */
@@ -381,7 +361,7 @@ ${s2sBlock(TN)}  let sid = lid / ${c.SIZE}u;
 ${em.init(c)}  wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, NT)}  workgroupBarrier();
 ${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
-${kLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${out}}
+${kLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult)}${out}}
 `;
 }
 
@@ -507,6 +487,6 @@ ${em.init(c)}  if (lid == 0u) {
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum = vec4<f32>(0.0);\n' : ''}
-${kLoop(`(r.y - r.x + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult, 'fillRows(lid, r, k0);')}${out}}
+${kLoop(`(r.y - r.x + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult, 'fillRows(lid, r, k0);')}${out}}
 `;
 }

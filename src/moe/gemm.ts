@@ -216,8 +216,13 @@ function accDecl(c: Tile, sh: Shape, bias: boolean): string {
   return s;
 }
 
-/** The double-buffered K loop around `loads` (global -> registers) and `stores` (-> shared). */
-function kLoop(c: Tile, sh: Shape, kTiles: string, loads: string, stores: string, inner: string, rows = ''): string {
+/**
+ * The double-buffered K loop shared by the SIMT and tensor-core kernels: `loads` (global ->
+ * registers) for the next step run before this step's `body`, `stores` (-> the other shared
+ * buffer) after it, one barrier per step. `head` opens each step while nb still names the
+ * buffer being read; `rows` (groupXtY) refills the row tables every ROW_CHUNK rows.
+ */
+export function kLoop(kTiles: string, step: number, head: string, loads: string, stores: string, body: string, rows = ''): string {
   return `  let kTiles = ${kTiles};
   var k0 = 0u;
   var nb = 0u;
@@ -225,19 +230,20 @@ ${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
 ${loads}${stores}  }
   workgroupBarrier();
   for (var kt = 0u; kt < kTiles; kt++) {
-    let ab = nb * ${c.BK * sh.SA4}u;
-    let bb = nb * ${c.BK * sh.SB4}u;
-    let more = kt + 1u < kTiles;
+${head}    let more = kt + 1u < kTiles;
     nb = 1u - nb;
-    k0 = k0 + ${c.BK}u;
+    k0 = k0 + ${step}u;
 ${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
 ${loads}    }
-${inner}    if (more) {
+${body}    if (more) {
 ${stores}    }
     workgroupBarrier();
   }
 `;
 }
+
+/** Each SIMT step's offsets of the shared buffers it reads. */
+const simtHead = (c: Tile, sh: Shape): string => `    let ab = nb * ${c.BK * sh.SA4}u;\n    let bb = nb * ${c.BK * sh.SB4}u;\n`;
 
 /** WGSL reading a vec4 of row `row`, columns col..col+3 of a row source bound as `name`. */
 export function rowLoadFn(fn: string, name: string, pre: string, vec: boolean, limit: string): string {
@@ -429,7 +435,7 @@ ${s2sBlock(TN)}  let tx = lid % ${sh.WX}u;
   wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, sh.T)}  workgroupBarrier();
 ${accDecl(c, sh, false)}
-${kLoop(c, sh, `(u.K + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
+${kLoop(`(u.K + ${BK - 1}u) / ${BK}u`, BK, simtHead(c, sh), loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
 `;
 }
 
@@ -550,7 +556,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecl(c, sh, hasBias)}
-${kLoop(c, sh, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
+${kLoop(`(r.y - r.x + ${BK - 1}u) / ${BK}u`, BK, simtHead(c, sh), loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
 `;
 }
 
