@@ -1,15 +1,15 @@
 // clipGradNorm, as torch.nn.utils.clip_grad_norm_: the 2-norm over all gradients taken
-// together; every gradient is scaled by min(1, maxNorm / (norm + 1e-6)). The norm stays on
-// the device and the scaling kernel reads it from there, so clipping never waits on a readback.
+// together; every gradient is scaled by min(1, maxNorm / (norm + 1e-6)). On WebGPU the norm
+// stays on the device and the scaling kernel reads it from there, so clipping never waits on
+// a readback (clip-gpu.ts: a few dispatches per call, not a few per gradient).
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
-import { roundF16, wgslType } from '../tensor/dtype.js';
+import { isFloat, roundF16 } from '../tensor/dtype.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { f32Bits } from '../backend/webgpu.js';
 import { full } from '../ops/view.js';
+import { gpuClipGradNorm } from './clip-gpu.js';
 
-const WG = 256;
 const EPS = 1e-6;
 
 /** Scales the gradients of `params` in place so their total 2-norm is at most `maxNorm`; returns the norm before clipping (a 0-d tensor). */
@@ -22,17 +22,20 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
     if (!(p instanceof Tensor)) throw new Error(`${op}: params[${i}] is not a Tensor`);
     if (!p.grad) return;
     p.grad.assertAlive(op);
+    // torch.linalg.vector_norm refuses integer tensors too.
+    if (!isFloat(p.grad.dtype)) throw new Error(`${op}: params[${i}].grad has dtype ${p.grad.dtype}; gradients must be floating point`);
     if (!p.grad.isContiguous()) throw new Error(`${op}: params[${i}].grad (shape ${fmtShape(p.grad.shape)}) is not contiguous`);
     if (grads.length && p.grad.device !== grads[0].device) throw new Error(`${op}: gradients are on different devices (${grads[0].device} and ${p.grad.device})`);
     grads.push(p.grad);
   });
   if (grads.length === 0) return full([], 0, 'float32', params[0]?.device);
+  if (grads[0].device === 'webgpu') return gpuClipGradNorm(grads[0].storage.gpu!, grads, maxNorm);
   const norm = totalNorm(grads);
   for (const g of grads) scaleBy(g, norm, maxNorm);
   return norm;
 }
 
-/** sqrt(Σ g²) over every gradient, summed in float32 (float64 on the CPU for float64 grads). */
+/** sqrt(Σ g²) over every CPU gradient, summed in float32 (float64 for float64 grads). */
 function totalNorm(grads: Tensor[]): Tensor {
   return noGrad(() => tidy(() => {
     let acc: Tensor | null = null;
@@ -46,31 +49,8 @@ function totalNorm(grads: Tensor[]): Tensor {
 }
 
 function scaleBy(g: Tensor, norm: Tensor, maxNorm: number): void {
-  if (g.device === 'cpu') {
-    const coef = Math.min(1, maxNorm / (norm.data[norm.offset] + EPS));
-    const d = g.data;
-    const f16 = g.dtype === 'float16';
-    for (let i = 0; i < g.numel; i++) d[g.offset + i] = f16 ? roundF16(d[g.offset + i] * coef) : d[g.offset + i] * coef;
-    return;
-  }
-  const gt = wgslType(g.dtype);
-  g.storage.gpu!.dispatch({
-    key: `optim:clip_scale:${gt}`,
-    wgsl: () => `${gt === 'f16' ? 'enable f16;\n' : ''}struct U { n: u32, gOff: u32, normOff: u32, maxNorm: f32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> N: array<f32>;
-@group(0) @binding(2) var<storage, read_write> G: array<${gt}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * ${WG}u;
-  if (i >= u.n) { return; }
-  let coef = min(1.0, u.maxNorm / (N[u.normOff] + ${EPS}));
-  G[u.gOff + i] = ${gt}(f32(G[u.gOff + i]) * coef);
-}
-`,
-    inputs: [norm.buffer],
-    outputs: [g.buffer],
-    uniforms: [g.numel, g.offset, norm.offset, f32Bits(maxNorm)],
-    workgroups: Math.ceil(g.numel / WG),
-  });
+  const coef = Math.min(1, maxNorm / (norm.data[norm.offset] + EPS));
+  const d = g.data;
+  const f16 = g.dtype === 'float16';
+  for (let i = 0; i < g.numel; i++) d[g.offset + i] = f16 ? roundF16(d[g.offset + i] * coef) : d[g.offset + i] * coef;
 }

@@ -1,10 +1,11 @@
-// clipGradNorm against the formula (total 2-norm, scale by min(1, maxNorm/(norm+1e-6)))
-// and the cosine schedule with warm-up against its formula.
+// clipGradNorm against the formula (total 2-norm, scale by min(1, maxNorm/(norm+1e-6))) and a
+// float64 reference on every backend, and its WebGPU dispatch count; the cosine schedule with
+// warm-up against its formula.
 import { suite } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { AdamW, SGD, clipGradNorm, cosineWithWarmup, CosineSchedule } from '../../src/optim/index.js';
-import { allclose, backends, randArray, settleGC, throwsWith } from '../helpers.js';
+import { allclose, backends, randArray, settleGC, throwsWith, type Dev } from '../helpers.js';
 
 const test = suite('clip and schedule');
 
@@ -69,6 +70,110 @@ test('clipGradNorm: no gradients gives a zero norm; bad maxNorm throws', async (
   n.dispose();
   throwsWith(() => clipGradNorm([p], -1), /clipGradNorm/, /maxNorm/);
   p.dispose();
+});
+
+// Sizes from 1 to ~20,000, none a multiple of the 256-wide workgroups; 11 gradients are more
+// than one group of bindings on every adapter.
+const MANY = [1, 7, 255, 257, 1000, 1025, 3, 4099, 19999, 13, 5003];
+
+/** Sets seeded gradients on fresh zero parameters; returns the params and the grads' values as stored. */
+async function withGrads(dev: Dev, sizes: number[], seed: number, scale: number, dtypes: Array<'float32' | 'float16'> = []): Promise<{ params: Tensor[]; gs: Float64Array[] }> {
+  const params = sizes.map((n, i) => sg.zeros([n], { device: dev, dtype: dtypes[i] ?? 'float32', requiresGrad: true }));
+  params.forEach((p, i) => { p.grad = sg.tensor(randArray(sizes[i], seed + i, -scale, scale), { device: dev, dtype: p.dtype as 'float32' | 'float16' }); });
+  const gs = await Promise.all(params.map(async (p) => Float64Array.from(await p.grad!.toArray())));
+  return { params, gs };
+}
+
+/** clip_grad_norm_ in float64 over the listed gradient values, in order. */
+function reference(gs: Float64Array[], maxNorm: number): { norm: number; coef: number } {
+  const norm = Math.sqrt(gs.reduce((a, g) => a + g.reduce((b, x) => b + x * x, 0), 0));
+  return { norm, coef: Math.min(1, maxNorm / (norm + 1e-6)) };
+}
+
+test('clipGradNorm over 11 gradients of 1 to 19999 elements matches float64, clipping and not', async () => {
+  for (const dev of await backends()) {
+    for (const [maxNorm, clips] of [[5, true], [1e4, false]] as const) {
+      const { params, gs } = await withGrads(dev, MANY, 100, 0.5);
+      const want = reference(gs, maxNorm);
+      if ((want.coef < 1) !== clips) throw new Error(`test setup: norm ${want.norm} with maxNorm ${maxNorm}`);
+      const norm = clipGradNorm(params, maxNorm);
+      if (norm.ndim !== 0 || norm.dtype !== 'float32') throw new Error(`norm must be a 0-d float32 tensor, got ${norm.dtype} ${norm.shape}`);
+      allclose([await norm.item()], [want.norm], { rtol: 1e-5, atol: 0 }, `norm (maxNorm ${maxNorm}) on ${dev}`);
+      for (let i = 0; i < params.length; i++) {
+        allclose(await params[i].grad!.toArray(), gs[i].map((x) => x * want.coef), { rtol: 1e-5, atol: 1e-9 }, `grad ${i} (${MANY[i]} elements, maxNorm ${maxNorm}) on ${dev}`);
+      }
+      norm.dispose();
+      params.forEach((p) => p.dispose());
+    }
+  }
+});
+
+test('clipGradNorm with float16 and float32 gradients mixed: the norm is accumulated in float32', async () => {
+  for (const dev of await backends()) {
+    if (dev === 'webgpu' && !sg.deviceInfo().features.includes('shader-f16')) continue;
+    const dtypes = MANY.map((_, i) => (i % 3 === 1 ? 'float32' : 'float16') as 'float32' | 'float16');
+    const { params, gs } = await withGrads(dev, MANY, 200, 1, dtypes);
+    const want = reference(gs, 2);
+    const norm = clipGradNorm(params, 2);
+    allclose([await norm.item()], [want.norm], { rtol: 1e-5, atol: 0 }, `norm on ${dev}`);
+    for (let i = 0; i < params.length; i++) {
+      if (params[i].grad!.dtype !== dtypes[i]) throw new Error(`grad ${i} changed dtype to ${params[i].grad!.dtype}`);
+      const tol = dtypes[i] === 'float16' ? { rtol: 1e-3, atol: 1e-7 } : { rtol: 1e-5, atol: 1e-9 };
+      allclose(await params[i].grad!.toArray(), gs[i].map((x) => x * want.coef), tol, `${dtypes[i]} grad ${i} on ${dev}`);
+    }
+    norm.dispose();
+    params.forEach((p) => p.dispose());
+  }
+});
+
+test('clipGradNorm: gradients that are views of one buffer, one listed twice, act as separate tensors in order', async () => {
+  for (const dev of await backends()) {
+    const x = randArray(3000, 300, -1, 1).map(Math.fround);
+    const flat = sg.tensor(x, { device: dev });
+    const views = flat.split(150);
+    // 21 gradients over one buffer: more than one uniform block's worth, and views[0] again
+    // in the middle, which torch counts twice and scales twice.
+    const grads = [...views.slice(0, 5), views[0], ...views.slice(5)];
+    const params = grads.map(() => sg.zeros([1], { device: dev, requiresGrad: true }));
+    params.forEach((p, i) => { p.grad = grads[i]; });
+    const want = reference(grads.map((_, i) => x.subarray(150 * (i < 5 ? i : i === 5 ? 0 : i - 1), 150 * (i < 5 ? i + 1 : i === 5 ? 1 : i))), 1);
+    const norm = clipGradNorm(params, 1);
+    allclose([await norm.item()], [want.norm], { rtol: 1e-5, atol: 0 }, `norm on ${dev}`);
+    const c = want.coef;
+    allclose(await flat.toArray(), x.map((v, i) => v * (i < 150 ? c * c : c)), { rtol: 1e-5, atol: 1e-9 }, `clipped buffer on ${dev}`);
+    norm.dispose();
+    params.forEach((p) => { p.grad = null; p.dispose(); });
+    views.forEach((v) => v.dispose());
+    flat.dispose();
+  }
+});
+
+test('clipGradNorm of 28 gradients costs a few WebGPU dispatches, not a few per gradient', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  const sizes = Array.from({ length: 28 }, (_, i) => 1 + ((i * 977) % 3001));
+  const { params, gs } = await withGrads('webgpu', sizes, 400, 1);
+  const want = reference(gs, 1);
+  for (let round = 0; round < 2; round++) {
+    const before = sg.memory();
+    const norm = clipGradNorm(params, 1e9);
+    const after = sg.memory();
+    // 4 groups of 7 or 8 gradients (as storage-buffer limits allow): 4 sum-of-squares, 1 norm, 4 scale.
+    const n = after.dispatches - before.dispatches;
+    if (n > 9) throw new Error(`clipGradNorm(28 params) recorded ${n} dispatches, expected at most 9`);
+    if (round === 1 && after.pipelines !== before.pipelines) throw new Error(`a second call compiled ${after.pipelines - before.pipelines} pipelines`);
+    allclose([await norm.item()], [want.norm], { rtol: 1e-5, atol: 0 }, 'norm');
+    norm.dispose();
+  }
+  params.forEach((p) => p.dispose());
+});
+
+test('clipGradNorm refuses integer gradients', async () => {
+  for (const dev of await backends()) {
+    const p = sg.zeros([3], { device: dev, requiresGrad: true });
+    p.grad = sg.tensor([1, 2, 3], { device: dev, dtype: 'int32' });
+    throwsWith(() => clipGradNorm([p], 1), /clipGradNorm/, /params\[0\]\.grad/, /int32/);
+    p.dispose();
+  }
 });
 
 /** The schedule's formula, written out independently. */
