@@ -21,6 +21,7 @@ export {
 export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten, narrow, slice, split, chunk, contiguous, clone } from './ops/view.js';
 export { sum, mean, max, min, amax, amin, argmax, softmax, logSoftmax, crossEntropy, topk } from './ops/reduce.js';
 export { matmul, bmm } from './ops/matmul.js';
+export { layerNorm, rmsNorm } from './ops/norm.js';
 export { gather, indexSelect, indexAdd, cat, stack } from './ops/gather.js';
 export { scatteredExperts, ScatteredExperts, flattenSortCount } from './moe/index.js';
 export * as nn from './nn/index.js';

@@ -1,6 +1,7 @@
-// LayerNorm and RMSNorm over the last dim, written with the engine's ops so autograd
-// derives their gradients.
+// LayerNorm and RMSNorm over the last dim: parameters and argument checks here, the fused
+// forward and backward in ops/norm.ts.
 import type { Tensor } from '../tensor/tensor.js';
+import { layerNorm, rmsNorm } from '../ops/norm.js';
 import { Module } from './module.js';
 import { checkSize, constParam, type ParamOptions } from './init.js';
 import { checkLastDim } from './linear.js';
@@ -30,12 +31,7 @@ export class LayerNorm extends Module {
 
   forward(x: Tensor): Tensor {
     checkLastDim('LayerNorm', x, this.normalizedShape);
-    const centered = x.sub(x.mean(-1, true));
-    const variance = centered.mul(centered).mean(-1, true);
-    let y = centered.mul(variance.add(this.eps).rsqrt());
-    if (this.weight) y = y.mul(this.weight);
-    if (this.bias) y = y.add(this.bias);
-    return y;
+    return layerNorm(x, this.weight, this.bias, this.eps);
   }
 }
 
@@ -59,7 +55,6 @@ export class RMSNorm extends Module {
 
   forward(x: Tensor): Tensor {
     checkLastDim('RMSNorm', x, this.normalizedShape);
-    const y = x.mul(x.mul(x).mean(-1, true).add(this.eps).rsqrt());
-    return this.weight ? y.mul(this.weight) : y;
+    return rmsNorm(x, this.weight, this.eps);
   }
 }
