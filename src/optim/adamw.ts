@@ -7,8 +7,7 @@
 // f32 on the GPU, 1 - f32(0.999) would be off by 1.3e-5 relative.
 import type { Tensor } from '../tensor/tensor.js';
 import { roundF16 } from '../tensor/dtype.js';
-import { f32Bits } from '../backend/webgpu.js';
-import { dispatchFused, type FusedKernel } from './fused.js';
+import type { FusedBatch, FusedKernel } from './fused.js';
 import { Optimizer, type ParamState } from './optimizer.js';
 
 export interface AdamWOptions {
@@ -20,14 +19,14 @@ export interface AdamWOptions {
 
 const kernel: FusedKernel = {
   name: 'adamw', states: 2,
-  fields: 'decay: f32, b1: f32, b2: f32, c1: f32, c2: f32, stepSize: f32, bc2Sqrt: f32, eps: f32,',
+  scalars: ['decay', 'b1', 'b2', 'c1', 'c2', 'stepSize', 'bc2Sqrt', 'eps'],
   body: `
-  p = p * u.decay;
-  let m = u.b1 * S0[i] + u.c1 * g;
-  let v = u.b2 * S1[i] + u.c2 * g * g;
+  p = p * h.decay;
+  let m = h.b1 * S0[i] + h.c1 * g;
+  let v = h.b2 * S1[i] + h.c2 * g * g;
   S0[i] = m;
   S1[i] = v;
-  p = p - u.stepSize * m / (sqrt(v) / u.bc2Sqrt + u.eps);` };
+  p = p - h.stepSize * m / (sqrt(v) / h.bc2Sqrt + h.eps);` };
 
 export class AdamW extends Optimizer {
   betas: [number, number];
@@ -49,7 +48,7 @@ export class AdamW extends Optimizer {
     if (!(Number.isFinite(this.weightDecay) && this.weightDecay >= 0)) throw new Error(`AdamW: weightDecay must be a finite number >= 0, got ${this.weightDecay}`);
   }
 
-  protected update(p: Tensor, g: Tensor, st: ParamState): void {
+  protected update(p: Tensor, g: Tensor, st: ParamState, batch: FusedBatch): void {
     const m = this.stateTensor(p, st, 'expAvg');
     const v = this.stateTensor(p, st, 'expAvgSq');
     const [b1, b2] = this.betas;
@@ -61,7 +60,7 @@ export class AdamW extends Optimizer {
       eps: this.eps,
     };
     if (p.device === 'cpu') cpuAdamW(p, g, m, v, s);
-    else dispatchFused(kernel, p, g, [m, v], 0, [s.decay, s.b1, s.b2, s.c1, s.c2, s.stepSize, s.bc2Sqrt, s.eps].map(f32Bits));
+    else batch.add(kernel, p, g, [m, v], 0, [s.decay, s.b1, s.b2, s.c1, s.c2, s.stepSize, s.bc2Sqrt, s.eps]);
   }
 
   protected hyper(): Record<string, number | number[]> {

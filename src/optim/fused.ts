@@ -1,13 +1,15 @@
 // The plumbing every fused optimizer kernel shares: checks on the parameter and its
 // gradient, and the WGSL around an update body. One dispatch per parameter reads the
 // gradient and rewrites the parameter and its state buffers in place, so a step costs one
-// kernel launch per parameter and parameter tensor objects stay the same.
+// kernel launch per parameter (plus one small upload of the step's scalars) and parameter
+// tensor objects stay the same.
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat, wgslType, type DType } from '../tensor/dtype.js';
 import { copyRaw } from '../ops/elementwise.js';
 import { full } from '../ops/view.js';
 import { keep } from '../tensor/scope.js';
+import { tensor } from '../tensor/create.js';
 
 const WG = 256;
 
@@ -51,43 +53,70 @@ export function stateLike(p: Tensor): Tensor {
 export interface FusedKernel {
   /** Pipeline key prefix: the optimizer and its structural flags (never sizes or scalars). */
   name: string;
-  /** Fields of the uniform struct after the four u32 words n, pOff, gOff, flags. */
-  fields: string;
+  /** Names of the float scalars the body reads as h.<name> (learning rate, betas, ...). */
+  scalars: string[];
   /** How many float32 state buffers there are, bound read_write after P as S0, S1, ... */
   states: number;
-  /** WGSL statements updating `p` (f32 var) from `g` (f32) and S0[i], S1[i], ... */
+  /** WGSL statements updating `p` (f32 var) from `g` (f32), h.<scalar> and S0[i], S1[i], ... */
   body: string;
 }
 
 /**
- * Dispatches `k` over the parameter `p` with gradient `g` and state tensors `states`.
- * `words` are the uniform words after n, pOff, gOff, flags (f32Bits for floats).
+ * One optimizer step's fused updates on WebGPU, dispatched together by run(). The scalars
+ * of every update go into one small buffer written once per step, not into each dispatch's
+ * uniforms: they change every step (the bias corrections, a scheduled learning rate), and
+ * uniforms that change every step would cost every parameter a new bind group per step.
  */
-export function dispatchFused(k: FusedKernel, p: Tensor, g: Tensor, states: Tensor[], flags: number, words: number[]): void {
-  const pt = wgslType(p.dtype);
-  const gt = wgslType(g.dtype);
-  p.storage.gpu!.dispatch({
-    key: `optim:${k.name}:${pt}:${gt}`,
-    wgsl: () => fusedWgsl(k, pt, gt),
-    inputs: [g.buffer],
-    outputs: [p.buffer, ...states.map((s) => s.buffer)],
-    uniforms: [p.numel, p.offset, g.offset, flags, ...words],
-    workgroups: Math.ceil(p.numel / WG),
-  });
+export class FusedBatch {
+  private calls: Array<{ k: FusedKernel; p: Tensor; g: Tensor; states: Tensor[]; flags: number; at: number }> = [];
+  private scalars: number[] = [];
+
+  /** Queues `k` over the parameter `p` with gradient `g`, state tensors `states` and `scalars` (in k.scalars order). */
+  add(k: FusedKernel, p: Tensor, g: Tensor, states: Tensor[], flags: number, scalars: number[]): void {
+    if (scalars.length !== k.scalars.length) throw new Error(`optim:${k.name}: ${scalars.length} scalars for ${k.scalars.length} names`);
+    this.calls.push({ k, p, g, states, flags, at: this.scalars.length });
+    this.scalars.push(...scalars);
+  }
+
+  run(): void {
+    if (this.calls.length === 0) return;
+    const h = tensor(Float32Array.from(this.scalars), { device: 'webgpu' });
+    try {
+      for (const { k, p, g, states, flags, at } of this.calls) {
+        const pt = wgslType(p.dtype);
+        const gt = wgslType(g.dtype);
+        p.storage.gpu!.dispatch({
+          key: `optim:${k.name}:${pt}:${gt}`,
+          wgsl: () => fusedWgsl(k, pt, gt),
+          inputs: [g.buffer, h.buffer],
+          outputs: [p.buffer, ...states.map((s) => s.buffer)],
+          uniforms: [p.numel, p.offset, g.offset, flags, at],
+          workgroups: Math.ceil(p.numel / WG),
+        });
+      }
+    } finally {
+      h.dispose();
+    }
+  }
 }
 
 function fusedWgsl(k: FusedKernel, pt: string, gt: string): string {
   const f16 = pt === 'f16' || gt === 'f16';
   let binds = `@group(0) @binding(1) var<storage, read> G: array<${gt}>;\n`;
-  binds += `@group(0) @binding(2) var<storage, read_write> P: array<${pt}>;\n`;
-  for (let s = 0; s < k.states; s++) binds += `@group(0) @binding(${3 + s}) var<storage, read_write> S${s}: array<f32>;\n`;
-  return `${f16 ? 'enable f16;\n' : ''}struct U { n: u32, pOff: u32, gOff: u32, flags: u32, ${k.fields} }
+  binds += `@group(0) @binding(2) var<storage, read> H: array<f32>;\n`;
+  binds += `@group(0) @binding(3) var<storage, read_write> P: array<${pt}>;\n`;
+  for (let s = 0; s < k.states; s++) binds += `@group(0) @binding(${4 + s}) var<storage, read_write> S${s}: array<f32>;\n`;
+  const fields = k.scalars.map((n) => `${n}: f32`).join(', ');
+  const load = k.scalars.map((_, j) => `H[u.h + ${j}u]`).join(', ');
+  return `${f16 ? 'enable f16;\n' : ''}struct U { n: u32, pOff: u32, gOff: u32, flags: u32, h: u32 }
+struct Scalars { ${fields} }
 @group(0) @binding(0) var<uniform> u: U;
 ${binds}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * ${WG}u;
   if (i >= u.n) { return; }
+  let h = Scalars(${load});
   let g = f32(G[u.gOff + i]);
   var p = f32(P[u.pOff + i]);
 ${k.body}

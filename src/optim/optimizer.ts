@@ -4,7 +4,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { copyInto } from '../ops/elementwise.js';
-import { checkParams, denseGrad, stateLike } from './fused.js';
+import { checkParams, denseGrad, FusedBatch, stateLike } from './fused.js';
 
 export interface ParamState {
   /** Updates applied to this parameter (parameters without a gradient are skipped). */
@@ -47,18 +47,21 @@ export abstract class Optimizer {
         p.assertAlive(op);
         work.push({ i, p, g: denseGrad(op, p, i) });
       });
+      const batch = new FusedBatch();
       for (const { i, p, g } of work) {
         const st = (this.state[i] ??= { step: 0, tensors: {} });
         st.step++;
-        this.update(p, g, st);
+        this.update(p, g, st, batch);
       }
+      batch.run();
     } finally {
       for (const { p, g } of work) if (g !== p.grad) g.dispose();
     }
   }
 
-  /** One fused update of `p` with gradient `g` (contiguous); `st.step` is already advanced. */
-  protected abstract update(p: Tensor, g: Tensor, st: ParamState): void;
+  /** One update of `p` with gradient `g` (contiguous); `st.step` is already advanced. On
+   * the CPU it runs now; on WebGPU it is added to `batch`, which step() runs after the loop. */
+  protected abstract update(p: Tensor, g: Tensor, st: ParamState, batch: FusedBatch): void;
 
   /** The hyperparameters of the group, as stateDict's paramGroups[0] holds them. */
   protected abstract hyper(): Record<string, number | boolean | number[]>;

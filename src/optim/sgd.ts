@@ -4,8 +4,7 @@
 // as one fused kernel per parameter (GPU) or one loop (CPU).
 import type { Tensor } from '../tensor/tensor.js';
 import { roundF16 } from '../tensor/dtype.js';
-import { f32Bits } from '../backend/webgpu.js';
-import { dispatchFused, type FusedKernel } from './fused.js';
+import type { FusedBatch, FusedKernel } from './fused.js';
 import { Optimizer, type ParamState } from './optimizer.js';
 
 export interface SGDOptions {
@@ -20,21 +19,21 @@ const FIRST = 1; // the momentum buffer starts as the first gradient
 const NESTEROV = 2;
 const DECAY = 4; // skipped when 0, so an infinite weight does not turn the gradient into NaN
 
-const fields = 'lr: f32, wd: f32, momentum: f32, dampK: f32,';
+const scalars = ['lr', 'wd', 'momentum', 'dampK'];
 const plain: FusedKernel = {
-  name: 'sgd', states: 0, fields, body: `
+  name: 'sgd', states: 0, scalars, body: `
   var d = g;
-  if ((u.flags & ${DECAY}u) != 0u) { d = d + u.wd * p; }
-  p = p - u.lr * d;` };
+  if ((u.flags & ${DECAY}u) != 0u) { d = d + h.wd * p; }
+  p = p - h.lr * d;` };
 const withMomentum: FusedKernel = {
-  name: 'sgd_momentum', states: 1, fields, body: `
+  name: 'sgd_momentum', states: 1, scalars, body: `
   var d = g;
-  if ((u.flags & ${DECAY}u) != 0u) { d = d + u.wd * p; }
+  if ((u.flags & ${DECAY}u) != 0u) { d = d + h.wd * p; }
   var b = d;
-  if ((u.flags & ${FIRST}u) == 0u) { b = u.momentum * S0[i] + u.dampK * d; }
+  if ((u.flags & ${FIRST}u) == 0u) { b = h.momentum * S0[i] + h.dampK * d; }
   S0[i] = b;
-  if ((u.flags & ${NESTEROV}u) != 0u) { d = d + u.momentum * b; } else { d = b; }
-  p = p - u.lr * d;` };
+  if ((u.flags & ${NESTEROV}u) != 0u) { d = d + h.momentum * b; } else { d = b; }
+  p = p - h.lr * d;` };
 
 export class SGD extends Optimizer {
   momentum: number;
@@ -61,7 +60,7 @@ export class SGD extends Optimizer {
     }
   }
 
-  protected update(p: Tensor, g: Tensor, st: ParamState): void {
+  protected update(p: Tensor, g: Tensor, st: ParamState, batch: FusedBatch): void {
     const m = this.momentum;
     const first = m !== 0 && !st.tensors.momentumBuffer;
     const buf = m !== 0 ? this.stateTensor(p, st, 'momentumBuffer') : null;
@@ -70,8 +69,7 @@ export class SGD extends Optimizer {
       cpuSgd(p, g, buf, flags, this.lr, this.weightDecay, m, 1 - this.dampening);
       return;
     }
-    const words = [this.lr, this.weightDecay, m, 1 - this.dampening].map(f32Bits);
-    dispatchFused(buf ? withMomentum : plain, p, g, buf ? [buf] : [], flags, words);
+    batch.add(buf ? withMomentum : plain, p, g, buf ? [buf] : [], flags, [this.lr, this.weightDecay, m, 1 - this.dampening]);
   }
 
   protected hyper(): Record<string, number | boolean> {
