@@ -12,6 +12,9 @@ export interface MemoryInfo {
   /** Compute pipelines compiled so far, and dispatches recorded so far. */
   pipelines: number;
   dispatches: number;
+  /** Bind groups created so far: dispatches reuse cached ones, so a steady training loop
+   * stops adding to this after its first steps. */
+  bindGroups: number;
 }
 
 export function memory(): MemoryInfo {
@@ -22,6 +25,7 @@ export function memory(): MemoryInfo {
     bytesPooled: g ? g.bytesPooled : 0,
     pipelines: g ? g.pipelineCount : 0,
     dispatches: g ? g.dispatchCount : 0,
+    bindGroups: g ? g.bindGroupsCreated : 0,
   };
 }
 

@@ -1,7 +1,17 @@
 // The WebGPU backend: one device, a buffer pool, a pipeline cache keyed by kernel name +
 // config (never by sizes: those travel in uniforms), and one command encoder that collects
 // dispatches until a readback or a batch limit submits it.
+//
+// A dispatch must cost little host time: a training step of a small model is hundreds of
+// them. Creating a bind group is the expensive part (~10-20 µs through Dawn's Node bindings,
+// against ~2 µs for the rest), so bind groups are cached. That only pays if the same op sees
+// the same bind group every step, so uniforms are content-addressed: each distinct uniform
+// block gets a slot of one long-lived buffer, written once, and a bind group is keyed by
+// (pipeline, slot, buffers). Buffers come back from the pool in the same order every step,
+// so a steady training loop creates no bind groups at all. (Dynamic uniform offsets would
+// also avoid per-dispatch bind groups, but made every dispatch ~2x slower to run on lavapipe.)
 import { PassTimer, type PassTimes } from './timestamps.js';
+import { BufferPool } from './pool.js';
 
 export interface GpuOptions {
   dawnToggles?: string[];
@@ -28,6 +38,8 @@ export interface KernelCall {
 declare const __SCATTERGRAD_NODE__: boolean;
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we know
+const UNIFORM_SLOTS = 4096; // distinct uniform blocks kept (1 MiB)
+const MAX_BIND_GROUPS = 16384; // cached bind groups, all pipelines together
 const BATCH = 64; // dispatches per submit: keeps the GPU fed while JS records more
 const MAX_WG = 65535;
 
@@ -49,6 +61,14 @@ export function sizeClass(bytes: number): number {
   return p;
 }
 
+interface CachedPipeline {
+  id: number;
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  /** Keyed by uniform slot and buffer ids (see bindGroup()); ids are unique over all pipelines. */
+  bindGroups: Map<string, { group: GPUBindGroup; id: number }>;
+}
+
 export class GpuBackend {
   readonly features: Set<string>;
   readonly limits: Record<string, number>;
@@ -58,25 +78,40 @@ export class GpuBackend {
   destroyed = false;
   printWgsl = false;
 
-  private pool = new Map<number, GPUBuffer[]>();
-  // Buffers released while commands that use them are still being recorded. Later
-  // dispatches in the same encoder may reuse them (commands run in order), but a
-  // queue.writeBuffer would land ahead of the encoder, so write() submits first.
-  private pendingRelease = new Map<number, GPUBuffer[]>();
+  // Free buffers (see pool.ts for how one is chosen). Buffers freed while the commands that
+  // use them are still being recorded go there too: which buffer an alloc gets must not
+  // depend on where a batch boundary fell, or cached bind groups would stop matching.
+  private pool = new BufferPool<GPUBuffer>();
+  // Where the program is, for the pool: the last dispatch's bind group, and allocations since.
+  private lastDispatch = 0;
+  private allocsSinceDispatch = 0;
+  // Buffers released while the current encoder is being recorded. Later dispatches in the
+  // same encoder may reuse them (commands run in order), but a queue.writeBuffer would land
+  // ahead of the encoder, so write() submits first when it targets one that was reused.
+  private releasedInEncoder = new Set<GPUBuffer>();
   private reusedInEncoder = new Set<GPUBuffer>();
-  private pipelines = new Map<string, GPUComputePipeline>();
+  private pipelines = new Map<string, CachedPipeline>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dispatches = 0;
-  private uniformStage = new Uint32Array((BATCH * UNIFORM_SLOT) / 4);
   private uniformBuffer: GPUBuffer;
+  private uniformWords = new Uint32Array(UNIFORM_SLOT / 4);
+  private uniformSlots = new Map<string, number>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
+  private bindGroupCount = 0;
   private errors: string[] = [];
   // Set only inside sg.gpuTime: the passes begun while it is set write timestamps.
   private timer: PassTimer | null = null;
-  bytesPooled = 0;
   /** Passes begun with timestampWrites, ever (tests check that none happen outside a region). */
   timedPassCount = 0;
   dispatchCount = 0;
+  /** Bind groups created, ever (a steady training loop should stop adding to it). */
+  bindGroupsCreated = 0;
+  /** How many distinct uniform blocks, and bind groups, are kept; when one is full all its
+   * entries are dropped and made again as needed. Fields so that tests can make them small. */
+  uniformSlotCapacity = UNIFORM_SLOTS;
+  bindGroupCapacity = MAX_BIND_GROUPS;
 
   // The GPU instance and adapter are held on purpose: if Dawn's instance object is
   // garbage-collected while the device lives, the next mapAsync crashes the process.
@@ -91,7 +126,7 @@ export class GpuBackend {
       .filter(Boolean).join(' ') || 'unknown adapter';
     const info = adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number };
     this.subgroupSize = info.subgroupMinSize ?? 0;
-    this.uniformBuffer = device.createBuffer({ size: BATCH * UNIFORM_SLOT, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.uniformBuffer = device.createBuffer({ size: UNIFORM_SLOTS * UNIFORM_SLOT, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = info.message || String(info.reason);
     });
@@ -142,45 +177,33 @@ export class GpuBackend {
     // Rounding up to a size class must not cross the binding limit (kernels bind whole buffers).
     const bindLimit = this.limits.maxStorageBufferBindingSize;
     if (size > bindLimit && bytes <= bindLimit) size = Math.ceil(bytes / 4) * 4;
-    const hit = this.pool.get(size)?.pop();
+    const hit = this.pool.take(size, this.lastDispatch * 1024 + Math.min(1023, this.allocsSinceDispatch++));
     if (hit) {
-      this.bytesPooled -= size;
+      if (this.releasedInEncoder.has(hit)) this.reusedInEncoder.add(hit);
       return hit;
-    }
-    const recycled = this.pendingRelease.get(size)?.pop();
-    if (recycled) {
-      this.reusedInEncoder.add(recycled);
-      return recycled;
     }
     const max = this.limits.maxBufferSize;
     if (size > max) throw new Error(`alloc: ${bytes} bytes exceeds the adapter's maxBufferSize (${max})`);
     return this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   }
 
-  /** Returns a buffer to the pool once the commands recorded so far have been submitted:
-   * a queue.writeBuffer into it before then would land ahead of those commands. */
+  /** Returns a buffer to the pool. */
   release(buf: GPUBuffer): void {
     if (this.destroyed) return;
-    if (this.encoder) {
-      let list = this.pendingRelease.get(buf.size);
-      if (!list) this.pendingRelease.set(buf.size, (list = []));
-      list.push(buf);
-    } else this.toPool(buf.size, buf);
+    if (this.encoder) this.releasedInEncoder.add(buf);
+    this.pool.put(buf);
   }
 
-  private toPool(size: number, buf: GPUBuffer): void {
-    let list = this.pool.get(size);
-    if (!list) this.pool.set(size, (list = []));
-    list.push(buf);
-    this.bytesPooled += size;
+  /** Bytes of GPU buffers kept in the pool for reuse. */
+  get bytesPooled(): number {
+    return this.pool.bytes;
   }
 
   /** Frees every pooled buffer (they are only a cache). */
   emptyPool(): void {
     this.flush();
-    for (const list of this.pool.values()) for (const b of list) b.destroy();
-    this.pool.clear();
-    this.bytesPooled = 0;
+    for (const b of this.pool.drain()) b.destroy();
+    this.dropBindGroups(); // they would keep the destroyed buffers' wrappers alive
   }
 
   write(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView): void {
@@ -197,13 +220,14 @@ export class GpuBackend {
 
   // ---- kernels ----
 
-  private pipeline(call: KernelCall): GPUComputePipeline {
+  private pipeline(call: KernelCall): CachedPipeline {
     let p = this.pipelines.get(call.key);
     if (!p) {
       const code = call.wgsl();
       if (this.printWgsl) console.log(`// ---- ${call.key} ----\n${code}`);
       const module = this.device.createShaderModule({ code, label: call.key });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: call.key });
+      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: call.key });
+      p = { id: this.pipelines.size, pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
       this.pipelines.set(call.key, p);
     }
     return p;
@@ -213,31 +237,86 @@ export class GpuBackend {
     return this.pipelines.size;
   }
 
+  /** The slot holding these uniform words, writing them to a new slot the first time. */
+  private uniformSlot(call: KernelCall): number {
+    const n = call.uniforms.length;
+    if (n > UNIFORM_SLOT / 4) throw new Error(`${call.key}: ${n} uniform words exceed ${UNIFORM_SLOT / 4}`);
+    const w = this.uniformWords;
+    let key = '';
+    for (let i = 0; i < n; i++) {
+      w[i] = call.uniforms[i]; // ToUint32, as a Uint32Array store does: callers pass f32Bits for floats
+      key += w[i] + ',';
+    }
+    let slot = this.uniformSlots.get(key);
+    if (slot === undefined) {
+      if (this.uniformSlots.size >= Math.min(this.uniformSlotCapacity, UNIFORM_SLOTS)) {
+        // Slots are about to be rewritten: the commands recorded so far must reach the queue
+        // first (a queue write lands after what was submitted before it, never after what is
+        // still being recorded), and every cached bind group names a slot.
+        this.flush();
+        this.uniformSlots.clear();
+        this.dropBindGroups();
+      }
+      slot = this.uniformSlots.size;
+      this.uniformSlots.set(key, slot);
+      // Safe before submit: no recorded command reads a slot that was free until now.
+      if (n > 0) this.device.queue.writeBuffer(this.uniformBuffer, slot * UNIFORM_SLOT, w, 0, n);
+    }
+    return slot;
+  }
+
+  private bufferId(buf: GPUBuffer): number {
+    let id = this.bufferIds.get(buf);
+    if (id === undefined) this.bufferIds.set(buf, (id = this.nextBufferId++));
+    return id;
+  }
+
+  private bindGroup(p: CachedPipeline, call: KernelCall, slot: number): GPUBindGroup {
+    let key = String(slot);
+    for (const buf of call.inputs) key += ',' + this.bufferId(buf);
+    key += ';';
+    for (const buf of call.outputs) key += ',' + this.bufferId(buf);
+    let bg = p.bindGroups.get(key);
+    if (!bg) {
+      if (this.bindGroupCount >= this.bindGroupCapacity) this.dropBindGroups();
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } }];
+      let b = 1;
+      for (const buf of call.inputs) entries.push({ binding: b++, resource: { buffer: buf } });
+      for (const buf of call.outputs) entries.push({ binding: b++, resource: { buffer: buf } });
+      bg = { group: this.device.createBindGroup({ layout: p.layout, entries }), id: ++this.bindGroupsCreated };
+      p.bindGroups.set(key, bg);
+      this.bindGroupCount++;
+    }
+    this.lastDispatch = bg.id;
+    this.allocsSinceDispatch = 0;
+    return bg.group;
+  }
+
+  private dropBindGroups(): void {
+    for (const p of this.pipelines.values()) p.bindGroups.clear();
+    this.bindGroupCount = 0;
+  }
+
   dispatch(call: KernelCall): void {
-    let wg: [number, number, number];
+    let x: number, y: number, z: number;
     if (typeof call.workgroups === 'number') {
       const n = Math.max(1, Math.ceil(call.workgroups));
-      wg = n <= MAX_WG ? [n, 1, 1] : [MAX_WG, Math.ceil(n / MAX_WG), 1];
-    } else wg = call.workgroups;
-    if (wg[1] > MAX_WG || wg[2] > MAX_WG) throw new Error(`${call.key}: ${wg.join('x')} workgroups exceeds the per-dimension limit ${MAX_WG}`);
-    if (wg[0] === 0 || wg[1] === 0 || wg[2] === 0) return;
-    if (call.uniforms.length > UNIFORM_SLOT / 4) throw new Error(`${call.key}: ${call.uniforms.length} uniform words exceed ${UNIFORM_SLOT / 4}`);
-    const pipeline = this.pipeline(call);
+      if (n <= MAX_WG) [x, y, z] = [n, 1, 1];
+      else [x, y, z] = [MAX_WG, Math.ceil(n / MAX_WG), 1];
+    } else [x, y, z] = call.workgroups;
+    if (y > MAX_WG || z > MAX_WG) throw new Error(`${call.key}: ${x}x${y}x${z} workgroups exceeds the per-dimension limit ${MAX_WG}`);
+    if (x === 0 || y === 0 || z === 0) return;
+    const slot = this.uniformSlot(call);
+    const p = this.pipeline(call);
+    const bindGroup = this.bindGroup(p, call, slot);
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.beginPass(this.encoder);
     }
-    const slot = this.dispatches;
-    this.uniformStage.set(Array.from(call.uniforms), (slot * UNIFORM_SLOT) / 4);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } }];
-    let b = 1;
-    for (const buf of call.inputs) entries.push({ binding: b++, resource: { buffer: buf } });
-    for (const buf of call.outputs) entries.push({ binding: b++, resource: { buffer: buf } });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.pass!;
-    pass.setPipeline(pipeline);
+    pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
+    pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
     this.dispatchCount++;
     if (this.dispatches >= BATCH) this.flush();
@@ -298,7 +377,6 @@ export class GpuBackend {
   flush(): void {
     if (!this.encoder) return;
     this.pass?.end();
-    if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformStage, 0, (this.dispatches * UNIFORM_SLOT) / 4);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pass = null;
@@ -307,8 +385,7 @@ export class GpuBackend {
   }
 
   private afterSubmit(): void {
-    for (const [size, list] of this.pendingRelease) for (const buf of list) this.toPool(size, buf);
-    this.pendingRelease.clear();
+    this.releasedInEncoder.clear();
     this.reusedInEncoder.clear();
   }
 
@@ -325,7 +402,6 @@ export class GpuBackend {
     // flush() ends the pass only when one is open; we already ended it.
     const enc = this.encoder;
     this.encoder = null;
-    if (this.dispatches > 0) this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformStage, 0, (this.dispatches * UNIFORM_SLOT) / 4);
     this.device.queue.submit([enc.finish()]);
     this.dispatches = 0;
     this.afterSubmit();
@@ -358,10 +434,11 @@ export class GpuBackend {
     this.timer = null;
     this.pass = null;
     this.encoder = null;
-    this.pool.clear();
-    this.pendingRelease.clear();
+    this.pool.drain();
+    this.releasedInEncoder.clear();
     this.reusedInEncoder.clear();
-    this.bytesPooled = 0;
+    this.pipelines.clear();
+    this.uniformSlots.clear();
     this.device.destroy();
   }
 }

@@ -1,0 +1,84 @@
+// Free GPU buffers, by size class, for reuse.
+//
+// Which free buffer an allocation gets matters for speed, not correctness: the backend caches
+// bind groups by buffer, and a training loop only stops creating them if every step's ops get
+// the same buffers as the step before. A plain LIFO stack does not do that (the order buffers
+// come back in shifts from step to step), so each allocation names its place in the program
+// (`ctx`: a number for the dispatch recorded just before it and how many allocations came since) and gets
+// the buffer that place had last time when that buffer is free. Once one step has run that
+// way, the next one finds every buffer where it left it. Otherwise the most recently freed
+// buffer of the size class is taken.
+
+export class BufferPool<B extends { readonly size: number }> {
+  // Per size class, freed buffers, newest last. A buffer taken by affinity stays in its stack
+  // as a stale entry (skipped by pop, dropped by compaction) so taking it is O(1).
+  private stacks = new Map<number, B[]>();
+  private free = new Set<B>();
+  private freeCount = new Map<number, number>();
+  private affinity = new Map<number, B>();
+  /** Bytes of the buffers in the pool. */
+  bytes = 0;
+
+  /** A free buffer of exactly `size` bytes, or undefined. */
+  take(size: number, ctx: number): B | undefined {
+    let buf = this.affinity.get(ctx);
+    if (!(buf && buf.size === size && this.free.has(buf))) buf = this.popNewest(size);
+    if (!buf) return undefined;
+    this.free.delete(buf);
+    this.freeCount.set(size, this.freeCount.get(size)! - 1);
+    this.bytes -= size;
+    // Bounded: a program that never repeats itself would otherwise grow this forever.
+    if (this.affinity.size >= 1 << 16) this.affinity.clear();
+    this.affinity.set(ctx, buf);
+    return buf;
+  }
+
+  put(buf: B): void {
+    let stack = this.stacks.get(buf.size);
+    if (!stack) this.stacks.set(buf.size, (stack = []));
+    stack.push(buf);
+    this.free.add(buf);
+    const n = (this.freeCount.get(buf.size) ?? 0) + 1;
+    this.freeCount.set(buf.size, n);
+    this.bytes += buf.size;
+    // Stale entries pile up when buffers are taken by affinity; keep the stack at most twice
+    // the free count so memory and pop() stay proportional to what is really free.
+    if (stack.length > 2 * n + 16) this.stacks.set(buf.size, this.compact(stack));
+  }
+
+  /** The stack without stale entries, each free buffer once, at its newest position. */
+  private compact(stack: B[]): B[] {
+    const seen = new Set<B>();
+    const out: B[] = [];
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const b = stack[i];
+      if (this.free.has(b) && !seen.has(b)) {
+        seen.add(b);
+        out.push(b);
+      }
+    }
+    return out.reverse();
+  }
+
+  /** Removes and returns every free buffer. */
+  drain(): B[] {
+    const all = [...this.free];
+    this.stacks.clear();
+    this.free.clear();
+    this.freeCount.clear();
+    this.affinity.clear();
+    this.bytes = 0;
+    return all;
+  }
+
+  private popNewest(size: number): B | undefined {
+    const stack = this.stacks.get(size);
+    while (stack?.length) {
+      const b = stack.pop()!;
+      // A buffer taken by affinity and freed again sits in the stack twice; its newest entry
+      // is reached first, and the older one is skipped below once the buffer is taken.
+      if (this.free.has(b)) return b;
+    }
+    return undefined;
+  }
+}
