@@ -385,7 +385,18 @@ async function benchTrainStep() {
   step();
   const perStep = sg.memory().dispatches - d0;
   const t = await timeSg(step);
-  row(name, 'scattergrad', t, null, `${(1000 / t.wallMs).toFixed(1)} steps/s (wall), ${perStep} dispatches per step`);
+  // Host time: what recording a step costs the JS thread (ops, autograd, dispatch, submit),
+  // the part no GPU can hide. Steps are not awaited one by one, as in a training loop.
+  const hostSteps = 20;
+  await sgSync();
+  let host = 0;
+  for (let i = 0; i < hostSteps; i++) {
+    const h0 = performance.now();
+    step();
+    host += performance.now() - h0;
+  }
+  await sgSync();
+  row(name, 'scattergrad', t, null, `${(1000 / t.wallMs).toFixed(1)} steps/s (wall), host ${(host / hostSteps).toFixed(2)} ms/step, ${perStep} dispatches per step`);
   model.dispose();
   opt.dispose();
   [ids, targets].forEach((t) => t.dispose());

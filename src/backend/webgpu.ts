@@ -96,6 +96,9 @@ export class GpuBackend {
   private dispatches = 0;
   private uniformBuffer: GPUBuffer;
   private uniformWords = new Uint32Array(UNIFORM_SLOT / 4);
+  private uniformHalves = new Uint16Array(this.uniformWords.buffer);
+  private keyWords = new Uint32Array(1 + 64); // a bind group's slot and buffer ids
+  private keyHalves = new Uint16Array(this.keyWords.buffer);
   private uniformSlots = new Map<string, number>();
   private bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 0;
@@ -242,11 +245,10 @@ export class GpuBackend {
     const n = call.uniforms.length;
     if (n > UNIFORM_SLOT / 4) throw new Error(`${call.key}: ${n} uniform words exceed ${UNIFORM_SLOT / 4}`);
     const w = this.uniformWords;
-    let key = '';
-    for (let i = 0; i < n; i++) {
-      w[i] = call.uniforms[i]; // ToUint32, as a Uint32Array store does: callers pass f32Bits for floats
-      key += w[i] + ',';
-    }
+    // ToUint32, as a Uint32Array store does: callers pass f32Bits for floats.
+    for (let i = 0; i < n; i++) w[i] = call.uniforms[i];
+    // The key is the words' bytes as UTF-16 code units: one native call, no number printing.
+    const key = String.fromCharCode.apply(null, this.uniformHalves.subarray(0, 2 * n) as unknown as number[]);
     let slot = this.uniformSlots.get(key);
     if (slot === undefined) {
       if (this.uniformSlots.size >= Math.min(this.uniformSlotCapacity, UNIFORM_SLOTS)) {
@@ -272,10 +274,15 @@ export class GpuBackend {
   }
 
   private bindGroup(p: CachedPipeline, call: KernelCall, slot: number): GPUBindGroup {
-    let key = String(slot);
-    for (const buf of call.inputs) key += ',' + this.bufferId(buf);
-    key += ';';
-    for (const buf of call.outputs) key += ',' + this.bufferId(buf);
+    // Slot and buffer ids as 32-bit code-unit pairs (inputs and outputs never swap places
+    // within one pipeline, so their boundary needs no marker).
+    const k = this.keyWords;
+    if (call.inputs.length + call.outputs.length >= k.length) throw new Error(`${call.key}: ${call.inputs.length + call.outputs.length} buffers bound; at most ${k.length - 1}`);
+    k[0] = slot;
+    let n = 1;
+    for (const buf of call.inputs) k[n++] = this.bufferId(buf);
+    for (const buf of call.outputs) k[n++] = this.bufferId(buf);
+    const key = String.fromCharCode.apply(null, this.keyHalves.subarray(0, 2 * n) as unknown as number[]);
     let bg = p.bindGroups.get(key);
     if (!bg) {
       if (this.bindGroupCount >= this.bindGroupCapacity) this.dropBindGroups();
