@@ -356,13 +356,15 @@ ${rows}${cols}${stores}}
 class Matmul extends Function {
   static override forward(ctx: Ctx, a: Tensor, b: Tensor): Tensor {
     ctx.saveForBackward(ctx.needsInputGrad[1] ? a : null, ctx.needsInputGrad[0] ? b : null);
-    ctx.meta = { aShape: a.shape, bShape: b.shape, aDType: a.dtype, bDType: b.dtype, K: a.shape[a.ndim - 1] };
+    // A 2-D b whose transpose is contiguous (weight.T in Linear): see backward.
+    const bTransposed = b.ndim === 2 && b.strides[0] === 1 && b.strides[1] === b.shape[0] && b.shape[0] > 1 && b.shape[1] > 1;
+    ctx.meta = { aShape: a.shape, bShape: b.shape, aDType: a.dtype, bDType: b.dtype, K: a.shape[a.ndim - 1], bTransposed };
     return matmulRaw(a, b);
   }
 
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [a, b] = ctx.savedTensors;
-    const { aShape, bShape, aDType, bDType, K } = ctx.meta as { aShape: number[]; bShape: number[]; aDType: DType; bDType: DType; K: number };
+    const { aShape, bShape, aDType, bDType, K, bTransposed } = ctx.meta as { aShape: number[]; bShape: number[]; aDType: DType; bDType: DType; K: number; bTransposed: boolean };
     const T = (x: Tensor): Tensor => V.transpose(x, -1, -2);
     let da: Tensor | null = null;
     let db: Tensor | null = null;
@@ -373,8 +375,11 @@ class Matmul extends Function {
         // b was shared by every batch entry: fold the batch into the rows, one [K, B·M]·[B·M, N].
         const rowsA = V.reshape(a, [numel(aShape.slice(0, -1)), K]);
         const rowsDy = V.reshape(dy, [numel(dy.shape.slice(0, -1)), dy.shape[dy.ndim - 1]]);
-        db = Matmul.apply(T(rowsA), rowsDy);
-      } else db = sumToShape(Matmul.apply(T(a), dy), bShape);
+        // When b was a transposed view (Linear's weight.T), make dB in the transposed layout,
+        // as (dYᵀ·A)ᵀ: the gradient then reaches the weight dense, with no copy on the way.
+        db = bTransposed ? T(Matmul.apply(T(rowsDy), rowsA)) : Matmul.apply(T(rowsA), rowsDy);
+      } else if (bTransposed && bShape.length === 2 && aShape.length === 2) db = T(Matmul.apply(T(dy), a));
+      else db = sumToShape(Matmul.apply(T(a), dy), bShape);
       db = asDType(db!, bDType);
     }
     return [da, db];

@@ -206,7 +206,31 @@ const gradCases: Array<[string, number[], number[], Fn]> = [
   ['batch broadcast', [2, 1, 3, 4], [5, 4, 6], (a, b) => sg.matmul(a, b)],
   ['2-D·3-D', [3, 4], [2, 4, 5], (a, b) => sg.matmul(a, b)],
   ['3-D·1-D', [2, 3, 4], [4], (a, b) => sg.matmul(a, b)],
+  // Linear's x·Wᵀ: backward makes dW in the transposed layout (2-D and folded-batch paths).
+  ['2-D·2-Dᵀ', [5, 7], [3, 7], (a, b) => sg.matmul(a, b.transpose(0, 1))],
+  ['3-D·2-Dᵀ (folded)', [2, 3, 4], [5, 4], (a, b) => sg.matmul(a, b.transpose(0, 1))],
 ];
+
+test('matmul: the gradient of a transposed weight (x·Wᵀ) reaches W dense, with no copy', async () => {
+  for (const dev of await backends()) {
+    for (const [sx, sw] of [[[6, 5], [4, 5]], [[2, 3, 5], [4, 5]]]) {
+      const { t: x } = rt(sx, 7, dev);
+      const { t: w } = rt(sw, 8, dev, { requiresGrad: true });
+      const { t: wt } = rt([sw[1], sw[0]], 9, dev, { requiresGrad: true });
+      const backwardCost = (y: Tensor): number => {
+        const d0 = sg.memory().dispatches;
+        y.sum().backward();
+        return sg.memory().dispatches - d0;
+      };
+      const viaT = backwardCost(x.matmul(w.transpose(0, 1)));
+      const plain = backwardCost(x.matmul(wt));
+      if (!w.grad || !w.grad.isContiguous()) throw new Error(`${dev} ${sx}: W.grad should be dense`);
+      // A dense [K, N] weight needs no copy into .grad; Wᵀ must cost no more than it.
+      if (dev === 'webgpu' && viaT > plain) throw new Error(`${dev} ${sx}: backward through Wᵀ used ${viaT} dispatches, a plain weight ${plain}`);
+      [x, w, wt].forEach((t) => t.dispose());
+    }
+  }
+});
 
 test('matmul: webgpu gradients match CPU float64 autograd', async () => {
   for (const dev of await backends()) {
