@@ -2,7 +2,8 @@
 //   p *= 1 - lr·wd;  m = b1·m + (1-b1)·g;  v = b2·v + (1-b2)·g²;
 //   p -= (lr / (1-b1^t)) · m / (sqrt(v) / sqrt(1-b2^t) + eps)
 // which is lr·mhat/(sqrt(vhat)+eps) arranged as torch.optim.AdamW computes it. The bias
-// corrections change every step, so they travel in the uniforms, not the pipeline key.
+// corrections change every step, so they travel in the step's scalar buffer (fused.ts), not
+// in the pipeline key or the uniforms. The two moments share one allocation on WebGPU.
 // 1 - b1 and 1 - b2 are computed in float64 here, as PyTorch computes them in Python: in
 // f32 on the GPU, 1 - f32(0.999) would be off by 1.3e-5 relative.
 import type { Tensor } from '../tensor/tensor.js';
@@ -22,10 +23,10 @@ const kernel: FusedKernel = {
   scalars: ['decay', 'b1', 'b2', 'c1', 'c2', 'stepSize', 'bc2Sqrt', 'eps'],
   body: `
   p = p * h.decay;
-  let m = h.b1 * S0[i] + h.c1 * g;
-  let v = h.b2 * S1[i] + h.c2 * g * g;
-  S0[i] = m;
-  S1[i] = v;
+  let m = h.b1 * s0 + h.c1 * g;
+  let v = h.b2 * s1 + h.c2 * g * g;
+  s0 = m;
+  s1 = v;
   p = p - h.stepSize * m / (sqrt(v) / h.bc2Sqrt + h.eps);` };
 
 export class AdamW extends Optimizer {
@@ -49,8 +50,7 @@ export class AdamW extends Optimizer {
   }
 
   protected update(p: Tensor, g: Tensor, st: ParamState, batch: FusedBatch): void {
-    const m = this.stateTensor(p, st, 'expAvg');
-    const v = this.stateTensor(p, st, 'expAvgSq');
+    const [m, v] = this.stateTensors(p, st);
     const [b1, b2] = this.betas;
     const s = {
       decay: 1 - this.lr * this.weightDecay,
@@ -61,6 +61,10 @@ export class AdamW extends Optimizer {
     };
     if (p.device === 'cpu') cpuAdamW(p, g, m, v, s);
     else batch.add(kernel, p, g, [m, v], 0, [s.decay, s.b1, s.b2, s.c1, s.c2, s.stepSize, s.bc2Sqrt, s.eps]);
+  }
+
+  protected stateNames(): string[] {
+    return ['expAvg', 'expAvgSq'];
   }
 
   protected hyper(): Record<string, number | number[]> {

@@ -1,17 +1,31 @@
 // The plumbing every fused optimizer kernel shares: checks on the parameter and its
-// gradient, and the WGSL around an update body. One dispatch per parameter reads the
-// gradient and rewrites the parameter and its state buffers in place, so a step costs one
-// kernel launch per parameter (plus one small upload of the step's scalars) and parameter
-// tensor objects stay the same.
+// gradient, the state a parameter keeps, and the batch that dispatches one step's updates.
+// Each update reads the gradient and rewrites the parameter and its state in place, so
+// parameter tensor objects stay the same.
+//
+// A training step on a real GPU is bound by host time per dispatch, and one dispatch per
+// parameter made AdamW 28 of a small model's ~300. So run() packs several parameters into
+// one dispatch: the updates of one kernel, dtype pair and flags form a group of up to
+// maxParams() parameters, each with its own bindings (gradient, parameter, state), and a
+// table in the uniforms maps every workgroup to a (parameter, chunk) pair.
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { contiguousStrides, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat, wgslType, type DType } from '../tensor/dtype.js';
 import { copyRaw } from '../ops/elementwise.js';
 import { full } from '../ops/view.js';
 import { keep } from '../tensor/scope.js';
 import { tensor } from '../tensor/create.js';
+import type { GpuBackend } from '../backend/webgpu.js';
 
 const WG = 256;
+// A parameter gets one workgroup per WG elements, at most MAX_CHUNKS (each then strides
+// further): a 7-element bias costs one workgroup, and a group's grid stays under the
+// 65535 of one dimension (MAX_PARAMS * MAX_CHUNKS).
+const MAX_CHUNKS = 4096;
+// The uniform block is 16 vec4 words: a header (flags, first scalar in H), one per
+// parameter (numel, parameter offset, gradient offset, first workgroup), and a sentinel
+// holding the last parameter's end, so the lookup never reads past the block.
+const MAX_PARAMS = 14;
 
 /** Refuses what a fused in-place update cannot handle, naming the optimizer and the parameter. */
 export function checkParams(op: string, params: readonly Tensor[]): Tensor[] {
@@ -50,77 +64,192 @@ export function stateLike(p: Tensor): Tensor {
   return keep(full(p.shape, 0, dtype, p.device));
 }
 
+/**
+ * `count` zeroed float32 state tensors shaped like `p` (on WebGPU), views of one allocation
+ * with state s at offset s·numel. The fused kernel binds the allocation once: bindings are
+ * what limit the parameters per dispatch, and AdamW's two moments would otherwise take two.
+ */
+export function stateBlock(p: Tensor, count: number): Tensor[] {
+  const block = full([count * p.numel], 0, 'float32', p.device);
+  try {
+    const strides = contiguousStrides(p.shape);
+    return Array.from({ length: count }, (_, s) => keep(block.withLayout(p.shape, strides, s * p.numel)));
+  } finally {
+    block.dispose(); // the views hold the storage
+  }
+}
+
+/** Whether `states` are laid out as stateBlock(p, states.length) lays them out. */
+export function isStateBlock(p: Tensor, states: ReadonlyArray<Tensor | undefined>): states is Tensor[] {
+  return states.every((t, s) => t !== undefined && !t.disposed && t.storage === states[0]!.storage && t.offset === s * p.numel &&
+    t.dtype === 'float32' && t.isContiguous() && shapesEqual(t.shape, p.shape));
+}
+
 export interface FusedKernel {
   /** Pipeline key prefix: the optimizer and its structural flags (never sizes or scalars). */
   name: string;
   /** Names of the float scalars the body reads as h.<name> (learning rate, betas, ...). */
   scalars: string[];
-  /** How many float32 state buffers there are, bound read_write after P as S0, S1, ... */
+  /** How many float32 state tensors a parameter keeps, in one block (see stateBlock). */
   states: number;
-  /** WGSL statements updating `p` (f32 var) from `g` (f32), h.<scalar> and S0[i], S1[i], ... */
+  /** WGSL statements updating `p` (f32 var) from `g` (f32), h.<scalar>, the u32 `flags`
+   * and the state values s0, s1, ... (f32 vars, loaded before and stored after). */
   body: string;
+}
+
+interface Update { k: FusedKernel; p: Tensor; g: Tensor; state: GPUBuffer | null; flags: number; scalars: number[] }
+
+interface Group {
+  key: string;
+  updates: Update[];
+  /** Buffers the group's dispatch reads, and writes: what a later update must not touch
+   * the other way round for it to join (see place()). */
+  reads: Set<GPUBuffer>;
+  writes: Set<GPUBuffer>;
 }
 
 /**
  * One optimizer step's fused updates on WebGPU, dispatched together by run(). The scalars
- * of every update go into one small buffer written once per step, not into each dispatch's
- * uniforms: they change every step (the bias corrections, a scheduled learning rate), and
- * uniforms that change every step would cost every parameter a new bind group per step.
+ * of every update go into one small buffer written once per step, not into the uniforms:
+ * they change every step (the bias corrections, a scheduled learning rate), and uniforms
+ * that change every step would cost every dispatch a new bind group per step.
  */
 export class FusedBatch {
-  private calls: Array<{ k: FusedKernel; p: Tensor; g: Tensor; states: Tensor[]; flags: number; at: number }> = [];
-  private scalars: number[] = [];
+  private updates: Update[] = [];
 
-  /** Queues `k` over the parameter `p` with gradient `g`, state tensors `states` and `scalars` (in k.scalars order). */
+  /** Queues `k` over the parameter `p` with gradient `g`, state tensors `states` (a
+   * stateBlock) and `scalars` (in k.scalars order). */
   add(k: FusedKernel, p: Tensor, g: Tensor, states: Tensor[], flags: number, scalars: number[]): void {
     if (scalars.length !== k.scalars.length) throw new Error(`optim:${k.name}: ${scalars.length} scalars for ${k.scalars.length} names`);
-    this.calls.push({ k, p, g, states, flags, at: this.scalars.length });
-    this.scalars.push(...scalars);
+    if (states.length !== k.states || !isStateBlock(p, states)) throw new Error(`optim:${k.name}: the state of a parameter must be ${k.states} views of one allocation (stateBlock)`);
+    if (p.numel === 0) return;
+    this.updates.push({ k, p, g, state: k.states ? states[0].buffer : null, flags, scalars });
   }
 
   run(): void {
-    if (this.calls.length === 0) return;
-    const h = tensor(Float32Array.from(this.scalars), { device: 'webgpu' });
+    if (this.updates.length === 0) return;
+    const gpu = this.updates[0].p.storage.gpu!;
+    const groups: Group[] = [];
+    for (const u of this.updates) place(groups, u, maxParams(gpu, u.k));
+    // H holds the groups' scalars one after another, in group order, so that a group finds
+    // its parameter j's at a base (in its uniforms) + j · scalars per parameter.
+    const hBase: number[] = [];
+    const scalars: number[] = [];
+    for (const grp of groups) {
+      hBase.push(scalars.length);
+      for (const u of grp.updates) scalars.push(...u.scalars);
+    }
+    const h = tensor(Float32Array.from(scalars), { device: 'webgpu' });
     try {
-      for (const { k, p, g, states, flags, at } of this.calls) {
-        const pt = wgslType(p.dtype);
-        const gt = wgslType(g.dtype);
-        p.storage.gpu!.dispatch({
-          key: `optim:${k.name}:${pt}:${gt}`,
-          wgsl: () => fusedWgsl(k, pt, gt),
-          inputs: [g.buffer, h.buffer],
-          outputs: [p.buffer, ...states.map((s) => s.buffer)],
-          uniforms: [p.numel, p.offset, g.offset, flags, at],
-          workgroups: Math.ceil(p.numel / WG),
-        });
-      }
+      groups.forEach((grp, i) => dispatchGroup(gpu, grp, h.buffer, hBase[i]));
     } finally {
       h.dispose();
     }
   }
 }
 
-function fusedWgsl(k: FusedKernel, pt: string, gt: string): string {
+/** Parameters per dispatch for `k`: H plus one binding each for gradient, parameter and state. */
+function maxParams(gpu: GpuBackend, k: FusedKernel): number {
+  const perParam = 2 + (k.states > 0 ? 1 : 0);
+  return Math.max(1, Math.min(MAX_PARAMS, Math.floor((gpu.limits.maxStorageBuffersPerShaderStage - 1) / perParam)));
+}
+
+/**
+ * Adds `u` to the newest group of its kind if that has room and neither it nor any later
+ * group touches u's buffers in a conflicting way; else starts a new group. Groups dispatch
+ * in creation order, so updates that share memory keep the order they were queued in (as
+ * one dispatch per parameter had it), and no dispatch binds a buffer writable twice or
+ * both ways, which Dawn rejects. Parameters with buffers of their own, the usual case,
+ * never conflict, and the scan stops at the newest group of u's kind.
+ */
+function place(groups: Group[], u: Update, max: number): void {
+  const key = `${u.k.name}:${wgslType(u.p.dtype)}:${wgslType(u.g.dtype)}:${u.flags}`;
+  const writes = u.state ? [u.p.buffer, u.state] : [u.p.buffer];
+  let target: Group | null = null;
+  for (let i = groups.length - 1; i >= 0; i--) {
+    const grp = groups[i];
+    if (grp.writes.has(u.g.buffer) || writes.some((b) => grp.writes.has(b) || grp.reads.has(b))) break;
+    if (grp.key === key) {
+      if (grp.updates.length < max) target = grp;
+      break;
+    }
+  }
+  if (!target) groups.push(target = { key, updates: [], reads: new Set(), writes: new Set() });
+  target.updates.push(u);
+  target.reads.add(u.g.buffer);
+  for (const b of writes) target.writes.add(b);
+}
+
+function dispatchGroup(gpu: GpuBackend, grp: Group, h: GPUBuffer, hBase: number): void {
+  const { k, p, g, flags } = grp.updates[0];
+  const pt = wgslType(p.dtype);
+  const gt = wgslType(g.dtype);
+  const n = grp.updates.length;
+  // Everything here is the same every step of a steady loop (sizes, offsets, which
+  // parameters), so the uniform block, and with it the cached bind group, is reused.
+  const uniforms = [flags, hBase, 0, 0];
+  let start = 0;
+  for (const u of grp.updates) {
+    uniforms.push(u.p.numel, u.p.offset, u.g.offset, start);
+    start += Math.min(MAX_CHUNKS, Math.ceil(u.p.numel / WG));
+  }
+  uniforms.push(0, 0, 0, start);
+  gpu.dispatch({
+    key: `optim:${k.name}:${pt}:${gt}:${n}`,
+    wgsl: () => fusedWgsl(k, pt, gt, n),
+    inputs: [h, ...grp.updates.map((u) => u.g.buffer)],
+    outputs: [...grp.updates.map((u) => u.p.buffer), ...grp.updates.flatMap((u) => (u.state ? [u.state] : []))],
+    uniforms,
+    workgroups: [start, 1, 1],
+  });
+}
+
+/** The kernel for `n` parameters: parameter j's gradient, parameter and state are bound as
+ * Gj, Pj and Stj, and the update body is written out once per j (switch cases), so that
+ * each parameter's loop indexes fixed bindings. */
+function fusedWgsl(k: FusedKernel, pt: string, gt: string, n: number): string {
   const f16 = pt === 'f16' || gt === 'f16';
-  let binds = `@group(0) @binding(1) var<storage, read> G: array<${gt}>;\n`;
-  binds += `@group(0) @binding(2) var<storage, read> H: array<f32>;\n`;
-  binds += `@group(0) @binding(3) var<storage, read_write> P: array<${pt}>;\n`;
-  for (let s = 0; s < k.states; s++) binds += `@group(0) @binding(${4 + s}) var<storage, read_write> S${s}: array<f32>;\n`;
-  const fields = k.scalars.map((n) => `${n}: f32`).join(', ');
-  const load = k.scalars.map((_, j) => `H[u.h + ${j}u]`).join(', ');
-  return `${f16 ? 'enable f16;\n' : ''}struct U { n: u32, pOff: u32, gOff: u32, flags: u32, h: u32 }
+  const js = Array.from({ length: n }, (_, j) => j);
+  const binds = [`@group(0) @binding(1) var<storage, read> H: array<f32>;`];
+  let b = 2;
+  for (const j of js) binds.push(`@group(0) @binding(${b++}) var<storage, read> G${j}: array<${gt}>;`);
+  for (const j of js) binds.push(`@group(0) @binding(${b++}) var<storage, read_write> P${j}: array<${pt}>;`);
+  if (k.states) for (const j of js) binds.push(`@group(0) @binding(${b++}) var<storage, read_write> St${j}: array<f32>;`);
+  // State s of the parameter with e.x elements sits at s · e.x in its block.
+  const at = (s: number): string => (s === 0 ? 'i' : s === 1 ? 'e.x + i' : `${s}u * e.x + i`);
+  const body = k.body.replace(/^\n+/, '').replace(/^/gm, '      ');
+  const states = Array.from({ length: k.states }, (_, s) => s);
+  const cases = js.map((j) => `    case ${j}u: {
+      for (var i = c * ${WG}u + lid; i < e.x; i += chunks * ${WG}u) {
+        let g = f32(G${j}[e.z + i]);
+        var p = f32(P${j}[e.y + i]);
+${states.map((s) => `        var s${s} = St${j}[${at(s)}];\n`).join('')}${body}
+${states.map((s) => `        St${j}[${at(s)}] = s${s};\n`).join('')}        P${j}[e.y + i] = ${pt}(p);
+      }
+    }`);
+  const fields = k.scalars.map((name) => `${name}: f32`).join(', ');
+  const load = k.scalars.map((_, s) => `H[hb + ${s}u]`).join(', ');
+  return `${f16 ? 'enable f16;\n' : ''}struct U { v: array<vec4<u32>, 16> }
 struct Scalars { ${fields} }
 @group(0) @binding(0) var<uniform> u: U;
-${binds}
+${binds.join('\n')}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * ${WG}u;
-  if (i >= u.n) { return; }
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  // Which parameter this workgroup updates (e: numel, parameter offset, gradient offset,
+  // first workgroup) and its chunk c of \`chunks\`; all of it is workgroup-uniform.
+  let w = wid.x;
+  var j = 1u;
+  while (u.v[j + 1u].w <= w) { j++; }
+  let e = u.v[j];
+  let chunks = u.v[j + 1u].w - e.w;
+  let c = w - e.w;
+  let flags = u.v[0].x;
+  let hb = u.v[0].y + (j - 1u) * ${k.scalars.length}u;
   let h = Scalars(${load});
-  let g = f32(G[u.gOff + i]);
-  var p = f32(P[u.pOff + i]);
-${k.body}
-  P[u.pOff + i] = ${pt}(p);
+  switch j - 1u {
+${cases.join('\n')}
+    default: {}
+  }
 }
 `;
 }

@@ -1,10 +1,11 @@
 // The optimizer base: one parameter group, per-parameter state (a step count and state
 // tensors such as AdamW's moments), zeroGrad, and PyTorch-shaped stateDict/loadStateDict.
-// Subclasses supply update(): one fused kernel per parameter that has a gradient.
+// Subclasses supply update(): one fused update per parameter that has a gradient, which on
+// WebGPU FusedBatch packs with the others into a few dispatches.
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { copyInto } from '../ops/elementwise.js';
-import { checkParams, denseGrad, FusedBatch, stateLike } from './fused.js';
+import { checkParams, denseGrad, FusedBatch, isStateBlock, stateBlock, stateLike } from './fused.js';
 
 export interface ParamState {
   /** Updates applied to this parameter (parameters without a gradient are skipped). */
@@ -67,9 +68,30 @@ export abstract class Optimizer {
   protected abstract hyper(): Record<string, number | boolean | number[]>;
   protected abstract setHyper(h: Record<string, number | boolean | number[]>): void;
 
-  /** A state tensor of `st`, made (zeroed) on first use. */
-  protected stateTensor(p: Tensor, st: ParamState, key: string): Tensor {
-    return (st.tensors[key] ??= stateLike(p));
+  /** The names of the state tensors update() keeps per parameter, in the fused kernel's order. */
+  protected abstract stateNames(): string[];
+
+  /**
+   * The state tensors of `p` (stateNames() order), made (zeroed) on first use. On WebGPU
+   * they are views of one allocation (stateBlock), which the fused kernel binds once; state
+   * that is not laid out so (set under a name the optimizer did not use when it was loaded)
+   * is moved into a block, values and all.
+   */
+  protected stateTensors(p: Tensor, st: ParamState): Tensor[] {
+    const names = this.stateNames();
+    if (p.device === 'cpu') return names.map((n) => (st.tensors[n] ??= stateLike(p)));
+    const have = names.map((n) => st.tensors[n]);
+    if (isStateBlock(p, have)) return have;
+    const block = stateBlock(p, names.length);
+    names.forEach((n, s) => {
+      const old = st.tensors[n];
+      if (old) {
+        copyInto(block[s], old);
+        old.dispose();
+      }
+      st.tensors[n] = block[s];
+    });
+    return block;
   }
 
   /** Disposes every parameter's gradient and sets it to null (PyTorch's set_to_none). */
@@ -117,10 +139,14 @@ export abstract class Optimizer {
     const loaded: Array<ParamState | null> = this.params.map(() => null);
     for (const [k, entry] of Object.entries(sd.state)) {
       const i = Number(k);
+      const p = this.params[i];
       const st: ParamState = { step: entry.step, tensors: {} };
+      // The optimizer's own state is made as a whole (one block on WebGPU) if the dict holds
+      // any of it; none at all must stay absent (SGD's first step takes the gradient as momentum).
+      if (this.stateNames().some((n) => entry[n] instanceof Tensor)) this.stateTensors(p, st);
       for (const [name, t] of Object.entries(entry)) {
         if (name === 'step' || !(t instanceof Tensor)) continue;
-        copyInto(this.stateTensor(this.params[i], st, name), t);
+        copyInto((st.tensors[name] ??= stateLike(p)), t);
       }
       loaded[i] = st;
     }

@@ -1,7 +1,7 @@
 // SGD with momentum, dampening, Nesterov and (L2) weight decay, in PyTorch's order:
 //   d = g + wd·p;  b = d on the first step, else momentum·b + (1 - dampening)·d;
 //   d = nesterov ? d + momentum·b : b;  p -= lr·d
-// as one fused kernel per parameter (GPU) or one loop (CPU).
+// as one fused update per parameter (batched into a few dispatches on WebGPU) or one loop (CPU).
 import type { Tensor } from '../tensor/tensor.js';
 import { roundF16 } from '../tensor/dtype.js';
 import type { FusedBatch, FusedKernel } from './fused.js';
@@ -23,16 +23,16 @@ const scalars = ['lr', 'wd', 'momentum', 'dampK'];
 const plain: FusedKernel = {
   name: 'sgd', states: 0, scalars, body: `
   var d = g;
-  if ((u.flags & ${DECAY}u) != 0u) { d = d + h.wd * p; }
+  if ((flags & ${DECAY}u) != 0u) { d = d + h.wd * p; }
   p = p - h.lr * d;` };
 const withMomentum: FusedKernel = {
   name: 'sgd_momentum', states: 1, scalars, body: `
   var d = g;
-  if ((u.flags & ${DECAY}u) != 0u) { d = d + h.wd * p; }
+  if ((flags & ${DECAY}u) != 0u) { d = d + h.wd * p; }
   var b = d;
-  if ((u.flags & ${FIRST}u) == 0u) { b = h.momentum * S0[i] + h.dampK * d; }
-  S0[i] = b;
-  if ((u.flags & ${NESTEROV}u) != 0u) { d = d + h.momentum * b; } else { d = b; }
+  if ((flags & ${FIRST}u) == 0u) { b = h.momentum * s0 + h.dampK * d; }
+  s0 = b;
+  if ((flags & ${NESTEROV}u) != 0u) { d = d + h.momentum * b; } else { d = b; }
   p = p - h.lr * d;` };
 
 export class SGD extends Optimizer {
@@ -63,13 +63,17 @@ export class SGD extends Optimizer {
   protected update(p: Tensor, g: Tensor, st: ParamState, batch: FusedBatch): void {
     const m = this.momentum;
     const first = m !== 0 && !st.tensors.momentumBuffer;
-    const buf = m !== 0 ? this.stateTensor(p, st, 'momentumBuffer') : null;
+    const [buf = null] = this.stateTensors(p, st);
     const flags = (first ? FIRST : 0) | (this.nesterov ? NESTEROV : 0) | (this.weightDecay !== 0 ? DECAY : 0);
     if (p.device === 'cpu') {
       cpuSgd(p, g, buf, flags, this.lr, this.weightDecay, m, 1 - this.dampening);
       return;
     }
     batch.add(buf ? withMomentum : plain, p, g, buf ? [buf] : [], flags, [this.lr, this.weightDecay, m, 1 - this.dampening]);
+  }
+
+  protected stateNames(): string[] {
+    return this.momentum !== 0 ? ['momentumBuffer'] : [];
   }
 
   protected hyper(): Record<string, number | boolean> {
