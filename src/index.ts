@@ -22,6 +22,7 @@ export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten,
 export { sum, mean, max, min, amax, amin, argmax, softmax, logSoftmax, crossEntropy, topk } from './ops/reduce.js';
 export { matmul, bmm } from './ops/matmul.js';
 export { layerNorm, rmsNorm } from './ops/norm.js';
+export { logsumexp } from './ops/logsumexp.js';
 export { gather, indexSelect, indexAdd, cat, stack } from './ops/gather.js';
 export { scatteredExperts, ScatteredExperts, flattenSortCount } from './moe/index.js';
 export * as nn from './nn/index.js';

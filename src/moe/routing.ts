@@ -17,8 +17,11 @@
 //     unawaited, Node reports it as an unhandled rejection, which ends the process).
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
+import { roundF16, wgslType, type DType } from '../tensor/dtype.js';
 import { runtime } from '../backend/runtime.js';
+import { f32Bits } from '../backend/webgpu.js';
 import { full } from '../ops/view.js';
+import { enableF16 } from '../ops/reduce.js';
 import { grid } from './wgsl.js';
 
 export interface FlattenSortCountResult {
@@ -38,7 +41,39 @@ const CHUNK = 256;
 export const MAX_GPU_EXPERTS = 2048;
 
 export function flattenSortCount(expertIdxs: Tensor, numExperts: number): FlattenSortCountResult {
-  const op = 'flattenSortCount';
+  const r = route('flattenSortCount', expertIdxs, numExperts, null);
+  return { sortedExpertIdxs: r.sortedExpertIdxs, sortedScatteredIdxs: r.sortedScatteredIdxs, expertOffsets: r.expertOffsets, checked: r.checked };
+}
+
+/** What flattenSortCountWithCounts adds: counts, and optionally counts · scale as floats. */
+interface CountsWanted { scaled: { scale: number; dtype: DType } | null }
+
+export interface FlattenSortCountWithCounts extends FlattenSortCountResult {
+  /** int32 [E]: how many of the T·k choices each expert took (expertOffsets' differences). */
+  expertCounts: Tensor;
+  /** [E] of the asked dtype: expertCounts · scale; null when not asked for. */
+  scaledCounts: Tensor | null;
+}
+
+/**
+ * flattenSortCount that also returns per-expert counts and, when `scaled` is given, those
+ * counts times `scaled.scale` in the float dtype `scaled.dtype` (nn.MoE's load-balancing
+ * weights E·f_e). Internal, for nn.MoE. On WebGPU the scan that writes the offsets writes
+ * these too, so they cost no dispatch: derived from the offsets with tensor ops they took
+ * five (zeros, two copies for cat, sub, cast) before the scaling.
+ */
+export function flattenSortCountWithCounts(expertIdxs: Tensor, numExperts: number, scaled: { scale: number; dtype: DType } | null = null): FlattenSortCountWithCounts {
+  const op = 'flattenSortCountWithCounts';
+  if (scaled && (!Number.isFinite(scaled.scale) || !['float32', 'float16', 'float64'].includes(scaled.dtype))) {
+    throw new Error(`${op}: scaled needs a finite scale and a float dtype, got scale ${scaled.scale}, dtype ${scaled.dtype}`);
+  }
+  const r = route(op, expertIdxs, numExperts, { scaled });
+  return { ...r, expertCounts: r.expertCounts!, scaledCounts: r.scaledCounts ?? null };
+}
+
+type Routed = Omit<FlattenSortCountResult, 'checked'> & { expertCounts?: Tensor; scaledCounts?: Tensor };
+
+function route(op: string, expertIdxs: Tensor, numExperts: number, want: CountsWanted | null): Routed & { checked: Promise<void> } {
   if (!(expertIdxs instanceof Tensor)) throw new Error(`${op}: expertIdxs must be a Tensor`);
   expertIdxs.assertAlive(op);
   if (expertIdxs.dtype !== 'int32') throw new Error(`${op}: expertIdxs must be int32, got ${expertIdxs.dtype} (shape ${fmtShape(expertIdxs.shape)})`);
@@ -46,11 +81,11 @@ export function flattenSortCount(expertIdxs: Tensor, numExperts: number): Flatte
   if (!Number.isInteger(numExperts) || numExperts < 1) throw new Error(`${op}: numExperts must be a positive integer, got ${numExperts}`);
   const [t, k] = expertIdxs.shape;
   const n = t * k;
-  if (expertIdxs.device === 'cpu') return sortCpu(expertIdxs, numExperts);
+  if (expertIdxs.device === 'cpu') return { ...sortCpu(expertIdxs, numExperts, want), checked: Promise.resolve() };
   if (numExperts > MAX_GPU_EXPERTS) throw new Error(`${op}: numExperts ${numExperts} exceeds ${MAX_GPU_EXPERTS}, the most the WebGPU histogram holds`);
   const checked = runtime.debug ? expertIdxs.toArray().then((a) => { validate(a, k, numExperts); }) : Promise.resolve();
-  if (n === 0) return { ...emptyResult(numExperts, 'webgpu'), checked };
-  return { ...sortGpu(expertIdxs, numExperts), checked };
+  if (n === 0) return { ...emptyResult(numExperts, 'webgpu', want), checked };
+  return { ...sortGpu(expertIdxs, numExperts, want), checked };
 }
 
 function validate(flat: ArrayLike<number>, k: number, numExperts: number): void {
@@ -62,15 +97,17 @@ function validate(flat: ArrayLike<number>, k: number, numExperts: number): void 
   }
 }
 
-function emptyResult(numExperts: number, device: 'cpu' | 'webgpu'): Omit<FlattenSortCountResult, 'checked'> {
+function emptyResult(numExperts: number, device: 'cpu' | 'webgpu', want: CountsWanted | null): Routed {
   return {
     sortedExpertIdxs: Tensor.empty([0], 'int32', device),
     sortedScatteredIdxs: Tensor.empty([0], 'int32', device),
     expertOffsets: full([numExperts], 0, 'int32', device),
+    ...(want ? { expertCounts: full([numExperts], 0, 'int32', device) } : {}),
+    ...(want?.scaled ? { scaledCounts: full([numExperts], 0, want.scaled.dtype, device) } : {}),
   };
 }
 
-function sortCpu(idx: Tensor, numExperts: number): FlattenSortCountResult {
+function sortCpu(idx: Tensor, numExperts: number, want: CountsWanted | null): Routed {
   const [t, k] = idx.shape;
   const n = t * k;
   const flat = new Int32Array(n);
@@ -98,7 +135,15 @@ function sortCpu(idx: Tensor, numExperts: number): FlattenSortCountResult {
     out.data.set(a);
     return out;
   };
-  return { sortedExpertIdxs: make(sei), sortedScatteredIdxs: make(sse), expertOffsets: make(offsets), checked: Promise.resolve() };
+  const res: Routed = { sortedExpertIdxs: make(sei), sortedScatteredIdxs: make(sse), expertOffsets: make(offsets) };
+  if (want) res.expertCounts = make(counts);
+  if (want?.scaled) {
+    const { scale, dtype } = want.scaled;
+    const sc = Tensor.empty([numExperts], dtype, 'cpu');
+    for (let e = 0; e < numExperts; e++) sc.data[e] = dtype === 'float16' ? roundF16(counts[e] * scale) : counts[e] * scale;
+    res.scaledCounts = sc;
+  }
+  return res;
 }
 
 // ---- WebGPU: histogram per chunk, one exclusive scan, stable scatter ----
@@ -107,7 +152,7 @@ function sortCpu(idx: Tensor, numExperts: number): FlattenSortCountResult {
 // went to bucket b (bucket E collects out-of-range indices), so one exclusive scan over it
 // gives every (bucket, chunk) pair its first destination, in the order a stable sort needs.
 
-function sortGpu(idx: Tensor, numExperts: number): Omit<FlattenSortCountResult, 'checked'> {
+function sortGpu(idx: Tensor, numExperts: number, want: CountsWanted | null): Routed {
   const [t, k] = idx.shape;
   const n = t * k;
   const nChunks = Math.ceil(n / CHUNK);
@@ -118,17 +163,30 @@ function sortGpu(idx: Tensor, numExperts: number): Omit<FlattenSortCountResult, 
   const sei = Tensor.empty([n], 'int32', 'webgpu');
   const sse = Tensor.empty([n], 'int32', 'webgpu');
   const offsets = Tensor.empty([numExperts], 'int32', 'webgpu');
-  const u = [n, numExperts, nChunks, k, idx.offset, idx.strides[0], idx.strides[1], 0];
+  const expertCounts = want ? Tensor.empty([numExperts], 'int32', 'webgpu') : null;
+  const scaled = want?.scaled ? Tensor.empty([numExperts], want.scaled.dtype, 'webgpu') : null;
+  const st = scaled ? wgslType(scaled.dtype) : null;
+  const u = [n, numExperts, nChunks, k, idx.offset, idx.strides[0], idx.strides[1], f32Bits(want?.scaled?.scale ?? 0)];
   gpu.dispatch({ key: 'moe.fsc.hist', wgsl: histWgsl, inputs: [idx.buffer], outputs: [counts.buffer], uniforms: u, workgroups: grid(nChunks) });
-  gpu.dispatch({ key: 'moe.fsc.scan', wgsl: scanWgsl, inputs: [counts.buffer], outputs: [base.buffer, offsets.buffer], uniforms: u, workgroups: 1 });
+  gpu.dispatch({
+    key: `moe.fsc.scan${want ? ':counts' : ''}${st ? `:${st}` : ''}`,
+    wgsl: () => scanWgsl(want !== null, st),
+    inputs: [counts.buffer],
+    outputs: [base.buffer, offsets.buffer, ...(expertCounts ? [expertCounts.buffer] : []), ...(scaled ? [scaled.buffer] : [])],
+    uniforms: u,
+    workgroups: 1,
+  });
   gpu.dispatch({ key: 'moe.fsc.scatter', wgsl: scatterWgsl, inputs: [idx.buffer, base.buffer], outputs: [sei.buffer, sse.buffer], uniforms: u, workgroups: grid(nChunks) });
   counts.dispose();
   base.dispose();
-  return { sortedExpertIdxs: sei, sortedScatteredIdxs: sse, expertOffsets: offsets };
+  const res: Routed = { sortedExpertIdxs: sei, sortedScatteredIdxs: sse, expertOffsets: offsets };
+  if (expertCounts) res.expertCounts = expertCounts;
+  if (scaled) res.scaledCounts = scaled;
+  return res;
 }
 
 const COMMON = `
-struct U { n: u32, E: u32, nChunks: u32, k: u32, off: u32, s0: u32, s1: u32, pad: u32 }
+struct U { n: u32, E: u32, nChunks: u32, k: u32, off: u32, s0: u32, s1: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> u: U;
 const CHUNK = ${CHUNK}u;
 `;
@@ -160,12 +218,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 `;
 }
 
-function scanWgsl(): string {
-  return `${COMMON}
+/** `counts`: also write each expert's count (and, with `st`, count · u.scale as st) after the scan. */
+function scanWgsl(counts = false, st: string | null = null): string {
+  const extra = (counts ? '@group(0) @binding(4) var<storage, read_write> CNT: array<i32>;\n' : '') +
+    (st ? `@group(0) @binding(5) var<storage, read_write> SC: array<${st}>;\n` : '');
+  // Every OFFS entry is written by some thread of this one workgroup; storageBarrier makes
+  // them all visible before each thread differences its experts' pair.
+  const tail = counts ? `
+  storageBarrier();
+  for (var e = tid; e < u.E; e += CHUNK) {
+    let c = OFFS[e] - select(0, OFFS[max(e, 1u) - 1u], e > 0u);
+    CNT[e] = c;${st ? `\n    SC[e] = ${st}(f32(c) * u.scale);` : ''}
+  }` : '';
+  return `${st ? enableF16(st) : ''}${COMMON}
 @group(0) @binding(1) var<storage, read> COUNTS: array<u32>;
 @group(0) @binding(2) var<storage, read_write> BASE: array<u32>;
 @group(0) @binding(3) var<storage, read_write> OFFS: array<i32>;
-var<workgroup> buf: array<u32, ${CHUNK}>;
+${extra}var<workgroup> buf: array<u32, ${CHUNK}>;
 
 // One workgroup scans the whole (E + 1)·nChunks array, CHUNK entries per step, carrying the
 // running total; the start of bucket e + 1 is expert e's inclusive offset.
@@ -193,7 +262,7 @@ fn main(@builtin(local_invocation_index) tid: u32) {
     }
     carry += buf[CHUNK - 1u];
     workgroupBarrier();
-  }
+  }${tail}
 }
 `;
 }

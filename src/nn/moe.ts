@@ -7,8 +7,13 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
-import { cat } from '../ops/gather.js';
-import { flattenSortCount, scatteredExperts } from '../moe/index.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import { mapRaw, type MapSpec } from '../ops/map.js';
+import { MAP_SPECS } from '../ops/elementwise.js';
+import { reduceRaw } from '../ops/reduce.js';
+import { logsumexp } from '../ops/logsumexp.js';
+import { scatteredExperts } from '../moe/index.js';
+import { flattenSortCountWithCounts } from '../moe/routing.js';
 import { Module } from './module.js';
 import { Linear, checkLastDim } from './linear.js';
 import { checkSize, childSeed, constParam, normalParam, type ParamOptions } from './init.js';
@@ -131,7 +136,10 @@ export class MoE extends Module {
       const probs = logits.softmax(-1);
       const top = probs.topk(k, -1);
       const gates = this.renormalize ? top.values.div(top.values.sum(-1, true)) : top.values;
-      const { sortedExpertIdxs: sei, sortedScatteredIdxs: sse, expertOffsets: offsets } = flattenSortCount(top.indices, e);
+      // The sort's scan also writes the counts and E·f_e (f_e = count_e / (T·k), the fraction
+      // of routed slots expert e took) in probs' dtype, so neither costs a dispatch.
+      const route = flattenSortCountWithCounts(top.indices, e, { scale: e / (tokens * k), dtype: probs.dtype });
+      const { sortedExpertIdxs: sei, sortedScatteredIdxs: sse, expertOffsets: offsets, expertCounts } = route;
 
       // Grouped order between the two layers: each expert's rows are contiguous and the
       // activation is elementwise, so nothing is scattered back until the gated sum.
@@ -144,27 +152,27 @@ export class MoE extends Module {
       } else hidden = act(inner);
       const y = this.output_experts.forward(hidden, k, sei, sse, offsets, { groupedIn: true, gates });
 
-      const expertCounts = countsFromOffsets(offsets);
-      // f_e is a routing decision (no gradient); P_e carries the gradient to the router.
-      const fraction = expertCounts.cast(probs.dtype).div(tokens * k);
-      const auxLoss = fraction.mul(probs.mean(0)).sum().mul(e);
-      const lse = logSumExp(logits);
-      const zLoss = lse.mul(lse).mean();
+      // Switch Transformer's E·Σ_e f_e·P_e as one dot product, P = probs.mean(0). f_e is a
+      // routing decision (a constant here); P_e carries the gradient to the router.
+      const auxLoss = probs.mean(0).matmul(route.scaledCounts!);
+      const zLoss = MeanSquare.apply(logsumexp(logits, -1));
       return { output: y.reshape([...x.shape]), auxLoss, zLoss, expertCounts };
     });
   }
 }
 
-/** Per-expert counts from inclusive cumulative offsets: off[e] − off[e−1]. */
-function countsFromOffsets(offsets: Tensor): Tensor {
-  const e = offsets.shape[0];
-  if (e === 1) return offsets.clone();
-  return offsets.sub(cat([offsets.zerosOf([1], 'int32'), offsets.narrow(0, 0, e - 1)]));
-}
+// d mean(x²) / dx = x · dy · (2/n); 2/n comes in as the number operand c.
+const MEAN_SQUARE_GRAD: MapSpec = { name: 'mean_square_grad', cpu: (x, g, c) => x * g * c, wgsl: 'a * b * c', floatOnly: true };
 
-/** logsumexp over the last dim, shifted by the row max for range; the shift's gradient
- * cancels exactly, so it is detached. */
-function logSumExp(t: Tensor): Tensor {
-  const m = t.max(-1, true).values.detach();
-  return t.sub(m).exp().sum(-1, true).log().add(m).squeeze(-1);
+/** mean(x²) over every element (the z-loss's mean over tokens of lse²). As x.mul(x).mean()
+ * its backward took four dispatches (mean's, two products and their sum); here one. */
+class MeanSquare extends Function {
+  static override forward(ctx: Ctx, x: Tensor): Tensor {
+    ctx.saveForBackward(x);
+    return reduceRaw('sum', mapRaw(MAP_SPECS.mulF, [x, x]), x.shape.map((_, i) => i), false, 1 / x.numel).values;
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [x] = ctx.savedTensors;
+    return [mapRaw(MEAN_SQUARE_GRAD, [x, dy, 2 / x.numel], x.dtype)];
+  }
 }

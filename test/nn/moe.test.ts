@@ -7,9 +7,10 @@ import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { flattenSortCount } from '../../src/moe/index.js';
+import { flattenSortCountWithCounts } from '../../src/moe/routing.js';
 import { erf } from '../../src/ops/elementwise.js';
 import { ParallelExperts, MoE, type Activation, type MoEOptions, type ParamOptions } from '../../src/nn/index.js';
-import { assertEqualArrays, backends, rt, throwsWith } from '../helpers.js';
+import { allclose, assertEqualArrays, backends, randInts, rt, throwsWith } from '../helpers.js';
 import { checkModule } from './util.js';
 
 const ACT: Record<Activation, (v: number) => number> = {
@@ -180,6 +181,63 @@ test('MoE: a perfectly balanced router gives auxLoss 1; bad input is named', asy
     m.dispose();
   }
   throwsWith(() => new MoE({ hiddenSize: 4, intermediateSize: 4, numExperts: 2, topK: 1, activation: 'tanh' as Activation, device: 'cpu' }), /MoE/, /activation/);
+});
+
+test('flattenSortCountWithCounts: the public result, plus counts and scaled counts from the same kernels', async () => {
+  const cases: Array<[number, number, number]> = [[5, 2, 3], [300, 2, 7], [0, 2, 3], [4, 1, 1]]; // T, k, E; 300·2 spans chunks
+  for (const dev of await backends()) {
+    const f16 = dev === 'cpu' || sg.deviceInfo().features.includes('shader-f16');
+    for (const [T, k, E] of cases) {
+      const choices = sg.tensor(randInts(T * k, T + E, 0, E), { shape: [T, k], device: dev, dtype: 'int32' });
+      const plain = flattenSortCount(choices, E);
+      assert.equal(Object.keys(plain).sort(), ['checked', 'expertOffsets', 'sortedExpertIdxs', 'sortedScatteredIdxs'], 'public result keys');
+      const flat = await choices.toArray();
+      const want = new Array<number>(E).fill(0);
+      for (const e of flat) want[e]++;
+      for (const dtype of f16 ? ['float32', 'float16'] as const : ['float32'] as const) {
+        const what = `T ${T} k ${k} E ${E} ${dtype} on ${dev}`;
+        const scale = T ? E / (T * k) : 1;
+        const r = flattenSortCountWithCounts(choices, E, { scale, dtype });
+        for (const key of ['sortedExpertIdxs', 'sortedScatteredIdxs', 'expertOffsets'] as const) {
+          assertEqualArrays(await r[key].toArray(), await plain[key].toArray(), `${what}: ${key}`);
+        }
+        assert.is(r.expertCounts.dtype, 'int32');
+        assertEqualArrays(await r.expertCounts.toArray(), want, `${what}: expertCounts`);
+        assert.is(r.scaledCounts!.dtype, dtype);
+        allclose(await r.scaledCounts!.toArray(), want.map((c) => c * scale), dtype === 'float16' ? { rtol: 1e-3, atol: 0 } : { rtol: 1e-6, atol: 0 }, `${what}: scaledCounts`);
+        const bare = flattenSortCountWithCounts(choices, E);
+        assert.is(bare.scaledCounts, null);
+        assertEqualArrays(await bare.expertCounts.toArray(), want, `${what}: expertCounts without scaled`);
+        for (const t of [r.sortedExpertIdxs, r.sortedScatteredIdxs, r.expertOffsets, r.expertCounts, r.scaledCounts!,
+          bare.sortedExpertIdxs, bare.sortedScatteredIdxs, bare.expertOffsets, bare.expertCounts]) t.dispose();
+      }
+      for (const t of [choices, plain.sortedExpertIdxs, plain.sortedScatteredIdxs, plain.expertOffsets]) t.dispose();
+    }
+  }
+});
+
+test('MoE forward + backward dispatch budget (WebGPU)', async () => {
+  if (!(await backends()).includes('webgpu')) { console.log('# no WebGPU adapter: dispatch count not checked'); return; }
+  // Measured for this configuration: before the fused side computations (logsumexp, counts
+  // from the sort's scan, the aux loss as one dot product, MeanSquare) it was 32 forward
+  // and 41 backward; a change that brings dispatches back fails here.
+  const FWD = 19;
+  const BWD = 33;
+  const m = new MoE({ hiddenSize: 8, intermediateSize: 16, numExperts: 4, topK: 2, device: 'webgpu', seed: 1 });
+  const x = sg.randn([12, 8], { seed: 2, device: 'webgpu', requiresGrad: true });
+  const d0 = sg.memory().dispatches;
+  const r = m.forward(x);
+  const d1 = sg.memory().dispatches;
+  const loss = sg.tidy(() => r.output.sum().add(r.auxLoss).add(r.zLoss));
+  const d2 = sg.memory().dispatches;
+  loss.backward(); // counts the loss's own backward too: its seed and sum's broadcast
+  const d3 = sg.memory().dispatches;
+  console.log(`# MoE dispatches: forward ${d1 - d0}, backward ${d3 - d2}`);
+  assert.ok(d1 - d0 <= FWD, `MoE forward recorded ${d1 - d0} dispatches, expected at most ${FWD}`);
+  assert.ok(d3 - d2 <= BWD, `MoE backward recorded ${d3 - d2} dispatches, expected at most ${BWD}`);
+  assert.ok(x.grad && m.router.weight.grad && m.experts.weight.grad, 'the counted backward reached the input and parameters');
+  for (const t of [x, r.output, r.auxLoss, r.zLoss, r.expertCounts, loss]) t.dispose();
+  m.dispose();
 });
 
 test.run();
