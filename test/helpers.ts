@@ -193,3 +193,14 @@ export function refBmm(x: ArrayLike<number>, y: ArrayLike<number>, B: number, M:
   }
   return o;
 }
+
+/** ∂f/∂a[i] by a central difference of step h, in float64 (a[i] is restored). */
+export function centralDiff(a: Float64Array, i: number, f: () => number, h = 1e-6): number {
+  const v = a[i];
+  a[i] = v + h;
+  const lp = f();
+  a[i] = v - h;
+  const lm = f();
+  a[i] = v;
+  return (lp - lm) / (2 * h);
+}

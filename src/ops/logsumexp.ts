@@ -14,6 +14,7 @@ import { contiguousStrides, fmtShape } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { copyRaw } from './elementwise.js';
+import { wgReduceWgsl } from './softmax.js';
 import { full } from './view.js';
 import { checkBool, checkInput, enableF16, forEachRow, reduceDims, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './reduce.js';
 
@@ -92,18 +93,7 @@ function lseWgsl(t: string): string {
   return `${enableF16(t)}${ROW_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> O: array<${t}>;
-var<workgroup> red: array<f32, ${WG}>;
-fn wgReduce(v: f32, lid: u32, isMax: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), isMax); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+${wgReduceWgsl()}
 const BIG = 0x1.fffffep+127f; // the largest finite f32
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, backends, forEachIndex, numel, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
+import { allclose, backends, centralDiff, forEachIndex, numel, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
 
 // ---- float64 reference ----
 
@@ -45,15 +45,7 @@ function fdGrad(x: Float64Array, shape: number[], red: number[], G: ArrayLike<nu
   const dx = new Float64Array(x.length);
   groupsOf(shape, red).forEach((g, o) => {
     const row = (): number => refRow(g.map((i) => x[i]));
-    for (const i of g) {
-      const v = x[i];
-      x[i] = v + h;
-      const lp = row();
-      x[i] = v - h;
-      const lm = row();
-      x[i] = v;
-      dx[i] = ((lp - lm) / (2 * h)) * G[o];
-    }
+    for (const i of g) dx[i] = centralDiff(x, i, row, h) * G[o];
   });
   return dx;
 }

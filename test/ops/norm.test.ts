@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { LayerNorm, RMSNorm } from '../../src/nn/index.js';
-import { allclose, backends, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
+import { allclose, backends, centralDiff, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
 
 // ---- float64 references ----
 
@@ -50,15 +50,7 @@ function fdGrads(x: Float64Array, n: number, eps: number, rms: boolean, w: Float
     for (let r = 0; r < x.length / n; r++) l += rowLoss(r);
     return l;
   };
-  const diff = (a: Float64Array, i: number, f: () => number): number => {
-    const v = a[i];
-    a[i] = v + h;
-    const lp = f();
-    a[i] = v - h;
-    const lm = f();
-    a[i] = v;
-    return (lp - lm) / (2 * h);
-  };
+  const diff = (a: Float64Array, i: number, f: () => number): number => centralDiff(a, i, f, h);
   const dx = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) dx[i] = diff(x, i, () => rowLoss(Math.floor(i / n)));
   const param = (p: Float64Array | null): Float64Array | null => p && Float64Array.from(p, (_, j) => diff(p, j, loss));
