@@ -204,3 +204,12 @@ export function centralDiff(a: Float64Array, i: number, f: () => number, h = 1e-
   a[i] = v;
   return (lp - lm) / (2 * h);
 }
+
+/** `run` throws an Error matching every pattern, and queued no GPU work and left no tensor live first. */
+export function throwsBeforeWork(what: string, run: () => unknown, patterns: RegExp[]): void {
+  const before = sg.memory();
+  throwsWith(run, ...patterns);
+  const after = sg.memory();
+  if (after.dispatches !== before.dispatches) throw new Error(`${what}: GPU work was queued before the error`);
+  if (after.liveTensors !== before.liveTensors) throw new Error(`${what}: tensors left live after the error`);
+}

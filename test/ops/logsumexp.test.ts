@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, backends, centralDiff, forEachIndex, numel, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
+import { allclose, backends, centralDiff, throwsBeforeWork, forEachIndex, numel, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
 
 // ---- float64 reference ----
 
@@ -223,13 +223,7 @@ test('bad input: an Error naming the op, the argument and the shape, before any 
       ['keepdim not a boolean', () => sg.logsumexp(x, 1, 1 as unknown as boolean), [/^logsumexp:/, /keepdim/]],
       ['disposed input', () => sg.logsumexp(dead, 1), [/^logsumexp:/, /disposed/]],
     ];
-    for (const [name, run, pats] of rows) {
-      const before = sg.memory();
-      throwsWith(run, ...pats);
-      const after = sg.memory();
-      assert.is(after.dispatches, before.dispatches, `${dev} ${name}: GPU work was queued before the error`);
-      assert.is(after.liveTensors, before.liveTensors, `${dev} ${name}: tensors left live after the error`);
-    }
+    for (const [name, run, pats] of rows) throwsBeforeWork(`${dev} ${name}`, run, pats);
     for (const t of [x, xi]) t.dispose();
   }
 });

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { LayerNorm, RMSNorm } from '../../src/nn/index.js';
-import { allclose, backends, centralDiff, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
+import { allclose, backends, centralDiff, throwsBeforeWork, randArray, throwsWith, type Dev, type Tol } from '../helpers.js';
 
 // ---- float64 references ----
 
@@ -309,13 +309,7 @@ test('bad input: an Error naming the op, the argument and the shapes, before any
     ];
     const wc = dev === 'webgpu' ? sg.tensor(randArray(37, 100), { device: 'cpu' }) : null;
     if (wc) rows.push(['weight on another device', () => sg.layerNorm(x, wc), [/^layerNorm:/, /weight/, /cpu/, /webgpu/]]);
-    for (const [name, run, pats] of rows) {
-      const before = sg.memory();
-      throwsWith(run, ...pats);
-      const after = sg.memory();
-      assert.is(after.dispatches, before.dispatches, `${dev} ${name}: GPU work was queued before the error`);
-      assert.is(after.liveTensors, before.liveTensors, `${dev} ${name}: tensors left live after the error`);
-    }
+    for (const [name, run, pats] of rows) throwsBeforeWork(`${dev} ${name}`, run, pats);
     for (const t of [x, w, w36, w2d, wi, xi, s, wc]) t?.dispose();
   }
 });
