@@ -28,7 +28,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
-  blockTable, env, kLoop, ROW_CHUNK, rowLoadFn, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
+  blockTable, env, kLoop, ROW_CHUNK, rowLoadFn, s2sBlock, s2sRowTable, xtyBindings, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -406,15 +406,7 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: boolean, d: RowSrc, dVe
   const SB = TN + PAD; // Bs[k][n]
   const LA = (TK * TM) / 4 / NT;
   const LB = (TK * TN) / 4 / NT;
-  let bi = 0;
-  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${aVec ? 'vec4<T>' : 'T'}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> D: array<${dVec ? 'vec4<T>' : 'T'}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> OFF: array<i32>;\n`;
-  if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
-  if (d.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> DC: array<T>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read_write> DW: array<T>;\n`;
-  if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read_write> DB: array<T>;\n`;
+  const binds = xtyBindings(a, aVec, d, dVec, false, hasBias);
 
   // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n].
   let loads = '';

@@ -476,9 +476,8 @@ export function xtyGpu(o: XtYArgs): void {
   });
 }
 
-function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, oVec: boolean, hasBias: boolean): string {
-  const sh = shape(c);
-  const { TM, TN, BK } = c;
+/** groupXtY's bindings, in the order xtyGpu and xtyTc pass the buffers (SIMT and tensor-core kernels alike). */
+export function xtyBindings(a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, oVec: boolean, hasBias: boolean): string {
   let bi = 0;
   let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${aVec ? 'vec4<T>' : 'T'}>;\n`;
   binds += `@group(0) @binding(${++bi}) var<storage, read> D: array<${dVec ? 'vec4<T>' : 'T'}>;\n`;
@@ -488,6 +487,13 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   if (d.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> DC: array<T>;\n`;
   binds += `@group(0) @binding(${++bi}) var<storage, read_write> DW: array<${oVec ? 'vec4<T>' : 'T'}>;\n`;
   if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read_write> DB: array<T>;\n`;
+  return binds;
+}
+
+function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, oVec: boolean, hasBias: boolean): string {
+  const sh = shape(c);
+  const { TM, TN, BK } = c;
+  const binds = xtyBindings(a, aVec, d, dVec, oVec, hasBias);
 
   // Both tiles are k-major already (k = the expert's rows): As[k][m] and Bs[k][n].
   let loads = '';
