@@ -4,15 +4,23 @@
 // Same problems as the SIMT kernels in gemm.ts (scatter2scatter and groupXtY, with the row
 // gathers, gates and scatters fused), but a workgroup of SGM x SGN subgroups shares one
 // TM x TN output tile: every K step all its invocations gather TK columns of the tile's rows
-// into workgroup memory (rounded to f16, gates applied in f32 first), and each subgroup then
-// multiplies its FM x FN fragments from there. Staging is what makes the gather possible: a
-// subgroup-matrix load reads a strided block, which gathered rows in global memory are not.
-// (It is also what is fast: on an H100, fragments loaded from workgroup memory run at ~620
-// TFLOP/s and from a storage buffer at 40-70; see bench/tc-ceiling.mjs.) scatter2scatter's
-// weights need no gather, so whole tiles of W are read straight from their buffer.
-// Workgroup memory is double-buffered (one barrier per K step) and filled from registers
-// loaded during the previous step's multiplies. Results leave through a per-subgroup 16x16
-// f32 scratch, so the scatter to output rows (and the bias) happen in plain WGSL.
+// into workgroup memory, and each subgroup then multiplies its FM x FN fragments from there.
+// Staging is what makes the gather possible: a subgroup-matrix load reads a strided block,
+// which gathered rows in global memory are not. (It is also what is fast: on an H100,
+// fragments loaded from workgroup memory run at ~620 TFLOP/s and from a storage buffer at
+// 40-70; see bench/tc-ceiling.mjs.)
+//
+// Staging moves 8 halves (16 bytes) at a time. WGSL's subgroupMatrixLoad reads an
+// array<f16>, and storing into one half at a time cost 16 scalar stores per operand per
+// invocation per K step, which was what limited these kernels. So workgroup memory is one
+// `buffer<N>` (WGSL's buffer_view language feature) seen through two views: vec4<u32> for the
+// staging stores and array<f16> for the fragment loads. Rows travel as raw f16 bits from
+// global memory (loaded as vec4<u32>) to workgroup memory; only gated operands are unpacked,
+// scaled in f32 and rounded back. Workgroup memory is double-buffered (one barrier per K
+// step) and filled from registers loaded during the previous step's multiplies. Results
+// leave through the same buffer, now seen as f32: each subgroup stores a row of its
+// fragments there and its lanes write them out 8 halves at a time, so the scatter to output
+// rows (and the bias) happen in plain WGSL.
 //
 // Subgroup-matrix offsets here depend on the subgroup, which Tint's uniformity analysis
 // cannot prove uniform within a subgroup; the chromium.subgroup_matrix_uniformity diagnostic
@@ -23,12 +31,15 @@
 // out as plain WGSL functions (fragments held in workgroup memory, each lane computing a share
 // of their elements), so the tiling, staging and scatter logic is tested on adapters without
 // tensor cores (lavapipe in CI).
-// SCATTERGRAD_MOE_TC=off forces the SIMT kernels; SCATTERGRAD_MOE_TC_TILE=big|mid|wide a tile.
+// SCATTERGRAD_MOE_TC=off forces the SIMT kernels; SCATTERGRAD_MOE_TC_TILE=big|mid|SGMxSGNxFMxFNxTK
+// a tile; SCATTERGRAD_MOE_TC_BDIRECT=1 reads scatter2scatter's W fragments straight from
+// its buffer instead of staging them.
 import type { GpuBackend } from '../backend/webgpu.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
-  blockTable, env, kLoop, ROW_CHUNK, rowLoadFn, s2sBlock, s2sRowTable, xtyBindings, xtyRowTables, rowOfFn, srcKey, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms, vec4Rows,
+  blockTable, env, kLoop, ROW_CHUNK, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -37,12 +48,11 @@ export interface TcTile { SGM: number; SGN: number; FM: number; FN: number; TK: 
 
 const BIG: TcTile = { SGM: 2, SGN: 4, FM: 4, FN: 2, TK: 32, SIZE: 32 }; // 128 x 128, 8 subgroups
 const MID: TcTile = { SGM: 2, SGN: 2, FM: 2, FN: 2, TK: 32, SIZE: 32 }; // 64 x 64, 4 subgroups
-const WIDE: TcTile = { SGM: 2, SGN: 2, FM: 4, FN: 4, TK: 32, SIZE: 32 }; // 128 x 128, 4 subgroups
 // Emulated (workgroup memory holds every fragment): small tiles that between them cover
 // several subgroups both ways, several fragments per subgroup both ways, and two 16-deep
 // products per K step. SCATTERGRAD_MOE_TC_TILE=emu2 picks the second.
-// Wide emulated subgroups keep the unrolled staging code per invocation short: llvmpipe's
-// compile time grows with it.
+// Wide emulated subgroups keep the unrolled code per invocation short: llvmpipe's compile
+// time grows with it.
 const EMU: TcTile = { SGM: 2, SGN: 2, FM: 1, FN: 1, TK: 16, SIZE: 16 }; // 32 x 32, 4 subgroups
 const EMU2: TcTile = { SGM: 1, SGN: 1, FM: 2, FN: 2, TK: 32, SIZE: 64 }; // 32 x 32, 1 subgroup
 /** Fewer big tiles than this and the 64 x 64 tiles keep more of the GPU busy. */
@@ -51,43 +61,127 @@ const BIG_MIN_TILES = 264;
 const tm = (c: TcTile): number => c.SGM * c.FM * 16;
 const tn = (c: TcTile): number => c.SGN * c.FN * 16;
 const nt = (c: TcTile): number => c.SGM * c.SGN * c.SIZE;
-const PAD = 8; // halves of padding per staged row: 16 bytes, to spread rows over banks
-type Kernel = 's2s' | 'xty';
-/** Bytes of workgroup memory a kernel declares with tile c (see s2sTcWgsl and xtyTcWgsl). */
-function sharedBytes(c: TcTile, k: Kernel, emulated: boolean): number {
-  const slotsB = emulated ? c.SGM * c.SGN * (c.FM + c.FN + c.FM * c.FN) * 1024 : 0;
-  const scratch = Math.max(c.SGM * c.SGN * 1024, nt(c) * 16);
-  const b = 2 * c.TK * (tn(c) + PAD) * 2;
-  if (k === 's2s') return slotsB + 2 * tm(c) * (c.TK + PAD) * 2 + b + scratch + 3 * tm(c) * 4 + 64;
-  return slotsB + 2 * c.TK * (tm(c) + PAD) * 2 + b + scratch + 2 * ROW_CHUNK * 8 + 64;
-}
-const fits = (c: TcTile, g: GpuBackend, k: Kernel, emulated = false): boolean =>
-  nt(c) <= g.limits.maxComputeInvocationsPerWorkgroup && nt(c) <= g.limits.maxComputeWorkgroupSizeX &&
-  sharedBytes(c, k, emulated) <= g.limits.maxComputeWorkgroupStorageSize;
+const PAD = 8; // halves of padding per staged row: 16 bytes, so 8 rows' fragment loads hit distinct banks
 const tileKey = (c: TcTile): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}`;
 
+type Kernel = 's2s' | 'xty';
+/** Where the right operand sits in workgroup memory: [k][n] rows, or [n][k] (scatter2scatter's
+ * Wᵀ of the dX path, k-contiguous in its buffer, read back as column-major fragments). */
+type BLayout = 'kn' | 'nk';
+
+/** The staging buffer (in halves): A's two buffers, then B's two. */
+interface Layout { sa: number; aBuf: number; sb: number; bBuf: number; bOff: number; bytes: number }
+function layout(c: TcTile, k: Kernel, b: BLayout, bStaged: boolean): Layout {
+  const TM = tm(c), TN = tn(c), { TK } = c;
+  const sa = k === 's2s' ? TK + PAD : TM + PAD; // s2s: As[m][k]; xty: As[k][m]
+  const aBuf = k === 's2s' ? TM * sa : TK * sa;
+  const sb = b === 'kn' ? TN + PAD : TK + PAD;
+  const bBuf = bStaged ? (b === 'kn' ? TK * sb : TN * sb) : 0;
+  const staging = 2 * (2 * aBuf + 2 * bBuf);
+  // The same bytes hold each subgroup's row of result fragments afterwards (FN 16x16 f32
+  // blocks), and groupXtY's column sums for db (8 floats per invocation).
+  const out = Math.max(c.SGM * c.SGN * c.FN * 256 * 4, k === 'xty' ? nt(c) * 32 : 0);
+  return { sa, aBuf, sb, bBuf, bOff: 2 * aBuf, bytes: Math.ceil(Math.max(staging, out) / 16) * 16 };
+}
+const EXTRA = { s2s: (c: TcTile) => 3 * tm(c) * 4 + 16, xty: () => 2 * ROW_CHUNK * 8 + 16 };
+
+function fits(c: TcTile, g: GpuBackend, k: Kernel, emulated: boolean): boolean {
+  const emBytes = emulated ? c.SGM * c.SGN * (c.FM + c.FN + c.FM * c.FN) * 1024 : 0;
+  const staged = Math.max(layout(c, k, 'kn', true).bytes, k === 's2s' ? layout(c, k, 'nk', true).bytes : 0);
+  const bytes = staged + EXTRA[k](c) + emBytes;
+  return nt(c) <= g.limits.maxComputeInvocationsPerWorkgroup && nt(c) <= g.limits.maxComputeWorkgroupSizeX &&
+    bytes <= g.limits.maxComputeWorkgroupStorageSize && divides(c);
+}
+
+/** Every invocation stages the same number of 8-half chunks, and always the same column of
+ * them across a K step's rows (groupXtY's db sums rely on it). */
+function divides(c: TcTile): boolean {
+  const chunksA = (tm(c) * c.TK) / 8;
+  const chunksB = (tn(c) * c.TK) / 8;
+  return c.TK % 16 === 0 && chunksA % nt(c) === 0 && chunksB % nt(c) === 0 && nt(c) % (tn(c) / 8) === 0 && nt(c) % (tm(c) / 8) === 0;
+}
+
 type Mode = 'real' | 'emulate' | null;
+
+const hasBufferView = (g: GpuBackend): boolean => {
+  const f = (g.instance as GPU & { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures;
+  return !!f && f.has('buffer_view');
+};
 
 /** Whether (and how) the tensor-core kernels run on this adapter. */
 export function tcMode(g: GpuBackend): Mode {
   const want = env('SCATTERGRAD_MOE_TC');
-  if (want === 'off') return null;
+  if (want === 'off' || !hasBufferView(g)) return null;
   if (want === 'emulate') return g.features.has('shader-f16') ? 'emulate' : null;
   return hasSubgroupMatrix(g) ? 'real' : null;
 }
 
+function parseTile(s: string): TcTile | null {
+  const m = /^(\d+)x(\d+)x(\d+)x(\d+)x(\d+)$/.exec(s);
+  if (!m) return null;
+  const [SGM, SGN, FM, FN, TK] = m.slice(1).map(Number);
+  return { SGM, SGN, FM, FN, TK, SIZE: 32 };
+}
+
 function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => number): TcTile | null {
-  const forced = env('SCATTERGRAD_MOE_TC_TILE');
+  const forced = env('SCATTERGRAD_MOE_TC_TILE') ?? '';
   if (mode === 'emulate') {
     const c = forced === 'emu2' ? EMU2 : EMU;
     return fits(c, g, k, true) ? c : null;
   }
-  if (forced === 'big' && fits(BIG, g, k)) return BIG;
-  if (forced === 'mid' && fits(MID, g, k)) return MID;
-  if (forced === 'wide' && fits(WIDE, g, k)) return WIDE;
-  if (fits(BIG, g, k) && tilesOf(BIG) >= BIG_MIN_TILES) return BIG;
-  return fits(MID, g, k) ? MID : null;
+  const custom = parseTile(forced);
+  if (custom) return fits(custom, g, k, false) ? custom : null;
+  if (forced === 'big' && fits(BIG, g, k, false)) return BIG;
+  if (forced === 'mid' && fits(MID, g, k, false)) return MID;
+  if (fits(BIG, g, k, false) && tilesOf(BIG) >= BIG_MIN_TILES) return BIG;
+  return fits(MID, g, k, false) ? MID : null;
 }
+
+// ---- loading 8 halves at a time ----
+
+/** How a source is read along its contiguous dim: 8 halves per load (vec4<u32>), 4 (vec4<f16>),
+ * or one at a time with any stride. */
+type Vec = 8 | 4 | 1;
+const srcKey = (s: RowSrc, v: Vec): string => `${s.grouped ? 'g' : 's'}${s.coef ? 'c' : ''}${v}`;
+const bindType = (v: Vec): string => (v === 8 ? 'vec4<u32>' : v === 4 ? 'vec4<f16>' : 'f16');
+
+/** The widest load that every 8-half chunk of `dim` (length `len`, unit stride) allows, given
+ * the other strides and the offset of the tensor. */
+function vecOf(len: number, unit: boolean, others: number[]): Vec {
+  if (!unit) return 1;
+  for (const v of [8, 4] as const) if (len % v === 0 && others.every((s) => s % v === 0)) return v;
+  return 1;
+}
+const rowVec = (t: Tensor): Vec => vecOf(t.shape[1], t.strides[1] === 1, [t.strides[0], t.offset]);
+
+/** WGSL `fn name(base, col, lim, step) -> vec4<u32>`: the halves at base + (col + i)·step for
+ * i < 8 as raw bits, zero where col + i >= lim. */
+function load8Fn(name: string, arr: string, v: Vec): string {
+  const head = `fn ${name}(base: u32, col: u32, lim: u32, step: u32) -> vec4<u32> {\n`;
+  if (v === 8) return `${head}  if (col >= lim) { return vec4<u32>(0u); }\n  return ${arr}[(base + col) / 8u];\n}\n`;
+  if (v === 4) {
+    return `${head}  var r = vec4<u32>(0u);
+  let i = (base + col) / 4u;
+  if (col < lim) { let h = bitcast<vec2<u32>>(${arr}[i]); r.x = h.x; r.y = h.y; }
+  if (col + 4u < lim) { let h = bitcast<vec2<u32>>(${arr}[i + 1u]); r.z = h.x; r.w = h.y; }
+  return r;
+}
+`;
+  }
+  let s = `${head}  var h: array<f16, 8>;\n`;
+  for (let i = 0; i < 8; i++) s += `  if (col + ${i}u < lim) { h[${i}] = ${arr}[base + (col + ${i}u) * step]; }\n`;
+  const pair = (p: number): string => `bitcast<u32>(vec2<f16>(h[${2 * p}], h[${2 * p + 1}]))`;
+  return `${s}  return vec4<u32>(${[0, 1, 2, 3].map(pair).join(', ')});\n}\n`;
+}
+
+const PACKING = `fn scale2(w: u32, c: f32) -> u32 { return bitcast<u32>(vec2<f16>(vec2<f32>(bitcast<vec2<f16>>(w)) * c)); }
+fn scale8(v: vec4<u32>, c: f32) -> vec4<u32> { return vec4<u32>(scale2(v.x, c), scale2(v.y, c), scale2(v.z, c), scale2(v.w, c)); }
+fn lo4(v: vec4<u32>) -> vec4<f32> { return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(v.x)), vec2<f32>(bitcast<vec2<f16>>(v.y))); }
+fn hi4(v: vec4<u32>) -> vec4<f32> { return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(v.z)), vec2<f32>(bitcast<vec2<f16>>(v.w))); }
+fn pack8(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
+  return vec4<u32>(bitcast<u32>(vec2<f16>(a.xy)), bitcast<u32>(vec2<f16>(a.zw)), bitcast<u32>(vec2<f16>(b.xy)), bitcast<u32>(vec2<f16>(b.zw)));
+}
+`;
 
 // ---- the subgroup-matrix builtins, real or written out ----
 
@@ -96,28 +190,30 @@ function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => numb
 // c<i>_<j> in FM + FN + i * FN + j.
 interface Emit {
   enables: string;
-  /** Module-scope declarations the emulation needs. */
-  prelude(c: TcTile, loadArrs: string[], storeArr: string): string;
+  /** Module-scope declarations the emulation needs; `srcs` maps each load source's name to
+   * a WGSL pointer to it. */
+  prelude(c: TcTile, srcs: Record<string, string>, outView: string): string;
   /** Statements in main once sid and lane are known. */
   init(c: TcTile): string;
   acc(c: TcTile, i: number, j: number): string;
-  load(c: TcTile, kind: 'left' | 'right', idx: number, arr: string, off: string, stride: string, colMajor: boolean): string;
+  load(c: TcTile, kind: 'left' | 'right', idx: number, src: string, ptr: string, off: string, stride: string, colMajor: boolean): string;
   mma(c: TcTile, i: number, j: number): string;
-  store(c: TcTile, arr: string, off: string, i: number, j: number, stride: string): string;
+  store(c: TcTile, ptr: string, off: string, i: number, j: number, stride: string): string;
 }
 
 const slots = (c: TcTile): number => c.FM + c.FN + c.FM * c.FN;
 const accSlot = (c: TcTile, i: number, j: number): number => c.FM + c.FN + i * c.FN + j;
 
+const ENABLES = 'enable f16;\nrequires buffer_view;\n';
 const REAL: Emit = {
-  enables: 'enable f16;\nenable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n',
+  enables: `${ENABLES}enable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n`,
   prelude: () => '',
   init: () => '',
   acc: (_c, i, j) => `  var c${i}_${j} = subgroup_matrix_result<f32, 16, 16>();\n`,
-  load: (_c, kind, idx, arr, off, stride, col) =>
-    `      let ${kind === 'left' ? 'a' : 'b'}${idx} = subgroupMatrixLoad<subgroup_matrix_${kind}<f16, 16, 16>, ${col ? 'col_major' : 'row_major'}>(&${arr}, ${off}, ${stride});\n`,
+  load: (_c, kind, idx, _src, ptr, off, stride, col) =>
+    `      let ${kind === 'left' ? 'a' : 'b'}${idx} = subgroupMatrixLoad<subgroup_matrix_${kind}<f16, 16, 16>, ${col ? 'col_major' : 'row_major'}>(${ptr}, ${off}, ${stride});\n`,
   mma: (_c, i, j) => `      c${i}_${j} = subgroupMatrixMultiplyAccumulate(a${i}, b${j}, c${i}_${j});\n`,
-  store: (_c, arr, off, i, j, stride) => `    subgroupMatrixStore<row_major>(&${arr}, ${off}, c${i}_${j}, ${stride});\n`,
+  store: (_c, ptr, off, i, j, stride) => `    subgroupMatrixStore<row_major>(${ptr}, ${off}, c${i}_${j}, ${stride});\n`,
 };
 
 // The emulation: each lane of a subgroup handles the elements lane, lane + SIZE, ... of a
@@ -127,18 +223,19 @@ const REAL: Emit = {
 // off + c * stride + r. (Private 256-float arrays would be simpler, but llvmpipe takes
 // minutes to compile them.)
 const EMULATED: Emit = {
-  enables: 'enable f16;\n',
-  prelude: (c, loadArrs, storeArr) => {
+  enables: ENABLES,
+  prelude: (c, srcs, outView) => {
     let s = `var<workgroup> Em: array<f32, ${c.SGM * c.SGN * slots(c) * 256}>;
 var<private> emBase: u32;
 var<private> emLane: u32;
 `;
-    for (const arr of loadArrs) {
-      s += `fn emLoad${arr}(slot: u32, off: u32, stride: u32, colMajor: bool) {
+    for (const [name, ptr] of Object.entries(srcs)) {
+      s += `fn emLoad${name}(slot: u32, off: u32, stride: u32, colMajor: bool) {
+  let src = ${ptr};
   for (var i = emLane; i < 256u; i += ${c.SIZE}u) {
     let r = i / 16u;
     let q = i % 16u;
-    Em[emBase + slot * 256u + i] = f32(${arr}[select(off + r * stride + q, off + q * stride + r, colMajor)]);
+    Em[emBase + slot * 256u + i] = f32(src[select(off + r * stride + q, off + q * stride + r, colMajor)]);
   }
 }
 `;
@@ -158,26 +255,36 @@ fn emMma(cs: u32, ls: u32, rs: u32) {
   workgroupBarrier();
 }
 fn emStore(cs: u32, off: u32, stride: u32) {
-  for (var i = emLane; i < 256u; i += ${c.SIZE}u) { ${storeArr}[off + (i / 16u) * stride + i % 16u] = Em[emBase + cs * 256u + i]; }
+  let o = ${outView};
+  for (var i = emLane; i < 256u; i += ${c.SIZE}u) { o[off + (i / 16u) * stride + i % 16u] = Em[emBase + cs * 256u + i]; }
 }
 `;
   },
   init: (c) => `  emBase = sid * ${slots(c) * 256}u;\n  emLane = lane;\n`,
   acc: (c, i, j) => `  emZero(${accSlot(c, i, j)}u);\n`,
-  load: (c, kind, idx, arr, off, stride, col) => `      emLoad${arr}(${kind === 'left' ? idx : c.FM + idx}u, ${off}, ${stride}, ${col});\n`,
+  load: (c, kind, idx, src, _ptr, off, stride, col) => `      emLoad${src}(${kind === 'left' ? idx : c.FM + idx}u, ${off}, ${stride}, ${col});\n`,
   mma: (c, i, j) => `      emMma(${accSlot(c, i, j)}u, ${i}u, ${c.FM + j}u);\n`,
-  store: (c, _arr, off, i, j, stride) => `    emStore(${accSlot(c, i, j)}u, ${off}, ${stride});\n`,
+  store: (c, _ptr, off, i, j, stride) => `    emStore(${accSlot(c, i, j)}u, ${off}, ${stride});\n`,
 };
-const comp = ['x', 'y', 'z', 'w'];
 
-/** The fragment products of one K step: the subgroup's FM left and FN right fragments from
- * the staged tiles (`aAt(i, kk)`, `bAt(j, kk)` give their offsets and layouts). */
-function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => [string, string, boolean], bAt: (j: number, kk: number) => [string, string, boolean], bArr = 'Bs'): string {
+/** WGSL views of the staging buffer SM (N bytes). */
+const viewH = (bytes: number): string => `bufferView<array<f16, ${bytes / 2}>>(&SM, 0u)`;
+const viewV = (bytes: number): string => `bufferView<array<vec4<u32>, ${bytes / 16}>>(&SM, 0u)`;
+const viewF = (bytes: number): string => `bufferView<array<f32, ${bytes / 4}>>(&SM, 0u)`;
+const viewF4 = (bytes: number): string => `bufferView<array<vec4<f32>, ${bytes / 16}>>(&SM, 0u)`;
+/** The lets main declares for them (SH: fragment loads, SV: staging stores, SF/SF4: results). */
+const views = (bytes: number): string =>
+  `  let SH = ${viewH(bytes)};\n  let SV = ${viewV(bytes)};\n  let SF = ${viewF(bytes)};\n  let SF4 = ${viewF4(bytes)};\n`;
+
+/** The fragment products of one K step: the subgroup's FM left and FN right fragments
+ * (`aAt(i, kk)`, `bAt(j, kk)` give their offsets and layouts). */
+function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => [string, string, boolean], bAt: (j: number, kk: number) => [string, string, boolean],
+  bSrc: [string, string] = ['SH', 'SH']): string {
   let s = '';
   for (let kk = 0; kk < c.TK / 16; kk++) {
     s += '    {\n';
-    for (let i = 0; i < c.FM; i++) { const [off, st, col] = aAt(i, kk); s += em.load(c, 'left', i, 'As', off, st, col); }
-    for (let j = 0; j < c.FN; j++) { const [off, st, col] = bAt(j, kk); s += em.load(c, 'right', j, bArr, off, st, col); }
+    for (let i = 0; i < c.FM; i++) { const [off, st, col] = aAt(i, kk); s += em.load(c, 'left', i, 'SH', 'SH', off, st, col); }
+    for (let j = 0; j < c.FN; j++) { const [off, st, col] = bAt(j, kk); s += em.load(c, 'right', j, bSrc[0], bSrc[1], off, st, col); }
     for (let i = 0; i < c.FM; i++) for (let j = 0; j < c.FN; j++) s += em.mma(c, i, j);
     s += '    }\n';
   }
@@ -187,24 +294,39 @@ function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => [string
 /** Each step reads buffer `cur`; `kc` is its first K (W's direct loads use it). */
 const tcHead = (TK: number): string => `    let cur = nb;\n    let kc = kt * ${TK}u;\n`;
 
-/** Each subgroup's fragments through its scratch to `write(i, j)`, which sees fr, cc (the
- * element's row and column in the fragment) and v (its f32 value). */
-function writeOut(c: TcTile, em: Emit, write: (i: number, j: number) => string): string {
+/**
+ * Each subgroup's results, a row of FN fragments at a time, through its share of the staging
+ * buffer (now f32) to `write`, which sees orow and cl (the row and first column of 8 in the
+ * subgroup's block, from smB and snB) and lo, hi (the 8 f32 values).
+ */
+function writeOut(c: TcTile, em: Emit, write: string): string {
+  const W = 16 * c.FN; // floats per row of the subgroup's block
   let s = '';
   for (let i = 0; i < c.FM; i++) {
-    for (let j = 0; j < c.FN; j++) {
-      s += em.store(c, 'Sc', 'sid * 256u', i, j, '16u');
-      s += `  workgroupBarrier();
-  for (var q = 0u; q < ${256 / c.SIZE}u; q++) {
-    let e = q * ${c.SIZE}u + lane;
-    let fr = e / 16u;
-    let cc = e % 16u;
-    let v = Sc[sid * 256u + e];
-${write(i, j)}  }
-  workgroupBarrier();
+    s += '  workgroupBarrier();\n';
+    for (let j = 0; j < c.FN; j++) s += em.store(c, 'SF', `sid * ${16 * W}u + ${j * 16}u`, i, j, `${W}u`);
+    s += `  workgroupBarrier();
+  for (var e = lane; e < ${2 * W}u; e += ${c.SIZE}u) {
+    let fr = e / ${W / 8}u;
+    let base = sid * ${16 * W}u + fr * ${W}u + (e % ${W / 8}u) * 8u;
+    let lo = SF4[base / 4u];
+    let hi = SF4[base / 4u + 1u];
+    let orow = smB + ${i * 16}u + fr;
+    let cl = snB + (e % ${W / 8}u) * 8u;
+${write}  }
 `;
-    }
   }
+  return `${s}  workgroupBarrier();\n`;
+}
+
+/** Stores 8 f32 values (`lo`, `hi` plus `add`) as f16 at element `at` of an output with `lim`
+ * columns, the first at column `col`: one 16-byte store when the output allows it. */
+function store8(arr: string, vec8: boolean, at: string, col: string, lim: string, add = ''): string {
+  const lo = add ? `lo + ${add}0` : 'lo';
+  const hi = add ? `hi + ${add}1` : 'hi';
+  if (vec8) return `      ${arr}[(${at}) / 8u] = pack8(${lo}, ${hi});\n`;
+  let s = `      let v0 = ${lo};\n      let v1 = ${hi};\n`;
+  for (let q = 0; q < 8; q++) s += `      if (${col} + ${q}u < ${lim}) { ${arr}[${at} + ${q}u] = f16(v${q >> 2}[${q & 3}]); }\n`;
   return s;
 }
 
@@ -214,23 +336,9 @@ function accDecls(c: TcTile, em: Emit): string {
   return s;
 }
 
-function regDecls(n: number, p: string): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += `  var ${p}${i} = vec4<f32>(0.0);\n`;
-  return s;
-}
-
-function check(c: TcTile): void {
-  const per = (tm(c) * c.TK) / 4 / nt(c);
-  const perB = (c.TK * tn(c)) / 4 / nt(c);
-  if (!Number.isInteger(per) || !Number.isInteger(perB) || per < 1 || perB < 1 || nt(c) % (tn(c) / 4) !== 0 || nt(c) % (tm(c) / 4) !== 0) {
-    throw new Error(`moe: tensor-core tile ${tileKey(c)} does not divide its loads evenly`);
-  }
-}
+const regDecls = (n: number, p: string): string => Array.from({ length: n }, (_, i) => `  var ${p}${i} = vec4<u32>(0u);\n`).join('');
 
 // ---- scatter2scatter ----
-
-type WMode = 'n4' | 'k4' | 'n1';
 
 /** Runs scatter2scatter on the tensor cores when it applies (float16 throughout); false otherwise. */
 export function s2sTc(o: S2SArgs): boolean {
@@ -243,114 +351,102 @@ export function s2sTc(o: S2SArgs): boolean {
   const n = sse.numel;
   const tile = pick(g, mode, 's2s', (c) => Math.ceil(n / tm(c)) * Math.ceil(N / tn(c)));
   if (!tile) return false;
-  check(tile);
   const { table, cap } = blockTable(g, offsets, n, tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const [ws0, ws1, ws2] = w.strides;
-  const wMode: WMode =
-    ws2 === 1 && N % 4 === 0 && ws1 % 4 === 0 && ws0 % 4 === 0 && w.offset % 4 === 0 ? 'n4'
-      : ws1 === 1 && K % 4 === 0 && ws2 % 4 === 0 && ws0 % 4 === 0 && w.offset % 4 === 0 ? 'k4' : 'n1';
-  const aVec = vec4Rows(a.t) && K % 4 === 0;
-  // W[e] needs no gather: with whole tiles and aligned strides its fragments are read straight
-  // from the buffer, skipping half the staging (5% faster at the medium MoE on an H100, where
-  // staging, not the multiplies, is what limits). SCATTERGRAD_MOE_TC_BDIRECT=0 stages it anyway.
-  const bDirect = env('SCATTERGRAD_MOE_TC_BDIRECT') !== '0' && wMode !== 'n1' && N % tn(tile) === 0 && K % tile.TK === 0 &&
-    [w.offset, ws0, wMode === 'n4' ? ws1 : ws2].every((x) => x % 8 === 0);
+  // W[e] is staged [k][n] when n is its contiguous dim (or neither is), [n][k] when k is (Wᵀ).
+  const bl: BLayout = ws2 !== 1 && ws1 === 1 ? 'nk' : 'kn';
+  const wVec = bl === 'kn' ? vecOf(N, ws2 === 1, [ws1, ws0, w.offset]) : vecOf(K, true, [ws2, ws0, w.offset]);
+  // W[e] needs no gather, so with whole tiles its fragments can be read straight from the
+  // buffer (SCATTERGRAD_MOE_TC_BDIRECT=1): half the staging, but storage-buffer fragment loads.
+  const bDirect = env('SCATTERGRAD_MOE_TC_BDIRECT') === '1' && wVec === 8 && N % tn(tile) === 0 && K % tile.TK === 0;
+  const aVec = vecOf(K, a.t.strides[1] === 1, [a.t.strides[0], a.t.offset]);
+  const yVec = N % 8 === 0 && y.offset % 8 === 0;
   const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
-  const u = s2sUniforms(o, cap, tilesN);
   g.dispatch({
-    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}${bDirect ? 'd' : ''}:${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
-    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, wMode, bDirect, bias !== null),
+    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, bl, wVec, bDirect, yVec, bias !== null),
     inputs,
     outputs: [y.buffer],
-    uniforms: u,
+    uniforms: s2sUniforms(o, cap, tilesN),
     workgroups: grid(cap * tilesN),
   });
   table.dispose();
   return true;
 }
 
-function s2sTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: boolean, wMode: WMode, bDirect: boolean, hasBias: boolean): string {
-  const TM = tm(c);
-  const TN = tn(c);
-  const { TK } = c;
-  const NT = nt(c);
-  const SA = TK + PAD; // As[m][k]
-  const SB = TN + PAD; // Bs[k][n]
-  const LA = (TM * TK) / 4 / NT;
-  const LB = (TK * TN) / 4 / NT;
+function s2sTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, bl: BLayout, wVec: Vec, bDirect: boolean, yVec: boolean, hasBias: boolean): string {
+  const TM = tm(c), TN = tn(c), { TK } = c, NT = nt(c);
+  const L = layout(c, 's2s', bl, !bDirect);
+  const LA = (TM * TK) / 8 / NT;
+  const LB = bDirect ? 0 : (TK * TN) / 8 / NT;
   let bi = 0;
-  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${aVec ? 'vec4<T>' : 'T'}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> W: array<${wMode === 'n1' || bDirect ? 'T' : 'vec4<T>'}>;\n`;
+  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${bindType(aVec)}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> W: array<${bDirect ? 'f16' : bindType(wVec)}>;\n`;
   binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
   binds += `@group(0) @binding(${++bi}) var<storage, read> BT: array<vec4<u32>>;\n`;
   if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
   if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read> BIAS: array<T>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read_write> Y: array<T>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read_write> Y: array<${yVec ? 'vec4<u32>' : 'f16'}>;\n`;
 
-  // A: TM gathered rows x TK, read as vec4 along k, staged as As[m][k] (f16).
+  // A: TM gathered rows x TK, 8 halves of a row per chunk, staged as As[m][k].
   let loads = '';
   let stores = '';
+  const KC = TK / 8;
   for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let m = e / ${TK / 4}u; let gk = k0 + (e % ${TK / 4}u) * 4u; let ri = rowIn[m];\n`;
-    loads += `      pa${s} = vec4<f32>(0.0); if (ri != NONE && gk < u.K) { pa${s} = loadA(ri, gk) * rowC[m]; } }\n`;
-    stores += `    { let e = lid + ${s * NT}u; let o = nb * ${TM * SA}u + (e / ${TK / 4}u) * ${SA}u + (e % ${TK / 4}u) * 4u;\n`;
-    stores += `      ${comp.map((q, i) => `As[o + ${i}u] = f16(pa${s}.${q});`).join(' ')} }\n`;
+    loads += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; pa${s} = vec4<u32>(0u);\n`;
+    loads += `      if (ri != NONE) { pa${s} = ldX(u.aOff + ri * u.as0, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${a.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
+    stores += `    { let e = lid + ${s * NT}u; SV[(nb * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`;
   }
-  // B: TK x TN of W[e], staged as Bs[k][n] whichever way W is laid out (or not at all).
-  for (let s = 0; s < (bDirect ? 0 : LB); s++) {
-    if (wMode === 'k4') {
-      loads += `    { let e = lid + ${s * NT}u; let gn = n0 + e / ${TK / 4}u; let gk = k0 + (e % ${TK / 4}u) * 4u;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(W[(wBase + gn * u.ws2 + gk) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * NT}u; let o = nb * ${TK * SB}u + (e % ${TK / 4}u) * ${4 * SB}u + e / ${TK / 4}u;\n`;
-      stores += `      ${comp.map((q, i) => `Bs[o + ${i * SB}u] = f16(pb${s}.${q});`).join(' ')} }\n`;
+  // B: TK x TN of W[e]: [k][n] (8 columns of a k row per chunk) or [n][k] (8 k of a column).
+  const NC = bl === 'kn' ? TN / 8 : TK / 8;
+  for (let s = 0; s < LB; s++) {
+    const e = `lid + ${s * NT}u`;
+    if (bl === 'kn') {
+      loads += `    { let e = ${e}; let gk = k0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
+      loads += `      if (gk < u.K) { pb${s} = ldW(wBase + gk * u.ws1, n0 + (e % ${NC}u) * 8u, u.N, u.ws2); } }\n`;
     } else {
-      loads += `    { let e = lid + ${s * NT}u; let gk = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); if (gk < u.K && gn < u.N) { pb${s} = loadB(gk, gn); } }\n`;
-      stores += `    { let e = lid + ${s * NT}u; let o = nb * ${TK * SB}u + (e / ${TN / 4}u) * ${SB}u + (e % ${TN / 4}u) * 4u;\n`;
-      stores += `      ${comp.map((q, i) => `Bs[o + ${i}u] = f16(pb${s}.${q});`).join(' ')} }\n`;
+      loads += `    { let e = ${e}; let gn = n0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
+      loads += `      if (gn < u.N) { pb${s} = ldW(wBase + gn * u.ws2, k0 + (e % ${NC}u) * 8u, u.K, u.ws1); } }\n`;
     }
-  }
-  let loadB = '';
-  if (bDirect) loadB = '';
-  else if (wMode === 'n4') loadB = 'fn loadB(k: u32, col: u32) -> vec4<f32> { return vec4<f32>(W[(wBase + k * u.ws1 + col) / 4u]); }\n';
-  else if (wMode === 'n1') {
-    loadB = 'fn loadB(k: u32, col: u32) -> vec4<f32> {\n  var v = vec4<f32>(0.0);\n';
-    for (let i = 0; i < 4; i++) loadB += `  if (col + ${i}u < u.N) { v.${comp[i]} = f32(W[wBase + k * u.ws1 + (col + ${i}u) * u.ws2]); }\n`;
-    loadB += '  return v;\n}\n';
+    stores += `    { let e = ${e}; SV[(${L.bOff}u + nb * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`;
   }
   const bFrag = (j: number, kk: number): [string, string, boolean] => {
-    if (!bDirect) return [`cur * ${TK * SB}u + ${kk * 16 * SB}u + snB + ${j * 16}u`, `${SB}u`, false];
-    const n = `(n0 + snB + ${j * 16}u)`;
-    const k = `(kc + ${kk * 16}u)`;
-    return wMode === 'n4' ? [`wBase + ${k} * u.ws1 + ${n}`, 'u.ws1', false] : [`wBase + ${n} * u.ws2 + ${k}`, 'u.ws2', true];
+    const nn = `snB + ${j * 16}u`;
+    if (bDirect) {
+      const gn = `(n0 + ${nn})`, gk = `(kc + ${kk * 16}u)`;
+      return bl === 'kn' ? [`wBase + ${gk} * u.ws1 + ${gn}`, 'u.ws1', false] : [`wBase + ${gn} * u.ws2 + ${gk}`, 'u.ws2', true];
+    }
+    const base = `${L.bOff}u + cur * ${L.bBuf}u`;
+    return bl === 'kn' ? [`${base} + ${kk * 16 * L.sb}u + ${nn}`, `${L.sb}u`, false] : [`${base} + (${nn}) * ${L.sb}u + ${kk * 16}u`, `${L.sb}u`, true];
   };
   const mult = multiplies(c, em,
-    (i, kk) => [`cur * ${TM * SA}u + (smB + ${i * 16}u) * ${SA}u + ${kk * 16}u`, `${SA}u`, false],
-    bFrag, bDirect ? 'W' : 'Bs');
-  const out = writeOut(c, em, (i, j) => {
-    let s = `    let ro = rowOut[smB + ${i * 16}u + fr];\n    let gn = n0 + snB + ${j * 16}u + cc;\n`;
-    s += '    if (ro != NONE && gn < u.N) {\n';
-    if (hasBias) s += '      var b = 0.0;\n      if (t.w == 1u) { b = f32(BIAS[u.bOff + t.x * u.bs0 + gn * u.bs1]); }\n      Y[u.yOff + ro * u.N + gn] = T(v + b);\n';
-    else s += '      Y[u.yOff + ro * u.N + gn] = T(v);\n';
-    return s + '    }\n';
-  });
+    (i, kk) => [`cur * ${L.aBuf}u + (smB + ${i * 16}u) * ${L.sa}u + ${kk * 16}u`, `${L.sa}u`, false],
+    bFrag, bDirect ? ['W', '&W'] : ['SH', 'SH']);
+  let write = '    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n';
+  if (hasBias) {
+    write += '      var bv0 = vec4<f32>(0.0);\n      var bv1 = vec4<f32>(0.0);\n      if (t.w == 1u) {\n';
+    for (let q = 0; q < 8; q++) write += `        if (gn + ${q}u < u.N) { bv${q >> 2}[${q & 3}] = f32(BIAS[u.bOff + t.x * u.bs0 + (gn + ${q}u) * u.bs1]); }\n`;
+    write += '      }\n';
+  }
+  write += store8('Y', yVec, 'u.yOff + ro * u.N + gn', 'gn', 'u.N', hasBias ? 'bv' : '') + '    }\n';
+  const srcs: Record<string, string> = { SH: viewH(L.bytes) };
+  if (bDirect) srcs.W = '&W';
 
   return `${em.enables}alias T = f16;
 ${s2sUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
-var<workgroup> As: array<f16, ${2 * TM * SA}>;
-${bDirect ? '' : `var<workgroup> Bs: array<f16, ${2 * TK * SB}>;\n`}var<workgroup> Sc: array<f32, ${c.SGM * c.SGN * 256}>;
+var<workgroup> SM: buffer<${L.bytes}>;
 var<workgroup> rowIn: array<u32, ${TM}>;
 var<workgroup> rowOut: array<u32, ${TM}>;
 var<workgroup> rowC: array<f32, ${TM}>;
 var<workgroup> tile: vec4<u32>;
 var<private> wBase: u32;
 
-${rowLoadFn('loadA', 'X', 'a', aVec, 'u.K')}${loadB}${rowOfFn('rowA', 'a', a)}${em.prelude(c, ['As', bDirect ? 'W' : 'Bs'], 'Sc')}
+${PACKING}${load8Fn('ldX', 'X', aVec)}${bDirect ? '' : load8Fn('ldW', 'W', wVec)}${rowOfFn('rowA', 'a', a)}${em.prelude(c, srcs, viewF(L.bytes))}
 @compute @workgroup_size(${NT})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -358,10 +454,10 @@ ${s2sBlock(TN)}  let sid = lid / ${c.SIZE}u;
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${em.init(c)}  wBase = u.wOff + t.x * u.ws0;
+${views(L.bytes)}${em.init(c)}  wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, NT)}  workgroupBarrier();
 ${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
-${kLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult)}${out}}
+${kLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }
 
@@ -377,71 +473,75 @@ export function xtyTc(o: XtYArgs): boolean {
   const [numE, M, N] = dw.shape;
   const tile = pick(g, mode, 'xty', (c) => numE * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)));
   if (!tile) return false;
-  check(tile);
   const tilesM = Math.ceil(M / tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
-  const aVec = vec4Rows(a.t) && M % 4 === 0;
-  const dVec = vec4Rows(d.t) && N % 4 === 0;
+  const aVec = rowVec(a.t);
+  const dVec = rowVec(d.t);
+  const oVec = N % 8 === 0 && dw.offset % 8 === 0;
   const inputs = [a.t.buffer, d.t.buffer, sse.buffer, offsets.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (d.coef) inputs.push(d.coef.buffer);
-  const u = xtyUniforms(o, tilesM, tilesN);
   g.dispatch({
-    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}${db ? ':b' : ''}`,
-    wgsl: () => xtyTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, d, dVec, db !== null),
+    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}`,
+    wgsl: () => xtyTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, d, dVec, oVec, db !== null),
     inputs,
     outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
-    uniforms: u,
+    uniforms: xtyUniforms(o, tilesM, tilesN),
     workgroups: grid(numE * tilesM * tilesN),
   });
   return true;
 }
 
-function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, hasBias: boolean): string {
-  const TM = tm(c);
-  const TN = tn(c);
-  const { TK } = c;
-  const NT = nt(c);
-  const SA = TM + PAD; // As[k][m]
-  const SB = TN + PAD; // Bs[k][n]
-  const LA = (TK * TM) / 4 / NT;
-  const LB = (TK * TN) / 4 / NT;
-  const binds = xtyBindings(a, aVec, d, dVec, false, hasBias);
+function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: Vec, oVec: boolean, hasBias: boolean): string {
+  const TM = tm(c), TN = tn(c), { TK } = c, NT = nt(c);
+  const L = layout(c, 'xty', 'kn', true);
+  const LA = (TK * TM) / 8 / NT;
+  const LB = (TK * TN) / 8 / NT;
+  let bi = 0;
+  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${bindType(aVec)}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> D: array<${bindType(dVec)}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> OFF: array<i32>;\n`;
+  if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
+  if (d.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> DC: array<T>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read_write> DW: array<${oVec ? 'vec4<u32>' : 'f16'}>;\n`;
+  if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read_write> DB: array<T>;\n`;
 
-  // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n].
+  // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n], 8 columns
+  // of a row per chunk.
   let loads = '';
   let stores = '';
+  const MC = TM / 8, NC = TN / 8;
   for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let kr = k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
-    loads += `      pa${s} = vec4<f32>(0.0); let q = RA[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gm < u.M) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } }\n`;
-    stores += `    { let e = lid + ${s * NT}u; let o = nb * ${TK * SA}u + (e / ${TM / 4}u) * ${SA}u + (e % ${TM / 4}u) * 4u;\n`;
-    stores += `      ${comp.map((q, i) => `As[o + ${i}u] = f16(pa${s}.${q});`).join(' ')} }\n`;
+    loads += `    { let e = lid + ${s * NT}u; let q = RA[(k0 + e / ${MC}u) % ${ROW_CHUNK}u]; pa${s} = vec4<u32>(0u);\n`;
+    loads += `      if (q.x != NONE) { pa${s} = ldX(u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1)${a.coef ? `; pa${s} = scale8(pa${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
+    stores += `    { let e = lid + ${s * NT}u; SV[(nb * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`;
   }
   for (let s = 0; s < LB; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let kr = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
-    loads += `      pb${s} = vec4<f32>(0.0); let q = RD[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gn < u.N) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } }\n`;
-    if (hasBias) loads += `      colSum += pb${s};\n`;
-    stores += `    { let e = lid + ${s * NT}u; let o = nb * ${TK * SB}u + (e / ${TN / 4}u) * ${SB}u + (e % ${TN / 4}u) * 4u;\n`;
-    stores += `      ${comp.map((q, i) => `Bs[o + ${i}u] = f16(pb${s}.${q});`).join(' ')} }\n`;
+    loads += `    { let e = lid + ${s * NT}u; let q = RD[(k0 + e / ${NC}u) % ${ROW_CHUNK}u]; pb${s} = vec4<u32>(0u);\n`;
+    loads += `      if (q.x != NONE) { pb${s} = ldD(u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1)${d.coef ? `; pb${s} = scale8(pb${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
+    if (hasBias) loads += `      colSum0 += lo4(pb${s}); colSum1 += hi4(pb${s});\n`;
+    stores += `    { let e = lid + ${s * NT}u; SV[(${L.bOff}u + nb * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`;
   }
   const mult = multiplies(c, em,
     // Left fragment (m, k) from As[k][m]: column-major.
-    (i, kk) => [`cur * ${TK * SA}u + ${kk * 16 * SA}u + smB + ${i * 16}u`, `${SA}u`, true],
-    (j, kk) => [`cur * ${TK * SB}u + ${kk * 16 * SB}u + snB + ${j * 16}u`, `${SB}u`, false]);
-  let out = writeOut(c, em, (i, j) =>
-    `    let gm = m0 + smB + ${i * 16}u + fr;\n    let gn = n0 + snB + ${j * 16}u + cc;\n    if (gm < u.M && gn < u.N) { DW[(ex * u.M + gm) * u.N + gn] = T(v); }\n`);
+    (i, kk) => [`cur * ${L.aBuf}u + ${kk * 16 * L.sa}u + smB + ${i * 16}u`, `${L.sa}u`, true],
+    (j, kk) => [`${L.bOff}u + cur * ${L.bBuf}u + ${kk * 16 * L.sb}u + snB + ${j * 16}u`, `${L.sb}u`, false]);
+  let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {
-    // db[e] = the sum of D's rows: every invocation summed the columns it loaded (always the
-    // same four: NT is a multiple of TN / 4); the tile-row-0 workgroups add those up.
+    // db[e] = the sum of D's rows: every invocation summed the 8 columns it loaded (always the
+    // same ones: NT is a multiple of TN / 8); the tile-row-0 workgroups add those up.
     out += `  if (tmi == 0u) {
-    Sc[lid * 4u] = colSum.x; Sc[lid * 4u + 1u] = colSum.y; Sc[lid * 4u + 2u] = colSum.z; Sc[lid * 4u + 3u] = colSum.w;
+    SF4[lid * 2u] = colSum0;
+    SF4[lid * 2u + 1u] = colSum1;
   }
   workgroupBarrier();
-  if (tmi == 0u && lid < ${TN / 4}u) {
-    var s = vec4<f32>(0.0);
-    for (var i = lid; i < ${NT}u; i += ${TN / 4}u) { s += vec4<f32>(Sc[i * 4u], Sc[i * 4u + 1u], Sc[i * 4u + 2u], Sc[i * 4u + 3u]); }
-    let gn = n0 + lid * 4u;
-${comp.map((q, i) => `    if (gn + ${i}u < u.N) { DB[ex * u.N + gn + ${i}u] = T(s.${q}); }`).join('\n')}
+  if (tmi == 0u && lid < ${NC}u) {
+    var s0 = vec4<f32>(0.0);
+    var s1 = vec4<f32>(0.0);
+    for (var i = lid; i < ${NT}u; i += ${NC}u) { s0 += SF4[i * 2u]; s1 += SF4[i * 2u + 1u]; }
+    let gn = n0 + lid * 8u;
+${Array.from({ length: 8 }, (_, q) => `    if (gn + ${q}u < u.N) { DB[ex * u.N + gn + ${q}u] = T(s${q >> 2}[${q & 3}]); }`).join('\n')}
   }
 `;
   }
@@ -450,12 +550,10 @@ ${comp.map((q, i) => `    if (gn + ${i}u < u.N) { DB[ex * u.N + gn + ${i}u] = T(
 ${xtyUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
-var<workgroup> As: array<f16, ${2 * TK * SA}>;
-var<workgroup> Bs: array<f16, ${2 * TK * SB}>;
-var<workgroup> Sc: array<f32, ${Math.max(c.SGM * c.SGN * 256, hasBias ? NT * 4 : 0)}>;
+var<workgroup> SM: buffer<${L.bytes}>;
 var<workgroup> rowRange: vec2<u32>;
 
-${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(NT)}${em.prelude(c, ['As', 'Bs'], 'Sc')}
+${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
 
 @compute @workgroup_size(${NT})
@@ -472,13 +570,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${em.init(c)}  if (lid == 0u) {
+${views(L.bytes)}${em.init(c)}  if (lid == 0u) {
     var start = 0u;
     if (ex > 0u) { start = clampOff(ex - 1u, 0u); }
     rowRange = vec2<u32>(start, clampOff(ex, start));
   }
   let r = workgroupUniformLoad(&rowRange);
-${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum = vec4<f32>(0.0);\n' : ''}
+${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
 ${kLoop(`(r.y - r.x + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult, 'fillRows(lid, r, k0);')}${out}}
 `;
 }

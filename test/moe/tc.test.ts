@@ -15,7 +15,7 @@ import { timeTests, flagCombos, checkWebgpu, withEnv, type Config } from './case
 
 timeTests(test);
 
-type Case = [Config, string | undefined];
+type Case = [Config, string | undefined, string?];
 const F = { groupedIn: false, groupedOut: false, gates: false, bias: false };
 // Emulated, the shaders take llvmpipe seconds each to compile: a few cases that between
 // them cover every flag, every load path (vec4, scalar, transposed W) and every edge. Shapes:
@@ -26,8 +26,9 @@ const EMULATED: Case[] = [
   [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72 }, undefined],
   [{ ...F, groupedIn: true, T: 45, k: 3, E: 64, dIn: 24, dOut: 20, sparse: true, transposedW: true }, undefined],
   [{ ...F, groupedOut: true, bias: true, T: 33, k: 2, E: 3, dIn: 9, dOut: 7, transposedW: true }, undefined],
-  // Whole tiles: W's fragments come straight from its buffer (n-major forward, k-major for dX).
-  [{ ...F, groupedIn: true, groupedOut: true, T: 150, k: 2, E: 3, dIn: 32, dOut: 64 }, undefined],
+  // Whole tiles, with SCATTERGRAD_MOE_TC_BDIRECT=1 (the Case's third field): W's fragments
+  // come straight from its buffer (n-major forward, k-major for dX).
+  [{ ...F, groupedIn: true, groupedOut: true, T: 150, k: 2, E: 3, dIn: 32, dOut: 64 }, undefined, '1'],
   [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, 'emu2'],
 ];
 const SHAPES: Array<[number, number, number, number, number]> = [[70, 2, 5, 40, 72], [45, 3, 64, 24, 20], [33, 2, 3, 9, 7], [150, 2, 3, 36, 44], [100, 2, 4, 128, 128]];
@@ -65,14 +66,17 @@ test('scatteredExperts: tensor-core kernels, emulated subgroup matrices, float16
   await withEnv({ SCATTERGRAD_MOE_TC: 'emulate' }, async () => {
     let seed = 8100;
     const keys = await keysOf(async () => {
-      for (const [c, tile] of EMULATED) {
-        await withEnv({ SCATTERGRAD_MOE_TC_TILE: tile }, () => checkWebgpu(c, seed++, 'float16', `tc emulated ${tile ?? 'emu'}`));
+      for (const [c, tile, direct] of EMULATED) {
+        await withEnv({ SCATTERGRAD_MOE_TC_TILE: tile, SCATTERGRAD_MOE_TC_BDIRECT: direct }, () => checkWebgpu(c, seed++, 'float16', `tc emulated ${tile ?? 'emu'}`));
       }
     });
     // The tensor-core kernels really ran (and the SIMT ones did not).
     assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:emulate')), `no emulated s2s kernel among ${[...keys].join(', ')}`);
     assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:emulate:1x1x2x2x32')), 'the second emulated tile did not run');
-    assert.ok([...keys].some((k) => k.includes(':wn4d:')) && [...keys].some((k) => k.includes(':wk4d:')), 'W was never read directly, both layouts');
+    assert.ok([...keys].some((k) => k.includes(':wkn8d:')) && [...keys].some((k) => k.includes(':wnk8d:')), 'W was never read directly, both layouts');
+    assert.ok([...keys].some((k) => k.includes(':wkn8:')) && [...keys].some((k) => k.includes(':wnk8:')), 'W was never staged, both layouts');
+    // Every load width ran: 8 halves, 4, and one at a time (odd sizes).
+    for (const v of ['8', '4', '1']) assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc') && new RegExp(`:a[gs]c?${v}:`).test(k)), `no s2s kernel loading A ${v} at a time`);
     assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:emulate') && k.endsWith(':b')), 'no emulated groupXtY kernel with bias');
     assert.not.ok([...keys].some((k) => k.startsWith('moe.s2s:') || k.startsWith('moe.xty:')), 'a SIMT MoE kernel ran in float16');
   });
@@ -86,7 +90,7 @@ test('scatteredExperts: tensor-core kernels on the subgroup matrices, both tiles
       const keys = await grid(`tc ${tile}`, 8200);
       assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real')), `no tensor-core s2s kernel among ${[...keys].join(', ')}`);
       assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:real')), 'no tensor-core groupXtY kernel');
-      assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real') && /:w[nk]4d:/.test(k)), 'W was never read directly');
+      assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real') && /:w(kn|nk)8:/.test(k)), 'W was never staged 8 halves at a time');
     });
   }
 });

@@ -1,0 +1,93 @@
+// The float16 MoE MLP (forward + backward, as in bench/run.mjs) under each variant of the
+// tensor-core kernels, in one process, GPU time from timestamps: for tuning on a GPU machine.
+//   node bench/tc-sweep.mjs [--lib PATH] [--configs small,medium,granular] [--variants a,b,...] [--parts]
+// A variant is `default`, `simt` (SCATTERGRAD_MOE_TC=off), `bdirect`, `big`, `mid`, or a tile
+// SGMxSGNxFMxFNxTK. --lib times another build (e.g. the previous commit's) the same way.
+// --parts also times each ScatteredExperts call of the default variant alone.
+const args = process.argv.slice(2);
+const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+const lib = opt('--lib', '../dist/node/index.js');
+const sg = await import(lib.startsWith('.') ? new URL(lib, import.meta.url).href : lib);
+const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
+if (!toggles.some((t) => t.startsWith('disable-dawn-features='))) toggles.push('disable-dawn-features=timestamp_quantization');
+const info = await sg.init({ backend: 'webgpu', dawnToggles: toggles });
+console.log(`# ${info.adapter}; lib ${lib}`);
+
+const CFG = { tiny: { T: 256, d: 64, h: 128, E: 8, k: 2 }, small: { T: 2048, d: 256, h: 512, E: 8, k: 2 }, medium: { T: 8192, d: 1024, h: 2048, E: 8, k: 2 }, granular: { T: 16384, d: 1024, h: 512, E: 64, k: 8 } };
+const configs = opt('--configs', 'small,medium,granular').split(',');
+const variants = opt('--variants', 'default').split(',');
+const ENV = { SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined };
+const envOf = (v) => {
+  if (v === 'default') return {};
+  if (v === 'simt') return { SCATTERGRAD_MOE_TC: 'off' };
+  if (v === 'bdirect') return { SCATTERGRAD_MOE_TC_BDIRECT: '1' };
+  return { SCATTERGRAD_MOE_TC_TILE: v };
+};
+const setEnv = (vars) => { for (const [k, v] of Object.entries({ ...ENV, ...vars })) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } };
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+/** Median GPU ms of `fn` over batches of >= 25 ms, after half a second of it (clocks ramp). */
+async function time(fn) {
+  const batch = async (reps) => (await sg.gpuTime(() => { for (let i = 0; i < reps; i++) fn(); })).ms / reps;
+  await batch(1);
+  const t0 = performance.now();
+  let one = 0;
+  while (performance.now() - t0 < 500) one = await batch(1);
+  const reps = Math.max(1, Math.ceil(25 / Math.max(one, 0.01)));
+  const ms = [];
+  for (let s = 0; s < 7; s++) ms.push(await batch(reps));
+  return median(ms);
+}
+
+const rows = [];
+for (const name of configs) {
+  const { T, d, h, E, k } = CFG[name];
+  const dtype = 'float16';
+  const flops = 12 * T * k * d * h;
+  const probs = sg.randn([T, E], { seed: 7, device: 'cpu' }).softmax(-1);
+  const { values: gv, indices: gi } = probs.topk(k, -1);
+  const x = sg.randn([T, d], { seed: 1, dtype }).requiresGrad_();
+  const W1 = sg.randn([E, d, h], { seed: 2, dtype }).mul(1 / Math.sqrt(d)).detach().requiresGrad_();
+  const W2 = sg.randn([E, h, d], { seed: 3, dtype }).mul(1 / Math.sqrt(h)).detach().requiresGrad_();
+  const g = sg.tensor(await gv.toArray(), { shape: [T, k], dtype }).requiresGrad_();
+  const ei = sg.tensor(Int32Array.from(await gi.toArray()), { shape: [T, k], dtype: 'int32' });
+  const dy = sg.randn([T, d], { seed: 4, dtype });
+  const { sortedExpertIdxs: sei, sortedScatteredIdxs: ssi, expertOffsets: off } = sg.flattenSortCount(ei, E);
+  const leaves = [x, W1, W2, g];
+  const L1 = (xx, ww) => sg.scatteredExperts(xx, ww, k, sei, ssi, off, { groupedOut: true });
+  const L2 = (xx, ww, gg) => sg.scatteredExperts(xx, ww, 1, sei, ssi, off, { groupedIn: true, gates: gg });
+  const clear = () => { for (const l of leaves) { l.grad?.dispose(); l.grad = null; } };
+  const step = () => { sg.tidy(() => L2(L1(x, W1).gelu(), W2, g).backward(dy)); clear(); };
+  for (const v of variants) {
+    setEnv(envOf(v));
+    let ms = null;
+    let note = '';
+    try { ms = await time(step); } catch (e) { note = String(e.message ?? e).split('\n')[0].slice(0, 100); }
+    rows.push({ config: name, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note });
+    console.log(`${name.padEnd(9)} ${v.padEnd(14)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
+  }
+  if (args.includes('--parts')) {
+    setEnv({});
+    const F = 2 * T * k * d * h;
+    const hh = sg.randn([T * k, h], { seed: 5, dtype });
+    const dh = sg.randn([T * k, h], { seed: 6, dtype });
+    const req = (t) => t.detach().requiresGrad_();
+    const parts = [
+      ['L1 fwd (x gathered)', () => { sg.tidy(() => { L1(x, W1); }); }, F],
+      ['L2 fwd (grouped in, gates)', () => { sg.tidy(() => { L2(hh, W2, g); }); }, F],
+      ['L1 fwd+dX (W1 transposed)', () => { sg.tidy(() => { const a = req(x); L1(a, W1).backward(dh); a.grad.dispose(); }); }, 2 * F],
+      ['L1 fwd+dW (x gathered)', () => { sg.tidy(() => { const w = req(W1); L1(x, w).backward(dh); w.grad.dispose(); }); }, 2 * F],
+      ['L2 fwd+dW (gated rows)', () => { sg.tidy(() => { const w = req(W2); L2(hh, w, g).backward(dy); w.grad.dispose(); }); }, 2 * F],
+      ['gelu fwd+bwd', () => { sg.tidy(() => { const a = req(hh); a.gelu().backward(dh); a.grad.dispose(); }); }, 0],
+    ];
+    for (const [p, fn, f] of parts) {
+      const ms = await time(fn);
+      console.log(`  ${p.padEnd(30)} ${ms.toFixed(3).padStart(8)} ms ${f ? (f / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : ''}`);
+    }
+    hh.dispose(); dh.dispose();
+  }
+  [probs, gv, gi, x, W1, W2, g, ei, dy, sei, ssi, off].forEach((t) => t.dispose());
+}
+const out = opt('--json');
+if (out) (await import('node:fs')).writeFileSync(out, JSON.stringify({ adapter: info.adapter, lib, rows }, null, 1));
+await sg.destroy();
