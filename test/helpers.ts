@@ -76,6 +76,14 @@ export function allclose(actual: ArrayLike<number>, expected: ArrayLike<number>,
   }
 }
 
+/** ‖a − b‖ / ‖b‖ over the whole tensor (‖a − b‖ when b is all zeros). */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
 export function assertEqualArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, what = 'values'): void {
   allclose(actual, expected, { rtol: 0, atol: 0 }, what);
 }

@@ -367,7 +367,7 @@ export function s2sTc(o: S2SArgs): boolean {
   if (bias) inputs.push(bias.buffer);
   g.dispatch({
     key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
-    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, bl, wVec, bDirect, yVec, bias !== null),
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null), aVec, bl, wVec, bDirect, yVec),
     inputs,
     outputs: [y.buffer],
     uniforms: s2sUniforms(o, cap, tilesN),
@@ -377,27 +377,40 @@ export function s2sTc(o: S2SArgs): boolean {
   return true;
 }
 
-function s2sTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, bl: BLayout, wVec: Vec, bDirect: boolean, yVec: boolean, hasBias: boolean): string {
+/** What distinguishes scatter2scatter from a plain (batched) matmul in the s2s kernel: the
+ * uniforms and bindings, how a workgroup finds its rows, and where a row lives in A and Y. */
+interface RowProblem {
+  /** Uniform struct and binding 0. */
+  uniforms: string;
+  /** Bindings between W and Y, from binding 3 on. */
+  binds: string[];
+  /** Module-scope WGSL (row tables, helpers). */
+  decls: string;
+  /** main's first statements: set n0, wBase and fill rowIn / rowOut (then a barrier follows). */
+  prologue: string;
+  /** A's element index of row `ri`'s start, and Y's of (row `ro`, column `gn`). */
+  aRow: (ri: string) => string;
+  yAt: (ro: string, gn: string) => string;
+  coef: boolean;
+  bias: string;
+}
+
+function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, wVec: Vec, bDirect: boolean, yVec: boolean): string {
   const TM = tm(c), TN = tn(c), { TK } = c, NT = nt(c);
   const L = layout(c, 's2s', bl, !bDirect);
   const LA = (TM * TK) / 8 / NT;
   const LB = bDirect ? 0 : (TK * TN) / 8 / NT;
-  let bi = 0;
-  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${bindType(aVec)}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> W: array<${bDirect ? 'f16' : bindType(wVec)}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> BT: array<vec4<u32>>;\n`;
-  if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
-  if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read> BIAS: array<T>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read_write> Y: array<${yVec ? 'vec4<u32>' : 'f16'}>;\n`;
+  const binds = [`var<storage, read> X: array<${bindType(aVec)}>;`, `var<storage, read> W: array<${bDirect ? 'f16' : bindType(wVec)}>;`,
+    ...P.binds, `var<storage, read_write> Y: array<${yVec ? 'vec4<u32>' : 'f16'}>;`]
+    .map((b, i) => `@group(0) @binding(${i + 1}) ${b}\n`).join('');
 
-  // A: TM gathered rows x TK, 8 halves of a row per chunk, staged as As[m][k].
+  // A: TM rows x TK, 8 halves of a row per chunk, staged as As[m][k].
   let loads = '';
   let stores = '';
   const KC = TK / 8;
   for (let s = 0; s < LA; s++) {
     loads += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (ri != NONE) { pa${s} = ldX(u.aOff + ri * u.as0, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${a.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
+    loads += `      if (ri != NONE) { pa${s} = ldX(${P.aRow('ri')}, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${P.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
     stores += `    { let e = lid + ${s * NT}u; SV[(nb * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`;
   }
   // B: TK x TN of W[e]: [k][n] (8 columns of a k row per chunk) or [n][k] (8 k of a column).
@@ -425,40 +438,135 @@ function s2sTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, bl: BLayout, wVec:
   const mult = multiplies(c, em,
     (i, kk) => [`cur * ${L.aBuf}u + (smB + ${i * 16}u) * ${L.sa}u + ${kk * 16}u`, `${L.sa}u`, false],
     bFrag, bDirect ? ['W', '&W'] : ['SH', 'SH']);
-  let write = '    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n';
-  if (hasBias) {
-    write += '      var bv0 = vec4<f32>(0.0);\n      var bv1 = vec4<f32>(0.0);\n      if (t.w == 1u) {\n';
-    for (let q = 0; q < 8; q++) write += `        if (gn + ${q}u < u.N) { bv${q >> 2}[${q & 3}] = f32(BIAS[u.bOff + t.x * u.bs0 + (gn + ${q}u) * u.bs1]); }\n`;
-    write += '      }\n';
-  }
-  write += store8('Y', yVec, 'u.yOff + ro * u.N + gn', 'gn', 'u.N', hasBias ? 'bv' : '') + '    }\n';
+  const write = `    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n${P.bias}` +
+    store8('Y', yVec, P.yAt('ro', 'gn'), 'gn', 'u.N', P.bias ? 'bv' : '') + '    }\n';
   const srcs: Record<string, string> = { SH: viewH(L.bytes) };
   if (bDirect) srcs.W = '&W';
 
   return `${em.enables}alias T = f16;
-${s2sUniformWgsl()}
+${P.uniforms}
 ${binds}
 const NONE = 0xffffffffu;
 var<workgroup> SM: buffer<${L.bytes}>;
 var<workgroup> rowIn: array<u32, ${TM}>;
 var<workgroup> rowOut: array<u32, ${TM}>;
-var<workgroup> rowC: array<f32, ${TM}>;
-var<workgroup> tile: vec4<u32>;
 var<private> wBase: u32;
-
-${PACKING}${load8Fn('ldX', 'X', aVec)}${bDirect ? '' : load8Fn('ldW', 'W', wVec)}${rowOfFn('rowA', 'a', a)}${em.prelude(c, srcs, viewF(L.bytes))}
+${P.decls}
+${PACKING}${load8Fn('ldX', 'X', aVec)}${bDirect ? '' : load8Fn('ldW', 'W', wVec)}${em.prelude(c, srcs, viewF(L.bytes))}
 @compute @workgroup_size(${NT})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-${s2sBlock(TN)}  let sid = lid / ${c.SIZE}u;
+${P.prologue}  workgroupBarrier();
+  let sid = lid / ${c.SIZE}u;
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${em.init(c)}  wBase = u.wOff + t.x * u.ws0;
-${s2sRowTable(TM, NT)}  workgroupBarrier();
-${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
+${views(L.bytes)}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
 ${kLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult)}${writeOut(c, em, write)}}
 `;
+}
+
+/** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
+function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
+  const binds = ['var<storage, read> SSE: array<i32>;', 'var<storage, read> BT: array<vec4<u32>>;'];
+  if (a.coef) binds.push('var<storage, read> AC: array<T>;');
+  if (hasBias) binds.push('var<storage, read> BIAS: array<T>;');
+  let bias = '';
+  if (hasBias) {
+    bias = '      var bv0 = vec4<f32>(0.0);\n      var bv1 = vec4<f32>(0.0);\n      if (t.w == 1u) {\n';
+    for (let q = 0; q < 8; q++) bias += `        if (gn + ${q}u < u.N) { bv${q >> 2}[${q & 3}] = f32(BIAS[u.bOff + t.x * u.bs0 + (gn + ${q}u) * u.bs1]); }\n`;
+    bias += '      }\n';
+  }
+  return {
+    uniforms: s2sUniformWgsl(),
+    binds,
+    decls: `var<workgroup> rowC: array<f32, ${tm(c)}>;\nvar<workgroup> tile: vec4<u32>;\n${rowOfFn('rowA', 'a', a)}`,
+    prologue: `${s2sBlock(tn(c))}  wBase = u.wOff + t.x * u.ws0;\n${s2sRowTable(tm(c), nt(c))}`,
+    aRow: (ri) => `u.aOff + ${ri} * u.as0`,
+    yAt: (ro, gn) => `u.yOff + ${ro} * u.N + ${gn}`,
+    coef: a.coef !== null,
+    bias,
+  };
+}
+
+// ---- dense (batched) matmul: the s2s kernel with every row its own, one "expert" per batch ----
+
+/** A matmul's layout, as src/ops/matmul.ts plans it (one merged batch dim at most here). */
+export interface DensePlan {
+  M: number; N: number; K: number;
+  rsA: number; csA: number; rsB: number; csB: number;
+  bshape: number[]; bsa: number[]; bsb: number[];
+}
+
+/**
+ * out = a · b (float16, f32 accumulation) on the tensor cores, staged as the MoE kernels are;
+ * false when it does not apply (dtypes, more than one batch dim, tiny products, A not
+ * contiguous along K, or B with neither dim contiguous): the caller's kernels take those.
+ * SCATTERGRAD_MATMUL_TC=off turns it off.
+ */
+export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: DensePlan): boolean {
+  if (a.dtype !== 'float16' || b.dtype !== 'float16' || out.dtype !== 'float16') return false;
+  const { M, N, K } = p;
+  if (env('SCATTERGRAD_MATMUL_TC') === 'off' || p.bshape.length > 1 || M < 16 || N < 16 || K < 16 || p.csA !== 1) return false;
+  const g = out.storage.gpu!;
+  const mode = tcMode(g);
+  if (!mode) return false;
+  const nb = p.bshape[0] ?? 1;
+  const [bsa, bsb] = [p.bsa[0] ?? 0, p.bsb[0] ?? 0];
+  const bl: BLayout = p.csB !== 1 && p.rsB === 1 ? 'nk' : 'kn';
+  const aVec = vecOf(K, true, [p.rsA, bsa, a.offset]);
+  const wVec = bl === 'kn' ? vecOf(N, p.csB === 1, [p.rsB, bsb, b.offset]) : vecOf(K, true, [p.csB, bsb, b.offset]);
+  if (aVec === 1 || wVec === 1) return false;
+  const tile = pick(g, mode, 's2s', (c) => nb * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)));
+  if (!tile) return false;
+  const tilesM = Math.ceil(M / tm(tile));
+  const tilesN = Math.ceil(N / tn(tile));
+  const yVec = N % 8 === 0 && out.offset % 8 === 0;
+  g.dispatch({
+    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}`,
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile), aVec, bl, wVec, false, yVec),
+    inputs: [a.buffer, b.buffer],
+    outputs: [out.buffer],
+    uniforms: [M, N, K, nb, tilesM, tilesN, a.offset, p.rsA, p.csA, bsa, b.offset, bsb, p.rsB, p.csB, out.offset, 0].map((v) => v >>> 0),
+    workgroups: grid(nb * tilesM * tilesN),
+  });
+  return true;
+}
+
+function denseProblem(c: TcTile): RowProblem {
+  return {
+    uniforms: `struct U {
+  M: u32, N: u32, K: u32, nb: u32, tilesM: u32, tilesN: u32, aOff: u32, as0: u32,
+  as1: u32, aBs: u32, wOff: u32, ws0: u32, ws1: u32, ws2: u32, yOff: u32, p0: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;`,
+    binds: [],
+    decls: 'var<private> aBase: u32;\n',
+    // Tiles run in groups of 8 tile rows, column by column, so that neighbouring workgroups
+    // share A's rows and B's columns in L2.
+    prologue: `  let g = wid.x + wid.y * nwg.x;
+  let per = u.tilesM * u.tilesN;
+  if (g >= u.nb * per) { return; }
+  let bi = g / per;
+  let tt = g % per;
+  let width = 8u * u.tilesN;
+  let firstM = (tt / width) * 8u;
+  let rowsInGroup = min(u.tilesM - firstM, 8u);
+  let m0 = (firstM + (tt % width) % rowsInGroup) * ${tm(c)}u;
+  let n0 = ((tt % width) / rowsInGroup) * ${tn(c)}u;
+  wBase = u.wOff + bi * u.ws0;
+  aBase = u.aOff + bi * u.aBs;
+  for (var q = lid; q < ${tm(c)}u; q += ${nt(c)}u) {
+    let v = select(NONE, m0 + q, m0 + q < u.M);
+    rowIn[q] = v;
+    rowOut[q] = v;
+  }
+`,
+    aRow: (ri) => `aBase + ${ri} * u.as0`,
+    yAt: (ro, gn) => `u.yOff + (bi * u.M + ${ro}) * u.N + ${gn}`,
+    coef: false,
+    bias: '',
+  };
 }
 
 // ---- groupXtY ----

@@ -17,6 +17,7 @@ import { tilesFor, tiledWgsl, tileKey, autoTile, fitTile, forcedKernel, type Til
 import { regWgsl, regKey, regTile, type RegConfig, type RegMode } from './matmul-reg.js';
 import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
 import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from './matmul-subgroup.js';
+import { matmulTc } from '../moe/gemm-tc.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 
 // ---- validation (before any GPU work) ----
@@ -218,6 +219,8 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
 }
 
 function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
+  // float16 on the tensor cores, staged through workgroup memory like the MoE kernels.
+  if (forcedKernel() === null && matmulTc(a, b, out, p)) return;
   const gpu = out.storage.gpu!;
   const { M, N, K, bshape, bsa, bsb } = p;
   const inner = bshape.length - Math.min(bshape.length, KERNEL_BATCH_DIMS);

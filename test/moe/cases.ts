@@ -4,7 +4,7 @@ import type { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { flattenSortCount, scatteredExperts } from '../../src/moe/index.js';
-import { randArray, randInts, assertEqualArrays, allclose } from '../helpers.js';
+import { randArray, randInts, assertEqualArrays, allclose, relErr } from '../helpers.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
 import { refSort, refForward, refBackward, outRows, type Problem, type Sorted } from './reference.js';
 
@@ -185,14 +185,6 @@ export async function checkWebgpu(c: Config, seed: number, dtype: 'float32' | 'f
 }
 
 const REL_NORM = { float16: 2e-3, float32: 1e-5 };
-
-/** ‖a − b‖ / ‖b‖ (0 when both are zero). */
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
 
 /** Runs `fn` with environment variables set, restoring them afterwards. */
 export async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>): Promise<void> {
