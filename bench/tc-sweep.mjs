@@ -14,15 +14,19 @@ const info = await sg.init({ backend: 'webgpu', dawnToggles: toggles });
 console.log(`# ${info.adapter}; lib ${lib}`);
 
 const CFG = { tiny: { T: 256, d: 64, h: 128, E: 8, k: 2 }, small: { T: 2048, d: 256, h: 512, E: 8, k: 2 }, medium: { T: 8192, d: 1024, h: 2048, E: 8, k: 2 }, granular: { T: 16384, d: 1024, h: 512, E: 64, k: 8 } };
-const configs = opt('--configs', 'small,medium,granular').split(',');
+const configs = opt('--configs', 'small,medium,granular').split(',').filter(Boolean);
 const variants = opt('--variants', 'default').split(',');
-const ENV = { SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined };
-const envOf = (v) => {
-  if (v === 'default') return {};
-  if (v === 'simt') return { SCATTERGRAD_MOE_TC: 'off' };
-  if (v === 'bdirect') return { SCATTERGRAD_MOE_TC_BDIRECT: '1' };
-  return { SCATTERGRAD_MOE_TC_TILE: v };
-};
+const ENV = { SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MATMUL_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined, SCATTERGRAD_TC_KNOCKOUT: undefined, SCATTERGRAD_MOE_TC_PAD: undefined };
+// A variant joins parts with '+': default, simt, bdirect, a tile (big, mid, SGMxSGNxFMxFNxTK),
+// ko-PART (SCATTERGRAD_TC_KNOCKOUT), padN (SCATTERGRAD_MOE_TC_PAD).
+const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
+  if (p === 'default') return {};
+  if (p === 'simt') return { SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MATMUL_TC: 'off' };
+  if (p === 'bdirect') return { SCATTERGRAD_MOE_TC_BDIRECT: '1' };
+  if (p.startsWith('ko-')) return { SCATTERGRAD_TC_KNOCKOUT: p.slice(3) };
+  if (p.startsWith('pad')) return { SCATTERGRAD_MOE_TC_PAD: p.slice(3) };
+  return { SCATTERGRAD_MOE_TC_TILE: p };
+}));
 const setEnv = (vars) => { for (const [k, v] of Object.entries({ ...ENV, ...vars })) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } };
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -40,6 +44,20 @@ async function time(fn) {
 }
 
 const rows = [];
+// --dense N: an (N, N)·(N, N) float16 matmul under each variant first.
+const dense = Number(opt('--dense', 0));
+if (dense) {
+  const a = sg.randn([dense, dense], { seed: 11, dtype: 'float16' });
+  const b = sg.randn([dense, dense], { seed: 12, dtype: 'float16' });
+  for (const v of variants) {
+    setEnv(envOf(v));
+    let ms = null;
+    try { ms = await time(() => { sg.tidy(() => { a.matmul(b); }); }); } catch (e) { console.log(`dense ${v} failed: ${String(e.message ?? e).split('\n')[0].slice(0, 100)}`); }
+    if (ms) console.log(`dense${dense} ${v.padEnd(22)} ${ms.toFixed(3).padStart(8)} ms ${(2 * dense ** 3 / ms / 1e9).toFixed(1).padStart(6)} TFLOP/s`);
+    rows.push({ config: `dense${dense}`, variant: v, ms });
+  }
+  a.dispose(); b.dispose();
+}
 for (const name of configs) {
   const { T, d, h, E, k } = CFG[name];
   const dtype = 'float16';
@@ -64,7 +82,7 @@ for (const name of configs) {
     let note = '';
     try { ms = await time(step); } catch (e) { note = String(e.message ?? e).split('\n')[0].slice(0, 100); }
     rows.push({ config: name, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note });
-    console.log(`${name.padEnd(9)} ${v.padEnd(14)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
+    console.log(`${name.padEnd(9)} ${v.padEnd(22)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
   }
   if (args.includes('--parts')) {
     setEnv({});

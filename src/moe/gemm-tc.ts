@@ -46,7 +46,12 @@ import {
 /** SGM x SGN subgroups of SIZE invocations, each computing FM x FN fragments; TK = K per step. */
 export interface TcTile { SGM: number; SGN: number; FM: number; FN: number; TK: number; SIZE: number }
 
-const BIG: TcTile = { SGM: 2, SGN: 4, FM: 4, FN: 2, TK: 32, SIZE: 32 }; // 128 x 128, 8 subgroups
+// Big tiles: 8 subgroups of 64 x 64, 16 deep per K step (what fits twice in 48 KiB of
+// workgroup memory). On an H200 the f16 MoE MLP ran 1.12x (medium) and 1.2x (granular) faster
+// with 128 x 256 than with 128 x 128 tiles of 32 x 64 subgroups, and a dense 4096³ matmul 1.34x
+// faster with 256 x 128 (bench/RESULTS.md): fewer bytes staged per product.
+const BIG: TcTile = { SGM: 2, SGN: 4, FM: 4, FN: 4, TK: 16, SIZE: 32 }; // 128 x 256
+const DENSE_BIG: TcTile = { SGM: 4, SGN: 2, FM: 4, FN: 4, TK: 16, SIZE: 32 }; // 256 x 128
 const MID: TcTile = { SGM: 2, SGN: 2, FM: 2, FN: 2, TK: 32, SIZE: 32 }; // 64 x 64, 4 subgroups
 // Emulated (workgroup memory holds every fragment): small tiles that between them cover
 // several subgroups both ways, several fragments per subgroup both ways, and two 16-deep
@@ -61,8 +66,10 @@ const BIG_MIN_TILES = 264;
 const tm = (c: TcTile): number => c.SGM * c.FM * 16;
 const tn = (c: TcTile): number => c.SGN * c.FN * 16;
 const nt = (c: TcTile): number => c.SGM * c.SGN * c.SIZE;
-const PAD = 8; // halves of padding per staged row: 16 bytes, so 8 rows' fragment loads hit distinct banks
-const tileKey = (c: TcTile): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}`;
+// Halves of padding per staged row: 16 bytes, so 8 rows' fragment loads hit distinct banks.
+// SCATTERGRAD_MOE_TC_PAD (a multiple of 8) tries another, for kernel work.
+const padOf = (): number => Number(env('SCATTERGRAD_MOE_TC_PAD') ?? 8);
+const tileKey = (c: TcTile): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}${padOf() === 8 ? '' : `p${padOf()}`}`;
 
 type Kernel = 's2s' | 'xty';
 /** Where the right operand sits in workgroup memory: [k][n] rows, or [n][k] (scatter2scatter's
@@ -73,6 +80,7 @@ type BLayout = 'kn' | 'nk';
 interface Layout { sa: number; aBuf: number; sb: number; bBuf: number; bOff: number; bytes: number }
 function layout(c: TcTile, k: Kernel, b: BLayout, bStaged: boolean): Layout {
   const TM = tm(c), TN = tn(c), { TK } = c;
+  const PAD = padOf();
   const sa = k === 's2s' ? TK + PAD : TM + PAD; // s2s: As[m][k]; xty: As[k][m]
   const aBuf = k === 's2s' ? TM * sa : TK * sa;
   const sb = b === 'kn' ? TN + PAD : TK + PAD;
@@ -123,7 +131,7 @@ function parseTile(s: string): TcTile | null {
   return { SGM, SGN, FM, FN, TK, SIZE: 32 };
 }
 
-function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => number): TcTile | null {
+function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => number, big = BIG): TcTile | null {
   const forced = env('SCATTERGRAD_MOE_TC_TILE') ?? '';
   if (mode === 'emulate') {
     const c = forced === 'emu2' ? EMU2 : EMU;
@@ -131,9 +139,9 @@ function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => numb
   }
   const custom = parseTile(forced);
   if (custom) return fits(custom, g, k, false) ? custom : null;
-  if (forced === 'big' && fits(BIG, g, k, false)) return BIG;
+  if (forced === 'big' && fits(big, g, k, false)) return big;
   if (forced === 'mid' && fits(MID, g, k, false)) return MID;
-  if (fits(BIG, g, k, false) && tilesOf(BIG) >= BIG_MIN_TILES) return BIG;
+  if (fits(big, g, k, false) && tilesOf(big) >= BIG_MIN_TILES) return big;
   return fits(MID, g, k, false) ? MID : null;
 }
 
@@ -366,7 +374,7 @@ export function s2sTc(o: S2SArgs): boolean {
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
   g.dispatch({
-    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
+    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}${knockKey()}`,
     wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null), aVec, bl, wVec, bDirect, yVec),
     inputs,
     outputs: [y.buffer],
@@ -462,8 +470,34 @@ ${P.prologue}  workgroupBarrier();
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
 ${views(L.bytes)}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
-${kLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult)}${writeOut(c, em, write)}}
+${knockedLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
+}
+
+// For kernel work only: SCATTERGRAD_TC_KNOCKOUT=loads|stores|mma|frag builds the s2s and dense
+// kernels with one part of the K loop taken out (wrong results, on purpose) to see what the
+// time goes to: global loads (replaced by constants), staging stores (kept behind a test that
+// the data never passes, so the loads stay), fragment loads and products, or fragment loads
+// alone (loaded once before the loop).
+const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
+const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '');
+function knockedLoop(kTiles: string, TK: number, loads: string, stores: string, mult: string): string {
+  const ko = knockout();
+  if (ko === 'loads') loads = loads.replace(/= ld[XW]\([^;]*\)/g, '= vec4<u32>(lid, k0, 1u, 2u)');
+  if (ko === 'stores') stores = stores.replace(/SV\[([^\]]*)\] = (p[ab]\d+);/g, 'if ($2.x == 0x7fff7fffu && $2.y == 0x12345u) { SV[$1] = $2; }');
+  if (ko === 'mma') mult = '';
+  let pre = '';
+  if (ko === 'frag') {
+    const seen = new Set<string>();
+    pre = mult.split('\n').filter((l) => {
+      const m = /let ([ab]\d+) = subgroupMatrixLoad/.exec(l);
+      if (!m || seen.has(m[1])) return false;
+      seen.add(m[1]);
+      return true;
+    }).join('\n').replace(/\bcur\b/g, '0u').replace(/\bkc\b/g, '0u') + '\n';
+    mult = mult.split('\n').filter((l) => !l.includes('subgroupMatrixLoad')).join('\n');
+  }
+  return pre + kLoop(kTiles, TK, tcHead(TK), loads, stores, mult);
 }
 
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
@@ -517,13 +551,13 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: DensePlan): boole
   const aVec = vecOf(K, true, [p.rsA, bsa, a.offset]);
   const wVec = bl === 'kn' ? vecOf(N, p.csB === 1, [p.rsB, bsb, b.offset]) : vecOf(K, true, [p.csB, bsb, b.offset]);
   if (aVec === 1 || wVec === 1) return false;
-  const tile = pick(g, mode, 's2s', (c) => nb * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)));
+  const tile = pick(g, mode, 's2s', (c) => nb * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)), DENSE_BIG);
   if (!tile) return false;
   const tilesM = Math.ceil(M / tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const yVec = N % 8 === 0 && out.offset % 8 === 0;
   g.dispatch({
-    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}`,
+    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}${knockKey()}`,
     wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile), aVec, bl, wVec, false, yVec),
     inputs: [a.buffer, b.buffer],
     outputs: [out.buffer],
