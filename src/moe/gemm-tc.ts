@@ -8,19 +8,26 @@
 // Staging is what makes the gather possible: a subgroup-matrix load reads a strided block,
 // which gathered rows in global memory are not. (It is also what is fast: on an H100,
 // fragments loaded from workgroup memory run at ~620 TFLOP/s and from a storage buffer at
-// 40-70; see bench/tc-ceiling.mjs.)
+// 40-70; see bench/tc-ceiling.mjs, whose workgroup-memory loads the compiler may keep in
+// registers, so take that figure as an upper bound.)
 //
-// Staging moves 8 halves (16 bytes) at a time. WGSL's subgroupMatrixLoad reads an
-// array<f16>, and storing into one half at a time cost 16 scalar stores per operand per
-// invocation per K step, which was what limited these kernels. So workgroup memory is one
-// `buffer<N>` (WGSL's buffer_view language feature) seen through two views: vec4<u32> for the
-// staging stores and array<f16> for the fragment loads. Rows travel as raw f16 bits from
-// global memory (loaded as vec4<u32>) to workgroup memory; only gated operands are unpacked,
-// scaled in f32 and rounded back. Workgroup memory is double-buffered (one barrier per K
-// step) and filled from registers loaded during the previous step's multiplies. Results
-// leave through the same buffer, now seen as f32: each subgroup stores a row of its
-// fragments there and its lanes write them out 8 halves at a time, so the scatter to output
-// rows (and the bias) happen in plain WGSL.
+// Staging moves 8 halves (16 bytes) per WGSL store. WGSL's subgroupMatrixLoad reads an
+// array<f16>; workgroup memory here is one `buffer<N>` (the buffer_view language feature)
+// seen as vec4<u32> for the staging stores, as array<f16> for the fragment loads and as f32
+// for the results. (Tint still lowers such a buffer to an array of 16-bit words, so in SPIR-V
+// one vec4<u32> store is 8 16-bit stores; what this layout saves is the conversions.) Rows
+// travel as raw f16 bits from global memory (loaded as vec4<u32>) to workgroup memory; only
+// gated operands are unpacked, scaled in f32 and rounded back. Workgroup memory is
+// double-buffered (one barrier per K step) and filled from registers loaded during the
+// previous step's multiplies. Results leave through the same buffer: each subgroup stores a
+// row of its fragments there and its lanes write them out 8 halves at a time, so the scatter
+// to output rows (and the bias) happen in plain WGSL. The same kernel, with every row its own
+// and one "expert" per batch, is the float16 matmul (matmulTc).
+//
+// What limits it (H200, bench/results/h200-tc-sweep-2026-12-02.txt): staging global rows into
+// workgroup memory, and Dawn's robustness clamps on every index (disable_robustness made a
+// 4096³ product 1.47x faster at 128x128 tiles); with robustness off, leaving out the staging stores or the
+// fragment loads changed nothing. 48 KiB of workgroup memory caps a tile's depth per barrier.
 //
 // Subgroup-matrix offsets here depend on the subgroup, which Tint's uniformity analysis
 // cannot prove uniform within a subgroup; the chromium.subgroup_matrix_uniformity diagnostic

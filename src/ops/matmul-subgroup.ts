@@ -1,4 +1,6 @@
-// float16 matmul on the tensor cores through Dawn's chromium-experimental-subgroup-matrix:
+// float16 matmul on the tensor cores for the products the staged kernel (matmulTc in
+// src/moe/gemm-tc.ts, the default) does not take, such as A contiguous along M; through Dawn's
+// chromium-experimental-subgroup-matrix:
 // f16 x f16 -> f32 on 16x16x16 fragments, loaded straight from the storage buffers (the L1
 // serves the reuse between subgroups), accumulated in f32 and rounded to f16 on the way out
 // through a small workgroup scratch. It applies to float16 operands whose dims are multiples
