@@ -1,7 +1,9 @@
 // Where the MoE MLP's time goes: each ScatteredExperts call alone, forward and with one
 // gradient at a time. `node bench/moe-parts.mjs [small|medium|granular] [float32|float16]`
+// GPU time from timestamps where the adapter has them (sg.gpuTime), else wall time.
 import * as sg from '../dist/node/index.js';
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
+if (!toggles.some((t) => t.startsWith('disable-dawn-features='))) toggles.push('disable-dawn-features=timestamp_quantization');
 await sg.init({ backend: 'webgpu', dawnToggles: toggles });
 const CFG = { small: { T: 2048, d: 256, h: 512, E: 8, k: 2 }, medium: { T: 8192, d: 1024, h: 2048, E: 8, k: 2 }, granular: { T: 16384, d: 1024, h: 512, E: 64, k: 8 } };
 const { T, d, h, E, k } = CFG[process.argv[2] ?? 'medium'];
@@ -11,7 +13,7 @@ const sync = async () => { sg.flush(); await probe.toArray(); };
 async function time(name, fn, flops) {
   for (let i = 0; i < 2; i++) { sg.tidy(fn); await sync(); }
   const ts = [];
-  for (let s = 0; s < 5; s++) { const t0 = performance.now(); for (let r = 0; r < 5; r++) sg.tidy(fn); await sync(); ts.push((performance.now() - t0) / 5); }
+  for (let s = 0; s < 5; s++) ts.push((await sg.gpuTime(() => { for (let r = 0; r < 5; r++) sg.tidy(fn); })).ms / 5);
   ts.sort((a, b) => a - b);
   console.log(`${name.padEnd(34)} ${ts[2].toFixed(2).padStart(7)} ms ${flops ? (flops / ts[2] / 1e9).toFixed(1) + ' TFLOP/s' : ''}`);
 }

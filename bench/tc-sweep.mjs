@@ -1,9 +1,8 @@
 // The float16 MoE MLP (forward + backward, as in bench/run.mjs) under each variant of the
 // tensor-core kernels, in one process, GPU time from timestamps: for tuning on a GPU machine.
-//   node bench/tc-sweep.mjs [--lib PATH] [--configs small,medium,granular] [--variants a,b,...] [--parts]
-// A variant is `default`, `simt` (SCATTERGRAD_MOE_TC=off), `bdirect`, `big`, `mid`, or a tile
-// SGMxSGNxFMxFNxTK. --lib times another build (e.g. the previous commit's) the same way.
-// --parts also times each ScatteredExperts call of the default variant alone.
+//   node bench/tc-sweep.mjs [--lib PATH] [--dense N] [--configs small,medium,granular] [--variants a,b,...] [--json FILE]
+// --lib times another build (e.g. the previous commit's) the same way.
+// bench/moe-parts.mjs times each ScatteredExperts call of the MLP alone.
 const args = process.argv.slice(2);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const lib = opt('--lib', '../dist/node/index.js');
@@ -83,26 +82,6 @@ for (const name of configs) {
     try { ms = await time(step); } catch (e) { note = String(e.message ?? e).split('\n')[0].slice(0, 100); }
     rows.push({ config: name, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note });
     console.log(`${name.padEnd(9)} ${v.padEnd(22)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
-  }
-  if (args.includes('--parts')) {
-    setEnv({});
-    const F = 2 * T * k * d * h;
-    const hh = sg.randn([T * k, h], { seed: 5, dtype });
-    const dh = sg.randn([T * k, h], { seed: 6, dtype });
-    const req = (t) => t.detach().requiresGrad_();
-    const parts = [
-      ['L1 fwd (x gathered)', () => { sg.tidy(() => { L1(x, W1); }); }, F],
-      ['L2 fwd (grouped in, gates)', () => { sg.tidy(() => { L2(hh, W2, g); }); }, F],
-      ['L1 fwd+dX (W1 transposed)', () => { sg.tidy(() => { const a = req(x); L1(a, W1).backward(dh); a.grad.dispose(); }); }, 2 * F],
-      ['L1 fwd+dW (x gathered)', () => { sg.tidy(() => { const w = req(W1); L1(x, w).backward(dh); w.grad.dispose(); }); }, 2 * F],
-      ['L2 fwd+dW (gated rows)', () => { sg.tidy(() => { const w = req(W2); L2(hh, w, g).backward(dy); w.grad.dispose(); }); }, 2 * F],
-      ['gelu fwd+bwd', () => { sg.tidy(() => { const a = req(hh); a.gelu().backward(dh); a.grad.dispose(); }); }, 0],
-    ];
-    for (const [p, fn, f] of parts) {
-      const ms = await time(fn);
-      console.log(`  ${p.padEnd(30)} ${ms.toFixed(3).padStart(8)} ms ${f ? (f / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : ''}`);
-    }
-    hh.dispose(); dh.dispose();
   }
   [probs, gv, gi, x, W1, W2, g, ei, dy, sei, ssi, off].forEach((t) => t.dispose());
 }

@@ -43,6 +43,7 @@
 // its buffer instead of staging them.
 import type { GpuBackend } from '../backend/webgpu.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Plan } from '../ops/matmul.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
@@ -76,7 +77,7 @@ const nt = (c: TcTile): number => c.SGM * c.SGN * c.SIZE;
 // Halves of padding per staged row: 16 bytes, so 8 rows' fragment loads hit distinct banks.
 // SCATTERGRAD_MOE_TC_PAD (a multiple of 8) tries another, for kernel work.
 const padOf = (): number => Number(env('SCATTERGRAD_MOE_TC_PAD') ?? 8);
-const tileKey = (c: TcTile): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}${padOf() === 8 ? '' : `p${padOf()}`}`;
+const tileKey = (c: TcTile, pad = padOf()): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}${pad === 8 ? '' : `p${pad}`}`;
 
 type Kernel = 's2s' | 'xty';
 /** Where the right operand sits in workgroup memory: [k][n] rows, or [n][k] (scatter2scatter's
@@ -375,7 +376,7 @@ export function s2sTc(o: S2SArgs): boolean {
   // W[e] needs no gather, so with whole tiles its fragments can be read straight from the
   // buffer (SCATTERGRAD_MOE_TC_BDIRECT=1): half the staging, but storage-buffer fragment loads.
   const bDirect = env('SCATTERGRAD_MOE_TC_BDIRECT') === '1' && wVec === 8 && N % tn(tile) === 0 && K % tile.TK === 0;
-  const aVec = vecOf(K, a.t.strides[1] === 1, [a.t.strides[0], a.t.offset]);
+  const aVec = rowVec(a.t);
   const yVec = N % 8 === 0 && y.offset % 8 === 0;
   const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
@@ -483,14 +484,15 @@ ${knockedLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut
 
 // For kernel work only: SCATTERGRAD_TC_KNOCKOUT=loads|stores|mma|frag builds the s2s and dense
 // kernels with one part of the K loop taken out (wrong results, on purpose) to see what the
-// time goes to: global loads (replaced by constants), staging stores (kept behind a test that
+// time goes to: global loads (all of one fixed chunk), staging stores (kept behind a test that
 // the data never passes, so the loads stay), fragment loads and products, or fragment loads
 // alone (loaded once before the loop).
 const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
 const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '');
 function knockedLoop(kTiles: string, TK: number, loads: string, stores: string, mult: string): string {
   const ko = knockout();
-  if (ko === 'loads') loads = loads.replace(/= ld[XW]\([^;]*\)/g, '= vec4<u32>(lid, k0, 1u, 2u)');
+  // Loads of one fixed chunk (cache hits), not constants: the bindings must stay in the layout.
+  if (ko === 'loads') loads = loads.replace(/= ld([XW])\([^;]*\)/g, '= ld$1(0u, 0u, 8u, 1u)');
   if (ko === 'stores') stores = stores.replace(/SV\[([^\]]*)\] = (p[ab]\d+);/g, 'if ($2.x == 0x7fff7fffu && $2.y == 0x12345u) { SV[$1] = $2; }');
   if (ko === 'mma') mult = '';
   let pre = '';
@@ -532,20 +534,13 @@ function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
 
 // ---- dense (batched) matmul: the s2s kernel with every row its own, one "expert" per batch ----
 
-/** A matmul's layout, as src/ops/matmul.ts plans it (one merged batch dim at most here). */
-export interface DensePlan {
-  M: number; N: number; K: number;
-  rsA: number; csA: number; rsB: number; csB: number;
-  bshape: number[]; bsa: number[]; bsb: number[];
-}
-
 /**
  * out = a · b (float16, f32 accumulation) on the tensor cores, staged as the MoE kernels are;
- * false when it does not apply (dtypes, more than one batch dim, tiny products, A not
+ * false when it does not apply (dtypes, more than one merged batch dim, tiny products, A not
  * contiguous along K, or B with neither dim contiguous): the caller's kernels take those.
  * SCATTERGRAD_MATMUL_TC=off turns it off.
  */
-export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: DensePlan): boolean {
+export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
   if (a.dtype !== 'float16' || b.dtype !== 'float16' || out.dtype !== 'float16') return false;
   const { M, N, K } = p;
   if (env('SCATTERGRAD_MATMUL_TC') === 'off' || p.bshape.length > 1 || M < 16 || N < 16 || K < 16 || p.csA !== 1) return false;

@@ -47,7 +47,8 @@ function checkInner(op: string, a: Tensor, b: Tensor): void {
 // ---- the raw product: a [...Ba, M, K] · b [...Bb, K, N] -> [...broadcast(Ba, Bb), M, N] ----
 
 /** The batch dims after merging, with each operand's batch strides (0 where broadcast). */
-interface Plan {
+/** A product's layout: M x K times K x N over merged batch dims, with their strides. */
+export interface Plan {
   M: number; N: number; K: number;
   rsA: number; csA: number; rsB: number; csB: number;
   bshape: number[]; bsa: number[]; bsb: number[];
@@ -220,7 +221,7 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
 
 function gpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
   // float16 on the tensor cores, staged through workgroup memory like the MoE kernels.
-  if (forcedKernel() === null && matmulTc(a, b, out, p)) return;
+  if (out.dtype === 'float16' && forcedKernel() === null && matmulTc(a, b, out, p)) return;
   const gpu = out.storage.gpu!;
   const { M, N, K, bshape, bsa, bsb } = p;
   const inner = bshape.length - Math.min(bshape.length, KERNEL_BATCH_DIMS);

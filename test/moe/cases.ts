@@ -6,6 +6,8 @@ import type { Tensor } from '../../src/index.js';
 import { flattenSortCount, scatteredExperts } from '../../src/moe/index.js';
 import { randArray, randInts, assertEqualArrays, allclose, relErr } from '../helpers.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
+import { runtime } from '../../src/backend/runtime.js';
+import type { KernelCall } from '../../src/backend/webgpu.js';
 import { refSort, refForward, refBackward, outRows, type Problem, type Sorted } from './reference.js';
 
 export type Dev = 'cpu' | 'webgpu';
@@ -194,4 +196,14 @@ export async function withEnv(vars: Record<string, string | undefined>, fn: () =
   };
   set(vars);
   try { await fn(); } finally { set(saved); }
+}
+
+/** Runs `fn` and returns the kernel keys it dispatched. */
+export async function keysOf(fn: () => Promise<void>): Promise<Set<string>> {
+  const g = runtime.gpu!;
+  const keys = new Set<string>();
+  const orig = g.dispatch;
+  g.dispatch = function (this: typeof g, call: KernelCall) { keys.add(call.key); return orig.call(this, call); };
+  try { await fn(); } finally { g.dispatch = orig; }
+  return keys;
 }

@@ -10,8 +10,7 @@ import * as sg from '../../src/index.js';
 import { backends } from '../helpers.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
-import type { KernelCall } from '../../src/backend/webgpu.js';
-import { timeTests, flagCombos, checkWebgpu, withEnv, type Config } from './cases.js';
+import { timeTests, flagCombos, checkWebgpu, withEnv, keysOf, type Config } from './cases.js';
 
 timeTests(test);
 
@@ -32,16 +31,6 @@ const EMULATED: Case[] = [
   [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, 'emu2'],
 ];
 const SHAPES: Array<[number, number, number, number, number]> = [[70, 2, 5, 40, 72], [45, 3, 64, 24, 20], [33, 2, 3, 9, 7], [150, 2, 3, 36, 44], [100, 2, 4, 128, 128]];
-
-/** Runs `fn` and returns the kernel keys it dispatched. */
-async function keysOf(fn: () => Promise<void>): Promise<Set<string>> {
-  const g = runtime.gpu!;
-  const keys = new Set<string>();
-  const orig = g.dispatch;
-  g.dispatch = function (this: typeof g, call: KernelCall) { keys.add(call.key); return orig.call(this, call); };
-  try { await fn(); } finally { g.dispatch = orig; }
-  return keys;
-}
 
 async function grid(label: string, seed0: number): Promise<Set<string>> {
   let seed = seed0;

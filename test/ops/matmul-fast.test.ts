@@ -8,8 +8,7 @@ import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
 import { backends, rt, allclose, relErr, gradsOf, f64Copies, tolFor, refBmm as ref, type Tol } from '../helpers.js';
-import { withEnv } from '../moe/cases.js';
-import type { KernelCall } from '../../src/backend/webgpu.js';
+import { withEnv, keysOf } from '../moe/cases.js';
 
 function transposeData(x: ArrayLike<number>, B: number, R: number, C: number): Float64Array {
   const o = new Float64Array(B * R * C);
@@ -97,16 +96,6 @@ test('matmul fast path: gradients (transposed views in the backward) match CPU f
   }
 });
 
-/** The kernel keys `fn` dispatched. */
-async function keysOf(fn: () => Promise<void>): Promise<string[]> {
-  const g = runtime.gpu!;
-  const keys: string[] = [];
-  const orig = g.dispatch;
-  g.dispatch = function (this: typeof g, call: KernelCall) { keys.push(call.key); return orig.call(this, call); };
-  try { await fn(); } finally { g.dispatch = orig; }
-  return keys;
-}
-
 // The staged tensor-core kernel (src/moe/gemm-tc.ts) with its subgroup-matrix builtins written
 // out in WGSL, so that lavapipe runs its tiling, loads and edges: partial tiles both ways, K not a
 // multiple of the K step, 4-half loads (K = 36), a batch, Bᵀ (staged [n][k]), broadcast B.
@@ -123,7 +112,7 @@ test('matmul: float16 staged tensor-core kernel, emulated subgroup matrices (Web
     allclose(await sg.bmm(p, q.expand([3, 32, 24])).toArray(), ref(xp, Float64Array.from({ length: 3 * 32 * 24 }, (_, i) => xq[i % (32 * 24)]), 3, 40, 32, 24), tolFor('float16'), 'broadcast B');
   }));
   for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wkn8', 'matmul-tc:emulate:2x2x1x1x16x16:a4:wnk4', 'matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8']) {
-    if (!keys.some((x) => x.startsWith(k))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
+    if (![...keys].some((x) => x.startsWith(k))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
   }
 });
 
