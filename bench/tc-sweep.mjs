@@ -1,6 +1,7 @@
-// The float16 MoE MLP (forward + backward, as in bench/run.mjs) under each variant of the
-// tensor-core kernels, in one process, GPU time from timestamps: for tuning on a GPU machine.
-//   node bench/tc-sweep.mjs [--lib PATH] [--dense N] [--configs small,medium,granular] [--variants a,b,...] [--json FILE]
+// The MoE MLP (forward + backward, as in bench/run.mjs) under each variant of the kernels, in
+// one process, GPU time from timestamps: for tuning on a GPU machine. float16 (the tensor-core
+// kernels) unless --dtype float32 (the SIMT ones).
+//   node bench/tc-sweep.mjs [--lib PATH] [--dtype float16|float32] [--dense N] [--configs small,medium,granular] [--variants a,b,...] [--json FILE]
 // --lib times another build (e.g. the previous commit's) the same way.
 // bench/moe-parts.mjs times each ScatteredExperts call of the MLP alone.
 const args = process.argv.slice(2);
@@ -15,6 +16,7 @@ console.log(`# ${info.adapter}; lib ${lib}`);
 const CFG = { tiny: { T: 256, d: 64, h: 128, E: 8, k: 2 }, small: { T: 2048, d: 256, h: 512, E: 8, k: 2 }, medium: { T: 8192, d: 1024, h: 2048, E: 8, k: 2 }, granular: { T: 16384, d: 1024, h: 512, E: 64, k: 8 } };
 const configs = opt('--configs', 'small,medium,granular').split(',').filter(Boolean);
 const variants = opt('--variants', 'default').split(',');
+const dtype = opt('--dtype', 'float16');
 const ENV = { SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MATMUL_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined, SCATTERGRAD_TC_KNOCKOUT: undefined, SCATTERGRAD_MOE_TC_PAD: undefined };
 // A variant joins parts with '+': default, simt, bdirect, a tile (big, mid, SGMxSGNxFMxFNxTK),
 // ko-PART (SCATTERGRAD_TC_KNOCKOUT), padN (SCATTERGRAD_MOE_TC_PAD).
@@ -43,23 +45,22 @@ async function time(fn) {
 }
 
 const rows = [];
-// --dense N: an (N, N)·(N, N) float16 matmul under each variant first.
+// --dense N: an (N, N)·(N, N) matmul under each variant first.
 const dense = Number(opt('--dense', 0));
 if (dense) {
-  const a = sg.randn([dense, dense], { seed: 11, dtype: 'float16' });
-  const b = sg.randn([dense, dense], { seed: 12, dtype: 'float16' });
+  const a = sg.randn([dense, dense], { seed: 11, dtype });
+  const b = sg.randn([dense, dense], { seed: 12, dtype });
   for (const v of variants) {
     setEnv(envOf(v));
     let ms = null;
     try { ms = await time(() => { sg.tidy(() => { a.matmul(b); }); }); } catch (e) { console.log(`dense ${v} failed: ${String(e.message ?? e).split('\n')[0].slice(0, 100)}`); }
-    if (ms) console.log(`dense${dense} ${v.padEnd(22)} ${ms.toFixed(3).padStart(8)} ms ${(2 * dense ** 3 / ms / 1e9).toFixed(1).padStart(6)} TFLOP/s`);
-    rows.push({ config: `dense${dense}`, variant: v, ms });
+    if (ms) console.log(`dense${dense} ${dtype} ${v.padEnd(22)} ${ms.toFixed(3).padStart(8)} ms ${(2 * dense ** 3 / ms / 1e9).toFixed(1).padStart(6)} TFLOP/s`);
+    rows.push({ config: `dense${dense}`, dtype, variant: v, ms });
   }
   a.dispose(); b.dispose();
 }
 for (const name of configs) {
   const { T, d, h, E, k } = CFG[name];
-  const dtype = 'float16';
   const flops = 12 * T * k * d * h;
   const probs = sg.randn([T, E], { seed: 7, device: 'cpu' }).softmax(-1);
   const { values: gv, indices: gi } = probs.topk(k, -1);
@@ -80,8 +81,8 @@ for (const name of configs) {
     let ms = null;
     let note = '';
     try { ms = await time(step); } catch (e) { note = String(e.message ?? e).split('\n')[0].slice(0, 100); }
-    rows.push({ config: name, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note });
-    console.log(`${name.padEnd(9)} ${v.padEnd(22)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
+    rows.push({ config: name, dtype, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note });
+    console.log(`${name.padEnd(9)} ${dtype} ${v.padEnd(22)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
   }
   [probs, gv, gi, x, W1, W2, g, ei, dy, sei, ssi, off].forEach((t) => t.dispose());
 }

@@ -212,7 +212,7 @@ interface Emit {
   /** Statements in main once sid and lane are known. */
   init(c: TcTile): string;
   acc(c: TcTile, i: number, j: number): string;
-  load(c: TcTile, kind: 'left' | 'right', idx: number, src: string, ptr: string, off: string, stride: string, colMajor: boolean): string;
+  load(c: TcTile, kind: 'left' | 'right', idx: number, f: Frag): string;
   mma(c: TcTile, i: number, j: number): string;
   store(c: TcTile, ptr: string, off: string, i: number, j: number, stride: string): string;
 }
@@ -226,8 +226,8 @@ const REAL: Emit = {
   prelude: () => '',
   init: () => '',
   acc: (_c, i, j) => `  var c${i}_${j} = subgroup_matrix_result<f32, 16, 16>();\n`,
-  load: (_c, kind, idx, _src, ptr, off, stride, col) =>
-    `      let ${kind === 'left' ? 'a' : 'b'}${idx} = subgroupMatrixLoad<subgroup_matrix_${kind}<f16, 16, 16>, ${col ? 'col_major' : 'row_major'}>(${ptr}, ${off}, ${stride});\n`,
+  load: (_c, kind, idx, f) =>
+    `      let ${kind === 'left' ? 'a' : 'b'}${idx} = subgroupMatrixLoad<subgroup_matrix_${kind}<f16, 16, 16>, ${f.col ? 'col_major' : 'row_major'}>(${f.ptr}, ${f.off}, ${f.stride});\n`,
   mma: (_c, i, j) => `      c${i}_${j} = subgroupMatrixMultiplyAccumulate(a${i}, b${j}, c${i}_${j});\n`,
   store: (_c, ptr, off, i, j, stride) => `    subgroupMatrixStore<row_major>(${ptr}, ${off}, c${i}_${j}, ${stride});\n`,
 };
@@ -278,7 +278,7 @@ fn emStore(cs: u32, off: u32, stride: u32) {
   },
   init: (c) => `  emBase = sid * ${slots(c) * 256}u;\n  emLane = lane;\n`,
   acc: (c, i, j) => `  emZero(${accSlot(c, i, j)}u);\n`,
-  load: (c, kind, idx, src, _ptr, off, stride, col) => `      emLoad${src}(${kind === 'left' ? idx : c.FM + idx}u, ${off}, ${stride}, ${col});\n`,
+  load: (c, kind, idx, f) => `      emLoad${f.src}(${kind === 'left' ? idx : c.FM + idx}u, ${f.flat}, ${f.stride}, ${f.col});\n`,
   mma: (c, i, j) => `      emMma(${accSlot(c, i, j)}u, ${i}u, ${c.FM + j}u);\n`,
   store: (c, _ptr, off, i, j, stride) => `    emStore(${accSlot(c, i, j)}u, ${off}, ${stride});\n`,
 };
@@ -292,23 +292,94 @@ const viewF4 = (bytes: number): string => `bufferView<array<vec4<f32>, ${bytes /
 const views = (bytes: number): string =>
   `  let SH = ${viewH(bytes)};\n  let SV = ${viewV(bytes)};\n  let SF = ${viewF(bytes)};\n  let SF4 = ${viewF4(bytes)};\n`;
 
+/** Where a fragment is loaded from: `ptr` and `off` for subgroupMatrixLoad, `flat` the same
+ * element as an index into the whole of source `src` (the emulation's view). */
+interface Frag { src: string; ptr: string; off: string; flat: string; stride: string; col: boolean }
+
+/**
+ * A staged fragment: `off` halves into the subgroup's view `view` of one staging buffer, which
+ * starts at half `base` of SM. Dawn checks every subgroupMatrixLoad against its array's length
+ * unless the offset, the stride and the length are all constants; through a view that starts
+ * at the subgroup's own rows they are, so the checks happen once, when the view is made.
+ */
+const staged = (view: string, base: string, off: number, stride: number, col: boolean, id = ''): Frag =>
+  (env('SCATTERGRAD_TC_FLAT') ?? '').split(',').includes(id)
+    ? { src: 'SH', ptr: 'SH', off: `${base} + ${off}u`, flat: `${base} + ${off}u`, stride: `${stride}u`, col }
+    : { src: 'SH', ptr: view, off: `${off}u`, flat: `${base} + ${off}u`, stride: `${stride}u`, col };
+
 /** The fragment products of one K step: the subgroup's FM left and FN right fragments
- * (`aAt(i, kk)`, `bAt(j, kk)` give their offsets and layouts). */
-function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => [string, string, boolean], bAt: (j: number, kk: number) => [string, string, boolean],
-  bSrc: [string, string] = ['SH', 'SH']): string {
+ * (`aAt(i, kk)`, `bAt(j, kk)` say where they are). */
+function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => Frag, bAt: (j: number, kk: number) => Frag): string {
   let s = '';
   for (let kk = 0; kk < c.TK / 16; kk++) {
     s += '    {\n';
-    for (let i = 0; i < c.FM; i++) { const [off, st, col] = aAt(i, kk); s += em.load(c, 'left', i, 'SH', 'SH', off, st, col); }
-    for (let j = 0; j < c.FN; j++) { const [off, st, col] = bAt(j, kk); s += em.load(c, 'right', j, bSrc[0], bSrc[1], off, st, col); }
+    for (let i = 0; i < c.FM; i++) s += em.load(c, 'left', i, aAt(i, kk));
+    for (let j = 0; j < c.FN; j++) s += em.load(c, 'right', j, bAt(j, kk));
     for (let i = 0; i < c.FM; i++) for (let j = 0; j < c.FN; j++) s += em.mma(c, i, j);
     s += '    }\n';
   }
   return s;
 }
 
-/** Each step reads buffer `cur`; `kc` is its first K (W's direct loads use it). */
-const tcHead = (TK: number): string => `    let cur = nb;\n    let kc = kt * ${TK}u;\n`;
+/** The subgroup's views of staging buffers 0 and 1 of one operand: `<name>0`, `<name>1` (each
+ * `len` halves from half `<name>V0` / `<name>V1` of SM), from the base of buffer 0 and the
+ * distance between the buffers. */
+function subViews(name: string, base0: string, apart: number, len: number): string {
+  let s = `  let ${name}V0 = ${base0};\n  let ${name}V1 = ${name}V0 + ${apart}u;\n`;
+  for (const b of [0, 1]) s += `  let ${name}${b} = bufferView<array<f16, ${len}>>(&SM, ${name}V${b} * 2u);\n`;
+  return s;
+}
+
+/**
+ * The double-buffered K loop of the tensor-core kernels, unrolled by two so that which staging
+ * buffer a step reads (`cur`) and fills is a constant in each half: the fragment loads go
+ * through views with constant offsets, and the staging stores' indices are sums of constants
+ * and local_invocation_index, which Dawn's range analysis proves in bounds (no clamps). Each
+ * step: `loads` (global -> registers) for the next step, `body(cur, kt)` (this step's
+ * products; kt its index), `stores(next)` into the other buffer, one barrier. `rows`
+ * (groupXtY) refills the row tables every ROW_CHUNK rows.
+ */
+function tcLoop(kTiles: string, TK: number, loads: string, stores: (b: 0 | 1) => string, body: (cur: 0 | 1, kt: string) => string, rows = ''): string {
+  const ko = knockout();
+  // For kernel work only (SCATTERGRAD_TC_KNOCKOUT, see below): one part of the loop taken out.
+  // Loads of one fixed chunk (cache hits), not constants: the bindings must stay in the layout.
+  if (ko === 'loads') loads = loads.replace(/= ld([XWD])\([^;]*\)/g, '= ld$1(0u, 0u, 8u, 1u)');
+  const st = (b: 0 | 1): string => ko === 'stores'
+    ? stores(b).replace(/SV\[([^\]]*)\] = (p[ab]\d+);/g, 'if ($2.x == 0x7fff7fffu && $2.y == 0x12345u) { SV[$1] = $2; }') : stores(b);
+  let pre = '';
+  let mult = body;
+  if (ko === 'mma') mult = () => '';
+  if (ko === 'frag') {
+    const seen = new Set<string>();
+    pre = body(0, '0u').split('\n').filter((l) => {
+      const m = /let ([ab]\d+) = subgroupMatrixLoad/.exec(l);
+      if (!m || seen.has(m[1])) return false;
+      seen.add(m[1]);
+      return true;
+    }).join('\n') + '\n';
+    mult = (cur, kt) => body(cur, kt).split('\n').filter((l) => !l.includes('subgroupMatrixLoad')).join('\n');
+  }
+  const half = (cur: 0 | 1, kt: string): string => `    {
+    let more = ${kt} + 1u < kTiles;
+    k0 = k0 + ${TK}u;
+${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
+${loads}    }
+${mult(cur, kt)}    if (more) {
+${st(cur === 0 ? 1 : 0)}    }
+    workgroupBarrier();
+    }
+`;
+  return `${pre}  let kTiles = ${kTiles};
+  var k0 = 0u;
+${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
+${loads}${st(0)}  }
+  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt += 2u) {
+${half(0, 'kt')}    if (kt + 1u < kTiles) {
+${half(1, '(kt + 1u)')}    }
+  }
+`;
+}
 
 /**
  * Each subgroup's results, a row of FN fragments at a time, through its share of the staging
@@ -422,12 +493,12 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
 
   // A: TM rows x TK, 8 halves of a row per chunk, staged as As[m][k].
   let loads = '';
-  let stores = '';
+  const st: string[] = [];
   const KC = TK / 8;
   for (let s = 0; s < LA; s++) {
     loads += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; pa${s} = vec4<u32>(0u);\n`;
     loads += `      if (ri != NONE) { pa${s} = ldX(${P.aRow('ri')}, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${P.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
-    stores += `    { let e = lid + ${s * NT}u; SV[(nb * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`;
+    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`);
   }
   // B: TK x TN of W[e]: [k][n] (8 columns of a k row per chunk) or [n][k] (8 k of a column).
   const NC = bl === 'kn' ? TN / 8 : TK / 8;
@@ -440,20 +511,27 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
       loads += `    { let e = ${e}; let gn = n0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
       loads += `      if (gn < u.N) { pb${s} = ldW(wBase + gn * u.ws2, k0 + (e % ${NC}u) * 8u, u.K, u.ws1); } }\n`;
     }
-    stores += `    { let e = ${e}; SV[(${L.bOff}u + nb * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`;
+    st.push(`    { let e = ${e}; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
   }
-  const bFrag = (j: number, kk: number): [string, string, boolean] => {
-    const nn = `snB + ${j * 16}u`;
+  const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
+  // Each subgroup's views: its FM·16 rows of As[m][k]; its FN·16 columns of Bs[k][n] (TK rows
+  // apart by sb) or its FN·16 rows of Bs[n][k].
+  let sub = subViews('sa', 'smB * ' + `${L.sa}u`, L.aBuf, c.FM * 16 * L.sa);
+  if (!bDirect) {
+    sub += bl === 'kn' ? subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16)
+      : subViews('sb', `${L.bOff}u + snB * ${L.sb}u`, L.bBuf, c.FN * 16 * L.sb);
+  }
+  const bFrag = (cur: 0 | 1, kt: string) => (j: number, kk: number): Frag => {
     if (bDirect) {
-      const gn = `(n0 + ${nn})`, gk = `(kc + ${kk * 16}u)`;
-      return bl === 'kn' ? [`wBase + ${gk} * u.ws1 + ${gn}`, 'u.ws1', false] : [`wBase + ${gn} * u.ws2 + ${gk}`, 'u.ws2', true];
+      const gn = `(n0 + snB + ${j * 16}u)`, gk = `(${kt} * ${TK}u + ${kk * 16}u)`;
+      const off = bl === 'kn' ? `wBase + ${gk} * u.ws1 + ${gn}` : `wBase + ${gn} * u.ws2 + ${gk}`;
+      return { src: 'W', ptr: '&W', off, flat: off, stride: bl === 'kn' ? 'u.ws1' : 'u.ws2', col: bl === 'nk' };
     }
-    const base = `${L.bOff}u + cur * ${L.bBuf}u`;
-    return bl === 'kn' ? [`${base} + ${kk * 16 * L.sb}u + ${nn}`, `${L.sb}u`, false] : [`${base} + (${nn}) * ${L.sb}u + ${kk * 16}u`, `${L.sb}u`, true];
+    return bl === 'kn' ? staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false, 'sb')
+      : staged(`sb${cur}`, `sbV${cur}`, j * 16 * L.sb + kk * 16, L.sb, true, 'sb');
   };
-  const mult = multiplies(c, em,
-    (i, kk) => [`cur * ${L.aBuf}u + (smB + ${i * 16}u) * ${L.sa}u + ${kk * 16}u`, `${L.sa}u`, false],
-    bFrag, bDirect ? ['W', '&W'] : ['SH', 'SH']);
+  const mult = (cur: 0 | 1, kt: string): string => multiplies(c, em,
+    (i, kk) => staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false, 'sa'), bFrag(cur, kt));
   const write = `    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n${P.bias}` +
     store8('Y', yVec, P.yAt('ro', 'gn'), 'gn', 'u.N', P.bias ? 'bv' : '') + '    }\n';
   const srcs: Record<string, string> = { SH: viewH(L.bytes) };
@@ -477,37 +555,18 @@ ${P.prologue}  workgroupBarrier();
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
-${knockedLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
+${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
+${tcLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }
 
-// For kernel work only: SCATTERGRAD_TC_KNOCKOUT=loads|stores|mma|frag builds the s2s and dense
-// kernels with one part of the K loop taken out (wrong results, on purpose) to see what the
+// For kernel work only: SCATTERGRAD_TC_KNOCKOUT=loads|stores|mma|frag builds the kernels
+// with one part of the K loop taken out (wrong results, on purpose) to see what the
 // time goes to: global loads (all of one fixed chunk), staging stores (kept behind a test that
 // the data never passes, so the loads stay), fragment loads and products, or fragment loads
 // alone (loaded once before the loop).
 const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
-const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '');
-function knockedLoop(kTiles: string, TK: number, loads: string, stores: string, mult: string): string {
-  const ko = knockout();
-  // Loads of one fixed chunk (cache hits), not constants: the bindings must stay in the layout.
-  if (ko === 'loads') loads = loads.replace(/= ld([XW])\([^;]*\)/g, '= ld$1(0u, 0u, 8u, 1u)');
-  if (ko === 'stores') stores = stores.replace(/SV\[([^\]]*)\] = (p[ab]\d+);/g, 'if ($2.x == 0x7fff7fffu && $2.y == 0x12345u) { SV[$1] = $2; }');
-  if (ko === 'mma') mult = '';
-  let pre = '';
-  if (ko === 'frag') {
-    const seen = new Set<string>();
-    pre = mult.split('\n').filter((l) => {
-      const m = /let ([ab]\d+) = subgroupMatrixLoad/.exec(l);
-      if (!m || seen.has(m[1])) return false;
-      seen.add(m[1]);
-      return true;
-    }).join('\n').replace(/\bcur\b/g, '0u').replace(/\bkc\b/g, '0u') + '\n';
-    mult = mult.split('\n').filter((l) => !l.includes('subgroupMatrixLoad')).join('\n');
-  }
-  return pre + kLoop(kTiles, TK, tcHead(TK), loads, stores, mult);
-}
+const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '') + (env('SCATTERGRAD_TC_FLAT') ? `:flat-${env('SCATTERGRAD_TC_FLAT')}` : '') + (env('SCATTERGRAD_TC_XTY_UNROLL') ? ':xu' : '');
 
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
@@ -626,7 +685,7 @@ export function xtyTc(o: XtYArgs): boolean {
   if (a.coef) inputs.push(a.coef.buffer);
   if (d.coef) inputs.push(d.coef.buffer);
   g.dispatch({
-    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}`,
+    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}${knockKey()}`,
     wgsl: () => xtyTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, d, dVec, oVec, db !== null),
     inputs,
     outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
@@ -654,23 +713,37 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n], 8 columns
   // of a row per chunk.
   let loads = '';
-  let stores = '';
+  const st: string[] = [];
   const MC = TM / 8, NC = TN / 8;
   for (let s = 0; s < LA; s++) {
     loads += `    { let e = lid + ${s * NT}u; let q = RA[(k0 + e / ${MC}u) % ${ROW_CHUNK}u]; pa${s} = vec4<u32>(0u);\n`;
     loads += `      if (q.x != NONE) { pa${s} = ldX(u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1)${a.coef ? `; pa${s} = scale8(pa${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
-    stores += `    { let e = lid + ${s * NT}u; SV[(nb * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`;
+    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
   }
   for (let s = 0; s < LB; s++) {
     loads += `    { let e = lid + ${s * NT}u; let q = RD[(k0 + e / ${NC}u) % ${ROW_CHUNK}u]; pb${s} = vec4<u32>(0u);\n`;
     loads += `      if (q.x != NONE) { pb${s} = ldD(u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1)${d.coef ? `; pb${s} = scale8(pb${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
     if (hasBias) loads += `      colSum0 += lo4(pb${s}); colSum1 += hi4(pb${s});\n`;
-    stores += `    { let e = lid + ${s * NT}u; SV[(${L.bOff}u + nb * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`;
+    st.push(`    { let e = lid + ${s * NT}u; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
   }
-  const mult = multiplies(c, em,
+  const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
+  // Each subgroup's views: its FM·16 columns of As[k][m] and FN·16 of Bs[k][n], TK rows each.
+  const sub = subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) + subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16);
+  const mult = (cur: 0 | 1): string => multiplies(c, em,
     // Left fragment (m, k) from As[k][m]: column-major.
-    (i, kk) => [`cur * ${L.aBuf}u + ${kk * 16 * L.sa}u + smB + ${i * 16}u`, `${L.sa}u`, true],
-    (j, kk) => [`${L.bOff}u + cur * ${L.bBuf}u + ${kk * 16 * L.sb}u + snB + ${j * 16}u`, `${L.sb}u`, false]);
+    (i, kk) => staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true, 'xa'),
+    (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false, 'xb'));
+  const kTiles = `(r.y - r.x + ${TK - 1}u) / ${TK}u`;
+  const rows = 'fillRows(lid, r, k0);';
+  let xtyLoop: string;
+  if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
+  else {
+    const flatFrag = (off: string, stride: number, col: boolean): Frag => ({ src: 'SH', ptr: 'SH', off, flat: off, stride: `${stride}u`, col });
+    const body = multiplies(c, em,
+      (i, kk) => flatFrag(`cur * ${L.aBuf}u + smB + ${kk * 16 * L.sa + i * 16}u`, L.sa, true),
+      (j, kk) => flatFrag(`${L.bOff}u + cur * ${L.bBuf}u + snB + ${kk * 16 * L.sb + j * 16}u`, L.sb, false));
+    xtyLoop = kLoop(kTiles, TK, '    let cur = nb;\n', loads, st.join('').replace(/\bNB\b/g, 'nb'), body, rows);
+  }
   let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {
     // db[e] = the sum of D's rows: every invocation summed the 8 columns it loaded (always the
@@ -714,13 +787,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${em.init(c)}  if (lid == 0u) {
+${views(L.bytes)}${sub}${em.init(c)}  if (lid == 0u) {
     var start = 0u;
     if (ex > 0u) { start = clampOff(ex - 1u, 0u); }
     rowRange = vec2<u32>(start, clampOff(ex, start));
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
-${kLoop(`(r.y - r.x + ${TK - 1}u) / ${TK}u`, TK, tcHead(TK), loads, stores, mult, 'fillRows(lid, r, k0);')}${out}}
+${xtyLoop}${out}}
 `;
 }

@@ -13,6 +13,7 @@
 import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
+import { sharedDecl, sharedAt } from '../ops/matmul-wgsl.js';
 import { s2sTc, xtyTc } from './gemm-tc.js';
 
 export interface Tile { TM: number; TN: number; BK: number; RM: number; RN: number }
@@ -187,18 +188,18 @@ function shape(c: Tile): Shape {
 }
 
 /** Store of a k-major element (kq vec4 group of k, row m) transposed into a [k][m] tile. */
-function storeT(arr: string, S4: number, BK: number, reg: string, idx: string, div: number): string {
+function storeT(arr: string, reg: string, idx: string, div: number): string {
   let s = `    { let e = lid + ${idx}; let m = e / ${div}u; let kq = e % ${div}u;\n`;
-  s += `      let o = nb * ${BK * S4}u + kq * ${4 * S4}u + m / 4u; let c = m % 4u;\n`;
-  for (let i = 0; i < 4; i++) s += `      ${arr}[o + ${i * S4}u][c] = ${reg}.${comp[i]};\n`;
+  s += '      let q = kq * 4u; let mq = m / 4u; let c = m % 4u;\n';
+  for (let i = 0; i < 4; i++) s += `      ${sharedAt(arr, 'nb', `q + ${i}u`, 'mq')}[c] = ${reg}.${comp[i]};\n`;
   return s + '    }\n';
 }
 
 function innerProduct(c: Tile, sh: Shape, bias: boolean): string {
   let inner = '';
   for (let k = 0; k < c.BK; k++) {
-    for (let g = 0; g < sh.GA; g++) inner += `    let a${k}_${g} = As[ab + ${k * sh.SA4 + g * sh.rowStride4}u + ty];\n`;
-    for (let j = 0; j < sh.GB; j++) inner += `    let b${k}_${j} = Bs[bb + ${k * sh.SB4 + j * sh.colStride4}u + tx];\n`;
+    for (let g = 0; g < sh.GA; g++) inner += `    let a${k}_${g} = ${sharedAt('As', 'cur', `${k}u`, `${g * sh.rowStride4}u + ty`)};\n`;
+    for (let j = 0; j < sh.GB; j++) inner += `    let b${k}_${j} = ${sharedAt('Bs', 'cur', `${k}u`, `${j * sh.colStride4}u + tx`)};\n`;
     for (let r = 0; r < c.RM; r++) {
       for (let j = 0; j < sh.GB; j++) inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
     }
@@ -217,10 +218,11 @@ function accDecl(c: Tile, sh: Shape, bias: boolean): string {
 }
 
 /**
- * The double-buffered K loop shared by the SIMT and tensor-core kernels: `loads` (global ->
- * registers) for the next step run before this step's `body`, `stores` (-> the other shared
- * buffer) after it, one barrier per step. `head` opens each step while nb still names the
- * buffer being read; `rows` (groupXtY) refills the row tables every ROW_CHUNK rows.
+ * The double-buffered K loop of the SIMT kernels: `loads` (global -> registers) for the next
+ * step run before this step's `body`, `stores` (-> the other shared buffer) after it, one
+ * barrier per step. `head` opens each step while nb still names the buffer being read; `rows`
+ * (groupXtY) refills the row tables every ROW_CHUNK rows. (The tensor-core kernels unroll
+ * theirs by two: tcLoop in gemm-tc.ts.)
  */
 export function kLoop(kTiles: string, step: number, head: string, loads: string, stores: string, body: string, rows = ''): string {
   return `  let kTiles = ${kTiles};
@@ -243,7 +245,7 @@ ${stores}    }
 }
 
 /** Each SIMT step's offsets of the shared buffers it reads. */
-const simtHead = (c: Tile, sh: Shape): string => `    let ab = nb * ${c.BK * sh.SA4}u;\n    let bb = nb * ${c.BK * sh.SB4}u;\n`;
+const simtHead = '    let cur = nb;\n';
 
 /** WGSL reading a vec4 of row `row`, columns col..col+3 of a row source bound as `name`. */
 export function rowLoadFn(fn: string, name: string, pre: string, vec: boolean, limit: string): string {
@@ -370,17 +372,17 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   for (let s = 0; s < sh.LA; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let m = e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u; let ri = rowIn[m];\n`;
     loads += `      pa${s} = vec4<f32>(0.0); if (ri != NONE && gk < u.K) { pa${s} = loadA(ri, gk) * rowC[m]; } }\n`;
-    stores += storeT('As', sh.SA4, BK, `pa${s}`, `${s * sh.T}u`, BK / 4);
+    stores += storeT('As', `pa${s}`, `${s * sh.T}u`, BK / 4);
   }
   for (let s = 0; s < sh.LB; s++) {
     if (wMode === 'k4') {
       loads += `    { let e = lid + ${s * sh.T}u; let gn = n0 + e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(W[(wBase + gn * u.ws2 + gk) / 4u]); } }\n`;
-      stores += storeT('Bs', sh.SB4, BK, `pb${s}`, `${s * sh.T}u`, BK / 4);
+      stores += storeT('Bs', `pb${s}`, `${s * sh.T}u`, BK / 4);
     } else {
       loads += `    { let e = lid + ${s * sh.T}u; let gk = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = loadB(gk, gn); } }\n`;
-      stores += `    { let e = lid + ${s * sh.T}u; Bs[nb * ${BK * sh.SB4}u + (e / ${TN / 4}u) * ${sh.SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
+      stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt('Bs', 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
     }
   }
   let loadB = '';
@@ -418,9 +420,7 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
 ${s2sUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
-var<workgroup> As: array<vec4<f32>, ${2 * BK * sh.SA4}>;
-var<workgroup> Bs: array<vec4<f32>, ${2 * BK * sh.SB4}>;
-var<workgroup> rowIn: array<u32, ${TM}>;
+${sharedDecl('As', BK, sh.SA4)}${sharedDecl('Bs', BK, sh.SB4)}var<workgroup> rowIn: array<u32, ${TM}>;
 var<workgroup> rowOut: array<u32, ${TM}>;
 var<workgroup> rowC: array<f32, ${TM}>;
 var<workgroup> tile: vec4<u32>;
@@ -435,7 +435,7 @@ ${s2sBlock(TN)}  let tx = lid % ${sh.WX}u;
   wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, sh.T)}  workgroupBarrier();
 ${accDecl(c, sh, false)}
-${kLoop(`(u.K + ${BK - 1}u) / ${BK}u`, BK, simtHead(c, sh), loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
+${kLoop(`(u.K + ${BK - 1}u) / ${BK}u`, BK, simtHead, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
 `;
 }
 
@@ -501,12 +501,12 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   for (let s = 0; s < sh.LA; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
     loads += `      pa${s} = vec4<f32>(0.0); let q = RA[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gm < u.M) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } }\n`;
-    stores += `    { let e = lid + ${s * sh.T}u; As[nb * ${BK * sh.SA4}u + (e / ${TM / 4}u) * ${sh.SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
+    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt('As', 'nb', `e / ${TM / 4}u`, `e % ${TM / 4}u`)} = pa${s}; }\n`;
   }
   for (let s = 0; s < sh.LB; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
     loads += `      pb${s} = vec4<f32>(0.0); let q = RD[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gn < u.N) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } }\n`;
-    stores += `    { let e = lid + ${s * sh.T}u; Bs[nb * ${BK * sh.SB4}u + (e / ${TN / 4}u) * ${sh.SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
+    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt('Bs', 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
   }
   let out = '';
   for (let r = 0; r < c.RM; r++) {
@@ -535,9 +535,7 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
 ${xtyUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
-var<workgroup> As: array<vec4<f32>, ${2 * BK * sh.SA4}>;
-var<workgroup> Bs: array<vec4<f32>, ${2 * BK * sh.SB4}>;
-var<workgroup> rowRange: vec2<u32>;
+${sharedDecl('As', BK, sh.SA4)}${sharedDecl('Bs', BK, sh.SB4)}var<workgroup> rowRange: vec2<u32>;
 
 ${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(sh.T)}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
@@ -562,7 +560,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecl(c, sh, hasBias)}
-${kLoop(`(r.y - r.x + ${BK - 1}u) / ${BK}u`, BK, simtHead(c, sh), loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
+${kLoop(`(r.y - r.x + ${BK - 1}u) / ${BK}u`, BK, simtHead, loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
 `;
 }
 
