@@ -24,10 +24,13 @@
 // to output rows (and the bias) happen in plain WGSL. The same kernel, with every row its own
 // and one "expert" per batch, is the float16 matmul (matmulTc).
 //
-// What limits it (H200, bench/results/h200-tc-sweep-2026-12-02.txt): staging global rows into
-// workgroup memory, and Dawn's robustness clamps on every index (disable_robustness made a
-// 4096³ product 1.47x faster at 128x128 tiles); with robustness off, leaving out the staging stores or the
-// fragment loads changed nothing. 48 KiB of workgroup memory caps a tile's depth per barrier.
+// What limited it (H200, bench/results/h200-tc-sweep-2026-12-02.txt): staging global rows into
+// workgroup memory, and Dawn's robustness checks (disable_robustness made a 4096³ product 1.47x
+// faster at 128x128 tiles). So scatter2scatter and the f16 matmul unroll their K loop by two
+// (tcLoop): staging stores are then proven in bounds and fragment loads have constant offsets
+// into per-subgroup views, which took the 4096³ product from 1.45 to 1.15 ms, as fast as with
+// robustness off (bench/results/h200-ab-2026-12-02.txt). groupXtY could not follow (see xtyTcWgsl).
+// 48 KiB of workgroup memory caps a tile's depth per barrier.
 //
 // Subgroup-matrix offsets here depend on the subgroup, which Tint's uniformity analysis
 // cannot prove uniform within a subgroup; the chromium.subgroup_matrix_uniformity diagnostic
@@ -302,10 +305,8 @@ interface Frag { src: string; ptr: string; off: string; flat: string; stride: st
  * unless the offset, the stride and the length are all constants; through a view that starts
  * at the subgroup's own rows they are, so the checks happen once, when the view is made.
  */
-const staged = (view: string, base: string, off: number, stride: number, col: boolean, id = ''): Frag =>
-  (env('SCATTERGRAD_TC_FLAT') ?? '').split(',').includes(id)
-    ? { src: 'SH', ptr: 'SH', off: `${base} + ${off}u`, flat: `${base} + ${off}u`, stride: `${stride}u`, col }
-    : { src: 'SH', ptr: view, off: `${off}u`, flat: `${base} + ${off}u`, stride: `${stride}u`, col };
+const staged = (view: string, base: string, off: number, stride: number, col: boolean): Frag =>
+  ({ src: 'SH', ptr: view, off: `${off}u`, flat: `${base} + ${off}u`, stride: `${stride}u`, col });
 
 /** The fragment products of one K step: the subgroup's FM left and FN right fragments
  * (`aAt(i, kk)`, `bAt(j, kk)` say where they are). */
@@ -527,11 +528,11 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
       const off = bl === 'kn' ? `wBase + ${gk} * u.ws1 + ${gn}` : `wBase + ${gn} * u.ws2 + ${gk}`;
       return { src: 'W', ptr: '&W', off, flat: off, stride: bl === 'kn' ? 'u.ws1' : 'u.ws2', col: bl === 'nk' };
     }
-    return bl === 'kn' ? staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false, 'sb')
-      : staged(`sb${cur}`, `sbV${cur}`, j * 16 * L.sb + kk * 16, L.sb, true, 'sb');
+    return bl === 'kn' ? staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false)
+      : staged(`sb${cur}`, `sbV${cur}`, j * 16 * L.sb + kk * 16, L.sb, true);
   };
   const mult = (cur: 0 | 1, kt: string): string => multiplies(c, em,
-    (i, kk) => staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false, 'sa'), bFrag(cur, kt));
+    (i, kk) => staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false), bFrag(cur, kt));
   const write = `    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n${P.bias}` +
     store8('Y', yVec, P.yAt('ro', 'gn'), 'gn', 'u.N', P.bias ? 'bv' : '') + '    }\n';
   const srcs: Record<string, string> = { SH: viewH(L.bytes) };
@@ -566,7 +567,7 @@ ${tcLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, e
 // the data never passes, so the loads stay), fragment loads and products, or fragment loads
 // alone (loaded once before the loop).
 const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
-const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '') + (env('SCATTERGRAD_TC_FLAT') ? `:flat-${env('SCATTERGRAD_TC_FLAT')}` : '') + (env('SCATTERGRAD_TC_XTY_UNROLL') ? ':xu' : '');
+const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '') + (env('SCATTERGRAD_TC_XTY_UNROLL') ? ':xu' : '');
 
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
@@ -731,10 +732,18 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   const sub = subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) + subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16);
   const mult = (cur: 0 | 1): string => multiplies(c, em,
     // Left fragment (m, k) from As[k][m]: column-major.
-    (i, kk) => staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true, 'xa'),
-    (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false, 'xb'));
+    (i, kk) => staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true),
+    (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false));
   const kTiles = `(r.y - r.x + ${TK - 1}u) / ${TK}u`;
   const rows = 'fillRows(lid, r, k0);';
+  // groupXtY keeps the one-step loop with its buffer in a var, so its staging stores keep
+  // their clamps. On the H200 (driver 580.159) every variant whose stores Dawn proved in
+  // bounds gave wrong dW from the real subgroup-matrix kernel, while emulated it was right:
+  // unrolled as above (SCATTERGRAD_TC_XTY_UNROLL=1, still built for investigation), and one
+  // step with the buffer as kt % 2u; reading the fragments through the views or with flat
+  // offsets made no difference. The cause is not found. Unrolled it would be ~7% faster
+  // (medium 5.23 -> 4.87 ms). The views stay declared (unused) so that this default kernel is
+  // exactly the one verified there.
   let xtyLoop: string;
   if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
   else {
