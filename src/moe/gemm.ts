@@ -14,9 +14,14 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
 import { sharedDecl, sharedAt } from '../ops/matmul-wgsl.js';
+import { isCpuAdapter } from '../ops/matmul-tiled.js';
 import { s2sTc, xtyTc } from './gemm-tc.js';
 
-export interface Tile { TM: number; TN: number; BK: number; RM: number; RN: number }
+export interface Tile {
+  TM: number; TN: number; BK: number; RM: number; RN: number;
+  /** Shared tiles indexed [buffer][k][i] (GPUs) or flat (CPU adapters); see sharedDecl. */
+  split?: boolean;
+}
 
 const BIG: Tile = { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 };
 const MID: Tile = { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 };
@@ -34,12 +39,14 @@ const fits = (c: Tile, g: GpuBackend): boolean =>
 /** The tile for a product with `tilesOf(tile)` output tiles. SCATTERGRAD_MOE_TILE=big|mid forces one. */
 export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
   const forced = env('SCATTERGRAD_MOE_TILE');
-  if (forced === 'big' && fits(BIG, g)) return BIG;
-  if (forced === 'mid' && fits(MID, g)) return MID;
-  if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) return BIG;
-  return fits(MID, g) ? MID : LOW;
+  let c: Tile;
+  if (forced === 'big' && fits(BIG, g)) c = BIG;
+  else if (forced === 'mid' && fits(MID, g)) c = MID;
+  else if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) c = BIG;
+  else c = fits(MID, g) ? MID : LOW;
+  return { ...c, split: !isCpuAdapter(g) };
 }
-const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}`;
+const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}${c.split ? ':split' : ''}`;
 
 /** Rows of `t` (R, D; any strides) as seen from grouped row p. */
 export interface RowSrc {
@@ -188,18 +195,18 @@ function shape(c: Tile): Shape {
 }
 
 /** Store of a k-major element (kq vec4 group of k, row m) transposed into a [k][m] tile. */
-function storeT(arr: string, reg: string, idx: string, div: number): string {
+function storeT(c: Tile, arr: string, S4: number, reg: string, idx: string, div: number): string {
   let s = `    { let e = lid + ${idx}; let m = e / ${div}u; let kq = e % ${div}u;\n`;
   s += '      let q = kq * 4u; let mq = m / 4u; let c = m % 4u;\n';
-  for (let i = 0; i < 4; i++) s += `      ${sharedAt(arr, 'nb', `q + ${i}u`, 'mq')}[c] = ${reg}.${comp[i]};\n`;
+  for (let i = 0; i < 4; i++) s += `      ${sharedAt(!!c.split, arr, c.BK, S4, 'nb', `q + ${i}u`, 'mq')}[c] = ${reg}.${comp[i]};\n`;
   return s + '    }\n';
 }
 
 function innerProduct(c: Tile, sh: Shape, bias: boolean): string {
   let inner = '';
   for (let k = 0; k < c.BK; k++) {
-    for (let g = 0; g < sh.GA; g++) inner += `    let a${k}_${g} = ${sharedAt('As', 'cur', `${k}u`, `${g * sh.rowStride4}u + ty`)};\n`;
-    for (let j = 0; j < sh.GB; j++) inner += `    let b${k}_${j} = ${sharedAt('Bs', 'cur', `${k}u`, `${j * sh.colStride4}u + tx`)};\n`;
+    for (let g = 0; g < sh.GA; g++) inner += `    let a${k}_${g} = ${sharedAt(!!c.split, 'As', c.BK, sh.SA4, 'cur', `${k}u`, `${g * sh.rowStride4}u + ty`)};\n`;
+    for (let j = 0; j < sh.GB; j++) inner += `    let b${k}_${j} = ${sharedAt(!!c.split, 'Bs', c.BK, sh.SB4, 'cur', `${k}u`, `${j * sh.colStride4}u + tx`)};\n`;
     for (let r = 0; r < c.RM; r++) {
       for (let j = 0; j < sh.GB; j++) inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
     }
@@ -372,17 +379,17 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   for (let s = 0; s < sh.LA; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let m = e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u; let ri = rowIn[m];\n`;
     loads += `      pa${s} = vec4<f32>(0.0); if (ri != NONE && gk < u.K) { pa${s} = loadA(ri, gk) * rowC[m]; } }\n`;
-    stores += storeT('As', `pa${s}`, `${s * sh.T}u`, BK / 4);
+    stores += storeT(c, 'As', sh.SA4, `pa${s}`, `${s * sh.T}u`, BK / 4);
   }
   for (let s = 0; s < sh.LB; s++) {
     if (wMode === 'k4') {
       loads += `    { let e = lid + ${s * sh.T}u; let gn = n0 + e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(W[(wBase + gn * u.ws2 + gk) / 4u]); } }\n`;
-      stores += storeT('Bs', `pb${s}`, `${s * sh.T}u`, BK / 4);
+      stores += storeT(c, 'Bs', sh.SB4, `pb${s}`, `${s * sh.T}u`, BK / 4);
     } else {
       loads += `    { let e = lid + ${s * sh.T}u; let gk = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = loadB(gk, gn); } }\n`;
-      stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt('Bs', 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
+      stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
     }
   }
   let loadB = '';
@@ -420,7 +427,7 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
 ${s2sUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
-${sharedDecl('As', BK, sh.SA4)}${sharedDecl('Bs', BK, sh.SB4)}var<workgroup> rowIn: array<u32, ${TM}>;
+${sharedDecl(!!c.split, 'As', BK, sh.SA4)}${sharedDecl(!!c.split, 'Bs', BK, sh.SB4)}var<workgroup> rowIn: array<u32, ${TM}>;
 var<workgroup> rowOut: array<u32, ${TM}>;
 var<workgroup> rowC: array<f32, ${TM}>;
 var<workgroup> tile: vec4<u32>;
@@ -501,12 +508,12 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   for (let s = 0; s < sh.LA; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
     loads += `      pa${s} = vec4<f32>(0.0); let q = RA[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gm < u.M) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } }\n`;
-    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt('As', 'nb', `e / ${TM / 4}u`, `e % ${TM / 4}u`)} = pa${s}; }\n`;
+    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'As', BK, sh.SA4, 'nb', `e / ${TM / 4}u`, `e % ${TM / 4}u`)} = pa${s}; }\n`;
   }
   for (let s = 0; s < sh.LB; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
     loads += `      pb${s} = vec4<f32>(0.0); let q = RD[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gn < u.N) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } }\n`;
-    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt('Bs', 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
+    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
   }
   let out = '';
   for (let r = 0; r < c.RM; r++) {
@@ -535,7 +542,7 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
 ${xtyUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
-${sharedDecl('As', BK, sh.SA4)}${sharedDecl('Bs', BK, sh.SB4)}var<workgroup> rowRange: vec2<u32>;
+${sharedDecl(!!c.split, 'As', BK, sh.SA4)}${sharedDecl(!!c.split, 'Bs', BK, sh.SB4)}var<workgroup> rowRange: vec2<u32>;
 
 ${rowLoadFn('loadA', 'X', 'a', aVec, 'u.M')}${rowLoadFn('loadD', 'D', 'd', dVec, 'u.N')}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(sh.T)}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }

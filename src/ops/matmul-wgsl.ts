@@ -47,17 +47,20 @@ export const GROUPED_TILE_ORDER = `  let perBatch = u.tilesN * u.tilesM;
 `;
 
 /**
- * A double-buffered shared tile of `rows` k-rows of `row4` vec4s, indexed [buffer][k][i] (the
- * MoE SIMT kernels, src/moe/gemm.ts). The three dims are for Dawn's robustness: it clamps
- * every dynamic array index (min(i, len - 1)) that its range analysis cannot prove in bounds,
- * so a flat index `buffer·X + k·Y + i` is one clamp per load in the inner loop. Split, the
- * unrolled k is a constant (no clamp), the buffer's clamp is one per K step, and an
- * invocation's i (its row or column in the tile, from local_invocation_index) is proven in
- * bounds. On an H200 this made the f32 MoE MLP 1.06x faster (medium 15.24 -> 14.42 ms,
- * granular 31.15 -> 29.46), but the dense kernel 1.17x slower (4096³: 3.66 -> 4.30 ms), so
- * matmul-tiled.ts keeps its flat tiles.
+ * A double-buffered shared tile of `rows` k-rows of `row4` vec4s (the MoE SIMT kernels,
+ * src/moe/gemm.ts), indexed [buffer][k][i] when `split`, else flat. The three dims are for
+ * Dawn's robustness: it clamps every dynamic array index (min(i, len - 1)) that its range
+ * analysis cannot prove in bounds, so a flat index `buffer·X + k·Y + i` is one clamp per load
+ * in the inner loop. Split, the unrolled k is a constant (no clamp), the buffer's clamp is one
+ * per K step, and an invocation's i (its row or column in the tile, from
+ * local_invocation_index) is proven in bounds. On an H200 that made the f32 MoE MLP 1.06x
+ * faster (medium 15.24 -> 14.42 ms, granular 31.15 -> 29.46), but the dense kernel 1.17x
+ * slower (4096³: 3.66 -> 4.30 ms), so matmul-tiled.ts keeps its flat tiles; on lavapipe the
+ * split MoE kernels ran 1.08-1.12x slower, so CPU adapters keep flat ones too.
  */
-export const sharedDecl = (name: string, rows: number, row4: number): string =>
-  `var<workgroup> ${name}: array<array<array<vec4<f32>, ${row4}>, ${rows}>, 2>;\n`;
+export const sharedDecl = (split: boolean, name: string, rows: number, row4: number): string =>
+  split ? `var<workgroup> ${name}: array<array<array<vec4<f32>, ${row4}>, ${rows}>, 2>;\n`
+    : `var<workgroup> ${name}: array<vec4<f32>, ${2 * rows * row4}>;\n`;
 /** Element (buf, k, i) of such a tile (`buf`, `k`, `i`: WGSL u32 expressions). */
-export const sharedAt = (name: string, buf: string, k: string, i: string): string => `${name}[${buf}][${k}][${i}]`;
+export const sharedAt = (split: boolean, name: string, rows: number, row4: number, buf: string, k: string, i: string): string =>
+  split ? `${name}[${buf}][${k}][${i}]` : `${name}[${buf} * ${rows * row4}u + (${k}) * ${row4}u + ${i}]`;
