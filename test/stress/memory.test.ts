@@ -93,8 +93,14 @@ test('the FinalizationRegistry frees tensors nobody disposed', async () => {
   const [dev] = (await backends()).slice(-1);
   await settleGC();
   const before = sg.memory();
-  (() => { for (let i = 0; i < 50; i++) sg.ones([64], { device: dev }).add(1); })();
-  if (sg.memory().liveTensors < before.liveTensors + 50) throw new Error('expected the forgotten tensors to be live before GC');
+  // Forgotten three ways: made outside any tidy; returned from the outermost tidy; kept inside
+  // one (tensors made inside tidy() are handed to the registry only when they leave it).
+  (() => {
+    for (let i = 0; i < 50; i++) sg.ones([64], { device: dev }).add(1);
+    for (let i = 0; i < 50; i++) sg.tidy(() => sg.tidy(() => sg.ones([64], { device: dev }).add(2)));
+    for (let i = 0; i < 50; i++) sg.tidy(() => { sg.keep(sg.ones([64], { device: dev }).add(3)); });
+  })();
+  if (sg.memory().liveTensors < before.liveTensors + 150) throw new Error('expected the forgotten tensors to be live before GC');
   for (let i = 0; i < 5 && sg.memory().liveTensors > before.liveTensors; i++) await settleGC();
   const after = sg.memory();
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') return; // without --expose-gc the GC may not run
