@@ -4,25 +4,13 @@ import type { Tensor } from './tensor.js';
 
 const scopes: Array<Set<Tensor>> = [];
 
-/** Adds a new tensor to the innermost scope; false when no tidy() is running. */
-export function track(t: Tensor): boolean {
-  const s = scopes[scopes.length - 1];
-  if (!s) return false;
-  s.add(t);
-  return true;
-}
-
-// Called for a tensor that leaves every scope (kept, or returned from the outermost tidy):
-// from then on only dispose() or the garbage collector frees it (see Tensor.escape).
-let onEscape: (t: Tensor) => void = () => {};
-export function setEscapeHook(f: (t: Tensor) => void): void {
-  onEscape = f;
+export function track(t: Tensor): void {
+  scopes[scopes.length - 1]?.add(t);
 }
 
 /** Takes a tensor out of every tidy scope, so no tidy() disposes it. */
 export function keep<T extends Tensor>(t: T): T {
   for (const s of scopes) s.delete(t);
-  onEscape(t);
   return t;
 }
 
@@ -58,10 +46,6 @@ export function tidy<T>(fn: () => T): T {
   collect(result, kept, isTensorFn);
   for (const t of scope) if (!kept.has(t)) t.dispose();
   const parent = scopes[scopes.length - 1];
-  for (const t of kept) {
-    if (!scope.has(t)) continue;
-    if (parent) parent.add(t);
-    else onEscape(t);
-  }
+  if (parent) for (const t of kept) if (scope.has(t)) parent.add(t);
   return result;
 }

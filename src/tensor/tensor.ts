@@ -5,7 +5,7 @@ import { Storage, type DeviceKind } from '../backend/storage.js';
 import { runtime } from '../backend/runtime.js';
 import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
 import { contiguousStrides, fmtShape, isContiguous, numel, parseShapeArgs } from './shape.js';
-import { setEscapeHook, setTensorCheck, track } from './scope.js';
+import { setTensorCheck, track } from './scope.js';
 import * as E from '../ops/elementwise.js';
 import * as V from '../ops/view.js';
 import * as R from '../ops/reduce.js';
@@ -19,10 +19,7 @@ let live = 0;
 interface Held { id: number; storage: Storage; node: Node | null }
 
 // The safety net for tensors nobody disposed: when one is garbage-collected its storage
-// reference and graph node are let go. tidy()/dispose() are the plan; this is not. A tensor
-// made inside tidy() is registered only if it leaves every scope: a scope holds the others
-// and always disposes them, and registering costs ~1 µs per tensor (hundreds per training
-// step).
+// reference and graph node are let go. tidy()/dispose() are the plan; this is not.
 const finalizer = typeof FinalizationRegistry !== 'undefined'
   ? new FinalizationRegistry<Held>((held) => {
     live--;
@@ -87,7 +84,6 @@ export class Tensor {
   outputIndex = 0;
   disposed = false;
   private held: Held;
-  private registered = false;
 
   /** Internal: ops make tensors through Tensor.empty / Tensor.fromStorage. */
   constructor(readonly storage: Storage, shape: readonly number[], strides: readonly number[], readonly offset: number, readonly dtype: DType) {
@@ -95,15 +91,9 @@ export class Tensor {
     this.strides = [...strides];
     this.held = { id: this.id, storage, node: null };
     live++;
+    finalizer?.register(this, this.held, this);
     if (runtime.debug) origins.set(this.id, { ref: new WeakRef(this), stack: creationSite() });
-    if (!track(this)) this.escape();
-  }
-
-  /** Internal: hands the tensor to the garbage-collection safety net (once; see finalizer). */
-  escape(): void {
-    if (this.registered || this.disposed || !finalizer) return;
-    finalizer.register(this, this.held, this);
-    this.registered = true;
+    track(this);
   }
 
   /** An uninitialized contiguous tensor on `device`; `op` names the caller in errors. */
@@ -179,7 +169,7 @@ export class Tensor {
     if (this.disposed) return;
     this.disposed = true;
     live--;
-    if (this.registered) finalizer?.unregister(this);
+    finalizer?.unregister(this);
     origins.delete(this.id);
     this.storage.release();
     if (this.gradFn) this.gradFn.unref();
@@ -328,4 +318,3 @@ export class Tensor {
 }
 
 setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);
-setEscapeHook((t) => t.escape());
