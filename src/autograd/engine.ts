@@ -100,7 +100,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
         throw new Error(`backward: the graph through ${node.name} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backward twice`);
       }
       // Missing gradients of float outputs become zeros, as PyTorch's materialize_grads does.
-      const args = gouts.map((g, i) => g ?? (node.outputs[i].dtype === 'int32' ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
+      const args = gouts.map((g, i) => g ?? (node.outputs[i].dtype === 'int32' || !ctx.materializeGrads ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
       let result: Array<Tensor | null>;
       try {
         result = tidy(() => {

@@ -19,6 +19,9 @@ export class Ctx {
   private saved: Array<Tensor | null> | null = [];
   private freed = false;
   readonly nonDifferentiable = new Set<Tensor>();
+  /** Whether backward sees zeros (true, the default) or null for outputs that got no
+   * gradient, as PyTorch's ctx.set_materialize_grads. */
+  materializeGrads = true;
   // Functions stash non-tensor values on ctx (ctx.k = 2), as in PyTorch.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [extra: string]: any;

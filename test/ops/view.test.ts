@@ -81,6 +81,11 @@ test('gradients of every view op (gradcheck, and WebGPU vs CPU float64)', async 
     (x) => x.narrow(0, 0, 1).expand(2, 3, 4).mul(x),
     (x) => { const [a, b] = x.split([1, 2], 1); return a.mul(b.narrow(1, 0, 1)); },
     (x) => x.chunk(2, 2)[1].contiguous().mul(2),
+    // Every piece of a split used (the gradient written piece by piece, no zero fill), one
+    // piece unused in the middle, and an empty piece.
+    (x) => { const [a, b, c] = x.split(1, 1); return a.mul(b).add(c.exp()); },
+    (x) => { const [a, , c] = x.split(1, 1); return a.mul(c); },
+    (x) => { const [e, r] = x.split([0, 3], 1); return r.mul(2).add(e.sum()); },
   ];
   for (const f of fns) await sg.gradcheck(f, [rt([2, 3, 4], 9, 'cpu').t]);
   for (const dev of await backends()) {
