@@ -83,9 +83,18 @@ export class ScatteredExperts extends Function {
     }
     if (need[W] || need[BIASES]) {
       const xSrc: RowSrc = { t: x, grouped: groupedIn, fan: k, coef: null };
-      const { dw, db } = groupXtY(xSrc, dSrc, sse, offsets, need[BIASES]);
-      if (need[W]) grads[W] = dw;
-      grads[BIASES] = db;
+      if (need[W] && !need[BIASES] && w.strides[1] === 1 && w.strides[2] !== 1) {
+        // W is a transposed view (nn's experts keep (E, out, in), as Linear does): dWᵀ =
+        // dYᵀ·X per expert comes out in the weight's own layout, so the leaf's gradient is
+        // dense as it is and needs no copy.
+        const { dw: dwT } = groupXtY(dSrc, xSrc, sse, offsets, false);
+        grads[W] = dwT.withLayout([numE, dIn, dOut], [dwT.strides[0], dwT.strides[2], dwT.strides[1]], 0);
+        dwT.dispose();
+      } else {
+        const { dw, db } = groupXtY(xSrc, dSrc, sse, offsets, need[BIASES]);
+        if (need[W]) grads[W] = dw;
+        grads[BIASES] = db;
+      }
     }
     return grads;
   }

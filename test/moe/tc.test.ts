@@ -29,6 +29,8 @@ const EMULATED: Case[] = [
   // come straight from its buffer (n-major forward, k-major for dX).
   [{ ...F, groupedIn: true, groupedOut: true, T: 150, k: 2, E: 3, dIn: 32, dOut: 64 }, undefined, '1'],
   [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, 'emu2'],
+  // Transposed W without biases: dWᵀ = dYᵀ·X, so the gated rows are groupXtY's left operand.
+  [{ ...F, gates: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, undefined],
 ];
 const SHAPES: Array<[number, number, number, number, number]> = [[70, 2, 5, 40, 72], [45, 3, 64, 24, 20], [33, 2, 3, 9, 7], [150, 2, 3, 36, 44], [100, 2, 4, 128, 128]];
 
@@ -67,6 +69,7 @@ test('scatteredExperts: tensor-core kernels, emulated subgroup matrices, float16
     // Every load width ran: 8 halves, 4, and one at a time (odd sizes).
     for (const v of ['8', '4', '1']) assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc') && new RegExp(`:a[gs]c?${v}:`).test(k)), `no s2s kernel loading A ${v} at a time`);
     assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:emulate') && k.endsWith(':b')), 'no emulated groupXtY kernel with bias');
+    assert.ok([...keys].some((k) => /^moe\.xtyTc:emulate:.*:asc[148]:/.test(k)), 'no emulated groupXtY kernel with gated rows on its left');
     assert.not.ok([...keys].some((k) => k.startsWith('moe.s2s:') || k.startsWith('moe.xty:')), 'a SIMT MoE kernel ran in float16');
   });
 });
