@@ -50,7 +50,7 @@ import type { Plan } from '../ops/matmul.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import {
-  blockTable, env, kLoop, ROW_CHUNK, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
+  blockTable, env, kLoop, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -701,15 +701,7 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   const L = layout(c, 'xty', 'kn', true);
   const LA = (TK * TM) / 8 / NT;
   const LB = (TK * TN) / 8 / NT;
-  let bi = 0;
-  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${bindType(aVec)}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> D: array<${bindType(dVec)}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> OFF: array<i32>;\n`;
-  if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
-  if (d.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> DC: array<T>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read_write> DW: array<${oVec ? 'vec4<u32>' : 'f16'}>;\n`;
-  if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read_write> DB: array<T>;\n`;
+  const binds = xtyBindings(a, bindType(aVec), d, bindType(dVec), oVec ? 'vec4<u32>' : 'f16', hasBias);
 
   // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n], 8 columns
   // of a row per chunk.

@@ -483,16 +483,17 @@ export function xtyGpu(o: XtYArgs): void {
   });
 }
 
-/** groupXtY's bindings, in the order xtyGpu and xtyTc pass the buffers (SIMT and tensor-core kernels alike). */
-export function xtyBindings(a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, oVec: boolean, hasBias: boolean): string {
+/** groupXtY's bindings, in the order xtyGpu and xtyTc pass the buffers (SIMT and tensor-core
+ * kernels alike); `xType`, `dType`, `wType` are the element types X, D and DW are read as. */
+export function xtyBindings(a: RowSrc, xType: string, d: RowSrc, dType: string, wType: string, hasBias: boolean): string {
   let bi = 0;
-  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${aVec ? 'vec4<T>' : 'T'}>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read> D: array<${dVec ? 'vec4<T>' : 'T'}>;\n`;
+  let binds = `@group(0) @binding(${++bi}) var<storage, read> X: array<${xType}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read> D: array<${dType}>;\n`;
   binds += `@group(0) @binding(${++bi}) var<storage, read> SSE: array<i32>;\n`;
   binds += `@group(0) @binding(${++bi}) var<storage, read> OFF: array<i32>;\n`;
   if (a.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> AC: array<T>;\n`;
   if (d.coef) binds += `@group(0) @binding(${++bi}) var<storage, read> DC: array<T>;\n`;
-  binds += `@group(0) @binding(${++bi}) var<storage, read_write> DW: array<${oVec ? 'vec4<T>' : 'T'}>;\n`;
+  binds += `@group(0) @binding(${++bi}) var<storage, read_write> DW: array<${wType}>;\n`;
   if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read_write> DB: array<T>;\n`;
   return binds;
 }
@@ -500,7 +501,8 @@ export function xtyBindings(a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, 
 function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean, d: RowSrc, dVec: boolean, oVec: boolean, hasBias: boolean): string {
   const sh = shape(c);
   const { TM, TN, BK } = c;
-  const binds = xtyBindings(a, aVec, d, dVec, oVec, hasBias);
+  const v = (vec: boolean): string => (vec ? 'vec4<T>' : 'T');
+  const binds = xtyBindings(a, v(aVec), d, v(dVec), v(oVec), hasBias);
 
   // Both tiles are k-major already (k = the expert's rows): As[k][m] and Bs[k][n].
   let loads = '';

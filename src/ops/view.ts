@@ -267,7 +267,7 @@ class SplitFn extends Function {
     let start = 0;
     parts.forEach((p, i) => {
       const dy = dys[i];
-      if (dy && p > 0 && numel(dy.shape) > 0) {
+      if (dy && dy.numel > 0) {
         const region = narrowLayout(g, dim, start, p, 1);
         copyInto(region, dy);
         region.dispose();
