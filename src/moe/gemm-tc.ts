@@ -42,7 +42,7 @@
 // of their elements), so the tiling, staging and scatter logic is tested on adapters without
 // tensor cores (lavapipe in CI).
 // SCATTERGRAD_MOE_TC=off forces the SIMT kernels; SCATTERGRAD_MOE_TC_TILE=big|mid|SGMxSGNxFMxFNxTK
-// a tile; SCATTERGRAD_MOE_TC_BDIRECT=1 reads scatter2scatter's W fragments straight from
+// a tile (SCATTERGRAD_MOE_TC_XTY_TILE one for groupXtY alone); SCATTERGRAD_MOE_TC_BDIRECT=1 reads scatter2scatter's W fragments straight from
 // its buffer instead of staging them.
 import type { GpuBackend } from '../backend/webgpu.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -143,7 +143,7 @@ function parseTile(s: string): TcTile | null {
 }
 
 function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => number, big = BIG): TcTile | null {
-  const forced = env('SCATTERGRAD_MOE_TC_TILE') ?? '';
+  const forced = (k === 'xty' ? env('SCATTERGRAD_MOE_TC_XTY_TILE') : undefined) ?? env('SCATTERGRAD_MOE_TC_TILE') ?? '';
   if (mode === 'emulate') {
     const c = forced === 'emu2' ? EMU2 : EMU;
     return fits(c, g, k, true) ? c : null;
@@ -382,6 +382,52 @@ ${half(1, '(kt + 1u)')}    }
 `;
 }
 
+/** Register set `q` instead of `p` in loads or stores (pa0 -> qa0). */
+const toQ = (s: string): string => s.replace(/\bp([ab]\d+)\b/g, 'q$1');
+
+/**
+ * tcLoop with the global loads issued two steps ahead: register set p carries the even
+ * steps' rows to staging buffer 0, set q the odd steps' to buffer 1, so a load has two steps
+ * of products to arrive in, not one (the one-ahead loop waits on it at the stores that end
+ * the same step). Costs the registers of one more set. No row-table refills (scatter2scatter
+ * and the matmul only).
+ */
+function tcLoop2(kTiles: string, TK: number, loads: string, stores: (b: 0 | 1) => string, body: (cur: 0 | 1, kt: string) => string): string {
+  const ld = (set: 0 | 1, k: string): string => {
+    const l = loads.replace(/\bk0\b/g, k);
+    return set === 0 ? l : toQ(l);
+  };
+  const st = (b: 0 | 1): string => (b === 0 ? stores(0) : toQ(stores(1)));
+  // Step kt reads buffer kt % 2, loads step kt + 2 into the set it just emptied, and stores
+  // step kt + 1's set (loaded a step ago) into the other buffer.
+  const half = (cur: 0 | 1, kt: string): string => `    {
+    if (${kt} + 2u < kTiles) {
+      let kl = k0 + ${2 * TK}u;
+${ld(cur, 'kl')}    }
+${body(cur, kt)}    if (${kt} + 1u < kTiles) {
+${st(cur === 0 ? 1 : 0)}    }
+    workgroupBarrier();
+    k0 = k0 + ${TK}u;
+    }
+`;
+  return `  let kTiles = ${kTiles};
+  var k0 = 0u;
+  if (kTiles > 0u) {
+${ld(0, '0u')}${st(0)}  }
+  if (kTiles > 1u) {
+${ld(1, `${TK}u`)}  }
+  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt += 2u) {
+${half(0, 'kt')}    if (kt + 1u < kTiles) {
+${half(1, '(kt + 1u)')}    }
+  }
+`;
+}
+
+/** How many K steps ahead the tensor-core s2s kernel loads (SCATTERGRAD_TC_DEPTH=1|2). */
+const depthOf = (): 1 | 2 => (env('SCATTERGRAD_TC_DEPTH') === '1' ? 1 : 2);
+const depthKey = (): string => (depthOf() === 1 ? ':d1' : '');
+
 /**
  * Each subgroup's results, a row of FN fragments at a time, through its share of the staging
  * buffer (now f32) to `write`, which sees orow and cl (the row and first column of 8 in the
@@ -454,7 +500,7 @@ export function s2sTc(o: S2SArgs): boolean {
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
   g.dispatch({
-    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}${knockKey()}`,
+    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}${knockKey()}${depthKey()}`,
     wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null), aVec, bl, wVec, bDirect, yVec),
     inputs,
     outputs: [y.buffer],
@@ -483,7 +529,7 @@ interface RowProblem {
   bias: string;
 }
 
-function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, wVec: Vec, bDirect: boolean, yVec: boolean): string {
+function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, wVec: Vec, bDirect: boolean, yVec: boolean, depth = depthOf()): string {
   const TM = tm(c), TN = tn(c), { TK } = c, NT = nt(c);
   const L = layout(c, 's2s', bl, !bDirect);
   const LA = (TM * TK) / 8 / NT;
@@ -556,8 +602,8 @@ ${P.prologue}  workgroupBarrier();
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}
-${tcLoop(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
+${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${depth === 2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}
+${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }
 
@@ -619,7 +665,7 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
   const tilesN = Math.ceil(N / tn(tile));
   const yVec = N % 8 === 0 && out.offset % 8 === 0;
   g.dispatch({
-    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}${knockKey()}`,
+    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}${knockKey()}${depthKey()}`,
     wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile), aVec, bl, wVec, false, yVec),
     inputs: [a.buffer, b.buffer],
     outputs: [out.buffer],
