@@ -57,12 +57,14 @@ import {
 /** SGM x SGN subgroups of SIZE invocations, each computing FM x FN fragments; TK = K per step. */
 export interface TcTile { SGM: number; SGN: number; FM: number; FN: number; TK: number; SIZE: number }
 
-// Big tiles: 8 subgroups of 64 x 64, 16 deep per K step (what fits twice in 48 KiB of
-// workgroup memory). On an H200 the f16 MoE MLP ran 1.12x (medium) and 1.2x (granular) faster
-// with 128 x 256 than with 128 x 128 tiles of 32 x 64 subgroups, and a dense 4096³ matmul 1.34x
-// faster with 256 x 128 (bench/RESULTS.md): fewer bytes staged per product.
+// Big tiles. The MoE's: 8 subgroups of 64 x 64, 16 deep per K step (what fits twice in 48 KiB
+// of workgroup memory); on an H200 its f16 MLP ran 1.05-1.12x faster with them than with
+// 128 x 128 tiles of 32 x 64 subgroups 32 deep, gathered rows being staged once per 256
+// columns. The dense matmul's: those 128 x 128 x 32 tiles, 1.26x faster at 4096³ than 256 x 128
+// x 16 once the K loop was unrolled (bench/results/h200-tiles-2026-12-02.txt): half the
+// accumulators per invocation (two workgroups fit an SM's registers) and half the K steps.
 const BIG: TcTile = { SGM: 2, SGN: 4, FM: 4, FN: 4, TK: 16, SIZE: 32 }; // 128 x 256
-const DENSE_BIG: TcTile = { SGM: 4, SGN: 2, FM: 4, FN: 4, TK: 16, SIZE: 32 }; // 256 x 128
+const DENSE_BIG: TcTile = { SGM: 4, SGN: 2, FM: 2, FN: 4, TK: 32, SIZE: 32 }; // 128 x 128
 const MID: TcTile = { SGM: 2, SGN: 2, FM: 2, FN: 2, TK: 32, SIZE: 32 }; // 64 x 64, 4 subgroups
 // Emulated (workgroup memory holds every fragment): small tiles that between them cover
 // several subgroups both ways, several fragments per subgroup both ways, and two 16-deep

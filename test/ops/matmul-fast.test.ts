@@ -125,6 +125,22 @@ test('matmul: float16 on subgroup matrices (tensor cores) where the adapter has 
     for (const aT of [false, true]) for (const bT of [false, true]) await checkCase('webgpu', B, M, K, N, aT, bT, 'float16', seed++);
   }
   if (runtime.gpu!.pipelineCount === before) throw new Error('the subgroup-matrix kernel was not used');
+  // Both tiles forced (products this small would take the mid one), K steps odd and even in
+  // number (1 to 6) and a partial one, loading two steps ahead and one.
+  const keys = await keysOf(async () => {
+    for (const tile of ['big', 'mid']) for (const depth of ['2', '1']) {
+      await withEnv({ SCATTERGRAD_MOE_TC_TILE: tile, SCATTERGRAD_TC_DEPTH: depth }, async () => {
+        for (const [M, K, N] of [[200, 96, 136], [64, 16, 48], [130, 40, 144]] as Array<[number, number, number]>) {
+          await checkCase('webgpu', 1, M, K, N, false, false, 'float16', seed++);
+          await checkCase('webgpu', 1, M, K, N, false, true, 'float16', seed++);
+        }
+      });
+    }
+  });
+  for (const k of ['matmul-tc:real:4x2x2x4x32x32:', 'matmul-tc:real:2x2x2x2x32x32:']) {
+    if (![...keys].some((x) => x.startsWith(k) && !x.endsWith(':d1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
+    if (![...keys].some((x) => x.startsWith(k) && x.endsWith(':d1'))) throw new Error(`no ${k}…:d1 kernel among ${[...new Set(keys)].join(', ')}`);
+  }
 });
 
 test.run();
