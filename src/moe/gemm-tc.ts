@@ -91,11 +91,11 @@ type BLayout = 'kn' | 'nk';
 
 /** The staging buffer (in halves): A's two buffers, then B's two. */
 interface Layout { sa: number; aBuf: number; sb: number; bBuf: number; bOff: number; bytes: number }
-function layout(c: TcTile, k: Kernel, b: BLayout, bStaged: boolean): Layout {
+function layout(c: TcTile, k: Kernel, b: BLayout, bStaged: boolean, aKm = k === 'xty'): Layout {
   const TM = tm(c), TN = tn(c), { TK } = c;
   const PAD = padOf();
-  const sa = k === 's2s' ? TK + PAD : TM + PAD; // s2s: As[m][k]; xty: As[k][m]
-  const aBuf = k === 's2s' ? TM * sa : TK * sa;
+  const sa = aKm ? TM + PAD : TK + PAD; // As[m][k], or As[k][m] (groupXtY; a matmul's Aᵀ view)
+  const aBuf = aKm ? TK * sa : TM * sa;
   const sb = b === 'kn' ? TN + PAD : TK + PAD;
   const bBuf = bStaged ? (b === 'kn' ? TK * sb : TN * sb) : 0;
   const staging = 2 * (2 * aBuf + 2 * bBuf);
@@ -108,7 +108,8 @@ const EXTRA = { s2s: (c: TcTile) => 3 * tm(c) * 4 + 16, xty: () => 2 * ROW_CHUNK
 
 function fits(c: TcTile, g: GpuBackend, k: Kernel, emulated: boolean): boolean {
   const emBytes = emulated ? c.SGM * c.SGN * (c.FM + c.FN + c.FM * c.FN) * 1024 : 0;
-  const staged = Math.max(layout(c, k, 'kn', true).bytes, k === 's2s' ? layout(c, k, 'nk', true).bytes : 0);
+  const staged = k === 'xty' ? layout(c, k, 'kn', true).bytes
+    : Math.max(...(['kn', 'nk'] as const).flatMap((b) => [false, true].map((aKm) => layout(c, k, b, true, aKm).bytes)));
   const bytes = staged + EXTRA[k](c) + emBytes;
   return nt(c) <= g.limits.maxComputeInvocationsPerWorkgroup && nt(c) <= g.limits.maxComputeWorkgroupSizeX &&
     bytes <= g.limits.maxComputeWorkgroupStorageSize && divides(c);
@@ -426,8 +427,9 @@ ${half(1, '(kt + 1u)')}    }
 `;
 }
 
-/** How many K steps ahead the tensor-core s2s kernel loads (SCATTERGRAD_TC_DEPTH=1|2). */
-const depthOf = (): 1 | 2 => (env('SCATTERGRAD_TC_DEPTH') === '1' ? 1 : 2);
+/** How many K steps ahead the tensor-core s2s kernel loads (SCATTERGRAD_TC_DEPTH=1|2); the
+ * knockouts exist in the one-ahead loop only. */
+const depthOf = (): 1 | 2 => (env('SCATTERGRAD_TC_DEPTH') === '1' || knockout() ? 1 : 2);
 const depthKey = (): string => (depthOf() === 1 ? ':d1' : '');
 
 /**
@@ -531,20 +533,27 @@ interface RowProblem {
   bias: string;
 }
 
-function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, wVec: Vec, bDirect: boolean, yVec: boolean, depth = depthOf()): string {
+function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, wVec: Vec, bDirect: boolean, yVec: boolean,
+  aKm = false, depth = depthOf()): string {
   const TM = tm(c), TN = tn(c), { TK } = c, NT = nt(c);
-  const L = layout(c, 's2s', bl, !bDirect);
+  const L = layout(c, 's2s', bl, !bDirect, aKm);
   const LA = (TM * TK) / 8 / NT;
   const LB = bDirect ? 0 : (TK * TN) / 8 / NT;
   const binds = [`var<storage, read> X: array<${bindType(aVec)}>;`, `var<storage, read> W: array<${bDirect ? 'f16' : bindType(wVec)}>;`,
     ...P.binds, `var<storage, read_write> Y: array<${yVec ? 'vec4<u32>' : 'f16'}>;`]
     .map((b, i) => `@group(0) @binding(${i + 1}) ${b}\n`).join('');
 
-  // A: TM rows x TK, 8 halves of a row per chunk, staged as As[m][k].
+  // A: TM rows x TK, 8 halves of a row per chunk, staged as As[m][k]; or, for a dense A
+  // contiguous along M (aKm), 8 rows of a column per chunk, staged as As[k][m].
   let loads = '';
   const st: string[] = [];
-  const KC = TK / 8;
-  for (let s = 0; s < LA; s++) {
+  const KC = TK / 8, MC = TM / 8;
+  for (let s = 0; s < LA && aKm; s++) {
+    loads += `    { let e = lid + ${s * NT}u; let gk = k0 + e / ${MC}u; pa${s} = vec4<u32>(0u);\n`;
+    loads += `      if (gk < u.K) { pa${s} = ldX(${P.aRow('0u')} + gk * u.as1, m0 + (e % ${MC}u) * 8u, u.M, u.as0); } }\n`;
+    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
+  }
+  for (let s = 0; s < LA && !aKm; s++) {
     loads += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; pa${s} = vec4<u32>(0u);\n`;
     loads += `      if (ri != NONE) { pa${s} = ldX(${P.aRow('ri')}, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${P.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
     st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`);
@@ -565,7 +574,7 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
   const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
   // Each subgroup's views: its FM·16 rows of As[m][k]; its FN·16 columns of Bs[k][n] (TK rows
   // apart by sb) or its FN·16 rows of Bs[n][k].
-  let sub = subViews('sa', 'smB * ' + `${L.sa}u`, L.aBuf, c.FM * 16 * L.sa);
+  let sub = aKm ? subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) : subViews('sa', 'smB * ' + `${L.sa}u`, L.aBuf, c.FM * 16 * L.sa);
   if (!bDirect) {
     sub += bl === 'kn' ? subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16)
       : subViews('sb', `${L.bOff}u + snB * ${L.sb}u`, L.bBuf, c.FN * 16 * L.sb);
@@ -579,8 +588,10 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
     return bl === 'kn' ? staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false)
       : staged(`sb${cur}`, `sbV${cur}`, j * 16 * L.sb + kk * 16, L.sb, true);
   };
-  const mult = (cur: 0 | 1, kt: string): string => multiplies(c, em,
-    (i, kk) => staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false), bFrag(cur, kt));
+  // A's fragment (m, k): row-major from As[m][k], column-major from As[k][m].
+  const mult = (cur: 0 | 1, kt: string): string => multiplies(c, em, (i, kk) => aKm
+    ? staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true)
+    : staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false), bFrag(cur, kt));
   const write = `    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n${P.bias}` +
     store8('Y', yVec, P.yAt('ro', 'gn'), 'gn', 'u.N', P.bias ? 'bv' : '') + '    }\n';
   const srcs: Record<string, string> = { SH: viewH(L.bytes) };
@@ -644,31 +655,38 @@ function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
 
 /**
  * out = a · b (float16, f32 accumulation) on the tensor cores, staged as the MoE kernels are;
- * false when it does not apply (dtypes, more than one merged batch dim, tiny products, A not
- * contiguous along K, or B with neither dim contiguous): the caller's kernels take those.
+ * false when it does not apply (dtypes, more than one merged batch dim, tiny products, A or B
+ * with neither dim contiguous): the caller's kernels take those.
  * SCATTERGRAD_MATMUL_TC=off turns it off.
  */
 export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
   if (a.dtype !== 'float16' || b.dtype !== 'float16' || out.dtype !== 'float16') return false;
   const { M, N, K } = p;
-  if (env('SCATTERGRAD_MATMUL_TC') === 'off' || p.bshape.length > 1 || M < 16 || N < 16 || K < 16 || p.csA !== 1) return false;
+  // A is staged [m][k] when k is its contiguous dim, [k][m] when m is (aᵀ views: a linear
+  // layer's weight gradient).
+  const aKm = p.csA !== 1 && p.rsA === 1;
+  if (env('SCATTERGRAD_MATMUL_TC') === 'off' || p.bshape.length > 1 || M < 16 || N < 16 || K < 16 || (p.csA !== 1 && !aKm)) return false;
   const g = out.storage.gpu!;
   const mode = tcMode(g);
   if (!mode) return false;
   const nb = p.bshape[0] ?? 1;
   const [bsa, bsb] = [p.bsa[0] ?? 0, p.bsb[0] ?? 0];
   const bl: BLayout = p.csB !== 1 && p.rsB === 1 ? 'nk' : 'kn';
-  const aVec = vecOf(K, true, [p.rsA, bsa, a.offset]);
+  const aVec = aKm ? vecOf(M, true, [p.csA, bsa, a.offset]) : vecOf(K, true, [p.rsA, bsa, a.offset]);
   const wVec = bl === 'kn' ? vecOf(N, p.csB === 1, [p.rsB, bsb, b.offset]) : vecOf(K, true, [p.csB, bsb, b.offset]);
   if (aVec === 1 || wVec === 1) return false;
-  const tile = pick(g, mode, 's2s', (c) => nb * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)), DENSE_BIG);
+  // The 128 x 128 x 32 tile only where A and B both stage row-major: with a transposed operand
+  // (column-major fragments) the H200 ran it 3.7-4.7x slower than the MoE's 128 x 256 x 16 tile
+  // (4096³ Aᵀ·B 4.58 against 1.24 ms, A·Bᵀ 5.28 against 1.13; bench/results/h200-tiles-2026-12-02.txt).
+  const big = !aKm && bl === 'kn' ? DENSE_BIG : BIG;
+  const tile = pick(g, mode, 's2s', (c) => nb * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)), big);
   if (!tile) return false;
   const tilesM = Math.ceil(M / tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const yVec = N % 8 === 0 && out.offset % 8 === 0;
   g.dispatch({
-    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}${knockKey()}${depthKey()}`,
-    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile), aVec, bl, wVec, false, yVec),
+    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aKm ? 'km' : ''}${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}${knockKey()}${depthKey()}`,
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile), aVec, bl, wVec, false, yVec, aKm),
     inputs: [a.buffer, b.buffer],
     outputs: [out.buffer],
     uniforms: [M, N, K, nb, tilesM, tilesN, a.offset, p.rsA, p.csA, bsa, b.offset, bsb, p.rsB, p.csB, out.offset, 0].map((v) => v >>> 0),

@@ -98,7 +98,8 @@ test('matmul fast path: gradients (transposed views in the backward) match CPU f
 
 // The staged tensor-core kernel (src/moe/gemm-tc.ts) with its subgroup-matrix builtins written
 // out in WGSL, so that lavapipe runs its tiling, loads and edges: partial tiles both ways, K not a
-// multiple of the K step, 4-half loads (K = 36), a batch, Bᵀ (staged [n][k]), broadcast B.
+// multiple of the K step, 4-half loads (K = 36), a batch, Bᵀ (staged [n][k]), broadcast B, Aᵀ
+// (staged [k][m], 8- and 4-half loads).
 test('matmul: float16 staged tensor-core kernel, emulated subgroup matrices (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu')) return;
   if (!sg.deviceInfo().features.includes('shader-f16')) { console.log('# adapter lacks shader-f16: skipped'); return; }
@@ -107,11 +108,14 @@ test('matmul: float16 staged tensor-core kernel, emulated subgroup matrices (Web
     for (const [B, M, K, N, bT] of [[1, 48, 40, 72, false], [2, 33, 36, 20, true], [1, 64, 64, 64, true]] as Array<[number, number, number, number, boolean]>) {
       await checkCase('webgpu', B, M, K, N, false, bT, 'float16', seed++);
     }
+    await checkCase('webgpu', 1, 48, 40, 72, true, false, 'float16', seed++);
+    await checkCase('webgpu', 2, 36, 40, 24, true, true, 'float16', seed++);
     const { t: p, x: xp } = rt([3, 40, 32], 79, 'webgpu', { dtype: 'float16' });
     const { t: q, x: xq } = rt([32, 24], 80, 'webgpu', { dtype: 'float16' });
     allclose(await sg.bmm(p, q.expand([3, 32, 24])).toArray(), ref(xp, Float64Array.from({ length: 3 * 32 * 24 }, (_, i) => xq[i % (32 * 24)]), 3, 40, 32, 24), tolFor('float16'), 'broadcast B');
   }));
-  for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wkn8', 'matmul-tc:emulate:2x2x1x1x16x16:a4:wnk4', 'matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8']) {
+  for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wkn8', 'matmul-tc:emulate:2x2x1x1x16x16:a4:wnk4', 'matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8',
+    'matmul-tc:emulate:2x2x1x1x16x16:akm8:wkn8', 'matmul-tc:emulate:2x2x1x1x16x16:akm4:wnk8']) {
     if (![...keys].some((x) => x.startsWith(k))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
   }
 });
@@ -133,11 +137,12 @@ test('matmul: float16 on subgroup matrices (tensor cores) where the adapter has 
         for (const [M, K, N] of [[200, 96, 136], [64, 16, 48], [130, 40, 144]] as Array<[number, number, number]>) {
           await checkCase('webgpu', 1, M, K, N, false, false, 'float16', seed++);
           await checkCase('webgpu', 1, M, K, N, false, true, 'float16', seed++);
+          await checkCase('webgpu', 1, M, K, N, true, false, 'float16', seed++);
         }
       });
     }
   });
-  for (const k of ['matmul-tc:real:4x2x2x4x32x32:', 'matmul-tc:real:2x2x2x2x32x32:']) {
+  for (const k of ['matmul-tc:real:4x2x2x4x32x32:a8:wkn', 'matmul-tc:real:2x4x4x4x16x32:akm8:', 'matmul-tc:real:2x4x4x4x16x32:a8:wnk', 'matmul-tc:real:2x2x2x2x32x32:a8:', 'matmul-tc:real:2x2x2x2x32x32:akm8:']) {
     if (![...keys].some((x) => x.startsWith(k) && !x.endsWith(':d1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
     if (![...keys].some((x) => x.startsWith(k) && x.endsWith(':d1'))) throw new Error(`no ${k}…:d1 kernel among ${[...new Set(keys)].join(', ')}`);
   }
