@@ -429,7 +429,11 @@ ${half(1, '(kt + 1u)')}    }
 
 /** How many K steps ahead the tensor-core s2s kernel loads (SCATTERGRAD_TC_DEPTH=1|2); the
  * knockouts exist in the one-ahead loop only. */
-const depthOf = (): 1 | 2 => (env('SCATTERGRAD_TC_DEPTH') === '1' || knockout() ? 1 : 2);
+function depthOf(): 1 | 2 {
+  const d = env('SCATTERGRAD_TC_DEPTH');
+  if (d !== undefined && d !== '1' && d !== '2') throw new Error(`SCATTERGRAD_TC_DEPTH must be 1 or 2, got '${d}'`);
+  return d === '1' || knockout() ? 1 : 2;
+}
 const depthKey = (): string => (depthOf() === 1 ? ':d1' : '');
 
 /**
