@@ -1,15 +1,28 @@
-# The GPU-machine run behind bench/RESULTS.md: matmul tests, a tile sweep for f32 4096³
-# (tune.mjs), the f16 kernels, then the full bench with the fastest f32 tile.
-# Usage there: source .gpu/on-device.sh && bash bench/device-run.sh OUTDIR
-out=${1:-/tmp}
-timeout 90 node --expose-gc dist/test/run.js matmul > "$out/test.txt" 2>&1; grep -v '^Warning' "$out/test.txt" | grep -E 'passed|FAIL|✘|skipped' | head
-best=""; bestT=0
-for c in 128x128x16:8x8 128x256x8:8x16 128x128x16:4x8 64x128x16:8x8 128x128x8:8x8; do
-  line=$(SCATTERGRAD_MATMUL_TILE=$c timeout 30 node bench/tune.mjs 4096 2>&1 | grep TFLOP); echo "$line"
-  t=$(echo "$line" | sed -E 's/.* ([0-9.]+) TFLOP.*/\1/')
-  if [ -n "$t" ] && awk "BEGIN{exit !($t > $bestT)}"; then best=$c; bestT=$t; fi
-done
-echo "best f32 tile: $best ($bestT TFLOP/s)"
-for l in nn tn nt; do timeout 30 node bench/tune.mjs 4096 float16 $l 2>&1 | grep -E 'TFLOP|error:' | head -3; done
-SCATTERGRAD_NO_SUBGROUP_MATRIX=1 timeout 30 node bench/tune.mjs 4096 float16 2>&1 | grep TFLOP
-SCATTERGRAD_MATMUL_TILE=$best timeout 240 node bench/run.mjs --json "$out/bench.json" > "$out/bench.txt" 2>&1; grep -E '^\||^scattergrad|^features' "$out/bench.txt"
+# The GPU-machine runs behind bench/RESULTS.md, in stages that each fit one device call
+# (at most 10 minutes). Usage there, after `npm run build`, `node scripts/build.mjs --tests`
+# and the TF.js bundle (dist/bench/tfjs.js, which `npm run bench` makes here) were carried:
+#   source .gpu/on-device.sh && bash bench/device-run.sh OUTDIR STAGE
+# STAGE:
+#   tests  the whole suite (cold pipeline caches make the first run of it slow: ~4 min)
+#   xty    groupXtY's second loop (SCATTERGRAD_TC_XTY=v2) on the real subgroup matrices: the
+#          MoE tests with it, then the f16 MoE MLP with v1 and v2 alternated in one process
+#   bench  the full bench (BENCH_COMMIT names the tree; the machine's .git may be stale)
+# Each stage prints a short summary last; full output goes to OUTDIR.
+set -u
+out=${1:?OUTDIR}
+stage=${2:?STAGE}
+summary() { grep -v '^Warning' "$1" | grep -E "$2" | tail -"${3:-20}"; }
+case "$stage" in
+  tests)
+    timeout 540 node --expose-gc dist/test/run.js > "$out/tests.txt" 2>&1
+    summary "$out/tests.txt" 'passed|FAIL|✘|differ' ;;
+  xty)
+    SCATTERGRAD_TC_XTY=v2 timeout 240 node --expose-gc dist/test/run.js moe/ > "$out/tests-xty-v2.txt" 2>&1
+    summary "$out/tests-xty-v2.txt" 'passed|FAIL|differ' 8
+    timeout 240 node bench/tc-sweep.mjs --configs small,medium,granular --variants default,xv2,default,xv2 > "$out/sweep-xty.txt" 2>&1
+    cat "$out/sweep-xty.txt" ;;
+  bench)
+    timeout 540 node bench/run.mjs --json "$out/bench.json" > "$out/bench.txt" 2>&1
+    summary "$out/bench.txt" '^\|' 40 ;;
+  *) echo "device-run: unknown stage '$stage' (tests, xty, bench)" >&2; exit 2 ;;
+esac

@@ -631,6 +631,13 @@ ${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, sto
 // alone (loaded once before the loop).
 const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
 const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '') + (env('SCATTERGRAD_TC_XTY_UNROLL') ? ':xu' : '');
+/** groupXtY's K loop: 'v1' (row tables, one step ahead, clamped stores; the default) or 'v2'
+ * (SCATTERGRAD_TC_XTY=v2). */
+function xtyVariant(): 'v1' | 'v2' {
+  const v = env('SCATTERGRAD_TC_XTY') ?? 'v1';
+  if (v !== 'v1' && v !== 'v2') throw new Error(`SCATTERGRAD_TC_XTY must be v1 or v2, got '${v}'`);
+  return v;
+}
 
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
@@ -756,7 +763,7 @@ export function xtyTc(o: XtYArgs): boolean {
   if (a.coef) inputs.push(a.coef.buffer);
   if (d.coef) inputs.push(d.coef.buffer);
   g.dispatch({
-    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}${knockKey()}`,
+    key: `moe.xtyTc:${mode}:${tileKey(tile)}${xtyVariant() === 'v2' ? ':x2' : ''}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}${knockKey()}`,
     wgsl: () => xtyTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, d, dVec, oVec, db !== null),
     inputs,
     outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
@@ -790,6 +797,21 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
     st.push(`    { let e = lid + ${s * NT}u; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
   }
   const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
+  // SCATTERGRAD_TC_XTY=v2 (for kernel work, not verified on a GPU yet): no row tables. Each
+  // load finds its row itself (rowA/rowD of the grouped position), so the K loop is the
+  // s2s kernel's (tcLoop2: two steps ahead, no barrier but the one per step) and its stores
+  // are proven in bounds, like those of the unrolled variant that went wrong on the H200.
+  const v2 = xtyVariant() === 'v2';
+  let loads2 = '';
+  for (let s = 0; s < LA; s++) {
+    loads2 += `    { let e = lid + ${s * NT}u; let p = r.x + k0 + e / ${MC}u; pa${s} = vec4<u32>(0u);\n`;
+    loads2 += `      if (p < r.y) { let q = rowA(p); if (q.x != NONE) { pa${s} = ldX(u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1)${a.coef ? `; pa${s} = scale8(pa${s}, bitcast<f32>(q.y))` : ''}; } } }\n`;
+  }
+  for (let s = 0; s < LB; s++) {
+    loads2 += `    { let e = lid + ${s * NT}u; let p = r.x + k0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
+    loads2 += `      if (p < r.y) { let q = rowD(p); if (q.x != NONE) { pb${s} = ldD(u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1)${d.coef ? `; pb${s} = scale8(pb${s}, bitcast<f32>(q.y))` : ''}; } } }\n`;
+    if (hasBias) loads2 += `      colSum0 += lo4(pb${s}); colSum1 += hi4(pb${s});\n`;
+  }
   // Each subgroup's views: its FM·16 columns of As[k][m] and FN·16 of Bs[k][n], TK rows each.
   const sub = subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) + subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16);
   const mult = (cur: 0 | 1): string => multiplies(c, em,
@@ -807,7 +829,8 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   // (medium 5.23 -> 4.87 ms). The views stay declared (unused) so that this default kernel is
   // exactly the one verified there.
   let xtyLoop: string;
-  if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
+  if (v2) xtyLoop = tcLoop2(kTiles, TK, loads2, stores, mult);
+  else if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
   else {
     const flatFrag = (off: string, stride: number, col: boolean): Frag => ({ src: 'SH', ptr: 'SH', off, flat: off, stride: `${stride}u`, col });
     const body = multiplies(c, em,
@@ -841,7 +864,7 @@ const NONE = 0xffffffffu;
 var<workgroup> SM: buffer<${L.bytes}>;
 var<workgroup> rowRange: vec2<u32>;
 
-${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
+${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${v2 ? '' : xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
 
 @compute @workgroup_size(${NT})
@@ -864,7 +887,7 @@ ${views(L.bytes)}${sub}${em.init(c)}  if (lid == 0u) {
     rowRange = vec2<u32>(start, clampOff(ex, start));
   }
   let r = workgroupUniformLoad(&rowRange);
-${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
+${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${v2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
 ${xtyLoop}${out}}
 `;
 }
