@@ -631,6 +631,12 @@ ${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, sto
 // alone (loaded once before the loop).
 const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
 const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '') + (env('SCATTERGRAD_TC_XTY_UNROLL') ? ':xu' : '');
+/** groupXtY v2's row lookups: rowA / rowD of grouped row p, or none at or past the expert's end. */
+const ROWS_IN = ['A', 'D'].map((t) => `fn row${t}In(p: u32, end: u32) -> vec2<u32> {
+  if (p >= end) { return vec2<u32>(NONE, 0u); }
+  return row${t}(p);
+}
+`).join('');
 /** groupXtY's K loop: 'v1' (row tables, one step ahead, clamped stores; the default) or 'v2'
  * (SCATTERGRAD_TC_XTY=v2). */
 function xtyVariant(): 'v1' | 'v2' {
@@ -780,38 +786,32 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   const LB = (TK * TN) / 8 / NT;
   const binds = xtyBindings(a, bindType(aVec), d, bindType(dVec), oVec ? 'vec4<u32>' : 'f16', hasBias);
 
+  // SCATTERGRAD_TC_XTY=v2 (for kernel work, not verified on a GPU yet): no row tables. Each
+  // load finds its row itself (rowA/rowD of the grouped position), so the K loop is the
+  // s2s kernel's (tcLoop2: two steps ahead, no barrier but the one per step) and its stores
+  // are proven in bounds, like those of the unrolled variant that went wrong on the H200.
+  const v2 = xtyVariant() === 'v2';
+  // Row (and coefficient) of the expert's k-th row for operand A or D: from the row tables
+  // (v1), or looked up (v2).
+  const rowOf = (t: 'A' | 'D', k: string): string => (v2 ? `row${t}In(r.x + ${k}, r.y)` : `R${t}[(${k}) % ${ROW_CHUNK}u]`);
+
   // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n], 8 columns
   // of a row per chunk.
   let loads = '';
   const st: string[] = [];
   const MC = TM / 8, NC = TN / 8;
   for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let q = RA[(k0 + e / ${MC}u) % ${ROW_CHUNK}u]; pa${s} = vec4<u32>(0u);\n`;
+    loads += `    { let e = lid + ${s * NT}u; let q = ${rowOf('A', `k0 + e / ${MC}u`)}; pa${s} = vec4<u32>(0u);\n`;
     loads += `      if (q.x != NONE) { pa${s} = ldX(u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1)${a.coef ? `; pa${s} = scale8(pa${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
     st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
   }
   for (let s = 0; s < LB; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let q = RD[(k0 + e / ${NC}u) % ${ROW_CHUNK}u]; pb${s} = vec4<u32>(0u);\n`;
+    loads += `    { let e = lid + ${s * NT}u; let q = ${rowOf('D', `k0 + e / ${NC}u`)}; pb${s} = vec4<u32>(0u);\n`;
     loads += `      if (q.x != NONE) { pb${s} = ldD(u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1)${d.coef ? `; pb${s} = scale8(pb${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
     if (hasBias) loads += `      colSum0 += lo4(pb${s}); colSum1 += hi4(pb${s});\n`;
     st.push(`    { let e = lid + ${s * NT}u; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
   }
   const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
-  // SCATTERGRAD_TC_XTY=v2 (for kernel work, not verified on a GPU yet): no row tables. Each
-  // load finds its row itself (rowA/rowD of the grouped position), so the K loop is the
-  // s2s kernel's (tcLoop2: two steps ahead, no barrier but the one per step) and its stores
-  // are proven in bounds, like those of the unrolled variant that went wrong on the H200.
-  const v2 = xtyVariant() === 'v2';
-  let loads2 = '';
-  for (let s = 0; s < LA; s++) {
-    loads2 += `    { let e = lid + ${s * NT}u; let p = r.x + k0 + e / ${MC}u; pa${s} = vec4<u32>(0u);\n`;
-    loads2 += `      if (p < r.y) { let q = rowA(p); if (q.x != NONE) { pa${s} = ldX(u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1)${a.coef ? `; pa${s} = scale8(pa${s}, bitcast<f32>(q.y))` : ''}; } } }\n`;
-  }
-  for (let s = 0; s < LB; s++) {
-    loads2 += `    { let e = lid + ${s * NT}u; let p = r.x + k0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
-    loads2 += `      if (p < r.y) { let q = rowD(p); if (q.x != NONE) { pb${s} = ldD(u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1)${d.coef ? `; pb${s} = scale8(pb${s}, bitcast<f32>(q.y))` : ''}; } } }\n`;
-    if (hasBias) loads2 += `      colSum0 += lo4(pb${s}); colSum1 += hi4(pb${s});\n`;
-  }
   // Each subgroup's views: its FM·16 columns of As[k][m] and FN·16 of Bs[k][n], TK rows each.
   const sub = subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) + subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16);
   const mult = (cur: 0 | 1): string => multiplies(c, em,
@@ -829,7 +829,7 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   // (medium 5.23 -> 4.87 ms). The views stay declared (unused) so that this default kernel is
   // exactly the one verified there.
   let xtyLoop: string;
-  if (v2) xtyLoop = tcLoop2(kTiles, TK, loads2, stores, mult);
+  if (v2) xtyLoop = tcLoop2(kTiles, TK, loads, stores, mult);
   else if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
   else {
     const flatFrag = (off: string, stride: number, col: boolean): Frag => ({ src: 'SH', ptr: 'SH', off, flat: off, stride: `${stride}u`, col });
@@ -864,7 +864,7 @@ const NONE = 0xffffffffu;
 var<workgroup> SM: buffer<${L.bytes}>;
 var<workgroup> rowRange: vec2<u32>;
 
-${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${v2 ? '' : xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
+${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${v2 ? ROWS_IN : xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
 
 @compute @workgroup_size(${NT})
