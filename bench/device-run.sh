@@ -4,8 +4,6 @@
 #   source .gpu/on-device.sh && bash bench/device-run.sh OUTDIR STAGE
 # STAGE:
 #   tests  the whole suite (cold pipeline caches make the first run of it slow: ~4 min)
-#   xty    groupXtY's second loop (SCATTERGRAD_TC_XTY=v2) on the real subgroup matrices: the
-#          MoE tests with it, then the f16 MoE MLP with v1 and v2 alternated in one process
 #   bench  the full bench (BENCH_COMMIT names the tree; the machine's .git may be stale)
 # Each stage prints a short summary last; full output goes to OUTDIR.
 set -u
@@ -16,13 +14,8 @@ case "$stage" in
   tests)
     timeout 540 node --expose-gc dist/test/run.js > "$out/tests.txt" 2>&1
     summary "$out/tests.txt" 'passed|FAIL|✘|differ' ;;
-  xty)
-    SCATTERGRAD_TC_XTY=v2 timeout 240 node --expose-gc dist/test/run.js moe/ > "$out/tests-xty-v2.txt" 2>&1
-    summary "$out/tests-xty-v2.txt" 'passed|FAIL|differ' 8
-    timeout 240 node bench/tc-sweep.mjs --configs small,medium,granular --variants default,xv2,default,xv2 > "$out/sweep-xty.txt" 2>&1
-    cat "$out/sweep-xty.txt" ;;
   bench)
     timeout 540 node bench/run.mjs --json "$out/bench.json" > "$out/bench.txt" 2>&1
     summary "$out/bench.txt" '^\|' 40 ;;
-  *) echo "device-run: unknown stage '$stage' (tests, xty, bench)" >&2; exit 2 ;;
+  *) echo "device-run: unknown stage '$stage' (tests, bench)" >&2; exit 2 ;;
 esac

@@ -631,20 +631,6 @@ ${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, sto
 // alone (loaded once before the loop).
 const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
 const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '') + (env('SCATTERGRAD_TC_XTY_UNROLL') ? ':xu' : '');
-/** groupXtY v2's row lookups: rowA / rowD of grouped row p, or none at or past the expert's end. */
-const ROWS_IN = ['A', 'D'].map((t) => `fn row${t}In(p: u32, end: u32) -> vec2<u32> {
-  if (p >= end) { return vec2<u32>(NONE, 0u); }
-  return row${t}(p);
-}
-`).join('');
-/** groupXtY's K loop: 'v1' (row tables, one step ahead, clamped stores; the default) or 'v2'
- * (SCATTERGRAD_TC_XTY=v2). */
-function xtyVariant(): 'v1' | 'v2' {
-  const v = env('SCATTERGRAD_TC_XTY') ?? 'v1';
-  if (v !== 'v1' && v !== 'v2') throw new Error(`SCATTERGRAD_TC_XTY must be v1 or v2, got '${v}'`);
-  return v;
-}
-
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
   const binds = ['var<storage, read> SSE: array<i32>;', 'var<storage, read> BT: array<vec4<u32>>;'];
@@ -769,7 +755,7 @@ export function xtyTc(o: XtYArgs): boolean {
   if (a.coef) inputs.push(a.coef.buffer);
   if (d.coef) inputs.push(d.coef.buffer);
   g.dispatch({
-    key: `moe.xtyTc:${mode}:${tileKey(tile)}${xtyVariant() === 'v2' ? ':x2' : ''}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}${knockKey()}`,
+    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}${knockKey()}`,
     wgsl: () => xtyTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, d, dVec, oVec, db !== null),
     inputs,
     outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],
@@ -786,14 +772,8 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   const LB = (TK * TN) / 8 / NT;
   const binds = xtyBindings(a, bindType(aVec), d, bindType(dVec), oVec ? 'vec4<u32>' : 'f16', hasBias);
 
-  // SCATTERGRAD_TC_XTY=v2 (for kernel work, not verified on a GPU yet): no row tables. Each
-  // load finds its row itself (rowA/rowD of the grouped position), so the K loop is the
-  // s2s kernel's (tcLoop2: two steps ahead, no barrier but the one per step) and its stores
-  // are proven in bounds, like those of the unrolled variant that went wrong on the H200.
-  const v2 = xtyVariant() === 'v2';
-  // Row (and coefficient) of the expert's k-th row for operand A or D: from the row tables
-  // (v1), or looked up (v2).
-  const rowOf = (t: 'A' | 'D', k: string): string => (v2 ? `row${t}In(r.x + ${k}, r.y)` : `R${t}[(${k}) % ${ROW_CHUNK}u]`);
+  // Row (and coefficient) of the expert's k-th row for operand A or D, from the row tables.
+  const rowOf = (t: 'A' | 'D', k: string): string => `R${t}[(${k}) % ${ROW_CHUNK}u]`;
 
   // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n], 8 columns
   // of a row per chunk.
@@ -829,8 +809,7 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   // (medium 5.23 -> 4.87 ms). The views stay declared (unused) so that this default kernel is
   // exactly the one verified there.
   let xtyLoop: string;
-  if (v2) xtyLoop = tcLoop2(kTiles, TK, loads, stores, mult);
-  else if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
+  if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
   else {
     const flatFrag = (off: string, stride: number, col: boolean): Frag => ({ src: 'SH', ptr: 'SH', off, flat: off, stride: `${stride}u`, col });
     const body = multiplies(c, em,
@@ -864,7 +843,7 @@ const NONE = 0xffffffffu;
 var<workgroup> SM: buffer<${L.bytes}>;
 var<workgroup> rowRange: vec2<u32>;
 
-${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${v2 ? ROWS_IN : xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
+${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
 
 @compute @workgroup_size(${NT})
@@ -887,7 +866,7 @@ ${views(L.bytes)}${sub}${em.init(c)}  if (lid == 0u) {
     rowRange = vec2<u32>(start, clampOff(ex, start));
   }
   let r = workgroupUniformLoad(&rowRange);
-${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${v2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
+${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
 ${xtyLoop}${out}}
 `;
 }

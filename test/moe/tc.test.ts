@@ -74,22 +74,6 @@ test('scatteredExperts: tensor-core kernels, emulated subgroup matrices, float16
   });
 });
 
-// groupXtY's second K loop (SCATTERGRAD_TC_XTY=v2: no row tables, two steps ahead), for kernel
-// work: emulated here on a few cases (bias, gated rows on either side, empty experts). On a
-// GPU, `SCATTERGRAD_TC_XTY=v2 node dist/test/run.js moe/` runs every MoE test with it.
-test('scatteredExperts: groupXtY v2 on the tensor cores, emulated subgroup matrices (WebGPU)', async () => {
-  if (!(await backends()).includes('webgpu') || !needF16()) return;
-  await withEnv({ SCATTERGRAD_MOE_TC: 'emulate', SCATTERGRAD_TC_XTY: 'v2' }, async () => {
-    let seed = 8150;
-    const keys = await keysOf(async () => {
-      for (const i of [0, 1, 5]) await checkWebgpu(EMULATED[i][0], seed++, 'float16', 'tc emulated xty v2');
-    });
-    assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:emulate:') && k.includes(':x2:') && k.endsWith(':b')), `no v2 groupXtY kernel with bias among ${[...keys].join(', ')}`);
-    assert.ok([...keys].some((k) => /^moe\.xtyTc:emulate:[^:]*:x2:asc[148]:/.test(k)), 'no v2 groupXtY kernel with gated rows on its left');
-    assert.not.ok([...keys].some((k) => k.startsWith('moe.xtyTc:') && !k.includes(':x2:')), 'a v1 groupXtY kernel ran');
-  });
-});
-
 test('scatteredExperts: tensor-core kernels on the subgroup matrices, both tiles (WebGPU where available)', async () => {
   if (!(await backends()).includes('webgpu') || !needF16()) return;
   if (!hasSubgroupMatrix(runtime.gpu!)) { console.log('# adapter lacks chromium-experimental-subgroup-matrix (f16->f32 16x16x16, subgroups of 32): skipped'); return; }
