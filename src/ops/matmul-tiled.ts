@@ -53,11 +53,11 @@ export const TILE_NAMES: Record<string, TileConfig> = {
 
 /** Everything SCATTERGRAD_MATMUL_TILE can force: a TILE_NAMES entry or TMxTNxBK:RMxRN (the
  * tiled kernel), `reg` (the CPU-adapter kernel; `reg-plain` without subgroup broadcasts),
- * `simple` (the scalar strided kernel), `sgmat` (subgroup matrices where they apply, else the
- * automatic choice). */
-export type Forced = { kind: 'tiled'; cfg: TileConfig } | { kind: 'reg'; plain: boolean } | { kind: 'simple' } | { kind: 'sgmat' };
+ * `simple` (the scalar strided kernel), `dot` (a workgroup per output, for few outputs over a
+ * long K), `sgmat` (subgroup matrices where they apply, else the automatic choice). */
+export type Forced = { kind: 'tiled'; cfg: TileConfig } | { kind: 'reg'; plain: boolean } | { kind: 'simple' } | { kind: 'dot' } | { kind: 'sgmat' };
 
-const KINDS = [...Object.keys(TILE_NAMES), 'reg', 'reg-plain', 'simple', 'sgmat'];
+const KINDS = [...Object.keys(TILE_NAMES), 'reg', 'reg-plain', 'simple', 'dot', 'sgmat'];
 
 const parsed = new Map<string, Forced>();
 
@@ -71,7 +71,7 @@ export function forcedKernel(): Forced | null {
     const cfg = TILE_NAMES[s] ?? parseTile(s);
     const g: Forced | null = cfg ? { kind: 'tiled', cfg }
       : s === 'reg' || s === 'reg-plain' ? { kind: 'reg', plain: s === 'reg-plain' }
-        : s === 'simple' || s === 'sgmat' ? { kind: s } : null;
+        : s === 'simple' || s === 'dot' || s === 'sgmat' ? { kind: s } : null;
     if (!g) throw new Error(`SCATTERGRAD_MATMUL_TILE=${s}: not a tile; use one of ${KINDS.join(', ')} or TMxTNxBK:RMxRN`);
     parsed.set(s, (f = g));
   }

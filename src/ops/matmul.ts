@@ -181,9 +181,19 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
   const forced = forcedKernel();
   const simple = (): KernelChoice => ({ key: `matmul:${ta},${tb}>${to}:${TM}x${TN}x${BK}:${RM}x${RN}`, wgsl: () => matmulWgsl(ta, tb, to), tm: TM, tn: TN });
   if (forced?.kind === 'simple') return simple();
+  // Both operands read as vec4 along K (a dot product's loads).
+  const k4 = m4(K) && p.csA === 1 && p.rsB === 1 && m4(a.offset) && m4(b.offset) && m4(p.rsA) && m4(p.csB) && bsa.every(m4) && bsb.every(m4);
+  const dot = (): KernelChoice => ({ key: `matmul-dot:${ta},${tb}>${to}:${k4 ? 'k4' : 's'}`, wgsl: () => dotWgsl(ta, tb, to, k4), tm: 1, tn: 1 });
+  if (forced?.kind === 'dot') return dot();
   // Many tiny products (a bmm of gates (T,1,k) with (T,k,d), attention over short rows):
   // a 64x64 tile would leave almost every invocation idle and pay barriers for nothing.
   if (M * N <= SMALL_OUTPUTS || M < 8 || N < 8) {
+    // Over a long K with both operands contiguous along it (the MoE gates' gradient, (T,k,d)
+    // by (T,d,1)), one invocation per output would walk its own rows alone, uncoalesced: a
+    // workgroup per output reads them side by side instead. Not on CPU adapters: there its
+    // barriers cost more than the loads save (lavapipe, (2048,2,256)·(2048,256,1): 32.6 ms
+    // against 7.5).
+    if (K >= DOT_MIN_K && p.csA === 1 && p.rsB === 1 && !tilesFor(g).cpu) return dot();
     return { key: `matmul-small:${ta},${tb}>${to}`, wgsl: () => smallWgsl(ta, tb, to), tm: 1, tn: 1, perOutput: true };
   }
   const choice = tilesFor(g);
@@ -289,6 +299,45 @@ ${BATCH_BASES}  var acc = 0.0;
     acc = fma(f32(A[baseA + m * u.rsA + k * u.csA]), f32(B[baseB + k * u.rsB + n * u.csB]), acc);
   }
   O[u.offO + i] = ${to}(acc);
+}
+`;
+}
+
+/** K from which a product with few outputs per batch takes the dot kernel: two K elements per lane. */
+const DOT_MIN_K = 128;
+const DOT_WG = 64;
+
+/** One workgroup per output over the flattened (batch, m, n) range: its invocations stride
+ * along K (as vec4 when `k4`), then sum their partial sums in workgroup memory. */
+function dotWgsl(ta: string, tb: string, to: string, k4: boolean): string {
+  const v = (t: string): string => (k4 ? `vec4<${t}>` : t);
+  const step = k4 ? 4 * DOT_WG : DOT_WG;
+  const body = k4
+    ? `acc += dot(vec4<f32>(A[(a0 + k) / 4u]), vec4<f32>(B[(b0 + k) / 4u]));`
+    : `acc = fma(f32(A[a0 + k * u.csA]), f32(B[b0 + k * u.rsB]), acc);`;
+  return `${matmulHeader(v(ta), v(tb), to)}var<workgroup> part: array<f32, ${DOT_WG}>;
+
+@compute @workgroup_size(${DOT_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = wid.x + wid.y * nwg.x;
+  if (i >= u.total) { return; }
+  let n = i % u.N;
+  let m = (i / u.N) % u.M;
+  var bi = i / (u.N * u.M);
+${BATCH_BASES}  let a0 = baseA + m * u.rsA;
+  let b0 = baseB + n * u.csB;
+  var acc = 0.0;
+  for (var k = lid${k4 ? ' * 4u' : ''}; k < u.K; k += ${step}u) {
+    ${body}
+  }
+  part[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${DOT_WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { part[lid] += part[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { O[u.offO + i] = ${to}(part[0]); }
 }
 `;
 }

@@ -1,7 +1,7 @@
 // Every matmul kernel SCATTERGRAD_MATMUL_TILE can force, against a float64 reference: each
 // tiled config (big 128x128, wide 128x64, tall 64x128, mid 64x64 with 8x8 per invocation,
 // small 64x64 with 4x4), the CPU-adapter kernel with and without subgroup broadcasts, the
-// scalar strided kernel, and the automatic choice. Each runs edge tiles, all four
+// scalar strided kernel, the dot kernel (a workgroup per output), and the automatic choice. Each runs edge tiles, all four
 // transpositions, K not a multiple of 4, unaligned sizes, padded and unaligned row strides,
 // broadcast batches and float16 (where the adapter has shader-f16). A forced kind must really
 // run: the test records the pipeline keys dispatched. Products a forced tiled config cannot
@@ -67,6 +67,8 @@ const CASES: Case[] = [
   { B: 1, M: 12, K: 40, N: 96, la: 'plain', lb: 'plain' },
   { B: 2, M: 20, K: 16, N: 128, la: 'plain', lb: 'T' },
   { B: 1, M: 300, K: 8, N: 36, la: 'plain', lb: 'plain' },
+  // few outputs over a long K, both operands contiguous along it (the dot kernel)
+  { B: 3, M: 4, K: 260, N: 2, la: 'plain', lb: 'T' },
   // float16
   { B: 1, M: 68, K: 36, N: 72, la: 'plain', lb: 'plain', dtype: 'float16' },
   { B: 2, M: 40, K: 20, N: 44, la: 'T', lb: 'T', dtype: 'float16' },
@@ -135,6 +137,7 @@ const EXPECT: Record<string, RegExp> = {
   reg: /^matmul-reg:/,
   'reg-plain': /^matmul-reg:.*:reg8x8:\d+:/,
   simple: /^matmul:/,
+  dot: /^matmul-dot:/,
 };
 
 for (const kind of ['auto', ...Object.keys(EXPECT)]) {
@@ -142,7 +145,7 @@ for (const kind of ['auto', ...Object.keys(EXPECT)]) {
     const devs = await backends();
     const hasF16 = devs.includes('webgpu') && sg.deviceInfo().features.includes('shader-f16');
     // The CPU backend has no tiles: it runs the cases once, with the automatic choice.
-    const reduced = devs.includes('webgpu') && isCpuAdapter(runtime.gpu!) && !['auto', 'big', 'small', 'reg', 'simple'].includes(kind);
+    const reduced = devs.includes('webgpu') && isCpuAdapter(runtime.gpu!) && !['auto', 'big', 'small', 'reg', 'simple', 'dot'].includes(kind);
     for (const dev of kind === 'auto' ? devs : devs.filter((d) => d === 'webgpu')) {
       const keys = await withTile(kind, async () => {
         let seed = 1;

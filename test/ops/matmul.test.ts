@@ -5,6 +5,8 @@ import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
+import { roundF16 } from '../../src/tensor/dtype.js';
+import { isCpuAdapter } from '../../src/ops/matmul-tiled.js';
 import {
   backends, rt, allclose, throwsWith, gradsOf, f64Copies, numel, broadcastShape, forEachIndex, tolFor, type Dev, type Tol,
 } from '../helpers.js';
@@ -166,6 +168,53 @@ test('bmm: a batch count past 65535 workgroups', async () => {
   }
 });
 
+test('bmm: few outputs over a long K take a workgroup per output (the dot kernel) on GPUs', async () => {
+  const devs = await backends();
+  if (!devs.includes('webgpu')) return;
+  const g = runtime.gpu!;
+  const keys: string[] = [];
+  const dispatch = g.dispatch;
+  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  // CPU adapters keep the per-output kernel for these; the dot kernel is forced there.
+  const prev = process.env.SCATTERGRAD_MATMUL_TILE;
+  if (isCpuAdapter(g)) process.env.SCATTERGRAD_MATMUL_TILE = 'dot';
+  try {
+    // [B, k, d]·[B, d, 1] with d a multiple of 4 (vec4 loads) and not (scalar), a sliced A
+    // (row stride past K), a transposed B with two columns, float16.
+    const cases: Array<{ B: number; M: number; K: number; N: number; pad?: number; dtype?: 'float16' }> = [
+      { B: 5, M: 4, K: 256, N: 1 },
+      { B: 3, M: 2, K: 203, N: 1 },
+      { B: 2, M: 3, K: 132, N: 2, pad: 4 },
+      { B: 4, M: 8, K: 520, N: 1, dtype: 'float16' },
+    ];
+    let seed = 900;
+    for (const c of cases) {
+      if (c.dtype === 'float16' && !hasF16()) continue;
+      const dtype = c.dtype ?? 'float32';
+      const pad = c.pad ?? 0;
+      const { t: full, x: fx0 } = rt([c.B, c.M, c.K + pad], seed++, 'webgpu', { dtype });
+      const { t: bt, x: bx0 } = rt([c.B, c.N, c.K], seed++, 'webgpu', { dtype });
+      // What the float16 tensors hold.
+      const [fx, bx] = [fx0, bx0].map((x) => (dtype === 'float16' ? x.map(roundF16) : x));
+      const a = pad ? full.narrow(2, pad, c.K) : full;
+      const ax = new Float64Array(c.B * c.M * c.K);
+      for (let r = 0; r < c.B * c.M; r++) for (let k = 0; k < c.K; k++) ax[r * c.K + k] = fx[r * (c.K + pad) + pad + k];
+      const by = refPermute(bx, [c.B, c.N, c.K], [0, 2, 1]);
+      const n0 = keys.length;
+      const out = sg.bmm(a, bt.transpose(1, 2));
+      const what = `${dtype} [${c.B}, ${c.M}, ${c.K}]·[${c.B}, ${c.K}, ${c.N}]${pad ? ' (A sliced)' : ''}`;
+      if (!keys.slice(n0).some((k) => k.startsWith('matmul-dot:'))) throw new Error(`${what}: no dot kernel ran; dispatched ${keys.slice(n0).join(', ')}`);
+      await check(out, refMatmul(ax, [c.B, c.M, c.K], by, [c.B, c.K, c.N]), what, dtype === 'float16' ? tolFor('float16') : F32);
+      [full, bt, out].forEach((t) => t.dispose());
+    }
+    for (const v of ['k4', 's']) if (!keys.some((k) => k.startsWith('matmul-dot:') && k.endsWith(`:${v}`))) throw new Error(`no ${v} dot kernel among ${[...new Set(keys)].join(', ')}`);
+  } finally {
+    g.dispatch = dispatch;
+    if (prev === undefined) delete process.env.SCATTERGRAD_MATMUL_TILE;
+    else process.env.SCATTERGRAD_MATMUL_TILE = prev;
+  }
+});
+
 test('matmul: float16 loads half, accumulates in f32, stores half', async () => {
   for (const dev of await backends()) {
     if (dev === 'webgpu' && !hasF16()) { console.log('# adapter lacks shader-f16: float16 matmul checked on the CPU only'); continue; }
@@ -184,6 +233,7 @@ test('matmul: one pipeline per dtype, whatever the sizes and strides', async () 
   if (!devs.includes('webgpu')) return;
   const gpu = runtime.gpu!;
   sg.matmul(sg.ones([3, 4], { device: 'webgpu' }), sg.ones([4, 5], { device: 'webgpu' }));
+  sg.matmul(sg.ones([2, 256], { device: 'webgpu' }), sg.ones([3, 256], { device: 'webgpu' }).transpose(0, 1));
   const before = gpu.pipelineCount;
   for (const [m, k, n] of [[7, 9, 130], [65, 1, 2], [1, 300, 1]]) {
     sg.bmm(sg.ones([2, m, k], { device: 'webgpu' }), sg.ones([2, n, k], { device: 'webgpu' }).transpose(1, 2));
@@ -209,6 +259,9 @@ const gradCases: Array<[string, number[], number[], Fn]> = [
   // Linear's x·Wᵀ: backward makes dW in the transposed layout (2-D and folded-batch paths).
   ['2-D·2-Dᵀ', [5, 7], [3, 7], (a, b) => sg.matmul(a, b.transpose(0, 1))],
   ['3-D·2-Dᵀ (folded)', [2, 3, 4], [5, 4], (a, b) => sg.matmul(a, b.transpose(0, 1))],
+  // Few outputs over a long K (the dot kernel on GPUs): the MoE gates' gradient, a 1-wide head.
+  ['(T,k,d)·(T,d,1)', [3, 2, 260], [3, 260, 1], (a, b) => sg.bmm(a, b)],
+  ['2-D·1-D, long K', [5, 300], [300], (a, b) => sg.matmul(a, b)],
 ];
 
 test('matmul: the gradient of a transposed weight (x·Wᵀ) reaches W dense, with no copy', async () => {
