@@ -158,8 +158,11 @@ function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   const ct = compute === 'int32' ? 'i32' : 'f32';
   const nd = lay.shape.length;
   const contiguous = nd === 1 && lay.strides.every((s) => s[0] === 1);
+  // Contiguous, with n and every offset a multiple of 4: four elements per invocation, as
+  // vec4 loads and stores (a float16 element alone is a 2-byte access).
+  const v4 = contiguous && n % 4 === 0 && o.offset % 4 === 0 && tensors.every((t) => t.offset % 4 === 0);
   const kinds = inputs.map((x) => (x instanceof Tensor ? wgslType(x.dtype) : 's')).join('');
-  const key = `map:${spec.name}:${kinds}>${wgslType(o.dtype)}:${ct}:${contiguous ? 'c' : 'g'}`;
+  const key = `map:${spec.name}:${kinds}>${wgslType(o.dtype)}:${ct}:${v4 ? 'v4' : contiguous ? 'c' : 'g'}`;
   const u = new Array<number>(8 + 5 * MAX_DIMS).fill(0);
   u[0] = n; u[1] = nd; u[2] = o.offset;
   tensors.forEach((t, i) => { u[3 + i] = t.offset; });
@@ -170,12 +173,51 @@ function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   }
   gpu.dispatch({
     key,
-    wgsl: () => mapWgsl(spec, inputs, o.dtype, ct, contiguous),
+    wgsl: () => (v4 ? mapWgsl4(spec, inputs, o.dtype, ct) : mapWgsl(spec, inputs, o.dtype, ct, contiguous)),
     inputs: tensors.map((t) => t.buffer),
     outputs: [o.buffer],
     uniforms: u.map((x) => x >>> 0),
-    workgroups: Math.ceil(n / WG),
+    workgroups: Math.ceil((v4 ? n / 4 : n) / WG),
   });
+}
+
+/** The uniform block every map kernel shares (offsets and counts in elements). */
+const MAP_UNIFORMS = `struct U {
+  n: u32, ndim: u32, offO: u32, off0: u32, off1: u32, off2: u32, scalar: u32, pad: u32,
+  shape: array<vec4<u32>, 2>, so: array<vec4<u32>, 2>, sa: array<vec4<u32>, 2>, sb: array<vec4<u32>, 2>, sc: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+`;
+
+/** The contiguous map, four elements per invocation (n and the offsets multiples of 4). */
+function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 'i32'): string {
+  const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
+  const usesF16 = outDType === 'float16' || tensors.some((t) => t.dtype === 'float16');
+  const to = wgslType(outDType);
+  let binds = '';
+  tensors.forEach((t, i) => { binds += `@group(0) @binding(${i + 1}) var<storage, read> I${i}: array<vec4<${wgslType(t.dtype)}>>;\n`; });
+  binds += `@group(0) @binding(${tensors.length + 1}) var<storage, read_write> O: array<vec4<${to}>>;\n`;
+  let loads = '';
+  let ti = 0;
+  const comp: string[] = [];
+  inputs.forEach((x, j) => {
+    if (x instanceof Tensor) { loads += `  let v${NAMES[j]} = vec4<${ct}>(I${ti}[u.off${ti} / 4u + q]);\n`; comp.push(NAMES[j]); ti++; }
+    else { loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`; }
+  });
+  for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
+  // The expression once per component, each in a block of its own (a, b, c rebound there).
+  let body = '';
+  for (let i = 0; i < 4; i++) body += `  { ${comp.map((x) => `let ${x} = v${x}[${i}]; `).join('')}r[${i}] = ${to}(${spec.wgsl}); }\n`;
+  return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
+${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let q = gid.x + gid.y * nwg.x * ${WG}u;
+  if (q >= u.n / 4u) { return; }
+${loads}${NAMES.filter((x) => !comp.includes(x)).map((x) => `  _ = ${x};\n`).join('')}  var r: vec4<${to}>;
+${body}  O[u.offO / 4u + q] = r;
+}
+`;
 }
 
 function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 'i32', contiguous: boolean): string {
@@ -201,12 +243,7 @@ function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
   return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
-struct U {
-  n: u32, ndim: u32, offO: u32, off0: u32, off1: u32, off2: u32, scalar: u32, pad: u32,
-  shape: array<vec4<u32>, 2>, so: array<vec4<u32>, 2>, sa: array<vec4<u32>, 2>, sb: array<vec4<u32>, 2>, sc: array<vec4<u32>, 2>,
-}
-@group(0) @binding(0) var<uniform> u: U;
-${binds}${spec.helpers ?? ''}
+${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * ${WG}u;

@@ -2,6 +2,8 @@ import { suite } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { erf } from '../../src/ops/elementwise.js';
+import { runtime } from '../../src/backend/runtime.js';
+import { roundF16 } from '../../src/tensor/dtype.js';
 import {
   allclose, assertEqualArrays, backends, bcastGet, broadcastShape, f64Copies, forEachIndex, gradsOf, numel, randArray, rt, throwsWith,
 } from '../helpers.js';
@@ -133,6 +135,45 @@ test('strided inputs: transposed and expanded views are read without copies', as
     const e2: number[] = [];
     for (let i = 0; i < 5; i++) for (let j = 1; j < 7; j += 2) e2.push(Math.exp(x[i * 7 + j]));
     allclose(await sl.exp().toArray(), e2, { rtol: 2e-6 }, `sliced exp on ${dev}`);
+  }
+});
+
+test('contiguous maps of whole vec4s run four elements per invocation; the rest one', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  const g = runtime.gpu!;
+  const keys: string[] = [];
+  const dispatch = g.dispatch;
+  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  try {
+    const { t: a, x } = rt([1028], 41, 'webgpu', { lo: -3, hi: 3 });
+    const { t: b, x: y } = rt([1028], 42, 'webgpu', { lo: -3, hi: 3 });
+    // Slices at offsets 4 (vec4-aligned) and 1 (not), of 1024 elements.
+    const cases: Array<[string, () => Tensor, (i: number) => number, 'v4' | 'c']> = [
+      ['gelu', () => a.narrow(0, 4, 1024).gelu(), (i) => gelu(x[4 + i]), 'v4'],
+      ['gelu at offset 1', () => a.narrow(0, 1, 1024).gelu(), (i) => gelu(x[1 + i]), 'c'],
+      ['add', () => a.narrow(0, 4, 1024).add(b.narrow(0, 0, 1024)), (i) => x[4 + i] + y[i], 'v4'],
+      ['mul by a number', () => a.narrow(0, 0, 1024).mul(2.5), (i) => 2.5 * x[i], 'v4'],
+      ['where', () => sg.where(a.gt(b), a, b), (i) => (x[i] > y[i] ? x[i] : y[i]), 'v4'],
+      ['gt (0/1)', () => a.gt(b), (i) => (x[i] > y[i] ? 1 : 0), 'v4'],
+      ['int add', () => a.mul(10).int().add(b.mul(10).int()), (i) => Math.trunc(Math.fround(x[i] * 10)) + Math.trunc(Math.fround(y[i] * 10)), 'v4'],
+    ];
+    if (sg.deviceInfo().features.includes('shader-f16')) {
+      cases.push(['float16 gelu, cast back', () => a.half().gelu().float(), (i) => roundF16(gelu(roundF16(x[i]))), 'v4']);
+    }
+    for (const [name, run, ref, kind] of cases) {
+      const n0 = keys.length;
+      const out = run();
+      const got = await out.toArray();
+      // float16: one half ulp either way where f32 and f64 round differently.
+      const tol = name.startsWith('float16') ? { rtol: 1e-3, atol: 1e-3 } : { rtol: 2e-5, atol: 2e-5 };
+      allclose(got, Array.from({ length: got.length }, (_, i) => ref(i)), tol, name);
+      const mine = keys.slice(n0).filter((k) => k.startsWith('map:'));
+      if (!mine.length || !mine[mine.length - 1].endsWith(`:${kind}`)) throw new Error(`${name}: expected a :${kind} map last, dispatched ${mine.join(', ')}`);
+      out.dispose();
+    }
+    [a, b].forEach((t) => t.dispose());
+  } finally {
+    g.dispatch = dispatch;
   }
 });
 
