@@ -194,7 +194,11 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
     // barriers cost more than the loads save (lavapipe, (2048,2,256)·(2048,256,1): 32.6 ms
     // against 7.5).
     if (K >= DOT_MIN_K && p.csA === 1 && p.rsB === 1 && !tilesFor(g).cpu) return dot();
-    return { key: `matmul-small:${ta},${tb}>${to}`, wgsl: () => smallWgsl(ta, tb, to), tm: 1, tn: 1, perOutput: true };
+    // B's rows read as vec4 along N (the gates' combine, (T,1,k) by (T,k,d)): four outputs
+    // per invocation, one 4-wide load of B per k.
+    const n4 = m4(N) && p.csB === 1 && m4(p.rsB) && m4(b.offset) && bsb.every(m4) && m4(out.offset);
+    if (n4) return { key: `matmul-small:${ta},${tb}>${to}:n4`, wgsl: () => smallWgsl(ta, tb, to, true), tm: 1, tn: 4, perOutput: true };
+    return { key: `matmul-small:${ta},${tb}>${to}`, wgsl: () => smallWgsl(ta, tb, to, false), tm: 1, tn: 1, perOutput: true };
   }
   const choice = tilesFor(g);
   const auto = !forced || forced.kind === 'sgmat';
@@ -284,9 +288,12 @@ const SMALL_WG = 256;
 
 /** One invocation per output element over the flattened (batch, m, n) range: no shared
  * memory, no barriers; for products too small to fill a tile. Same uniforms as the tiled
- * kernel, with `total` counting outputs. */
-function smallWgsl(ta: string, tb: string, to: string): string {
-  return `${matmulHeader(ta, tb, to)}
+ * kernel, with `total` counting outputs. With `n4` (N a multiple of 4, B and the output read
+ * and written as vec4 along N) an invocation makes four neighbouring outputs and `total`
+ * counts groups of four. */
+function smallWgsl(ta: string, tb: string, to: string, n4: boolean): string {
+  if (!n4) {
+    return `${matmulHeader(ta, tb, to)}
 @compute @workgroup_size(${SMALL_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * ${SMALL_WG}u;
@@ -299,6 +306,24 @@ ${BATCH_BASES}  var acc = 0.0;
     acc = fma(f32(A[baseA + m * u.rsA + k * u.csA]), f32(B[baseB + k * u.rsB + n * u.csB]), acc);
   }
   O[u.offO + i] = ${to}(acc);
+}
+`;
+  }
+  return `${matmulHeader(ta, `vec4<${tb}>`, `vec4<${to}>`)}
+@compute @workgroup_size(${SMALL_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * ${SMALL_WG}u;
+  if (i >= u.total) { return; }
+  let n4 = u.N / 4u;
+  let n = (i % n4) * 4u;
+  let m = (i / n4) % u.M;
+  var bi = i / (n4 * u.M);
+${BATCH_BASES}  var acc = vec4<f32>(0.0);
+  for (var k = 0u; k < u.K; k++) {
+    acc = fma(vec4<f32>(f32(A[baseA + m * u.rsA + k * u.csA])), vec4<f32>(B[(baseB + k * u.rsB + n) / 4u]), acc);
+  }
+  // Groups of four are contiguous in the output: group i starts at element 4i.
+  O[u.offO / 4u + i] = vec4<${to}>(acc);
 }
 `;
 }

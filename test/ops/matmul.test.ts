@@ -215,6 +215,46 @@ test('bmm: few outputs over a long K take a workgroup per output (the dot kernel
   }
 });
 
+test('bmm: few outputs with B read 4-wide along N make four per invocation (the gates combine)', async () => {
+  const devs = await backends();
+  if (!devs.includes('webgpu')) return;
+  const g = runtime.gpu!;
+  const keys: string[] = [];
+  const dispatch = g.dispatch;
+  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  try {
+    // [B, 1, k]·[B, k, d] (n4), a sliced B whose offset and row stride are multiples of 4
+    // (n4), one whose are not (scalar), float16.
+    const cases: Array<{ B: number; M: number; K: number; N: number; pad?: number; kind: 'n4' | 'scalar'; dtype?: 'float16' }> = [
+      { B: 6, M: 1, K: 8, N: 36, kind: 'n4' },
+      { B: 3, M: 5, K: 3, N: 12, pad: 4, kind: 'n4' },
+      { B: 3, M: 2, K: 5, N: 16, pad: 1, kind: 'scalar' },
+      { B: 4, M: 1, K: 8, N: 64, kind: 'n4', dtype: 'float16' },
+    ];
+    let seed = 950;
+    for (const c of cases) {
+      if (c.dtype === 'float16' && !hasF16()) continue;
+      const dtype = c.dtype ?? 'float32';
+      const pad = c.pad ?? 0;
+      const { t: a, x: ax0 } = rt([c.B, c.M, c.K], seed++, 'webgpu', { dtype });
+      const { t: full, x: fx0 } = rt([c.B, c.K, c.N + pad], seed++, 'webgpu', { dtype });
+      const [ax, fx] = [ax0, fx0].map((x) => (dtype === 'float16' ? x.map(roundF16) : x));
+      const b = pad ? full.narrow(2, pad, c.N) : full;
+      const bx = new Float64Array(c.B * c.K * c.N);
+      for (let r = 0; r < c.B * c.K; r++) for (let n = 0; n < c.N; n++) bx[r * c.N + n] = fx[r * (c.N + pad) + pad + n];
+      const n0 = keys.length;
+      const out = sg.bmm(a, b);
+      const what = `${dtype} [${c.B}, ${c.M}, ${c.K}]·[${c.B}, ${c.K}, ${c.N}]${pad ? ` (B sliced at ${pad})` : ''}`;
+      const ran = keys.slice(n0).filter((k) => k.startsWith('matmul-small:'));
+      if (ran.length !== 1 || ran[0].endsWith(':n4') !== (c.kind === 'n4')) throw new Error(`${what}: expected the ${c.kind} per-output kernel, dispatched ${keys.slice(n0).join(', ')}`);
+      await check(out, refMatmul(ax, [c.B, c.M, c.K], bx, [c.B, c.K, c.N]), what, dtype === 'float16' ? tolFor('float16') : F32);
+      [a, full, out].forEach((t) => t.dispose());
+    }
+  } finally {
+    g.dispatch = dispatch;
+  }
+});
+
 test('matmul: float16 loads half, accumulates in f32, stores half', async () => {
   for (const dev of await backends()) {
     if (dev === 'webgpu' && !hasF16()) { console.log('# adapter lacks shader-f16: float16 matmul checked on the CPU only'); continue; }
@@ -234,10 +274,14 @@ test('matmul: one pipeline per dtype, whatever the sizes and strides', async () 
   const gpu = runtime.gpu!;
   sg.matmul(sg.ones([3, 4], { device: 'webgpu' }), sg.ones([4, 5], { device: 'webgpu' }));
   sg.matmul(sg.ones([2, 256], { device: 'webgpu' }), sg.ones([3, 256], { device: 'webgpu' }).transpose(0, 1));
+  // B's rows 4-wide (four outputs per invocation), and a fill of a length that is no multiple of 4.
+  sg.matmul(sg.ones([3, 4], { device: 'webgpu' }), sg.ones([4, 8], { device: 'webgpu' }));
+  sg.ones([7], { device: 'webgpu' });
   const before = gpu.pipelineCount;
   for (const [m, k, n] of [[7, 9, 130], [65, 1, 2], [1, 300, 1]]) {
     sg.bmm(sg.ones([2, m, k], { device: 'webgpu' }), sg.ones([2, n, k], { device: 'webgpu' }).transpose(1, 2));
   }
+  for (const [m, k, n] of [[5, 3, 12], [1, 9, 400]]) sg.bmm(sg.ones([2, m, k], { device: 'webgpu' }), sg.ones([2, k, n], { device: 'webgpu' }));
   if (gpu.pipelineCount !== before) throw new Error(`matmul created ${gpu.pipelineCount - before} new pipelines for new sizes`);
 });
 
@@ -262,6 +306,8 @@ const gradCases: Array<[string, number[], number[], Fn]> = [
   // Few outputs over a long K (the dot kernel on GPUs): the MoE gates' gradient, a 1-wide head.
   ['(T,k,d)·(T,d,1)', [3, 2, 260], [3, 260, 1], (a, b) => sg.bmm(a, b)],
   ['2-D·1-D, long K', [5, 300], [300], (a, b) => sg.matmul(a, b)],
+  // Few outputs with B 4-wide along N (four per invocation): the gates' combine.
+  ['(T,1,k)·(T,k,d)', [4, 1, 3], [4, 3, 8], (a, b) => sg.bmm(a, b)],
 ];
 
 test('matmul: the gradient of a transposed weight (x·Wᵀ) reaches W dense, with no copy', async () => {
