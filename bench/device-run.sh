@@ -5,6 +5,9 @@
 # STAGE:
 #   tests  the whole suite (cold pipeline caches make the first run of it slow: ~4 min)
 #   bench  the full bench (BENCH_COMMIT names the tree; the machine's .git may be stale)
+#   ab     BASE=path/to/other/dist/node/index.js (relative to bench/, carried too): the MoE MLP
+#          in both builds alternated, float16 and float32 (bench/tc-sweep.mjs), then
+#          bench/moe-parts.mjs granular float16 and medium float32 in each
 # Each stage prints a short summary last; full output goes to OUTDIR.
 set -u
 out=${1:?OUTDIR}
@@ -17,5 +20,18 @@ case "$stage" in
   bench)
     timeout 540 node bench/run.mjs --json "$out/bench.json" > "$out/bench.txt" 2>&1
     summary "$out/bench.txt" '^\|' 40 ;;
-  *) echo "device-run: unknown stage '$stage' (tests, bench)" >&2; exit 2 ;;
+  ab)
+    new=../dist/node/index.js
+    for dt in float16 float32; do
+      for lib in "${BASE:?BASE}" $new "$BASE" $new; do
+        echo "## $dt $lib"; timeout 120 node bench/tc-sweep.mjs --lib "$lib" --dtype $dt --configs small,medium,granular 2>&1 | grep -v '^Warning'
+      done
+    done > "$out/ab-sweep.txt"
+    for cfg in "granular float16" "medium float32"; do
+      for lib in "$BASE" $new; do
+        echo "## moe-parts $cfg $lib"; timeout 90 node bench/moe-parts.mjs $cfg --lib "$lib" 2>&1 | grep -v '^Warning'
+      done
+    done > "$out/ab-parts.txt"
+    cat "$out/ab-sweep.txt" | grep -v '^#' ; grep -E '^## |dgates|combine|gelu|full step ' "$out/ab-parts.txt" ;;
+  *) echo "device-run: unknown stage '$stage' (tests, bench, ab)" >&2; exit 2 ;;
 esac

@@ -1,7 +1,11 @@
 // Where the MoE MLP's time goes: each ScatteredExperts call alone, forward and with one
-// gradient at a time. `node bench/moe-parts.mjs [small|medium|granular] [float32|float16]`
-// GPU time from timestamps where the adapter has them (sg.gpuTime), else wall time.
-import * as sg from '../dist/node/index.js';
+// gradient at a time, and the two bmms of the gates alone.
+// `node bench/moe-parts.mjs [small|medium|granular] [float32|float16] [--lib PATH]` (--lib:
+// another build, e.g. the previous commit's). GPU time from timestamps where the adapter has
+// them (sg.gpuTime), else wall time.
+const li = process.argv.indexOf('--lib');
+const lib = li >= 0 ? process.argv.splice(li, 2)[1] : '../dist/node/index.js';
+const sg = await import(lib.startsWith('.') ? new URL(lib, import.meta.url).href : lib);
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
 if (!toggles.some((t) => t.startsWith('disable-dawn-features='))) toggles.push('disable-dawn-features=timestamp_quantization');
 await sg.init({ backend: 'webgpu', dawnToggles: toggles });
@@ -12,6 +16,10 @@ const probe = sg.zeros([1]);
 const sync = async () => { sg.flush(); await probe.toArray(); };
 async function time(name, fn, flops) {
   for (let i = 0; i < 2; i++) { sg.tidy(fn); await sync(); }
+  // Half a second of the same work first: the GPU's clocks follow the load, and a row timed
+  // straight after a light one read up to 4x slow on the H200.
+  const t0 = performance.now();
+  while (performance.now() - t0 < 500) await sg.gpuTime(() => { for (let r = 0; r < 5; r++) sg.tidy(fn); });
   const ts = [];
   for (let s = 0; s < 5; s++) ts.push((await sg.gpuTime(() => { for (let r = 0; r < 5; r++) sg.tidy(fn); })).ms / 5);
   ts.sort((a, b) => a - b);
@@ -49,6 +57,10 @@ await time('L2 fwd+dX (W2T, g gathered)', () => { L2(req(hh), W2, g).backward(dy
 await time('L2 fwd+dW (g gathered)', () => { L2(hh, req(W2), g).backward(dy); }, 2 * F);
 await time('L2 fwd+dgates', () => { L2(hh, W2, req(g)).backward(dy); }, F);
 await time('gelu fwd+bwd (n, h)', () => { const a = req(hh); a.gelu().backward(dh); }, 0);
+// L2's gates: out = (T,1,k)·(T,k,d) in its forward, dgates = (T,k,d)·(T,d,1) in its backward.
+const yk = sg.randn([T, k, d], { seed: 10, dtype });
+await time('gates combine bmm (T,1,k)x(T,k,d)', () => { sg.bmm(g.reshape([T, 1, k]), yk); }, 0);
+await time('dgates bmm (T,k,d)x(T,d,1)', () => { sg.bmm(yk, dy.reshape([T, d, 1])); }, 0);
 await time('L1 fwd again', () => { L1(x, W1); }, F);
 await time('full step', full, 6 * F);
 await sg.destroy();
