@@ -1,6 +1,7 @@
 // Shared test helpers: the backends to run on, seeded random data, allclose with a
 // readable failure message, and small float64 reference routines.
 import * as sg from '../src/index.js';
+import { runtime } from '../src/backend/runtime.js';
 import { Generator } from '../src/tensor/create.js';
 import type { Tensor } from '../src/index.js';
 
@@ -220,4 +221,13 @@ export function throwsBeforeWork(what: string, run: () => unknown, patterns: Reg
   const after = sg.memory();
   if (after.dispatches !== before.dispatches) throw new Error(`${what}: GPU work was queued before the error`);
   if (after.liveTensors !== before.liveTensors) throw new Error(`${what}: tensors left live after the error`);
+}
+
+/** Records the pipeline key of every dispatch on the WebGPU backend until `restore()`. */
+export function spyDispatches(): { keys: string[]; restore: () => void } {
+  const g = runtime.gpu!;
+  const keys: string[] = [];
+  const dispatch = g.dispatch;
+  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  return { keys, restore: () => { g.dispatch = dispatch; } };
 }

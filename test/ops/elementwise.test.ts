@@ -6,6 +6,7 @@ import { runtime } from '../../src/backend/runtime.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
 import {
   allclose, assertEqualArrays, backends, bcastGet, broadcastShape, f64Copies, forEachIndex, gradsOf, numel, randArray, rt, throwsWith,
+  spyDispatches,
 } from '../helpers.js';
 
 const test = suite('elementwise');
@@ -140,10 +141,7 @@ test('strided inputs: transposed and expanded views are read without copies', as
 
 test('contiguous maps of whole vec4s run four elements per invocation; the rest one', async () => {
   if (!(await backends()).includes('webgpu')) return;
-  const g = runtime.gpu!;
-  const keys: string[] = [];
-  const dispatch = g.dispatch;
-  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  const { keys, restore } = spyDispatches();
   try {
     const { t: a, x } = rt([1028], 41, 'webgpu', { lo: -3, hi: 3 });
     const { t: b, x: y } = rt([1028], 42, 'webgpu', { lo: -3, hi: 3 });
@@ -173,7 +171,7 @@ test('contiguous maps of whole vec4s run four elements per invocation; the rest 
     }
     [a, b].forEach((t) => t.dispose());
   } finally {
-    g.dispatch = dispatch;
+    restore();
   }
 });
 

@@ -9,6 +9,7 @@ import { roundF16 } from '../../src/tensor/dtype.js';
 import { isCpuAdapter } from '../../src/ops/matmul-tiled.js';
 import {
   backends, rt, allclose, throwsWith, gradsOf, f64Copies, numel, broadcastShape, forEachIndex, tolFor, type Dev, type Tol,
+  spyDispatches,
 } from '../helpers.js';
 
 // ---- float64 reference ----
@@ -172,9 +173,7 @@ test('bmm: few outputs over a long K take a workgroup per output (the dot kernel
   const devs = await backends();
   if (!devs.includes('webgpu')) return;
   const g = runtime.gpu!;
-  const keys: string[] = [];
-  const dispatch = g.dispatch;
-  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  const { keys, restore } = spyDispatches();
   // CPU adapters keep the per-output kernel for these; the dot kernel is forced there.
   const prev = process.env.SCATTERGRAD_MATMUL_TILE;
   if (isCpuAdapter(g)) process.env.SCATTERGRAD_MATMUL_TILE = 'dot';
@@ -209,7 +208,7 @@ test('bmm: few outputs over a long K take a workgroup per output (the dot kernel
     }
     for (const v of ['k4', 's']) if (!keys.some((k) => k.startsWith('matmul-dot:') && k.endsWith(`:${v}`))) throw new Error(`no ${v} dot kernel among ${[...new Set(keys)].join(', ')}`);
   } finally {
-    g.dispatch = dispatch;
+    restore();
     if (prev === undefined) delete process.env.SCATTERGRAD_MATMUL_TILE;
     else process.env.SCATTERGRAD_MATMUL_TILE = prev;
   }
@@ -218,10 +217,7 @@ test('bmm: few outputs over a long K take a workgroup per output (the dot kernel
 test('bmm: few outputs with B read 4-wide along N make four per invocation (the gates combine)', async () => {
   const devs = await backends();
   if (!devs.includes('webgpu')) return;
-  const g = runtime.gpu!;
-  const keys: string[] = [];
-  const dispatch = g.dispatch;
-  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  const { keys, restore } = spyDispatches();
   try {
     // [B, 1, k]·[B, k, d] (n4), a sliced B whose offset and row stride are multiples of 4
     // (n4), one whose are not (scalar), float16.
@@ -251,7 +247,7 @@ test('bmm: few outputs with B read 4-wide along N make four per invocation (the 
       [a, full, out].forEach((t) => t.dispose());
     }
   } finally {
-    g.dispatch = dispatch;
+    restore();
   }
 });
 
