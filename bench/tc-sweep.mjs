@@ -17,10 +17,11 @@ const CFG = { tiny: { T: 256, d: 64, h: 128, E: 8, k: 2 }, small: { T: 2048, d: 
 const configs = opt('--configs', 'small,medium,granular').split(',').filter(Boolean);
 const variants = opt('--variants', 'default').split(',');
 const dtype = opt('--dtype', 'float16');
-const ENV = { SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MATMUL_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined, SCATTERGRAD_TC_KNOCKOUT: undefined, SCATTERGRAD_MOE_TC_PAD: undefined, SCATTERGRAD_TC_DEPTH: undefined, SCATTERGRAD_MOE_TC_XTY_TILE: undefined };
+const ENV = { SCATTERGRAD_MOE_TILE: undefined, SCATTERGRAD_MATMUL_TILE: undefined, SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MATMUL_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined, SCATTERGRAD_TC_KNOCKOUT: undefined, SCATTERGRAD_MOE_TC_PAD: undefined, SCATTERGRAD_TC_DEPTH: undefined, SCATTERGRAD_MOE_TC_XTY_TILE: undefined };
 // A variant joins parts with '+': default, simt, bdirect, a tile (big, mid, SGMxSGNxFMxFNxTK),
 // ko-PART (SCATTERGRAD_TC_KNOCKOUT), padN (SCATTERGRAD_MOE_TC_PAD), dN (SCATTERGRAD_TC_DEPTH: loads N
-// steps ahead), xty=TILE (SCATTERGRAD_MOE_TC_XTY_TILE).
+// steps ahead), xty=TILE (SCATTERGRAD_MOE_TC_XTY_TILE), simt=TILE (SCATTERGRAD_MOE_TILE: the f32 MoE
+// kernels' TMxTNxBK:RMxRN), mm=TILE (SCATTERGRAD_MATMUL_TILE: the f32 dense kernel's).
 const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
   if (p === 'default') return {};
   if (p === 'simt') return { SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MATMUL_TC: 'off' };
@@ -28,6 +29,8 @@ const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
   if (p.startsWith('ko-')) return { SCATTERGRAD_TC_KNOCKOUT: p.slice(3) };
   if (p.startsWith('pad')) return { SCATTERGRAD_MOE_TC_PAD: p.slice(3) };
   if (p.startsWith('xty=')) return { SCATTERGRAD_MOE_TC_XTY_TILE: p.slice(4) };
+  if (p.startsWith('simt=')) return { SCATTERGRAD_MOE_TILE: p.slice(5) };
+  if (p.startsWith('mm=')) return { SCATTERGRAD_MATMUL_TILE: p.slice(3) };
   if (/^d\d$/.test(p)) return { SCATTERGRAD_TC_DEPTH: p.slice(1) };
   return { SCATTERGRAD_MOE_TC_TILE: p };
 }));

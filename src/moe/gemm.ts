@@ -14,7 +14,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
 import { sharedDecl, sharedAt } from '../ops/matmul-wgsl.js';
-import { isCpuAdapter } from '../ops/matmul-tiled.js';
+import { isCpuAdapter, parseTile } from '../ops/matmul-tiled.js';
 import { s2sTc, xtyTc } from './gemm-tc.js';
 
 export interface Tile {
@@ -36,11 +36,21 @@ const fits = (c: Tile, g: GpuBackend): boolean =>
   threads(c) <= g.limits.maxComputeInvocationsPerWorkgroup && threads(c) <= g.limits.maxComputeWorkgroupSizeX &&
   shared(c) <= g.limits.maxComputeWorkgroupStorageSize;
 
-/** The tile for a product with `tilesOf(tile)` output tiles. SCATTERGRAD_MOE_TILE=big|mid forces one. */
+/** Whether a tile's loads divide evenly among its invocations, 4-wide groups of outputs. */
+const wellFormed = (c: Tile): boolean => c.RM % 4 === 0 && c.RN % 4 === 0 && c.TM % c.RM === 0 && c.TN % c.RN === 0 &&
+  c.BK % 4 === 0 && ((c.TM * c.BK) / 4) % threads(c) === 0 && ((c.TN * c.BK) / 4) % threads(c) === 0;
+
+/** The tile for a product with `tilesOf(tile)` output tiles. SCATTERGRAD_MOE_TILE=big|mid or
+ * TMxTNxBK:RMxRN (for kernel work) forces one. */
 export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
   const forced = env('SCATTERGRAD_MOE_TILE');
+  const custom = forced && forced !== 'big' && forced !== 'mid' ? parseTile(forced) : null;
+  if (forced && forced !== 'big' && forced !== 'mid' && (!custom || !wellFormed(custom) || !fits(custom, g))) {
+    throw new Error(`SCATTERGRAD_MOE_TILE=${forced}: use big, mid or TMxTNxBK:RMxRN (RM, RN, BK multiples of 4; loads even per invocation; fitting this adapter)`);
+  }
   let c: Tile;
-  if (forced === 'big' && fits(BIG, g)) c = BIG;
+  if (custom) c = custom;
+  else if (forced === 'big' && fits(BIG, g)) c = BIG;
   else if (forced === 'mid' && fits(MID, g)) c = MID;
   else if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) c = BIG;
   else c = fits(MID, g) ? MID : LOW;
@@ -373,12 +383,16 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   if (hasBias) binds += `@group(0) @binding(${++bi}) var<storage, read> BIAS: array<T>;\n`;
   binds += `@group(0) @binding(${++bi}) var<storage, read_write> Y: array<${yVec ? 'vec4<T>' : 'T'}>;\n`;
 
-  // A: TM gathered rows x BK, k-fast, transposed into As[k][m].
+  // A: TM gathered rows x BK, k-fast, transposed into As[k][m]. An invocation's rows (and
+  // their coefficients) are the same at every K step: looked up once, before the loop.
   let loads = '';
   let stores = '';
+  let hoist = '';
   for (let s = 0; s < sh.LA; s++) {
-    loads += `    { let e = lid + ${s * sh.T}u; let m = e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u; let ri = rowIn[m];\n`;
-    loads += `      pa${s} = vec4<f32>(0.0); if (ri != NONE && gk < u.K) { pa${s} = loadA(ri, gk) * rowC[m]; } }\n`;
+    hoist += `  let ri${s} = rowIn[(lid + ${s * sh.T}u) / ${BK / 4}u];\n`;
+    if (a.coef) hoist += `  let cf${s} = rowC[(lid + ${s * sh.T}u) / ${BK / 4}u];\n`;
+    loads += `    { let e = lid + ${s * sh.T}u; let gk = k0 + (e % ${BK / 4}u) * 4u;\n`;
+    loads += `      pa${s} = vec4<f32>(0.0); if (ri${s} != NONE && gk < u.K) { pa${s} = loadA(ri${s}, gk)${a.coef ? ` * cf${s}` : ''}; } }\n`;
     stores += storeT(c, 'As', sh.SA4, `pa${s}`, `${s * sh.T}u`, BK / 4);
   }
   for (let s = 0; s < sh.LB; s++) {
@@ -441,7 +455,7 @@ ${s2sBlock(TN)}  let tx = lid % ${sh.WX}u;
   let ty = lid / ${sh.WX}u;
   wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, sh.T)}  workgroupBarrier();
-${accDecl(c, sh, false)}
+${accDecl(c, sh, false)}${hoist}
 ${kLoop(`(u.K + ${BK - 1}u) / ${BK}u`, BK, simtHead, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
 `;
 }

@@ -318,9 +318,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = (i % n4) * 4u;
   let m = (i / n4) % u.M;
   var bi = i / (n4 * u.M);
-${BATCH_BASES}  var acc = vec4<f32>(0.0);
-  for (var k = 0u; k < u.K; k++) {
-    acc = fma(vec4<f32>(f32(A[baseA + m * u.rsA + k * u.csA])), vec4<f32>(B[(baseB + k * u.rsB + n) / 4u]), acc);
+${BATCH_BASES}  let ba = baseA + m * u.rsA;
+  let bb = baseB + n;
+  var acc = vec4<f32>(0.0);
+  // Four k per iteration, their loads independent: they are in flight together, not one
+  // memory latency after another (the loop is not unrolled otherwise).
+  var k = 0u;
+  for (; k + 4u <= u.K; k += 4u) {
+${[0, 1, 2, 3].map((q) => `    let a${q} = f32(A[ba + (k + ${q}u) * u.csA]);\n    let b${q} = vec4<f32>(B[(bb + (k + ${q}u) * u.rsB) / 4u]);\n`).join('')}${[0, 1, 2, 3].map((q) => `    acc = fma(vec4<f32>(a${q}), b${q}, acc);\n`).join('')}  }
+  for (; k < u.K; k++) {
+    acc = fma(vec4<f32>(f32(A[ba + k * u.csA])), vec4<f32>(B[(bb + k * u.rsB) / 4u]), acc);
   }
   // Groups of four are contiguous in the output: group i starts at element 4i.
   O[u.offO / 4u + i] = vec4<${to}>(acc);
@@ -337,9 +344,9 @@ const DOT_WG = 64;
 function dotWgsl(ta: string, tb: string, to: string, k4: boolean): string {
   const v = (t: string): string => (k4 ? `vec4<${t}>` : t);
   const step = k4 ? 4 * DOT_WG : DOT_WG;
-  const body = k4
-    ? `acc += dot(vec4<f32>(A[(a0 + k) / 4u]), vec4<f32>(B[(b0 + k) / 4u]));`
-    : `acc = fma(f32(A[a0 + k * u.csA]), f32(B[b0 + k * u.rsB]), acc);`;
+  const body = (k: string): string => (k4
+    ? `acc += dot(vec4<f32>(A[(a0 + ${k}) / 4u]), vec4<f32>(B[(b0 + ${k}) / 4u]));`
+    : `acc = fma(f32(A[a0 + ${k} * u.csA]), f32(B[b0 + ${k} * u.rsB]), acc);`);
   return `${matmulHeader(v(ta), v(tb), to)}var<workgroup> part: array<f32, ${DOT_WG}>;
 
 @compute @workgroup_size(${DOT_WG})
@@ -353,8 +360,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 ${BATCH_BASES}  let a0 = baseA + m * u.rsA;
   let b0 = baseB + n * u.csB;
   var acc = 0.0;
-  for (var k = lid${k4 ? ' * 4u' : ''}; k < u.K; k += ${step}u) {
-    ${body}
+  // Four steps per iteration, their loads independent (in flight together), then the rest.
+  var k = lid${k4 ? ' * 4u' : ''};
+  for (; k + ${3 * step}u < u.K; k += ${4 * step}u) {
+${[0, 1, 2, 3].map((q) => `    ${body(`(k + ${q * step}u)`)}\n`).join('')}  }
+  for (; k < u.K; k += ${step}u) {
+    ${body('k')}
   }
   part[lid] = acc;
   workgroupBarrier();

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import { backends } from '../helpers.js';
-import { timeTests, flagCombos, checkWebgpu, withEnv, type Config } from './cases.js';
+import { timeTests, flagCombos, checkWebgpu, withEnv, keysOf, type Config } from './cases.js';
 
 timeTests(test);
 
@@ -28,6 +28,32 @@ test('scatteredExperts: tiled kernels with 128x128 and 64x64 tiles forced, edge 
       });
     }
   });
+});
+
+test('scatteredExperts: SCATTERGRAD_MOE_TILE=TMxTNxBK:RMxRN forces any well-formed tile; a bad one is an error (WebGPU)', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  await withEnv({ SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MOE_TILE: '128x64x8:8x8' }, async () => {
+    const keys = await keysOf(async () => {
+      const flags = flagCombos();
+      await checkWebgpu({ ...flags[0], T: 131, k: 3, E: 5, dIn: 132, dOut: 72 }, 7400, 'float32', 'tile 128x64x8:8x8');
+      await checkWebgpu({ ...flags[flags.length - 1], T: 75, k: 2, E: 9, dIn: 20, dOut: 68, transposedW: true }, 7401, 'float32', 'tile 128x64x8:8x8');
+    });
+    for (const k of ['moe.s2s:', 'moe.xty:']) if (![...keys].some((x) => x.startsWith(k) && x.includes(':128x64x8:8x8'))) throw new Error(`no ${k} kernel with the forced tile among ${[...keys].join(', ')}`);
+  });
+  const x = sg.randn([8, 4], { device: 'webgpu' });
+  const w = sg.randn([2, 4, 4], { device: 'webgpu' });
+  const { sortedExpertIdxs, sortedScatteredIdxs, expertOffsets } = sg.flattenSortCount(sg.tensor(new Int32Array([0, 1, 1, 0, 0, 1, 1, 0]), { shape: [8, 1], device: 'webgpu' }), 2);
+  for (const bad of ['huge', '128x64x8:6x8', '128x128x16:4x4']) {
+    let msg = '';
+    await withEnv({ SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MOE_TILE: bad }, async () => {
+      try { sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets).dispose(); } catch (e) { msg = (e as Error).message; }
+    });
+    if (!msg.includes(`SCATTERGRAD_MOE_TILE=${bad}`)) throw new Error(`SCATTERGRAD_MOE_TILE=${bad}: expected an error naming it, got "${msg}"`);
+  }
+  // Still usable afterwards.
+  const y = sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets);
+  if ((await y.toArray()).length !== 32) throw new Error('scatteredExperts failed after a bad tile');
+  [x, w, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets, y].forEach((t) => t.dispose());
 });
 
 test('scatteredExperts: tiled kernels in float16 with 128x128 tiles (WebGPU where shader-f16 exists)', async () => {
