@@ -23,7 +23,12 @@ export interface Tile {
   split?: boolean;
 }
 
-const BIG: Tile = { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 };
+// K steps of 8, not 16 as the dense kernel's big tile: on an H200 (bench/results/
+// h200-simt-tiles-2026-12-03.txt, each tile in the same process) the gathered kernels ran the
+// MoE MLP 1.10x faster in f32 (medium 13.82 -> 12.51 ms, granular 28.19 -> 25.45) and 1.15x
+// in f16 on the SIMT path (medium 12.83 -> 11.12), while the dense kernel is 1.13x slower at
+// BK 8 (4096^3 3.66 -> 4.23 ms).
+const BIG: Tile = { TM: 128, TN: 128, BK: 8, RM: 8, RN: 8 };
 const MID: Tile = { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 };
 const LOW: Tile = { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
 /** Fewer big tiles than this and the 64x64 tiles keep more of the GPU busy. */
@@ -54,7 +59,9 @@ export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
   else if (forced === 'mid' && fits(MID, g)) c = MID;
   else if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) c = BIG;
   else c = fits(MID, g) ? MID : LOW;
-  return { ...c, split: !isCpuAdapter(g) };
+  // SCATTERGRAD_MOE_SHARED=flat|split overrides the layout (kernel work only).
+  const layout = env('SCATTERGRAD_MOE_SHARED');
+  return { ...c, split: layout ? layout === 'split' : !isCpuAdapter(g) };
 }
 const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}${c.split ? ':split' : ''}`;
 
