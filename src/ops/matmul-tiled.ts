@@ -39,7 +39,7 @@ function valid(c: TileConfig, g: GpuBackend): boolean {
     ((c.TM * c.BK) / 4) % t === 0 && ((c.TN * c.BK) / 4) % t === 0;
 }
 
-const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
+export const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 
 /** The tiled kernel's configs by name, for SCATTERGRAD_MATMUL_TILE and the tests. Each falls
  * back to a K step of 8 where the adapter's workgroup memory is too small for 16. */
@@ -150,7 +150,7 @@ export function autoTile(g: GpuBackend, M: number, N: number, batch: number): Ti
  * `bKFast`: B is contiguous along K, else along N. Element types may differ per operand
  * (f16 operands are widened to f32 as they enter shared memory).
  */
-export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean): string {
+export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean, exact = false): string {
   const { TM, TN, BK, RM, RN } = c;
   const WX = TN / RN;
   const WY = TM / RM;
@@ -164,6 +164,8 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   const rowStride4 = TM / GA / 4; // distance in vec4s between an invocation's row groups
   const colStride4 = TN / GB / 4;
   const comp = ['x', 'y', 'z', 'w'];
+  // `exact`: M, N and K are whole tiles, so no load or store needs its bounds check.
+  const guard = (cond: string): string => (exact ? '' : `if (${cond}) `);
 
   // ---- global -> registers (prefetch) and registers -> shared ----
   let loads = '';
@@ -172,11 +174,11 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
     loads += `    { let e = lid + ${s * T}u;\n`;
     if (aMFast) {
       loads += `      let k = e / ${TM / 4}u; let mq = e % ${TM / 4}u; let gm = m0 + mq * 4u; let gk = k0 + k;\n`;
-      loads += `      pa${s} = vec4<f32>(0.0); if (gm < u.M && gk < u.K) { pa${s} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
+      loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
       stores += `    { let e = lid + ${s * T}u; As[nb * ${BK * SA4}u + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
     } else {
       loads += `      let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gm = m0 + m; let gk = k0 + kq * 4u;\n`;
-      loads += `      pa${s} = vec4<f32>(0.0); if (gm < u.M && gk < u.K) { pa${s} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
+      loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
       stores += `    { let e = lid + ${s * T}u; let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
       stores += `      let o = nb * ${BK * SA4}u + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
       for (let i = 0; i < 4; i++) stores += `      As[o + ${i * SA4}u][c] = pa${s}.${comp[i]};\n`;
@@ -187,11 +189,11 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
     loads += `    { let e = lid + ${s * T}u;\n`;
     if (!bKFast) {
       loads += `      let k = e / ${TN / 4}u; let nq = e % ${TN / 4}u; let gn = n0 + nq * 4u; let gk = k0 + k;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
+      loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
       stores += `    { let e = lid + ${s * T}u; Bs[nb * ${BK * SB4}u + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
     } else {
       loads += `      let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gn = n0 + n; let gk = k0 + kq * 4u;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
+      loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
       stores += `    { let e = lid + ${s * T}u; let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
       stores += `      let o = nb * ${BK * SB4}u + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
       for (let i = 0; i < 4; i++) stores += `      Bs[o + ${i * SB4}u][c] = pb${s}.${comp[i]};\n`;
@@ -218,9 +220,9 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   }
   let out = '';
   for (let r = 0; r < RM; r++) {
-    out += `  { let gm = m0 + ${Math.floor(r / 4) * rowStride4 * 4 + (r % 4)}u + ty * 4u;\n    if (gm < u.M) {\n`;
+    out += `  { let gm = m0 + ${Math.floor(r / 4) * rowStride4 * 4 + (r % 4)}u + ty * 4u;\n    ${guard('gm < u.M')}{\n`;
     for (let j = 0; j < GB; j++) {
-      out += `      { let gn = n0 + ${j * colStride4 * 4}u + tx * 4u; if (gn < u.N) { O[(baseO + gm * u.N + gn) / 4u] = vec4<${to}>(c${r}_${j}); } }\n`;
+      out += `      { let gn = n0 + ${j * colStride4 * 4}u + tx * 4u; ${guard('gn < u.N')}{ O[(baseO + gm * u.N + gn) / 4u] = vec4<${to}>(c${r}_${j}); } }\n`;
     }
     out += '    }\n  }\n';
   }

@@ -13,7 +13,7 @@ import { tidy } from '../tensor/scope.js';
 import { coalesce } from './map.js';
 import { sumToShape } from './elementwise.js';
 import * as V from './view.js';
-import { tilesFor, tiledWgsl, tileKey, autoTile, fitTile, forcedKernel, type TileConfig } from './matmul-tiled.js';
+import { tilesFor, tiledWgsl, tileKey, autoTile, fitTile, forcedKernel, env, type TileConfig } from './matmul-tiled.js';
 import { regWgsl, regKey, regTile, type RegConfig, type RegMode } from './matmul-reg.js';
 import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
 import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from './matmul-subgroup.js';
@@ -224,9 +224,14 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
   // The vec4 tiled kernel, its tiles sized so that the product makes enough workgroups.
   if (aligned && M >= 32 && N >= 32 && K >= 16) {
     const c: TileConfig = forced?.kind === 'tiled' ? fitTile(forced.cfg, g) ?? autoTile(g, M, N, numel(p.bshape)) : autoTile(g, M, N, numel(p.bshape));
+    // Whole tiles of the small config: its kernel without bounds checks. Measured on an H200
+    // (bench/results/h200-exact-flat-2026-12-03.txt): 1024^3 0.089 -> 0.085 ms, but the 128x128
+    // kernel without them ran 1.28x slower (4096^3 3.67 -> 4.68 ms), so it keeps them.
+    // SCATTERGRAD_MATMUL_EXACT=off: never (kernel work).
+    const exact = c.RM === 4 && M % c.TM === 0 && N % c.TN === 0 && K % c.BK === 0 && env('SCATTERGRAD_MATMUL_EXACT') !== 'off';
     return {
-      key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}`,
-      wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK),
+      key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}${exact ? ':x' : ''}`,
+      wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK, exact),
       tm: c.TM, tn: c.TN,
     };
   }

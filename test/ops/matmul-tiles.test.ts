@@ -1,6 +1,6 @@
 // Every matmul kernel SCATTERGRAD_MATMUL_TILE can force, against a float64 reference: each
 // tiled config (big 128x128, wide 128x64, tall 64x128, mid 64x64 with 8x8 per invocation,
-// small 64x64 with 4x4), the CPU-adapter kernel with and without subgroup broadcasts, the
+// small 64x64 with 4x4, with and without bounds checks, which its whole tiles skip), the CPU-adapter kernel with and without subgroup broadcasts, the
 // scalar strided kernel, the dot kernel (a workgroup per output), and the automatic choice. Each runs edge tiles, all four
 // transpositions, K not a multiple of 4, unaligned sizes, padded and unaligned row strides,
 // broadcast batches and float16 (where the adapter has shader-f16). A forced kind must really
@@ -54,6 +54,9 @@ const F32: Tol = { rtol: 1e-4, atol: 1e-4 };
 const CASES: Case[] = [
   // edge tiles in M and N, all four transpositions
   ...(['plain', 'T'] as Lay[]).flatMap((la) => (['plain', 'T'] as Lay[]).map((lb) => ({ B: 1, M: 132, K: 64, N: 100, la, lb }))),
+  // whole tiles in M, N and K: the tiled kernel without bounds checks
+  { B: 2, M: 128, K: 32, N: 128, la: 'plain', lb: 'plain' },
+  { B: 1, M: 128, K: 48, N: 128, la: 'T', lb: 'T' },
   // K % 4 != 0 with both operands contiguous along their outer dim (the K tail)
   { B: 2, M: 40, K: 30, N: 52, la: 'T', lb: 'plain' },
   // unaligned sizes: no vec4 anywhere
@@ -159,6 +162,10 @@ for (const kind of ['auto', ...Object.keys(EXPECT)]) {
       });
       if (dev === 'webgpu' && EXPECT[kind] && !keys.some((k) => EXPECT[kind].test(k))) {
         throw new Error(`SCATTERGRAD_MATMUL_TILE=${kind}: no ${EXPECT[kind]} pipeline ran; dispatched ${[...new Set(keys)].join(', ')}`);
+      }
+      // The whole-tile cases take the small tile's kernel without bounds checks (key ending ':x').
+      if (dev === 'webgpu' && kind === 'small' && !keys.some((k) => EXPECT[kind].test(k) && k.endsWith(':x'))) {
+        throw new Error(`SCATTERGRAD_MATMUL_TILE=${kind}: the whole-tile cases did not take the unchecked kernel; dispatched ${[...new Set(keys)].join(', ')}`);
       }
     }
   });
