@@ -557,14 +557,9 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
     loads += `      if (gk < u.K) { pa${s} = ldX(${P.aRow('0u')} + gk * u.as1, m0 + (e % ${MC}u) * 8u, u.M, u.as0); } }\n`;
     st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
   }
-  // An invocation's rows of A (and their coefficients) are the same at every K step: looked
-  // up once, before the loop.
-  let hoist = '';
   for (let s = 0; s < LA && !aKm; s++) {
-    hoist += `  let ri${s} = rowIn[(lid + ${s * NT}u) / ${KC}u];\n`;
-    if (P.coef) hoist += `  let cf${s} = rowC[(lid + ${s * NT}u) / ${KC}u];\n`;
-    loads += `    { let e = lid + ${s * NT}u; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (ri${s} != NONE) { pa${s} = ldX(${P.aRow(`ri${s}`)}, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${P.coef ? `; pa${s} = scale8(pa${s}, cf${s})` : ''}; } }\n`;
+    loads += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; pa${s} = vec4<u32>(0u);\n`;
+    loads += `      if (ri != NONE) { pa${s} = ldX(${P.aRow('ri')}, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${P.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
     st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`);
   }
   // B: TK x TN of W[e]: [k][n] (8 columns of a k row per chunk) or [n][k] (8 k of a column).
@@ -624,7 +619,7 @@ ${P.prologue}  workgroupBarrier();
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${depth === 2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}${hoist}
+${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${depth === 2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}
 ${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }
