@@ -2,6 +2,7 @@
 // process-wide switches (debug checks, WGSL printing).
 import { GpuBackend, type GpuOptions } from './webgpu.js';
 import type { DeviceKind } from './storage.js';
+import { env } from './env.js';
 
 export interface InitOptions extends GpuOptions {
   backend?: 'auto' | 'webgpu' | 'cpu';
@@ -17,7 +18,6 @@ export interface DeviceInfo {
   subgroupSize: number | null;
 }
 
-const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 
 export const runtime = {
   defaultDevice: 'cpu' as DeviceKind,

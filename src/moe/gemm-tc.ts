@@ -49,8 +49,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Plan } from '../ops/matmul.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
+import { env } from '../backend/env.js';
 import {
-  blockTable, env, kLoop, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
+  blockTable, kLoop, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 

@@ -14,7 +14,8 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
 import { sharedDecl, sharedAt } from '../ops/matmul-wgsl.js';
-import { isCpuAdapter, parseTile } from '../ops/matmul-tiled.js';
+import { isCpuAdapter, parseTile, wellFormed } from '../ops/matmul-tiled.js';
+import { env } from '../backend/env.js';
 import { s2sTc, xtyTc } from './gemm-tc.js';
 
 export interface Tile {
@@ -34,23 +35,19 @@ const LOW: Tile = { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
 /** Fewer big tiles than this and the 64x64 tiles keep more of the GPU busy. */
 const BIG_MIN_TILES = 256;
 
-export const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 const threads = (c: Tile): number => (c.TM / c.RM) * (c.TN / c.RN);
 const shared = (c: Tile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4 + 3 * c.TM * 4 + 2 * ROW_CHUNK * 8 + 64;
 const fits = (c: Tile, g: GpuBackend): boolean =>
   threads(c) <= g.limits.maxComputeInvocationsPerWorkgroup && threads(c) <= g.limits.maxComputeWorkgroupSizeX &&
   shared(c) <= g.limits.maxComputeWorkgroupStorageSize;
 
-/** Whether a tile's loads divide evenly among its invocations, 4-wide groups of outputs. */
-const wellFormed = (c: Tile): boolean => c.RM % 4 === 0 && c.RN % 4 === 0 && c.TM % c.RM === 0 && c.TN % c.RN === 0 &&
-  c.BK % 4 === 0 && ((c.TM * c.BK) / 4) % threads(c) === 0 && ((c.TN * c.BK) / 4) % threads(c) === 0;
-
 /** The tile for a product with `tilesOf(tile)` output tiles. SCATTERGRAD_MOE_TILE=big|mid or
  * TMxTNxBK:RMxRN (for kernel work) forces one. */
 export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
   const forced = env('SCATTERGRAD_MOE_TILE');
-  const custom = forced && forced !== 'big' && forced !== 'mid' ? parseTile(forced) : null;
-  if (forced && forced !== 'big' && forced !== 'mid' && (!custom || !wellFormed(custom) || !fits(custom, g))) {
+  const named = !forced || forced === 'big' || forced === 'mid';
+  const custom = named ? null : parseTile(forced);
+  if (!named && !(custom && wellFormed(custom) && fits(custom, g))) {
     throw new Error(`SCATTERGRAD_MOE_TILE=${forced}: use big, mid or TMxTNxBK:RMxRN (RM, RN, BK multiples of 4; loads even per invocation; fitting this adapter)`);
   }
   let c: Tile;

@@ -8,6 +8,7 @@
 // f16->f32 16x16x16 config and a subgroup size of 32; everything else takes the SIMT kernels.
 import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
+import { env } from '../backend/env.js';
 
 interface SubgroupMatrixConfig { componentType: string; resultComponentType: string; M: number; N: number; K: number }
 
@@ -20,7 +21,6 @@ export const SG_TN = 16 * SG.FN * SG.SGN;
 
 const ok = new WeakMap<GpuBackend, boolean>();
 
-const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 
 /** Whether this adapter can run the subgroup-matrix kernel (f16 -> f32, 16x16x16, subgroups of 32). */
 export function hasSubgroupMatrix(g: GpuBackend): boolean {

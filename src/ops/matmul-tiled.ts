@@ -10,6 +10,7 @@
 // forces.
 import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
+import { env } from '../backend/env.js';
 
 export interface TileConfig {
   /** Workgroup tile (rows x cols of the output) and K step. */
@@ -31,15 +32,20 @@ export const threadsOf = (c: TileConfig): number => (c.TM / c.RM) * (c.TN / c.RN
 /** Workgroup memory: two buffers of A's and B's tiles, each row padded by 4 floats. */
 export const sharedBytes = (c: TileConfig): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4;
 
-function valid(c: TileConfig, g: GpuBackend): boolean {
+/** Whether a tile's outputs come in 4-wide groups and its vec4 loads divide evenly among its
+ * invocations (the dense and the MoE SIMT kernels both assume it). */
+export function wellFormed(c: TileConfig): boolean {
   const t = threadsOf(c);
   return c.RM % 4 === 0 && c.RN % 4 === 0 && c.TM % c.RM === 0 && c.TN % c.RN === 0 && c.BK % 4 === 0 &&
-    t <= g.limits.maxComputeInvocationsPerWorkgroup && t <= g.limits.maxComputeWorkgroupSizeX &&
-    sharedBytes(c) <= g.limits.maxComputeWorkgroupStorageSize &&
     ((c.TM * c.BK) / 4) % t === 0 && ((c.TN * c.BK) / 4) % t === 0;
 }
 
-export const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
+function valid(c: TileConfig, g: GpuBackend): boolean {
+  const t = threadsOf(c);
+  return wellFormed(c) && t <= g.limits.maxComputeInvocationsPerWorkgroup && t <= g.limits.maxComputeWorkgroupSizeX &&
+    sharedBytes(c) <= g.limits.maxComputeWorkgroupStorageSize;
+}
+
 
 /** The tiled kernel's configs by name, for SCATTERGRAD_MATMUL_TILE and the tests. Each falls
  * back to a K step of 8 where the adapter's workgroup memory is too small for 16. */
