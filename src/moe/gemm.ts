@@ -14,7 +14,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
 import { sharedDecl, sharedAt } from '../ops/matmul-wgsl.js';
-import { isCpuAdapter, parseTile, wellFormed } from '../ops/matmul-tiled.js';
+import { isCpuAdapter, parseTile, wellFormed, invocationXY, loopShape } from '../ops/matmul-tiled.js';
 import { env } from '../backend/env.js';
 import { s2sTc, xtyTc } from './gemm-tc.js';
 
@@ -22,6 +22,11 @@ export interface Tile {
   TM: number; TN: number; BK: number; RM: number; RN: number;
   /** Shared tiles indexed [buffer][k][i] (GPUs) or flat (CPU adapters); see sharedDecl. */
   split?: boolean;
+  /** The K loop unrolled by two, so which shared buffer a step reads and fills is a constant
+   * (SCATTERGRAD_MOE_UNROLL=2; kernel work). */
+  unroll2?: boolean;
+  /** Invocations placed in bx x (32 / bx) blocks per 32 (invocationXY; SCATTERGRAD_MOE_MAP=bx). */
+  bx?: number;
 }
 
 // K steps of 8, not 16 as the dense kernel's big tile: on an H200 (bench/results/
@@ -56,11 +61,18 @@ export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
   else if (forced === 'mid' && fits(MID, g)) c = MID;
   else if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) c = BIG;
   else c = fits(MID, g) ? MID : LOW;
-  // SCATTERGRAD_MOE_SHARED=flat|split overrides the layout (kernel work only).
+  // On GPUs the tiles of 8x8 per invocation unroll their K loop by two, with flat shared tiles
+  // and each 32 invocations an 8 x 4 block (loopShape): on an H200 (bench/results/
+  // h200-simt-u2-2026-12-03.txt) medium f32 12.51 -> 11.87 ms, granular 25.45 -> 24.16. The
+  // 64x64 tiles (4x4 each) gained nothing so (small 0.406 -> 0.412 ms) and keep the rolled loop
+  // over split tiles; CPU adapters keep the rolled loop over flat ones (llvmpipe's compile
+  // time grows with the code). SCATTERGRAD_MOE_SHARED=flat|split overrides the layout.
+  const gpu = !isCpuAdapter(g);
+  const { unroll2, bx } = loopShape('MOE', gpu && c.RM === 8 && c.RN === 8);
   const layout = env('SCATTERGRAD_MOE_SHARED');
-  return { ...c, split: layout ? layout === 'split' : !isCpuAdapter(g) };
+  return { ...c, unroll2, bx, split: layout ? layout === 'split' : gpu && !unroll2 };
 }
-const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}${c.split ? ':split' : ''}`;
+const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}${c.split ? ':split' : ''}${c.unroll2 ? ':u2' : ''}${c.bx ? `:b${c.bx}` : ''}`;
 
 /** Rows of `t` (R, D; any strides) as seen from grouped row p. */
 export interface RowSrc {
@@ -265,6 +277,39 @@ ${stores}    }
 `;
 }
 
+/**
+ * kLoop unrolled by two: the body reads buffer 0 then 1 and the stores fill the other, as
+ * constants (`cur` and `nb` in body and stores are replaced), so Dawn need not clamp the
+ * buffer index of each shared access.
+ */
+export function kLoop2(kTiles: string, step: number, loads: string, stores: string, body: string, rows = ''): string {
+  const buf = (s: string, name: string, b: number): string => s.replace(new RegExp(`\\b${name}\\b`, 'g'), `${b}u`);
+  const half = (cur: 0 | 1, kt: string): string => `    {
+    let more = ${kt} + 1u < kTiles;
+    k0 = k0 + ${step}u;
+${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
+${loads}    }
+${buf(body, 'cur', cur)}    if (more) {
+${buf(stores, 'nb', 1 - cur)}    }
+    workgroupBarrier();
+    }
+`;
+  return `  let kTiles = ${kTiles};
+  var k0 = 0u;
+${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
+${loads}${buf(stores, 'nb', 0)}  }
+  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt += 2u) {
+${half(0, 'kt')}    if (kt + 1u < kTiles) {
+${half(1, '(kt + 1u)')}    }
+  }
+`;
+}
+
+/** The SIMT kernels' K loop: kLoop, or kLoop2 for an unrolled tile. */
+const simtLoop = (c: Tile, kTiles: string, loads: string, stores: string, body: string, rows = ''): string =>
+  c.unroll2 ? kLoop2(kTiles, c.BK, loads, stores, body, rows) : kLoop(kTiles, c.BK, simtHead, loads, stores, body, rows);
+
 /** Each SIMT step's offsets of the shared buffers it reads. */
 const simtHead = '    let cur = nb;\n';
 
@@ -455,12 +500,10 @@ ${rowLoadFn('loadA', 'X', 'a', aVec, 'u.K')}${loadB}${rowOfFn('rowA', 'a', a)}
 @compute @workgroup_size(${sh.T})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-${s2sBlock(TN)}  let tx = lid % ${sh.WX}u;
-  let ty = lid / ${sh.WX}u;
-  wBase = u.wOff + t.x * u.ws0;
+${s2sBlock(TN)}${invocationXY(sh.WX, sh.T, c.bx)}  wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, sh.T)}  workgroupBarrier();
 ${accDecl(c, sh, false)}${hoist}
-${kLoop(`(u.K + ${BK - 1}u) / ${BK}u`, BK, simtHead, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
+${simtLoop(c, `(u.K + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
 `;
 }
 
@@ -578,16 +621,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tn = g % u.tilesN;
   let m0 = tm * ${TM}u;
   let n0 = tn * ${TN}u;
-  let tx = lid % ${sh.WX}u;
-  let ty = lid / ${sh.WX}u;
-  if (lid == 0u) {
+${invocationXY(sh.WX, sh.T, c.bx)}  if (lid == 0u) {
     var start = 0u;
     if (e > 0u) { start = clampOff(e - 1u, 0u); }
     rowRange = vec2<u32>(start, clampOff(e, start));
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecl(c, sh, hasBias)}
-${kLoop(`(r.y - r.x + ${BK - 1}u) / ${BK}u`, BK, simtHead, loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
+${simtLoop(c, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
 `;
 }
 

@@ -152,11 +152,37 @@ export function autoTile(g: GpuBackend, M: number, N: number, batch: number): Ti
 }
 
 /**
+ * How a SIMT kernel's K loop and invocations are laid out: unrolled by two (so the shared
+ * buffer of each step is a constant) and `bx`, the width of each 32 invocations' block in
+ * invocationXY (0: row by row). `fast` gives the defaults (2 and 8, else 1 and 0);
+ * SCATTERGRAD_<KNOB>_UNROLL=1|2 and SCATTERGRAD_<KNOB>_MAP=0|4|8|16 override them (kernel work).
+ */
+export function loopShape(knob: 'MATMUL' | 'MOE', fast: boolean): { unroll2: boolean; bx: number } {
+  const u = env(`SCATTERGRAD_${knob}_UNROLL`);
+  const m = env(`SCATTERGRAD_${knob}_MAP`);
+  if (u !== undefined && u !== '1' && u !== '2') throw new Error(`SCATTERGRAD_${knob}_UNROLL=${u}: use 1 or 2`);
+  if (m !== undefined && !['0', '4', '8', '16'].includes(m)) throw new Error(`SCATTERGRAD_${knob}_MAP=${m}: use 0 (row by row), 4, 8 or 16 (the block width)`);
+  return { unroll2: u ? u === '2' : fast, bx: m !== undefined ? Number(m) : fast ? 8 : 0 };
+}
+
+/**
+ * WGSL placing invocation lid at column group tx and row group ty of a tile WX groups wide:
+ * row by row (`bx` 0), or each 32 invocations a bx x (32 / bx) block, so that one NVIDIA warp
+ * reads bx of B's vec4s and 32 / bx of A's per k from shared memory (8 x 4: 8 and 4, where
+ * row by row it is 16 and 2).
+ */
+export function invocationXY(WX: number, T: number, bx = 0): string {
+  const by = 32 / bx;
+  if (!bx || WX % bx !== 0 || T % 32 !== 0 || (T / WX) % by !== 0) return `  let tx = lid % ${WX}u;\n  let ty = lid / ${WX}u;\n`;
+  return `  let tx = lid % ${bx}u + ((lid / 32u) % ${WX / bx}u) * ${bx}u;\n  let ty = (lid % 32u) / ${bx}u + (lid / ${by * WX}u) * ${by}u;\n`;
+}
+
+/**
  * WGSL for one config. `aMFast`: A is contiguous along M (a transposed view), else along K.
  * `bKFast`: B is contiguous along K, else along N. Element types may differ per operand
  * (f16 operands are widened to f32 as they enter shared memory).
  */
-export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean, exact = false): string {
+export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean, exact = false, unroll2 = false, bx = 0): string {
   const { TM, TN, BK, RM, RN } = c;
   const WX = TN / RN;
   const WY = TM / RM;
@@ -176,17 +202,19 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   // ---- global -> registers (prefetch) and registers -> shared ----
   let loads = '';
   let stores = '';
+  // NBA / NBB (the buffer a store fills) and AB / BB (the one the inner product reads) are
+  // placeholders: WGSL expressions of nb, or constants when the loop is unrolled by two.
   for (let s = 0; s < LA; s++) {
     loads += `    { let e = lid + ${s * T}u;\n`;
     if (aMFast) {
       loads += `      let k = e / ${TM / 4}u; let mq = e % ${TM / 4}u; let gm = m0 + mq * 4u; let gk = k0 + k;\n`;
       loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; As[nb * ${BK * SA4}u + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
+      stores += `    { let e = lid + ${s * T}u; As[NBA + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
     } else {
       loads += `      let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gm = m0 + m; let gk = k0 + kq * 4u;\n`;
       loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
       stores += `    { let e = lid + ${s * T}u; let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
-      stores += `      let o = nb * ${BK * SA4}u + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
+      stores += `      let o = NBA + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
       for (let i = 0; i < 4; i++) stores += `      As[o + ${i * SA4}u][c] = pa${s}.${comp[i]};\n`;
       stores += '    }\n';
     }
@@ -196,12 +224,12 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
     if (!bKFast) {
       loads += `      let k = e / ${TN / 4}u; let nq = e % ${TN / 4}u; let gn = n0 + nq * 4u; let gk = k0 + k;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; Bs[nb * ${BK * SB4}u + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
+      stores += `    { let e = lid + ${s * T}u; Bs[NBB + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
     } else {
       loads += `      let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gn = n0 + n; let gk = k0 + kq * 4u;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
       stores += `    { let e = lid + ${s * T}u; let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
-      stores += `      let o = nb * ${BK * SB4}u + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
+      stores += `      let o = NBB + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
       for (let i = 0; i < 4; i++) stores += `      Bs[o + ${i * SB4}u][c] = pb${s}.${comp[i]};\n`;
       stores += '    }\n';
     }
@@ -216,8 +244,8 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   for (let r = 0; r < RM; r++) for (let j = 0; j < GB; j++) accDecl += `  var c${r}_${j} = vec4<f32>(0.0);\n`;
   let inner = '';
   for (let k = 0; k < BK; k++) {
-    for (let g = 0; g < GA; g++) inner += `    let a${k}_${g} = As[ab + ${k * SA4 + g * rowStride4}u + ty];\n`;
-    for (let j = 0; j < GB; j++) inner += `    let b${k}_${j} = Bs[bb + ${k * SB4 + j * colStride4}u + tx];\n`;
+    for (let g = 0; g < GA; g++) inner += `    let a${k}_${g} = As[AB${k * SA4 + g * rowStride4}u + ty];\n`;
+    for (let j = 0; j < GB; j++) inner += `    let b${k}_${j} = Bs[BB${k * SB4 + j * colStride4}u + tx];\n`;
     for (let r = 0; r < RM; r++) {
       for (let j = 0; j < GB; j++) {
         inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
@@ -233,26 +261,17 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
     out += '    }\n  }\n';
   }
 
-  return `${matmulHeader(`vec4<${ta}>`, `vec4<${tb}>`, `vec4<${to}>`)}var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
-var<workgroup> Bs: array<vec4<f32>, ${2 * BK * SB4}>;
-
-@compute @workgroup_size(${T})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= u.total) { return; }
-  let tx = lid % ${WX}u;
-  let ty = lid / ${WX}u;
-  // Tiles run in groups of 8 tile-rows, column by column, so that neighbouring workgroups
-  // share A's rows and B's columns in L2.
-${GROUPED_TILE_ORDER}  let baseO = u.offO + bi * u.M * u.N;
-${BATCH_BASES}  let m0 = tm * ${TM}u;
-  let n0 = tn * ${TN}u;
-${regs}${accDecl}
-  let kTiles = (u.K + ${BK - 1}u) / ${BK}u;
-  var k0 = 0u;
-  var nb = 0u;
-${loads}${stores}  workgroupBarrier();
+  // Flat shared tiles: Dawn clamps each dynamic index into them (min(i, len - 1)). With the
+  // buffer a variable that is every load of the inner product; unrolled by two, the buffer is
+  // a constant and an index is a constant plus tx or ty, which Dawn proves in bounds.
+  const stFor = (buf: string): string => stores.replace(/NBA/g, buf === 'nb' ? `nb * ${BK * SA4}u` : `${Number(buf) * BK * SA4}u`)
+    .replace(/NBB/g, buf === 'nb' ? `nb * ${BK * SB4}u` : `${Number(buf) * BK * SB4}u`);
+  const inFor = (buf: string): string => inner.replace(/AB(\d+)u/g, (_, k) => (buf === 'cur' ? `ab + ${k}u` : `${Number(buf) * BK * SA4 + Number(k)}u`))
+    .replace(/BB(\d+)u/g, (_, k) => (buf === 'cur' ? `bb + ${k}u` : `${Number(buf) * BK * SB4 + Number(k)}u`));
+  let loop: string;
+  if (!unroll2) {
+    loop = `  var nb = 0u;
+${loads}${stFor('nb')}  workgroupBarrier();
   for (var kt = 0u; kt < kTiles; kt++) {
     let ab = nb * ${BK * SA4}u;
     let bb = nb * ${BK * SB4}u;
@@ -261,10 +280,46 @@ ${loads}${stores}  workgroupBarrier();
     k0 = k0 + ${BK}u;
     if (more) {
 ${loads}    }
-${inner}    if (more) {
-${stores}    }
+${inFor('cur')}    if (more) {
+${stFor('nb')}    }
     workgroupBarrier();
   }
-${out}}
+`;
+  } else {
+    const half = (cur: 0 | 1, kt: string): string => `    {
+    let more = ${kt} + 1u < kTiles;
+    k0 = k0 + ${BK}u;
+    if (more) {
+${loads}    }
+${inFor(String(cur))}    if (more) {
+${stFor(String(1 - cur))}    }
+    workgroupBarrier();
+    }
+`;
+    loop = `${loads}${stFor('0')}  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt += 2u) {
+${half(0, 'kt')}    if (kt + 1u < kTiles) {
+${half(1, '(kt + 1u)')}    }
+  }
+`;
+  }
+
+  return `${matmulHeader(`vec4<${ta}>`, `vec4<${tb}>`, `vec4<${to}>`)}var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
+var<workgroup> Bs: array<vec4<f32>, ${2 * BK * SB4}>;
+
+@compute @workgroup_size(${T})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= u.total) { return; }
+${invocationXY(WX, T, bx)}  // Tiles run in groups of 8 tile-rows, column by column, so that neighbouring workgroups
+  // share A's rows and B's columns in L2.
+${GROUPED_TILE_ORDER}  let baseO = u.offO + bi * u.M * u.N;
+${BATCH_BASES}  let m0 = tm * ${TM}u;
+  let n0 = tn * ${TN}u;
+${regs}${accDecl}
+  let kTiles = (u.K + ${BK - 1}u) / ${BK}u;
+  var k0 = 0u;
+${loop}${out}}
 `;
 }

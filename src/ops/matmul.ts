@@ -13,7 +13,7 @@ import { tidy } from '../tensor/scope.js';
 import { coalesce } from './map.js';
 import { sumToShape } from './elementwise.js';
 import * as V from './view.js';
-import { tilesFor, tiledWgsl, tileKey, autoTile, fitTile, forcedKernel, type TileConfig } from './matmul-tiled.js';
+import { tilesFor, tiledWgsl, tileKey, autoTile, fitTile, forcedKernel, loopShape, type TileConfig } from './matmul-tiled.js';
 import { env } from '../backend/env.js';
 import { regWgsl, regKey, regTile, type RegConfig, type RegMode } from './matmul-reg.js';
 import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
@@ -229,10 +229,15 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
     // (bench/results/h200-exact-flat-2026-12-03.txt): 1024^3 0.089 -> 0.085 ms, but the 128x128
     // kernel without them ran 1.28x slower (4096^3 3.67 -> 4.68 ms), so it keeps them.
     // SCATTERGRAD_MATMUL_EXACT=off: never (kernel work).
+    // The small config also unrolls its K loop by two and places each 32 invocations in an
+    // 8 x 4 block (loopShape): 1024^3 0.085 -> 0.076 ms on an H200 (bench/results/
+    // h200-simt-u2-2026-12-03.txt). The 128x128 kernel ran 1.24x slower unrolled (3.66 ->
+    // 4.53 ms) and no faster in blocks (3.67), so it keeps its loop.
+    const { unroll2: u2, bx } = loopShape('MATMUL', c.RM === 4 && c.RN === 4);
     const exact = c.RM === 4 && M % c.TM === 0 && N % c.TN === 0 && K % c.BK === 0 && env('SCATTERGRAD_MATMUL_EXACT') !== 'off';
     return {
-      key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}${exact ? ':x' : ''}`,
-      wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK, exact),
+      key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}${u2 ? ':u2' : ''}${bx ? `:b${bx}` : ''}${exact ? ':x' : ''}`,
+      wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK, exact, u2, bx),
       tm: c.TM, tn: c.TN,
     };
   }
