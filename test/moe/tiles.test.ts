@@ -56,6 +56,34 @@ test('scatteredExperts: SCATTERGRAD_MOE_TILE=TMxTNxBK:RMxRN forces any well-form
   [x, w, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets, y].forEach((t) => t.dispose());
 });
 
+test('scatteredExperts: the GPUs\' 128x128 loop (unrolled by two, flat tiles, 8x4 blocks) on any adapter; bad loop knobs are errors (WebGPU)', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  // CPU adapters run the rolled loop by default: force what GPUs take, so CI checks it too.
+  const env = { SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MOE_TILE: 'big', SCATTERGRAD_MOE_UNROLL: '2', SCATTERGRAD_MOE_MAP: '8', SCATTERGRAD_MOE_SHARED: 'flat' };
+  await withEnv(env, async () => {
+    const keys = await keysOf(async () => {
+      const flags = flagCombos();
+      // The K loop takes odd and even numbers of steps of 8: 17 for 132 and 136, 9 for 68, 2
+      // for 9, 18 for 140 (and the weight gradients' K, each expert's rows, varies).
+      await checkWebgpu({ ...flags[0], T: 131, k: 3, E: 5, dIn: 132, dOut: 136, sparse: true }, 7600, 'float32', 'loop u2 b8');
+      await checkWebgpu({ ...flags[flags.length - 1], T: 75, k: 2, E: 9, dIn: 136, dOut: 68, transposedW: true }, 7601, 'float32', 'loop u2 b8');
+      await checkWebgpu({ ...flags[Math.floor(flags.length / 2)], T: 40, k: 4, E: 64, dIn: 9, dOut: 140 }, 7602, 'float32', 'loop u2 b8');
+    });
+    for (const k of ['moe.s2s:', 'moe.xty:']) if (![...keys].some((x) => x.startsWith(k) && x.includes(':128x128x8:8x8:u2:b8'))) throw new Error(`no ${k} kernel with the GPU loop among ${[...keys].join(', ')}`);
+  });
+  const x = sg.randn([8, 4], { device: 'webgpu' });
+  const w = sg.randn([2, 4, 4], { device: 'webgpu' });
+  const { sortedExpertIdxs, sortedScatteredIdxs, expertOffsets } = sg.flattenSortCount(sg.tensor(new Int32Array([0, 1, 1, 0, 0, 1, 1, 0]), { shape: [8, 1], device: 'webgpu' }), 2);
+  for (const [name, bad] of [['SCATTERGRAD_MOE_UNROLL', '3'], ['SCATTERGRAD_MOE_MAP', '5']]) {
+    let msg = '';
+    await withEnv({ SCATTERGRAD_MOE_TC: 'off', [name]: bad }, async () => {
+      try { sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets).dispose(); } catch (e) { msg = (e as Error).message; }
+    });
+    if (!msg.includes(`${name}=${bad}`)) throw new Error(`${name}=${bad}: expected an error naming it, got "${msg}"`);
+  }
+  [x, w, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets].forEach((t) => t.dispose());
+});
+
 test('scatteredExperts: tiled kernels in float16 with 128x128 tiles (WebGPU where shader-f16 exists)', async () => {
   if (!(await backends()).includes('webgpu')) return;
   if (!sg.deviceInfo().features.includes('shader-f16')) { console.log('# adapter lacks shader-f16: skipped'); return; }
