@@ -20,7 +20,8 @@ import { s2sTc, xtyTc } from './gemm-tc.js';
 
 export interface Tile {
   TM: number; TN: number; BK: number; RM: number; RN: number;
-  /** Shared tiles indexed [buffer][k][i] (GPUs) or flat (CPU adapters); see sharedDecl. */
+  /** Shared tiles indexed [buffer][k][i] (GPUs, rolled loop) or flat (CPU adapters, and the
+   * unrolled loop, whose buffer index is a constant anyway); see sharedDecl. */
   split?: boolean;
   /** The K loop unrolled by two, so which shared buffer a step reads and fills is a constant
    * (SCATTERGRAD_MOE_UNROLL=2; kernel work). */
