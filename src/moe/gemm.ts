@@ -13,7 +13,7 @@
 import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
-import { sharedDecl, sharedAt } from '../ops/matmul-wgsl.js';
+import { sharedDecl, sharedAt, kLoop2 } from '../ops/matmul-wgsl.js';
 import { isCpuAdapter, parseTile, wellFormed, invocationXY, loopShape } from '../ops/matmul-tiled.js';
 import { env } from '../backend/env.js';
 import { s2sTc, xtyTc } from './gemm-tc.js';
@@ -255,8 +255,8 @@ function accDecl(c: Tile, sh: Shape, bias: boolean): string {
  * The double-buffered K loop of the SIMT kernels: `loads` (global -> registers) for the next
  * step run before this step's `body`, `stores` (-> the other shared buffer) after it, one
  * barrier per step. `head` opens each step while nb still names the buffer being read; `rows`
- * (groupXtY) refills the row tables every ROW_CHUNK rows. (The tensor-core kernels unroll
- * theirs by two: tcLoop in gemm-tc.ts.)
+ * (groupXtY) refills the row tables every ROW_CHUNK rows. (kLoop2 in matmul-wgsl.ts is this
+ * loop unrolled by two; the tensor-core kernels have their own, tcLoop in gemm-tc.ts.)
  */
 export function kLoop(kTiles: string, step: number, head: string, loads: string, stores: string, body: string, rows = ''): string {
   return `  let kTiles = ${kTiles};
@@ -278,38 +278,10 @@ ${stores}    }
 `;
 }
 
-/**
- * kLoop unrolled by two: the body reads buffer 0 then 1 and the stores fill the other, as
- * constants (`cur` and `nb` in body and stores are replaced), so Dawn need not clamp the
- * buffer index of each shared access.
- */
-export function kLoop2(kTiles: string, step: number, loads: string, stores: string, body: string, rows = ''): string {
-  const buf = (s: string, name: string, b: number): string => s.replace(new RegExp(`\\b${name}\\b`, 'g'), `${b}u`);
-  const half = (cur: 0 | 1, kt: string): string => `    {
-    let more = ${kt} + 1u < kTiles;
-    k0 = k0 + ${step}u;
-${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
-${loads}    }
-${buf(body, 'cur', cur)}    if (more) {
-${buf(stores, 'nb', 1 - cur)}    }
-    workgroupBarrier();
-    }
-`;
-  return `  let kTiles = ${kTiles};
-  var k0 = 0u;
-${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
-${loads}${buf(stores, 'nb', 0)}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
-`;
-}
-
 /** The SIMT kernels' K loop: kLoop, or kLoop2 for an unrolled tile. */
 const simtLoop = (c: Tile, kTiles: string, loads: string, stores: string, body: string, rows = ''): string =>
-  c.unroll2 ? kLoop2(kTiles, c.BK, loads, stores, body, rows) : kLoop(kTiles, c.BK, simtHead, loads, stores, body, rows);
+  c.unroll2 ? kLoop2(kTiles, c.BK, loads, stores, body, rows ? { code: rows, every: ROW_CHUNK } : undefined)
+    : kLoop(kTiles, c.BK, simtHead, loads, stores, body, rows);
 
 /** Each SIMT step's offsets of the shared buffers it reads. */
 const simtHead = '    let cur = nb;\n';

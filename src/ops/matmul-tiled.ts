@@ -8,7 +8,7 @@
 // also decides, per adapter and product, which tile to use (autoTile), whether the adapter is
 // a CPU one that takes the kernel of matmul-reg.ts instead, and what SCATTERGRAD_MATMUL_TILE
 // forces.
-import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
+import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER, kLoop2 } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 import { env } from '../backend/env.js';
 
@@ -262,16 +262,15 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   }
 
   // Flat shared tiles: Dawn clamps each dynamic index into them (min(i, len - 1)). With the
-  // buffer a variable that is every load of the inner product; unrolled by two, the buffer is
-  // a constant and an index is a constant plus tx or ty, which Dawn proves in bounds.
-  const stFor = (buf: string): string => stores.replace(/NBA/g, buf === 'nb' ? `nb * ${BK * SA4}u` : `${Number(buf) * BK * SA4}u`)
-    .replace(/NBB/g, buf === 'nb' ? `nb * ${BK * SB4}u` : `${Number(buf) * BK * SB4}u`);
-  const inFor = (buf: string): string => inner.replace(/AB(\d+)u/g, (_, k) => (buf === 'cur' ? `ab + ${k}u` : `${Number(buf) * BK * SA4 + Number(k)}u`))
-    .replace(/BB(\d+)u/g, (_, k) => (buf === 'cur' ? `bb + ${k}u` : `${Number(buf) * BK * SB4 + Number(k)}u`));
-  let loop: string;
-  if (!unroll2) {
-    loop = `  var nb = 0u;
-${loads}${stFor('nb')}  workgroupBarrier();
+  // buffer a variable that is every load of the inner product; unrolled by two (kLoop2), the
+  // buffer is a constant and an index is a constant plus tx or ty, which Dawn proves in bounds.
+  const stFor = (): string => stores.replace(/NBA/g, `nb * ${BK * SA4}u`).replace(/NBB/g, `nb * ${BK * SB4}u`);
+  const inFor = (a: string, b: string): string => inner.replace(/AB(\d+)u/g, `${a} + $1u`).replace(/BB(\d+)u/g, `${b} + $1u`);
+  const kTiles = `(u.K + ${BK - 1}u) / ${BK}u`;
+  const loop = unroll2 ? kLoop2(kTiles, BK, loads, stFor(), inFor(`cur * ${BK * SA4}u`, `cur * ${BK * SB4}u`)) : `  let kTiles = ${kTiles};
+  var k0 = 0u;
+  var nb = 0u;
+${loads}${stFor()}  workgroupBarrier();
   for (var kt = 0u; kt < kTiles; kt++) {
     let ab = nb * ${BK * SA4}u;
     let bb = nb * ${BK * SB4}u;
@@ -280,29 +279,11 @@ ${loads}${stFor('nb')}  workgroupBarrier();
     k0 = k0 + ${BK}u;
     if (more) {
 ${loads}    }
-${inFor('cur')}    if (more) {
-${stFor('nb')}    }
+${inFor('ab', 'bb')}    if (more) {
+${stFor()}    }
     workgroupBarrier();
   }
 `;
-  } else {
-    const half = (cur: 0 | 1, kt: string): string => `    {
-    let more = ${kt} + 1u < kTiles;
-    k0 = k0 + ${BK}u;
-    if (more) {
-${loads}    }
-${inFor(String(cur))}    if (more) {
-${stFor(String(1 - cur))}    }
-    workgroupBarrier();
-    }
-`;
-    loop = `${loads}${stFor('0')}  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
-`;
-  }
 
   return `${matmulHeader(`vec4<${ta}>`, `vec4<${tb}>`, `vec4<${to}>`)}var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * BK * SB4}>;
@@ -318,8 +299,6 @@ ${GROUPED_TILE_ORDER}  let baseO = u.offO + bi * u.M * u.N;
 ${BATCH_BASES}  let m0 = tm * ${TM}u;
   let n0 = tn * ${TN}u;
 ${regs}${accDecl}
-  let kTiles = (u.K + ${BK - 1}u) / ${BK}u;
-  var k0 = 0u;
 ${loop}${out}}
 `;
 }
