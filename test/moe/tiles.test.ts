@@ -81,7 +81,10 @@ test('scatteredExperts: the GPUs\' 128x128 loop (unrolled by two, flat tiles, 8x
     });
     if (!msg.includes(`${name}=${bad}`)) throw new Error(`${name}=${bad}: expected an error naming it, got "${msg}"`);
   }
-  [x, w, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets].forEach((t) => t.dispose());
+  // Still usable afterwards.
+  const y = sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets);
+  if ((await y.toArray()).length !== 32) throw new Error('scatteredExperts failed after a bad loop knob');
+  [x, w, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets, y].forEach((t) => t.dispose());
 });
 
 test('scatteredExperts: tiled kernels in float16 with 128x128 tiles (WebGPU where shader-f16 exists)', async () => {

@@ -1,12 +1,14 @@
 // Every matmul kernel SCATTERGRAD_MATMUL_TILE can force, against a float64 reference: each
 // tiled config (big 128x128, wide 128x64, tall 64x128, mid 64x64 with 8x8 per invocation,
-// small 64x64 with 4x4, with and without bounds checks, which its whole tiles skip), the CPU-adapter kernel with and without subgroup broadcasts, the
-// scalar strided kernel, the dot kernel (a workgroup per output), and the automatic choice. Each runs edge tiles, all four
-// transpositions, K not a multiple of 4, unaligned sizes, padded and unaligned row strides,
-// broadcast batches and float16 (where the adapter has shader-f16). A forced kind must really
-// run: the test records the pipeline keys dispatched. Products a forced tiled config cannot
-// take (unaligned, or under 32 rows) go to the scalar kernel and tiny ones to the per-output
-// kernel, as in use. The CPU backend, which has no tiles, runs the same cases once.
+// small 64x64 with 4x4, its K loop unrolled by two in 8x4 blocks, with and without the bounds
+// checks its whole tiles skip), the CPU-adapter kernel with and without subgroup broadcasts,
+// the scalar strided kernel, the dot kernel (a workgroup per output), and the automatic
+// choice. Each runs edge tiles, all four transpositions, K not a multiple of 4, unaligned
+// sizes, padded and unaligned row strides, broadcast batches and float16 (where the adapter
+// has shader-f16). A forced kind must really run: the test records the pipeline keys
+// dispatched. Products a forced tiled config cannot take (unaligned, or under 32 rows) go to
+// the scalar kernel and tiny ones to the per-output kernel, as in use. The CPU backend, which
+// has no tiles, runs the same cases once.
 //
 // On a CPU adapter (lavapipe, where CI runs) llvmpipe takes 2 to 13 s to compile each
 // pipeline of the kernels it never uses by itself. There the tiles other than big and small
@@ -180,6 +182,29 @@ test('matmul tiles: an unknown SCATTERGRAD_MATMUL_TILE is an error naming the ch
   });
   a.dispose();
   if (!/SCATTERGRAD_MATMUL_TILE=huge.*big.*reg/.test(msg)) throw new Error(`expected an error naming the tiles, got "${msg}"`);
+});
+
+test('matmul tiles: a bad SCATTERGRAD_MATMUL_UNROLL or _MAP is an error naming it; the next matmul works', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  const x = randArray(64 * 64, 5);
+  const a = sg.tensor(Float32Array.from(x), { shape: [64, 64], device: 'webgpu' });
+  for (const [name, bad] of [['SCATTERGRAD_MATMUL_UNROLL', '4'], ['SCATTERGRAD_MATMUL_MAP', '3']]) {
+    let msg = '';
+    const prev = process.env[name];
+    process.env[name] = bad;
+    try {
+      await withTile('small', async () => {
+        try { a.matmul(a).dispose(); } catch (e) { msg = (e as Error).message; }
+      });
+    } finally {
+      if (prev === undefined) delete process.env[name];
+      else process.env[name] = prev;
+    }
+    if (!msg.includes(`${name}=${bad}`)) throw new Error(`${name}=${bad}: expected an error naming it, got "${msg}"`);
+  }
+  const out = a.matmul(a);
+  allclose(await out.toArray(), ref(Float32Array.from(x), Float32Array.from(x), 1, 64, 64, 64), F32, 'matmul after bad loop knobs');
+  [a, out].forEach((t) => t.dispose());
 });
 
 test.run();
