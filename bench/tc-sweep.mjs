@@ -20,10 +20,12 @@ const dtype = opt('--dtype', 'float16');
 const ENV = { SCATTERGRAD_MATMUL_EXACT: undefined, SCATTERGRAD_MATMUL_UNROLL: undefined, SCATTERGRAD_MOE_UNROLL: undefined, SCATTERGRAD_MATMUL_MAP: undefined, SCATTERGRAD_MOE_MAP: undefined, SCATTERGRAD_MOE_SHARED: undefined, SCATTERGRAD_MOE_TILE: undefined, SCATTERGRAD_MATMUL_TILE: undefined, SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MATMUL_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined, SCATTERGRAD_TC_KNOCKOUT: undefined, SCATTERGRAD_MOE_TC_PAD: undefined, SCATTERGRAD_TC_DEPTH: undefined, SCATTERGRAD_MOE_TC_XTY_TILE: undefined };
 // A variant joins parts with '+': default, simt, bdirect, a tile (big, mid, SGMxSGNxFMxFNxTK),
 // ko-PART (SCATTERGRAD_TC_KNOCKOUT), padN (SCATTERGRAD_MOE_TC_PAD), dN (SCATTERGRAD_TC_DEPTH: loads N
-// steps ahead), xty=TILE (SCATTERGRAD_MOE_TC_XTY_TILE), simt=TILE (SCATTERGRAD_MOE_TILE: the f32 MoE
-// kernels' TMxTNxBK:RMxRN), flat|split (SCATTERGRAD_MOE_SHARED: their shared tiles' layout), mm=TILE (SCATTERGRAD_MATMUL_TILE: the f32 dense kernel's),
-// checked (SCATTERGRAD_MATMUL_EXACT=off: bounds checks even on whole tiles), mmuN / moeuN (the dense
-// / MoE SIMT K loop unrolled by N: 1 or 2), mmbX / moebX (their invocations in X x 32/X blocks per 32).
+// steps ahead), xty=TILE (SCATTERGRAD_MOE_TC_XTY_TILE), simt=TILE (SCATTERGRAD_MOE_TILE: the
+// f32 MoE kernels' TMxTNxBK:RMxRN), flat|split (SCATTERGRAD_MOE_SHARED: their shared tiles'
+// layout), mm=TILE (SCATTERGRAD_MATMUL_TILE: the f32 dense kernel's), checked
+// (SCATTERGRAD_MATMUL_EXACT=off: bounds checks even on whole tiles), mmuN / moeuN (the dense /
+// MoE SIMT K loop unrolled by N: 1 or 2), mmbX / moebX (their invocations in X x 32/X blocks
+// per 32).
 const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
   if (p === 'default') return {};
   if (p === 'checked') return { SCATTERGRAD_MATMUL_EXACT: 'off' };
