@@ -4,6 +4,7 @@ import * as sg from '../src/index.js';
 import { runtime } from '../src/backend/runtime.js';
 import { Generator } from '../src/tensor/create.js';
 import type { Tensor } from '../src/index.js';
+import type { KernelCall } from '../src/backend/webgpu.js';
 
 export type Dev = 'cpu' | 'webgpu';
 
@@ -230,4 +231,14 @@ export function spyDispatches(): { keys: string[]; restore: () => void } {
   const dispatch = g.dispatch;
   g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
   return { keys, restore: () => { g.dispatch = dispatch; } };
+}
+
+/** Runs `fn` and returns the kernel keys it dispatched (WebGPU). */
+export async function keysOf(fn: () => Promise<void>): Promise<Set<string>> {
+  const g = runtime.gpu!;
+  const keys = new Set<string>();
+  const orig = g.dispatch;
+  g.dispatch = function (this: typeof g, call: KernelCall) { keys.add(call.key); return orig.call(this, call); };
+  try { await fn(); } finally { g.dispatch = orig; }
+  return keys;
 }

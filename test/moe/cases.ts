@@ -6,8 +6,6 @@ import type { Tensor } from '../../src/index.js';
 import { flattenSortCount, scatteredExperts } from '../../src/moe/index.js';
 import { randArray, randInts, assertEqualArrays, allclose, relErr } from '../helpers.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
-import { runtime } from '../../src/backend/runtime.js';
-import type { KernelCall } from '../../src/backend/webgpu.js';
 import { refSort, refForward, refBackward, outRows, type Problem, type Sorted } from './reference.js';
 
 export type Dev = 'cpu' | 'webgpu';
@@ -198,12 +196,4 @@ export async function withEnv(vars: Record<string, string | undefined>, fn: () =
   try { await fn(); } finally { set(saved); }
 }
 
-/** Runs `fn` and returns the kernel keys it dispatched. */
-export async function keysOf(fn: () => Promise<void>): Promise<Set<string>> {
-  const g = runtime.gpu!;
-  const keys = new Set<string>();
-  const orig = g.dispatch;
-  g.dispatch = function (this: typeof g, call: KernelCall) { keys.add(call.key); return orig.call(this, call); };
-  try { await fn(); } finally { g.dispatch = orig; }
-  return keys;
-}
+export { keysOf } from '../helpers.js';

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, assertEqualArrays, backends, f64Copies, forEachIndex, gradsOf, randArray, randInts, rt, throwsWith, type Dev } from '../helpers.js';
+import { allclose, assertEqualArrays, backends, f64Copies, forEachIndex, gradsOf, randArray, randInts, rt, throwsWith, keysOf, type Dev } from '../helpers.js';
 
 // ---- float64 references ----
 
@@ -161,6 +161,62 @@ test('float16 sum and softmax (where the backend has float16)', async () => {
     assert.is(s.dtype, 'float16');
     allclose(await s.toArray(), refSum(x, rowsOf([9, 70], [1])), { rtol: 1e-2, atol: 5e-2 }, `${dev} f16 sum`);
     allclose(await t.softmax(0).toArray(), refSoftmax(x, [9, 70], 0, false), { rtol: 1e-2, atol: 1e-3 }, `${dev} f16 softmax`);
+  }
+});
+
+test('sum, mean, max/min over a strided dim (columns): one pass and chunked, f32/int32/f16, strided views; the kernels are the column ones on WebGPU', async () => {
+  const devs = await backends();
+  for (const dev of devs) {
+    let seed = 90;
+    // [shape, dim]: short columns (a workgroup per row), a middle dim of many rows (one pass),
+    // long columns (chunked, then summed again), a kept dim split in two, columns the
+    // workgroup does not divide; max/min take columns from 256 rows.
+    const cases: Array<[number[], number | number[]]> = [[[37, 64], 0], [[3, 9, 4100], 1], [[1100, 1000], 0], [[2, 4, 3, 2900], [1, 2]], [[6, 300, 70], 1], [[3, 1200, 301], 1]];
+    const run = async (): Promise<void> => {
+      for (const [shape, dim] of cases) {
+        const { t, x } = rt(shape, seed++, dev);
+        const dims = norm(dim, shape.length);
+        const rows = rowsOf(shape, dims);
+        const what = `${dev} ${JSON.stringify(shape)} dim ${JSON.stringify(dim)}`;
+        const s = refSum(x, rows);
+        allclose(await t.sum(dim).toArray(), s, { rtol: 1e-5, atol: 1e-4 }, `sum ${what}`);
+        allclose(await t.mean(dim, true).toArray(), s.map((v, i) => v / rows[i].length), { rtol: 1e-5, atol: 1e-5 }, `mean ${what}`);
+        const xi = randInts(x.length, seed++, -1000, 1000);
+        const ti = sg.tensor(xi, { shape, device: dev });
+        assertEqualArrays(await ti.sum(dim).toArray(), refSum(xi, rows), `int32 sum ${what}`);
+        if (typeof dim === 'number') {
+          for (const isMax of [true, false]) {
+            const xt = tied(x.length, seed++);
+            const tt = sg.tensor(xt, { shape, device: dev });
+            const r = refArg(xt, rows, isMax);
+            const { values, indices } = isMax ? tt.max(dim) : tt.min(dim);
+            assertEqualArrays(await values.toArray(), r.v, `${isMax ? 'max' : 'min'} ${what}`);
+            assertEqualArrays(await indices.toArray(), r.i, `${isMax ? 'max' : 'min'} indices ${what}`);
+            tt.dispose(); values.dispose(); indices.dispose();
+          }
+        }
+        if (dev === 'cpu' || sg.deviceInfo().features.includes('shader-f16')) {
+          const { t: th, x: xh } = rt(shape, seed++, dev, { dtype: 'float16' });
+          allclose(await th.sum(dim).toArray(), refSum(xh, rowsOf(shape, dims)), { rtol: 1e-2, atol: 0.1 }, `f16 sum ${what}`);
+          th.dispose();
+        }
+        // The same columns through a transposed view: (n, m)ᵀ summed over its rows.
+        if (shape.length === 2) {
+          const { t: tv, x: xv } = rt([shape[1], shape[0]], seed++, dev);
+          const xT = new Float64Array(xv.length);
+          forEachIndex(shape, (i, [a, b]) => { xT[i] = xv[b * shape[0] + a]; });
+          // tv.T has strides (1, shape[0]): its dim 1 is the strided one, its rows neighbours.
+          allclose(await tv.T.sum(1).toArray(), refSum(xT, rowsOf(shape, [1])), { rtol: 1e-5, atol: 1e-4 }, `transposed sum ${what}`);
+          tv.dispose();
+        }
+        [t, ti].forEach((z) => z.dispose());
+      }
+    };
+    if (dev === 'cpu') { await run(); continue; }
+    const keys = await keysOf(run);
+    for (const k of ['reduce:col:sum:val:f32>f32', 'reduce:col:sum_part:f32>f32', 'reduce:col:sum:val:i32>i32', 'reduce:col:max:idx:f32>f32']) {
+      if (!keys.has(k)) throw new Error(`no ${k} kernel among ${[...keys].join(', ')}`);
+    }
   }
 });
 
