@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execSync, spawnSync } from 'node:child_process';
 import * as sg from '../dist/node/index.js';
+import { demoStep } from './demo-step.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -364,21 +365,7 @@ async function benchTrainStep() {
   const name = 'demo model training step (batch 8x32)';
   if (!sel(name)) return;
   progress(name);
-  const { MoELanguageModel, DEFAULT_CONFIG } = await import('../examples/lm/model.mjs');
-  const vocab = 62;
-  const model = new MoELanguageModel(vocab, DEFAULT_CONFIG, 0);
-  const params = model.parameters();
-  const opt = new sg.optim.AdamW(params, { lr: 3e-3 });
-  const gen = new sg.Generator(1);
-  const ids = sg.tensor(Int32Array.from({ length: 8 * 32 }, () => Math.floor(gen.next() * vocab)), { shape: [8, 32] });
-  const targets = sg.tensor(Int32Array.from({ length: 8 * 32 }, () => Math.floor(gen.next() * vocab)));
-  const step = () => sg.tidy(() => {
-    const out = model.forward(ids);
-    sg.crossEntropy(out.logits.reshape(-1, vocab), targets).add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward();
-    sg.optim.clipGradNorm(params, 1.0);
-    opt.step();
-    opt.zeroGrad();
-  });
+  const { step, dispose } = await demoStep(sg);
   step();
   await sgSync();
   const d0 = sg.memory().dispatches;
@@ -397,9 +384,7 @@ async function benchTrainStep() {
   }
   await sgSync();
   row(name, 'scattergrad', t, null, `${(1000 / t.wallMs).toFixed(1)} steps/s (wall), host ${(host / hostSteps).toFixed(2)} ms/step, ${perStep} dispatches per step`);
-  model.dispose();
-  opt.dispose();
-  [ids, targets].forEach((t) => t.dispose());
+  dispose();
 }
 
 for (const n of sizes) await benchMatmul(n, 'float32');

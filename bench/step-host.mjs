@@ -6,23 +6,10 @@
 import { Session } from 'node:inspector/promises';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as sg from '../dist/node/index.js';
-const { MoELanguageModel, DEFAULT_CONFIG } = await import('../examples/lm/model.mjs');
+import { demoStep } from './demo-step.mjs';
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
 await sg.init({ backend: 'webgpu', dawnToggles: toggles });
-const vocab = 62;
-const model = new MoELanguageModel(vocab, DEFAULT_CONFIG, 0);
-const params = model.parameters();
-const opt = new sg.optim.AdamW(params, { lr: 3e-3 });
-const gen = new sg.Generator(1);
-const ids = sg.tensor(Int32Array.from({ length: 8 * 32 }, () => Math.floor(gen.next() * vocab)), { shape: [8, 32] });
-const targets = sg.tensor(Int32Array.from({ length: 8 * 32 }, () => Math.floor(gen.next() * vocab)));
-const step = () => sg.tidy(() => {
-  const out = model.forward(ids);
-  sg.crossEntropy(out.logits.reshape(-1, vocab), targets).add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward();
-  sg.optim.clipGradNorm(params, 1.0);
-  opt.step();
-  opt.zeroGrad();
-});
+const { model, ids, opt, loss, step } = await demoStep(sg);
 const sync = async () => { const l = sg.ones([1]).sum(); await l.toArray(); l.dispose(); };
 for (let i = 0; i < 3; i++) step();
 await sync();
@@ -46,7 +33,7 @@ console.log(`host ${(host / n).toFixed(2)} ms/step, ${m1.dispatches - m0.dispatc
 const tm = async (name, fn) => { await sync(); let t = 0; for (let i = 0; i < n; i++) { const t0 = performance.now(); fn(); t += performance.now() - t0; if (i % 5 === 4) await sync(); } await sync(); console.log(`${name.padEnd(22)} ${(t / n).toFixed(2)} ms/step`); };
 await tm('forward (no grad)', () => sg.tidy(() => sg.noGrad(() => model.forward(ids))));
 await tm('forward', () => sg.tidy(() => { model.forward(ids); }));
-await tm('forward+backward', () => sg.tidy(() => { const out = model.forward(ids); sg.crossEntropy(out.logits.reshape(-1, vocab), targets).add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward(); opt.zeroGrad(); }));
+await tm('forward+backward', () => sg.tidy(() => { loss().backward(); opt.zeroGrad(); }));
 await tm('whole step', step);
 await sg.destroy();
 process.exit(0);
