@@ -6,8 +6,13 @@
 // come back in shifts from step to step), so each allocation names its place in the program
 // (`ctx`: a number for the dispatch recorded just before it and how many allocations came since) and gets
 // the buffer that place had last time when that buffer is free. Once one step has run that
-// way, the next one finds every buffer where it left it. Otherwise the most recently freed
-// buffer of the size class is taken.
+// way, the next one finds every buffer where it left it. `ctx` names the dispatch by its bind
+// group, which is exact but changes as soon as one buffer does: after a readback between
+// steps the first allocations miss, new bind groups follow, and every place after them gets
+// a new name (the demo model made ~50 bind groups in each of the two steps after a
+// readback). So each allocation also names its place coarsely (`alt`: the dispatch's
+// pipeline and uniforms, which do not depend on buffers) and falls back to the buffer that
+// place had. Otherwise the most recently freed buffer of the size class is taken.
 
 export class BufferPool<B extends { readonly size: number }> {
   // Per size class, freed buffers, newest last. A buffer taken by affinity stays in its stack
@@ -16,14 +21,20 @@ export class BufferPool<B extends { readonly size: number }> {
   private free = new Set<B>();
   private freeCount = new Map<number, number>();
   private affinity = new Map<number, B>();
+  private alt = new Map<number, B>();
   /** Bytes of the buffers in the pool. */
   bytes = 0;
 
-  /** A free buffer of exactly `size` bytes, or undefined. */
-  take(size: number, ctx: number): B | undefined {
+  /** A free buffer of exactly `size` bytes, or undefined; `alt` (>= 0) the coarse place. */
+  take(size: number, ctx: number, alt = -1): B | undefined {
     let buf = this.affinity.get(ctx);
+    if (!(buf && buf.size === size && this.free.has(buf))) buf = alt >= 0 ? this.alt.get(alt) : undefined;
     if (!(buf && buf.size === size && this.free.has(buf))) buf = this.popNewest(size);
     if (!buf) return undefined;
+    if (alt >= 0) {
+      if (this.alt.size >= 1 << 16) this.alt.clear();
+      this.alt.set(alt, buf);
+    }
     this.free.delete(buf);
     this.freeCount.set(size, this.freeCount.get(size)! - 1);
     this.bytes -= size;
@@ -67,6 +78,7 @@ export class BufferPool<B extends { readonly size: number }> {
     this.free.clear();
     this.freeCount.clear();
     this.affinity.clear();
+    this.alt.clear();
     this.bytes = 0;
     return all;
   }

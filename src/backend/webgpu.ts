@@ -82,8 +82,10 @@ export class GpuBackend {
   // use them are still being recorded go there too: which buffer an alloc gets must not
   // depend on where a batch boundary fell, or cached bind groups would stop matching.
   private pool = new BufferPool<GPUBuffer>();
-  // Where the program is, for the pool: the last dispatch's bind group, and allocations since.
+  // Where the program is, for the pool: the last dispatch's bind group (and, coarser, its
+  // pipeline and uniform slot), and allocations since.
   private lastDispatch = 0;
+  private lastProgram = 0;
   private allocsSinceDispatch = 0;
   // Buffers released while the current encoder is being recorded. Later dispatches in the
   // same encoder may reuse them (commands run in order), but a queue.writeBuffer would land
@@ -180,7 +182,8 @@ export class GpuBackend {
     // Rounding up to a size class must not cross the binding limit (kernels bind whole buffers).
     const bindLimit = this.limits.maxStorageBufferBindingSize;
     if (size > bindLimit && bytes <= bindLimit) size = Math.ceil(bytes / 4) * 4;
-    const hit = this.pool.take(size, this.lastDispatch * 1024 + Math.min(1023, this.allocsSinceDispatch++));
+    const n = Math.min(1023, this.allocsSinceDispatch++);
+    const hit = this.pool.take(size, this.lastDispatch * 1024 + n, this.lastProgram * 1024 + n);
     if (hit) {
       if (this.releasedInEncoder.has(hit)) this.reusedInEncoder.add(hit);
       return hit;
@@ -295,6 +298,8 @@ export class GpuBackend {
       this.bindGroupCount++;
     }
     this.lastDispatch = bg.id;
+    // The same place named without its buffers (BufferPool's fallback).
+    this.lastProgram = (p.id + 1) * UNIFORM_SLOTS + slot;
     this.allocsSinceDispatch = 0;
     return bg.group;
   }

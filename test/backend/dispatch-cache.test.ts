@@ -4,6 +4,7 @@
 // stay right when the caches fill up and are dropped.
 import { suite } from 'uvu';
 import * as sg from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { BufferPool } from '../../src/backend/pool.js';
 import { allclose, backends, randArray } from '../helpers.js';
@@ -99,6 +100,44 @@ test('a repeated training step creates no bind groups and writes no uniforms aft
   if (made !== 0) throw new Error(`5 steady steps created ${made} bind groups (${dispatched} dispatches); expected 0`);
   t.dispose();
   if (!(gpu.bindGroupsCreated > 0)) throw new Error('bindGroupsCreated never moved');
+});
+
+test('a training loop that reads a value back every few steps still creates no bind groups after warm-up', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  // What the demo's loop does: an MoE layer (routing, sorting, grouped kernels), positions
+  // uploaded every step, and a readback every third step (logging the loss). The steps after
+  // a readback start from another program point; the pool must still give their allocations
+  // the buffers they had last time, or every bind group after them is made anew (the demo
+  // model made ~50 such per step for two steps after each readback).
+  const emb = new sg.nn.Linear(12, 16, { seed: 5 });
+  const moe = new sg.nn.MoE({ hiddenSize: 16, intermediateSize: 24, numExperts: 4, topK: 2, seed: 6 });
+  const head = new sg.nn.Linear(16, 5, { seed: 7 });
+  const params = [...emb.parameters(), ...moe.parameters(), ...head.parameters()];
+  const opt = new sg.optim.AdamW(params, { lr: 1e-2 });
+  const x = sg.tensor(Float32Array.from(randArray(16 * 12, 8)), { shape: [16, 12] });
+  const y = sg.tensor(Int32Array.from({ length: 16 }, (_, i) => (i * 3) % 5));
+  let last: Tensor | null = null;
+  const step = (): void => {
+    last?.dispose();
+    last = sg.tidy(() => {
+      const pos = sg.arange(16).reshape([16, 1]).mul(0.01);
+      const out = moe.forward(emb.forward(x).add(pos));
+      const loss = sg.crossEntropy(head.forward(out.output), y).add(out.auxLoss.mul(0.01));
+      loss.backward();
+      sg.optim.clipGradNorm(params, 1.0);
+      opt.step();
+      opt.zeroGrad();
+      return sg.keep(loss.detach());
+    });
+  };
+  for (let i = 0; i < 9; i++) { step(); if (i % 3 === 2) await last!.item(); }
+  const before = sg.memory().bindGroups;
+  for (let i = 0; i < 9; i++) { step(); if (i % 3 === 2) await last!.item(); }
+  const made = sg.memory().bindGroups - before;
+  if (made !== 0) throw new Error(`9 steps with a readback after every third created ${made} bind groups; expected 0`);
+  (last as Tensor | null)?.dispose();
+  [emb, moe, head].forEach((m) => m.dispose());
+  opt.dispose(); x.dispose(); y.dispose();
 });
 
 test('a full uniform table is dropped only after the work that reads it is submitted', async () => {
