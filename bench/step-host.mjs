@@ -10,7 +10,8 @@ import { demoStep } from './demo-step.mjs';
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
 await sg.init({ backend: 'webgpu', dawnToggles: toggles });
 const { model, ids, opt, loss, step } = await demoStep(sg);
-const sync = async () => { const l = sg.ones([1]).sum(); await l.toArray(); l.dispose(); };
+// A readback, as a loop logging its loss does; nothing left for the garbage collector to free.
+const sync = async () => { const l = sg.tidy(() => sg.keep(sg.ones([1]).sum())); await l.toArray(); l.dispose(); };
 for (let i = 0; i < 3; i++) step();
 await sync();
 const n = Number(process.argv[2] ?? 30);
