@@ -234,7 +234,7 @@ function gpuReduce(mode: RMode, x: Tensor, p: RowPlan, values: Tensor, indices: 
   const ot = wgslType(values.dtype);
   const ct = x.dtype === 'int32' ? 'i32' : 'f32';
   const gpu = x.storage.gpu!;
-  if (columnsFit(mode, p)) { gpuColumns(mode, x, p, values, indices, scale); return; }
+  if (columnsFit(mode, p)) { gpuColumns(mode, x, p, values, indices, scale, it, ot, ct); return; }
   if (mode === 'sum' && p.rows <= 64 && p.n > 4 * CHUNK) {
     const chunks = Math.ceil(p.n / CHUNK);
     const partial = Tensor.empty([p.rows, chunks], x.dtype === 'int32' ? 'int32' : 'float32', x.device);
@@ -286,10 +286,9 @@ function columnsFit(mode: RMode, p: RowPlan): boolean {
   return mode === 'sum' ? p.rows >= 4096 || p.rows * p.n >= 1 << 20 : p.rows >= 256 && p.n <= 4096;
 }
 
-function gpuColumns(mode: RMode, x: Tensor, p: RowPlan, values: Tensor, indices: Tensor | null, scale: number): void {
-  const it = wgslType(x.dtype);
-  const ot = wgslType(values.dtype);
-  const ct = x.dtype === 'int32' ? 'i32' : 'f32';
+/** `it`, `ot`, `ct`: the WGSL types gpuReduce chose for input, output and accumulator. */
+function gpuColumns(mode: RMode, x: Tensor, p: RowPlan, values: Tensor, indices: Tensor | null, scale: number,
+  it: string, ot: string, ct: string): void {
   const gpu = x.storage.gpu!;
   const want = mode === 'sum' ? Math.min(Math.ceil(COL_THREADS / p.rows), Math.floor(p.n / COL_MIN_CHUNK)) : 1;
   const len = Math.ceil(p.n / Math.max(1, want));
