@@ -29,7 +29,7 @@
 // faster at 128x128 tiles). So scatter2scatter and the f16 matmul unroll their K loop by two
 // (tcLoop): staging stores are then proven in bounds and fragment loads have constant offsets
 // into per-subgroup views, which took the 4096³ product from 1.45 to 1.15 ms, as fast as with
-// robustness off (bench/results/h200-ab-2026-12-02.txt). groupXtY could not follow (see xtyTcWgsl).
+// robustness off (bench/results/h200-ab-2026-12-02.txt). groupXtY does the same (see xtyTcWgsl).
 // 48 KiB of workgroup memory caps a tile's depth per barrier.
 //
 // Subgroup-matrix offsets here depend on the subgroup, which Tint's uniformity analysis
@@ -51,7 +51,7 @@ import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
 import { env } from '../backend/env.js';
 import {
-  blockTable, kLoop, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
+  blockTable, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './gemm.js';
 
@@ -631,7 +631,7 @@ ${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, sto
 // the data never passes, so the loads stay), fragment loads and products, or fragment loads
 // alone (loaded once before the loop).
 const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
-const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '') + (env('SCATTERGRAD_TC_XTY_UNROLL') ? ':xu' : '');
+const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '');
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
   const binds = ['var<storage, read> SSE: array<i32>;', 'var<storage, read> BT: array<vec4<u32>>;'];
@@ -801,23 +801,12 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
     (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false));
   const kTiles = `(r.y - r.x + ${TK - 1}u) / ${TK}u`;
   const rows = 'fillRows(lid, r, k0);';
-  // groupXtY keeps the one-step loop with its buffer in a var, so its staging stores keep
-  // their clamps. On the H200 (driver 580.159) every variant whose stores Dawn proved in
-  // bounds gave wrong dW from the real subgroup-matrix kernel, while emulated it was right:
-  // unrolled as above (SCATTERGRAD_TC_XTY_UNROLL=1, still built for investigation), and one
-  // step with the buffer as kt % 2u; reading the fragments through the views or with flat
-  // offsets made no difference. The cause is not found. Unrolled it would be ~7% faster
-  // (medium 5.23 -> 4.87 ms). The views stay declared (unused) so that this default kernel is
-  // exactly the one verified there.
-  let xtyLoop: string;
-  if (env('SCATTERGRAD_TC_XTY_UNROLL') === '1') xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
-  else {
-    const flatFrag = (off: string, stride: number, col: boolean): Frag => ({ src: 'SH', ptr: 'SH', off, flat: off, stride: `${stride}u`, col });
-    const body = multiplies(c, em,
-      (i, kk) => flatFrag(`cur * ${L.aBuf}u + smB + ${kk * 16 * L.sa + i * 16}u`, L.sa, true),
-      (j, kk) => flatFrag(`${L.bOff}u + cur * ${L.bBuf}u + snB + ${kk * 16 * L.sb + j * 16}u`, L.sb, false));
-    xtyLoop = kLoop(kTiles, TK, '    let cur = nb;\n', loads, st.join('').replace(/\bNB\b/g, 'nb'), body, rows);
-  }
+  // The unrolled loop, as scatter2scatter's. It once gave wrong dW on the GPUs' real subgroup
+  // matrices (H200 and H100, driver 580.159) while its one-step form was right: the expert's
+  // row range then came through a vec2<u32> workgroup variable and workgroupUniformLoad. As a
+  // vec4, or with no workgroup variable at all (below), the same loop is right on the H100
+  // (bench/results/h100-xty-2026-12-06.txt); the cause inside the driver is not known.
+  const xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
   let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {
     // db[e] = the sum of D's rows: every invocation summed the 8 columns it loaded (always the
@@ -842,7 +831,6 @@ ${xtyUniformWgsl()}
 ${binds}
 const NONE = 0xffffffffu;
 var<workgroup> SM: buffer<${L.bytes}>;
-var<workgroup> rowRange: vec2<u32>;
 
 ${PACKING}${load8Fn('ldX', 'X', aVec)}${load8Fn('ldD', 'D', dVec)}${rowOfFn('rowA', 'a', a)}${rowOfFn('rowD', 'd', d)}${xtyRowTables(NT)}${em.prelude(c, { SH: viewH(L.bytes) }, viewF(L.bytes))}
 fn clampOff(i: u32, lo: u32) -> u32 { return clamp(u32(max(OFF[u.oOff + i], 0)), lo, u.n); }
@@ -861,12 +849,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${sub}${em.init(c)}  if (lid == 0u) {
-    var start = 0u;
-    if (ex > 0u) { start = clampOff(ex - 1u, 0u); }
-    rowRange = vec2<u32>(start, clampOff(ex, start));
-  }
-  let r = workgroupUniformLoad(&rowRange);
+${views(L.bytes)}${sub}${em.init(c)}  // The expert's rows, read by every invocation from a read-only buffer: uniform, and no
+  // workgroup variable (see xtyLoop above).
+  var start = 0u;
+  if (ex > 0u) { start = clampOff(ex - 1u, 0u); }
+  let r = vec2<u32>(start, clampOff(ex, start));
 ${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
 ${xtyLoop}${out}}
 `;
