@@ -10,6 +10,7 @@ import * as sg from '../../src/index.js';
 import { backends } from '../helpers.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
+import { ROW_CHUNK } from '../../src/moe/gemm.js';
 import { timeTests, flagCombos, checkWebgpu, withEnv, keysOf, type Config } from './cases.js';
 
 timeTests(test);
@@ -84,6 +85,29 @@ test('scatteredExperts: tensor-core kernels on the subgroup matrices, both tiles
       assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:real')), 'no tensor-core groupXtY kernel');
       assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real') && /:w(kn|nk)8:/.test(k)), 'W was never staged 8 halves at a time');
     });
+  }
+});
+
+// groupXtY walks an expert's rows through row tables of ROW_CHUNK entries, refilled inside its
+// K loop; each loop (SIMT, tensor cores emulated, and real where the adapter has subgroup
+// matrices) must refill them right. T = 400, k = 2 over experts 0 and 2 (sparse) gives
+// each about 400 rows (binomial: fewer than 300 is some 7 standard deviations away).
+test('scatteredExperts: groupXtY past one row table (ROW_CHUNK rows) on every loop (WebGPU)', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  assert.is(ROW_CHUNK, 256, 'the case below is sized for 256-row tables');
+  const c = { ...F, gates: true, bias: true, T: 400, k: 2, E: 3, dIn: 16, dOut: 24, sparse: true };
+  let seed = 8400;
+  const runs: Array<[string, Record<string, string | undefined>, 'float32' | 'float16']> = [['simt', { SCATTERGRAD_MOE_TC: 'off' }, 'float32']];
+  if (sg.deviceInfo().features.includes('shader-f16')) {
+    runs.push(['tc emulated', { SCATTERGRAD_MOE_TC: 'emulate' }, 'float16']);
+    if (hasSubgroupMatrix(runtime.gpu!)) runs.push(['tc real', { SCATTERGRAD_MOE_TC: undefined }, 'float16']);
+  }
+  for (const [label, vars, dtype] of runs) {
+    let keys = new Set<string>();
+    await withEnv(vars, async () => { keys = await keysOf(() => checkWebgpu(c, seed++, dtype, `rows ${label}`)); });
+    const want = dtype === 'float32' ? 'moe.xty:' : label.includes('real') ? 'moe.xtyTc:real' : 'moe.xtyTc:emulate';
+    const end = dtype === 'float32' ? '' : ':b';
+    assert.ok([...keys].some((k) => k.startsWith(want) && k.endsWith(end)), `${label}: no ${want}…${end} kernel among ${[...keys].join(', ')}`);
   }
 });
 
