@@ -3,7 +3,8 @@
 // added into leaf.grad. Every temporary the walk makes is disposed as it goes.
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy, keep } from '../tensor/scope.js';
-import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { describe, fmtShape, shapesEqual } from '../tensor/shape.js';
+import { isTensor } from '../tensor/scope.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
 import { copyRaw } from '../ops/elementwise.js';
@@ -65,8 +66,13 @@ function addToLeaf(leaf: Tensor, g: Tensor): void {
   leaf.grad = keep(grad);
 }
 
-export function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions = {}): void {
+export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts: BackwardOptions = {}): void {
   root.assertAlive('backward');
+  if (opts === null || typeof opts !== 'object') throw new Error(`backward: options must be an object such as { retainGraph: true }, got ${describe(opts)}`);
+  for (const k of Object.keys(opts)) if (k !== 'retainGraph') throw new Error(`backward: unknown option '${k}'; expected retainGraph`);
+  if (opts.retainGraph !== undefined && typeof opts.retainGraph !== 'boolean') throw new Error(`backward: retainGraph must be a boolean, got ${describe(opts.retainGraph)}`);
+  if (grad === null) grad = undefined;
+  if (grad !== undefined && !isTensor(grad)) throw new Error(`backward: gradient must be a Tensor, got ${describe(grad)}`);
   if (!root.requiresGrad) {
     throw new Error('backward: this tensor does not require grad and has no grad_fn (did you forget requiresGrad: true on a leaf, or call it inside noGrad?)');
   }
@@ -82,15 +88,25 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       throw new Error(`backward: grad has shape ${fmtShape(grad.shape)} but the tensor has shape ${fmtShape(root.shape)}`);
     }
     if (grad.device !== root.device) throw new Error(`backward: grad is on ${grad.device} but the tensor is on ${root.device}`);
+    if (grad.dtype !== root.dtype) throw new Error(`backward: gradient has dtype ${grad.dtype} but the tensor is ${root.dtype}; cast it with .cast('${root.dtype}')`);
     seed = grad.alias();
   }
   keep(seed);
   noGrad(() => {
     if (!root.gradFn) { addToLeaf(root, seed); return; }
     const rootNode = root.gradFn;
+    const order = topoOrder(rootNode);
+    // Every saved tensor is checked before any gradient is computed, so a stale graph leaves
+    // every .grad as it was.
+    try {
+      for (const node of order) node.ctx?.checkSavedVersions(node.name);
+    } catch (e) {
+      seed.dispose();
+      throw e;
+    }
     const pending = new Map<Node, Array<Tensor | null>>();
     pending.set(rootNode, rootNode.outputs.map((_, i) => (i === root.outputIndex ? seed : null)));
-    for (const node of topoOrder(rootNode)) {
+    for (const node of order) {
       const gouts = pending.get(node);
       pending.delete(node);
       if (!gouts) continue;

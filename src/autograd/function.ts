@@ -9,6 +9,7 @@
 // forward runs with grad recording off; every tensor it makes and does not return is
 // disposed. backward returns one gradient (or null) per forward argument.
 import { Tensor } from '../tensor/tensor.js';
+import { fmtShape } from '../tensor/shape.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import { Node, type Edge } from './node.js';
@@ -17,6 +18,8 @@ export class Ctx {
   /** One flag per forward argument: does that argument need a gradient? */
   needsInputGrad: boolean[] = [];
   private saved: Array<Tensor | null> | null = [];
+  /** The storage version of each saved tensor when it was saved. */
+  private savedVersions: number[] = [];
   private freed = false;
   readonly nonDifferentiable = new Set<Tensor>();
   /** Whether backward sees zeros (true, the default) or null for outputs that got no
@@ -32,6 +35,22 @@ export class Ctx {
     this.releaseSaved();
     // keep(): forward runs inside a tidy scope that must not dispose these.
     this.saved = tensors.map((t) => (t ? keep(t.alias()) : null));
+    this.savedVersions = this.saved.map((t) => t?.storage.version ?? 0);
+  }
+
+  /**
+   * Throws if a saved tensor was modified in place after it was saved: backward would
+   * otherwise compute with the new values and give a wrong gradient without a word.
+   * `fn` names the Function in the message.
+   */
+  checkSavedVersions(fn: string): void {
+    if (!this.saved) return;
+    this.saved.forEach((t, i) => {
+      if (!t || t.storage.version === this.savedVersions[i]) return;
+      throw new Error(`backward: one of the variables needed for gradient computation has been modified by an inplace operation: ` +
+        `the ${t.dtype} tensor of shape ${fmtShape(t.shape)} saved by ${fn} (saved tensor ${i}) is at version ${t.storage.version}; ` +
+        `expected version ${this.savedVersions[i]} instead. Run the in-place update (or the optimizer step) after backward(), or clone() the tensor before modifying it`);
+    });
   }
 
   get savedTensors(): Tensor[] {

@@ -9,6 +9,10 @@ let bytesInUse = 0;
 
 export class Storage {
   refs = 1;
+  /** Bumped by every in-place write through a public op (copy_, add_, an optimizer step...),
+   * so backward can tell a saved tensor was changed after it was saved (PyTorch's
+   * version counter, shared by every view of the storage). */
+  version = 0;
   constructor(
     readonly device: DeviceKind,
     readonly bytes: number,

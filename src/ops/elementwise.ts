@@ -452,6 +452,7 @@ export function inplace(name: string, self: Tensor, other: Operand | null, f: (a
   const tmp = noGrad(() => f(self, other ?? 0));
   copyInto(self, tmp);
   tmp.dispose();
+  self.storage.version++;
   return self;
 }
 

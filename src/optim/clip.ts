@@ -29,6 +29,8 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
     grads.push(p.grad);
   });
   if (grads.length === 0) return full([], 0, 'float32', params[0]?.device);
+  // The gradients are scaled in place: their version goes up, as after any in-place op.
+  for (const g of grads) g.storage.version++;
   if (grads[0].device === 'webgpu') return gpuClipGradNorm(grads[0].storage.gpu!, grads, maxNorm);
   const norm = totalNorm(grads);
   for (const g of grads) scaleBy(g, norm, maxNorm);

@@ -55,6 +55,8 @@ export abstract class Optimizer {
         this.update(p, g, st, batch);
       }
       batch.run();
+      // The parameters changed in place: a graph that saved one must not backward through it.
+      for (const { p } of work) p.storage.version++;
     } finally {
       for (const { p, g } of work) if (g !== p.grad) g.dispose();
     }

@@ -28,8 +28,34 @@ export function setTensorCheck(f: (x: unknown) => x is Tensor): void {
   isTensorFn = f;
 }
 
+/** x instanceof Tensor, for modules that cannot import the Tensor class without a cycle. */
+export function isTensor(x: unknown): x is Tensor {
+  return isTensorFn(x);
+}
+
+/**
+ * Refuses an async function before it runs (as TF.js's tidy does): a scope or a grad mode
+ * would end at its first `await` while the rest of it went on outside, freeing tensors it
+ * still uses or recording a graph it was told not to.
+ */
+export function checkSyncFn(op: string, fn: unknown, instead: string): void {
+  if (typeof fn !== 'function') throw new Error(`${op}: expected a function, got ${fn === null ? 'null' : typeof fn}`);
+  if (Object.prototype.toString.call(fn) === '[object AsyncFunction]' || Object.prototype.toString.call(fn) === '[object AsyncGeneratorFunction]') {
+    throw new Error(`${op}: fn must be synchronous, got an async function; ${instead}`);
+  }
+}
+
+/** After a synchronous fn returned a Promise anyway: keep its rejection from ending the process, then refuse. */
+export function refusePromise(op: string, result: unknown, instead: string): void {
+  if (result === null || typeof result !== 'object' || typeof (result as PromiseLike<unknown>).then !== 'function') return;
+  (result as Promise<unknown>).then(undefined, () => {});
+  throw new Error(`${op}: fn must be synchronous (it returned a Promise); ${instead}`);
+}
+
+const TIDY_INSTEAD = 'await outside tidy, and wrap each synchronous part in its own tidy(() => ...)';
+
 export function tidy<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw new Error(`tidy: expected a function, got ${typeof fn}`);
+  checkSyncFn('tidy', fn, TIDY_INSTEAD);
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
@@ -41,7 +67,13 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   scopes.pop();
-  if (result instanceof Promise) throw new Error('tidy: fn must be synchronous (it returned a Promise); await outside tidy');
+  try {
+    refusePromise('tidy', result, TIDY_INSTEAD);
+  } catch (e) {
+    // The tensors made before its first await stay alive: the promise may still use them.
+    for (const t of scope) scopes[scopes.length - 1]?.add(t);
+    throw e;
+  }
   const kept = new Set<Tensor>();
   collect(result, kept, isTensorFn);
   for (const t of scope) if (!kept.has(t)) t.dispose();

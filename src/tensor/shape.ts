@@ -119,10 +119,41 @@ export function viewStrides(shape: Shape, strides: readonly number[], to: Shape)
   return viewD === -1 ? out : null;
 }
 
-export function parseShapeArgs(args: ReadonlyArray<number | readonly number[]>): number[] {
+/** `view(2, 3)` or `view([2, 3])`: the sizes as one array; `op` names the caller in errors. */
+export function parseShapeArgs(op: string, args: readonly unknown[]): number[] {
   if (args.length === 1 && Array.isArray(args[0])) return [...args[0]];
   return args.map((a) => {
-    if (typeof a !== 'number') throw new Error(`shape arguments must be numbers or one array, got ${JSON.stringify(args)}`);
+    if (typeof a !== 'number') throw new Error(`${op}: sizes must be numbers or one array of numbers, got ${describe(args)}`);
     return a;
   });
+}
+
+/** A short, safe rendering of any argument for an error message. */
+export function describe(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n (a BigInt)`;
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (typeof v === 'function') return `a function`;
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return v.length > 8 ? `[${v.slice(0, 8).map(describe).join(', ')}, ...] (${v.length} items)` : `[${v.map(describe).join(', ')}]`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  const name = (v as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/**
+ * Checks that `shape` is an array of sizes (integers >= 0) whose product is a safe integer,
+ * and returns a copy; `arg` names it in the error.
+ */
+export function checkShape(op: string, shape: unknown, arg = 'shape'): number[] {
+  if (!Array.isArray(shape)) throw new Error(`${op}: ${arg} must be an array of sizes, got ${describe(shape)}`);
+  let n = 1;
+  for (const s of shape) {
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) {
+      throw new Error(`${op}: ${arg} ${describe(shape)} is invalid; every size must be an integer >= 0, got ${describe(s)}`);
+    }
+    n *= s;
+  }
+  if (!Number.isSafeInteger(n)) throw new Error(`${op}: ${arg} ${describe(shape)} has ${n} elements, too many to address`);
+  return [...shape];
 }

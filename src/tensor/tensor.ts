@@ -72,6 +72,38 @@ export function leaks(opts: { since?: number } = {}): LeakInfo[] {
   return out.sort((a, b) => a.id - b.id);
 }
 
+/** The most bytes one CPU tensor may take: past this a typo'd size would exhaust the process
+ * (or hit V8's typed-array limit) instead of failing with a message. */
+export const CPU_MAX_BYTES = 2 ** 31;
+
+/**
+ * Checks that a `dtype` tensor of `shape` can exist on `device` and returns its bytes; every
+ * creator calls it before it computes a single value, so a huge size fails at once.
+ */
+export function checkAllocation(op: string, shape: readonly number[], dtype: DType, device: DeviceKind): number {
+  const n = numel(shape);
+  if (device === 'cpu') {
+    const bytes = n * (dtype === 'float64' ? 8 : 4);
+    if (bytes > CPU_MAX_BYTES) throw new Error(`${op}: a ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than the CPU backend's limit of ${CPU_MAX_BYTES} bytes per tensor`);
+    return bytes;
+  }
+  if (device !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${JSON.stringify(device)}`);
+  const gpu = runtime.gpu;
+  if (!gpu) throw new Error(`${op}: no WebGPU device; call sg.init() first`);
+  gpu.check(op);
+  if (dtype === 'float64') throw new Error(`${op}: dtype 'float64' exists only on the CPU backend`);
+  if (dtype === 'float16' && !gpu.features.has('shader-f16')) throw new Error(`${op}: float16 needs the adapter's 'shader-f16' feature, which this adapter lacks`);
+  // Every kernel binds whole buffers, so a tensor past the binding limit could be created but
+  // never used: Dawn would reject the bind group at submit time and drop the other work
+  // batched with it. Refuse before any GPU work instead.
+  const bytes = n * gpuBytes(dtype);
+  const limit = gpu.limits.maxStorageBufferBindingSize;
+  if (bytes > limit) {
+    throw new Error(`${op}: a ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${limit} bytes); use smaller tensors (or the CPU backend)`);
+  }
+  return bytes;
+}
+
 export type Scalar = number;
 export type ShapeArg = number | readonly number[];
 
@@ -98,24 +130,8 @@ export class Tensor {
 
   /** An uninitialized contiguous tensor on `device`; `op` names the caller in errors. */
   static empty(shape: readonly number[], dtype: DType, device: DeviceKind, op = 'alloc'): Tensor {
-    const n = numel(shape);
-    let storage: Storage;
-    if (device === 'cpu') storage = Storage.cpu(cpuArray(dtype, n));
-    else {
-      const gpu = runtime.gpu;
-      if (!gpu) throw new Error(`${op}: no WebGPU device; call sg.init() first`);
-      gpu.check(op);
-      if (dtype === 'float16' && !gpu.features.has('shader-f16')) throw new Error(`${op}: float16 needs the adapter's 'shader-f16' feature, which this adapter lacks`);
-      // Every kernel binds whole buffers, so a tensor past the binding limit could be
-      // created but never used: Dawn would reject the bind group at submit time and drop
-      // the other work batched with it. Refuse before any GPU work instead.
-      const bytes = n * gpuBytes(dtype);
-      const limit = gpu.limits.maxStorageBufferBindingSize;
-      if (bytes > limit) {
-        throw new Error(`${op}: a ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${limit} bytes); use smaller tensors (or the CPU backend)`);
-      }
-      storage = Storage.gpu(gpu, Math.max(4, bytes));
-    }
+    const bytes = checkAllocation(op, shape, dtype, device);
+    const storage = device === 'cpu' ? Storage.cpu(cpuArray(dtype, numel(shape))) : Storage.gpu(runtime.gpu!, Math.max(4, bytes));
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
@@ -128,6 +144,8 @@ export class Tensor {
   }
   isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
   get isLeaf(): boolean { return this.gradFn === null; }
+  /** How many in-place changes its storage has seen (PyTorch's `_version`); views share it. */
+  get version(): number { return this.storage.version; }
   /** The typed array of a CPU tensor (whole storage; index with offset and strides). */
   get data(): TypedArray {
     if (!this.storage.data) throw new Error('data: this tensor lives on the GPU; use await toArray()');
@@ -230,7 +248,12 @@ export class Tensor {
   }
 
   // ---- autograd ----
-  backward(grad?: Tensor, opts?: BackwardOptions): void { runBackward(this, grad, opts); }
+  /** backward(), backward(grad), backward(grad, { retainGraph }) or backward({ retainGraph }). */
+  backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void {
+    if (grad !== undefined && grad !== null && !(grad instanceof Tensor) && typeof grad === 'object' && !Array.isArray(grad) && opts === undefined) {
+      runBackward(this, undefined, grad as BackwardOptions);
+    } else runBackward(this, grad as Tensor | undefined, opts);
+  }
   detach(): Tensor { this.assertAlive('detach'); return this.alias(); }
   onesLike(): Tensor { return V.full(this.shape, 1, this.dtype, this.device); }
   zerosOf(shape: readonly number[], dtype: DType): Tensor { return V.full(shape, 0, dtype, this.device); }
@@ -275,14 +298,14 @@ export class Tensor {
   zero_(): this { return this.copy_(0); }
 
   // ---- views and copies ----
-  view(...shape: ShapeArg[]): Tensor { return V.view(this, parseShapeArgs(shape)); }
-  reshape(...shape: ShapeArg[]): Tensor { return V.reshape(this, parseShapeArgs(shape)); }
-  permute(...dims: ShapeArg[]): Tensor { return V.permute(this, parseShapeArgs(dims)); }
+  view(...shape: ShapeArg[]): Tensor { return V.view(this, parseShapeArgs('view', shape)); }
+  reshape(...shape: ShapeArg[]): Tensor { return V.reshape(this, parseShapeArgs('reshape', shape)); }
+  permute(...dims: ShapeArg[]): Tensor { return V.permute(this, parseShapeArgs('permute', dims)); }
   transpose(d0: number, d1: number): Tensor { return V.transpose(this, d0, d1); }
   get T(): Tensor { return V.transpose(this, 0, 1); }
   unsqueeze(dim: number): Tensor { return V.unsqueeze(this, dim); }
   squeeze(dim?: number): Tensor { return V.squeeze(this, dim); }
-  expand(...shape: ShapeArg[]): Tensor { return V.expand(this, parseShapeArgs(shape)); }
+  expand(...shape: ShapeArg[]): Tensor { return V.expand(this, parseShapeArgs('expand', shape)); }
   flatten(startDim = 0, endDim = -1): Tensor { return V.flatten(this, startDim, endDim); }
   narrow(dim: number, start: number, length: number): Tensor { return V.narrow(this, dim, start, length); }
   slice(dim: number, start?: number, end?: number, step?: number): Tensor { return V.slice(this, dim, start, end, step); }
