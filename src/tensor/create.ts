@@ -1,9 +1,9 @@
 // Creation: tensor(), zeros/ones/full/arange, and seeded random numbers. Random numbers
 // are drawn on the CPU from one seeded generator and uploaded, so a seed gives the same
 // numbers on every backend.
-import { Tensor } from './tensor.js';
+import { Tensor, checkAllocation } from './tensor.js';
 import { checkDType, type DType } from './dtype.js';
-import { fmtShape, numel, parseShapeArgs } from './shape.js';
+import { checkShape, describe, fmtShape, numel } from './shape.js';
 import { runtime } from '../backend/runtime.js';
 import type { DeviceKind } from '../backend/storage.js';
 import { fromArray, full as fullRaw } from '../ops/view.js';
@@ -21,6 +21,41 @@ export interface RandomOptions extends CreateOptions {
 
 type Nested = number | Nested[] | ArrayLike<number>;
 
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Checks an options object: a plain object whose keys are known and whose values are valid. */
+function checkOpts<T extends RandomOptions>(op: string, opts: unknown, allowed: ReadonlyArray<keyof RandomOptions>): T {
+  if (opts === undefined) return {} as T;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
+  const o = opts as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!(allowed as readonly string[]).includes(k)) throw new Error(`${op}: unknown option '${k}'; expected ${allowed.join(', ')}`);
+  }
+  if (o.dtype !== undefined) checkDType(op, 'dtype', o.dtype);
+  if (o.requiresGrad !== undefined && typeof o.requiresGrad !== 'boolean') throw new Error(`${op}: requiresGrad must be a boolean, got ${describe(o.requiresGrad)}`);
+  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${describe(o.device)}`);
+  if (o.seed !== undefined) checkSeed(op, o.seed);
+  if (o.shape !== undefined) checkShape(op, o.shape);
+  return o as T;
+}
+
+function checkSeed(op: string, seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new Error(`${op}: seed must be an integer, got ${describe(seed)}`);
+  return seed;
+}
+
+/** Throws unless every value is an integer that int32 holds (PyTorch would wrap or truncate silently). */
+function checkInt32Values(op: string, values: ArrayLike<number>): void {
+  if (values instanceof Int32Array) return;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
+      throw new Error(`${op}: value ${v} at index ${i} is not an int32 (an integer from ${INT32_MIN} to ${INT32_MAX}); use dtype 'float32' or round it first`);
+    }
+  }
+}
+
 function finish(t: Tensor, opts: CreateOptions): Tensor {
   if (opts.requiresGrad) t.requiresGrad_(true);
   return t;
@@ -32,23 +67,26 @@ function resolveDevice(op: string, d: DeviceKind | undefined): DeviceKind {
   return dev;
 }
 
-function flattenNested(op: string, data: Nested): { values: number[] | ArrayLike<number>; shape: number[] } {
+function flattenNested(op: string, data: unknown): { values: ArrayLike<number>; shape: number[] } {
   if (typeof data === 'number') return { values: [data], shape: [] };
-  if (ArrayBuffer.isView(data)) return { values: data as ArrayLike<number>, shape: [(data as ArrayLike<number>).length] };
-  if (!Array.isArray(data)) throw new Error(`${op}: data must be a number, a (nested) array of numbers or a typed array`);
+  if (ArrayBuffer.isView(data)) {
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array || data instanceof DataView) throw new Error(`${op}: data is ${describe(data)}; use a Float32Array, Int32Array or an array of numbers`);
+    return { values: data as unknown as ArrayLike<number>, shape: [(data as unknown as ArrayLike<number>).length] };
+  }
+  if (!Array.isArray(data)) throw new Error(`${op}: data must be a number, a (nested) array of numbers or a typed array, got ${describe(data)}`);
   const shape: number[] = [];
-  let probe: Nested = data;
+  let probe: unknown = data;
   while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
-  if (ArrayBuffer.isView(probe)) shape.push((probe as ArrayLike<number>).length);
+  if (ArrayBuffer.isView(probe)) shape.push((probe as unknown as ArrayLike<number>).length);
   const values: number[] = [];
-  const walk = (x: Nested, d: number): void => {
+  const walk = (x: unknown, d: number): void => {
     if (d === shape.length) {
-      if (typeof x !== 'number') throw new Error(`${op}: ragged nested array (expected a number at depth ${d}, shape ${fmtShape(shape)})`);
+      if (typeof x !== 'number') throw new Error(`${op}: expected a number at depth ${d} (shape ${fmtShape(shape)}), got ${describe(x)}`);
       values.push(x);
       return;
     }
-    const arr = x as ArrayLike<Nested>;
-    if (typeof x === 'number' || arr.length !== shape[d]) throw new Error(`${op}: ragged nested array: expected length ${shape[d]} at depth ${d} (shape ${fmtShape(shape)})`);
+    const arr = x as ArrayLike<unknown>;
+    if (typeof x !== 'object' || x === null || arr.length !== shape[d]) throw new Error(`${op}: ragged nested array: expected length ${shape[d]} at depth ${d} (shape ${fmtShape(shape)}), got ${describe(x)}`);
     for (let i = 0; i < arr.length; i++) walk(arr[i], d + 1);
   };
   walk(data, 0);
@@ -60,55 +98,91 @@ function flattenNested(op: string, data: Nested): { values: number[] | ArrayLike
  * an Int32Array and float32 otherwise (TensorFlow.js's choice; PyTorch would pick int64).
  */
 export function tensor(data: Nested, opts: CreateOptions = {}): Tensor {
-  const dtype = checkDType('tensor', 'dtype', opts.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32'));
+  const o = checkOpts<CreateOptions>('tensor', opts, ['dtype', 'device', 'requiresGrad', 'shape']);
+  const dtype = checkDType('tensor', 'dtype', o.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32'));
   const { values, shape } = flattenNested('tensor', data);
-  const target = opts.shape ?? shape;
+  const target = o.shape ?? shape;
   if (numel(target) !== values.length) throw new Error(`tensor: ${values.length} values do not fill shape ${fmtShape(target)}`);
-  return finish(fromArray(values, target, dtype, resolveDevice('tensor', opts.device)), opts);
+  if (dtype === 'int32') checkInt32Values('tensor', values);
+  const device = resolveDevice('tensor', o.device);
+  checkAllocation('tensor', target, dtype, device);
+  return finish(fromArray(values, target, dtype, device), o);
 }
 
-function shapeFrom(op: string, args: Array<number | number[] | CreateOptions>): { shape: number[]; opts: CreateOptions } {
+/** The sizes and options of `zeros(2, 3, opts)` / `zeros([2, 3], opts)`. */
+function shapeFrom<T extends RandomOptions>(op: string, args: unknown[], allowed: ReadonlyArray<keyof RandomOptions>): { shape: number[]; opts: T } {
   const last = args[args.length - 1];
-  const opts = last !== undefined && typeof last === 'object' && !Array.isArray(last) ? (args.pop() as CreateOptions) : {};
-  const shape = parseShapeArgs(args as Array<number | number[]>);
-  for (const s of shape) if (!Number.isInteger(s) || s < 0) throw new Error(`${op}: invalid shape ${fmtShape(shape)}`);
+  const hasOpts = last !== undefined && last !== null && typeof last === 'object' && !Array.isArray(last) && !ArrayBuffer.isView(last);
+  const opts = checkOpts<T>(op, hasOpts ? last : undefined, allowed);
+  const sizes = hasOpts ? args.slice(0, -1) : args;
+  const shape = checkShape(op, sizes.length === 1 && Array.isArray(sizes[0]) ? sizes[0] : sizes);
   return { shape, opts };
 }
 
-export function full(shape: number[], value: number, opts: CreateOptions = {}): Tensor {
-  const dtype = checkDType('full', 'dtype', opts.dtype ?? 'float32');
-  return finish(fullRaw(shape, value, dtype, resolveDevice('full', opts.device)), opts);
+/** A new tensor of `shape` filled with `value`; `op` names the public caller in errors. */
+function filled(op: string, shape: number[], value: unknown, o: CreateOptions): Tensor {
+  if (typeof value !== 'number') throw new Error(`${op}: fill value must be a number, got ${describe(value)}`);
+  const dtype = checkDType(op, 'dtype', o.dtype ?? 'float32');
+  if (dtype === 'int32') checkInt32Values(op, [value]);
+  const device = resolveDevice(op, o.device);
+  checkAllocation(op, shape, dtype, device);
+  return finish(fullRaw(shape, value, dtype, device), o);
+}
+
+const FILL_OPTS = ['dtype', 'device', 'requiresGrad'] as const;
+
+export function full(shape: number | number[], value: number, opts: CreateOptions = {}): Tensor {
+  const o = checkOpts<CreateOptions>('full', opts, FILL_OPTS);
+  return filled('full', checkShape('full', typeof shape === 'number' ? [shape] : shape), value, o);
 }
 
 export function zeros(...args: Array<number | number[] | CreateOptions>): Tensor {
-  const { shape, opts } = shapeFrom('zeros', args);
-  return full(shape, 0, opts);
+  const { shape, opts } = shapeFrom<CreateOptions>('zeros', args, FILL_OPTS);
+  return filled('zeros', shape, 0, opts);
 }
 
 export function ones(...args: Array<number | number[] | CreateOptions>): Tensor {
-  const { shape, opts } = shapeFrom('ones', args);
-  return full(shape, 1, opts);
+  const { shape, opts } = shapeFrom<CreateOptions>('ones', args, FILL_OPTS);
+  return filled('ones', shape, 1, opts);
+}
+
+function filledLike(op: string, t: unknown, value: number, opts: unknown): Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`${op}: input must be a Tensor, got ${describe(t)}`);
+  t.assertAlive(op);
+  return filled(op, t.shape, value, { dtype: t.dtype, device: t.device, ...checkOpts<CreateOptions>(op, opts, FILL_OPTS) });
 }
 
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
+  return filledLike('zerosLike', t, 0, opts);
 }
 
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
+  return filledLike('onesLike', t, 1, opts);
 }
 
 /** arange(end) or arange(start, end, step?); int32 when all arguments are integers. */
 export function arange(start: number, end?: number | CreateOptions, step: number | CreateOptions = 1, opts: CreateOptions = {}): Tensor {
-  if (typeof end === 'object') { opts = end; end = undefined; }
-  if (typeof step === 'object') { opts = step; step = 1; }
+  if (typeof end === 'object' && end !== null) { opts = end; end = undefined; }
+  if (typeof step === 'object' && step !== null) { opts = step; step = 1; }
   if (end === undefined) { end = start; start = 0; }
-  if (step === 0 || !Number.isFinite(step)) throw new Error(`arange: step must be a nonzero number, got ${step}`);
-  const n = Math.max(0, Math.ceil((end - start) / step));
-  const ints = [start, end, step].every(Number.isInteger);
-  const dtype = checkDType('arange', 'dtype', opts.dtype ?? (ints ? 'int32' : 'float32'));
-  const values = Array.from({ length: n }, (_, i) => start + i * (step as number));
-  return finish(fromArray(values, [n], dtype, resolveDevice('arange', opts.device)), opts);
+  const o = checkOpts<CreateOptions>('arange', opts, ['dtype', 'device', 'requiresGrad']);
+  for (const [name, v] of [['start', start], ['end', end], ['step', step]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`arange: ${name} must be a finite number, got ${describe(v)}`);
+  }
+  const [a, b, st] = [start, end as number, step as number];
+  if (st === 0) throw new Error(`arange: step must be nonzero, got ${st}`);
+  // PyTorch refuses a range that runs against the step rather than returning it empty.
+  if ((b - a) * st < 0) throw new Error(`arange: the range from start ${a} to end ${b} runs against step ${st}`);
+  const n = Math.ceil((b - a) / st);
+  const ints = [a, b, st].every(Number.isInteger);
+  const dtype = checkDType('arange', 'dtype', o.dtype ?? (ints ? 'int32' : 'float32'));
+  const device = resolveDevice('arange', o.device);
+  const shape = checkShape('arange', [n]);
+  checkAllocation('arange', shape, dtype, device);
+  if (dtype === 'int32' && n > 0) checkInt32Values('arange', [a, a + (n - 1) * st]);
+  const values = dtype === 'float64' ? new Float64Array(n) : dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = a + i * st;
+  return finish(fromArray(values, shape, dtype, device), o);
 }
 
 // ---- random numbers ----
@@ -119,6 +193,7 @@ export class Generator {
   constructor(seed = 0) { this.seed(seed); }
 
   seed(seed: number): void {
+    checkSeed('Generator.seed', seed);
     // splitmix32 to spread the seed over the state
     let z = seed >>> 0;
     for (let i = 0; i < 4; i++) {
@@ -153,18 +228,22 @@ const globalGen = new Generator(0);
 
 /** Seeds the global generator that randn/rand use when no seed is given. */
 export function manualSeed(seed: number): void {
+  checkSeed('manualSeed', seed);
   globalGen.seed(seed);
 }
 
-function random(op: string, args: Array<number | number[] | RandomOptions>, draw: (g: Generator) => number): Tensor {
-  const { shape, opts } = shapeFrom(op, args);
-  const g = (opts as RandomOptions).seed !== undefined ? new Generator((opts as RandomOptions).seed) : globalGen;
-  const n = numel(shape);
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = draw(g);
+function random(op: string, args: unknown[], draw: (g: Generator) => number): Tensor {
+  const { shape, opts } = shapeFrom<RandomOptions>(op, args, ['dtype', 'device', 'requiresGrad', 'seed']);
   const dtype = checkDType(op, 'dtype', opts.dtype ?? 'float32');
   if (dtype === 'int32') throw new Error(`${op}: dtype must be a float type, got int32`);
-  return finish(fromArray(values, shape, dtype, resolveDevice(op, opts.device)), opts);
+  const device = resolveDevice(op, opts.device);
+  checkAllocation(op, shape, dtype, device);
+  const g = opts.seed !== undefined ? new Generator(opts.seed) : globalGen;
+  const n = numel(shape);
+  // Drawn straight into the stored precision: a float64 staging copy would double the memory.
+  const values = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = draw(g);
+  return finish(fromArray(values, shape, dtype, device), opts);
 }
 
 /** Standard normal samples; randn(2, 3, { seed: 1 }). */
@@ -177,10 +256,31 @@ export function rand(...args: Array<number | number[] | RandomOptions>): Tensor 
   return random('rand', args, (g) => g.next());
 }
 
-/** Uniform integers in [low, high), int32. */
-export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: need integers low < high, got ${low}, ${high}`);
-  const g = opts.seed !== undefined ? new Generator(opts.seed) : globalGen;
-  const values = Array.from({ length: numel(shape) }, () => low + Math.floor(g.next() * (high - low)));
-  return fromArray(values, shape, 'int32', resolveDevice('randint', opts.device));
+/**
+ * Uniform integers in [low, high): randint(low, high, shape, opts) or, as in PyTorch,
+ * randint(high, shape, opts) with low = 0. int32 unless opts.dtype says otherwise.
+ */
+export function randint(low: number, high: number | number[], shape?: number[] | RandomOptions, opts: RandomOptions = {}): Tensor {
+  if (Array.isArray(high)) {
+    if (shape !== undefined) opts = shape as RandomOptions;
+    shape = high;
+    high = low;
+    low = 0;
+  }
+  const o = checkOpts<RandomOptions>('randint', opts, ['dtype', 'device', 'requiresGrad', 'seed']);
+  for (const [name, v] of [['low', low], ['high', high]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`randint: ${name} must be an integer, got ${describe(v)}`);
+  }
+  if (high <= low) throw new Error(`randint: need low < high, got low ${low}, high ${high}`);
+  if (low < INT32_MIN || high > INT32_MAX + 1) throw new Error(`randint: low ${low} and high ${high} must lie within int32 (${INT32_MIN} to ${INT32_MAX + 1})`);
+  const size = checkShape('randint', shape);
+  const dtype = checkDType('randint', 'dtype', o.dtype ?? 'int32');
+  const device = resolveDevice('randint', o.device);
+  checkAllocation('randint', size, dtype, device);
+  const g = o.seed !== undefined ? new Generator(o.seed) : globalGen;
+  const n = numel(size);
+  const values = dtype === 'int32' ? new Int32Array(n) : dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  const span = (high as number) - low;
+  for (let i = 0; i < n; i++) values[i] = low + Math.floor(g.next() * span);
+  return finish(fromArray(values, size, dtype, device), o);
 }

@@ -72,9 +72,10 @@ export function leaks(opts: { since?: number } = {}): LeakInfo[] {
   return out.sort((a, b) => a.id - b.id);
 }
 
-/** The most bytes one CPU tensor may take: past this a typo'd size would exhaust the process
- * (or hit V8's typed-array limit) instead of failing with a message. */
-export const CPU_MAX_BYTES = 2 ** 31;
+/** The most bytes one CPU tensor may take (1 GiB, 2^28 float32 values): past this a typo'd
+ * size would exhaust the process or hit V8's typed-array limit instead of failing with a
+ * message, and no CPU workload this library is for comes near it. */
+export const CPU_MAX_BYTES = 2 ** 30;
 
 /**
  * Checks that a `dtype` tensor of `shape` can exist on `device` and returns its bytes; every
