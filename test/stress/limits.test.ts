@@ -22,7 +22,7 @@ test('tensors past maxStorageBufferBindingSize are refused before GPU work, nami
   const n = Math.floor(limit / 4) + 1024; // just past the limit in float32 (160 MB on lavapipe: 40M elements)
   await settleGC(); // forgotten tensors of other tests must not be counted out mid-test
   const before = sg.memory();
-  throwsWith(() => sg.zeros([n]), /^full:/, /maxStorageBufferBindingSize/, new RegExp(`\\(${limit} bytes\\)`), new RegExp(`\\[${n}\\]`));
+  throwsWith(() => sg.zeros([n]), /^zeros:/, /maxStorageBufferBindingSize/, new RegExp(`\\(${limit} bytes\\)`), new RegExp(`\\[${n}\\]`));
   throwsWith(() => sg.tensor(new Float32Array(n)), /^tensor:/, /maxStorageBufferBindingSize/);
   const side = Math.ceil(Math.sqrt(n));
   throwsWith(() => sg.tidy(() => sg.ones([side, 1]).matmul(sg.ones([1, side]))), /^matmul:/, /maxStorageBufferBindingSize/);
@@ -62,7 +62,7 @@ test('destroy() mid-run: queued work and old tensors fail clearly; init() works 
   throwsWith(() => x.add(1), /^add:/, /destroyed/, /init/);
   throwsWith(() => loss.backward(), /destroyed/);
   await rejectsWith(() => x.toArray(), /^toArray:/, /destroyed/);
-  throwsWith(() => sg.zeros([2], { device: 'webgpu' }), /^full:/, /WebGPU device/, /init/);
+  throwsWith(() => sg.zeros([2], { device: 'webgpu' }), /^zeros:/, /WebGPU device/, /init/);
   x.dispose(); loss.dispose(); // disposing tensors of a destroyed device is fine
   const info = await sg.init({ backend: 'webgpu', quiet: true });
   if (info.backend !== 'webgpu') throw new Error('re-init failed');
