@@ -15,8 +15,8 @@
 //     nothing is read or written out of bounds. With sg.debug(true) the indices are also
 //     read back, and the returned `checked` promise rejects naming the first bad one (left
 //     unawaited, Node reports it as an unhandled rejection, which ends the process).
-import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { Tensor, checkAllocation } from '../tensor/tensor.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 import { roundF16, wgslType, type DType } from '../tensor/dtype.js';
 import { runtime } from '../backend/runtime.js';
 import { f32Bits } from '../backend/webgpu.js';
@@ -74,11 +74,13 @@ export function flattenSortCountWithCounts(expertIdxs: Tensor, numExperts: numbe
 type Routed = Omit<FlattenSortCountResult, 'checked'> & { expertCounts?: Tensor; scaledCounts?: Tensor };
 
 function route(op: string, expertIdxs: Tensor, numExperts: number, want: CountsWanted | null): Routed & { checked: Promise<void> } {
-  if (!(expertIdxs instanceof Tensor)) throw new Error(`${op}: expertIdxs must be a Tensor`);
+  if (!(expertIdxs instanceof Tensor)) throw new Error(`${op}: expertIdxs must be a Tensor, got ${describe(expertIdxs)}`);
   expertIdxs.assertAlive(op);
   if (expertIdxs.dtype !== 'int32') throw new Error(`${op}: expertIdxs must be int32, got ${expertIdxs.dtype} (shape ${fmtShape(expertIdxs.shape)})`);
   if (expertIdxs.ndim !== 2) throw new Error(`${op}: expertIdxs must be 2-D (T, k), got shape ${fmtShape(expertIdxs.shape)}`);
-  if (!Number.isInteger(numExperts) || numExperts < 1) throw new Error(`${op}: numExperts must be a positive integer, got ${numExperts}`);
+  if (typeof numExperts !== 'number' || !Number.isInteger(numExperts) || numExperts < 1) throw new Error(`${op}: numExperts must be a positive integer, got ${describe(numExperts)}`);
+  // The counts and offsets are numExperts long: a size past a tensor's limit is refused here, by name.
+  checkAllocation(op, [numExperts], 'int32', expertIdxs.device);
   const [t, k] = expertIdxs.shape;
   const n = t * k;
   if (expertIdxs.device === 'cpu') return { ...sortCpu(expertIdxs, numExperts, want), checked: Promise.resolve() };

@@ -14,7 +14,7 @@
 // retainGraph can run twice and give the same gradients.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { fmtShape } from '../tensor/shape.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 import { scatter2scatter } from './scatter2scatter.js';
 import { groupXtY, sumK, type RowSrc } from './group.js';
@@ -108,6 +108,14 @@ export class ScatteredExperts extends Function {
  */
 export function scatteredExperts(x: Tensor, expertWeights: Tensor, k: number, sortedExpertIdxs: Tensor, sortedScatteredIdxs: Tensor,
   expertOffsets: Tensor, opts: ScatteredExpertsOptions = {}): Tensor {
+  const op = opts === undefined ? {} : opts;
+  const proto = op !== null && typeof op === 'object' ? Object.getPrototypeOf(op) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${OP}: options must be a plain object { gates, biases, groupedIn, groupedOut }, got ${describe(opts)}`);
+  for (const [key, v] of Object.entries(op)) {
+    if (!['gates', 'biases', 'groupedIn', 'groupedOut'].includes(key)) throw new Error(`${OP}: unknown option '${key}'; expected gates, biases, groupedIn, groupedOut`);
+    if ((key === 'groupedIn' || key === 'groupedOut') && v !== undefined && typeof v !== 'boolean') throw new Error(`${OP}: ${key} must be a boolean, got ${describe(v)}`);
+  }
+  opts = op;
   const gates = opts.gates ?? null;
   const biases = opts.biases ?? null;
   const groupedIn = !!opts.groupedIn;
@@ -124,14 +132,14 @@ function checkArgs(x: Tensor, w: Tensor, k: number, sei: Tensor, sse: Tensor, of
   if (gates !== null) tensors.push(['gates', gates]);
   if (biases !== null) tensors.push(['biases', biases]);
   for (const [name, t] of tensors) {
-    if (!(t instanceof Tensor)) throw new Error(`${OP}: ${name} must be a Tensor, got ${t === undefined ? 'undefined' : typeof t}`);
+    if (!(t instanceof Tensor)) throw new Error(`${OP}: ${name} must be a Tensor, got ${describe(t)}`);
     t.assertAlive(OP);
   }
   const dev = x.device;
   for (const [name, t] of tensors) {
     if ((t as Tensor).device !== dev) throw new Error(`${OP}: ${name} is on ${(t as Tensor).device} but x is on ${dev}`);
   }
-  if (!Number.isInteger(k) || k < 1) throw new Error(`${OP}: k must be an integer >= 1, got ${k}`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) throw new Error(`${OP}: k must be an integer >= 1, got ${describe(k)}`);
   if (x.ndim !== 2 || !isFloat(x.dtype)) throw new Error(`${OP}: x must be a 2-D float tensor, got ${x.dtype} of shape ${fmtShape(x.shape)}`);
   if (w.ndim !== 3 || w.dtype !== x.dtype) {
     throw new Error(`${OP}: expertWeights must be a 3-D (E, dIn, dOut) ${x.dtype} tensor like x, got ${w.dtype} of shape ${fmtShape(w.shape)}`);
@@ -186,8 +194,13 @@ function checkIndexValues(sei: Tensor, sse: Tensor, offsets: Tensor): void {
     start = end;
   }
   if (start !== n) throw new Error(`${OP}: expertOffsets ends at ${start} but there are ${n} grouped rows`);
+  // Each scattered slot must be written once: a repeated index would drop one row's output
+  // and leave another slot zero, on the CPU and on the GPU alike.
+  const seen = new Int32Array(n).fill(-1);
   for (let p = 0; p < n; p++) {
     const s = at(sse, p);
     if (!Number.isInteger(s) || s < 0 || s >= n) throw new Error(`${OP}: sortedScatteredIdxs[${p}] = ${s} is out of range [0, ${n})`);
+    if (seen[s] >= 0) throw new Error(`${OP}: sortedScatteredIdxs[${p}] = ${s} repeats sortedScatteredIdxs[${seen[s]}]; each (token, choice) slot must appear once`);
+    seen[s] = p;
   }
 }

@@ -1,14 +1,15 @@
 // Causal multi-head self-attention from the engine's ops (no fused kernel): one Linear
 // makes q, k and v, heads are views, scores are a batched matmul, and the causal mask is a
 // precomputed additive tensor.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { Module } from './module.js';
 import { Linear } from './linear.js';
 import { Dropout } from './dropout.js';
-import { checkSize, childSeed, type ParamOptions } from './init.js';
+import { runtime } from '../backend/runtime.js';
+import { checkModuleOptions, checkSize, childSeed, type ParamOptions } from './init.js';
 
 export interface CausalSelfAttentionOptions extends ParamOptions {
   /** Dropout on the attention weights and on the output (default 0). */
@@ -32,10 +33,13 @@ export class CausalSelfAttention extends Module {
 
   constructor(readonly dim: number, readonly nHeads: number, opts: CausalSelfAttentionOptions = {}) {
     super();
+    opts = checkModuleOptions('CausalSelfAttention', opts, { dropout: 'probability', bias: 'boolean' });
     checkSize('CausalSelfAttention', 'dim', dim);
     checkSize('CausalSelfAttention', 'nHeads', nHeads);
     if (dim % nHeads !== 0) throw new Error(`CausalSelfAttention: dim ${dim} is not divisible by nHeads ${nHeads}`);
     this.headDim = dim / nHeads;
+    // The qkv weight is the largest tensor: a size past the device's limit fails here, by name.
+    checkAllocation('CausalSelfAttention', [3 * dim, dim], opts.dtype ?? 'float32', opts.device ?? runtime.defaultDevice);
     const p = opts.dropout ?? 0;
     const child = (i: number): ParamOptions => ({ device: opts.device, dtype: opts.dtype, seed: childSeed(opts.seed, i) });
     this.qkv = new Linear(dim, 3 * dim, { ...child(0), bias: opts.bias });

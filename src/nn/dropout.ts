@@ -5,7 +5,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { rand } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { Module } from './module.js';
-import { childSeed } from './init.js';
+import { checkModuleOptions, childSeed } from './init.js';
+import { describe } from '../tensor/shape.js';
 
 let unseeded = 0;
 
@@ -17,7 +18,8 @@ export class Dropout extends Module {
    * order get the same masks run to run. */
   constructor(readonly p = 0.5, opts: { seed?: number } = {}) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be a probability in [0, 1], got ${String(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: p must be a probability in [0, 1], got ${describe(p)}`);
+    opts = checkModuleOptions('Dropout', opts);
     this.seed = opts.seed ?? 0x5eed0000 + unseeded++;
   }
 

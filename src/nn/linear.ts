@@ -2,7 +2,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Module } from './module.js';
-import { checkSize, normalParam, uniformParam, type ParamOptions } from './init.js';
+import { checkModuleOptions, checkSize, normalParam, uniformParam, type ParamOptions } from './init.js';
 
 export interface LinearOptions extends ParamOptions {
   bias?: boolean;
@@ -15,13 +15,14 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
+    opts = checkModuleOptions('Linear', opts, { bias: 'boolean' });
     checkSize('Linear', 'inFeatures', inFeatures);
     checkSize('Linear', 'outFeatures', outFeatures);
     // PyTorch's kaiming_uniform_(a=√5) works out to U(±1/√in) for the weight, and the bias
     // uses the same bound.
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = uniformParam([outFeatures, inFeatures], bound, opts, 0);
-    this.bias = (opts.bias ?? true) ? uniformParam([outFeatures], bound, opts, 1) : null;
+    this.weight = uniformParam('Linear', [outFeatures, inFeatures], bound, opts, 0);
+    this.bias = (opts.bias ?? true) ? uniformParam('Linear', [outFeatures], bound, opts, 1) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -37,9 +38,10 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: ParamOptions = {}) {
     super();
+    opts = checkModuleOptions('Embedding', opts);
     checkSize('Embedding', 'numEmbeddings', numEmbeddings);
     checkSize('Embedding', 'embeddingDim', embeddingDim);
-    this.weight = normalParam([numEmbeddings, embeddingDim], 1, opts, 0);
+    this.weight = normalParam('Embedding', [numEmbeddings, embeddingDim], 1, opts, 0);
   }
 
   /** indices: int32 of any shape → (...indices.shape, embeddingDim). */

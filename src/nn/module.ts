@@ -13,7 +13,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { forEachOffset, fromArray } from '../ops/view.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { fmtShape } from '../tensor/shape.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -101,16 +101,22 @@ export abstract class Module {
    * into a WebGPU module (an upload); the reverse needs `await t.to('cpu')` first.
    */
   loadStateDict(sd: StateDict, opts: LoadStateDictOptions = {}): void {
+    const op = `loadStateDict (${this.constructor.name})`;
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || sd instanceof Tensor) throw new Error(`${op}: state dict must be an object of tensors, got ${describe(sd)}`);
+    if (opts === null || typeof opts !== 'object') throw new Error(`${op}: options must be an object such as { strict: false }, got ${describe(opts)}`);
+    if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new Error(`${op}: strict must be a boolean, got ${describe(opts.strict)}`);
     const strict = opts.strict ?? true;
     const own = this.stateDict();
     const problems: string[] = [];
-    const missing = Object.keys(own).filter((k) => !(k in sd));
-    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    // Own properties only: a key such as 'toString' or '__proto__' from a file is a name like any other.
+    const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+    const missing = Object.keys(own).filter((k) => !has(sd, k));
+    const unexpected = Object.keys(sd).filter((k) => !has(own, k));
     if (strict && missing.length) problems.push(`missing key(s): ${missing.join(', ')}`);
     if (strict && unexpected.length) problems.push(`unexpected key(s): ${unexpected.join(', ')}`);
     const pairs: Array<[Tensor, Tensor]> = [];
     for (const [key, p] of Object.entries(own)) {
-      if (!(key in sd)) continue;
+      if (!has(sd, key)) continue;
       const src = sd[key];
       if (!(src instanceof Tensor)) { problems.push(`${key} is not a Tensor`); continue; }
       src.assertAlive(`loadStateDict (${key})`);
@@ -120,7 +126,7 @@ export abstract class Module {
         problems.push(`${key} is on ${src.device} but the module is on ${p.device} (move it with await t.to('${p.device}'))`);
       } else pairs.push([p, src]);
     }
-    if (problems.length) throw new Error(`loadStateDict (${this.constructor.name}): ${problems.join('; ')}`);
+    if (problems.length) throw new Error(`${op}: ${problems.join('; ')}`);
     noGrad(() => {
       for (const [p, src] of pairs) {
         if (src.device === p.device) { p.copy_(src); continue; }

@@ -4,7 +4,8 @@
 //
 //   x (T, H) ─router─ softmax ─ top-k ─ flattenSortCount
 //            └ experts (grouped out) ─ act ─ output_experts (grouped in, gates) ─ (T, H)
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkAllocation } from '../tensor/tensor.js';
+import { runtime } from '../backend/runtime.js';
 import { fmtShape } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { Function, type Ctx } from '../autograd/function.js';
@@ -16,7 +17,7 @@ import { scatteredExperts } from '../moe/index.js';
 import { flattenSortCountWithCounts } from '../moe/routing.js';
 import { Module } from './module.js';
 import { Linear, checkLastDim } from './linear.js';
-import { checkSize, childSeed, constParam, normalParam, type ParamOptions } from './init.js';
+import { checkModuleOptions, checkSize, childSeed, constParam, normalParam, type ParamOptions } from './init.js';
 
 export interface ParallelExpertsOptions extends ParamOptions {
   bias?: boolean;
@@ -35,12 +36,13 @@ export class ParallelExperts extends Module {
 
   constructor(readonly numExperts: number, readonly inFeatures: number, readonly outFeatures: number, opts: ParallelExpertsOptions = {}) {
     super();
+    opts = checkModuleOptions('ParallelExperts', opts, { bias: 'boolean' });
     checkSize('ParallelExperts', 'numExperts', numExperts);
     checkSize('ParallelExperts', 'inFeatures', inFeatures);
     checkSize('ParallelExperts', 'outFeatures', outFeatures);
     // ScatterMoE's reset_parameters: N(0, 0.02²) weights, zero biases.
-    this.weight = normalParam([numExperts, outFeatures, inFeatures], 0.02, opts, 0);
-    this.bias = opts.bias ? constParam([numExperts, outFeatures], 0, opts) : null;
+    this.weight = normalParam('ParallelExperts', [numExperts, outFeatures, inFeatures], 0.02, opts, 0);
+    this.bias = opts.bias ? constParam('ParallelExperts', [numExperts, outFeatures], 0, opts) : null;
   }
 
   /** scatteredExperts with this module's weights; the arguments are as documented there. */
@@ -69,6 +71,11 @@ export interface MoEOptions extends ParamOptions {
   /** Per-expert biases in both expert layers (default false). */
   bias?: boolean;
 }
+
+const MOE_OPTIONS = {
+  hiddenSize: 'positive', intermediateSize: 'positive', numExperts: 'positive', topK: 'positive',
+  glu: 'boolean', activation: 'string', renormalize: 'boolean', bias: 'boolean',
+} as const;
 
 export interface MoEOutput {
   /** Same shape as the input. */
@@ -102,6 +109,8 @@ export class MoE extends Module {
 
   constructor(opts: MoEOptions) {
     super();
+    if (opts === undefined || opts === null) throw new Error('MoE: expected options { hiddenSize, intermediateSize, numExperts, topK, ... }');
+    opts = checkModuleOptions('MoE', opts, MOE_OPTIONS);
     const { hiddenSize, intermediateSize, numExperts, topK } = opts;
     checkSize('MoE', 'hiddenSize', hiddenSize);
     checkSize('MoE', 'intermediateSize', intermediateSize);
@@ -119,6 +128,8 @@ export class MoE extends Module {
     const child = (i: number): ParamOptions => ({ device: opts.device, dtype: opts.dtype, seed: childSeed(opts.seed, i) });
     this.router = new Linear(hiddenSize, numExperts, { ...child(0), bias: false });
     const expertsOut = this.glu ? 2 * intermediateSize : intermediateSize;
+    // The expert weights are the largest tensors: a size past the device's limit fails here, by name.
+    checkAllocation('MoE', [numExperts, expertsOut, hiddenSize], opts.dtype ?? 'float32', opts.device ?? runtime.defaultDevice);
     this.experts = new ParallelExperts(numExperts, hiddenSize, expertsOut, { ...child(1), bias: opts.bias });
     this.output_experts = new ParallelExperts(numExperts, intermediateSize, hiddenSize, { ...child(2), bias: opts.bias });
   }

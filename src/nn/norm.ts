@@ -3,7 +3,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { layerNorm, rmsNorm } from '../ops/norm.js';
 import { Module } from './module.js';
-import { checkSize, constParam, type ParamOptions } from './init.js';
+import { checkModuleOptions, checkSize, constParam, type ParamOptions } from './init.js';
 import { checkLastDim } from './linear.js';
 
 export interface LayerNormOptions extends ParamOptions {
@@ -22,11 +22,12 @@ export class LayerNorm extends Module {
 
   constructor(readonly normalizedShape: number, opts: LayerNormOptions = {}) {
     super();
+    opts = checkModuleOptions('LayerNorm', opts, { eps: 'positive', elementwiseAffine: 'boolean', bias: 'boolean' });
     checkSize('LayerNorm', 'normalizedShape', normalizedShape);
     this.eps = opts.eps ?? 1e-5;
     const affine = opts.elementwiseAffine ?? true;
-    this.weight = affine ? constParam([normalizedShape], 1, opts) : null;
-    this.bias = affine && (opts.bias ?? true) ? constParam([normalizedShape], 0, opts) : null;
+    this.weight = affine ? constParam(this.constructor.name, [normalizedShape], 1, opts) : null;
+    this.bias = affine && (opts.bias ?? true) ? constParam(this.constructor.name, [normalizedShape], 0, opts) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -48,9 +49,10 @@ export class RMSNorm extends Module {
 
   constructor(readonly normalizedShape: number, opts: RMSNormOptions = {}) {
     super();
+    opts = checkModuleOptions('RMSNorm', opts, { eps: 'positive', elementwiseAffine: 'boolean' });
     checkSize('RMSNorm', 'normalizedShape', normalizedShape);
     this.eps = opts.eps ?? 2 ** -23;
-    this.weight = (opts.elementwiseAffine ?? true) ? constParam([normalizedShape], 1, opts) : null;
+    this.weight = (opts.elementwiseAffine ?? true) ? constParam(this.constructor.name, [normalizedShape], 1, opts) : null;
   }
 
   forward(x: Tensor): Tensor {

@@ -446,6 +446,7 @@ export function inplace(name: string, self: Tensor, other: Operand | null, f: (a
   }
   if (other instanceof Tensor) {
     other.assertAlive(name);
+    if (other.device !== self.device) throw new Error(`${name}: other is on ${other.device} but self is on ${self.device}`);
     const s = broadcastShapes(name, self.shape, other.shape);
     if (!shapesEqual(s, self.shape)) throw new Error(`${name}: other of shape ${fmtShape(other.shape)} does not broadcast to self's shape ${fmtShape(self.shape)}`);
   } else if (other !== null) checkOperand(name, 'other', other);

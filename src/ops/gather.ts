@@ -14,7 +14,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { roundF16, wgslType, type DType } from '../tensor/dtype.js';
-import { contiguousStrides, fmtShape, normDim, numel } from '../tensor/shape.js';
+import { contiguousStrides, describe, fmtShape, normDim, numel } from '../tensor/shape.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { coalesce, deviceOf, MAX_DIMS } from './map.js';
 import { copyRaw, mul } from './elementwise.js';
@@ -413,8 +413,8 @@ export function indexAdd(t: Tensor, dim: number, index: Tensor, source: Tensor, 
   deviceOf('indexAdd', t, index, source);
   const d = normDim('indexAdd', dim, t.ndim);
   check1dIndex('indexAdd', index);
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`indexAdd: alpha must be a finite number, got ${alpha}`);
-  if (t.dtype === 'int32' && !Number.isInteger(alpha)) throw new Error(`indexAdd: alpha must be an integer for an int32 input, got ${alpha}`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`indexAdd: alpha must be a finite number, got ${describe(alpha)}`);
+  if (t.dtype === 'int32' && !Number.isInteger(alpha)) throw new Error(`indexAdd: alpha must be an integer for an int32 input, got ${describe(alpha)}`);
   if (source.dtype !== t.dtype) throw new Error(`indexAdd: source dtype ${source.dtype} does not match the input's ${t.dtype}`);
   const want = t.ndim === 0 ? [] : withDim(t.shape, d, index.numel);
   if (source.ndim !== want.length || source.shape.some((s, k) => s !== want[k])) {

@@ -6,6 +6,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { cpuArray, f32ToF16Bits, roundF16, type DType, type TypedArray } from '../tensor/dtype.js';
 import { contiguousStrides, fmtShape, inferShape, isContiguous, normDim, numel, viewStrides } from '../tensor/shape.js';
 import { Storage, type DeviceKind } from '../backend/storage.js';
+import { checkInt, checkIntList, checkTensor } from '../tensor/check.js';
 import { runtime } from '../backend/runtime.js';
 import { copyInto, copyRaw, sumToShape } from './elementwise.js';
 
@@ -80,8 +81,8 @@ class ViewFn extends Function {
 }
 
 export function view(a: Tensor, shape: number[]): Tensor {
-  a.assertAlive('view');
-  const to = inferShape('view', a.shape, shape);
+  checkTensor('view', a);
+  const to = inferShape('view', a.shape, checkIntList('view', 'shape', shape));
   const st = viewStrides(a.shape, a.strides, to);
   if (!st) {
     throw new Error(`view: size ${fmtShape(to)} is not compatible with the input's size ${fmtShape(a.shape)} and strides ${fmtShape(a.strides)} (at least one dimension spans across two contiguous subspaces); use reshape() instead`);
@@ -90,8 +91,8 @@ export function view(a: Tensor, shape: number[]): Tensor {
 }
 
 export function reshape(a: Tensor, shape: number[]): Tensor {
-  a.assertAlive('reshape');
-  const to = inferShape('reshape', a.shape, shape);
+  checkTensor('reshape', a);
+  const to = inferShape('reshape', a.shape, checkIntList('reshape', 'shape', shape));
   if (viewStrides(a.shape, a.strides, to)) return view(a, to);
   return view(contiguous(a), to);
 }
@@ -109,7 +110,8 @@ class PermuteFn extends Function {
 }
 
 export function permute(a: Tensor, dims: number[]): Tensor {
-  a.assertAlive('permute');
+  checkTensor('permute', a);
+  dims = checkIntList('permute', 'dims', dims);
   if (dims.length !== a.ndim) throw new Error(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of ${a.ndim} dims (shape ${fmtShape(a.shape)})`);
   const nd = dims.map((d) => normDim('permute', d, a.ndim));
   if (new Set(nd).size !== nd.length) throw new Error(`permute: repeated dim in ${fmtShape(dims)}`);
@@ -117,7 +119,7 @@ export function permute(a: Tensor, dims: number[]): Tensor {
 }
 
 export function transpose(a: Tensor, d0: number, d1: number): Tensor {
-  a.assertAlive('transpose');
+  checkTensor('transpose', a);
   const dims = a.shape.map((_, i) => i);
   const x = normDim('transpose', d0, a.ndim);
   const y = normDim('transpose', d1, a.ndim);
@@ -126,7 +128,7 @@ export function transpose(a: Tensor, d0: number, d1: number): Tensor {
 }
 
 export function unsqueeze(a: Tensor, dim: number): Tensor {
-  a.assertAlive('unsqueeze');
+  checkTensor('unsqueeze', a);
   const d = normDim('unsqueeze', dim, a.ndim, 1);
   const shape = [...a.shape];
   shape.splice(d, 0, 1);
@@ -134,7 +136,7 @@ export function unsqueeze(a: Tensor, dim: number): Tensor {
 }
 
 export function squeeze(a: Tensor, dim?: number): Tensor {
-  a.assertAlive('squeeze');
+  checkTensor('squeeze', a);
   if (dim === undefined) return view(a, a.shape.filter((s) => s !== 1));
   const d = normDim('squeeze', dim, a.ndim);
   if (a.shape[d] !== 1) return view(a, [...a.shape]);
@@ -144,7 +146,7 @@ export function squeeze(a: Tensor, dim?: number): Tensor {
 }
 
 export function flatten(a: Tensor, startDim = 0, endDim = -1): Tensor {
-  a.assertAlive('flatten');
+  checkTensor('flatten', a);
   if (a.ndim === 0) return reshape(a, [1]);
   const s = normDim('flatten', startDim, a.ndim);
   const e = normDim('flatten', endDim, a.ndim);
@@ -166,7 +168,8 @@ class ExpandFn extends Function {
 }
 
 export function expand(a: Tensor, shape: number[]): Tensor {
-  a.assertAlive('expand');
+  checkTensor('expand', a);
+  shape = checkIntList('expand', 'shape', shape);
   if (shape.length < a.ndim) throw new Error(`expand: the target shape ${fmtShape(shape)} has fewer dims than the tensor (${fmtShape(a.shape)})`);
   const lead = shape.length - a.ndim;
   const to = shape.map((s, i) => {
@@ -205,9 +208,11 @@ class NarrowFn extends Function {
 }
 
 export function narrow(a: Tensor, dim: number, start: number, length: number): Tensor {
-  a.assertAlive('narrow');
+  checkTensor('narrow', a);
   const d = normDim('narrow', dim, a.ndim);
   const size = a.shape[d];
+  checkInt('narrow', 'start', start);
+  checkInt('narrow', 'length', length);
   const st = start < 0 ? start + size : start;
   if (!Number.isInteger(st) || !Number.isInteger(length) || st < 0 || length < 0 || st + length > size) {
     throw new Error(`narrow: start ${start} + length ${length} is out of range for dim ${dim} of size ${size} (shape ${fmtShape(a.shape)})`);
@@ -217,10 +222,12 @@ export function narrow(a: Tensor, dim: number, start: number, length: number): T
 
 /** Python-style slice a[start:end:step] along dim (negative start/end count from the end). */
 export function slice(a: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
-  a.assertAlive('slice');
+  checkTensor('slice', a);
   const d = normDim('slice', dim, a.ndim);
   const size = a.shape[d];
-  if (!Number.isInteger(step) || step < 1) throw new Error(`slice: step must be a positive integer, got ${step}`);
+  checkInt('slice', 'start', start);
+  if (end !== undefined && end !== null) checkInt('slice', 'end', end);
+  checkInt('slice', 'step', step, 1);
   const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
   const s = clamp(start);
   const e = clamp(end ?? size);
@@ -229,17 +236,18 @@ export function slice(a: Tensor, dim: number, start = 0, end?: number, step = 1)
 }
 
 export function split(a: Tensor, sizes: number | number[], dim = 0): Tensor[] {
-  a.assertAlive('split');
+  checkTensor('split', a);
+  if (a.ndim === 0) throw new Error('split: expected a tensor of at least 1 dim, got a 0-d tensor');
   const d = normDim('split', dim, a.ndim);
   const size = a.shape[d];
   let parts: number[];
   if (typeof sizes === 'number') {
-    if (!Number.isInteger(sizes) || sizes < 1) throw new Error(`split: split size must be a positive integer, got ${sizes}`);
+    checkInt('split', 'split size', sizes, 1);
     parts = [];
     for (let s = 0; s < size; s += sizes) parts.push(Math.min(sizes, size - s));
     if (size === 0) parts.push(0);
   } else {
-    parts = sizes;
+    parts = checkIntList('split', 'sizes', sizes);
     const total = parts.reduce((x, y) => x + y, 0);
     if (total !== size || parts.some((p) => !Number.isInteger(p) || p < 0)) throw new Error(`split: sections ${fmtShape(parts)} do not add up to ${size}, the size of dim ${dim} (shape ${fmtShape(a.shape)})`);
   }
@@ -279,8 +287,9 @@ class SplitFn extends Function {
 }
 
 export function chunk(a: Tensor, chunks: number, dim = 0): Tensor[] {
-  a.assertAlive('chunk');
-  if (!Number.isInteger(chunks) || chunks < 1) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
+  checkTensor('chunk', a);
+  if (a.ndim === 0) throw new Error('chunk: expected a tensor of at least 1 dim, got a 0-d tensor');
+  checkInt('chunk', 'chunks', chunks, 1);
   const d = normDim('chunk', dim, a.ndim);
   return split(a, Math.max(1, Math.ceil(a.shape[d] / chunks)), d);
 }
@@ -296,12 +305,12 @@ class CopyFn extends Function {
 
 /** The tensor itself (as a new view object) when already contiguous, else a contiguous copy. */
 export function contiguous(a: Tensor): Tensor {
-  a.assertAlive('contiguous');
+  checkTensor('contiguous', a);
   if (isContiguous(a.shape, a.strides)) return ViewFn.apply(a, a.shape, a.strides, a.offset);
   return CopyFn.apply(a);
 }
 
 export function clone(a: Tensor): Tensor {
-  a.assertAlive('clone');
+  checkTensor('clone', a);
   return CopyFn.apply(a);
 }

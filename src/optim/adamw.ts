@@ -8,7 +8,8 @@
 // f32 on the GPU, 1 - f32(0.999) would be off by 1.3e-5 relative.
 import type { Tensor } from '../tensor/tensor.js';
 import { roundF16 } from '../tensor/dtype.js';
-import type { FusedBatch, FusedKernel } from './fused.js';
+import { describe } from '../tensor/shape.js';
+import { checkOptimizerOptions, type FusedBatch, type FusedKernel } from './fused.js';
 import { Optimizer, type ParamState } from './optimizer.js';
 
 export interface AdamWOptions {
@@ -35,7 +36,7 @@ export class AdamW extends Optimizer {
   weightDecay: number;
 
   constructor(params: readonly Tensor[], opts: AdamWOptions = {}) {
-    super('AdamW', params, opts.lr ?? 1e-3);
+    super('AdamW', params, checkOptimizerOptions<AdamWOptions>('AdamW', opts, ['lr', 'betas', 'eps', 'weightDecay']).lr ?? 1e-3);
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 1e-2;
@@ -44,9 +45,9 @@ export class AdamW extends Optimizer {
 
   private validate(): void {
     const [b1, b2] = Array.isArray(this.betas) ? this.betas : [NaN, NaN];
-    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`AdamW: betas must be two numbers in [0, 1), got ${JSON.stringify(this.betas)}`);
-    if (!(Number.isFinite(this.eps) && this.eps >= 0)) throw new Error(`AdamW: eps must be a finite number >= 0, got ${this.eps}`);
-    if (!(Number.isFinite(this.weightDecay) && this.weightDecay >= 0)) throw new Error(`AdamW: weightDecay must be a finite number >= 0, got ${this.weightDecay}`);
+    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`AdamW: betas must be two numbers in [0, 1), got ${describe(this.betas)}`);
+    if (!(Number.isFinite(this.eps) && this.eps >= 0)) throw new Error(`AdamW: eps must be a finite number >= 0, got ${describe(this.eps)}`);
+    if (!(Number.isFinite(this.weightDecay) && this.weightDecay >= 0)) throw new Error(`AdamW: weightDecay must be a finite number >= 0, got ${describe(this.weightDecay)}`);
   }
 
   protected update(p: Tensor, g: Tensor, st: ParamState, batch: FusedBatch): void {

@@ -3,7 +3,7 @@
 // stays on the device and the scaling kernel reads it from there, so clipping never waits on
 // a readback (clip-gpu.ts: a few dispatches per call, not a few per gradient).
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 import { isFloat, roundF16 } from '../tensor/dtype.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -16,7 +16,7 @@ const EPS = 1e-6;
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor {
   const op = 'clipGradNorm';
   if (!Array.isArray(params)) throw new Error(`${op}: params must be an array of tensors`);
-  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new Error(`${op}: maxNorm must be a number >= 0, got ${maxNorm}`);
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new Error(`${op}: maxNorm must be a number >= 0, got ${describe(maxNorm)}`);
   const grads: Tensor[] = [];
   params.forEach((p, i) => {
     if (!(p instanceof Tensor)) throw new Error(`${op}: params[${i}] is not a Tensor`);

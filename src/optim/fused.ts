@@ -9,7 +9,7 @@
 // maxParams() parameters, each with its own bindings (gradient, parameter, state), and a
 // table in the uniforms maps every workgroup to a (parameter, chunk) pair.
 import { Tensor } from '../tensor/tensor.js';
-import { contiguousStrides, fmtShape, shapesEqual } from '../tensor/shape.js';
+import { contiguousStrides, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat, wgslType, type DType } from '../tensor/dtype.js';
 import { copyRaw } from '../ops/elementwise.js';
 import { full } from '../ops/view.js';
@@ -27,15 +27,34 @@ const MAX_CHUNKS = 4096;
 // holding the last parameter's end, so the lookup never reads past the block.
 const MAX_PARAMS = 14;
 
+/** Checks an optimizer's options: a plain object with only `keys`, each a finite number >= 0
+ * unless listed in `booleans`; returns it. */
+export function checkOptimizerOptions<T>(op: string, opts: unknown, keys: readonly string[], booleans: readonly string[] = []): T {
+  if (opts === undefined) return {} as T;
+  const proto = opts !== null && typeof opts === 'object' ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object, got ${describe(opts)}`);
+  for (const [k, v] of Object.entries(opts as Record<string, unknown>)) {
+    if (!keys.includes(k)) throw new Error(`${op}: unknown option '${k}'; expected ${keys.join(', ')}`);
+    if (v === undefined || k === 'betas') continue;
+    if (booleans.includes(k) ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new Error(`${op}: ${k} must be ${booleans.includes(k) ? 'a boolean' : 'a finite number >= 0'}, got ${describe(v)}`);
+    }
+  }
+  return opts as T;
+}
+
 /** Refuses what a fused in-place update cannot handle, naming the optimizer and the parameter. */
 export function checkParams(op: string, params: readonly Tensor[]): Tensor[] {
-  if (!Array.isArray(params)) throw new Error(`${op}: params must be an array of tensors`);
+  if (!Array.isArray(params)) throw new Error(`${op}: params must be an array of tensors, got ${describe(params)}`);
   const seen = new Set<Tensor>();
   params.forEach((p, i) => {
-    if (!(p instanceof Tensor)) throw new Error(`${op}: params[${i}] is not a Tensor`);
+    if (!(p instanceof Tensor)) throw new Error(`${op}: params[${i}] must be a Tensor, got ${describe(p)}`);
     p.assertAlive(op);
     if (!isFloat(p.dtype)) throw new Error(`${op}: params[${i}] has dtype ${p.dtype}; only floating point parameters can be optimized`);
     if (!p.isContiguous()) throw new Error(`${op}: params[${i}] (shape ${fmtShape(p.shape)}) is not contiguous; optimizers update parameters in place and need contiguous ones (make it with .contiguous() before training)`);
+    // PyTorch's rule: a non-leaf is a function of other tensors, so updating it in place
+    // would update nothing the graph learns from.
+    if (p.gradFn) throw new Error(`${op}: params[${i}] (shape ${fmtShape(p.shape)}) is not a leaf tensor (it was computed by ${p.gradFn.name}); optimizers take leaves such as a module's parameters()`);
     if (seen.has(p)) throw new Error(`${op}: params[${i}] appears more than once`);
     seen.add(p);
   });

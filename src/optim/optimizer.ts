@@ -3,7 +3,7 @@
 // Subclasses supply update(): one fused update per parameter that has a gradient, which on
 // WebGPU FusedBatch packs with the others into a few dispatches.
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { copyInto } from '../ops/elementwise.js';
 import { checkParams, denseGrad, FusedBatch, isStateBlock, stateBlock, stateLike } from './fused.js';
 
@@ -33,7 +33,7 @@ export abstract class Optimizer {
   /** The learning rate of the next step(); schedules set it. */
   get lr(): number { return this.lr_; }
   set lr(v: number) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${this.name}: lr must be a finite number >= 0, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${this.name}: lr must be a finite number >= 0, got ${describe(v)}`);
     this.lr_ = v;
   }
 

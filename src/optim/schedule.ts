@@ -4,6 +4,7 @@
 //   W <= t < T:  lr = minLr + (baseLr - minLr) · ½ (1 + cos(π (t - W) / (T - W)))
 //   t >= T:      lr = minLr
 // Use it like PyTorch's LR schedulers: optimizer.step(), then schedule.step().
+import { describe } from '../tensor/shape.js';
 
 export interface CosineOptions {
   warmupSteps?: number;
@@ -23,15 +24,15 @@ export class CosineSchedule {
   constructor(readonly optimizer: { lr: number }, opts: CosineOptions) {
     const op = 'cosineWithWarmup';
     if (!optimizer || typeof optimizer.lr !== 'number') throw new Error(`${op}: expected an optimizer with a numeric lr`);
-    if (!opts || !Number.isInteger(opts.totalSteps) || opts.totalSteps < 1) throw new Error(`${op}: totalSteps must be an integer >= 1, got ${opts?.totalSteps}`);
+    if (!opts || !Number.isInteger(opts.totalSteps) || opts.totalSteps < 1) throw new Error(`${op}: totalSteps must be an integer >= 1, got ${describe(opts?.totalSteps)}`);
     this.warmupSteps = opts.warmupSteps ?? 0;
     this.totalSteps = opts.totalSteps;
     this.minLr = opts.minLr ?? 0;
     this.baseLr = opts.baseLr ?? optimizer.lr;
     if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0 || this.warmupSteps > this.totalSteps) {
-      throw new Error(`${op}: warmupSteps must be an integer in [0, totalSteps=${this.totalSteps}], got ${this.warmupSteps}`);
+      throw new Error(`${op}: warmupSteps must be an integer in [0, totalSteps=${this.totalSteps}], got ${describe(this.warmupSteps)}`);
     }
-    if (!(this.minLr >= 0 && this.minLr <= this.baseLr)) throw new Error(`${op}: minLr must be in [0, baseLr=${this.baseLr}], got ${this.minLr}`);
+    if (!(this.minLr >= 0 && this.minLr <= this.baseLr)) throw new Error(`${op}: minLr must be in [0, baseLr=${this.baseLr}], got ${describe(this.minLr)}`);
     optimizer.lr = this.lrAt(0);
   }
 

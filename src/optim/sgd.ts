@@ -4,7 +4,8 @@
 // as one fused update per parameter (batched into a few dispatches on WebGPU) or one loop (CPU).
 import type { Tensor } from '../tensor/tensor.js';
 import { roundF16 } from '../tensor/dtype.js';
-import type { FusedBatch, FusedKernel } from './fused.js';
+import { checkOptimizerOptions, type FusedBatch, type FusedKernel } from './fused.js';
+import { describe } from '../tensor/shape.js';
 import { Optimizer, type ParamState } from './optimizer.js';
 
 export interface SGDOptions {
@@ -42,8 +43,8 @@ export class SGD extends Optimizer {
   nesterov: boolean;
 
   constructor(params: readonly Tensor[], opts: SGDOptions) {
-    if (!opts || typeof opts.lr !== 'number') throw new Error('SGD: options { lr } are required');
-    super('SGD', params, opts.lr);
+    if (!opts || typeof opts !== 'object' || opts.lr === undefined) throw new Error(`SGD: options { lr } are required, got ${describe(opts)}`);
+    super('SGD', params, checkOptimizerOptions<SGDOptions>('SGD', opts, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'], ['nesterov']).lr);
     this.momentum = opts.momentum ?? 0;
     this.dampening = opts.dampening ?? 0;
     this.weightDecay = opts.weightDecay ?? 0;
@@ -53,7 +54,7 @@ export class SGD extends Optimizer {
 
   private validate(): void {
     for (const k of ['momentum', 'dampening', 'weightDecay'] as const) {
-      if (!Number.isFinite(this[k]) || this[k] < 0) throw new Error(`SGD: ${k} must be a finite number >= 0, got ${this[k]}`);
+      if (!Number.isFinite(this[k]) || this[k] < 0) throw new Error(`SGD: ${k} must be a finite number >= 0, got ${describe(this[k])}`);
     }
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new Error(`SGD: nesterov needs momentum > 0 and dampening 0 (got momentum ${this.momentum}, dampening ${this.dampening})`);

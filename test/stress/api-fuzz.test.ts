@@ -1,0 +1,235 @@
+// Bad input over the whole public API, generated: every export and every Tensor method has
+// one valid call below; each of its arguments in turn is replaced by each hostile value
+// (a number where a tensor goes, a string, a BigInt, NaN, Infinity, a negative or fractional
+// size, a disposed tensor, a tensor of the wrong dtype or on the other device...). A call
+// may succeed (the value was valid there) or throw; what it may never do is throw anything
+// but a plain Error whose message starts with the op's name, queue GPU work before
+// throwing, or leave the engine unable to compute the next op.
+import { suite } from 'uvu';
+import * as sg from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { allclose, backends, type Dev } from '../helpers.js';
+
+const test = suite('stress: hostile arguments over the whole API');
+
+type Make = (d: Dev) => { fn: (...a: unknown[]) => unknown; args: unknown[] };
+interface Entry { name: string; prefix?: string[]; make: Make }
+
+const f = (d: Dev, shape: number[], seed = 1, requiresGrad = false): Tensor => sg.randn(shape, { seed, device: d, requiresGrad });
+const ints = (d: Dev, v: number[], shape?: number[]): Tensor => sg.tensor(new Int32Array(v), { shape, device: d });
+const m = (name: string, make: (d: Dev) => [Tensor, ...unknown[]], prefix?: string[]): Entry => ({
+  name: `x.${name}`,
+  prefix: prefix ?? [name],
+  make: (d) => {
+    const [self, ...args] = make(d);
+    return { fn: (...a: unknown[]) => (self as unknown as Record<string, (...b: unknown[]) => unknown>)[name](...a), args };
+  },
+});
+const s = (name: string, args: (d: Dev) => unknown[], prefix?: string[]): Entry => ({
+  name: `sg.${name}`,
+  prefix: prefix ?? [name],
+  make: (d) => ({ fn: (sg as unknown as Record<string, (...b: unknown[]) => unknown>)[name], args: args(d) }),
+});
+const route = (d: Dev): ReturnType<typeof sg.flattenSortCount> => sg.flattenSortCount(ints(d, [0, 1, 1, 0], [2, 2]), 2);
+
+const ENTRIES: Entry[] = [
+  // creation
+  s('tensor', () => [[1, 2], { dtype: 'float32' }]),
+  s('zeros', (d) => [[2, 3], { device: d }]),
+  s('ones', (d) => [2, 3, { device: d }]),
+  s('full', (d) => [[2], 1.5, { device: d }]),
+  s('zerosLike', (d) => [f(d, [2])]),
+  s('onesLike', (d) => [f(d, [2]), { dtype: 'float32' }]),
+  s('arange', (d) => [0, 4, 1, { device: d }]),
+  s('randn', (d) => [[2, 2], { seed: 1, device: d }]),
+  s('rand', (d) => [2, { seed: 1, device: d }]),
+  s('randint', (d) => [0, 5, [3], { seed: 1, device: d }]),
+  s('manualSeed', () => [3]),
+  s('tidy', () => [() => 1]),
+  s('noGrad', () => [() => 1]),
+  s('enableGrad', () => [() => 1]),
+  s('keep', (d) => [f(d, [1])]),
+  // elementwise, as functions and methods
+  ...['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'].flatMap((op) => [
+    s(op, (d) => [f(d, [2, 3], 1), f(d, [3], 2)]),
+    m(op, (d) => [f(d, [2, 3], 1), f(d, [2, 1], 2)]),
+  ]),
+  m('add', (d) => [f(d, [2]), f(d, [2], 2), 2]),
+  ...['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'relu', 'silu', 'sigmoid', 'tanh'].flatMap((op) => [s(op, (d) => [f(d, [3])]), m(op, (d) => [f(d, [3])])]),
+  s('gelu', (d) => [f(d, [3]), 'tanh']),
+  m('gelu', (d) => [f(d, [3]), 'none']),
+  s('where', (d) => [ints(d, [1, 0, 1]), f(d, [3]), f(d, [3], 2)]),
+  m('where', (d) => [f(d, [3]), ints(d, [1, 0, 1]), 0]),
+  s('cast', (d) => [f(d, [3]), 'float32']),
+  m('cast', (d) => [f(d, [3]), 'float32']),
+  // in place
+  ...['add_', 'sub_', 'mul_', 'copy_'].map((op) => m(op, (d) => [f(d, [2, 2]), f(d, [2], 3)])),
+  m('fill_', (d) => [f(d, [2]), 3]),
+  m('zero_', (d) => [f(d, [2])]),
+  m('requiresGrad_', (d) => [f(d, [2]), true]),
+  // views and copies
+  s('view', (d) => [f(d, [2, 3]), [3, 2]]),
+  m('view', (d) => [f(d, [2, 3]), 3, 2]),
+  s('reshape', (d) => [f(d, [2, 3]), [6]]),
+  m('reshape', (d) => [f(d, [2, 3]), [-1]]),
+  s('permute', (d) => [f(d, [2, 3]), [1, 0]]),
+  m('permute', (d) => [f(d, [2, 3]), 1, 0]),
+  s('transpose', (d) => [f(d, [2, 3]), 0, 1]),
+  m('transpose', (d) => [f(d, [2, 3]), 1, 0]),
+  s('unsqueeze', (d) => [f(d, [2]), 0]),
+  m('unsqueeze', (d) => [f(d, [2]), -1]),
+  s('squeeze', (d) => [f(d, [2, 1]), 1]),
+  m('squeeze', (d) => [f(d, [1, 2]), 0]),
+  s('expand', (d) => [f(d, [2, 1]), [2, 3]]),
+  m('expand', (d) => [f(d, [1, 3]), 2, 3]),
+  s('flatten', (d) => [f(d, [2, 3, 2]), 0, 1]),
+  m('flatten', (d) => [f(d, [2, 3, 2]), 1]),
+  s('narrow', (d) => [f(d, [4, 2]), 0, 1, 2]),
+  m('narrow', (d) => [f(d, [4, 2]), 1, 0, 1]),
+  s('slice', (d) => [f(d, [5]), 0, 1, 4, 2]),
+  m('slice', (d) => [f(d, [5]), 0, 1, 4, 2]),
+  s('split', (d) => [f(d, [5]), [2, 3], 0]),
+  m('split', (d) => [f(d, [5]), 2]),
+  s('chunk', (d) => [f(d, [6]), 3, 0]),
+  m('chunk', (d) => [f(d, [6]), 2]),
+  s('contiguous', (d) => [f(d, [2, 3]).transpose(0, 1)]),
+  m('contiguous', (d) => [f(d, [2, 3])]),
+  s('clone', (d) => [f(d, [2])]),
+  m('clone', (d) => [f(d, [2])]),
+  m('detach', (d) => [f(d, [2])]),
+  m('size', (d) => [f(d, [2, 3]), 1]),
+  // reductions
+  ...['sum', 'mean'].flatMap((op) => [s(op, (d) => [f(d, [2, 3]), [0, 1], true]), m(op, (d) => [f(d, [2, 3]), 1, false])]),
+  ...['max', 'min'].flatMap((op) => [s(op, (d) => [f(d, [2, 3]), 1, true]), m(op, (d) => [f(d, [2, 3]), 0])]),
+  s('amax', (d) => [f(d, [2, 3])]),
+  s('amin', (d) => [f(d, [2, 3])]),
+  s('argmax', (d) => [f(d, [2, 3]), 1, false]),
+  m('argmax', (d) => [f(d, [2, 3]), 1]),
+  s('softmax', (d) => [f(d, [2, 3]), 1]),
+  m('softmax', (d) => [f(d, [2, 3]), -1]),
+  s('logSoftmax', (d) => [f(d, [2, 3]), 1]),
+  m('logSoftmax', (d) => [f(d, [2, 3]), 0]),
+  s('logsumexp', (d) => [f(d, [2, 3]), 1, false]),
+  s('crossEntropy', (d) => [f(d, [2, 3]), ints(d, [0, 2]), { reduction: 'sum' }]),
+  s('topk', (d) => [f(d, [2, 5]), 2, 1, true, true]),
+  m('topk', (d) => [f(d, [2, 5]), 3, -1, false]),
+  // linear algebra, norms, indexing, joining
+  s('matmul', (d) => [f(d, [2, 3]), f(d, [3, 4], 2)]),
+  m('matmul', (d) => [f(d, [2, 2, 3]), f(d, [3], 2)]),
+  s('bmm', (d) => [f(d, [2, 2, 3]), f(d, [2, 3, 2], 2)]),
+  m('bmm', (d) => [f(d, [2, 2, 3]), f(d, [2, 3, 2], 2)]),
+  s('layerNorm', (d) => [f(d, [2, 3]), f(d, [3], 2), f(d, [3], 3), 1e-5]),
+  s('rmsNorm', (d) => [f(d, [2, 3]), f(d, [3], 2), 1e-6]),
+  s('gather', (d) => [f(d, [2, 3]), 1, ints(d, [0, 2], [2, 1])]),
+  m('gather', (d) => [f(d, [2, 3]), 0, ints(d, [1, 0, 1], [1, 3])]),
+  s('indexSelect', (d) => [f(d, [3, 2]), 0, ints(d, [2, 0])]),
+  m('indexSelect', (d) => [f(d, [3, 2]), 1, ints(d, [1])]),
+  s('indexAdd', (d) => [f(d, [3, 2]), 0, ints(d, [2, 0]), f(d, [2, 2], 2), 0.5]),
+  m('indexAdd', (d) => [f(d, [3, 2]), 0, ints(d, [1]), f(d, [1, 2], 2)]),
+  s('cat', (d) => [[f(d, [2, 3]), f(d, [1, 3], 2)], 0]),
+  s('stack', (d) => [[f(d, [3]), f(d, [3], 2)], 1]),
+  // autograd
+  m('backward', (d) => [f(d, [3], 1, true).mul(2).sum()]),
+  m('backward', (d) => [f(d, [3], 1, true).mul(2), sg.ones([3], { device: d }), { retainGraph: false }]),
+  // mixture of experts
+  s('flattenSortCount', (d) => [ints(d, [0, 1, 1, 0], [2, 2]), 2]),
+  {
+    name: 'sg.scatteredExperts',
+    prefix: ['scatteredExperts'],
+    make: (d) => {
+      const r = route(d);
+      return { fn: sg.scatteredExperts as (...a: unknown[]) => unknown, args: [f(d, [2, 4]), f(d, [2, 4, 3], 2), 2, r.sortedExpertIdxs, r.sortedScatteredIdxs, r.expertOffsets, { gates: f(d, [2, 2], 3) }] };
+    },
+  },
+  // modules and optimizers
+  { name: 'nn.Linear', prefix: ['Linear'], make: (d) => ({ fn: (...a) => new sg.nn.Linear(...(a as [number, number])), args: [3, 2, { device: d, seed: 1 }] }) },
+  { name: 'nn.Linear.forward', prefix: ['Linear'], make: (d) => { const l = new sg.nn.Linear(3, 2, { device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 3])] }; } },
+  { name: 'nn.Embedding', prefix: ['Embedding'], make: (d) => ({ fn: (...a) => new sg.nn.Embedding(...(a as [number, number])), args: [5, 2, { device: d, seed: 1 }] }) },
+  { name: 'nn.Embedding.forward', prefix: ['Embedding'], make: (d) => { const l = new sg.nn.Embedding(5, 2, { device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [ints(d, [1, 4])] }; } },
+  { name: 'nn.LayerNorm', prefix: ['LayerNorm'], make: (d) => ({ fn: (...a) => new sg.nn.LayerNorm(...(a as [number])), args: [3, { device: d }] }) },
+  { name: 'nn.RMSNorm.forward', prefix: ['RMSNorm'], make: (d) => { const l = new sg.nn.RMSNorm(3, { device: d }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 3])] }; } },
+  { name: 'nn.Dropout', prefix: ['Dropout'], make: () => ({ fn: (...a) => new sg.nn.Dropout(...(a as [number])), args: [0.5] }) },
+  { name: 'nn.CausalSelfAttention', prefix: ['CausalSelfAttention'], make: (d) => ({ fn: (...a) => new sg.nn.CausalSelfAttention(...(a as [number, number])), args: [4, 2, { device: d, seed: 1 }] }) },
+  { name: 'nn.MoE', prefix: ['MoE'], make: (d) => ({ fn: (...a) => new sg.nn.MoE(a[0] as sg.nn.MoEOptions), args: [{ hiddenSize: 4, intermediateSize: 4, numExperts: 2, topK: 1, device: d, seed: 1 }] }) },
+  {
+    name: 'nn.MoE.forward',
+    prefix: ['MoE'],
+    make: (d) => { const l = new sg.nn.MoE({ hiddenSize: 4, intermediateSize: 4, numExperts: 2, topK: 1, device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [3, 4])] }; },
+  },
+  { name: 'optim.SGD', prefix: ['SGD'], make: (d) => ({ fn: (...a) => new sg.optim.SGD(...(a as [Tensor[], sg.optim.SGDOptions])), args: [[f(d, [2], 1, true)], { lr: 0.1, momentum: 0.9 }] }) },
+  { name: 'optim.AdamW', prefix: ['AdamW'], make: (d) => ({ fn: (...a) => new sg.optim.AdamW(...(a as [Tensor[], sg.optim.AdamWOptions])), args: [[f(d, [2], 1, true)], { lr: 0.1, betas: [0.9, 0.99] }] }) },
+  { name: 'optim.clipGradNorm', prefix: ['clipGradNorm'], make: (d) => ({ fn: sg.optim.clipGradNorm as (...a: unknown[]) => unknown, args: [[f(d, [2], 1, true)], 1] }) },
+  // checkpoints
+  s('serializeSafetensors', (d) => [{ w: f(d, [2]) }, { note: 'x' }]),
+  s('parseSafetensors', () => [new Uint8Array(8)]),
+];
+
+/** The hostile values: each replaces one argument of a valid call. */
+function hostile(d: Dev): Array<[string, () => unknown]> {
+  const other: Dev = d === 'cpu' ? 'webgpu' : 'cpu';
+  return [
+    ['undefined', () => undefined], ['null', () => null], ['NaN', () => NaN], ['Infinity', () => Infinity], ['-1', () => -1],
+    ['0.5', () => 0.5], ['1e12', () => 1e12], ['a string', () => 'x'], ['a BigInt', () => 2n], ['a BigInt array', () => [2n]],
+    ['an object', () => ({})], ['an empty array', () => []], ['[NaN]', () => [NaN]], ['[-1]', () => [-1]], ['true', () => true],
+    ['a function', () => () => 1], ['a symbol', () => Symbol('s')],
+    ['a disposed tensor', () => { const t = sg.ones([2], { device: d }); t.dispose(); return t; }],
+    ['an int32 tensor', () => ints(d, [1, 0])],
+    ['a 0-d tensor', () => sg.tensor(2, { device: d })],
+    ['a (2, 3) float tensor', () => f(d, [2, 3], 7)],
+    ...(sg.deviceInfo().backend === 'webgpu' ? [['a tensor on the other device', () => sg.ones([2], { device: other })] as [string, () => unknown]] : []),
+  ];
+}
+
+// Messages that mean an internal failure escaped instead of a checked argument.
+const INTERNAL = /Cannot read prop|is not a function|is not iterable|of undefined|of null|Invalid (array|typed array) length|Maximum call stack|Cannot convert|cannot be converted|Unexpected token|\[object /;
+
+async function stillWorks(d: Dev): Promise<string | null> {
+  try {
+    const y = sg.tidy(() => sg.tensor([[1, 2], [3, 4]], { device: d }).matmul(sg.tensor([[1], [1]], { device: d })).add(1));
+    allclose(await y.toArray(), [4, 8], {}, 'the next op');
+    y.dispose();
+    return null;
+  } catch (e) { return (e as Error).message; }
+}
+
+test('every argument of every public function, replaced by each hostile value', async () => {
+  const problems: string[] = [];
+  let calls = 0;
+  for (const d of await backends()) {
+    const values = hostile(d);
+    for (const entry of ENTRIES) {
+      const base = sg.tidy(() => { const { args } = entry.make(d); return args.length; });
+      for (let i = 0; i < base; i++) {
+        for (const [label, value] of values) {
+          calls++;
+          const where = `[${d}] ${entry.name} argument ${i} = ${label}`;
+          let err: unknown = null;
+          let before = 0;
+          try {
+            sg.tidy(() => {
+              const { fn, args } = entry.make(d);
+              const a = [...args];
+              a[i] = value();
+              before = sg.memory().dispatches;
+              const out = fn(...a);
+              if (out instanceof Promise) out.catch(() => {});
+            });
+          } catch (e) { err = e; }
+          if (err === null) continue;
+          if (!(err instanceof Error) || err.constructor !== Error) {
+            problems.push(`${where}: threw ${err instanceof Error ? err.constructor.name : typeof err}: ${String((err as Error)?.message ?? err)}`);
+          } else if (INTERNAL.test(err.message) || !(entry.prefix ?? []).some((p) => err.message.startsWith(`${p}:`) || err.message.startsWith(`${p}.`))) {
+            problems.push(`${where}: ${JSON.stringify(err.message.slice(0, 160))}`);
+          } else if (sg.memory().dispatches !== before) {
+            problems.push(`${where}: GPU work was queued before the error ${JSON.stringify(err.message.slice(0, 100))}`);
+          }
+          const broken = await stillWorks(d);
+          if (broken) problems.push(`${where}: the engine broke: ${broken}`);
+        }
+      }
+    }
+  }
+  if (problems.length) throw new Error(`${problems.length} of ${calls} hostile calls misbehaved:\n${problems.slice(0, 5000).join('\n')}`);
+});
+
+test.run();
