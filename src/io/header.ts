@@ -151,14 +151,14 @@ class HeaderReader {
     }
   }
 
+  // Messages are built only on failure: a header may list a million entries.
   private readEntry(name: string): HeaderEntry {
-    const where = `${this.who}: tensor ${quote(name)}`;
     const start = this.i;
     if (this.peek() !== 0x7b) this.typeError(start, `tensor ${quote(name)}: expected { dtype, shape, data_offsets }`);
     this.i++;
     let dtype: string | undefined;
-    let shape: number[] | undefined;
-    let offsets: number[] | undefined;
+    let shape: number[] | null | undefined;
+    let offsets: number[] | null | undefined;
     this.ws();
     if (this.peek() === 0x7d) this.i++;
     else {
@@ -166,51 +166,50 @@ class HeaderReader {
         this.ws();
         const field = this.key();
         const at = this.i;
-        const twice = (): never => { throw new Error(`${where}: the field '${clip(field)}' appears twice`); };
+        const again = (field === 'dtype' && dtype !== undefined) || (field === 'shape' && shape !== undefined) || (field === 'data_offsets' && offsets !== undefined);
+        if (again) throw new Error(`${this.who}: tensor ${quote(name)}: the field '${field}' appears twice`);
         if (field === 'dtype') {
-          if (dtype !== undefined) twice();
           if (this.peek() !== 0x22) this.typeError(at, `tensor ${quote(name)}: dtype must be a string`);
           dtype = this.string();
         } else if (field === 'shape') {
-          if (shape !== undefined) twice();
-          shape = this.counts(at, `tensor ${quote(name)}: shape must be an array of integers from 0 to 2^53 - 1`);
+          shape = this.counts();
+          if (!shape) this.typeError(at, `tensor ${quote(name)}: shape must be an array of integers from 0 to 2^53 - 1`);
         } else if (field === 'data_offsets') {
-          if (offsets !== undefined) twice();
-          const what = `tensor ${quote(name)}: data_offsets must be [begin, end], integers with 0 <= begin <= end`;
-          offsets = this.counts(at, what);
-          if (offsets.length !== 2 || offsets[0] > offsets[1]) this.typeError(at, what, true);
+          offsets = this.counts();
+          const ok = offsets !== null && offsets.length === 2 && offsets[0] <= offsets[1];
+          if (!ok) this.typeError(at, `tensor ${quote(name)}: data_offsets must be [begin, end], integers with 0 <= begin <= end`, offsets !== null);
         } else this.skip(1); // the reference ignores fields it does not know
         if (this.endOf(0x7d)) break;
       }
     }
-    if (dtype === undefined || shape === undefined || offsets === undefined) {
-      const missing = [dtype === undefined && 'dtype', shape === undefined && 'shape', offsets === undefined && 'data_offsets'].filter(Boolean);
-      throw new Error(`${where}: missing ${missing.join(', ')}`);
+    if (dtype === undefined || !shape || !offsets) {
+      const missing = [dtype === undefined && 'dtype', !shape && 'shape', !offsets && 'data_offsets'].filter(Boolean);
+      throw new Error(`${this.who}: tensor ${quote(name)}: missing ${missing.join(', ')}`);
     }
     // A Map lookup: names such as 'toString' or '__proto__' are unknown dtypes, nothing more.
     const format = FORMATS.get(dtype);
     if (!format) {
       const kind = OTHER_DTYPES.has(dtype) ? 'unsupported' : 'unknown';
-      throw new Error(`${where}: ${kind} dtype ${JSON.stringify(clip(dtype))} (supported: ${[...FORMATS.keys()].join(', ')})`);
+      throw new Error(`${this.who}: tensor ${quote(name)}: ${kind} dtype ${JSON.stringify(clip(dtype))} (supported: ${[...FORMATS.keys()].join(', ')})`);
     }
     const [begin, end] = offsets;
-    if (end > this.dataBytes) throw new Error(`${where}: data_offsets [${begin}, ${end}] are out of range: the data section has ${this.dataBytes} bytes`);
+    if (end > this.dataBytes) throw new Error(`${this.who}: tensor ${quote(name)}: data_offsets [${begin}, ${end}] are out of range: the data section has ${this.dataBytes} bytes`);
     let n = 1;
     for (const d of shape) {
       n *= d;
-      if (n > Number.MAX_SAFE_INTEGER) throw new Error(`${where}: shape ${fmtClipped(shape)} has more than 2^53 elements`);
+      if (n > Number.MAX_SAFE_INTEGER) throw new Error(`${this.who}: tensor ${quote(name)}: shape ${fmtClipped(shape)} has more than 2^53 elements`);
     }
     const need = n * format.bytes;
     if (end - begin !== need) {
-      throw new Error(`${where}: shape ${fmtClipped(shape)} of ${dtype} needs ${need} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+      throw new Error(`${this.who}: tensor ${quote(name)}: shape ${fmtClipped(shape)} of ${dtype} needs ${need} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
     }
     return { name, code: dtype as Code, shape, begin, end };
   }
 
-  /** An array of integers in [0, 2^53) written as plain digits (serde refuses 2.0, 1e3, -0). */
-  private counts(start: number, what: string): number[] {
+  /** An array of integers in [0, 2^53) written as plain digits (serde refuses 2.0, 1e3, -0); null if it is not one. */
+  private counts(): number[] | null {
     const out: number[] = [];
-    if (this.peek() !== 0x5b) this.typeError(start, what);
+    if (this.peek() !== 0x5b) return null;
     this.i++;
     this.ws();
     if (this.peek() === 0x5d) { this.i++; return out; }
@@ -218,11 +217,11 @@ class HeaderReader {
       this.ws();
       const from = this.i;
       while (isDigit(this.peek())) this.i++;
-      const digits = this.s.slice(from, this.i);
+      const digits = this.i - from;
       const c = this.peek();
-      const plain = digits.length > 0 && (digits.length === 1 || digits[0] !== '0') && c !== 0x2e && c !== 0x65 && c !== 0x45;
-      const v = Number(digits);
-      if (!plain || !Number.isSafeInteger(v)) this.typeError(start, what);
+      const plain = digits > 0 && (digits === 1 || this.s.charCodeAt(from) !== 0x30) && c !== 0x2e && c !== 0x65 && c !== 0x45;
+      const v = digits <= 16 ? Number(this.s.slice(from, this.i)) : Infinity;
+      if (!plain || !Number.isSafeInteger(v)) return null;
       out.push(v);
       if (this.endOf(0x5d)) return out;
     }

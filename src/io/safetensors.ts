@@ -100,7 +100,7 @@ function checkTensors(op: string, tensors: unknown): Array<{ name: string; t: Te
     if (name === '__metadata__') throw new Error(`${op}: '__metadata__' is reserved for metadata and cannot name a tensor`);
     if (LONE_SURROGATE.test(name)) throw new Error(`${op}: tensor name ${quote(name)} holds a lone surrogate, which UTF-8 cannot encode`);
     if (!(t instanceof Tensor)) throw new Error(`${op}: tensors[${quote(name)}] must be a Tensor, got ${describe(t)}`);
-    t.assertAlive(`${op} (tensor ${quote(name)})`);
+    t.assertAlive(`${op}: tensor ${quote(name)}`);
     const code = CODE_OF.get(t.dtype);
     if (!code) throw new Error(`${op}: tensor ${quote(name)} has dtype ${t.dtype}, which is not saved (F32, F16 and I32 are); cast it to float32 first`);
     return { name, t, code };
