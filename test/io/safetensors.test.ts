@@ -226,7 +226,10 @@ test('malformed files throw an Error naming the tensor and the problem', async (
   throwsWith(parse(make({ __metadata__: { n: 1 } }, 0)), /__metadata__/, /'n'/, /string/);
   const notJson = make(ok, 8);
   notJson[8] = 0x5b; // '['
-  throwsWith(parse(notJson), /header is not valid UTF-8 JSON/);
+  throwsWith(parse(notJson), /header must start with '\{'/, /0x5b/);
+  notJson[8] = 0x7b;
+  notJson[9] = 0x7d; // '{}' then the rest of the old header: not JSON
+  throwsWith(parse(notJson), /header is not valid JSON/);
   // a file cut short in its data
   const full = await serializeSafetensors({ x: sg.tensor([1, 2, 3], { device: 'cpu' }) });
   throwsWith(parse(full.subarray(0, full.length - 1)), /tensor 'x'/, /out of range/);
