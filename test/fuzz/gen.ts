@@ -29,7 +29,8 @@ const UNARY_FNS: Record<string, (a: Tensor) => Tensor> = {
 type FDType = 'float32' | 'float16' | 'int32';
 type Layout = 'c' | 'p' | 's' | 'o';
 
-export interface TensorSpec { shape: number[]; dtype: FDType; seed: number; layout: Layout }
+/** `specials`: how many NaN / ±Inf replace values of a float input, at seeded positions. */
+export interface TensorSpec { shape: number[]; dtype: FDType; seed: number; layout: Layout; specials?: number }
 export type Op = { kind: string; seed: number; [k: string]: unknown };
 export interface FuzzCase { seed: number; input: TensorSpec; ops: Op[] }
 
@@ -100,11 +101,11 @@ interface Env {
 }
 
 /** A tensor of `shape` whose layout is contiguous, permuted, stepped or offset. */
-function make(env: Env, shape: number[], dtype: FDType, seed: number, layout: Layout, data: number[] | null = null, wantGrad = true): Tensor {
+function make(env: Env, shape: number[], dtype: FDType, seed: number, layout: Layout, data: number[] | null = null, wantGrad = true, specials = 0): Tensor {
   const nd = shape.length;
   if (numel(shape) > 4 * MAX_NUMEL) throw new Error(`fuzz: operand of shape [${shape}] is too large`);
   const isF = dtype !== 'int32';
-  const vals = (n: number): number[] => data ?? values(n, seed, isF ? 'float' : 'int');
+  const vals = (n: number): number[] => data ?? withSpecials(values(n, seed, isF ? 'float' : 'int'), isF ? specials : 0, seed);
   const leaf = (s: number[]): Tensor => {
     const t = sg.tensor(vals(numel(s)), { shape: s, dtype, device: env.dev });
     if (isF && env.grad && wantGrad) { t.requiresGrad_(true); env.leaves.push(t); }
@@ -128,6 +129,14 @@ function make(env: Env, shape: number[], dtype: FDType, seed: number, layout: La
     return leaf(big).narrow(0, 2, shape[0]);
   }
   return leaf(shape);
+}
+
+/** NaN, +Inf and -Inf at `count` seeded positions anywhere in `v` (not only the first). */
+function withSpecials(v: number[], count: number, seed: number): number[] {
+  if (count === 0 || v.length === 0) return v;
+  const r = new Rng(seed ^ 0x7f4a7c15);
+  for (let i = 0; i < count; i++) v[r.int(v.length)] = r.pick([NaN, NaN, Infinity, -Infinity]);
+  return v;
 }
 
 const idxTensor = (env: Env, shape: number[], seed: number, hi: number): Tensor =>
@@ -482,11 +491,13 @@ export function drawCase(seed: number, o: DrawOptions): FuzzCase {
   const r = new Rng(seed);
   const dtype: FDType = r.pick(['float32', 'float32', 'float32', 'float32', 'int32', ...(o.f16 ? ['float16' as const] : [])]);
   const input: TensorSpec = { shape: drawShape(r), dtype, seed: r.u32(), layout: r.pick<Layout>(['c', 'c', 'p', 's', 'o']) };
+  // A quarter of the float cases carry NaN or ±Inf somewhere in their input.
+  if (dtype !== 'int32' && r.bool(0.25)) input.specials = 1 + r.int(3);
   const nops = 1 + r.int(o.maxOps ?? 4);
   const ops: Op[] = [];
   sg.tidy(() => {
     const env: Env = { dev: 'cpu', leaves: [], sides: [], grad: false };
-    let x = make(env, input.shape, dtype, input.seed, input.layout);
+    let x = make(env, input.shape, dtype, input.seed, input.layout, null, true, input.specials);
     let m = inputMeta(input);
     for (let i = 0; i < nops; i++) {
       for (let tries = 0; tries < 30; tries++) {
@@ -520,7 +531,7 @@ export interface RunResult {
 export async function runCase(c: FuzzCase, dev: 'cpu' | 'webgpu'): Promise<RunResult> {
   const env: Env = { dev, leaves: [], sides: [], grad: true };
   const res = sg.tidy(() => {
-    let x = make(env, c.input.shape, c.input.dtype, c.input.seed, c.input.layout);
+    let x = make(env, c.input.shape, c.input.dtype, c.input.seed, c.input.layout, null, true, c.input.specials);
     for (const op of c.ops) x = OPS[op.kind].run(op, x, env);
     let grads: Array<Tensor | null> = [];
     if (x.requiresGrad) {
@@ -544,6 +555,53 @@ export async function runCase(c: FuzzCase, dev: 'cpu' | 'webgpu'): Promise<RunRe
 }
 
 export interface Failure { kind: string; message: string }
+
+/**
+ * An in-place change between forward and backward must never change a gradient silently:
+ * after a seeded add_/mul_/fill_ on one of the chain's tensors (a leaf, the input view or an
+ * intermediate), backward either refuses (a saved tensor changed: PyTorch's version error) or
+ * gives exactly the gradients of the untouched chain. Returns a failure message or null.
+ */
+export async function checkInPlace(c: FuzzCase, dev: 'cpu' | 'webgpu'): Promise<string | null> {
+  let ref: RunResult;
+  try { ref = await runCase(c, dev); } catch { return null; }
+  if (ref.grads.length === 0) return null;
+  const env: Env = { dev, leaves: [], sides: [], grad: true };
+  const r = new Rng(c.seed ^ 0x2545f491);
+  let err: string | null = null;
+  const grads = sg.tidy(() => {
+    let x = make(env, c.input.shape, c.input.dtype, c.input.seed, c.input.layout, null, true, c.input.specials);
+    const chain = [x];
+    for (const op of c.ops) { x = OPS[op.kind].run(op, x, env); chain.push(x); }
+    const targets = [...env.leaves, ...chain.slice(0, -1)].filter((t) => t.dtype !== 'int32' && t.numel > 0);
+    if (!x.requiresGrad || targets.length === 0) return null;
+    const target = r.pick(targets);
+    const how = r.pick(['add_', 'mul_', 'fill_']);
+    sg.noGrad(() => (how === 'add_' ? target.add_(0.5) : how === 'mul_' ? target.mul_(2) : target.fill_(3)));
+    const up = sg.tensor(values(x.numel, c.seed ^ 0x5bd1e995, 'float'), { shape: x.shape, dtype: x.dtype, device: dev });
+    try {
+      x.backward(up);
+    } catch (e) {
+      const m = (e as Error).message;
+      if (!/^backward: one of the variables needed for gradient computation has been modified by an inplace operation/.test(m)) err = `${how} on a tensor of shape [${target.shape}] made backward throw: ${m}`;
+      return null;
+    }
+    return env.leaves.map((l) => { const g = l.grad; l.grad = null; return g; });
+  });
+  if (err || !grads) return err;
+  try {
+    for (let i = 0; i < grads.length; i++) {
+      const a = grads[i];
+      const b = ref.grads[i];
+      if (!a || !b) { if (a || b) return `leaf ${i}: gradient present in one run only after an in-place change`; continue; }
+      const m = compare(`grad of leaf ${i} after an in-place change that backward accepted`, { shape: [...a.shape], data: await a.toArray() }, b, b.dtype);
+      if (m) return m;
+    }
+    return null;
+  } finally {
+    for (const g of grads) g?.dispose();
+  }
+}
 
 function tolOf(dtype: string): { rtol: number; atol: number } {
   if (dtype === 'int32') return { rtol: 0, atol: 0 };
@@ -625,6 +683,20 @@ function* candidates(c: FuzzCase): Generator<FuzzCase> {
     yield { ...c, input: { ...c.input, shape: s.filter((_, k) => k !== d) } };
   }
   if (c.input.layout !== 'c') yield { ...c, input: { ...c.input, layout: 'c' } };
+  if (c.input.specials) yield { ...c, input: { ...c.input, specials: 0 } };
+}
+
+/** How `c` fails in the way `kind` names, or null when it does not. */
+async function failureOf(c: FuzzCase, kind: string): Promise<string | null> {
+  if (kind === 'inplace') {
+    for (const dev of ['cpu', 'webgpu'] as const) {
+      const m = await checkInPlace(c, dev);
+      if (m) return `[${dev}] ${m}`;
+    }
+    return null;
+  }
+  const v = await checkCase(c);
+  return !v.ok && v.failure.kind === kind ? v.failure.message : null;
 }
 
 /** Greedy shrinking: drop ops, shrink or drop dims, plain layout, while the case still fails the same way. */
@@ -635,8 +707,7 @@ export async function shrink(c: FuzzCase, kind: string, budget = 200): Promise<F
     progress = false;
     for (const cand of candidates(cur)) {
       if (--budget < 0) break;
-      const v = await checkCase(cand);
-      if (!v.ok && v.failure.kind === kind) { cur = cand; progress = true; break; }
+      if ((await failureOf(cand, kind)) !== null) { cur = cand; progress = true; break; }
     }
   }
   return cur;
@@ -649,14 +720,13 @@ export function describe(c: FuzzCase): string {
     delete rest.fn;
     return `${kind}.${fn}${seed ? `#${seed}` : ''} ${JSON.stringify(rest)}`;
   });
-  return `input ${c.input.dtype} [${c.input.shape}] layout ${c.input.layout} seed ${c.input.seed}\n  ` + ops.join('\n  ');
+  return `input ${c.input.dtype} [${c.input.shape}] layout ${c.input.layout} seed ${c.input.seed}${c.input.specials ? ` with ${c.input.specials} NaN/Inf` : ''}\n  ` + ops.join('\n  ');
 }
 
 /** One full report for a failing case, with its shrunk version. */
 export async function report(c: FuzzCase, f: Failure): Promise<string> {
   const small = await shrink(c, f.kind);
-  const v = await checkCase(small);
-  const why = v.ok ? '(shrunk case passes?)' : v.failure.message;
+  const why = (await failureOf(small, f.kind)) ?? '(shrunk case passes?)';
   return [
     `fuzz case seed ${c.seed} failed (${f.kind}): ${f.message}`,
     `  ${describe(c)}`,
@@ -680,7 +750,14 @@ export async function fuzz(o: FuzzOptions): Promise<{ reports: string[]; rejecte
   let i = 0;
   for (; i < o.cases; i++) {
     const c = drawCase((o.seed + i * 0x9e3779b1) >>> 0, { f16 });
-    const v = await checkCase(c);
+    let v = await checkCase(c);
+    // Every fourth case also gets an in-place change between its forward and backward.
+    if (v.ok && !v.rejected && i % 4 === 0) {
+      for (const dev of ['cpu', 'webgpu'] as const) {
+        const m = await checkInPlace(c, dev);
+        if (m) { v = { ok: false, failure: { kind: 'inplace', message: `[${dev}] ${m}` } }; break; }
+      }
+    }
     if (!v.ok) {
       reports.push(await report(c, v.failure));
       if (reports.length >= (o.maxFailures ?? 20)) { i++; break; }
