@@ -12,6 +12,7 @@
 // also avoid per-dispatch bind groups, but made every dispatch ~2x slower to run on lavapipe.)
 import { PassTimer, type PassTimes } from './timestamps.js';
 import { BufferPool } from './pool.js';
+import { errorCollector, gpuInstance, watchLost } from './dawn.js';
 
 export interface GpuOptions {
   dawnToggles?: string[];
@@ -32,10 +33,6 @@ export interface KernelCall {
    * `wid.x + wid.y * nwg.x`), or an explicit [x, y, z]. */
   workgroups: number | [number, number, number];
 }
-
-// Set by the build: false in the browser bundle, so that the Node-only path (and its
-// import of the `webgpu` package) is removed and bundlers never try to resolve it.
-declare const __SCATTERGRAD_NODE__: boolean;
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we know
 const UNIFORM_SLOTS = 4096; // distinct uniform blocks kept (1 MiB)
@@ -103,6 +100,7 @@ export class GpuBackend {
   private keyHalves = new Uint16Array(this.keyWords.buffer);
   private uniformSlots = new Map<string, number>();
   private bufferIds = new WeakMap<GPUBuffer, number>();
+  private onError: (ev: Event) => void;
   private nextBufferId = 0;
   private bindGroupCount = 0;
   private errors: string[] = [];
@@ -118,8 +116,8 @@ export class GpuBackend {
   uniformSlotCapacity = UNIFORM_SLOTS;
   bindGroupCapacity = MAX_BIND_GROUPS;
 
-  // The GPU instance and adapter are held on purpose: if Dawn's instance object is
-  // garbage-collected while the device lives, the next mapAsync crashes the process.
+  // The GPU instance is held on purpose: if Dawn's instance object is garbage-collected while
+  // the device lives, the next mapAsync crashes the process.
   constructor(readonly device: GPUDevice, adapterInfo: GPUAdapterInfo, readonly instance: GPU, readonly adapter: GPUAdapter) {
     this.features = new Set([...device.features].map(String));
     const lim: Record<string, number> = {};
@@ -132,30 +130,13 @@ export class GpuBackend {
     const info = adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number };
     this.subgroupSize = info.subgroupMinSize ?? 0;
     this.uniformBuffer = device.createBuffer({ size: UNIFORM_SLOTS * UNIFORM_SLOT, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.lost.then((info) => {
-      if (!this.destroyed) this.lostReason = info.message || String(info.reason);
-    });
-    device.addEventListener('uncapturederror', (ev) => {
-      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
-    });
+    watchLost(device, new WeakRef(this));
+    this.onError = errorCollector(this.errors);
+    device.addEventListener('uncapturederror', this.onError);
   }
 
   static async create(opts: GpuOptions = {}): Promise<GpuBackend | null> {
-    let gpu: GPU | undefined;
-    if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
-      gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-    } else if (__SCATTERGRAD_NODE__ && typeof process !== 'undefined' && process.versions?.node) {
-      let mod: { create: (t: string[]) => GPU; globals: object };
-      try {
-        mod = await import('webgpu');
-      } catch {
-        return null;
-      }
-      Object.assign(globalThis, mod.globals);
-      const env = process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '';
-      const toggles = opts.dawnToggles ?? env.split(' ').filter(Boolean);
-      gpu = mod.create(toggles);
-    }
+    const gpu = await gpuInstance(opts.dawnToggles);
     if (!gpu) return null;
     const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) return null;
@@ -451,6 +432,8 @@ export class GpuBackend {
     this.reusedInEncoder.clear();
     this.pipelines.clear();
     this.uniformSlots.clear();
+    this.device.removeEventListener('uncapturederror', this.onError);
+    this.uniformBuffer.destroy();
     this.device.destroy();
   }
 }
