@@ -29,6 +29,16 @@ export function memory(): MemoryInfo {
   };
 }
 
+/**
+ * Frees every GPU buffer the pool keeps for reuse (like torch.cuda.empty_cache()); live
+ * tensors are untouched. The next steps allocate, and create bind groups, afresh. A no-op on
+ * the CPU backend or without a device.
+ */
+export function emptyCache(): void {
+  const g = runtime.gpu;
+  if (g && !g.destroyed && g.lostReason === null) g.emptyPool();
+}
+
 /** Submits the GPU work recorded so far (readbacks do this by themselves). */
 export function flush(): void {
   runtime.gpu?.flush();

@@ -13,17 +13,25 @@
 // readback). So each allocation also names its place coarsely (`alt`: the dispatch's
 // pipeline and uniforms, which do not depend on buffers) and falls back to the buffer that
 // place had. Otherwise the most recently freed buffer of the size class is taken.
+//
+// The pool is a cache, so it also gives buffers up (trim): the owner advances `tick` at each
+// submit and asks for the buffers freed longest ago, while the pool is over its byte cap or
+// they have sat unused for too many ticks.
 
 export class BufferPool<B extends { readonly size: number }> {
   // Per size class, freed buffers, newest last. A buffer taken by affinity stays in its stack
   // as a stale entry (skipped by pop, dropped by compaction) so taking it is O(1).
   private stacks = new Map<number, B[]>();
-  private free = new Set<B>();
+  // Free buffers and the tick each was freed at; a Map iterates in insertion order, so the
+  // first entries are the buffers freed longest ago (trim's eviction order).
+  private free = new Map<B, number>();
   private freeCount = new Map<number, number>();
   private affinity = new Map<number, B>();
   private alt = new Map<number, B>();
   /** Bytes of the buffers in the pool. */
   bytes = 0;
+  /** Advanced by the owner (the backend: once per submit); a free buffer's age is in ticks. */
+  tick = 0;
 
   /** A free buffer of exactly `size` bytes, or undefined; `alt` (>= 0) the coarse place. */
   take(size: number, ctx: number, alt = -1): B | undefined {
@@ -35,9 +43,7 @@ export class BufferPool<B extends { readonly size: number }> {
       if (this.alt.size >= 1 << 16) this.alt.clear();
       this.alt.set(alt, buf);
     }
-    this.free.delete(buf);
-    this.freeCount.set(size, this.freeCount.get(size)! - 1);
-    this.bytes -= size;
+    this.remove(buf);
     // Bounded: a program that never repeats itself would otherwise grow this forever.
     if (this.affinity.size >= 1 << 16) this.affinity.clear();
     this.affinity.set(ctx, buf);
@@ -48,7 +54,7 @@ export class BufferPool<B extends { readonly size: number }> {
     let stack = this.stacks.get(buf.size);
     if (!stack) this.stacks.set(buf.size, (stack = []));
     stack.push(buf);
-    this.free.add(buf);
+    this.free.set(buf, this.tick);
     const n = (this.freeCount.get(buf.size) ?? 0) + 1;
     this.freeCount.set(buf.size, n);
     this.bytes += buf.size;
@@ -71,9 +77,34 @@ export class BufferPool<B extends { readonly size: number }> {
     return out.reverse();
   }
 
+  /**
+   * Removes and returns free buffers, those freed longest ago first, while the pool holds more
+   * than `maxBytes` or they were freed more than `maxAge` ticks ago. Buffers in `busy` (still
+   * named by commands not yet submitted) stay.
+   */
+  trim(maxBytes: number, maxAge: number, busy?: ReadonlySet<B>): B[] {
+    const out: B[] = [];
+    for (const [b, freedAt] of this.free) {
+      // Later entries were freed later, so once one is young enough they all are.
+      if (this.bytes <= maxBytes && this.tick - freedAt <= maxAge) break;
+      if (busy?.has(b)) continue;
+      this.remove(b);
+      // Only stale entries are left in that stack: drop them, or evicted buffers stay referenced.
+      if (this.freeCount.get(b.size) === 0) this.stacks.delete(b.size);
+      out.push(b);
+    }
+    return out;
+  }
+
+  private remove(buf: B): void {
+    this.free.delete(buf);
+    this.freeCount.set(buf.size, this.freeCount.get(buf.size)! - 1);
+    this.bytes -= buf.size;
+  }
+
   /** Removes and returns every free buffer. */
   drain(): B[] {
-    const all = [...this.free];
+    const all = [...this.free.keys()];
     this.stacks.clear();
     this.free.clear();
     this.freeCount.clear();

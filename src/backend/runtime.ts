@@ -33,6 +33,10 @@ export const NO_WEBGPU_HINT =
 export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   const want = opts.backend ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(want)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got ${JSON.stringify(want)}`);
+  const limit = opts.poolLimit;
+  if (limit !== undefined && !(typeof limit === 'number' && limit >= 0)) {
+    throw new Error(`init: poolLimit must be a number of bytes >= 0 (Infinity allowed), got ${typeof limit === 'number' ? limit : typeof limit}`);
+  }
   if (want === 'cpu') {
     runtime.defaultDevice = 'cpu';
     return deviceInfo();
@@ -40,7 +44,7 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   if (!runtime.gpu || runtime.gpu.destroyed || runtime.gpu.lostReason !== null) {
     runtime.gpu = await GpuBackend.create(opts);
     if (runtime.gpu) runtime.gpu.printWgsl = runtime.printWgsl;
-  }
+  } else if (limit !== undefined) runtime.gpu.poolLimit = limit;
   if (runtime.gpu) runtime.defaultDevice = 'webgpu';
   else if (want === 'webgpu') throw new Error(`init: backend 'webgpu' was asked for but ${NO_WEBGPU_HINT.replace('; using the CPU backend', '')}`);
   else {

@@ -12,10 +12,14 @@
 // also avoid per-dispatch bind groups, but made every dispatch ~2x slower to run on lavapipe.)
 import { PassTimer, type PassTimes } from './timestamps.js';
 import { BufferPool } from './pool.js';
+import { errorCollector, gpuInstance, watchLost } from './dawn.js';
 
 export interface GpuOptions {
   dawnToggles?: string[];
   powerPreference?: GPUPowerPreference;
+  /** The buffer pool keeps at most this many bytes, or the most that live tensors held at
+   * once when that is more (default 256 MiB). */
+  poolLimit?: number;
 }
 
 export interface KernelCall {
@@ -33,15 +37,19 @@ export interface KernelCall {
   workgroups: number | [number, number, number];
 }
 
-// Set by the build: false in the browser bundle, so that the Node-only path (and its
-// import of the `webgpu` package) is removed and bundlers never try to resolve it.
-declare const __SCATTERGRAD_NODE__: boolean;
-
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we know
 const UNIFORM_SLOTS = 4096; // distinct uniform blocks kept (1 MiB)
 const MAX_BIND_GROUPS = 16384; // cached bind groups, all pipelines together
 const BATCH = 64; // dispatches per submit: keeps the GPU fed while JS records more
 const MAX_WG = 65535;
+// The pool's policy: PyTorch's caching allocator plus two bounds. It keeps at most as many
+// bytes as live tensors ever held at once (or POOL_LIMIT when that is more), so caching at
+// most doubles the peak footprint and a training loop, whose pool is about one step's
+// temporaries, is never trimmed; and a buffer not reused for POOL_MAX_AGE submits is freed,
+// which lets one-off temporaries go while a loop that reuses its buffers every step (a few
+// dozen submits) keeps them and their bind groups. sg.emptyCache() frees all of it at once.
+const POOL_LIMIT = 256 * 2 ** 20;
+const POOL_MAX_AGE = 1000;
 
 const f32buf = new Float32Array(1);
 const u32view = new Uint32Array(f32buf.buffer);
@@ -103,6 +111,11 @@ export class GpuBackend {
   private keyHalves = new Uint16Array(this.keyWords.buffer);
   private uniformSlots = new Map<string, number>();
   private bufferIds = new WeakMap<GPUBuffer, number>();
+  // Bytes of the pool's buffers that exist (in use or pooled; staging and uniforms excluded),
+  // and the most of them in use at once since init or the last emptyPool().
+  private bytesAllocated = 0;
+  private peakInUse = 0;
+  private onError: (ev: Event) => void;
   private nextBufferId = 0;
   private bindGroupCount = 0;
   private errors: string[] = [];
@@ -117,9 +130,13 @@ export class GpuBackend {
    * entries are dropped and made again as needed. Fields so that tests can make them small. */
   uniformSlotCapacity = UNIFORM_SLOTS;
   bindGroupCapacity = MAX_BIND_GROUPS;
+  /** The pool's bounds (see POOL_LIMIT): bytes it may always keep, and submits a free buffer
+   * may wait to be reused. Fields so that init's poolLimit and tests can change them. */
+  poolLimit = POOL_LIMIT;
+  poolMaxAge = POOL_MAX_AGE;
 
-  // The GPU instance and adapter are held on purpose: if Dawn's instance object is
-  // garbage-collected while the device lives, the next mapAsync crashes the process.
+  // The GPU instance is held on purpose: if Dawn's instance object is garbage-collected while
+  // the device lives, the next mapAsync crashes the process.
   constructor(readonly device: GPUDevice, adapterInfo: GPUAdapterInfo, readonly instance: GPU, readonly adapter: GPUAdapter) {
     this.features = new Set([...device.features].map(String));
     const lim: Record<string, number> = {};
@@ -132,30 +149,13 @@ export class GpuBackend {
     const info = adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number };
     this.subgroupSize = info.subgroupMinSize ?? 0;
     this.uniformBuffer = device.createBuffer({ size: UNIFORM_SLOTS * UNIFORM_SLOT, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.lost.then((info) => {
-      if (!this.destroyed) this.lostReason = info.message || String(info.reason);
-    });
-    device.addEventListener('uncapturederror', (ev) => {
-      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
-    });
+    watchLost(device, new WeakRef(this));
+    this.onError = errorCollector(this.errors);
+    device.addEventListener('uncapturederror', this.onError);
   }
 
   static async create(opts: GpuOptions = {}): Promise<GpuBackend | null> {
-    let gpu: GPU | undefined;
-    if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
-      gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-    } else if (__SCATTERGRAD_NODE__ && typeof process !== 'undefined' && process.versions?.node) {
-      let mod: { create: (t: string[]) => GPU; globals: object };
-      try {
-        mod = await import('webgpu');
-      } catch {
-        return null;
-      }
-      Object.assign(globalThis, mod.globals);
-      const env = process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '';
-      const toggles = opts.dawnToggles ?? env.split(' ').filter(Boolean);
-      gpu = mod.create(toggles);
-    }
+    const gpu = await gpuInstance(opts.dawnToggles);
     if (!gpu) return null;
     const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) return null;
@@ -167,7 +167,9 @@ export class GpuBackend {
       requiredLimits[k] = Number(adapter.limits[k]);
     }
     const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-    return new GpuBackend(device, adapter.info, gpu, adapter);
+    const backend = new GpuBackend(device, adapter.info, gpu, adapter);
+    if (opts.poolLimit !== undefined) backend.poolLimit = opts.poolLimit;
+    return backend;
   }
 
   check(op: string): void {
@@ -186,11 +188,15 @@ export class GpuBackend {
     const hit = this.pool.take(size, this.lastDispatch * 1024 + n, this.lastProgram * 1024 + n);
     if (hit) {
       if (this.releasedInEncoder.has(hit)) this.reusedInEncoder.add(hit);
+      this.peakInUse = Math.max(this.peakInUse, this.bytesAllocated - this.pool.bytes);
       return hit;
     }
     const max = this.limits.maxBufferSize;
     if (size > max) throw new Error(`alloc: ${bytes} bytes exceeds the adapter's maxBufferSize (${max})`);
-    return this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const buf = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.bytesAllocated += size;
+    this.peakInUse = Math.max(this.peakInUse, this.bytesAllocated - this.pool.bytes);
+    return buf;
   }
 
   /** Returns a buffer to the pool. */
@@ -198,6 +204,7 @@ export class GpuBackend {
     if (this.destroyed) return;
     if (this.encoder) this.releasedInEncoder.add(buf);
     this.pool.put(buf);
+    if (this.pool.bytes > this.poolLimit) this.trimPool();
   }
 
   /** Bytes of GPU buffers kept in the pool for reuse. */
@@ -205,10 +212,28 @@ export class GpuBackend {
     return this.pool.bytes;
   }
 
+  /** The most bytes the pool keeps: poolLimit, or the peak bytes in use when that is more. */
+  get poolCap(): number {
+    return Math.max(this.poolLimit, this.peakInUse);
+  }
+
+  /** Applies the pool's bounds (see POOL_LIMIT). Buffers named by the unsubmitted encoder
+   * stay; buffers only in submitted work may go, as Dawn frees them once that work is done. */
+  private trimPool(): void {
+    for (const b of this.pool.trim(this.poolCap, this.poolMaxAge, this.releasedInEncoder)) {
+      this.bytesAllocated -= b.size;
+      b.destroy();
+    }
+  }
+
   /** Frees every pooled buffer (they are only a cache). */
   emptyPool(): void {
     this.flush();
-    for (const b of this.pool.drain()) b.destroy();
+    for (const b of this.pool.drain()) {
+      this.bytesAllocated -= b.size;
+      b.destroy();
+    }
+    this.peakInUse = this.bytesAllocated;
     this.dropBindGroups(); // they would keep the destroyed buffers' wrappers alive
   }
 
@@ -399,6 +424,8 @@ export class GpuBackend {
   private afterSubmit(): void {
     this.releasedInEncoder.clear();
     this.reusedInEncoder.clear();
+    this.pool.tick++;
+    this.trimPool();
   }
 
   /** Reads `bytes` bytes at `byteOffset` of `buf` (both rounded out to 4 bytes internally). */
@@ -447,10 +474,13 @@ export class GpuBackend {
     this.pass = null;
     this.encoder = null;
     this.pool.drain();
+    this.bytesAllocated = this.peakInUse = 0;
     this.releasedInEncoder.clear();
     this.reusedInEncoder.clear();
     this.pipelines.clear();
     this.uniformSlots.clear();
+    this.device.removeEventListener('uncapturederror', this.onError);
+    this.uniformBuffer.destroy();
     this.device.destroy();
   }
 }
