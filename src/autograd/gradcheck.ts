@@ -6,7 +6,7 @@ import { fromArray } from '../ops/view.js';
 import { Generator } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from './grad-mode.js';
-import { fmtShape } from '../tensor/shape.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 
 export interface GradcheckOptions {
   eps?: number;
@@ -25,17 +25,32 @@ function outputsOf(o: Out): Tensor[] {
 }
 
 export async function gradcheck(fn: (...xs: Tensor[]) => Out, inputs: Tensor[], opts: GradcheckOptions = {}): Promise<true> {
+  if (typeof fn !== 'function') throw new Error(`gradcheck: fn must be a function, got ${describe(fn)}`);
+  if (!Array.isArray(inputs)) throw new Error(`gradcheck: inputs must be an array of tensors, got ${describe(inputs)}`);
+  if (opts === null || typeof opts !== 'object') throw new Error(`gradcheck: options must be an object, got ${describe(opts)}`);
+  for (const k of ['eps', 'atol', 'rtol'] as const) {
+    const v = opts[k];
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`gradcheck: ${k} must be a finite number > 0, got ${describe(v)}`);
+  }
+  if (opts.check !== undefined && !(Array.isArray(opts.check) && opts.check.every((i) => Number.isInteger(i) && i >= 0 && i < inputs.length))) {
+    throw new Error(`gradcheck: check must be an array of input indices below ${inputs.length}, got ${describe(opts.check)}`);
+  }
   const eps = opts.eps ?? 1e-6;
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-3;
   const xs: Tensor[] = [];
   for (const x of inputs) {
-    if (!(x instanceof Tensor)) throw new Error('gradcheck: inputs must be Tensors');
+    if (!(x instanceof Tensor)) throw new Error(`gradcheck: inputs must be Tensors, got ${describe(x)}`);
+    x.assertAlive('gradcheck');
     const data = await x.toArray();
     xs.push(fromArray(data, x.shape, x.dtype === 'int32' ? 'int32' : 'float64', 'cpu'));
   }
   const which = opts.check ?? xs.map((x, i) => (x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
-  for (const i of which) xs[i].requiresGrad_(true);
+  if (which.length === 0) throw new Error('gradcheck: no floating point input to check; pass float tensors (they are checked in float64)');
+  for (const i of which) {
+    if (xs[i].dtype === 'int32') throw new Error(`gradcheck: input ${i} is int32 and has no gradient to check`);
+    xs[i].requiresGrad_(true);
+  }
   const gen = new Generator(1234);
   let weights: Float64Array[] | null = null;
   const loss = (): Tensor => {

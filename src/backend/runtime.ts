@@ -3,6 +3,7 @@
 import { GpuBackend, type GpuOptions } from './webgpu.js';
 import type { DeviceKind } from './storage.js';
 import { env } from './env.js';
+import { describe } from '../tensor/shape.js';
 
 export interface InitOptions extends GpuOptions {
   backend?: 'auto' | 'webgpu' | 'cpu';
@@ -30,12 +31,31 @@ export const NO_WEBGPU_HINT =
   'no WebGPU adapter found; using the CPU backend. On Linux without a GPU, install Mesa\'s lavapipe ' +
   '(mesa-vulkan-drivers 24 or later; see README "WebGPU without a GPU")';
 
+const INIT_KEYS = ['backend', 'quiet', 'dawnToggles', 'powerPreference', 'poolLimit'];
+
+/** Throws naming the option when `opts` is not what init() takes. */
+function checkInitOptions(opts: unknown): InitOptions {
+  const proto = opts !== null && typeof opts === 'object' ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`init: options must be a plain object, got ${describe(opts)}`);
+  const o = opts as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!INIT_KEYS.includes(k)) throw new Error(`init: unknown option '${k}'; expected ${INIT_KEYS.join(', ')}`);
+  if (o.quiet !== undefined && typeof o.quiet !== 'boolean') throw new Error(`init: quiet must be a boolean, got ${describe(o.quiet)}`);
+  if (o.dawnToggles !== undefined && !(Array.isArray(o.dawnToggles) && o.dawnToggles.every((t) => typeof t === 'string'))) {
+    throw new Error(`init: dawnToggles must be an array of strings, got ${describe(o.dawnToggles)}`);
+  }
+  if (o.powerPreference !== undefined && o.powerPreference !== 'low-power' && o.powerPreference !== 'high-performance') {
+    throw new Error(`init: powerPreference must be 'low-power' or 'high-performance', got ${describe(o.powerPreference)}`);
+  }
+  return o as InitOptions;
+}
+
 export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
+  opts = checkInitOptions(opts);
   const want = opts.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'cpu'].includes(want)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got ${JSON.stringify(want)}`);
+  if (!['auto', 'webgpu', 'cpu'].includes(want)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got ${describe(want)}`);
   const limit = opts.poolLimit;
   if (limit !== undefined && !(typeof limit === 'number' && limit >= 0)) {
-    throw new Error(`init: poolLimit must be a number of bytes >= 0 (Infinity allowed), got ${typeof limit === 'number' ? limit : typeof limit}`);
+    throw new Error(`init: poolLimit must be a number of bytes >= 0 (Infinity allowed), got ${describe(limit)}`);
   }
   if (want === 'cpu') {
     runtime.defaultDevice = 'cpu';

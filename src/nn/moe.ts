@@ -6,7 +6,7 @@
 //            └ experts (grouped out) ─ act ─ output_experts (grouped in, gates) ─ (T, H)
 import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { runtime } from '../backend/runtime.js';
-import { fmtShape } from '../tensor/shape.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { mapRaw, type MapSpec } from '../ops/map.js';
@@ -123,7 +123,7 @@ export class MoE extends Module {
     this.topK = topK;
     this.glu = opts.glu ?? false;
     this.activation = opts.activation ?? (this.glu ? 'silu' : 'gelu');
-    if (!(this.activation in ACTIVATIONS)) throw new Error(`MoE: activation must be 'gelu', 'silu' or 'relu', got ${JSON.stringify(this.activation)}`);
+    if (!Object.prototype.hasOwnProperty.call(ACTIVATIONS, this.activation)) throw new Error(`MoE: activation must be 'gelu', 'silu' or 'relu', got ${describe(this.activation)}`);
     this.renormalize = opts.renormalize ?? true;
     const child = (i: number): ParamOptions => ({ device: opts.device, dtype: opts.dtype, seed: childSeed(opts.seed, i) });
     this.router = new Linear(hiddenSize, numExperts, { ...child(0), bias: false });

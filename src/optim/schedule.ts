@@ -59,7 +59,7 @@ export class CosineSchedule {
   stateDict(): { step: number } { return { step: this.t }; }
 
   loadStateDict(sd: { step: number }): void {
-    if (!sd || !Number.isInteger(sd.step) || sd.step < 0) throw new Error(`CosineSchedule.loadStateDict: expected { step } with an integer step >= 0, got ${JSON.stringify(sd)}`);
+    if (!sd || !Number.isInteger(sd.step) || sd.step < 0) throw new Error(`CosineSchedule.loadStateDict: expected { step } with an integer step >= 0, got ${describe(sd)}`);
     this.t = sd.step;
     this.optimizer.lr = this.lrAt(this.t);
   }

@@ -63,7 +63,7 @@ function finish(t: Tensor, opts: CreateOptions): Tensor {
 
 function resolveDevice(op: string, d: DeviceKind | undefined): DeviceKind {
   const dev = d ?? runtime.defaultDevice;
-  if (dev !== 'cpu' && dev !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${JSON.stringify(dev)}`);
+  if (dev !== 'cpu' && dev !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${describe(dev)}`);
   return dev;
 }
 

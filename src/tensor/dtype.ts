@@ -1,5 +1,6 @@
 // Dtypes. 'float64' exists only on the CPU backend: it is what gradcheck and the
 // reference computations run in, never something a GPU buffer holds.
+import { describe } from './shape.js';
 export type DType = 'float32' | 'int32' | 'float16' | 'float64';
 export type PublicDType = 'float32' | 'int32' | 'float16';
 
@@ -44,7 +45,7 @@ export function promote(a: DType, b: DType): DType {
 
 export function checkDType(op: string, arg: string, d: unknown): DType {
   if (typeof d === 'string' && (DTYPES as readonly string[]).includes(d)) return d as DType;
-  throw new Error(`${op}: ${arg} has unknown dtype ${JSON.stringify(d)}; expected one of float32, int32, float16`);
+  throw new Error(`${op}: ${arg} has unknown dtype ${describe(d)}; expected one of float32, int32, float16`);
 }
 
 // IEEE half rounding (round to nearest even), used for float16 on the CPU backend and

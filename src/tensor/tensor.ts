@@ -4,7 +4,7 @@ import type { Node } from '../autograd/node.js';
 import { Storage, type DeviceKind } from '../backend/storage.js';
 import { runtime } from '../backend/runtime.js';
 import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
-import { contiguousStrides, fmtShape, isContiguous, numel, parseShapeArgs } from './shape.js';
+import { contiguousStrides, describe, fmtShape, isContiguous, numel, parseShapeArgs } from './shape.js';
 import { setTensorCheck, track } from './scope.js';
 import * as E from '../ops/elementwise.js';
 import * as V from '../ops/view.js';
@@ -88,7 +88,7 @@ export function checkAllocation(op: string, shape: readonly number[], dtype: DTy
     if (bytes > CPU_MAX_BYTES) throw new Error(`${op}: a ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than the CPU backend's limit of ${CPU_MAX_BYTES} bytes per tensor`);
     return bytes;
   }
-  if (device !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${JSON.stringify(device)}`);
+  if (device !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${describe(device)}`);
   const gpu = runtime.gpu;
   if (!gpu) throw new Error(`${op}: no WebGPU device; call sg.init() first`);
   gpu.check(op);
@@ -221,12 +221,14 @@ export class Tensor {
   }
 
   async item(): Promise<number> {
+    this.assertAlive('item');
     if (this.numel !== 1) throw new Error(`item: only a tensor with one element can be converted to a number, this one has shape ${fmtShape(this.shape)}`);
     return (await this.toArray())[0];
   }
 
   /** Nested arrays, like PyTorch's tolist(). */
   async toList(): Promise<unknown> {
+    this.assertAlive('toList');
     const flat = Array.from(await this.toArray());
     const build = (d: number, off: number): unknown => {
       if (d === this.ndim) return flat[off];
@@ -239,6 +241,7 @@ export class Tensor {
   /** A copy on another device (not recorded by autograd). */
   async to(device: DeviceKind): Promise<Tensor> {
     this.assertAlive('to');
+    if (device !== 'cpu' && device !== 'webgpu') throw new Error(`to: device must be 'cpu' or 'webgpu', got ${describe(device)}`);
     if (device === this.device) return V.contiguous(this).detach();
     const data = await this.toArray();
     return V.fromArray(data, this.shape, this.dtype, device);

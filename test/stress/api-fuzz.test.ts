@@ -232,4 +232,72 @@ test('every argument of every public function, replaced by each hostile value', 
   if (problems.length) throw new Error(`${problems.length} of ${calls} hostile calls misbehaved:\n${problems.slice(0, 5000).join('\n')}`);
 });
 
+// The async API: the same hostile values, awaited. gpuTime and gradcheck take functions;
+// toArray and friends take no argument but must reject clearly on a disposed tensor.
+type AsyncMake = (d: Dev, dir: string) => { fn: (...a: unknown[]) => Promise<unknown>; args: unknown[] };
+const ASYNC: Array<{ name: string; prefix: string[]; make: AsyncMake }> = [
+  { name: 'x.to', prefix: ['to'], make: (d) => { const x = f(d, [2]); return { fn: (...a) => x.to(a[0] as Dev), args: [d] }; } },
+  { name: 'sg.gradcheck', prefix: ['gradcheck'], make: () => ({ fn: sg.gradcheck as (...a: unknown[]) => Promise<unknown>, args: [(x: Tensor) => x.mul(x).sum(), [sg.randn([3], { seed: 1, device: 'cpu', dtype: 'float64', requiresGrad: true })]] }) },
+  { name: 'sg.gpuTime', prefix: ['gpuTime'], make: () => ({ fn: sg.gpuTime as (...a: unknown[]) => Promise<unknown>, args: [() => 1, { timestamps: false }] }) },
+  { name: 'sg.saveSafetensors', prefix: ['saveSafetensors'], make: (d, dir) => ({ fn: sg.saveSafetensors as (...a: unknown[]) => Promise<unknown>, args: [`${dir}/a.safetensors`, { w: f(d, [2]) }, { k: 'v' }] }) },
+  { name: 'sg.loadSafetensors', prefix: ['loadSafetensors'], make: (d, dir) => ({ fn: sg.loadSafetensors as (...a: unknown[]) => Promise<unknown>, args: [`${dir}/ok.safetensors`, { device: d }] }) },
+];
+
+test('the async API: each argument replaced by each hostile value rejects with the op name', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/sg-fuzz-`);
+  const problems: string[] = [];
+  try {
+    await sg.saveSafetensors(`${dir}/ok.safetensors`, { w: sg.ones([2], { device: 'cpu' }) });
+    for (const d of await backends()) {
+      for (const entry of ASYNC) {
+        const n = entry.make(d, dir).args.length;
+        for (let i = 0; i < n; i++) {
+          for (const [label, value] of hostile(d)) {
+            const where = `[${d}] ${entry.name} argument ${i} = ${label}`;
+            const { fn, args } = entry.make(d, dir);
+            const a = [...args];
+            a[i] = value();
+            let err: unknown = null;
+            try { const r = await fn(...a); if (r instanceof sg.Tensor) r.dispose(); } catch (e) { err = e; }
+            if (err === null) continue;
+            if (!(err instanceof Error) || err.constructor !== Error) problems.push(`${where}: threw ${err instanceof Error ? err.constructor.name : typeof err}: ${String((err as Error)?.message ?? err)}`);
+            else if (INTERNAL.test(err.message) || !entry.prefix.some((p) => err.message.startsWith(`${p}:`))) problems.push(`${where}: ${JSON.stringify(err.message.slice(0, 160))}`);
+            const broken = await stillWorks(d);
+            if (broken) problems.push(`${where}: the engine broke: ${broken}`);
+          }
+        }
+      }
+      for (const m of ['toArray', 'item', 'toList'] as const) {
+        const t = sg.ones([1], { device: d });
+        t.dispose();
+        let msg = '';
+        try { await t[m](); } catch (e) { msg = (e as Error).message; }
+        if (!msg.startsWith(`${m}:`) || !/disposed/.test(msg)) problems.push(`[${d}] ${m} on a disposed tensor: ${JSON.stringify(msg)}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (problems.length) throw new Error(`${problems.length} hostile async calls misbehaved:\n${problems.join('\n')}`);
+});
+
+test('init refuses bad options by name and leaves the device as it was', async () => {
+  const devs = await backends();
+  const before = sg.deviceInfo().backend;
+  const bad: Array<[unknown, RegExp]> = [
+    ['webgpu', /^init: options must be a plain object/], [{ backend: 'tpu' }, /^init: backend/], [{ backnd: 'cpu' }, /^init: unknown option 'backnd'/],
+    [{ quiet: 1 }, /^init: quiet/], [{ dawnToggles: 'x' }, /^init: dawnToggles/], [{ powerPreference: 'fast' }, /^init: powerPreference/],
+    [{ poolLimit: -1 }, /^init: poolLimit/], [{ poolLimit: 2n }, /^init: poolLimit/],
+  ];
+  for (const [opts, want] of bad) {
+    let msg = '';
+    try { await sg.init(opts as sg.InitOptions); } catch (e) { msg = (e as Error).message; }
+    if (!want.test(msg)) throw new Error(`init(${String(opts)}): ${JSON.stringify(msg)} does not match ${want}`);
+  }
+  if (sg.deviceInfo().backend !== before) throw new Error('a refused init changed the default device');
+  for (const d of devs) { const broken = await stillWorks(d); if (broken) throw new Error(broken); }
+});
+
 test.run();
