@@ -37,7 +37,7 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 /** Normalizes a possibly negative dim; `extra` allows the one-past-the-end dim of unsqueeze. */
 export function normDim(op: string, dim: number, ndim: number, extra = 0): number {
   const n = ndim + extra;
-  if (typeof dim !== 'number' || !Number.isInteger(dim)) throw new Error(`${op}: dim must be an integer, got ${describe(dim)}`);
+  if (typeof dim !== 'number' || !Number.isInteger(dim)) throw new Error(`${op}: dim ${describe(dim)} is not an integer`);
   if (dim < -Math.max(n, 1) || dim >= Math.max(n, 1)) {
     throw new Error(`${op}: dim ${dim} is out of range for a tensor of ${ndim} dims (expected ${-Math.max(n, 1)} to ${Math.max(n, 1) - 1})`);
   }
