@@ -138,8 +138,8 @@ const S = {
   // fused gradients: (input or output, dy) -> dx
   // PyTorch masks where relu's output is <= 0: a NaN input passes its gradient on.
   reluGrad: { name: 'relu_grad', cpu: (a, g) => (a <= 0 ? 0 : g), wgsl: 'select(b, T(0), !nan_(a) && a <= T(0))', helpers: WGSL_NAN },
-  // sign(NaN) is 0 in WGSL; the CPU (and PyTorch) give NaN, so NaN is passed on explicitly.
-  absGrad: { name: 'abs_grad', cpu: (a, g) => Math.sign(a) * g, wgsl: 'select(sign(a) * b, a + b, isnan_(a))', floatOnly: true, helpers: WGSL_NAN },
+  // PyTorch's g·sign(x), whose sign(NaN) is 0 (torch.sign differs from NumPy there).
+  absGrad: { name: 'abs_grad', cpu: (a, g) => g * (a > 0 ? 1 : a < 0 ? -1 : 0), wgsl: 'select(sign(a) * b, 0.0 * b, isnan_(a))', floatOnly: true, helpers: WGSL_NAN },
   sqrtGrad: { name: 'sqrt_grad', cpu: (y, g) => (0.5 * g) / y, wgsl: '0.5 * b / a', floatOnly: true },
   rsqrtGrad: { name: 'rsqrt_grad', cpu: (y, g) => -0.5 * g * y * y * y, wgsl: '-0.5 * b * a * a * a', floatOnly: true },
   sigmoidGrad: { name: 'sigmoid_grad', cpu: (y, g) => g * y * (1 - y), wgsl: 'b * a * (1.0 - a)', floatOnly: true },

@@ -220,7 +220,7 @@ test('maximum/minimum propagate NaN (any position, broadcast); gradients as PyTo
   }
 });
 
-test('relu(NaN) is NaN and passes its gradient (PyTorch masks only where the output is <= 0); abs', async () => {
+test('relu(NaN) is NaN and passes its gradient (PyTorch masks only where the output is <= 0); abs and its gradient', async () => {
   for (const dev of await backends()) {
     for (const n of [6, 8]) { // the vec4 map and the scalar one
       const v = [NaN, -1, 2, 0, -Infinity, Infinity, NaN, -0].slice(0, n);
@@ -230,6 +230,10 @@ test('relu(NaN) is NaN and passes its gradient (PyTorch masks only where the out
       y.sum().backward();
       assertEqualArrays(await x.grad!.toArray(), v.map((a) => (a <= 0 ? 0 : 1)), `${dev} relu grad n=${n}`);
       assertEqualArrays(await arr(x.detach().abs()), v.map(Math.abs), `${dev} abs n=${n}`);
+      // abs's gradient is g·sign(x) with PyTorch's sign(NaN) = 0
+      const z = sg.tensor(v, { device: dev, requiresGrad: true });
+      z.abs().sum().backward();
+      assertEqualArrays(await z.grad!.toArray(), v.map((a) => (a > 0 ? 1 : a < 0 ? -1 : 0)), `${dev} abs grad n=${n}`);
     }
     const xi = sg.tensor([-3, 0, 4, -2147483647], { device: dev, dtype: 'int32' });
     assertEqualArrays(await arr(xi.relu()), [0, 0, 4, 0], `${dev} int32 relu`);
