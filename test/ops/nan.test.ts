@@ -132,6 +132,13 @@ test('argmax/argmin without a dim index the flattened tensor, also of a transpos
     assert.is(await sg.tensor(7, { device: dev }).argmax().item(), 0);
     assert.ok(Number.isNaN(await base.max().item()));
     base.dispose(); clean.dispose();
+    // float16 (computed in f32 on the GPU): the same rules
+    if (dev === 'webgpu' && !sg.deviceInfo().features.includes('shader-f16')) continue;
+    const h = sg.tensor([1, NaN, 3, NaN, -Infinity], { device: dev, dtype: 'float16' });
+    assert.ok(Number.isNaN(await h.amax().item()), `${dev} float16 amax`);
+    assert.is(await h.argmin().item(), 1, `${dev} float16 argmin`);
+    assertEqualArrays(await arr(h.ne(h)), [0, 1, 0, 1, 0], `${dev} float16 ne`);
+    h.dispose();
   }
 });
 
