@@ -19,7 +19,7 @@ export {
   relu, gelu, silu, sigmoid, tanh, where, cast,
 } from './ops/elementwise.js';
 export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten, narrow, slice, split, chunk, contiguous, clone } from './ops/view.js';
-export { sum, mean, max, min, amax, amin, argmax, softmax, logSoftmax, crossEntropy, topk } from './ops/reduce.js';
+export { sum, mean, max, min, amax, amin, argmax, argmin, softmax, logSoftmax, crossEntropy, topk } from './ops/reduce.js';
 export { matmul, bmm } from './ops/matmul.js';
 export { layerNorm, rmsNorm } from './ops/norm.js';
 export { logsumexp } from './ops/logsumexp.js';

@@ -123,6 +123,8 @@ function xtyCpu(xg: Tensor, dyg: Tensor, offsets: Tensor, dw: Tensor, db: Tensor
   const acc = new Float64Array(dIn * dOut);
   const bacc = new Float64Array(dOut);
   const dyRow = new Float64Array(dOut);
+  // float32 products rounded to float32 as on the GPU (an overflowing one is ±Inf); sums in doubles.
+  const fr = dw.dtype === 'float64' ? (v: number) => v : Math.fround;
   let start = 0;
   for (let e = 0; e < numE; e++) {
     const end = Math.min(Math.max(off(e), start), n);
@@ -135,7 +137,7 @@ function xtyCpu(xg: Tensor, dyg: Tensor, offsets: Tensor, dw: Tensor, db: Tensor
         const xv = xd[xg.offset + p * xs0 + i * xs1];
         if (xv === 0) continue;
         const base = i * dOut;
-        for (let j = 0; j < dOut; j++) acc[base + j] += xv * dyRow[j];
+        for (let j = 0; j < dOut; j++) acc[base + j] += fr(xv * dyRow[j]);
       }
     }
     const w = dw.data;

@@ -49,6 +49,8 @@ function s2sCpu(x: Tensor, w: Tensor, bias: Tensor | null, sse: Tensor, offsets:
   const off = intAt(offsets);
   const store = storeFn(y);
   const acc = new Float64Array(dOut);
+  // float32 products rounded to float32 as on the GPU (an overflowing one is ±Inf); sums in doubles.
+  const fr = y.dtype === 'float64' ? (v: number) => v : Math.fround;
   // Loop order follows W's layout: walk the unit-stride dim innermost.
   const rowMajorW = ws2 <= ws1;
   let start = 0;
@@ -66,13 +68,13 @@ function s2sCpu(x: Tensor, w: Tensor, bias: Tensor | null, sse: Tensor, offsets:
           const xv = xd[xr + i * xs1];
           if (xv === 0) continue;
           const wr = wb + i * ws1;
-          for (let c = 0; c < dOut; c++) acc[c] += xv * wd[wr + c * ws2];
+          for (let c = 0; c < dOut; c++) acc[c] += fr(xv * wd[wr + c * ws2]);
         }
       } else {
         for (let c = 0; c < dOut; c++) {
           let a = 0;
           const wc = wb + c * ws2;
-          for (let i = 0; i < dIn; i++) a += xd[xr + i * xs1] * wd[wc + i * ws1];
+          for (let i = 0; i < dIn; i++) a += fr(xd[xr + i * xs1] * wd[wc + i * ws1]);
           acc[c] = a;
         }
       }

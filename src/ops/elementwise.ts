@@ -54,27 +54,43 @@ fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
 `;
 
-// WGSL leaves pow undefined for a negative base, and for a zero base with an exponent <= 0
-// (lavapipe returns 0 for pow(0, -0.5)); this one follows C: integral exponents of negative
-// bases keep their sign, other negative bases give NaN, 0^b is 0 for b > 0 and +Inf for b < 0.
-const WGSL_POW = `
-fn pow_(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
-  // +Inf built at run time (from a == 0.0): WGSL rejects an infinite constant expression.
-  if (a == 0.0) { return select(0.0, bitcast<f32>(0x7f800000u | u32(a != 0.0)), b < 0.0); }
-  let m = pow(abs(a), b);
-  if (a < 0.0 && floor(b) == b) { return select(m, -m, fract(b * 0.5) != 0.0); }
-  // NaN built at run time: WGSL rejects a NaN constant expression.
-  if (a < 0.0) { return bitcast<f32>(0x7fc00000u | u32(max(a, 0.0))); }
-  return m;
-}`;
-
-// NaN tested on the bits: a compiler may assume x != x is false.
+// NaN tested on the bits: a compiler may assume x != x is false. nan_ takes the compute type
+// T (nothing is NaN when T is i32); isnan_ takes an f32.
 const WGSL_NAN = `
+fn nan_(x: T) -> bool { return IS_F32 && (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn maxnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return max(a, b); }
 fn minnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return min(a, b); }
 `;
+
+/** C's pow (PyTorch's): x^0 and 1^y are 1 even for NaN, and (-1)^±Inf is 1; JS's Math.pow gives NaN there. */
+export function powC(a: number, b: number): number {
+  if (b === 0 || a === 1 || (a === -1 && Math.abs(b) === Infinity)) return 1;
+  return Math.pow(a, b);
+}
+
+// WGSL leaves pow undefined for a negative or zero base (lavapipe returns 0 for
+// pow(0, -0.5)); this one follows C: odd integral exponents of negative bases keep the sign
+// (every |b| >= 2^24 is even), other finite negative bases give NaN, 0^b is 0 for b > 0 and
+// Inf for b < 0 (-Inf for -0 and odd b), NaN propagates except through x^0 and 1^y.
+// Inf and NaN are built from u.pad (always 0) at run time: WGSL rejects them as constants.
+const WGSL_POW = `
+const MAXF = 0x1.fffffep+127f;
+fn odd_(b: f32) -> bool { return floor(b) == b && abs(b) < 16777216.0 && fract(b * 0.5) != 0.0; }
+fn pow_(a: f32, b: f32) -> f32 {
+  if (b == 0.0 || a == 1.0 || (a == -1.0 && abs(b) > MAXF)) { return 1.0; }
+  if (isnan_(a) || isnan_(b)) { return a + b; }
+  let neg = (bitcast<u32>(a) & 0x80000000u) != 0u;
+  if (a == 0.0) {
+    let r = select(0.0, bitcast<f32>(0x7f800000u | u.pad), b < 0.0);
+    return select(r, -r, neg && odd_(b));
+  }
+  let m = pow(abs(a), b);
+  if (!neg) { return m; }
+  if (floor(b) == b) { return select(m, -m, odd_(b)); }
+  if (a < -MAXF) { return m; }
+  return bitcast<f32>(0x7fc00000u | u.pad);
+}`;
 
 // ---- specs ----
 
@@ -87,27 +103,31 @@ const S = {
   div: { name: 'div', cpu: (a, b) => a / b, wgsl: 'a / b', floatOnly: true },
   rdiv: { name: 'rdiv', cpu: (a, b) => b / a, wgsl: 'b / a', floatOnly: true },
   // WGSL pow is undefined for negative bases; this one follows C for integral exponents.
-  pow: { name: 'pow', cpu: (a, b) => Math.pow(a, b), wgsl: 'pow_(a, b)', floatOnly: true, helpers: WGSL_POW },
-  rpow: { name: 'rpow', cpu: (a, b) => Math.pow(b, a), wgsl: 'pow_(b, a)', floatOnly: true, helpers: WGSL_POW },
+  pow: { name: 'pow', cpu: powC, wgsl: 'pow_(a, b)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },
+  rpow: { name: 'rpow', cpu: (a, b) => powC(b, a), wgsl: 'pow_(b, a)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },
   maximum: { name: 'maximum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), wgsl: 'max(a, b)' },
   minimum: { name: 'minimum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), wgsl: 'min(a, b)' },
   // WGSL's max/min may return the other operand for a NaN (they are IEEE maxNum on many
   // GPUs); PyTorch's maximum/minimum propagate NaN, and so does the CPU kernel.
   maximumF: { name: 'maximum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), wgsl: 'maxnan_(a, b)', helpers: WGSL_NAN },
   minimumF: { name: 'minimum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), wgsl: 'minnan_(a, b)', helpers: WGSL_NAN },
-  eq: { name: 'eq', cpu: (a, b) => +(a === b), wgsl: 'select(T(0), T(1), a == b)' },
-  ne: { name: 'ne', cpu: (a, b) => +(a !== b), wgsl: 'select(T(0), T(1), a != b)' },
-  lt: { name: 'lt', cpu: (a, b) => +(a < b), wgsl: 'select(T(0), T(1), a < b)' },
-  le: { name: 'le', cpu: (a, b) => +(a <= b), wgsl: 'select(T(0), T(1), a <= b)' },
-  gt: { name: 'gt', cpu: (a, b) => +(a > b), wgsl: 'select(T(0), T(1), a > b)' },
-  ge: { name: 'ge', cpu: (a, b) => +(a >= b), wgsl: 'select(T(0), T(1), a >= b)' },
+  // IEEE comparisons: false with a NaN operand, except ne (true); NaN is tested on the bits.
+  eq: { name: 'eq', cpu: (a, b) => +(a === b), wgsl: 'select(T(0), T(1), !(nan_(a) || nan_(b)) && a == b)', helpers: WGSL_NAN },
+  ne: { name: 'ne', cpu: (a, b) => +(a !== b), wgsl: 'select(T(0), T(1), nan_(a) || nan_(b) || a != b)', helpers: WGSL_NAN },
+  lt: { name: 'lt', cpu: (a, b) => +(a < b), wgsl: 'select(T(0), T(1), !(nan_(a) || nan_(b)) && a < b)', helpers: WGSL_NAN },
+  le: { name: 'le', cpu: (a, b) => +(a <= b), wgsl: 'select(T(0), T(1), !(nan_(a) || nan_(b)) && a <= b)', helpers: WGSL_NAN },
+  gt: { name: 'gt', cpu: (a, b) => +(a > b), wgsl: 'select(T(0), T(1), !(nan_(a) || nan_(b)) && a > b)', helpers: WGSL_NAN },
+  ge: { name: 'ge', cpu: (a, b) => +(a >= b), wgsl: 'select(T(0), T(1), !(nan_(a) || nan_(b)) && a >= b)', helpers: WGSL_NAN },
+  // eq with NaN equal to NaN: which elements a NaN max() or min() came from.
+  eqNan: { name: 'eq_nan', cpu: (a, b) => +(a === b || (a !== a && b !== b)), wgsl: 'select(T(0), T(1), (nan_(a) && nan_(b)) || (!(nan_(a) || nan_(b)) && a == b))', helpers: WGSL_NAN },
   neg: { name: 'neg', cpu: (a) => -a, wgsl: '-a' },
   exp: { name: 'exp', cpu: Math.exp, wgsl: 'exp(a)', floatOnly: true },
   log: { name: 'log', cpu: Math.log, wgsl: 'log(a)', floatOnly: true },
   sqrt: { name: 'sqrt', cpu: Math.sqrt, wgsl: 'sqrt(a)', floatOnly: true },
   rsqrt: { name: 'rsqrt', cpu: (a) => 1 / Math.sqrt(a), wgsl: 'inverseSqrt(a)', floatOnly: true },
   abs: { name: 'abs', cpu: Math.abs, wgsl: 'abs(a)' },
-  relu: { name: 'relu', cpu: (a) => (a > 0 ? a : 0), wgsl: 'max(a, T(0))' },
+  // relu(NaN) is NaN, as in PyTorch (WGSL's max may drop the NaN).
+  relu: { name: 'relu', cpu: (a) => (a > 0 || a !== a ? a : 0), wgsl: 'select(max(a, T(0)), a, nan_(a))', helpers: WGSL_NAN },
   sigmoid: { name: 'sigmoid', cpu: sigm, wgsl: 'sigmoid_(a)', floatOnly: true, helpers: WGSL_ERF },
   tanh: { name: 'tanh', cpu: Math.tanh, wgsl: 'tanh_(a)', floatOnly: true, helpers: WGSL_ERF },
   silu: { name: 'silu', cpu: (a) => a * sigm(a), wgsl: 'a * sigmoid_(a)', floatOnly: true, helpers: WGSL_ERF },
@@ -116,15 +136,29 @@ const S = {
   where: { name: 'where', cpu: (c, x, y) => (c !== 0 ? x : y), wgsl: 'select(c, b, a != T(0))' },
   copy: { name: 'copy', cpu: (a) => a, wgsl: 'a' },
   // fused gradients: (input or output, dy) -> dx
-  reluGrad: { name: 'relu_grad', cpu: (a, g) => (a > 0 ? g : 0), wgsl: 'select(T(0), b, a > T(0))' },
-  // sign(NaN) is 0 in WGSL; the CPU (and PyTorch) give NaN, so NaN is passed on explicitly.
-  absGrad: { name: 'abs_grad', cpu: (a, g) => Math.sign(a) * g, wgsl: 'select(sign(a) * b, a + b, isnan_(a))', floatOnly: true, helpers: WGSL_NAN },
+  // PyTorch masks where relu's output is <= 0: a NaN input passes its gradient on.
+  reluGrad: { name: 'relu_grad', cpu: (a, g) => (a <= 0 ? 0 : g), wgsl: 'select(b, T(0), !nan_(a) && a <= T(0))', helpers: WGSL_NAN },
+  // PyTorch's g·sign(x), whose sign(NaN) is 0 (torch.sign differs from NumPy there).
+  absGrad: { name: 'abs_grad', cpu: (a, g) => g * (a > 0 ? 1 : a < 0 ? -1 : 0), wgsl: 'select(sign(a) * b, 0.0 * b, isnan_(a))', floatOnly: true, helpers: WGSL_NAN },
   sqrtGrad: { name: 'sqrt_grad', cpu: (y, g) => (0.5 * g) / y, wgsl: '0.5 * b / a', floatOnly: true },
   rsqrtGrad: { name: 'rsqrt_grad', cpu: (y, g) => -0.5 * g * y * y * y, wgsl: '-0.5 * b * a * a * a', floatOnly: true },
   sigmoidGrad: { name: 'sigmoid_grad', cpu: (y, g) => g * y * (1 - y), wgsl: 'b * a * (1.0 - a)', floatOnly: true },
   tanhGrad: { name: 'tanh_grad', cpu: (y, g) => g * (1 - y * y), wgsl: 'b * (1.0 - a * a)', floatOnly: true },
   siluGrad: { name: 'silu_grad', cpu: (a, g) => { const s = sigm(a); return g * s * (1 + a * (1 - s)); }, wgsl: 'b * sigmoid_(a) * (1.0 + a * (1.0 - sigmoid_(a)))', floatOnly: true, helpers: WGSL_ERF },
   geluGrad: { name: 'gelu_grad', cpu: (a, g) => g * (0.5 * (1 + erf(a * SQRT1_2)) + a * INV_SQRT_2PI * Math.exp(-0.5 * a * a)), wgsl: 'b * (0.5 * (1.0 + erf_(a * 0.70710678118654752)) + a * 0.3989422804014327 * exp(-0.5 * a * a))', floatOnly: true, helpers: WGSL_ERF },
+  // maximum's gradient for a (share(a, b, g)) and b (share(b, a, g)); minimum swaps them.
+  // As PyTorch: zero where the operand loses, half on ties, all of it where a NaN is involved.
+  maxShare: {
+    name: 'max_share', cpu: (a, b, g) => (a < b ? 0 : a === b ? 0.5 * g : g),
+    wgsl: 'select(select(c, 0.5 * c, !(nan_(a) || nan_(b)) && a == b), T(0), !(nan_(a) || nan_(b)) && a < b)', floatOnly: true, helpers: WGSL_NAN,
+  },
+  // pow's gradients, PyTorch's: d/da = g·b·a^(b−1), 0 where b == 0 (even at a == 0);
+  // d/db = g·y·log(a), 0 where a == 0 and b >= 0 (there y = a^b is 0 or 1: finite).
+  powGradBase: { name: 'pow_grad_base', cpu: (a, b, g) => (b === 0 ? 0 : g * b * powC(a, b - 1)), wgsl: 'select(c * b * pow_(a, b - 1.0), 0.0, b == 0.0)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },
+  powGradExp: {
+    name: 'pow_grad_exp', cpu: (a, y, g) => (a === 0 && Number.isFinite(y) ? 0 : g * y * Math.log(a)),
+    wgsl: 'select(c * b * log(a), 0.0, a == 0.0 && (bitcast<u32>(b) & 0x7f800000u) != 0x7f800000u)', floatOnly: true,
+  },
   geluTanhGrad: {
     name: 'gelu_tanh_grad',
     cpu: (a, g) => { const u = GELU_K * (a + 0.044715 * a ** 3); const t = Math.tanh(u); return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * GELU_K * (1 + 3 * 0.044715 * a * a)); },
@@ -229,23 +263,14 @@ class Pow extends Function {
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [a, b, y] = ctx.savedTensors;
     const [sa, sb] = ctx.shapes;
-    let ga: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (ctx.needsInputGrad[0]) {
-      // b * a^(b-1), written as b * a^(b-1) directly so a = 0 with b >= 1 stays finite
-      const bm1 = b ? mapRaw(S.sub, [b, 1]) : (ctx.b as number) - 1;
-      const t = mapRaw(S.pow, [a, bm1]);
-      ga = sumToShape(mapRaw(S.mulF, [mapRaw(S.mulF, [t, b ?? ctx.b]), dy]), sa);
-    }
-    if (ctx.needsInputGrad[1]) {
-      const la = a ? mapRaw(S.log, [a]) : Math.log(ctx.a as number);
-      gb = sumToShape(mapRaw(S.mulF, [mapRaw(S.mulF, [y, la]), dy]), sb);
-    }
+    // One fused map each (PyTorch's masks at a zero base or exponent, see powGradBase/Exp).
+    const ga = ctx.needsInputGrad[0] ? sumToShape(mapRaw(S.powGradBase, [a, b ?? ctx.b, dy]), sa) : null;
+    const gb = ctx.needsInputGrad[1] ? sumToShape(mapRaw(S.powGradExp, [a ?? ctx.a, y, dy]), sb) : null;
     return [ga, gb];
   }
 }
 
-/** maximum/minimum: the gradient goes to the winner; ties split it evenly, as in PyTorch. */
+/** maximum/minimum: the gradient goes to the winner; ties split it evenly and a NaN takes it whole, as in PyTorch. */
 class MaxMin extends Function {
   static override forward(ctx: Ctx, a: Tensor, b: Tensor, isMax: boolean): Tensor {
     ctx.saveForBackward(a, b);
@@ -255,12 +280,10 @@ class MaxMin extends Function {
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [a, b] = ctx.savedTensors;
-    const win = mapRaw(ctx.isMax ? S.gt : S.lt, [a, b], 'float32');
-    const tie = mapRaw(S.mulF, [mapRaw(S.eq, [a, b], 'float32'), 0.5]);
-    const wa = mapRaw(S.add, [win, tie]);
-    const ga = mapRaw(S.mulF, [dy, wa]);
-    const gb = mapRaw(S.sub, [dy, ga]);
-    return [ctx.needsInputGrad[0] ? sumToShape(ga, a.shape) : null, ctx.needsInputGrad[1] ? sumToShape(gb, b.shape) : null, null];
+    const [x, y] = ctx.isMax ? [a, b] : [b, a];
+    const ga = ctx.needsInputGrad[0] ? sumToShape(mapRaw(S.maxShare, [x, y, dy]), a.shape) : null;
+    const gb = ctx.needsInputGrad[1] ? sumToShape(mapRaw(S.maxShare, [y, x, dy]), b.shape) : null;
+    return [ga, gb, null];
   }
 }
 

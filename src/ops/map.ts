@@ -18,7 +18,7 @@ export interface MapSpec {
   cpu: (a: number, b: number, c: number) => number;
   /** WGSL expression over `a`, `b`, `c` of the compute type `T` (f32 or i32). */
   wgsl: string;
-  /** Extra WGSL functions the expression calls. */
+  /** Extra WGSL functions the expression calls (the constant IS_F32 says whether T is f32). */
   helpers?: string;
   /** Ints compute as ints unless the op always computes in float (exp, div...). */
   floatOnly?: boolean;
@@ -106,15 +106,20 @@ export function mapRaw(spec: MapSpec, inputs: Operand[], outDType?: DType, out?:
   const strides = [o.strides.slice(), ...tensors.map((t) => broadcastStrides(t.shape, t.strides, shape))];
   const lay = coalesce(shape, strides);
   const scalar = inputs.find((x): x is number => typeof x === 'number');
-  if (dev === 'cpu') cpuMap(spec, inputs, o, lay, compute === 'int32');
+  if (dev === 'cpu') cpuMap(spec, inputs, o, lay, compute);
   else gpuMap(spec, inputs, o, lay, compute, scalar, n);
   return o;
 }
 
-function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, intCompute: boolean): void {
+function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, compute: DType): void {
+  const intCompute = compute === 'int32';
+  // float32 and float16 compute in f32 on the GPU (and in PyTorch): a number operand is
+  // rounded to f32 first (1e-50 is 0 there), and so is an int32 tensor read as float.
+  const f32 = compute === 'float32' || compute === 'float16';
   const src = inputs.map((x) => (x instanceof Tensor ? x.data : null));
   const offs = inputs.map((x) => (x instanceof Tensor ? x.offset : 0));
-  const consts = inputs.map((x) => (typeof x === 'number' ? x : 0));
+  const consts = inputs.map((x) => (typeof x !== 'number' ? 0 : intCompute ? x | 0 : f32 ? Math.fround(x) : x));
+  const roundIn = f32 && inputs.some((x) => x instanceof Tensor && x.dtype === 'int32');
   const tstrides: number[][] = [];
   let k = 1;
   for (const x of inputs) tstrides.push(x instanceof Tensor ? lay.strides[k++] : lay.shape.map(() => 0));
@@ -132,7 +137,7 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, intCom
     let va = a0 ? a0[pos[0]] : consts[0];
     let vb = a1 ? a1[pos[1]] : consts[1];
     let vc = a2 ? a2[pos[2]] : consts[2];
-    if (intCompute) { va |= 0; vb |= 0; vc |= 0; }
+    if (intCompute) { va |= 0; vb |= 0; vc |= 0; } else if (roundIn) { va = Math.fround(va); vb = Math.fround(vb); vc = Math.fround(vc); }
     let v = f(va, vb, vc);
     if (f16) v = roundF16(v);
     else if (toInt) v = Number.isFinite(v) ? Math.trunc(v) : 0;
@@ -209,6 +214,7 @@ function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' |
   let body = '';
   for (let i = 0; i < 4; i++) body += `  { ${comp.map((x) => `let ${x} = v${x}[${i}]; `).join('')}r[${i}] = ${to}(${spec.wgsl}); }\n`;
   return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
+const IS_F32 = ${ct === 'f32'};
 ${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -243,6 +249,7 @@ function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
   return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
+const IS_F32 = ${ct === 'f32'};
 ${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

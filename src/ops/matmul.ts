@@ -103,6 +103,9 @@ function cpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
   const B = b.data;
   const O = out.data;
   const f16 = out.dtype === 'float16';
+  // float32 products are rounded to float32, as on the GPU and in PyTorch: one that
+  // overflows is ±Inf (1e20·1e20 − 1e20·1e20 is NaN, not 0); the sum stays in a double.
+  const f32 = out.dtype !== 'float64';
   const acc = new Float64Array(N);
   const idx = new Array<number>(bshape.length).fill(0);
   let oa = a.offset;
@@ -115,7 +118,8 @@ function cpuMatmul(a: Tensor, b: Tensor, out: Tensor, p: Plan): void {
       for (let k = 0; k < K; k++) {
         const av = A[oa + m * rsA + k * csA];
         const rowB = ob + k * rsB;
-        for (let n = 0; n < N; n++) acc[n] += av * B[rowB + n * csB];
+        if (f32) for (let n = 0; n < N; n++) acc[n] += Math.fround(av * B[rowB + n * csB]);
+        else for (let n = 0; n < N; n++) acc[n] += av * B[rowB + n * csB];
       }
       const row = oo + m * N;
       if (f16) for (let n = 0; n < N; n++) O[row + n] = roundF16(acc[n]);

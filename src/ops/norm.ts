@@ -64,27 +64,37 @@ function normForward(op: string, x: Tensor, w: Tensor | null, b: Tensor | null, 
   return { y, mean, rstd };
 }
 
+/**
+ * The CPU's rounding for float32 and float16 tensors: every product, difference and finished
+ * sum rounded to float32, as the GPU kernels and PyTorch compute them, so that what overflows
+ * float32 there (a square of 1e20) is Inf here too. float64 keeps doubles (gradcheck).
+ */
+function f32Round(d: DType): (v: number) => number {
+  return d === 'float64' ? (v) => v : Math.fround;
+}
+
 function cpuForward(x: Tensor, w: Tensor | null, b: Tensor | null, eps: number, rows: number, n: number, y: Tensor, mean: Tensor | null, rstd: Tensor): void {
   const xd = x.data;
   const yd = y.data;
   const wd = w?.data;
   const bd = b?.data;
   const st = storer(y.dtype);
+  const f = f32Round(x.dtype);
   for (let r = 0; r < rows; r++) {
     const xb = x.offset + r * n;
     let mu = 0;
     if (mean) {
       for (let j = 0; j < n; j++) mu += xd[xb + j];
-      mu /= n;
+      mu = f(f(mu) / n);
       mean.data[r] = mu;
     }
     let q = 0;
-    for (let j = 0; j < n; j++) q += (xd[xb + j] - mu) ** 2;
-    const rs = 1 / Math.sqrt(q / n + eps);
+    for (let j = 0; j < n; j++) { const d = f(xd[xb + j] - mu); q += f(d * d); }
+    const rs = f(1 / Math.sqrt(f(f(q) / n + eps)));
     rstd.data[r] = rs;
     for (let j = 0; j < n; j++) {
-      let v = (xd[xb + j] - mu) * rs;
-      if (wd) v *= wd[w!.offset + j];
+      let v = f(f(xd[xb + j] - mu) * rs);
+      if (wd) v = f(v * wd[w!.offset + j]);
       if (bd) v += bd[b!.offset + j];
       yd[r * n + j] = st(v);
     }
@@ -185,6 +195,7 @@ function cpuBackward(dy: Tensor, x: Tensor, w: Tensor | null, mean: Tensor | nul
   const xh = new Float64Array(n);
   const gw = new Float64Array(n);
   const st = storer(x.dtype);
+  const f = f32Round(x.dtype);
   for (let r = 0; r < rows; r++) {
     const xb = x.offset + r * n;
     const gb = dy.offset + r * n;
@@ -194,17 +205,17 @@ function cpuBackward(dy: Tensor, x: Tensor, w: Tensor | null, mean: Tensor | nul
     let sgx = 0;
     for (let j = 0; j < n; j++) {
       const gy = gd[gb + j];
-      xh[j] = (xd[xb + j] - mu) * rs;
-      gw[j] = wd ? gy * wd[w!.offset + j] : gy;
+      xh[j] = f(f(xd[xb + j] - mu) * rs);
+      gw[j] = wd ? f(gy * wd[w!.offset + j]) : gy;
       sg += gw[j];
-      sgx += gw[j] * xh[j];
-      if (sw) sw[j] += gy * xh[j];
+      sgx += f(gw[j] * xh[j]);
+      if (sw) sw[j] += f(gy * xh[j]);
       if (sb) sb[j] += gy;
     }
     if (!dx) continue;
-    const mg = mean ? sg / n : 0;
-    const mgx = sgx / n;
-    for (let j = 0; j < n; j++) dx.data[r * n + j] = st(rs * (gw[j] - mg - xh[j] * mgx));
+    const mg = mean ? f(f(sg) / n) : 0;
+    const mgx = f(f(sgx) / n);
+    for (let j = 0; j < n; j++) dx.data[r * n + j] = st(rs * f(f(gw[j] - mg) - f(xh[j] * mgx)));
   }
   const sp = storer((dw ?? db)?.dtype ?? 'float32');
   if (dw) for (let j = 0; j < n; j++) dw.data[j] = sp(sw![j]);

@@ -160,9 +160,11 @@ export function oneDim(op: string, t: Tensor, dim: unknown): number[] {
   return reduceDims(op, t, dim);
 }
 
+/** max/min/argmax have no identity: a zero-size reduced dim is an error (PyTorch's). */
 function checkNonEmpty(op: string, t: Tensor, red: number[]): void {
-  if (red.some((d) => t.shape[d] === 0)) {
-    throw new Error(`${op}: cannot reduce over a zero-size dim (input shape ${fmtShape(t.shape)}); the operation has no identity`);
+  const d = red.find((i) => t.shape[i] === 0);
+  if (d !== undefined) {
+    throw new Error(`${op}: expected reduction dim ${d} to have non-zero size, got input shape ${fmtShape(t.shape)} (a zero-size dim has nothing to take the ${op} of)`);
   }
 }
 
@@ -206,11 +208,14 @@ function cpuReduce(mode: RMode, x: Tensor, p: RowPlan, values: Tensor, indices: 
   const st = storer(values.dtype);
   const [rs] = p.rs;
   const sign = mode === 'min' ? -1 : 1;
+  // A float32 sum past float32's range is ±Inf before a mean divides it, as in PyTorch and
+  // on the GPU; the double accumulator only keeps the rounding error small.
+  const fr = values.dtype === 'float64' || values.dtype === 'int32' ? (v: number) => v : Math.fround;
   forEachRow(p, (_, b) => {
     if (mode === 'sum') {
       let acc = 0;
       for (let j = 0; j < p.n; j++) acc += xd[b[0] + j * rs];
-      vd[b[1]] = st(scale === 1 ? acc : acc * scale);
+      vd[b[1]] = st(scale === 1 ? acc : fr(acc) * scale);
       return;
     }
     // max, or min as the max of -x; a NaN wins (as in PyTorch), the first one found
@@ -322,10 +327,29 @@ function gpuColumns(mode: RMode, x: Tensor, p: RowPlan, values: Tensor, indices:
   partial.dispose();
 }
 
+/** WGSL: `better(v, a)`, whether v replaces the running max (or min) a: a NaN beats
+ * everything and stays (PyTorch's reductions propagate NaN, the first one's index wins);
+ * `same(v, a)` for the tree's ties. NaN is tested on the bits: a compiler may assume none. */
+function pickWgsl(mode: RMode, ct: string): string {
+  const nan = ct === 'f32' ? '(bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u' : 'false';
+  return `fn nanv(x: ${ct}) -> bool { return ${nan}; }
+fn better(v: ${ct}, a: ${ct}) -> bool {
+  if (nanv(a)) { return false; }
+  if (nanv(v)) { return true; }
+  return v ${mode === 'max' ? '>' : '<'} a;
+}
+fn same(v: ${ct}, a: ${ct}) -> bool {
+  let nv = nanv(v);
+  let na = nanv(a);
+  return (nv && na) || (!nv && !na && v == a);
+}
+`;
+}
+
 /** One invocation per row (or, with `partial`, per row and chunk of u.p0 elements: output
  * chunk · rows + row). Four loads per iteration, independent, so they are in flight together. */
 function columnsWgsl(mode: RMode, it: string, ot: string, ct: string, withIdx: boolean, partial: boolean): string {
-  const head = `${enableF16(it, ot)}${ROW_WGSL}
+  const head = `${enableF16(it, ot)}${ROW_WGSL}${mode === 'sum' ? '' : pickWgsl(mode, ct)}
 @group(0) @binding(1) var<storage, read> X: array<${it}>;
 @group(0) @binding(2) var<storage, read_write> O: array<${ot}>;
 ${withIdx ? '@group(0) @binding(3) var<storage, read_write> I: array<i32>;\n' : ''}
@@ -352,12 +376,11 @@ ${[0, 1, 2, 3].map((q) => `    let x${q} = ${ct}(X[b.x + (j + ${q}u) * rs]);\n`)
 `;
   }
   // max/min in index order with a strict comparison: the first occurrence wins ties.
-  const cmp = mode === 'max' ? '>' : '<';
   return `${head}  var acc = ${ct}(X[b.x]);
   var ai = 0u;
   for (var j = 1u; j < u.n; j++) {
     let v = ${ct}(X[b.x + j * rs]);
-    if (v ${cmp} acc) { acc = v; ai = j; }
+    if (better(v, acc)) { acc = v; ai = j; }
   }
   O[b.y] = ${ot}(acc);
 ${withIdx ? '  I[b.z] = i32(ai);\n' : ''}}
@@ -366,7 +389,7 @@ ${withIdx ? '  I[b.z] = i32(ai);\n' : ''}}
 
 /** `chunked`: workgroup w sums elements [c·p0, (c+1)·p0) of row w / k (c = w % k) into O[w]. */
 function reduceWgsl(mode: RMode, it: string, ot: string, ct: string, withIdx: boolean, chunked: boolean): string {
-  const head = `${enableF16(it, ot)}${ROW_WGSL}
+  const head = `${enableF16(it, ot)}${ROW_WGSL}${mode === 'sum' ? '' : pickWgsl(mode, ct)}
 @group(0) @binding(1) var<storage, read> X: array<${it}>;
 @group(0) @binding(2) var<storage, read_write> O: array<${ot}>;
 ${withIdx ? '@group(0) @binding(3) var<storage, read_write> I: array<i32>;' : ''}
@@ -398,13 +421,12 @@ ${chunked ? `  if (row >= u.rows * u.k) { return; }
 `;
   }
   // max/min with the index: a thread's candidates come in index order, so a strict
-  // comparison keeps the first; the tree breaks ties towards the smaller index.
-  const cmp = mode === 'max' ? '>' : '<';
+  // comparison keeps the first; the tree breaks ties (NaN with NaN too) towards the smaller index.
   return `${head}  var acc = ${ct}(0);
   var ai = NONE;
   for (var j = lid; j < u.n; j += ${WG}u) {
     let v = ${ct}(X[b.x + j * u.rs.x]);
-    if (ai == NONE || v ${cmp} acc) { acc = v; ai = j; }
+    if (ai == NONE || better(v, acc)) { acc = v; ai = j; }
   }
   sv[lid] = acc;
   si[lid] = ai;
@@ -415,7 +437,7 @@ ${chunked ? `  if (row >= u.rows * u.k) { return; }
       let bi = si[lid + s];
       let av = sv[lid];
       let aj = si[lid];
-      if (bi != NONE && (aj == NONE || bv ${cmp} av || (bv == av && bi < aj))) { sv[lid] = bv; si[lid] = bi; }
+      if (bi != NONE && (aj == NONE || better(bv, av) || (same(bv, av) && bi < aj))) { sv[lid] = bv; si[lid] = bi; }
     }
     workgroupBarrier();
   }
@@ -460,20 +482,27 @@ class MaxDim extends Function {
   }
 }
 
-// d amax / dx: dy shared evenly by the elements equal to the result (PyTorch's amax rule).
+// d amax / dx: dy shared evenly by the elements equal to their slice's result (PyTorch's
+// amax rule: a NaN result equals nothing, so its slice's gradient is NaN). max()/min()
+// without a dim share it among the NaNs instead (PyTorch's evenly_distribute_backward).
 const TIE_SHARE: MapSpec = { name: 'tie_share', cpu: (m, g, c) => (m * g) / c, wgsl: 'a * b / c', floatOnly: true };
 
 class AMax extends Function {
-  static override forward(ctx: Ctx, t: Tensor, isMax: boolean): Tensor {
-    const y = reduceRaw(isMax ? 'max' : 'min', t, t.shape.map((_, i) => i), false).values;
+  static override forward(ctx: Ctx, t: Tensor, red: number[], keepdim: boolean, isMax: boolean, nanShare: boolean): Tensor {
+    const y = reduceRaw(isMax ? 'max' : 'min', t, red, keepdim).values;
     ctx.saveForBackward(t, y);
+    ctx.red = red;
+    ctx.nanShare = nanShare;
     return y;
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [x, y] = ctx.savedTensors;
-    const mask = mapRaw(MAP_SPECS.eq, [x, y], x.dtype);
-    const count = reduceRaw('sum', mask, mask.shape.map((_, i) => i), false).values;
-    return [mapRaw(TIE_SHARE, [mask, dy, count]), null];
+    const keepShape = x.shape.map((s, i) => (ctx.red.includes(i) ? 1 : s));
+    const yk = reshape(y, keepShape);
+    const gk = reshape(dy, keepShape);
+    const mask = mapRaw(ctx.nanShare ? MAP_SPECS.eqNan : MAP_SPECS.eq, [x, yk], x.dtype);
+    const count = reduceRaw('sum', mask, ctx.red, true).values;
+    return [mapRaw(TIE_SHARE, [mask, gk, count]), null, null, null, null];
   }
 }
 
@@ -494,33 +523,76 @@ export function mean(t: Tensor, dim?: number | number[], keepdim = false): Tenso
   return Sum.apply(t, red, keepdim, true);
 }
 
-function amaxmin(op: string, t: Tensor, isMax: boolean): Tensor {
-  checkInput(op, t);
-  checkNonEmpty(op, t, t.shape.map((_, i) => i));
-  return AMax.apply(t, isMax);
+/** A dim argument for an error message (a Tensor or an object stringifies badly). */
+function fmtArg(v: unknown): string {
+  if (v instanceof Tensor) return `a Tensor of shape ${fmtShape(v.shape)}`;
+  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
 }
-/** The largest element (a 0-d tensor); ties share the gradient evenly. */
-export const amax = (t: Tensor): Tensor => amaxmin('amax', t, true);
-export const amin = (t: Tensor): Tensor => amaxmin('amin', t, false);
 
-function maxmin(op: string, t: Tensor, dim: number, keepdim: boolean, isMax: boolean): { values: Tensor; indices: Tensor } {
+function checkDimArg(op: string, dim: unknown, many: boolean): void {
+  if (dim === undefined || dim === null || typeof dim === 'number') return;
+  if (many && Array.isArray(dim) && dim.every((d) => typeof d === 'number')) return;
+  throw new Error(`${op}: dim must be ${many ? 'a number or an array of numbers' : 'a number'}, got ${fmtArg(dim)}`);
+}
+
+function amaxmin(op: string, t: Tensor, dim: unknown, keepdim: unknown, isMax: boolean, nanShare: boolean): Tensor {
   checkInput(op, t);
+  checkDimArg(op, dim, true);
+  const red = reduceDims(op, t, dim);
+  checkBool(op, 'keepdim', keepdim);
+  checkNonEmpty(op, t, red);
+  return AMax.apply(t, red, keepdim, isMax, nanShare);
+}
+/** The largest elements over `dim` (a number or an array; all dims when omitted or []), as
+ * torch.amax; NaN propagates; ties share the gradient evenly. */
+export const amax = (t: Tensor, dim?: number | number[], keepdim = false): Tensor => amaxmin('amax', t, dim, keepdim, true, false);
+export const amin = (t: Tensor, dim?: number | number[], keepdim = false): Tensor => amaxmin('amin', t, dim, keepdim, false, false);
+
+type ValuesIndices = { values: Tensor; indices: Tensor };
+
+function maxmin(op: string, t: Tensor, dim: unknown, keepdim: unknown, isMax: boolean): Tensor | ValuesIndices {
+  checkInput(op, t);
+  if (dim === undefined || dim === null) {
+    if (keepdim !== false) throw new Error(`${op}: keepdim needs a dim (input shape ${fmtShape(t.shape)})`);
+    checkSomeElement(op, t);
+    return amaxmin(op, t, undefined, false, isMax, true);
+  }
+  checkDimArg(op, dim, false);
   const red = oneDim(op, t, dim);
   checkBool(op, 'keepdim', keepdim);
   checkNonEmpty(op, t, red);
   const [values, indices] = MaxDim.apply(t, red, keepdim, isMax) as Tensor[];
   return { values, indices };
 }
-/** Max along `dim` with int32 indices (the first occurrence on ties). */
-export const max = (t: Tensor, dim: number, keepdim = false): { values: Tensor; indices: Tensor } => maxmin('max', t, dim, keepdim, true);
-export const min = (t: Tensor, dim: number, keepdim = false): { values: Tensor; indices: Tensor } => maxmin('min', t, dim, keepdim, false);
+/** Without a dim: the largest element, a 0-d tensor (NaN if any; ties share the gradient).
+ * With one: the largest along `dim` and its int32 index (the first occurrence, the first NaN). */
+export function max(t: Tensor): Tensor;
+export function max(t: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function max(t: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices { return maxmin('max', t, dim, keepdim, true); }
+export function min(t: Tensor): Tensor;
+export function min(t: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function min(t: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices { return maxmin('min', t, dim, keepdim, false); }
 
-export function argmax(t: Tensor, dim: number, keepdim = false): Tensor {
-  checkInput('argmax', t);
-  const red = oneDim('argmax', t, dim);
-  checkBool('argmax', 'keepdim', keepdim);
-  checkNonEmpty('argmax', t, red);
-  const { values, indices } = reduceRaw('max', t, red, keepdim, 1, true);
+/** max()/argmax() without a dim on an empty tensor: PyTorch's error, op name first. */
+function checkSomeElement(op: string, t: Tensor): void {
+  if (t.numel === 0) throw new Error(`${op}: expected reduction dim to be specified for an empty input (input shape ${fmtShape(t.shape)} has a zero-size dim); give the dim to reduce along`);
+}
+
+function argFn(op: string, t: Tensor, dim: unknown, keepdim: unknown, isMax: boolean): Tensor {
+  checkInput(op, t);
+  checkDimArg(op, dim, false);
+  const whole = dim === undefined || dim === null;
+  if (whole) checkSomeElement(op, t);
+  const red = whole ? reduceDims(op, t, undefined) : oneDim(op, t, dim);
+  checkBool(op, 'keepdim', keepdim);
+  checkNonEmpty(op, t, red);
+  // Without a dim the index is into the flattened tensor: every dim is reduced, and a row
+  // that is not one stride is copied row-major first, so the row index is the flat index.
+  const { values, indices } = reduceRaw(isMax ? 'max' : 'min', t, red, keepdim as boolean, 1, true);
   values.dispose();
   return indices!;
 }
+/** int32 index of the largest element along `dim` (the first one; the first NaN), or into
+ * the flattened tensor when dim is omitted, as torch.argmax. */
+export const argmax = (t: Tensor, dim?: number, keepdim = false): Tensor => argFn('argmax', t, dim, keepdim, true);
+export const argmin = (t: Tensor, dim?: number, keepdim = false): Tensor => argFn('argmin', t, dim, keepdim, false);

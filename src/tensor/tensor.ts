@@ -324,14 +324,17 @@ export class Tensor {
   max(): Tensor;
   max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    return dim === undefined ? R.amax(this) : R.max(this, dim, keepdim);
+    return dim === undefined ? R.max(this) : R.max(this, dim, keepdim);
   }
   min(): Tensor;
   min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    return dim === undefined ? R.amin(this) : R.min(this, dim, keepdim);
+    return dim === undefined ? R.min(this) : R.min(this, dim, keepdim);
   }
-  argmax(dim: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
+  amax(dim?: number | number[], keepdim = false): Tensor { return R.amax(this, dim, keepdim); }
+  amin(dim?: number | number[], keepdim = false): Tensor { return R.amin(this, dim, keepdim); }
+  argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
   softmax(dim: number): Tensor { return R.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return R.logSoftmax(this, dim); }
   topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } { return R.topk(this, k, dim, largest, sorted); }
