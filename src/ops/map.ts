@@ -140,7 +140,7 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
     if (intCompute) { va |= 0; vb |= 0; vc |= 0; } else if (roundIn) { va = Math.fround(va); vb = Math.fround(vb); vc = Math.fround(vc); }
     let v = f(va, vb, vc);
     if (f16) v = roundF16(v);
-    else if (toInt) v = Number.isFinite(v) ? Math.trunc(v) : 0;
+    else if (toInt) v = intCompute ? v : floatToInt32(v);
     od[po] = v;
     // odometer step over the coalesced dims
     for (let d = nd - 1; d >= 0; d--) {
@@ -156,6 +156,31 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
 }
 
 const NAMES = ['a', 'b', 'c'];
+
+/** A float stored into int32, the same on every backend: NaN is 0, values past int32's range
+ * saturate, the rest truncate (WGSL leaves NaN unspecified and C leaves all three undefined). */
+export function floatToInt32(v: number): number {
+  if (Number.isNaN(v)) return 0;
+  if (v >= 2147483647) return 2147483647;
+  if (v <= -2147483648) return -2147483648;
+  return Math.trunc(v);
+}
+
+// The WGSL side of floatToInt32, for kernels that compute in f32 and store int32.
+const F2I_WGSL = `
+fn f2i_(x: f32) -> i32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0; }
+  if (x >= 2147483648.0) { return 2147483647; }
+  return i32(max(x, -2147483648.0));
+}
+`;
+
+/** The WGSL that stores `expr` (of compute type ct) as `out`. */
+function storeAs(out: DType, ct: 'f32' | 'i32', expr: string): string {
+  return out === 'int32' && ct === 'f32' ? `f2i_(${expr})` : `${wgslType(out)}(${expr})`;
+}
+
+const f2iHelper = (out: DType, ct: 'f32' | 'i32'): string => (out === 'int32' && ct === 'f32' ? F2I_WGSL : '');
 
 function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, compute: DType, scalar: number | undefined, n: number): void {
   const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
@@ -212,10 +237,10 @@ function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' |
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
   // The expression once per component, each in a block of its own (a, b, c rebound there).
   let body = '';
-  for (let i = 0; i < 4; i++) body += `  { ${comp.map((x) => `let ${x} = v${x}[${i}]; `).join('')}r[${i}] = ${to}(${spec.wgsl}); }\n`;
+  for (let i = 0; i < 4; i++) body += `  { ${comp.map((x) => `let ${x} = v${x}[${i}]; `).join('')}r[${i}] = ${storeAs(outDType, ct, spec.wgsl)}; }\n`;
   return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
 const IS_F32 = ${ct === 'f32'};
-${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}
+${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}${f2iHelper(outDType, ct)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let q = gid.x + gid.y * nwg.x * ${WG}u;
@@ -250,13 +275,13 @@ function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
   return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
 const IS_F32 = ${ct === 'f32'};
-${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}
+${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}${f2iHelper(outDType, ct)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * ${WG}u;
   if (i >= u.n) { return; }
 ${index}${loads}  _ = a; _ = b; _ = c;
-  O[io] = ${wgslType(outDType)}(${spec.wgsl});
+  O[io] = ${storeAs(outDType, ct, spec.wgsl)};
 }
 `;
 }

@@ -288,4 +288,26 @@ test('topk ranks NaN above +Inf with NaN and ±Inf at random positions', async (
   }
 });
 
+test('float to int32: NaN is 0, values past int32 saturate, the rest truncate, on every layout', async () => {
+  const specials = [NaN, Infinity, -Infinity, 3e9, -3e9, 2147483648, -2147483904, 2.9, -2.9, -0.5, 1e-30];
+  const want = [0, 2147483647, -2147483648, 2147483647, -2147483648, 2147483647, -2147483648, 2, -2, 0, 0];
+  for (const dev of await backends()) {
+    for (const n of [11, 64, 67]) {
+      // the specials at seeded positions among ordinary values; n = 64 takes the vec4 kernel
+      const x = Array.from(new Float32Array(randArray(n, 700 + n, -100, 100)));
+      const expect = x.map((v) => Math.trunc(v));
+      const pos = randInts(specials.length, 800 + n, 0, n);
+      specials.forEach((v, i) => { x[pos[i]] = v; expect[pos[i]] = want[i]; });
+      // positions may repeat: the last write wins in both arrays
+      const t = sg.tensor(x, { device: dev });
+      assertEqualArrays(await arr(t.int()), expect, `${dev} cast of ${n} values`);
+      assertEqualArrays(await arr(t.reshape([1, n]).transpose(0, 1).cast('int32')), expect, `${dev} strided cast of ${n} values`);
+      if (dev === 'webgpu' && sg.deviceInfo().features.includes('shader-f16')) {
+        const h = sg.tensor([NaN, Infinity, -Infinity, 65504, -7.5], { dtype: 'float16', device: dev });
+        assertEqualArrays(await arr(h.int()), [0, 2147483647, -2147483648, 65504, -7], `${dev} float16 to int32`);
+      }
+    }
+  }
+});
+
 test.run();
