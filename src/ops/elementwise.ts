@@ -7,7 +7,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
-import { broadcastShapes, fmtShape, shapesEqual } from '../tensor/shape.js';
+import { broadcastShapes, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
+import { checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
 import * as R from './reduce.js';
 
@@ -180,14 +181,23 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 }
 
 function checkOperand(op: string, arg: string, x: unknown): void {
-  if (x instanceof Tensor) return;
-  if (typeof x !== 'number') throw new Error(`${op}: ${arg} must be a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+  if (x instanceof Tensor) { x.assertAlive(op); return; }
+  if (typeof x !== 'number') throw new Error(`${op}: ${arg} must be a Tensor or a number, got ${describe(x)}`);
 }
 
+/** input a Tensor (as in PyTorch, a number there is refused), other a Tensor or a number,
+ * on one device, broadcasting together. */
 function binaryCheck(op: string, a: Tensor, b: Operand): void {
-  checkOperand(op, 'input', a);
+  checkTensor(op, a);
   checkOperand(op, 'other', b);
-  if (b instanceof Tensor) broadcastShapes(op, a.shape, b.shape);
+  if (b instanceof Tensor) {
+    if (b.device !== a.device) throw new Error(`${op}: input is on ${a.device} but other is on ${b.device}`);
+    broadcastShapes(op, a.shape, b.shape);
+  }
+}
+
+function checkAlpha(op: string, alpha: unknown): void {
+  if (alpha !== undefined && (typeof alpha !== 'number' || Number.isNaN(alpha))) throw new Error(`${op}: alpha must be a number, got ${describe(alpha)}`);
 }
 
 const shapeOf = (x: Operand): number[] | null => (x instanceof Tensor ? x.shape : null);
@@ -363,33 +373,35 @@ class Cast extends Function {
 
 export function add(a: Tensor, b: Operand, alpha?: number): Tensor {
   binaryCheck('add', a, b);
+  checkAlpha('add', alpha);
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Add.apply(a, b);
 }
 export function sub(a: Tensor | number, b: Operand, alpha?: number): Tensor {
-  if (typeof a === 'number') { checkOperand('sub', 'other', b); return Sub.apply(a, b); }
+  if (typeof a === 'number') { checkTensor('sub', b, 'other'); return Sub.apply(a, b); }
   binaryCheck('sub', a, b);
+  checkAlpha('sub', alpha);
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Sub.apply(a, b);
 }
 export function mul(a: Tensor, b: Operand): Tensor { binaryCheck('mul', a, b); return Mul.apply(a, b); }
 export function div(a: Tensor | number, b: Operand): Tensor {
-  if (typeof a === 'number') { checkOperand('div', 'other', b); return Div.apply(a, b); }
+  if (typeof a === 'number') { checkTensor('div', b, 'other'); return Div.apply(a, b); }
   binaryCheck('div', a, b);
   return Div.apply(a, b);
 }
 export function pow(a: Tensor | number, b: Operand): Tensor {
-  if (typeof a === 'number') { checkOperand('pow', 'exponent', b); return Pow.apply(a, b); }
+  if (typeof a === 'number') { checkTensor('pow', b, 'exponent'); return Pow.apply(a, b); }
   binaryCheck('pow', a, b);
   return Pow.apply(a, b);
 }
 export function maximum(a: Tensor, b: Tensor): Tensor {
-  if (!(b instanceof Tensor)) throw new Error('maximum: other must be a Tensor (use clamp-like x.maximum(sg.full(...)) for numbers)');
+  if (!(b instanceof Tensor)) throw new Error(`maximum: other must be a Tensor, got ${describe(b)} (for a number, use x.maximum(sg.fullLike(x, v)))`);
   binaryCheck('maximum', a, b);
   return MaxMin.apply(a, b, true);
 }
 export function minimum(a: Tensor, b: Tensor): Tensor {
-  if (!(b instanceof Tensor)) throw new Error('minimum: other must be a Tensor');
+  if (!(b instanceof Tensor)) throw new Error(`minimum: other must be a Tensor, got ${describe(b)}`);
   binaryCheck('minimum', a, b);
   return MaxMin.apply(a, b, false);
 }
@@ -406,9 +418,8 @@ export const le = (a: Tensor, b: Operand): Tensor => compare(S.le, a, b);
 export const gt = (a: Tensor, b: Operand): Tensor => compare(S.gt, a, b);
 export const ge = (a: Tensor, b: Operand): Tensor => compare(S.ge, a, b);
 
-function unary(name: keyof typeof U, a: Tensor): Tensor {
-  if (!(a instanceof Tensor)) throw new Error(`${name}: input must be a Tensor, got ${typeof a}`);
-  a.assertAlive(name);
+function unary(name: keyof typeof U, a: Tensor, op: string = name): Tensor {
+  checkTensor(op, a);
   return U[name].apply(a);
 }
 export const neg = (a: Tensor): Tensor => unary('neg', a);
@@ -422,15 +433,17 @@ export const sigmoid = (a: Tensor): Tensor => unary('sigmoid', a);
 export const tanh = (a: Tensor): Tensor => unary('tanh', a);
 export const silu = (a: Tensor): Tensor => unary('silu', a);
 export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
-  return unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', a);
+  checkTensor('gelu', a);
+  if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${describe(approximate)}`);
+  return unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', a, 'gelu');
 }
 
 /** where(cond, a, b): a where cond is nonzero, else b; broadcasts all three. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  if (!(cond instanceof Tensor)) throw new Error('where: condition must be a Tensor');
+  checkTensor('where', cond, 'condition');
   checkOperand('where', 'input', a);
   checkOperand('where', 'other', b);
+  for (const x of [a, b]) if (x instanceof Tensor && x.device !== cond.device) throw new Error(`where: condition is on ${cond.device} but an operand is on ${x.device}`);
   // Broadcasting is checked here so the error names `where` before any work is queued.
   let s: number[] = cond.shape;
   if (a instanceof Tensor) s = broadcastShapes('where', s, a.shape);
@@ -439,8 +452,8 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
 }
 
 export function cast(a: Tensor, dtype: DType): Tensor {
+  checkTensor('cast', a);
   checkDType('cast', 'dtype', dtype);
-  a.assertAlive('cast');
   if (dtype === 'float64' && a.device !== 'cpu') throw new Error("cast: dtype 'float64' exists only on the CPU backend");
   return Cast.apply(a, dtype);
 }
@@ -464,6 +477,9 @@ export function copyRaw(a: Tensor, dtype?: DType): Tensor {
  */
 export function inplace(name: string, self: Tensor, other: Operand | null, f: (a: Tensor, b: Operand) => Tensor): Tensor {
   self.assertAlive(name);
+  if (self.dtype === 'int32' && typeof other === 'number' && !Number.isInteger(other)) {
+    throw new Error(`${name}: ${other} is not an integer; an int32 tensor cannot hold it`);
+  }
   if (self.requiresGrad && isGradEnabled()) {
     throw new Error(`${name}: a tensor that requires grad cannot be modified in place while grad mode is on; wrap the update in sg.noGrad(() => ...)`);
   }

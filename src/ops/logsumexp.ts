@@ -10,7 +10,7 @@
 // for rows whose lse is infinite.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { contiguousStrides, fmtShape } from '../tensor/shape.js';
+import { contiguousStrides, fmtShape, describe } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { copyRaw } from './elementwise.js';
@@ -151,7 +151,7 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
   const op = 'logsumexp';
   checkInput(op, x);
   if (dim === undefined || dim === null || (Array.isArray(dim) && dim.length === 0)) {
-    throw new Error(`${op}: dim must be a number or a non-empty array of numbers, got ${JSON.stringify(dim)} (input shape ${fmtShape(x.shape)})`);
+    throw new Error(`${op}: dim must be a number or a non-empty array of numbers, got ${describe(dim)} (input shape ${fmtShape(x.shape)})`);
   }
   let red: number[];
   try {

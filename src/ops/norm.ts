@@ -16,7 +16,7 @@
 // many rows there are.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { fmtShape, isContiguous, numel } from '../tensor/shape.js';
+import { describe, fmtShape, isContiguous, numel } from '../tensor/shape.js';
 import { isFloat, promote, wgslType, type DType } from '../tensor/dtype.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { cast, copyRaw } from './elementwise.js';
@@ -372,7 +372,7 @@ function norm(op: string, x: unknown, weight: unknown, bias: unknown, eps: unkno
   if (!isFloat(x.dtype)) throw new Error(`${op}: input must be a floating point tensor, got dtype ${x.dtype} (shape ${fmtShape(x.shape)}; cast with .float() first)`);
   let w = checkParam(op, 'weight', weight, x);
   let b = checkParam(op, 'bias', bias, x);
-  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number >= 0, got ${describe(eps)}`);
   // Mixed dtypes compute in the promoted one, as the elementwise form did; the casts are
   // recorded so each gradient comes back in its input's dtype.
   const dt = [w, b].reduce((d: DType, p) => (p ? promote(d, p.dtype) : d), x.dtype);

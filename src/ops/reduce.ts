@@ -12,7 +12,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { roundF16, wgslType, type DType } from '../tensor/dtype.js';
-import { contiguousStrides, fmtShape, normDim, numel } from '../tensor/shape.js';
+import { contiguousStrides, fmtShape, normDim, numel, describe } from '../tensor/shape.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { coalesce, mapRaw, MAX_DIMS, type MapSpec } from './map.js';
 import { MAP_SPECS, copyInto, copyRaw } from './elementwise.js';
@@ -132,23 +132,23 @@ export function checkInput(op: string, t: unknown, arg = 'input'): asserts t is 
 }
 
 export function checkBool(op: string, arg: string, v: unknown): void {
-  if (typeof v !== 'boolean') throw new Error(`${op}: ${arg} must be a boolean, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new Error(`${op}: ${arg} must be a boolean, got ${describe(v)}`);
 }
 
 /** Normalized, sorted dims to reduce; undefined or [] means all (as PyTorch's sum(dim=[])). */
 export function reduceDims(op: string, t: Tensor, dim: unknown): number[] {
   const all = t.shape.map((_, i) => i);
   if (dim === undefined || dim === null) return all;
-  if (typeof dim !== 'number' && !Array.isArray(dim)) throw new Error(`${op}: dim must be a number or an array of numbers, got ${JSON.stringify(dim)}`);
+  if (typeof dim !== 'number' && !Array.isArray(dim)) throw new Error(`${op}: dim must be a number or an array of numbers, got ${describe(dim)}`);
   const list: unknown[] = typeof dim === 'number' ? [dim] : dim;
   if (list.length === 0) return all;
   const out: number[] = [];
   for (const d of list) {
-    if (typeof d !== 'number') throw new Error(`${op}: dim must be a number or an array of numbers, got ${JSON.stringify(dim)}`);
+    if (typeof d !== 'number') throw new Error(`${op}: dim must be a number or an array of numbers, got ${describe(dim)}`);
     const nd = normDim(op, d, t.ndim);
     // A 0-d tensor accepts dim 0 / -1 (as PyTorch does) and has nothing to reduce over.
     if (t.ndim === 0) continue;
-    if (out.includes(nd)) throw new Error(`${op}: dim ${nd} appears more than once in ${JSON.stringify(dim)}`);
+    if (out.includes(nd)) throw new Error(`${op}: dim ${nd} appears more than once in ${describe(dim)}`);
     out.push(nd);
   }
   return out.sort((a, b) => a - b);
@@ -156,7 +156,7 @@ export function reduceDims(op: string, t: Tensor, dim: unknown): number[] {
 
 /** One dim, as a list ([] for a 0-d tensor). */
 export function oneDim(op: string, t: Tensor, dim: unknown): number[] {
-  if (typeof dim !== 'number') throw new Error(`${op}: dim must be a number, got ${JSON.stringify(dim)}`);
+  if (typeof dim !== 'number') throw new Error(`${op}: dim must be a number, got ${describe(dim)}`);
   return reduceDims(op, t, dim);
 }
 
@@ -526,7 +526,7 @@ export function mean(t: Tensor, dim?: number | number[], keepdim = false): Tenso
 /** A dim argument for an error message (a Tensor or an object stringifies badly). */
 function fmtArg(v: unknown): string {
   if (v instanceof Tensor) return `a Tensor of shape ${fmtShape(v.shape)}`;
-  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
+  try { return describe(v) ?? String(v); } catch { return String(v); }
 }
 
 function checkDimArg(op: string, dim: unknown, many: boolean): void {

@@ -6,7 +6,7 @@
 //   xentgrad    (softmax(x) - onehot(target)) * g    (crossEntropy's backward, fused)
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { contiguousStrides, fmtShape } from '../tensor/shape.js';
+import { contiguousStrides, fmtShape, describe } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { MAP_SPECS } from './elementwise.js';
@@ -220,7 +220,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: { reduction?:
   checkInput(op, target, 'target');
   const reduction = opts?.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
+    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${describe(reduction)}`);
   }
   if (!isFloat(logits.dtype)) throw new Error(`${op}: logits must be a floating point tensor, got dtype ${logits.dtype} (shape ${fmtShape(logits.shape)})`);
   if (target.dtype !== 'int32') throw new Error(`${op}: target must be an int32 tensor of class indices, got dtype ${target.dtype} (shape ${fmtShape(target.shape)})`);

@@ -7,7 +7,7 @@
 // ties resolved the same way as the CPU kernel's stable sort.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { contiguousStrides, fmtShape } from '../tensor/shape.js';
+import { contiguousStrides, describe, fmtShape } from '../tensor/shape.js';
 import { wgslType } from '../tensor/dtype.js';
 import { checkBool, checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './reduce.js';
 
@@ -190,7 +190,7 @@ export function topk(t: Tensor, k: number, dim = -1, largest = true, sorted = tr
   checkBool('topk', 'sorted', sorted);
   const n = red.length ? t.shape[red[0]] : 1;
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > n || (red.length === 0 && k !== 1)) {
-    throw new Error(`topk: k (${k}) must be an integer from ${red.length ? 0 : 1} to ${n}, the size of dim ${dim} (input shape ${fmtShape(t.shape)})`);
+    throw new Error(`topk: k (${describe(k)}) must be an integer from ${red.length ? 0 : 1} to ${n}, the size of dim ${dim} (input shape ${fmtShape(t.shape)})`);
   }
   const [values, indices] = TopK.apply(t, k, red, largest) as Tensor[];
   return { values, indices };

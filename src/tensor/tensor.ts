@@ -294,12 +294,19 @@ export class Tensor {
   int(): Tensor { return E.cast(this, 'int32'); }
 
   // ---- in place (refused on tensors that require grad unless inside noGrad) ----
-  copy_(src: Tensor | Scalar): this { E.inplace('copy_', this, src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, this.dtype) : V.full(this.shape, b, this.dtype, this.device))); return this; }
+  copy_(src: Tensor | Scalar): this { return this.assign('copy_', src); }
   add_(o: Tensor | Scalar, alpha = 1): this { E.inplace('add_', this, o, (a, b) => E.add(a, b, alpha)); return this; }
   sub_(o: Tensor | Scalar, alpha = 1): this { E.inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha)); return this; }
   mul_(o: Tensor | Scalar): this { E.inplace('mul_', this, o, (a, b) => E.mul(a, b)); return this; }
-  fill_(value: Scalar): this { return this.copy_(value); }
-  zero_(): this { return this.copy_(0); }
+  fill_(value: Scalar): this {
+    if (typeof value !== 'number') throw new Error(`fill_: value must be a number, got ${describe(value)}`);
+    return this.assign('fill_', value);
+  }
+  zero_(): this { return this.assign('zero_', 0); }
+  private assign(op: string, src: Tensor | Scalar): this {
+    E.inplace(op, this, src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, this.dtype) : V.full(this.shape, b, this.dtype, this.device)));
+    return this;
+  }
 
   // ---- views and copies ----
   view(...shape: ShapeArg[]): Tensor { return V.view(this, parseShapeArgs('view', shape)); }
