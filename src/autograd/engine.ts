@@ -66,6 +66,22 @@ function addToLeaf(leaf: Tensor, g: Tensor): void {
   leaf.grad = keep(grad);
 }
 
+/** What is wrong with the gradients `node`'s backward returned, or null. */
+function checkGradients(node: Node, result: unknown[]): string | null {
+  const fn = `${node.name}.backward`;
+  if (result.length < node.next.length) return `backward: ${fn} returned ${result.length} gradients but forward took ${node.next.length} arguments`;
+  for (let i = 0; i < node.next.length; i++) {
+    const g = result[i];
+    if (g === null || g === undefined || !node.next[i]) continue;
+    if (!isTensor(g)) return `backward: ${fn} returned ${describe(g)} for argument ${i}; expected a Tensor or null`;
+    if (g.disposed) return `backward: ${fn} returned a disposed tensor for argument ${i}`;
+    const meta = node.inputs[i]!;
+    if (!shapesEqual(g.shape, meta.shape)) return `backward: ${fn} returned a gradient of shape ${fmtShape(g.shape)} for argument ${i} of shape ${fmtShape(meta.shape)}`;
+    if (g.dtype === 'int32') return `backward: ${fn} returned an int32 gradient for argument ${i} (${meta.dtype}); gradients are floating point`;
+  }
+  return null;
+}
+
 export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts: BackwardOptions = {}): void {
   root.assertAlive('backward');
   if (opts === null || typeof opts !== 'object') throw new Error(`backward: options must be an object such as { retainGraph: true }, got ${describe(opts)}`);
@@ -106,50 +122,62 @@ export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts:
     }
     const pending = new Map<Node, Array<Tensor | null>>();
     pending.set(rootNode, rootNode.outputs.map((_, i) => (i === root.outputIndex ? seed : null)));
-    for (const node of order) {
-      const gouts = pending.get(node);
-      pending.delete(node);
-      if (!gouts) continue;
-      const ctx = node.ctx;
-      if (!ctx || ctx.isFreed) {
-        for (const g of gouts) g?.dispose();
-        throw new Error(`backward: the graph through ${node.name} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backward twice`);
-      }
-      // Missing gradients of float outputs become zeros, as PyTorch's materialize_grads does.
-      const args = gouts.map((g, i) => g ?? (node.outputs[i].dtype === 'int32' || !ctx.materializeGrads ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
-      let result: Array<Tensor | null>;
-      try {
-        result = tidy(() => {
-          const r = node.fn.backward(ctx, ...args);
-          return (Array.isArray(r) ? r : [r]).map((t) => t ?? null);
-        });
-      } catch (e) {
-        for (const g of args) g?.dispose();
-        throw e;
-      }
-      if (result.length < node.next.length) {
-        throw new Error(`backward: ${node.name}.backward returned ${result.length} gradients but forward took ${node.next.length} arguments`);
-      }
-      node.next.forEach((edge, i) => {
-        const g = result[i];
-        if (!edge || !g) return;
-        const meta = node.inputs[i]!;
-        if (!shapesEqual(g.shape, meta.shape)) {
-          throw new Error(`backward: ${node.name}.backward returned a gradient of shape ${fmtShape(g.shape)} for argument ${i} of shape ${fmtShape(meta.shape)}`);
-        }
-        // An alias per edge: the same tensor may be returned for several inputs.
-        const own = keep(g.alias());
-        if (edge.leaf) addToLeaf(edge.leaf, own);
-        else if (edge.node) {
-          const slots = pending.get(edge.node) ?? edge.node.outputs.map(() => null);
-          slots[edge.index] = accumulate(slots[edge.index], own);
-          pending.set(edge.node, slots);
-        }
-      });
-      for (const t of result) t?.dispose();
-      for (const g of args) g?.dispose();
-      if (!opts.retainGraph) ctx.free();
+    try {
+      walk(order, pending, root, opts);
+    } finally {
+      // Gradients still waiting for a node (all of them after an error) are let go.
+      for (const slots of pending.values()) for (const g of slots) g?.dispose();
     }
-    for (const slots of pending.values()) for (const g of slots) g?.dispose();
   });
+}
+
+/** Runs each node's backward in topological order, passing gradients along the edges. */
+function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, root: Tensor, opts: BackwardOptions): void {
+  for (const node of order) {
+    const gouts = pending.get(node);
+    pending.delete(node);
+    if (!gouts) continue;
+    const ctx = node.ctx;
+    if (!ctx || ctx.isFreed) {
+      for (const g of gouts) g?.dispose();
+      throw new Error(`backward: the graph through ${node.name} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backward twice`);
+    }
+    // Missing gradients of float outputs become zeros, as PyTorch's materialize_grads does.
+    const args = gouts.map((g, i) => g ?? (node.outputs[i].dtype === 'int32' || !ctx.materializeGrads ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
+    let result: Array<Tensor | null>;
+    try {
+      result = tidy(() => {
+        const r = node.fn.backward(ctx, ...args);
+        return (Array.isArray(r) ? r : [r]).map((t) => t ?? null);
+      });
+    } catch (e) {
+      for (const g of args) g?.dispose();
+      throw e;
+    }
+    const bad = checkGradients(node, result);
+    if (bad) {
+      for (const t of result) if (isTensor(t)) t.dispose();
+      for (const g of args) g?.dispose();
+      throw new Error(bad);
+    }
+    node.next.forEach((edge, i) => {
+      let g = result[i];
+      if (!edge || !g) return;
+      // As PyTorch's validate_outputs: a float gradient of another float dtype is cast to the input's.
+      const want = node.inputs[i]!.dtype;
+      if (g.dtype !== want) g = keep(g.cast(want));
+      // An alias per edge: the same tensor may be returned for several inputs.
+      const own = keep(g.alias());
+      if (g !== result[i]) g.dispose();
+      if (edge.leaf) addToLeaf(edge.leaf, own);
+      else if (edge.node) {
+        const slots = pending.get(edge.node) ?? edge.node.outputs.map(() => null);
+        slots[edge.index] = accumulate(slots[edge.index], own);
+        pending.set(edge.node, slots);
+      }
+    });
+    for (const t of result) t?.dispose();
+    for (const g of args) g?.dispose();
+    if (!opts.retainGraph) ctx.free();
+  }
 }

@@ -155,4 +155,49 @@ test('saved tensors outlive their disposed originals until backward is done', as
   }
 });
 
+// Functions whose backward breaks the contract: each is an Error naming the Function and the
+// argument, no tensor is left behind, .grad is untouched, and the engine goes on working.
+class ReturnsNumber extends sg.Function {
+  static override forward(_ctx: Ctx, x: Tensor): Tensor { return x.mul(2); }
+  static override backward(): Tensor[] { return [2 as unknown as Tensor]; }
+}
+class ReturnsInt extends sg.Function {
+  static override forward(_ctx: Ctx, x: Tensor): Tensor { return x.mul(2); }
+  static override backward(_ctx: Ctx, dy: Tensor): Tensor[] { return [dy.int()]; }
+}
+class ReturnsWrongShape extends sg.Function {
+  static override forward(_ctx: Ctx, x: Tensor): Tensor { return x.mul(2); }
+  static override backward(_ctx: Ctx, dy: Tensor): Tensor[] { return [dy.sum()]; }
+}
+class ReturnsHalf extends sg.Function {
+  static override forward(_ctx: Ctx, x: Tensor): Tensor { return x.mul(2); }
+  static override backward(_ctx: Ctx, dy: Tensor): Tensor[] { return [dy.mul(2).cast('float64')]; }
+}
+
+test('a backward that returns a number, an int32 or a wrong-shaped gradient is an Error naming it', async () => {
+  for (const dev of await backends()) {
+    const cases: Array<[typeof sg.Function, RegExp]> = [
+      [ReturnsNumber, /^backward: ReturnsNumber\.backward returned 2 for argument 0; expected a Tensor or null/],
+      [ReturnsInt, /^backward: ReturnsInt\.backward returned an int32 gradient for argument 0/],
+      [ReturnsWrongShape, /^backward: ReturnsWrongShape\.backward returned a gradient of shape \[\] for argument 0 of shape \[3\]/],
+    ];
+    for (const [Fn, want] of cases) {
+      const x = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+      const loss = (Fn.apply(x) as Tensor).exp().sum();
+      const live = sg.memory().liveTensors;
+      throwsWith(() => loss.backward(), want);
+      if (x.grad !== null) throw new Error(`${Fn.name}: .grad was set by a failed backward`);
+      if (sg.memory().liveTensors > live) throw new Error(`${Fn.name}: ${sg.memory().liveTensors - live} tensors leaked by the failed backward on ${dev}`);
+      loss.dispose(); x.dispose();
+    }
+    // A float gradient of another float dtype is cast to the input's, as in PyTorch.
+    if (dev === 'cpu') {
+      const x = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+      (ReturnsHalf.apply(x) as Tensor).sum().backward();
+      if (x.grad!.dtype !== 'float32') throw new Error(`the gradient kept dtype ${x.grad!.dtype}`);
+      allclose(await x.grad!.toArray(), [2, 2, 2], {}, 'cast gradient');
+    }
+  }
+});
+
 test.run();
