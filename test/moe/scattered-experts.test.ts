@@ -231,6 +231,12 @@ test('scatteredExperts: bad input throws naming the argument and shapes; the nex
     if (dev === 'cpu') {
       const badOff = mk(sg.tensor(Int32Array.from([2, 1, 8]), { dtype: 'int32' , device: dev }));
       throwsWith(() => scatteredExperts(x, w, k, sei, sse, badOff), /expertOffsets\[1\] = 1/);
+      // A repeated scattered index (two rows writing one slot, another slot never written).
+      const s = Array.from(await sse.toArray());
+      const p = s.findIndex((v) => v === s[5]);
+      const dup = s.map((v, i) => (i === 6 ? s[p] : v));
+      const dupT = mk(sg.tensor(Int32Array.from(dup), { device: dev }));
+      throwsWith(() => scatteredExperts(x, w, k, sei, dupT, off), /^scatteredExperts: sortedScatteredIdxs\[6\] = \d+ repeats sortedScatteredIdxs\[5\]/);
     }
     // The next call works and is right.
     const y = scatteredExperts(x, w, k, sei, sse, off, { gates, biases: b });
