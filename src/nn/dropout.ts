@@ -7,6 +7,7 @@ import { tidy } from '../tensor/scope.js';
 import { Module } from './module.js';
 import { checkModuleOptions, childSeed } from './init.js';
 import { describe } from '../tensor/shape.js';
+import { checkTensor } from '../tensor/check.js';
 
 let unseeded = 0;
 
@@ -26,6 +27,7 @@ export class Dropout extends Module {
   /** In training, zeroes each element with probability p and scales the rest by 1/(1−p);
    * in eval (or with p = 0), returns x itself. */
   forward(x: Tensor): Tensor {
+    checkTensor('Dropout', x);
     if (!this.training || this.p === 0) return x;
     if (this.p === 1) return x.mul(0);
     const seed = childSeed(this.seed, this.calls++);

@@ -78,6 +78,7 @@ export abstract class Module {
 
   /** Sets training mode on this module and every descendant. */
   train(on = true): this {
+    if (typeof on !== 'boolean') throw new Error(`train: mode must be a boolean, got ${describe(on)}`);
     this.training = on;
     for (const c of this.children()) c.train(on);
     return this;

@@ -137,7 +137,11 @@ export function describe(v: unknown): string {
   if (typeof v === 'function') return `a function`;
   if (v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return v.length > 8 ? `[${v.slice(0, 8).map(describe).join(', ')}, ...] (${v.length} items)` : `[${v.map(describe).join(', ')}]`;
+  if (typeof v === 'boolean' || typeof v === 'symbol') return String(v);
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  // A Tensor (duck-typed: this module imports nothing), named by what it holds.
+  const t = v as { shape?: unknown; dtype?: unknown; device?: unknown };
+  if (Array.isArray(t.shape) && typeof t.dtype === 'string' && typeof t.device === 'string') return `a ${t.dtype} Tensor of shape [${t.shape.join(', ')}] on ${t.device}`;
   const name = (v as object).constructor?.name;
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }

@@ -4,7 +4,7 @@ import type { Node } from '../autograd/node.js';
 import { Storage, type DeviceKind } from '../backend/storage.js';
 import { runtime } from '../backend/runtime.js';
 import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
-import { contiguousStrides, describe, fmtShape, isContiguous, numel, parseShapeArgs } from './shape.js';
+import { contiguousStrides, describe, fmtShape, isContiguous, numel, parseShapeArgs, shapesEqual } from './shape.js';
 import { setTensorCheck, track } from './scope.js';
 import * as E from '../ops/elementwise.js';
 import * as V from '../ops/view.js';
@@ -113,7 +113,7 @@ export class Tensor {
   readonly shape: number[];
   readonly strides: number[];
   requiresGrad = false;
-  grad: Tensor | null = null;
+  private grad_: Tensor | null = null;
   outputIndex = 0;
   disposed = false;
   private held: Held;
@@ -160,6 +160,20 @@ export class Tensor {
   assertAlive(op: string): void {
     if (this.disposed) throw new Error(`${op}: tensor (shape ${fmtShape(this.shape)}, ${this.dtype}) was already disposed`);
     if (this.storage.gpu) this.storage.gpu.check(op);
+  }
+
+  /** The gradient backward() accumulated here (null until then); assignable, as in PyTorch,
+   * with a tensor of this shape, dtype and device, or null. */
+  get grad(): Tensor | null { return this.grad_; }
+  set grad(g: Tensor | null) {
+    if (g !== null) {
+      if (!(g instanceof Tensor)) throw new Error(`grad: assigned grad must be a Tensor or null, got ${describe(g)}`);
+      g.assertAlive('grad');
+      if (!shapesEqual(g.shape, this.shape)) throw new Error(`grad: assigned grad has shape ${fmtShape(g.shape)} but the tensor has shape ${fmtShape(this.shape)}`);
+      if (g.dtype !== this.dtype) throw new Error(`grad: assigned grad has dtype ${g.dtype} but the tensor is ${this.dtype}`);
+      if (g.device !== this.device) throw new Error(`grad: assigned grad is on ${g.device} but the tensor is on ${this.device}`);
+    }
+    this.grad_ = g;
   }
 
   /** The autograd node that produced this tensor (kept where the finalizer can see it). */

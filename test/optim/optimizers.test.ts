@@ -428,8 +428,12 @@ test('bad arguments throw naming the optimizer and the problem', async () => {
   const v = sg.ones([2], { device: 'cpu', requiresGrad: true });
   const opt = new SGD([v, w], { lr: 0.1 });
   v.grad = sg.ones([2], { device: 'cpu' });
-  w.grad = sg.zeros([4], { device: 'cpu' });
-  throwsWith(() => opt.step(), /SGD\.step/, /params\[1\]\.grad has shape \[4\]/);
+  // As in PyTorch, a gradient of the wrong shape or dtype cannot even be assigned.
+  throwsWith(() => { w.grad = sg.zeros([4], { device: 'cpu' }); }, /^grad: assigned grad has shape \[4\] but the tensor has shape \[3, 4\]/);
+  throwsWith(() => { w.grad = sg.zeros([3, 4], { device: 'cpu', dtype: 'int32' }); }, /^grad: assigned grad has dtype int32/);
+  w.grad = sg.zeros([3, 4], { device: 'cpu' });
+  w.grad.dispose();
+  throwsWith(() => opt.step(), /SGD\.step/, /disposed/);
   if (Array.from(await v.toArray()).join() !== '1,1') throw new Error('a failed step must leave every parameter unchanged');
   opt.zeroGrad();
   w.dispose();
