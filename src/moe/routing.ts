@@ -21,7 +21,7 @@ import { roundF16, wgslType, type DType } from '../tensor/dtype.js';
 import { runtime } from '../backend/runtime.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { full } from '../ops/view.js';
-import { enableF16 } from '../ops/reduce.js';
+import { enableF16 } from '../ops/rows.js';
 import { grid } from './wgsl.js';
 
 export interface FlattenSortCountResult {

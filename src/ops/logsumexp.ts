@@ -16,7 +16,7 @@ import { mapRaw, type MapSpec } from './map.js';
 import { copyRaw } from './elementwise.js';
 import { wgReduceWgsl } from './softmax.js';
 import { full } from './view.js';
-import { checkBool, checkInput, enableF16, forEachRow, reduceDims, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './reduce.js';
+import { checkBool, checkInput, enableF16, forEachRow, reduceDims, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './rows.js';
 
 /** The reduced dims kept as size 1: the shape the result broadcasts against x with. */
 const keepShapeOf = (shape: readonly number[], red: readonly number[]): number[] => shape.map((s, i) => (red.includes(i) ? 1 : s));

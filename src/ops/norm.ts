@@ -21,7 +21,7 @@ import { isFloat, promote, wgslType, type DType } from '../tensor/dtype.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { cast, copyRaw } from './elementwise.js';
 import { full } from './view.js';
-import { checkInput, enableF16, storer, WG } from './reduce.js';
+import { checkInput, enableF16, storer, WG } from './rows.js';
 
 // Bounds on the partial sums of backward: at most MAX_GROUPS row blocks, and P at most
 // P_LIMIT floats (16 MiB) for very wide rows.

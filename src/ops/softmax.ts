@@ -10,7 +10,8 @@ import { contiguousStrides, fmtShape, describe } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { MAP_SPECS } from './elementwise.js';
-import { checkInput, enableF16, forEachRow, oneDim, reduceRaw, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowOperand, type RowPlan } from './reduce.js';
+import { checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowOperand, type RowPlan } from './rows.js';
+import { reduceRaw } from './reduce.js';
 
 /** WGSL: a workgroup-wide sum (or max) of one f32 per invocation, every invocation gets it.
  * A function, not a constant: reduce.js (WG) is still loading when this module first runs. */

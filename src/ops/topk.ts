@@ -9,7 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { contiguousStrides, describe, fmtShape } from '../tensor/shape.js';
 import { wgslType } from '../tensor/dtype.js';
-import { checkBool, checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './reduce.js';
+import { checkBool, checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './rows.js';
 
 const THREADS = 64;
 
