@@ -283,6 +283,9 @@ test('the async API: each argument replaced by each hostile value rejects with t
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(`${tmpdir()}/sg-fuzz-`);
   const problems: string[] = [];
+  // A hostile string is a valid relative path: whatever it writes lands in the temporary folder.
+  const cwd = process.cwd();
+  process.chdir(dir);
   try {
     await sg.saveSafetensors(`${dir}/ok.safetensors`, { w: sg.ones([2], { device: 'cpu' }) });
     for (const d of await backends()) {
@@ -313,6 +316,7 @@ test('the async API: each argument replaced by each hostile value rejects with t
       }
     }
   } finally {
+    process.chdir(cwd);
     rmSync(dir, { recursive: true, force: true });
   }
   if (problems.length) throw new Error(`${problems.length} hostile async calls misbehaved:\n${problems.join('\n')}`);
