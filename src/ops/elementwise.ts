@@ -191,7 +191,7 @@ function binaryCheck(op: string, a: Tensor, b: Operand): void {
   checkTensor(op, a);
   checkOperand(op, 'other', b);
   if (b instanceof Tensor) {
-    if (b.device !== a.device) throw new Error(`${op}: input is on ${a.device} but other is on ${b.device}`);
+    if (b.device !== a.device) throw new Error(`${op}: tensors are on different devices (input on ${a.device}, other on ${b.device})`);
     broadcastShapes(op, a.shape, b.shape);
   }
 }

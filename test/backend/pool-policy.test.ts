@@ -178,7 +178,7 @@ test('init() checks poolLimit and applies it to the device it keeps', async () =
   const devs = await backends();
   await rejectsWith(() => sg.init({ poolLimit: -1 }), /^init:/, /poolLimit/, /-1/);
   await rejectsWith(() => sg.init({ poolLimit: NaN }), /^init:/, /poolLimit/);
-  await rejectsWith(() => sg.init({ poolLimit: '1e6' as unknown as number }), /^init:/, /poolLimit/, /string/);
+  await rejectsWith(() => sg.init({ poolLimit: '1e6' as unknown as number }), /^init:/, /poolLimit/, /"1e6"/);
   if (!devs.includes('webgpu')) return;
   const gpu = runtime.gpu!;
   const saved = gpu.poolLimit;
