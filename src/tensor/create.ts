@@ -3,7 +3,7 @@
 // numbers on every backend.
 import { Tensor, checkAllocation } from './tensor.js';
 import { checkDType, type DType } from './dtype.js';
-import { checkShape, describe, fmtShape, numel } from './shape.js';
+import { checkShape, describe, fmtShape, MAX_NDIM, numel } from './shape.js';
 import { runtime } from '../backend/runtime.js';
 import type { DeviceKind } from '../backend/storage.js';
 import { fromArray, full as fullRaw } from '../ops/view.js';
@@ -76,7 +76,11 @@ function flattenNested(op: string, data: unknown): { values: ArrayLike<number>; 
   if (!Array.isArray(data)) throw new Error(`${op}: data must be a number, a (nested) array of numbers or a typed array, got ${describe(data)}`);
   const shape: number[] = [];
   let probe: unknown = data;
-  while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+  while (Array.isArray(probe)) {
+    if (shape.length === MAX_NDIM) throw new Error(`${op}: data is nested more than ${MAX_NDIM} deep; at most ${MAX_NDIM} dims are supported`);
+    shape.push(probe.length);
+    probe = probe[0];
+  }
   if (ArrayBuffer.isView(probe)) shape.push((probe as unknown as ArrayLike<number>).length);
   const values: number[] = [];
   const walk = (x: unknown, d: number): void => {

@@ -146,12 +146,16 @@ export function describe(v: unknown): string {
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
+/** The most dims a tensor may have (PyTorch's limit too). */
+export const MAX_NDIM = 64;
+
 /**
  * Checks that `shape` is an array of sizes (integers >= 0) whose product is a safe integer,
  * and returns a copy; `arg` names it in the error.
  */
 export function checkShape(op: string, shape: unknown, arg = 'shape'): number[] {
   if (!Array.isArray(shape)) throw new Error(`${op}: ${arg} must be an array of sizes, got ${describe(shape)}`);
+  if (shape.length > MAX_NDIM) throw new Error(`${op}: ${arg} has ${shape.length} dims; at most ${MAX_NDIM} are supported`);
   let n = 1;
   for (const s of shape) {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) {

@@ -41,6 +41,10 @@ test('shapes must be arrays of integers >= 0, everywhere a shape is given', asyn
     throwsBeforeWork('randint shape', () => sg.randint(0, 4, [1.5], d), [/^randint:/, /1\.5/]);
     const z = sg.zeros([4], d);
     throwsBeforeWork('view sizes', () => z.view('a' as unknown as number), [/^view:/, /"a"/]);
+    throwsBeforeWork('65 dims', () => sg.ones(new Array(65).fill(1), d), [/^ones:/, /65 dims; at most 64/]);
+    let deep: unknown = [1];
+    for (let i = 0; i < 100000; i++) deep = [deep];
+    throwsBeforeWork('nested 100001 deep', () => sg.tensor(deep as number[], d), [/^tensor:/, /nested more than 64 deep/]);
     // PyTorch's overload: randint(high, size)
     const r = await sg.randint(5, [100], { seed: 1, ...d }).toArray();
     if (r.some((v) => v < 0 || v >= 5)) throw new Error('randint(high, size) out of [0, high)');
