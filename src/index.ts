@@ -1,4 +1,6 @@
-// The public API. Nothing lives here; everything is re-exported.
+// The public API. Nothing lives here; everything is re-exported. methods.ts comes first: it
+// installs the Tensor's op methods.
+import './tensor/methods.js';
 export { Tensor, liveTensors, leaks } from './tensor/tensor.js';
 export type { LeakInfo } from './tensor/tensor.js';
 export type { DType, PublicDType } from './tensor/dtype.js';
@@ -19,7 +21,9 @@ export {
   relu, gelu, silu, sigmoid, tanh, where, cast,
 } from './ops/elementwise.js';
 export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten, narrow, slice, split, chunk, contiguous, clone } from './ops/view.js';
-export { sum, mean, max, min, amax, amin, argmax, argmin, softmax, logSoftmax, crossEntropy, topk } from './ops/reduce.js';
+export { sum, mean, max, min, amax, amin, argmax, argmin } from './ops/reduce.js';
+export { softmax, logSoftmax, crossEntropy } from './ops/softmax.js';
+export { topk } from './ops/topk.js';
 export { matmul, bmm } from './ops/matmul.js';
 export { layerNorm, rmsNorm } from './ops/norm.js';
 export { logsumexp } from './ops/logsumexp.js';

@@ -7,7 +7,6 @@ import { describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isTensor } from '../tensor/scope.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
-import { copyRaw } from '../ops/elementwise.js';
 
 import { gpuBytes } from '../tensor/dtype.js';
 
@@ -58,7 +57,7 @@ function addToLeaf(leaf: Tensor, g: Tensor): void {
   // (the gradient of a transpose, say) would keep a bigger buffer alive and confuse
   // anyone who reads .grad's storage.
   if (!ownsDenseStorage(g)) {
-    const dense = copyRaw(g);
+    const dense = g.clone(); // the walk runs in noGrad: a plain copy
     g.dispose();
     g = keep(dense);
   }

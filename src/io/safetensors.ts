@@ -10,7 +10,8 @@ import { fmtShape } from '../tensor/shape.js';
 import { runtime } from '../backend/runtime.js';
 import type { DeviceKind } from '../backend/storage.js';
 import { copyRaw } from '../ops/elementwise.js';
-import { forEachOffset, fromArray } from '../ops/view.js';
+import { fromArray } from '../ops/view.js';
+import { forEachOffset } from '../tensor/shape.js';
 import {
   DEFAULT_MAX_HEADER, DEFAULT_MAX_TENSORS, FORMATS, REFERENCE_MAX_HEADER, headerLength, parseHeader, quote,
   type Code, type HeaderEntry, type Limits,

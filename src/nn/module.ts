@@ -11,7 +11,8 @@
 // So `class Block extends Module { attn = new CausalSelfAttention(...); mlp = new MoE(...) }`
 // gives names like `attn.qkv.weight` with no registration calls.
 import { Tensor } from '../tensor/tensor.js';
-import { forEachOffset, fromArray } from '../ops/view.js';
+import { fromArray } from '../ops/view.js';
+import { forEachOffset } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { describe, fmtShape } from '../tensor/shape.js';
 

@@ -10,7 +10,6 @@ import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
-import * as R from './reduce.js';
 
 // ---- math helpers shared by CPU kernels ----
 
@@ -176,7 +175,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   const lead = g.ndim - shape.length;
   const dims: number[] = [];
   for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
-  const s = dims.length ? R.sum(g, dims, true) : g;
+  const s = dims.length ? g.sum(dims, true) : g;
   return s.reshape([...shape]);
 }
 

@@ -18,7 +18,8 @@ import { contiguousStrides, describe, fmtShape, normDim, numel } from '../tensor
 import { f32Bits } from '../backend/webgpu.js';
 import { coalesce, deviceOf, MAX_DIMS } from './map.js';
 import { copyRaw, mul } from './elementwise.js';
-import { forEachOffset, full, reshape } from './view.js';
+import { full, reshape } from './view.js';
+import { forEachOffset } from '../tensor/shape.js';
 
 export { cat, stack } from './join.js';
 

@@ -14,9 +14,8 @@ import { contiguousStrides, fmtShape, describe } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { copyRaw } from './elementwise.js';
-import { wgReduceWgsl } from './softmax.js';
 import { full } from './view.js';
-import { checkBool, checkInput, enableF16, forEachRow, reduceDims, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './rows.js';
+import { checkBool, checkInput, enableF16, forEachRow, reduceDims, ROW_WGSL, rowPlan, rowUniforms, storer, WG, WG_REDUCE_WGSL, type RowPlan } from './rows.js';
 
 /** The reduced dims kept as size 1: the shape the result broadcasts against x with. */
 const keepShapeOf = (shape: readonly number[], red: readonly number[]): number[] => shape.map((s, i) => (red.includes(i) ? 1 : s));
@@ -93,7 +92,7 @@ function lseWgsl(t: string): string {
   return `${enableF16(t)}${ROW_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> O: array<${t}>;
-${wgReduceWgsl()}
+${WG_REDUCE_WGSL}
 const BIG = 0x1.fffffep+127f; // the largest finite f32
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

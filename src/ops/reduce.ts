@@ -15,11 +15,8 @@ import { mapRaw, type MapSpec } from './map.js';
 import { checkBool, checkInput, forEachRow, oneDim, reduceDims, rowPlan, storer, type RowPlan } from './rows.js';
 import { gpuReduce, type RMode } from './reduce-wgsl.js';
 import { MAP_SPECS, copyInto, copyRaw } from './elementwise.js';
-import { reshape } from './view.js';
 import { scatterRows } from './topk.js';
 
-export { softmax, logSoftmax, crossEntropy } from './softmax.js';
-export { topk } from './topk.js';
 
 function checkNonEmpty(op: string, t: Tensor, red: number[]): void {
   const d = red.find((i) => t.shape[i] === 0);
@@ -99,7 +96,7 @@ class Sum extends Function {
     return reduceRaw('sum', t, red, keepdim, ctx.scale).values;
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
-    const g = reshape(dy, ctx.keepShape);
+    const g = dy.reshape(ctx.keepShape);
     const out = Tensor.empty(ctx.inShape, dy.dtype, dy.device);
     return [ctx.scale === 1 ? copyInto(out, g) : mapRaw(MAP_SPECS.mulF, [g, ctx.scale], undefined, out), null, null, null];
   }
@@ -118,7 +115,7 @@ class MaxDim extends Function {
   }
   static override backward(ctx: Ctx, dv: Tensor): Array<Tensor | null> {
     const [idx] = ctx.savedTensors;
-    return [scatterRows(reshape(dv, ctx.keepShape), reshape(idx, ctx.keepShape), ctx.red, ctx.inShape), null, null, null];
+    return [scatterRows(dv.reshape(ctx.keepShape), idx.reshape(ctx.keepShape), ctx.red, ctx.inShape), null, null, null];
   }
 }
 
@@ -138,8 +135,8 @@ class AMax extends Function {
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [x, y] = ctx.savedTensors;
     const keepShape = x.shape.map((s, i) => (ctx.red.includes(i) ? 1 : s));
-    const yk = reshape(y, keepShape);
-    const gk = reshape(dy, keepShape);
+    const yk = y.reshape(keepShape);
+    const gk = dy.reshape(keepShape);
     const mask = mapRaw(ctx.nanShare ? MAP_SPECS.eqNan : MAP_SPECS.eq, [x, yk], x.dtype);
     const count = reduceRaw('sum', mask, ctx.red, true).values;
     return [mapRaw(TIE_SHARE, [mask, gk, count]), null, null, null, null];

@@ -146,3 +146,17 @@ export function oneDim(op: string, t: Tensor, dim: unknown): number[] {
 }
 
 /** max/min/argmax have no identity: a zero-size reduced dim is an error (PyTorch's). */
+
+/** WGSL: a workgroup-wide sum (or max) of one f32 per invocation, every invocation gets it. */
+export const WG_REDUCE_WGSL = `var<workgroup> red: array<f32, ${WG}>;
+fn wgReduce(v: f32, lid: u32, isMax: bool) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), isMax); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}`;

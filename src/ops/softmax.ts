@@ -10,23 +10,8 @@ import { contiguousStrides, fmtShape, describe } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { MAP_SPECS } from './elementwise.js';
-import { checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowOperand, type RowPlan } from './rows.js';
+import { checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG, WG_REDUCE_WGSL, type RowOperand, type RowPlan } from './rows.js';
 import { reduceRaw } from './reduce.js';
-
-/** WGSL: a workgroup-wide sum (or max) of one f32 per invocation, every invocation gets it.
- * A function, not a constant: reduce.js (WG) is still loading when this module first runs. */
-export const wgReduceWgsl = (): string => `var<workgroup> red: array<f32, ${WG}>;
-fn wgReduce(v: f32, lid: u32, isMax: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), isMax); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
 
 type Mode = 'softmax' | 'logsoftmax' | 'xent' | 'xentgrad';
 
@@ -109,7 +94,7 @@ function softmaxWgsl(mode: Mode, it: string, ot: string, gt: string): string {
   for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}((exp(${x} - m) / s - select(0.0, 1.0, i32(j) == t)) * g); }`;
   }
   return `${enableF16(it, ot, gt)}${ROW_WGSL}
-${binds}${wgReduceWgsl()}
+${binds}${WG_REDUCE_WGSL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wid.x + wid.y * nwg.x;

@@ -14,24 +14,6 @@ export function dimArg(op: string, dim: number, ndim: number): number {
   return normDim(op, dim, ndim);
 }
 
-/** Calls f(storageOffset, flatIndex) for every element in row-major order. */
-export function forEachOffset(shape: readonly number[], strides: readonly number[], offset: number, f: (off: number, i: number) => void): void {
-  const n = numel(shape);
-  const nd = shape.length;
-  const idx = new Array<number>(nd).fill(0);
-  let off = offset;
-  for (let i = 0; i < n; i++) {
-    f(off, i);
-    for (let d = nd - 1; d >= 0; d--) {
-      idx[d]++;
-      off += strides[d];
-      if (idx[d] < shape[d]) break;
-      off -= strides[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
-}
-
 /** A new tensor holding `data` (row-major) on `device`. */
 export function fromArray(data: ArrayLike<number>, shape: readonly number[], dtype: DType, device: DeviceKind): Tensor {
   const n = numel(shape);

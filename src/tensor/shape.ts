@@ -34,6 +34,24 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/** Calls f(storageOffset, flatIndex) for every element in row-major order. */
+export function forEachOffset(shape: readonly number[], strides: readonly number[], offset: number, f: (off: number, i: number) => void): void {
+  const n = numel(shape);
+  const nd = shape.length;
+  const idx = new Array<number>(nd).fill(0);
+  let off = offset;
+  for (let i = 0; i < n; i++) {
+    f(off, i);
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d]++;
+      off += strides[d];
+      if (idx[d] < shape[d]) break;
+      off -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 /** Normalizes a possibly negative dim; `extra` allows the one-past-the-end dim of unsqueeze. */
 export function normDim(op: string, dim: number, ndim: number, extra = 0): number {
   const n = ndim + extra;

@@ -1,17 +1,12 @@
 // The Tensor: a view (shape, strides, offset, dtype) onto a Storage, plus autograd fields.
-// Methods are one-liners onto src/ops, so the op code lives in one place per op.
+// Its op methods (x.add, x.sum...) are installed from the ops side by methods.ts, so this
+// file imports no op and the op code lives in one place per op.
 import type { Node } from '../autograd/node.js';
 import { Storage, type DeviceKind } from '../backend/storage.js';
 import { runtime } from '../backend/runtime.js';
 import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
-import { contiguousStrides, describe, fmtShape, isContiguous, numel, parseShapeArgs, shapesEqual } from './shape.js';
+import { contiguousStrides, describe, fmtShape, forEachOffset, isContiguous, normDim, numel, shapesEqual } from './shape.js';
 import { setTensorCheck, track } from './scope.js';
-import * as E from '../ops/elementwise.js';
-import * as V from '../ops/view.js';
-import * as R from '../ops/reduce.js';
-import * as M from '../ops/matmul.js';
-import * as G from '../ops/gather.js';
-import { runBackward, type BackwardOptions } from '../autograd/engine.js';
 
 let nextId = 1;
 let live = 0;
@@ -141,7 +136,7 @@ export class Tensor {
   get ndim(): number { return this.shape.length; }
   get numel(): number { return numel(this.shape); }
   size(dim?: number): number | number[] {
-    return dim === undefined ? [...this.shape] : this.shape[V.dimArg('size', dim, this.ndim)];
+    return dim === undefined ? [...this.shape] : this.shape[normDim('size', dim, this.ndim)];
   }
   isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
   get isLeaf(): boolean { return this.gradFn === null; }
@@ -216,10 +211,10 @@ export class Tensor {
     const n = this.numel;
     if (this.device === 'cpu') {
       const out = this.dtype === 'int32' ? new Int32Array(n) : this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-      V.forEachOffset(this.shape, this.strides, this.offset, (off, i) => { out[i] = this.data[off]; });
+      forEachOffset(this.shape, this.strides, this.offset, (off, i) => { out[i] = this.data[off]; });
       return out;
     }
-    const src = this.isContiguous() ? this : V.contiguous(this);
+    const src = this.isContiguous() ? this : this.contiguous();
     try {
       const bytes = gpuBytes(this.dtype);
       const ab = await src.storage.gpu!.read(src.buffer, src.offset * bytes, Math.max(n, 0) * bytes);
@@ -252,120 +247,12 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** A copy on another device (not recorded by autograd). */
-  async to(device: DeviceKind): Promise<Tensor> {
-    this.assertAlive('to');
-    if (device !== 'cpu' && device !== 'webgpu') throw new Error(`to: device must be 'cpu' or 'webgpu', got ${describe(device)}`);
-    if (device === this.device) return V.contiguous(this).detach();
-    const data = await this.toArray();
-    return V.fromArray(data, this.shape, this.dtype, device);
-  }
-
   toString(): string {
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''}${this.disposed ? ', disposed' : ''})`;
   }
 
-  // ---- autograd ----
-  /** backward(), backward(grad), backward(grad, { retainGraph }) or backward({ retainGraph }). */
-  backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void {
-    if (grad !== undefined && grad !== null && !(grad instanceof Tensor) && typeof grad === 'object' && !Array.isArray(grad) && opts === undefined) {
-      runBackward(this, undefined, grad as BackwardOptions);
-    } else runBackward(this, grad as Tensor | undefined, opts);
-  }
+  /** Another view of the same tensor, cut off from autograd (the graph stops here). */
   detach(): Tensor { this.assertAlive('detach'); return this.alias(); }
-  onesLike(): Tensor { return V.full(this.shape, 1, this.dtype, this.device); }
-  zerosOf(shape: readonly number[], dtype: DType): Tensor { return V.full(shape, 0, dtype, this.device); }
-
-  // ---- elementwise ----
-  add(o: Tensor | Scalar, alpha?: number): Tensor { return E.add(this, o, alpha); }
-  sub(o: Tensor | Scalar, alpha?: number): Tensor { return E.sub(this, o, alpha); }
-  mul(o: Tensor | Scalar): Tensor { return E.mul(this, o); }
-  div(o: Tensor | Scalar): Tensor { return E.div(this, o); }
-  pow(o: Tensor | Scalar): Tensor { return E.pow(this, o); }
-  maximum(o: Tensor): Tensor { return E.maximum(this, o); }
-  minimum(o: Tensor): Tensor { return E.minimum(this, o); }
-  eq(o: Tensor | Scalar): Tensor { return E.eq(this, o); }
-  ne(o: Tensor | Scalar): Tensor { return E.ne(this, o); }
-  lt(o: Tensor | Scalar): Tensor { return E.lt(this, o); }
-  le(o: Tensor | Scalar): Tensor { return E.le(this, o); }
-  gt(o: Tensor | Scalar): Tensor { return E.gt(this, o); }
-  ge(o: Tensor | Scalar): Tensor { return E.ge(this, o); }
-  neg(): Tensor { return E.neg(this); }
-  exp(): Tensor { return E.exp(this); }
-  log(): Tensor { return E.log(this); }
-  sqrt(): Tensor { return E.sqrt(this); }
-  rsqrt(): Tensor { return E.rsqrt(this); }
-  abs(): Tensor { return E.abs(this); }
-  relu(): Tensor { return E.relu(this); }
-  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E.gelu(this, approximate); }
-  silu(): Tensor { return E.silu(this); }
-  sigmoid(): Tensor { return E.sigmoid(this); }
-  tanh(): Tensor { return E.tanh(this); }
-  where(cond: Tensor, other: Tensor | Scalar): Tensor { return E.where(cond, this, other); }
-  cast(dtype: DType): Tensor { return E.cast(this, dtype); }
-  float(): Tensor { return E.cast(this, 'float32'); }
-  half(): Tensor { return E.cast(this, 'float16'); }
-  int(): Tensor { return E.cast(this, 'int32'); }
-
-  // ---- in place (refused on tensors that require grad unless inside noGrad) ----
-  copy_(src: Tensor | Scalar): this { return this.assign('copy_', src); }
-  add_(o: Tensor | Scalar, alpha = 1): this { E.inplace('add_', this, o, (a, b) => E.add(a, b, alpha)); return this; }
-  sub_(o: Tensor | Scalar, alpha = 1): this { E.inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha)); return this; }
-  mul_(o: Tensor | Scalar): this { E.inplace('mul_', this, o, (a, b) => E.mul(a, b)); return this; }
-  fill_(value: Scalar): this {
-    if (typeof value !== 'number') throw new Error(`fill_: value must be a number, got ${describe(value)}`);
-    return this.assign('fill_', value);
-  }
-  zero_(): this { return this.assign('zero_', 0); }
-  private assign(op: string, src: Tensor | Scalar): this {
-    E.inplace(op, this, src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, this.dtype) : V.full(this.shape, b, this.dtype, this.device)));
-    return this;
-  }
-
-  // ---- views and copies ----
-  view(...shape: ShapeArg[]): Tensor { return V.view(this, parseShapeArgs('view', shape)); }
-  reshape(...shape: ShapeArg[]): Tensor { return V.reshape(this, parseShapeArgs('reshape', shape)); }
-  permute(...dims: ShapeArg[]): Tensor { return V.permute(this, parseShapeArgs('permute', dims)); }
-  transpose(d0: number, d1: number): Tensor { return V.transpose(this, d0, d1); }
-  get T(): Tensor { return V.transpose(this, 0, 1); }
-  unsqueeze(dim: number): Tensor { return V.unsqueeze(this, dim); }
-  squeeze(dim?: number): Tensor { return V.squeeze(this, dim); }
-  expand(...shape: ShapeArg[]): Tensor { return V.expand(this, parseShapeArgs('expand', shape)); }
-  flatten(startDim = 0, endDim = -1): Tensor { return V.flatten(this, startDim, endDim); }
-  narrow(dim: number, start: number, length: number): Tensor { return V.narrow(this, dim, start, length); }
-  slice(dim: number, start?: number, end?: number, step?: number): Tensor { return V.slice(this, dim, start, end, step); }
-  chunk(chunks: number, dim = 0): Tensor[] { return V.chunk(this, chunks, dim); }
-  split(sizes: number | number[], dim = 0): Tensor[] { return V.split(this, sizes, dim); }
-  contiguous(): Tensor { return V.contiguous(this); }
-  clone(): Tensor { return V.clone(this); }
-
-  // ---- reductions ----
-  sum(dim?: number | number[], keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
-  mean(dim?: number | number[], keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
-  max(): Tensor;
-  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    return dim === undefined ? R.max(this) : R.max(this, dim, keepdim);
-  }
-  min(): Tensor;
-  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    return dim === undefined ? R.min(this) : R.min(this, dim, keepdim);
-  }
-  amax(dim?: number | number[], keepdim = false): Tensor { return R.amax(this, dim, keepdim); }
-  amin(dim?: number | number[], keepdim = false): Tensor { return R.amin(this, dim, keepdim); }
-  argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
-  argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
-  softmax(dim: number): Tensor { return R.softmax(this, dim); }
-  logSoftmax(dim: number): Tensor { return R.logSoftmax(this, dim); }
-  topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } { return R.topk(this, k, dim, largest, sorted); }
-
-  // ---- matmul and indexing ----
-  matmul(o: Tensor): Tensor { return M.matmul(this, o); }
-  bmm(o: Tensor): Tensor { return M.bmm(this, o); }
-  gather(dim: number, index: Tensor): Tensor { return G.gather(this, dim, index); }
-  indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); }
-  indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); }
 }
 
 setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);

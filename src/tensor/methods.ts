@@ -1,0 +1,203 @@
+// The Tensor's op methods (x.add(y), x.sum(1), x.matmul(w)...), installed on its prototype
+// from the ops side, as TF.js's chained ops are: tensor.ts imports no op, so the ops can
+// import Tensor without a cycle. Each method is a one-liner onto the op's sg.* function;
+// src/index.ts imports this file first, so every tensor has them.
+import { Tensor, type Scalar, type ShapeArg } from './tensor.js';
+import type { DType } from './dtype.js';
+import type { DeviceKind } from '../backend/storage.js';
+import { describe, parseShapeArgs } from './shape.js';
+import { runBackward, type BackwardOptions } from '../autograd/engine.js';
+import * as E from '../ops/elementwise.js';
+import * as V from '../ops/view.js';
+import * as R from '../ops/reduce.js';
+import { softmax, logSoftmax } from '../ops/softmax.js';
+import { topk } from '../ops/topk.js';
+import * as M from '../ops/matmul.js';
+import * as G from '../ops/gather.js';
+
+type ValuesIndices = { values: Tensor; indices: Tensor };
+
+declare module './tensor.js' {
+  interface Tensor {
+    /** A copy on another device (not recorded by autograd). */
+    to(device: DeviceKind): Promise<Tensor>;
+    /** backward(), backward(grad), backward(grad, { retainGraph }) or backward({ retainGraph }). */
+    backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void;
+    onesLike(): Tensor;
+    zerosOf(shape: readonly number[], dtype: DType): Tensor;
+    // elementwise
+    add(o: Tensor | Scalar, alpha?: number): Tensor;
+    sub(o: Tensor | Scalar, alpha?: number): Tensor;
+    mul(o: Tensor | Scalar): Tensor;
+    div(o: Tensor | Scalar): Tensor;
+    pow(o: Tensor | Scalar): Tensor;
+    maximum(o: Tensor): Tensor;
+    minimum(o: Tensor): Tensor;
+    eq(o: Tensor | Scalar): Tensor;
+    ne(o: Tensor | Scalar): Tensor;
+    lt(o: Tensor | Scalar): Tensor;
+    le(o: Tensor | Scalar): Tensor;
+    gt(o: Tensor | Scalar): Tensor;
+    ge(o: Tensor | Scalar): Tensor;
+    neg(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    sqrt(): Tensor;
+    rsqrt(): Tensor;
+    abs(): Tensor;
+    relu(): Tensor;
+    gelu(approximate?: 'none' | 'tanh'): Tensor;
+    silu(): Tensor;
+    sigmoid(): Tensor;
+    tanh(): Tensor;
+    where(cond: Tensor, other: Tensor | Scalar): Tensor;
+    cast(dtype: DType): Tensor;
+    float(): Tensor;
+    half(): Tensor;
+    int(): Tensor;
+    // in place (refused on tensors that require grad unless inside noGrad)
+    copy_(src: Tensor | Scalar): this;
+    add_(o: Tensor | Scalar, alpha?: number): this;
+    sub_(o: Tensor | Scalar, alpha?: number): this;
+    mul_(o: Tensor | Scalar): this;
+    fill_(value: Scalar): this;
+    zero_(): this;
+    // views and copies
+    view(...shape: ShapeArg[]): Tensor;
+    reshape(...shape: ShapeArg[]): Tensor;
+    permute(...dims: ShapeArg[]): Tensor;
+    transpose(d0: number, d1: number): Tensor;
+    readonly T: Tensor;
+    unsqueeze(dim: number): Tensor;
+    squeeze(dim?: number): Tensor;
+    expand(...shape: ShapeArg[]): Tensor;
+    flatten(startDim?: number, endDim?: number): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    slice(dim: number, start?: number, end?: number, step?: number): Tensor;
+    chunk(chunks: number, dim?: number): Tensor[];
+    split(sizes: number | number[], dim?: number): Tensor[];
+    contiguous(): Tensor;
+    clone(): Tensor;
+    // reductions
+    sum(dim?: number | number[], keepdim?: boolean): Tensor;
+    mean(dim?: number | number[], keepdim?: boolean): Tensor;
+    max(): Tensor;
+    max(dim: number, keepdim?: boolean): ValuesIndices;
+    min(): Tensor;
+    min(dim: number, keepdim?: boolean): ValuesIndices;
+    amax(dim?: number | number[], keepdim?: boolean): Tensor;
+    amin(dim?: number | number[], keepdim?: boolean): Tensor;
+    argmax(dim?: number, keepdim?: boolean): Tensor;
+    argmin(dim?: number, keepdim?: boolean): Tensor;
+    softmax(dim: number): Tensor;
+    logSoftmax(dim: number): Tensor;
+    topk(k: number, dim?: number, largest?: boolean, sorted?: boolean): ValuesIndices;
+    // matmul and indexing
+    matmul(o: Tensor): Tensor;
+    bmm(o: Tensor): Tensor;
+    gather(dim: number, index: Tensor): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
+    indexAdd(dim: number, index: Tensor, source: Tensor, alpha?: number): Tensor;
+  }
+}
+
+/** Writes `src` (a tensor or a number) into t, in place; `op` names the method in errors. */
+function assign<T extends Tensor>(op: string, t: T, src: Tensor | Scalar): T {
+  E.inplace(op, t, src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, t.dtype) : V.full(t.shape, b, t.dtype, t.device)));
+  return t;
+}
+
+const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> = {
+  async to(device: DeviceKind): Promise<Tensor> {
+    this.assertAlive('to');
+    if (device !== 'cpu' && device !== 'webgpu') throw new Error(`to: device must be 'cpu' or 'webgpu', got ${describe(device)}`);
+    if (device === this.device) return V.contiguous(this).detach();
+    const data = await this.toArray();
+    return V.fromArray(data, this.shape, this.dtype, device);
+  },
+  backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void {
+    if (grad !== undefined && grad !== null && !(grad instanceof Tensor) && typeof grad === 'object' && !Array.isArray(grad) && opts === undefined) {
+      runBackward(this, undefined, grad as BackwardOptions);
+    } else runBackward(this, grad as Tensor | undefined, opts);
+  },
+  onesLike(): Tensor { return V.full(this.shape, 1, this.dtype, this.device); },
+  zerosOf(shape: readonly number[], dtype: DType): Tensor { return V.full(shape, 0, dtype, this.device); },
+
+  add(o: Tensor | Scalar, alpha?: number): Tensor { return E.add(this, o, alpha); },
+  sub(o: Tensor | Scalar, alpha?: number): Tensor { return E.sub(this, o, alpha); },
+  mul(o: Tensor | Scalar): Tensor { return E.mul(this, o); },
+  div(o: Tensor | Scalar): Tensor { return E.div(this, o); },
+  pow(o: Tensor | Scalar): Tensor { return E.pow(this, o); },
+  maximum(o: Tensor): Tensor { return E.maximum(this, o); },
+  minimum(o: Tensor): Tensor { return E.minimum(this, o); },
+  eq(o: Tensor | Scalar): Tensor { return E.eq(this, o); },
+  ne(o: Tensor | Scalar): Tensor { return E.ne(this, o); },
+  lt(o: Tensor | Scalar): Tensor { return E.lt(this, o); },
+  le(o: Tensor | Scalar): Tensor { return E.le(this, o); },
+  gt(o: Tensor | Scalar): Tensor { return E.gt(this, o); },
+  ge(o: Tensor | Scalar): Tensor { return E.ge(this, o); },
+  neg(): Tensor { return E.neg(this); },
+  exp(): Tensor { return E.exp(this); },
+  log(): Tensor { return E.log(this); },
+  sqrt(): Tensor { return E.sqrt(this); },
+  rsqrt(): Tensor { return E.rsqrt(this); },
+  abs(): Tensor { return E.abs(this); },
+  relu(): Tensor { return E.relu(this); },
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E.gelu(this, approximate); },
+  silu(): Tensor { return E.silu(this); },
+  sigmoid(): Tensor { return E.sigmoid(this); },
+  tanh(): Tensor { return E.tanh(this); },
+  where(cond: Tensor, other: Tensor | Scalar): Tensor { return E.where(cond, this, other); },
+  cast(dtype: DType): Tensor { return E.cast(this, dtype); },
+  float(): Tensor { return E.cast(this, 'float32'); },
+  half(): Tensor { return E.cast(this, 'float16'); },
+  int(): Tensor { return E.cast(this, 'int32'); },
+
+  copy_(src: Tensor | Scalar): Tensor { return assign('copy_', this, src); },
+  add_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('add_', this, o, (a, b) => E.add(a, b, alpha)); },
+  sub_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha)); },
+  mul_(o: Tensor | Scalar): Tensor { return E.inplace('mul_', this, o, (a, b) => E.mul(a, b)); },
+  fill_(value: Scalar): Tensor {
+    if (typeof value !== 'number') throw new Error(`fill_: value must be a number, got ${describe(value)}`);
+    return assign('fill_', this, value);
+  },
+  zero_(): Tensor { return assign('zero_', this, 0); },
+
+  view(...shape: ShapeArg[]): Tensor { return V.view(this, parseShapeArgs('view', shape)); },
+  reshape(...shape: ShapeArg[]): Tensor { return V.reshape(this, parseShapeArgs('reshape', shape)); },
+  permute(...dims: ShapeArg[]): Tensor { return V.permute(this, parseShapeArgs('permute', dims)); },
+  transpose(d0: number, d1: number): Tensor { return V.transpose(this, d0, d1); },
+  unsqueeze(dim: number): Tensor { return V.unsqueeze(this, dim); },
+  squeeze(dim?: number): Tensor { return V.squeeze(this, dim); },
+  expand(...shape: ShapeArg[]): Tensor { return V.expand(this, parseShapeArgs('expand', shape)); },
+  flatten(startDim = 0, endDim = -1): Tensor { return V.flatten(this, startDim, endDim); },
+  narrow(dim: number, start: number, length: number): Tensor { return V.narrow(this, dim, start, length); },
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor { return V.slice(this, dim, start, end, step); },
+  chunk(chunks: number, dim = 0): Tensor[] { return V.chunk(this, chunks, dim); },
+  split(sizes: number | number[], dim = 0): Tensor[] { return V.split(this, sizes, dim); },
+  contiguous(): Tensor { return V.contiguous(this); },
+  clone(): Tensor { return V.clone(this); },
+
+  sum(dim?: number | number[], keepdim = false): Tensor { return R.sum(this, dim, keepdim); },
+  mean(dim?: number | number[], keepdim = false): Tensor { return R.mean(this, dim, keepdim); },
+  max(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? R.max(this) : R.max(this, dim, keepdim); },
+  min(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? R.min(this) : R.min(this, dim, keepdim); },
+  amax(dim?: number | number[], keepdim = false): Tensor { return R.amax(this, dim, keepdim); },
+  amin(dim?: number | number[], keepdim = false): Tensor { return R.amin(this, dim, keepdim); },
+  argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); },
+  argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); },
+  softmax(dim: number): Tensor { return softmax(this, dim); },
+  logSoftmax(dim: number): Tensor { return logSoftmax(this, dim); },
+  topk(k: number, dim = -1, largest = true, sorted = true): ValuesIndices { return topk(this, k, dim, largest, sorted); },
+
+  matmul(o: Tensor): Tensor { return M.matmul(this, o); },
+  bmm(o: Tensor): Tensor { return M.bmm(this, o); },
+  gather(dim: number, index: Tensor): Tensor { return G.gather(this, dim, index); },
+  indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); },
+  indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); },
+};
+
+for (const [name, fn] of Object.entries(methods)) {
+  Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true });
+}
+Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor): Tensor { return V.transpose(this, 0, 1); }, configurable: true });
