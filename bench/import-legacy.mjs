@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ANCHORS, DIARY, FILES, LEGACY_REV, SKIPPED } from './legacy-files.mjs';
-import { LOG, deviceOf, dtypeOf, ordered, readLog, root } from './log.mjs';
+import { LOG, deviceOf, dtypeOf, matmulName, moeName, ordered, readLog, root } from './log.mjs';
 
 const args = process.argv.slice(2);
 const rev = args.includes('--rev') ? args[args.indexOf('--rev') + 1] : LEGACY_REV;
@@ -42,8 +42,6 @@ export function readLegacy(at = rev) {
 }
 
 const short = (dtype) => ({ float32: 'f32', float16: 'f16', bfloat16: 'bf16' })[dtype];
-export const moeName = (cfg, dtype) => (cfg === 'tiny' ? `MoE small ${short(dtype)} fwd+bwd (scaled: T256 d64 h128 E8 k2)` : `MoE ${cfg} ${short(dtype)} fwd+bwd`);
-export const matmulName = (n, dtype, layout = 'nn') => `matmul ${short(dtype)} ${n}³${{ nn: '', tn: ' (Aᵀ·B)', nt: ' (A·Bᵀ)' }[layout]}`;
 const num = (s) => { const v = parseFloat(String(s).replace(/[^\d.eE+-]/g, ' ').trim()); return Number.isFinite(v) ? v : null; };
 /** "28.17 T" (TFLOP/s) or "546.2" (GFLOP/s), as the bench prints GFLOP/s; null for "—". */
 const gflopsCell = (s) => (/T/.test(s) ? Math.round(num(s) * 1e4) / 10 : num(s));
@@ -232,7 +230,7 @@ function benchTxt(name, txt, spec) {
     date: m[1], commit: m[2], device, driver, toggles: null, tool: 'bench/run.mjs', workload: r.workload, config: 'default',
     dtype: dtypeOf(r.workload), peer: r.backend === 'scattergrad' ? undefined : r.backend, ms: r.ms,
     timing: r.timing === 'gpu' ? 'timestamps' : 'wall', gflops: r.gflops ?? undefined, note: r.note || undefined,
-    quick: / — --quick/.test(m[0]) || undefined, from: `bench/results/${name}`, dateFrom: 'the table header (day only)', ...spec.fix?.(r),
+    quick: / — --quick/.test(m[0]) || undefined, from: `bench/results/${name}`, dateFrom: 'the table header (day only)', commitFrom: 'the table header', ...spec.fix?.(r),
   }));
 }
 

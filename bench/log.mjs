@@ -62,6 +62,12 @@ export function knobConfig(env = process.env) {
   return set.length ? set.map((k) => `${k}=${env[k]}`).join(' ') : 'default';
 }
 
+const short = (dtype) => ({ float32: 'f32', float16: 'f16', bfloat16: 'bf16' })[dtype];
+/** The MoE MLP's workload name as bench/run.mjs prints it; "tiny" is its scaled-down small. */
+export const moeName = (cfg, dtype) => (cfg === 'tiny' ? `MoE small ${short(dtype)} fwd+bwd (scaled: T256 d64 h128 E8 k2)` : `MoE ${cfg} ${short(dtype)} fwd+bwd`);
+/** A dense product's workload name; layout tn is Aᵀ·B, nt is A·Bᵀ. */
+export const matmulName = (n, dtype, layout = 'nn') => `matmul ${short(dtype)} ${n}³${{ nn: '', tn: ' (Aᵀ·B)', nt: ' (A·Bᵀ)' }[layout]}`;
+
 export const dtypeOf = (workload) => (/\bf16\b/.test(workload) ? 'float16' : /\bbf16\b/.test(workload) ? 'bfloat16' : 'float32');
 
 export function readLog(file = LOG) {
