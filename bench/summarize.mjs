@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LEGACY_REV } from './legacy-files.mjs';
 import { LOG, readLog, root } from './log.mjs';
 
 const args = process.argv.slice(2);
@@ -66,11 +67,11 @@ export function summarize(log, targets, rejected) {
     'around a batch ended by a GPU sync (`wall`). MoE rows are the MLP of ScatterMoE\'s benchmark,',
     'forward + backward; GFLOP/s count its useful FLOPs, 12·T·k·d·h. On lavapipe the MoE configs',
     'are scaled down (the workload names them).', '',
-    `The log holds ${log.length} rows: ${bench.length} from \`bench/run.mjs\` at default settings, the rest from`,
-    'sweeps, A/B calls and probes, and reference figures of other libraries. ' +
-    `${legacy} of them were imported`,
-    'by `bench/import-legacy.mjs` from the old `bench/results/` files, the old diary and shared/BENCHMARKS.md;',
-    'their `dateFrom` / `commitFrom` say where a date or commit came from when the run did not record it.', '');
+    `The log holds ${log.length} rows: ${bench.length} from \`bench/run.mjs\` at default settings, the rest from sweeps,`,
+    `A/B calls, probes and reference figures of other libraries. ${legacy} of them were imported by`,
+    `\`bench/import-legacy.mjs\` from the old \`bench/results/\` files and diary (in git at ${LEGACY_REV}) and from`,
+    'shared/BENCHMARKS.md; their `dateFrom` / `commitFrom` say where a date or commit came from when the',
+    'run did not record it.', '');
 
   // ---- targets ----
   p('## Targets', '', `Set on the ${targets.device}; other GPUs are shown for reference.`, '');
