@@ -35,7 +35,11 @@ function latest(rows) {
     // The log is in time order; of one day's rows (some record only the day) the last wins.
     if (!have || day(r.date) >= day(have.r.date)) best.set(key, { r, i });
   });
-  return [...best.values()].sort((a, b) => a.i - b.i).map((x) => x.r);
+  // A workload's rows stay together, in the order the workloads were first logged.
+  const first = new Map();
+  for (const { r, i } of best.values()) first.set(`${r.device}|${r.workload}`, Math.min(i, first.get(`${r.device}|${r.workload}`) ?? i));
+  const at = (x) => first.get(`${x.r.device}|${x.r.workload}`);
+  return [...best.values()].sort((a, b) => at(a) - at(b) || a.i - b.i).map((x) => x.r);
 }
 
 /** Status of one target against one row: "met by 12.3%" or "missed by 4.5%". */
@@ -80,7 +84,8 @@ export function summarize(log, targets, rejected) {
     for (const device of devices) {
       if (t.fasterThan) {
         const mine = now.filter((r) => r.device === device && !r.peer);
-        const ratios = mine.flatMap((r) => now.filter((q) => q.device === device && q.workload === r.workload && q.peer?.startsWith(t.fasterThan))
+        // Only peers measured in the same run: a ratio across runs compares two machines' moods.
+        const ratios = mine.flatMap((r) => now.filter((q) => q.device === device && q.workload === r.workload && q.date === r.date && q.peer?.startsWith(t.fasterThan))
           .map((q) => ({ ratio: q.ms / r.ms, r, q })));
         if (!ratios.length) continue;
         const worst = ratios.reduce((a, b) => (b.ratio < a.ratio ? b : a));
