@@ -78,7 +78,7 @@ export function summarize(log, targets, rejected) {
     'run did not record it.', '');
 
   // ---- targets ----
-  p('## Targets', '', `Set on the ${targets.device}; other GPUs are shown for reference.`, '');
+  p('## Targets', '', ...(targets.about ? [targets.about] : []), `Targets are set on the ${targets.device}; the status on other devices is in parentheses.`, '');
   const trows = [];
   for (const t of targets.targets) {
     for (const device of devices) {
