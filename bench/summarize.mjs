@@ -160,12 +160,13 @@ export function summarize(log, targets, rejected) {
     const [id, g] = ab.filter(([, x]) => x.rows[0].device === device)
       .reduce((a, b) => (day(b[1].rows[0].date) > day(a[1].rows[0].date) || (day(b[1].rows[0].date) === day(a[1].rows[0].date) && b[1].last > a[1].last) ? b : a));
     const builds = [...new Set(g.rows.map((r) => r.build))];
-    const keys = [...new Set(g.rows.map((r) => `${r.workload}|${r.config}`))];
+    const keys = [...new Set(g.rows.map((r) => `${r.workload}|${r.config}|${r.dtype}`))];
     p(`### ${device}: ${id} (${day(g.rows[0].date)}, ${g.rows[0].tool})`, '', ...builds.map((b, i) => `${String.fromCharCode(65 + i)}: ${b}`).map((s) => `- ${s}`), '');
-    p(...table(['workload', 'config', ...builds.map((b, i) => `ms ${String.fromCharCode(65 + i)}`)], keys.map((k) => {
-      const [w, c] = k.split('|');
-      return [w, c, ...builds.map((b) => g.rows.filter((r) => r.workload === w && String(r.config) === c && r.build === b).map((r) => fmtMs(r.ms)).join(', ') || '—')];
-    }), builds.map((_, i) => 2 + i)), '');
+    p(...table(['workload', 'config', 'dtype', ...builds.map((b, i) => `ms ${String.fromCharCode(65 + i)}`)], keys.map((k) => {
+      const [w, c, d] = k.split('|');
+      const cell = (b) => g.rows.filter((r) => r.workload === w && String(r.config) === c && r.dtype === d && r.build === b).map((r) => fmtMs(r.ms)).join(', ');
+      return [w, c, d, ...builds.map((b) => cell(b) || '—')];
+    }), builds.map((_, i) => 3 + i)), '');
   }
 
   p('## Tried and rejected', '', rejected.trim(), '');

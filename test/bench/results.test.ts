@@ -97,7 +97,7 @@ test('the summary takes the latest default bench run per device and says how far
       '| matmul f32 4096³ ≥ 40 TFLOP/s | gpu-a | 38.00 TFLOP/s | 2026-01-02 | bbbbbbb | missed by 5.0% |',
       '| faster than TF.js | gpu-a | slowest ratio 2.00x (MoE medium f32 fwd+bwd, tfjs loop) | 2026-01-02 | bbbbbbb | **met** on 1 rows |',
       '| MoE medium f32 fwd+bwd | scattergrad | 11.00 | timestamps | — | 2026-01-02 | bbbbbbb |  |',
-      '| MoE small f32 fwd+bwd | default | 1.00, 1.02 | 0.900 |',
+      '| MoE small f32 fwd+bwd | default | float32 | 1.00, 1.02 | 0.900 |',
       '- **an idea**: 1.0 → 2.0 ms.',
     ];
     const missing = want.filter((l) => !r.stdout.split('\n').includes(l));
