@@ -1,14 +1,17 @@
-# The GPU-machine runs behind bench/RESULTS.md, in stages that each fit one device call
-# (at most 10 minutes). Usage there, after `npm run build`, `node scripts/build.mjs --tests`
-# and the TF.js bundle (dist/bench/tfjs.js, which `npm run bench` makes here) were carried:
+# The GPU-machine runs behind the measurement log (bench/results.jsonl), in stages that each fit
+# one device call (at most 10 minutes). Usage there, after `npm run build`, `node scripts/build.mjs
+# --tests` and the TF.js bundle (dist/bench/tfjs.js, which `npm run bench` makes here) were carried:
 #   source .gpu/on-device.sh && bash bench/device-run.sh OUTDIR STAGE
 # STAGE:
 #   tests  the whole suite (cold pipeline caches make the first run of it slow: ~4 min)
 #   bench  the full bench (BENCH_COMMIT names the tree; the machine's .git may be stale)
-#   ab     BASE=path/to/other/dist/node/index.js (relative to bench/, carried too): the MoE MLP
-#          in both builds alternated, float16 and float32 (bench/tc-sweep.mjs), then
-#          bench/moe-parts.mjs granular float16 and medium float32 in each
-# Each stage prints a short summary last; full output goes to OUTDIR.
+#   ab     BASE=path/to/other/dist/node/index.js (relative to bench/, carried too; BASE_COMMIT
+#          names its commit): dense 4096³ and the MoE MLP in both builds alternated, float16 and
+#          float32 (bench/tc-sweep.mjs), then bench/moe-parts.mjs granular float16 and medium
+#          float32 in each
+# Each stage prints a short summary last; full output goes to OUTDIR. bench and ab also write
+# OUTDIR/results.jsonl: back here, `cat OUTDIR/results.jsonl >> bench/results.jsonl` and
+# `node bench/summarize.mjs` add them to the log and to bench/RESULTS.md.
 set -u
 out=${1:?OUTDIR}
 stage=${2:?STAGE}
@@ -18,13 +21,18 @@ case "$stage" in
     timeout 540 node --expose-gc dist/test/run.js > "$out/tests.txt" 2>&1
     summary "$out/tests.txt" 'passed|FAIL|✘|differ' ;;
   bench)
-    timeout 540 node bench/run.mjs --json "$out/bench.json" > "$out/bench.txt" 2>&1
+    timeout 540 node bench/run.mjs --json "$out/bench.json" --log "$out/results.jsonl" > "$out/bench.txt" 2>&1
     summary "$out/bench.txt" '^\|' 40 ;;
   ab)
     new=../dist/node/index.js
+    group="ab-$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    # Which build a row timed, for the log: base (BASE_COMMIT) or new (BENCH_COMMIT, else the checkout's).
+    tag() { if [ "$1" = "$new" ]; then echo "--build new ${BENCH_COMMIT:+--commit $BENCH_COMMIT}"; else echo "--build base ${BASE_COMMIT:+--commit $BASE_COMMIT}"; fi; }
     for dt in float16 float32; do
       for lib in "${BASE:?BASE}" $new "$BASE" $new; do
-        echo "## $dt $lib"; timeout 120 node bench/tc-sweep.mjs --lib "$lib" --dtype $dt --configs small,medium,granular 2>&1 | grep -v '^Warning'
+        # shellcheck disable=SC2046
+        echo "## $dt $lib"; timeout 120 node bench/tc-sweep.mjs --lib "$lib" --dtype $dt --dense 4096 --configs small,medium,granular \
+          --log "$out/results.jsonl" --group "$group" $(tag "$lib") 2>&1 | grep -v '^Warning'
       done
     done > "$out/ab-sweep.txt"
     for cfg in "granular float16" "medium float32"; do

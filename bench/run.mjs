@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --json FILE] [-- --only SUBSTR] [-- --no-tfjs] [-- --wall]`
+// `npm run bench [-- --quick] [-- --json FILE] [-- --log [FILE]] [-- --only SUBSTR] [-- --no-tfjs] [-- --wall]`
 // Times scattergrad against TensorFlow.js (WebGPU backend) in one process on the same Dawn
 // adapter and prints one table, last: median time per workload and backend, GFLOP/s, and the
 // ratio against every peer measured in the same run (peer time / this time: > 1 is faster).
@@ -11,6 +11,9 @@
 // A workload's rows all use GPU time when every measured row there has it, else all use wall
 // time, so that the ratios compare like with like; the `timing` column says which. `--wall`
 // takes wall time only (and skips TF.js's second, timed series).
+// `--json FILE` writes this run's table as one JSON object; `--log` appends its measured rows,
+// with date, commit, device, driver and toggles, to bench/results.jsonl (or to FILE), the log
+// that bench/summarize.mjs turns into bench/RESULTS.md.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,12 +21,14 @@ import { fileURLToPath } from 'node:url';
 import { execSync, spawnSync } from 'node:child_process';
 import * as sg from '../dist/node/index.js';
 import { demoStep } from './demo-step.mjs';
+import { appendLog, deviceOf, dtypeOf, knobConfig, logArg } from './log.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
 const quick = args.includes('--quick');
 const jsonFile = opt('--json');
+const logFile = logArg(args);
 const only = opt('--only');
 const listing = args.includes('--list');
 const childOut = opt('--child');
@@ -42,7 +47,8 @@ const progress = (s) => process.stderr.write(`\r\x1b[K# ${s}`);
 // alone, 10 ms after two seconds of f32 products), cause not found. --one-process turns this off.
 if (!childOut && !listing && !args.includes('--one-process')) {
   const self = fileURLToPath(import.meta.url);
-  const pass = args.filter((a, i) => a !== '--json' && args[i - 1] !== '--json');
+  // Children print their rows to a temporary file; only this process writes --json and --log.
+  const pass = args.filter((a, i) => a !== '--json' && args[i - 1] !== '--json' && a !== '--log' && !(args[i - 1] === '--log' && !a.startsWith('--')));
   const tmp = join(tmpdir(), `scattergrad-bench-${process.pid}.json`);
   const child = (extra) => {
     const r = spawnSync(process.execPath, [self, ...pass, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -78,6 +84,7 @@ const info = await sg.init({ backend: 'webgpu', dawnToggles: toggles });
 const lavapipe = /llvmpipe|lavapipe|swiftshader/i.test(info.adapter ?? '');
 const sgHasTs = !wallOnly && info.features.includes('timestamp-query');
 const hasF16 = info.features.includes('shader-f16');
+// BENCH_COMMIT names the tree where the checkout's .git is stale (the GPU machine's copy).
 let commit = process.env.BENCH_COMMIT ?? 'unknown';
 if (!process.env.BENCH_COMMIT) try { commit = execSync('git rev-parse --short HEAD', { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { /* not a checkout */ }
 let dirty = '';
@@ -396,7 +403,7 @@ if (listing) { console.log(listed.join('\n')); await sg.destroy(); process.exit(
 progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
 const meta = {
-  date: new Date().toISOString(), commit: commit + dirty, adapter: info.adapter, features: info.features, toggles, quick, lavapipe,
+  date: new Date().toISOString(), commit: commit + dirty, adapter: info.adapter, features: info.features, toggles, quick, lavapipe, config: knobConfig(),
   timestamps: { scattergrad: sgHasTs, tfjs: tfHasTs }, timingNote: `scattergrad ${sgHasTs ? 'sg.gpuTime' : wallOnly ? 'off: --wall' : 'n/a: no timestamp-query'}; TF.js ${!tf ? 'n/a' : tfHasTs ? 'tf.time kernelMs' : wallOnly ? 'off: --wall' : 'n/a: no timestamp-query'}`,
 };
 if (childOut) writeFileSync(childOut, JSON.stringify({ meta, rows }));
@@ -433,5 +440,20 @@ function printTable(meta, rows) {
     lines.push(`| ${r.workload} | ${r.backend} | ${fmtMs(r.ms)} | ${r.timing ?? '—'} | ${fmtG(r.gflops)} | ${vs.join(', ') || '—'} | ${r.note} |`);
   }
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ ...meta, rows }, null, 2));
+  if (logFile) appendLog(logRows(meta, rows), logFile);
   console.log(lines.join('\n'));
+  if (logFile) console.log(`appended ${rows.filter((r) => r.ms != null).length} rows to ${logFile}`);
+}
+
+/** The measured rows as lines of the measurement log (see bench/log.mjs). */
+function logRows(meta, rows) {
+  const { device, driver } = deviceOf(meta.adapter);
+  const [hash, dirtyMark] = meta.commit.split('+');
+  return rows.filter((r) => r.ms != null).map((r) => ({
+    date: meta.date, commit: hash === 'unknown' ? null : hash, device, driver, toggles: meta.toggles, tool: 'bench/run.mjs',
+    workload: r.workload, config: meta.config, dtype: dtypeOf(r.workload), peer: r.backend === 'scattergrad' ? undefined : r.backend,
+    ms: r.ms, timing: r.timing === 'gpu' ? 'timestamps' : 'wall', wallMs: r.wallMs, gflops: r.gflops ?? undefined,
+    note: r.note || undefined, dirty: dirtyMark === 'dirty' || undefined, commitFrom: process.env.BENCH_COMMIT ? 'BENCH_COMMIT' : undefined,
+    quick: meta.quick || undefined,
+  }));
 }

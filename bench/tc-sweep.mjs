@@ -2,11 +2,17 @@
 // one process, GPU time from timestamps: for tuning on a GPU machine. float16 (the tensor-core
 // kernels) unless --dtype float32 (the SIMT ones).
 //   node bench/tc-sweep.mjs [--lib PATH] [--dtype float16|float32] [--dense N] [--configs small,medium,granular] [--variants a,b,...] [--json FILE]
-// --lib times another build (e.g. the previous commit's) the same way.
+//     [--log [FILE]] [--build LABEL] [--group ID] [--commit HASH]
+// --lib times another build (e.g. the previous commit's) the same way. --log appends the rows to
+// bench/results.jsonl (or FILE), each marked with --build (default: the --lib path) and --group
+// (an id shared by the calls of one A/B); --commit names the --lib build's commit (default: this
+// checkout's, when --lib is this checkout's build).
 // bench/moe-parts.mjs times each ScatteredExperts call of the MLP alone.
 const args = process.argv.slice(2);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const lib = opt('--lib', '../dist/node/index.js');
+const { appendLog, deviceOf, gitState, logArg, matmulName, moeName } = await import('./log.mjs');
+const logFile = logArg(args);
 const sg = await import(lib.startsWith('.') ? new URL(lib, import.meta.url).href : lib);
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
 if (!toggles.some((t) => t.startsWith('disable-dawn-features='))) toggles.push('disable-dawn-features=timestamp_quantization');
@@ -47,9 +53,10 @@ const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
 const setEnv = (vars) => { for (const [k, v] of Object.entries({ ...ENV, ...vars })) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } };
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+let source = 'timestamps';
 /** Median GPU ms of `fn` over batches of >= 25 ms, after half a second of it (clocks ramp). */
 async function time(fn) {
-  const batch = async (reps) => (await sg.gpuTime(() => { for (let i = 0; i < reps; i++) fn(); })).ms / reps;
+  const batch = async (reps) => { const r = await sg.gpuTime(() => { for (let i = 0; i < reps; i++) fn(); }); source = r.source; return r.ms / reps; };
   await batch(1);
   const t0 = performance.now();
   let one = 0;
@@ -71,7 +78,7 @@ if (dense) {
     let ms = null;
     try { ms = await time(() => { sg.tidy(() => { a.matmul(b); }); }); } catch (e) { console.log(`dense ${v} failed: ${String(e.message ?? e).split('\n')[0].slice(0, 100)}`); }
     if (ms) console.log(`dense${dense} ${dtype} ${v.padEnd(22)} ${ms.toFixed(3).padStart(8)} ms ${(2 * dense ** 3 / ms / 1e9).toFixed(1).padStart(6)} TFLOP/s`);
-    rows.push({ config: `dense${dense}`, dtype, variant: v, ms });
+    rows.push({ config: `dense${dense}`, dtype, variant: v, ms, tflops: ms ? 2 * dense ** 3 / ms / 1e9 : null, timing: source });
   }
   a.dispose(); b.dispose();
 }
@@ -97,11 +104,23 @@ for (const name of configs) {
     let ms = null;
     let note = '';
     try { ms = await time(step); } catch (e) { note = String(e.message ?? e).split('\n')[0].slice(0, 100); }
-    rows.push({ config: name, dtype, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note });
+    rows.push({ config: name, dtype, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note, timing: source });
     console.log(`${name.padEnd(9)} ${dtype} ${v.padEnd(22)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
   }
   [probs, gv, gi, x, W1, W2, g, ei, dy, sei, ssi, off].forEach((t) => t.dispose());
 }
 const out = opt('--json');
 if (out) (await import('node:fs')).writeFileSync(out, JSON.stringify({ adapter: info.adapter, lib, rows }, null, 1));
+if (logFile) {
+  const { device, driver } = deviceOf(info.adapter);
+  const own = lib === '../dist/node/index.js' ? gitState() : { commit: null, dirty: false };
+  const commit = opt('--commit') ?? own.commit;
+  const date = new Date().toISOString();
+  appendLog(rows.filter((r) => r.ms).map((r) => ({
+    date, commit, device, driver, toggles, tool: 'bench/tc-sweep.mjs',
+    workload: r.config.startsWith('dense') ? matmulName(r.config.slice(5), dtype) : moeName(r.config, dtype), config: r.variant, dtype,
+    ms: r.ms, timing: r.timing === 'timestamps' ? 'timestamps' : 'wall', gflops: r.tflops ? r.tflops * 1000 : undefined,
+    build: opt('--build') ?? lib, group: opt('--group'), dirty: (!opt('--commit') && own.dirty) || undefined,
+  })), logFile);
+}
 await sg.destroy();
