@@ -61,18 +61,26 @@ function addToLeaf(leaf: Tensor, g: Tensor): void {
     g.dispose();
     g = keep(dense);
   }
+  // accumulate() disposes the old .grad (the leaf's own object, never a caller's tensor).
   const grad = leaf.grad ? accumulate(leaf.grad, g) : g;
-  leaf.grad = keep(grad);
+  leaf.setGrad(keep(grad));
 }
 
 /** What is wrong with the gradients `node`'s backward returned, or null. */
-function checkGradients(node: Node, result: unknown[]): string | null {
+function checkGradients(node: Node, result: unknown[], device: string): string | null {
   const fn = `${node.name}.backward`;
-  if (result.length < node.next.length) return `backward: ${fn} returned ${result.length} gradients but forward took ${node.next.length} arguments`;
+  // As in PyTorch, extra trailing nulls are fine; a missing or an extra gradient is not.
+  const n = node.next.length;
+  if (result.length < n || result.slice(n).some((g) => g !== null && g !== undefined)) {
+    return `backward: ${fn} returned ${result.length} gradients but forward took ${n} arguments (one gradient or null each)`;
+  }
   for (let i = 0; i < node.next.length; i++) {
     const g = result[i];
-    if (g === null || g === undefined || !node.next[i]) continue;
+    if (g === null || g === undefined) continue;
+    if (!node.inputs[i]) return `backward: ${fn} returned ${describe(g)} for argument ${i}, which is not a tensor; return null there`;
     if (!isTensor(g)) return `backward: ${fn} returned ${describe(g)} for argument ${i}; expected a Tensor or null`;
+    if (!node.next[i]) continue;
+    if (g.device !== device) return `backward: ${fn} returned a gradient on ${g.device} for argument ${i}, whose graph is on ${device}`;
     if (g.disposed) return `backward: ${fn} returned a disposed tensor for argument ${i}`;
     const meta = node.inputs[i]!;
     if (!shapesEqual(g.shape, meta.shape)) return `backward: ${fn} returned a gradient of shape ${fmtShape(g.shape)} for argument ${i} of shape ${fmtShape(meta.shape)}`;
@@ -103,8 +111,9 @@ export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts:
       throw new Error(`backward: grad has shape ${fmtShape(grad.shape)} but the tensor has shape ${fmtShape(root.shape)}`);
     }
     if (grad.device !== root.device) throw new Error(`backward: grad is on ${grad.device} but the tensor is on ${root.device}`);
-    if (grad.dtype !== root.dtype) throw new Error(`backward: gradient has dtype ${grad.dtype} but the tensor is ${root.dtype}; cast it with .cast('${root.dtype}')`);
-    seed = grad.alias();
+    if (grad.dtype === 'int32') throw new Error(`backward: gradient has dtype int32 but the tensor is ${root.dtype}; gradients are floating point`);
+    // Another float dtype is cast to the tensor's, as PyTorch's validate_outputs does.
+    seed = grad.dtype === root.dtype ? grad.alias() : noGrad(() => grad.cast(root.dtype));
   }
   keep(seed);
   noGrad(() => {
@@ -153,7 +162,7 @@ function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, root: Ten
       for (const g of args) g?.dispose();
       throw e;
     }
-    const bad = checkGradients(node, result);
+    const bad = checkGradients(node, result, root.device);
     if (bad) {
       for (const t of result) if (isTensor(t)) t.dispose();
       for (const g of args) g?.dispose();
@@ -175,7 +184,7 @@ function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, root: Ten
         pending.set(edge.node, slots);
       }
     });
-    for (const t of result) t?.dispose();
+    for (const t of result) if (isTensor(t)) t.dispose();
     for (const g of args) g?.dispose();
     if (!opts.retainGraph) ctx.free();
   }

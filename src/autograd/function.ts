@@ -9,7 +9,7 @@
 // forward runs with grad recording off; every tensor it makes and does not return is
 // disposed. backward returns one gradient (or null) per forward argument.
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import { Node, type Edge } from './node.js';
@@ -32,6 +32,10 @@ export class Ctx {
   /** Keeps tensors for backward. They are held by reference (no copy) and stay valid even
    * if the caller disposes the originals. */
   saveForBackward(...tensors: Array<Tensor | null | undefined>): void {
+    tensors.forEach((t, i) => {
+      if (t !== null && t !== undefined && !(t instanceof Tensor)) throw new Error(`saveForBackward: argument ${i} must be a Tensor or null, got ${describe(t)}; keep other values on ctx (ctx.k = 2)`);
+      if (t) t.assertAlive('saveForBackward');
+    });
     this.releaseSaved();
     // keep(): forward runs inside a tidy scope that must not dispose these.
     this.saved = tensors.map((t) => (t ? keep(t.alias()) : null));

@@ -2,7 +2,7 @@
 // makes q, k and v, heads are views, scores are a batched matmul, and the causal mask is a
 // precomputed additive tensor.
 import { Tensor, checkAllocation } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape, describe } from '../tensor/shape.js';
 import { tensor } from '../tensor/create.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { Module } from './module.js';
@@ -51,7 +51,7 @@ export class CausalSelfAttention extends Module {
   /** x (B, T, dim) → (B, T, dim); position t attends to positions ≤ t. */
   forward(x: Tensor): Tensor {
     if (!(x instanceof Tensor) || x.ndim !== 3 || x.shape[2] !== this.dim) {
-      throw new Error(`CausalSelfAttention: expected input (B, T, ${this.dim}), got ${x instanceof Tensor ? `shape ${fmtShape(x.shape)}` : typeof x}`);
+      throw new Error(`CausalSelfAttention: expected input (B, T, ${this.dim}), got ${x instanceof Tensor ? `shape ${fmtShape(x.shape)}` : describe(x)}`);
     }
     const [b, t, c] = x.shape;
     const h = this.nHeads;

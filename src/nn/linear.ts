@@ -1,6 +1,6 @@
 // Linear and Embedding: the two modules that hold a plain weight matrix.
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape, describe } from '../tensor/shape.js';
 import { Module } from './module.js';
 import { checkModuleOptions, checkSize, normalParam, uniformParam, type ParamOptions } from './init.js';
 
@@ -55,7 +55,7 @@ export class Embedding extends Module {
 
 /** Throws naming the module when x's last dim is not `size`. */
 export function checkLastDim(module: string, x: unknown, size: number): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${module}: input must be a Tensor, got ${typeof x}`);
+  if (!(x instanceof Tensor)) throw new Error(`${module}: input must be a Tensor, got ${describe(x)}`);
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== size) {
     throw new Error(`${module}: expected input with last dim ${size}, got shape ${fmtShape(x.shape)}`);
   }

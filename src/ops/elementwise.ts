@@ -8,7 +8,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
-import { checkTensor } from '../tensor/check.js';
+import { checkScalarFits, checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
 
 // ---- math helpers shared by CPU kernels ----
@@ -474,10 +474,17 @@ export function copyRaw(a: Tensor, dtype?: DType): Tensor {
  * grad while grad mode is on (use noGrad). The result is computed into a temporary first: a
  * dispatch may not read and write the same buffer.
  */
-export function inplace(name: string, self: Tensor, other: Operand | null, f: (a: Tensor, b: Operand) => Tensor): Tensor {
+export function inplace(name: string, self: Tensor, other: Operand | null, f: (a: Tensor, b: Operand) => Tensor,
+  o: { alpha?: number; assign?: boolean } = {}): Tensor {
   self.assertAlive(name);
-  if (self.dtype === 'int32' && typeof other === 'number' && !Number.isInteger(other)) {
-    throw new Error(`${name}: ${other} is not an integer; an int32 tensor cannot hold it`);
+  checkAlpha(name, o.alpha);
+  if (o.assign && typeof other === 'number') checkScalarFits(name, other, self.dtype);
+  // PyTorch's rule for arithmetic in place: the result must fit self's dtype, so nothing
+  // fractional lands in an int32 tensor (a copy or fill casts instead, as PyTorch's do).
+  if (!o.assign && self.dtype === 'int32') {
+    if (other instanceof Tensor && isFloat(other.dtype)) throw new Error(`${name}: result type ${other.dtype} can't be cast to the int32 tensor modified in place`);
+    if (typeof other === 'number' && !Number.isInteger(other)) throw new Error(`${name}: ${other} is not an integer; the int32 tensor modified in place cannot hold the result`);
+    if (o.alpha !== undefined && !Number.isInteger(o.alpha)) throw new Error(`${name}: alpha must be an integer for an int32 tensor, got ${o.alpha}`);
   }
   if (self.requiresGrad && isGradEnabled()) {
     throw new Error(`${name}: a tensor that requires grad cannot be modified in place while grad mode is on; wrap the update in sg.noGrad(() => ...)`);

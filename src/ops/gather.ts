@@ -94,13 +94,13 @@ const WGSL_WALK = (names: string[]): string =>
 // ---- validation ----
 
 function checkIndex(op: string, index: unknown): asserts index is Tensor {
-  if (!(index instanceof Tensor)) throw new Error(`${op}: index must be an int32 Tensor, got ${index === null ? 'null' : typeof index}`);
+  if (!(index instanceof Tensor)) throw new Error(`${op}: index must be an int32 Tensor, got ${describe(index)}`);
   index.assertAlive(op);
   if (index.dtype !== 'int32') throw new Error(`${op}: index must be int32, got ${index.dtype}`);
 }
 
 function checkInput(op: string, t: unknown, arg = 'input'): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`${op}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new Error(`${op}: ${arg} must be a Tensor, got ${describe(t)}`);
   t.assertAlive(op);
 }
 

@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { promote, type DType } from '../tensor/dtype.js';
-import { fmtShape, normDim } from '../tensor/shape.js';
+import { fmtShape, normDim, describe } from '../tensor/shape.js';
 import { copyInto, copyRaw } from './elementwise.js';
 import { deviceOf } from './map.js';
 
@@ -51,10 +51,10 @@ class Join extends Function {
 }
 
 function checkList(op: string, tensors: unknown): Tensor[] {
-  if (!Array.isArray(tensors)) throw new Error(`${op}: expected an array of Tensors, got ${tensors === null ? 'null' : typeof tensors}`);
+  if (!Array.isArray(tensors)) throw new Error(`${op}: expected an array of Tensors, got ${describe(tensors)}`);
   if (tensors.length === 0) throw new Error(`${op}: expected a non-empty array of Tensors`);
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new Error(`${op}: element ${i} is not a Tensor (got ${t === null ? 'null' : typeof t})`);
+    if (!(t instanceof Tensor)) throw new Error(`${op}: element ${i} is not a Tensor (got ${describe(t)})`);
   });
   deviceOf(op, ...tensors);
   return tensors;

@@ -7,7 +7,7 @@
 // refuse); the backward relies on it when a float32 gradient meets a float16 operand.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { broadcastShapes, contiguousStrides, fmtShape, numel } from '../tensor/shape.js';
+import { broadcastShapes, contiguousStrides, fmtShape, numel, describe } from '../tensor/shape.js';
 import { isFloat, promote, roundF16, wgslType, type DType } from '../tensor/dtype.js';
 import { tidy } from '../tensor/scope.js';
 import { coalesce } from './map.js';
@@ -25,7 +25,7 @@ import type { GpuBackend } from '../backend/webgpu.js';
 
 function checkArgs(op: string, a: unknown, b: unknown): asserts a is Tensor {
   for (const [name, x] of [['a', a], ['b', b]] as const) {
-    if (!(x instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    if (!(x instanceof Tensor)) throw new Error(`${op}: ${name} must be a Tensor, got ${describe(x)}`);
     if (x.disposed) throw new Error(`${op}: ${name} (shape ${fmtShape(x.shape)}, ${x.dtype}) was already disposed`);
     x.assertAlive(op);
     if (!isFloat(x.dtype)) {

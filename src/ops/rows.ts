@@ -112,7 +112,7 @@ export function enableF16(...types: string[]): string {
 // ---- argument checks (all before any GPU work) ----
 
 export function checkInput(op: string, t: unknown, arg = 'input'): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`${op}: ${arg} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (!(t instanceof Tensor)) throw new Error(`${op}: ${arg} must be a Tensor, got ${describe(t)}`);
   t.assertAlive(op);
 }
 

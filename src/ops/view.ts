@@ -4,7 +4,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { cpuArray, f32ToF16Bits, roundF16, type DType, type TypedArray } from '../tensor/dtype.js';
-import { contiguousStrides, fmtShape, inferShape, isContiguous, normDim, numel, viewStrides } from '../tensor/shape.js';
+import { contiguousStrides, fmtShape, inferShape, isContiguous, normDim, numel, viewStrides, describe } from '../tensor/shape.js';
 import { Storage, type DeviceKind } from '../backend/storage.js';
 import { checkInt, checkIntList, checkTensor } from '../tensor/check.js';
 import { runtime } from '../backend/runtime.js';
@@ -41,7 +41,7 @@ export function fromArray(data: ArrayLike<number>, shape: readonly number[], dty
 /** A new tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, dtype: DType, device: DeviceKind = runtime.defaultDevice): Tensor {
   for (const s of shape) if (!Number.isInteger(s) || s < 0) throw new Error(`full: invalid shape ${fmtShape(shape)}`);
-  if (typeof value !== 'number') throw new Error(`full: fill value must be a number, got ${typeof value}`);
+  if (typeof value !== 'number') throw new Error(`full: fill value must be a number, got ${describe(value)}`);
   const t = Tensor.empty(shape, dtype, device, 'full');
   if (device === 'cpu') {
     t.data.fill(dtype === 'float16' ? roundF16(value) : dtype === 'int32' ? Math.trunc(value) : value);

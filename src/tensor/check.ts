@@ -31,6 +31,19 @@ export function checkFinite(op: string, arg: string, v: unknown): number {
   return v;
 }
 
+/**
+ * Throws unless the number `v` fits `dtype` as PyTorch's fill and full require: an integer
+ * within int32, or a float that does not overflow float16/float32 (NaN and ±Inf are fine).
+ */
+export function checkScalarFits(op: string, v: number, dtype: string): void {
+  if (dtype === 'int32') {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) throw new Error(`${op}: value ${describe(v)} cannot be converted to int32 without overflow or rounding (an integer from -2147483648 to 2147483647)`);
+    return;
+  }
+  const max = dtype === 'float16' ? 65504 : dtype === 'float32' ? 3.4028234663852886e38 : Infinity;
+  if (Number.isFinite(v) && Math.abs(v) > max) throw new Error(`${op}: value ${v} cannot be converted to ${dtype} without overflow (largest finite ${max})`);
+}
+
 export function checkBoolean(op: string, arg: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new Error(`${op}: ${arg} must be a boolean, got ${describe(v)}`);
   return v;

@@ -2,6 +2,7 @@
 // are drawn on the CPU from one seeded generator and uploaded, so a seed gives the same
 // numbers on every backend.
 import { Tensor, checkAllocation } from './tensor.js';
+import { checkScalarFits } from './check.js';
 import { checkDType, type DType } from './dtype.js';
 import { checkShape, describe, fmtShape, MAX_NDIM, numel } from './shape.js';
 import { runtime } from '../backend/runtime.js';
@@ -56,6 +57,11 @@ function checkInt32Values(op: string, values: ArrayLike<number>): void {
   }
 }
 
+/** requiresGrad on an int32 tensor is refused before anything is allocated. */
+function checkGradDType(op: string, o: CreateOptions, dtype: DType): void {
+  if (o.requiresGrad && dtype === 'int32') throw new Error(`${op}: only floating point tensors can require grad, this one would be int32`);
+}
+
 function finish(t: Tensor, opts: CreateOptions): Tensor {
   if (opts.requiresGrad) t.requiresGrad_(true);
   return t;
@@ -108,6 +114,7 @@ export function tensor(data: Nested, opts: CreateOptions = {}): Tensor {
   const target = o.shape ?? shape;
   if (numel(target) !== values.length) throw new Error(`tensor: ${values.length} values do not fill shape ${fmtShape(target)}`);
   if (dtype === 'int32') checkInt32Values('tensor', values);
+  checkGradDType('tensor', o, dtype);
   const device = resolveDevice('tensor', o.device);
   checkAllocation('tensor', target, dtype, device);
   return finish(fromArray(values, target, dtype, device), o);
@@ -127,7 +134,8 @@ function shapeFrom<T extends RandomOptions>(op: string, args: unknown[], allowed
 function filled(op: string, shape: number[], value: unknown, o: CreateOptions): Tensor {
   if (typeof value !== 'number') throw new Error(`${op}: fill value must be a number, got ${describe(value)}`);
   const dtype = checkDType(op, 'dtype', o.dtype ?? 'float32');
-  if (dtype === 'int32') checkInt32Values(op, [value]);
+  checkScalarFits(op, value, dtype);
+  checkGradDType(op, o, dtype);
   const device = resolveDevice(op, o.device);
   checkAllocation(op, shape, dtype, device);
   return finish(fullRaw(shape, value, dtype, device), o);
@@ -153,7 +161,8 @@ export function ones(...args: Array<number | number[] | CreateOptions>): Tensor 
 function filledLike(op: string, t: unknown, value: number, opts: unknown): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`${op}: input must be a Tensor, got ${describe(t)}`);
   t.assertAlive(op);
-  return filled(op, t.shape, value, { dtype: t.dtype, device: t.device, ...checkOpts<CreateOptions>(op, opts, FILL_OPTS) });
+  const o = checkOpts<CreateOptions>(op, opts, FILL_OPTS);
+  return filled(op, t.shape, value, { ...o, dtype: o.dtype ?? t.dtype, device: o.device ?? t.device });
 }
 
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
@@ -180,6 +189,7 @@ export function arange(start: number, end?: number | CreateOptions, step: number
   const n = Math.ceil((b - a) / st);
   const ints = [a, b, st].every(Number.isInteger);
   const dtype = checkDType('arange', 'dtype', o.dtype ?? (ints ? 'int32' : 'float32'));
+  checkGradDType('arange', o, dtype);
   const device = resolveDevice('arange', o.device);
   const shape = checkShape('arange', [n]);
   checkAllocation('arange', shape, dtype, device);
@@ -279,6 +289,7 @@ export function randint(low: number, high: number | number[], shape?: number[] |
   if (low < INT32_MIN || high > INT32_MAX + 1) throw new Error(`randint: low ${low} and high ${high} must lie within int32 (${INT32_MIN} to ${INT32_MAX + 1})`);
   const size = checkShape('randint', shape);
   const dtype = checkDType('randint', 'dtype', o.dtype ?? 'int32');
+  checkGradDType('randint', o, dtype);
   const device = resolveDevice('randint', o.device);
   checkAllocation('randint', size, dtype, device);
   const g = o.seed !== undefined ? new Generator(o.seed) : globalGen;

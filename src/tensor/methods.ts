@@ -5,7 +5,7 @@
 import { Tensor, type Scalar, type ShapeArg } from './tensor.js';
 import type { DType } from './dtype.js';
 import type { DeviceKind } from '../backend/storage.js';
-import { describe, parseShapeArgs } from './shape.js';
+import { describe, forEachOffset, parseShapeArgs } from './shape.js';
 import { runBackward, type BackwardOptions } from '../autograd/engine.js';
 import * as E from '../ops/elementwise.js';
 import * as V from '../ops/view.js';
@@ -60,7 +60,7 @@ declare module './tensor.js' {
     add_(o: Tensor | Scalar, alpha?: number): this;
     sub_(o: Tensor | Scalar, alpha?: number): this;
     mul_(o: Tensor | Scalar): this;
-    fill_(value: Scalar): this;
+    fill_(value: Scalar | Tensor): this;
     zero_(): this;
     // views and copies
     view(...shape: ShapeArg[]): Tensor;
@@ -101,9 +101,25 @@ declare module './tensor.js' {
   }
 }
 
-/** Writes `src` (a tensor or a number) into t, in place; `op` names the method in errors. */
+/**
+ * Writes `src` (a tensor of any dtype, cast, or a number) into t, in place; `op` names the
+ * method in errors. A CPU source is uploaded into a GPU tensor, as PyTorch's copy_ crosses
+ * devices; the other way needs a readback, which only the async `to()` can do.
+ */
 function assign<T extends Tensor>(op: string, t: T, src: Tensor | Scalar): T {
-  E.inplace(op, t, src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, t.dtype) : V.full(t.shape, b, t.dtype, t.device)));
+  let up: Tensor | null = null;
+  if (src instanceof Tensor && src.device !== t.device) {
+    src.assertAlive(op);
+    if (src.device !== 'cpu') throw new Error(`${op}: cannot copy a ${src.device} tensor into a ${t.device} tensor synchronously; use await src.to('${t.device}') first`);
+    const values = new Float64Array(src.numel);
+    forEachOffset(src.shape, src.strides, src.offset, (off, i) => { values[i] = src.data[off]; });
+    up = V.fromArray(values, src.shape, src.dtype === 'float64' ? 'float32' : src.dtype, t.device);
+  }
+  try {
+    E.inplace(op, t, up ?? src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, t.dtype) : V.full(t.shape, b, t.dtype, t.device)), { assign: true });
+  } finally {
+    up?.dispose();
+  }
   return t;
 }
 
@@ -154,11 +170,12 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   int(): Tensor { return E.cast(this, 'int32'); },
 
   copy_(src: Tensor | Scalar): Tensor { return assign('copy_', this, src); },
-  add_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('add_', this, o, (a, b) => E.add(a, b, alpha)); },
-  sub_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha)); },
+  add_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('add_', this, o, (a, b) => E.add(a, b, alpha), { alpha }); },
+  sub_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha), { alpha }); },
   mul_(o: Tensor | Scalar): Tensor { return E.inplace('mul_', this, o, (a, b) => E.mul(a, b)); },
-  fill_(value: Scalar): Tensor {
-    if (typeof value !== 'number') throw new Error(`fill_: value must be a number, got ${describe(value)}`);
+  fill_(value: Scalar | Tensor): Tensor {
+    // As PyTorch: a number, or a 0-d tensor holding one.
+    if (typeof value !== 'number' && !(value instanceof Tensor && value.ndim === 0)) throw new Error(`fill_: value must be a number or a 0-d tensor, got ${describe(value)}`);
     return assign('fill_', this, value);
   },
   zero_(): Tensor { return assign('zero_', this, 0); },

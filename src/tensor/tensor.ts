@@ -6,7 +6,7 @@ import { Storage, type DeviceKind } from '../backend/storage.js';
 import { runtime } from '../backend/runtime.js';
 import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
 import { contiguousStrides, describe, fmtShape, forEachOffset, isContiguous, normDim, numel, shapesEqual } from './shape.js';
-import { setTensorCheck, track } from './scope.js';
+import { keep, setTensorCheck, track } from './scope.js';
 
 let nextId = 1;
 let live = 0;
@@ -157,18 +157,30 @@ export class Tensor {
     if (this.storage.gpu) this.storage.gpu.check(op);
   }
 
-  /** The gradient backward() accumulated here (null until then); assignable, as in PyTorch,
-   * with a tensor of this shape, dtype and device, or null. */
+  /**
+   * The gradient backward() accumulated here (null until then). Assignable, as in PyTorch,
+   * with a tensor of this shape, dtype and device, or null. The tensor owns its .grad, so an
+   * assigned tensor is handed over: backward replaces it with the sum (freeing it), and a
+   * replaced .grad is freed, as zeroGrad() does. Assign a clone() to keep your own copy.
+   */
   get grad(): Tensor | null { return this.grad_; }
   set grad(g: Tensor | null) {
     if (g !== null) {
       if (!(g instanceof Tensor)) throw new Error(`grad: assigned grad must be a Tensor or null, got ${describe(g)}`);
       g.assertAlive('grad');
+      if (g.storage === this.storage) throw new Error(`grad: a tensor cannot be its own grad (the assigned grad shares this tensor's memory)`);
       if (!shapesEqual(g.shape, this.shape)) throw new Error(`grad: assigned grad has shape ${fmtShape(g.shape)} but the tensor has shape ${fmtShape(this.shape)}`);
       if (g.dtype !== this.dtype) throw new Error(`grad: assigned grad has dtype ${g.dtype} but the tensor is ${this.dtype}`);
       if (g.device !== this.device) throw new Error(`grad: assigned grad is on ${g.device} but the tensor is on ${this.device}`);
     }
+    this.setGrad(g === null ? null : keep(g));
+  }
+
+  /** Internal (autograd): makes `g` this tensor's .grad as it is, disposing the one before. */
+  setGrad(g: Tensor | null): void {
+    const old = this.grad_;
     this.grad_ = g;
+    if (old && old !== g) old.dispose();
   }
 
   /** The autograd node that produced this tensor (kept where the finalizer can see it). */
@@ -202,7 +214,7 @@ export class Tensor {
     this.storage.release();
     if (this.gradFn) this.gradFn.unref();
     this.gradFn = null;
-    if (this.grad) { this.grad.dispose(); this.grad = null; }
+    this.setGrad(null);
   }
 
   // ---- data out ----

@@ -1,0 +1,138 @@
+// In-place ops, fills and .grad as PyTorch has them: no fractional or overflowing value lands
+// in a tensor silently, copy_ crosses devices one way, an assigned .grad belongs to the tensor,
+// and a Function's backward that breaks its contract is named.
+import { suite } from 'uvu';
+import * as sg from '../../src/index.js';
+import type { Ctx, Tensor } from '../../src/index.js';
+import { allclose, assertEqualArrays, backends, throwsBeforeWork, throwsWith } from '../helpers.js';
+
+const test = suite('in place, fill and grad');
+
+test('int32 in place: a float tensor, a fraction or a fractional alpha is refused; integers work', async () => {
+  for (const dev of await backends()) {
+    const a = sg.tensor([1, 2], { dtype: 'int32', device: dev });
+    const f = sg.tensor([0.5, 0.7], { device: dev });
+    throwsBeforeWork('add_ float', () => a.add_(f), [/^add_: result type float32 can't be cast to the int32 tensor/]);
+    throwsBeforeWork('mul_ float', () => a.mul_(f), [/^mul_:/, /int32/]);
+    throwsBeforeWork('add_ 0.5', () => a.add_(0.5), [/^add_: 0\.5 is not an integer/]);
+    throwsBeforeWork('add_ alpha', () => a.add_(1, 0.5), [/^add_: alpha must be an integer for an int32 tensor, got 0\.5/]);
+    throwsBeforeWork('sub_ alpha NaN', () => a.sub_(1, NaN), [/^sub_: alpha must be a number, got NaN/]);
+    assertEqualArrays(await a.toArray(), [1, 2], `a refused op left the tensor as it was on ${dev}`);
+    a.add_(sg.tensor([3, 4], { dtype: 'int32', device: dev }), 2).sub_(1);
+    assertEqualArrays(await a.toArray(), [6, 9], `integer in-place ops on ${dev}`);
+    // a copy or a fill casts, as PyTorch's do
+    a.copy_(sg.tensor([2.9, -2.9], { device: dev }));
+    assertEqualArrays(await a.toArray(), [2, -2], `copy_ of floats into int32 truncates on ${dev}`);
+  }
+});
+
+test('fill_, full and the like refuse values the dtype cannot hold; fill_ takes a 0-d tensor', async () => {
+  for (const dev of await backends()) {
+    const z = sg.zeros(2, { dtype: 'int32', device: dev });
+    throwsBeforeWork('fill_ 2**31', () => z.fill_(2 ** 31), [/^fill_: value 2147483648 cannot be converted to int32/]);
+    throwsBeforeWork('fill_ 1e300', () => z.fill_(1e300), [/^fill_:/, /int32/]);
+    throwsBeforeWork('fill_ 1.5', () => z.fill_(1.5), [/^fill_:/]);
+    throwsBeforeWork('copy_ NaN', () => z.copy_(NaN), [/^copy_:/, /NaN/]);
+    throwsBeforeWork('full float32 1e39', () => sg.full([2], 1e39, { device: dev }), [/^full: value 1e\+39 cannot be converted to float32 without overflow/]);
+    const zf = sg.zeros(2, { device: dev });
+    throwsBeforeWork('fill_ string', () => zf.fill_('1' as unknown as number), [/^fill_: value must be a number or a 0-d tensor, got "1"/]);
+    const x = sg.zeros(3, { device: dev });
+    x.fill_(Infinity);
+    x.narrow(0, 1, 1).fill_(sg.tensor(2.5, { device: dev }));
+    assertEqualArrays(await x.toArray(), [Infinity, 2.5, Infinity], `fill_ with Inf and a 0-d tensor on ${dev}`);
+    if (dev === 'cpu' || sg.deviceInfo().features.includes('shader-f16')) {
+      throwsBeforeWork('full float16 1e6', () => sg.full([2], 1e6, { dtype: 'float16', device: dev }), [/^full:/, /float16 without overflow/]);
+      const h = sg.zeros(2, { dtype: 'float16', device: dev });
+      throwsBeforeWork('fill_ float16', () => h.fill_(-7e4), [/^fill_:/, /float16/]);
+    }
+  }
+});
+
+test('copy_ uploads a CPU tensor into a GPU one and refuses the other way by name', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  const g = sg.zeros([2, 3], { device: 'webgpu' });
+  const c = sg.tensor([[1, 2, 3], [4, 5, 6]], { device: 'cpu' });
+  g.copy_(c.transpose(0, 1).contiguous().transpose(0, 1)); // a strided CPU source
+  assertEqualArrays(await g.toArray(), [1, 2, 3, 4, 5, 6], 'copy_ from the CPU');
+  g.narrow(1, 0, 1).copy_(sg.tensor([[9], [8]], { device: 'cpu', dtype: 'int32' }));
+  assertEqualArrays(await g.toArray(), [9, 2, 3, 8, 5, 6], 'copy_ of an int32 CPU column into a float GPU view');
+  throwsWith(() => c.copy_(g), /^copy_: cannot copy a webgpu tensor into a cpu tensor synchronously; use await src\.to\('cpu'\)/);
+});
+
+test('creators refuse requiresGrad on int32 before allocating anything; zerosLike keeps the dtype', async () => {
+  for (const dev of await backends()) {
+    throwsBeforeWork('ones int32 grad', () => sg.ones(2, { dtype: 'int32', requiresGrad: true, device: dev }), [/^ones: only floating point tensors can require grad/]);
+    throwsBeforeWork('randint grad', () => sg.randint(0, 3, [2], { requiresGrad: true, device: dev }), [/^randint:/, /require grad/]);
+    throwsBeforeWork('arange grad', () => sg.arange(3, { requiresGrad: true, device: dev }), [/^arange:/, /require grad/]);
+    throwsBeforeWork('tensor grad', () => sg.tensor(new Int32Array([1]), { requiresGrad: true, device: dev }), [/^tensor:/, /require grad/]);
+    const i = sg.tensor(new Int32Array([1, 2]), { device: dev });
+    const z = sg.zerosLike(i, { dtype: undefined });
+    if (z.dtype !== 'int32') throw new Error(`zerosLike(int32, { dtype: undefined }) gave ${z.dtype}`);
+  }
+});
+
+test('an assigned .grad is handed to the tensor: backward sums into a new one, null frees it, itself is refused', async () => {
+  for (const dev of await backends()) {
+    const w = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+    const mine = sg.onesLike(w);
+    w.grad = mine.clone(); // keep a copy of your own: the assigned tensor is the tensor's now
+    const handed = w.grad;
+    w.mul(2).sum().backward();
+    assertEqualArrays(await w.grad!.toArray(), [3, 3, 3], `the accumulated grad on ${dev}`);
+    assertEqualArrays(await mine.toArray(), [1, 1, 1], `the caller's copy on ${dev}`);
+    if (!handed.disposed) throw new Error('backward kept the replaced grad alive');
+    throwsWith(() => { w.grad = w; }, /^grad: a tensor cannot be its own grad/);
+    throwsWith(() => { w.grad = w.detach(); }, /^grad: a tensor cannot be its own grad/);
+    const live = sg.memory().liveTensors;
+    w.grad = null; // PyTorch's p.grad = None: the tensor lets its gradient go
+    if (sg.memory().liveTensors !== live - 1) throw new Error(`p.grad = null left ${sg.memory().liveTensors - live + 1} extra tensors live on ${dev}`);
+    mine.dispose();
+    w.dispose();
+  }
+});
+
+class NumberForNumber extends sg.Function {
+  static override forward(_ctx: Ctx, x: Tensor, s: number): Tensor { return x.mul(s); }
+  static override backward(_ctx: Ctx, g: Tensor): Tensor[] { return [g.mul(2), 5 as unknown as Tensor]; }
+}
+class ExtraGradient extends sg.Function {
+  static override forward(_ctx: Ctx, x: Tensor): Tensor { return x.mul(2); }
+  static override backward(_ctx: Ctx, g: Tensor): Tensor[] { return [g.mul(2), g]; }
+}
+class TrailingNulls extends sg.Function {
+  static override forward(_ctx: Ctx, x: Tensor): Tensor { return x.mul(2); }
+  static override backward(_ctx: Ctx, g: Tensor): Array<Tensor | null> { return [g.mul(2), null, null]; }
+}
+class SavesANumber extends sg.Function {
+  static override forward(ctx: Ctx, x: Tensor): Tensor { ctx.saveForBackward(x, 3 as unknown as Tensor); return x.mul(2); }
+  static override backward(_ctx: Ctx, g: Tensor): Tensor[] { return [g]; }
+}
+
+test('Function contract: a gradient for a non-tensor, an extra gradient, a non-tensor saved: Errors naming it', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor([1, 2], { device: dev, requiresGrad: true });
+    const h1 = NumberForNumber.apply(x, 2) as Tensor;
+    const h2 = ExtraGradient.apply(x) as Tensor;
+    const y1 = h1.sum();
+    const y2 = h2.sum();
+    const live = sg.memory().liveTensors;
+    throwsWith(() => y1.backward(), /^backward: NumberForNumber\.backward returned 5 for argument 1, which is not a tensor; return null there/);
+    throwsWith(() => y2.backward(), /^backward: ExtraGradient\.backward returned 2 gradients but forward took 1 arguments/);
+    if (sg.memory().liveTensors !== live) throw new Error(`failed backwards left ${sg.memory().liveTensors - live} tensors live on ${dev}`);
+    for (const t of [y1, y2, h1, h2]) t.dispose();
+    (TrailingNulls.apply(x) as Tensor).sum().backward();
+    allclose(await x.grad!.toArray(), [2, 2], {}, `trailing nulls are fine on ${dev}`);
+    throwsWith(() => SavesANumber.apply(x), /^saveForBackward: argument 1 must be a Tensor or null, got 3/);
+  }
+});
+
+test('a float root gradient of another float dtype is cast; an int32 one is refused', async () => {
+  const y = sg.tensor([1, 2], { device: 'cpu', requiresGrad: true });
+  const z = y.mul(3);
+  z.backward(sg.tensor([1, 1], { device: 'cpu', dtype: 'float64' }));
+  if (y.grad!.dtype !== 'float32') throw new Error(`the leaf's grad became ${y.grad!.dtype}`);
+  allclose(await y.grad!.toArray(), [3, 3], {}, 'cast root gradient');
+  throwsWith(() => y.mul(3).backward(sg.tensor(new Int32Array([1, 1]), { device: 'cpu' })), /^backward: gradient has dtype int32/);
+});
+
+test.run();
