@@ -159,9 +159,10 @@ export class Tensor {
 
   /**
    * The gradient backward() accumulated here (null until then). Assignable, as in PyTorch,
-   * with a tensor of this shape, dtype and device, or null. The tensor owns its .grad, so an
-   * assigned tensor is handed over: backward replaces it with the sum (freeing it), and a
-   * replaced .grad is freed, as zeroGrad() does. Assign a clone() to keep your own copy.
+   * with a tensor of this shape, dtype and device, or null. An assigned tensor is handed
+   * over: backward replaces it with the sum and frees it, as zeroGrad() and dispose() free
+   * .grad (assign a clone() to keep your own copy). Setting null only lets go of it, so
+   * `const g = p.grad; p.grad = null` keeps g usable.
    */
   get grad(): Tensor | null { return this.grad_; }
   set grad(g: Tensor | null) {
@@ -173,7 +174,7 @@ export class Tensor {
       if (g.dtype !== this.dtype) throw new Error(`grad: assigned grad has dtype ${g.dtype} but the tensor is ${this.dtype}`);
       if (g.device !== this.device) throw new Error(`grad: assigned grad is on ${g.device} but the tensor is on ${this.device}`);
     }
-    this.setGrad(g === null ? null : keep(g));
+    this.grad_ = g === null ? null : keep(g);
   }
 
   /** Internal (autograd): makes `g` this tensor's .grad as it is, disposing the one before. */
