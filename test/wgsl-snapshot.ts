@@ -11,10 +11,13 @@ export function recordWgsl(file: string): void {
   GpuBackend.prototype.dispatch = function (this: GpuBackend, call: KernelCall): void {
     let code: string;
     try { code = call.wgsl(); } catch (e) { code = `<wgsl() threw: ${(e as Error).message}>`; }
-    let s = byKey.get(call.key);
-    if (!s) byKey.set(call.key, (s = new Set()));
+    orig.call(this, call);
+    // The key the pipeline is cached under (the call's key plus its tuning suffix), where the
+    // backend has one.
+    const key = typeof this.pipelineKey === 'function' ? this.pipelineKey(call) : call.key;
+    let s = byKey.get(key);
+    if (!s) byKey.set(key, (s = new Set()));
     s.add(code);
-    return orig.call(this, call);
   };
   process.on('exit', () => {
     const out: Record<string, string[]> = {};
