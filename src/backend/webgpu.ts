@@ -265,22 +265,23 @@ export class GpuBackend {
   }
 
   private pipeline(call: KernelCall): CachedPipeline {
-    let key = this.pipelineKey(call);
-    let p = this.pipelines.get(key);
-    if (!p) {
-      const { value: code, reads } = readsWhile(call.wgsl);
-      // A generator reads the same knobs whenever the knobs it read have the same values, so
-      // two calls with one key read alike: the union only grows when a value differs.
-      const known = generatorKnobs.get(call.key);
-      if (!known || reads.some((k) => !known.includes(k))) generatorKnobs.set(call.key, [...new Set([...(known ?? []), ...reads])]);
-      key = this.pipelineKey(call);
-      if (this.printWgsl) console.log(`// ---- ${key} ----\n${code}`);
-      const module = this.device.createShaderModule({ code, label: key });
-      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
-      p = { id: this.pipelines.size, pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
-      this.pipelines.set(key, p);
-    }
-    return p;
+    const p = this.pipelines.get(this.pipelineKey(call));
+    if (p) return p;
+    const { value: code, reads } = readsWhile(call.wgsl);
+    // Which knobs a generator reads depends on its key and on the values of the knobs it has
+    // read so far, so a pipeline is right for every tuning that agrees with its own on the
+    // knobs learned for its key; a generation that reads a new one adds it to them.
+    const known = generatorKnobs.get(call.key);
+    if (!known || reads.some((k) => !known.includes(k))) generatorKnobs.set(call.key, [...new Set([...(known ?? []), ...reads])]);
+    const key = this.pipelineKey(call);
+    const again = this.pipelines.get(key);
+    if (again) return again;
+    if (this.printWgsl) console.log(`// ---- ${key} ----\n${code}`);
+    const module = this.device.createShaderModule({ code, label: key });
+    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+    const made = { id: this.pipelines.size, pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
+    this.pipelines.set(key, made);
+    return made;
   }
 
   get pipelineCount(): number {
