@@ -51,6 +51,14 @@ const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
   return { SCATTERGRAD_MOE_TC_TILE: p };
 }));
 const setEnv = (vars) => { for (const [k, v] of Object.entries({ ...ENV, ...vars })) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } };
+// SCATTERGRAD_MOE_TC_XTY_TILE -> moeTcXtyTile: the tuning knob of each variable (docs/tuning.md).
+const knobOf = (name) => name.replace(/^SCATTERGRAD_/, '').toLowerCase().replace(/_(\w)/g, (_, c) => c.toUpperCase());
+// Runs fn under a variant: through sg.withTuning where the build has it (it reads the
+// environment once, at init); builds from before it (--lib) read the environment at each use.
+const under = (vars, fn) => {
+  if (!sg.withTuning) { setEnv(vars); return fn(); }
+  return sg.withTuning(Object.fromEntries(Object.entries(vars).map(([k, v]) => [knobOf(k), v])), fn);
+};
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 let source = 'timestamps';
@@ -74,9 +82,8 @@ if (dense) {
   const a = sg.randn([dense, dense], { seed: 11, dtype });
   const b = sg.randn([dense, dense], { seed: 12, dtype });
   for (const v of variants) {
-    setEnv(envOf(v));
     let ms = null;
-    try { ms = await time(() => { sg.tidy(() => { a.matmul(b); }); }); } catch (e) { console.log(`dense ${v} failed: ${String(e.message ?? e).split('\n')[0].slice(0, 100)}`); }
+    try { ms = await under(envOf(v), () => time(() => { sg.tidy(() => { a.matmul(b); }); })); } catch (e) { console.log(`dense ${v} failed: ${String(e.message ?? e).split('\n')[0].slice(0, 100)}`); }
     if (ms) console.log(`dense${dense} ${dtype} ${v.padEnd(22)} ${ms.toFixed(3).padStart(8)} ms ${(2 * dense ** 3 / ms / 1e9).toFixed(1).padStart(6)} TFLOP/s`);
     rows.push({ config: `dense${dense}`, dtype, variant: v, ms, tflops: ms ? 2 * dense ** 3 / ms / 1e9 : null, timing: source });
   }
@@ -100,10 +107,9 @@ for (const name of configs) {
   const clear = () => { for (const l of leaves) { l.grad?.dispose(); l.grad = null; } };
   const step = () => { sg.tidy(() => L2(L1(x, W1).gelu(), W2, g).backward(dy)); clear(); };
   for (const v of variants) {
-    setEnv(envOf(v));
     let ms = null;
     let note = '';
-    try { ms = await time(step); } catch (e) { note = String(e.message ?? e).split('\n')[0].slice(0, 100); }
+    try { ms = await under(envOf(v), () => time(step)); } catch (e) { note = String(e.message ?? e).split('\n')[0].slice(0, 100); }
     rows.push({ config: name, dtype, variant: v, ms, tflops: ms ? flops / ms / 1e9 : null, note, timing: source });
     console.log(`${name.padEnd(9)} ${dtype} ${v.padEnd(22)} ${ms ? ms.toFixed(3).padStart(8) + ' ms ' + (flops / ms / 1e9).toFixed(1).padStart(6) + ' TFLOP/s' : 'failed: ' + note}`);
   }

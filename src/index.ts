@@ -9,6 +9,8 @@ export type { CreateOptions, RandomOptions } from './tensor/create.js';
 export { tidy, keep } from './tensor/scope.js';
 export { init, destroy, deviceInfo, debug } from './backend/runtime.js';
 export type { InitOptions, DeviceInfo } from './backend/runtime.js';
+export { withTuning, currentTuning } from './backend/tuning.js';
+export type { Tuning } from './backend/tuning.js';
 export { memory, flush, emptyCache } from './backend/memory.js';
 export { gpuTime } from './backend/timing.js';
 export type { GpuTiming, GpuTimeOptions } from './backend/timing.js';

@@ -229,16 +229,16 @@ export function spyDispatches(): { keys: string[]; restore: () => void } {
   const g = runtime.gpu!;
   const keys: string[] = [];
   const dispatch = g.dispatch;
-  g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
+  g.dispatch = (call) => { dispatch.call(g, call); keys.push(g.pipelineKey(call)); };
   return { keys, restore: () => { g.dispatch = dispatch; } };
 }
 
-/** Runs `fn` and returns the kernel keys it dispatched (WebGPU). */
+/** Runs `fn` and returns the pipeline keys it dispatched (WebGPU), tuning suffixes included. */
 export async function keysOf(fn: () => Promise<void>): Promise<Set<string>> {
   const g = runtime.gpu!;
   const keys = new Set<string>();
   const orig = g.dispatch;
-  g.dispatch = function (this: typeof g, call: KernelCall) { keys.add(call.key); return orig.call(this, call); };
+  g.dispatch = function (this: typeof g, call: KernelCall) { orig.call(this, call); keys.add(g.pipelineKey(call)); };
   try { await fn(); } finally { g.dispatch = orig; }
   return keys;
 }

@@ -10,6 +10,10 @@ declare global {
   var UVU_DEFER: number, UVU_QUEUE: unknown[][], UVU_INDEX: number;
 }
 
+// SCATTERGRAD_WGSL_SNAPSHOT=FILE writes every dispatched kernel's key and WGSL to FILE
+// (scripts/wgsl-snapshot.mjs compares two such files).
+if (process.env.SCATTERGRAD_WGSL_SNAPSHOT) (await import('./wgsl-snapshot.js')).recordWgsl(process.env.SCATTERGRAD_WGSL_SNAPSHOT);
+
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
 const files: string[] = JSON.parse(readFileSync(join(here, 'files.json'), 'utf8'))

@@ -1,14 +1,19 @@
 // Which backend new tensors go to, the WebGPU device if there is one, and the
-// process-wide switches (debug checks, WGSL printing).
+// process-wide switches (debug checks, WGSL printing). Kernel knobs live in tuning.ts.
 import { GpuBackend, type GpuOptions } from './webgpu.js';
 import type { DeviceKind } from './storage.js';
-import { env } from './env.js';
+import { configureTuning, envSwitch, type Tuning } from './tuning.js';
 import { describe } from '../tensor/shape.js';
 
 export interface InitOptions extends GpuOptions {
   backend?: 'auto' | 'webgpu' | 'cpu';
   /** Print a line when 'auto' falls back to the CPU (default true). */
   quiet?: boolean;
+  /** Kernel knobs (docs/tuning.md), over the environment's SCATTERGRAD_* variables; a later
+   * init() without it keeps them. */
+  tuning?: Partial<Tuning>;
+  /** Print each generated WGSL kernel as it is compiled (default: SCATTERGRAD_PRINT_WGSL=1). */
+  printWgsl?: boolean;
 }
 
 export interface DeviceInfo {
@@ -23,15 +28,15 @@ export interface DeviceInfo {
 export const runtime = {
   defaultDevice: 'cpu' as DeviceKind,
   gpu: null as GpuBackend | null,
-  debug: env('SCATTERGRAD_DEBUG') === '1',
-  printWgsl: env('SCATTERGRAD_PRINT_WGSL') === '1',
+  debug: envSwitch('debug'),
+  printWgsl: envSwitch('printWgsl'),
 };
 
 export const NO_WEBGPU_HINT =
   'no WebGPU adapter found; using the CPU backend. On Linux without a GPU, install Mesa\'s lavapipe ' +
   '(mesa-vulkan-drivers 24 or later; see README "WebGPU without a GPU")';
 
-const INIT_KEYS = ['backend', 'quiet', 'dawnToggles', 'powerPreference', 'poolLimit'];
+const INIT_KEYS = ['backend', 'quiet', 'dawnToggles', 'powerPreference', 'poolLimit', 'tuning', 'printWgsl'];
 
 /** Throws naming the option when `opts` is not what init() takes. */
 function checkInitOptions(opts: unknown): InitOptions {
@@ -39,7 +44,9 @@ function checkInitOptions(opts: unknown): InitOptions {
   if (proto !== Object.prototype && proto !== null) throw new Error(`init: options must be a plain object, got ${describe(opts)}`);
   const o = opts as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!INIT_KEYS.includes(k)) throw new Error(`init: unknown option '${k}'; expected ${INIT_KEYS.join(', ')}`);
-  if (o.quiet !== undefined && typeof o.quiet !== 'boolean') throw new Error(`init: quiet must be a boolean, got ${describe(o.quiet)}`);
+  for (const k of ['quiet', 'printWgsl']) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new Error(`init: ${k} must be a boolean, got ${describe(o[k])}`);
+  }
   if (o.dawnToggles !== undefined && !(Array.isArray(o.dawnToggles) && o.dawnToggles.every((t) => typeof t === 'string'))) {
     throw new Error(`init: dawnToggles must be an array of strings, got ${describe(o.dawnToggles)}`);
   }
@@ -57,6 +64,9 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   if (limit !== undefined && !(typeof limit === 'number' && limit >= 0)) {
     throw new Error(`init: poolLimit must be a number of bytes >= 0 (Infinity allowed), got ${describe(limit)}`);
   }
+  configureTuning(opts.tuning);
+  if (opts.printWgsl !== undefined) runtime.printWgsl = opts.printWgsl;
+  if (runtime.gpu) runtime.gpu.printWgsl = runtime.printWgsl;
   if (want === 'cpu') {
     runtime.defaultDevice = 'cpu';
     return deviceInfo();

@@ -13,6 +13,7 @@
 import { PassTimer, type PassTimes } from './timestamps.js';
 import { BufferPool } from './pool.js';
 import { errorCollector, gpuInstance, watchLost } from './dawn.js';
+import { readsWhile, tuningKey, type Tuning } from './tuning.js';
 
 export interface GpuOptions {
   dawnToggles?: string[];
@@ -23,9 +24,10 @@ export interface GpuOptions {
 }
 
 export interface KernelCall {
-  /** Pipeline cache key: kernel name plus its small config (dtype, tile sizes, flags). */
+  /** Pipeline cache key: kernel name plus its small config (dtype, tile sizes, flags). Tuning
+   * knobs that `wgsl` reads need not be in it: the backend appends their values. */
   key: string;
-  /** WGSL source, generated only when `key` misses the cache. Binding 0 is the uniform
+  /** WGSL source, generated only when the pipeline is not cached. Binding 0 is the uniform
    * block, then one binding per input (read-only), then one per output (read_write). */
   wgsl: () => string;
   inputs: GPUBuffer[];
@@ -49,6 +51,9 @@ const MAX_WG = 65535;
 // which lets one-off temporaries go while a loop that reuses its buffers every step (a few
 // dozen submits) keeps them and their bind groups. sg.emptyCache() frees all of it at once.
 const POOL_LIMIT = 256 * 2 ** 20;
+
+/** Per call key, the tuning knobs its WGSL generator has been seen to read. */
+const generatorKnobs = new Map<string, Array<keyof Tuning>>();
 const POOL_MAX_AGE = 1000;
 
 const f32buf = new Float32Array(1);
@@ -251,17 +256,32 @@ export class GpuBackend {
 
   // ---- kernels ----
 
+  /** The key a call's pipeline is cached under: its key, plus the values of the tuning knobs
+   * its WGSL generator read (learned the first time it ran; tuning.ts). */
+  pipelineKey(call: KernelCall): string {
+    const knobs = generatorKnobs.get(call.key);
+    const t = knobs ? tuningKey(knobs) : '';
+    return t ? call.key + t : call.key;
+  }
+
   private pipeline(call: KernelCall): CachedPipeline {
-    let p = this.pipelines.get(call.key);
-    if (!p) {
-      const code = call.wgsl();
-      if (this.printWgsl) console.log(`// ---- ${call.key} ----\n${code}`);
-      const module = this.device.createShaderModule({ code, label: call.key });
-      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: call.key });
-      p = { id: this.pipelines.size, pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
-      this.pipelines.set(call.key, p);
-    }
-    return p;
+    const p = this.pipelines.get(this.pipelineKey(call));
+    if (p) return p;
+    const { value: code, reads } = readsWhile(call.wgsl);
+    // Which knobs a generator reads depends on its key and on the values of the knobs it has
+    // read so far, so a pipeline is right for every tuning that agrees with its own on the
+    // knobs learned for its key; a generation that reads a new one adds it to them.
+    const known = generatorKnobs.get(call.key);
+    if (!known || reads.some((k) => !known.includes(k))) generatorKnobs.set(call.key, [...new Set([...(known ?? []), ...reads])]);
+    const key = this.pipelineKey(call);
+    const again = this.pipelines.get(key);
+    if (again) return again;
+    if (this.printWgsl) console.log(`// ---- ${key} ----\n${code}`);
+    const module = this.device.createShaderModule({ code, label: key });
+    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+    const made = { id: this.pipelines.size, pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
+    this.pipelines.set(key, made);
+    return made;
   }
 
   get pipelineCount(): number {

@@ -37,19 +37,17 @@
 // is turned off for that. Subgroup i is invocations [32 i, 32 i + 32), as on NVIDIA's warps;
 // hasSubgroupMatrix only admits adapters whose subgroups are exactly 32 wide.
 //
-// SCATTERGRAD_MOE_TC=emulate runs the same kernels with the subgroup-matrix builtins written
+// The moeTc knob set to emulate runs the same kernels with the subgroup-matrix builtins written
 // out as plain WGSL functions (fragments held in workgroup memory, each lane computing a share
 // of their elements), so the tiling, staging and scatter logic is tested on adapters without
-// tensor cores (lavapipe in CI).
-// SCATTERGRAD_MOE_TC=off forces the SIMT kernels; SCATTERGRAD_MOE_TC_TILE=big|mid|SGMxSGNxFMxFNxTK
-// a tile (SCATTERGRAD_MOE_TC_XTY_TILE one for groupXtY alone); SCATTERGRAD_MOE_TC_BDIRECT=1 reads scatter2scatter's W fragments straight from
-// its buffer instead of staging them.
+// tensor cores (lavapipe in CI). The other knobs of these kernels (moeTcTile, moeTcXtyTile,
+// moeTcPad, moeTcBdirect, tcDepth, tcKnockout) are described in src/backend/tuning.ts.
 import type { GpuBackend } from '../backend/webgpu.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Plan } from '../ops/matmul.js';
 import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
 import { grid } from './wgsl.js';
-import { env } from '../backend/env.js';
+import { knob } from '../backend/tuning.js';
 import {
   blockTable, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
   type RowSrc, type S2SArgs, type XtYArgs,
@@ -69,7 +67,7 @@ const DENSE_BIG: TcTile = { SGM: 4, SGN: 2, FM: 2, FN: 4, TK: 32, SIZE: 32 }; //
 const MID: TcTile = { SGM: 2, SGN: 2, FM: 2, FN: 2, TK: 32, SIZE: 32 }; // 64 x 64, 4 subgroups
 // Emulated (workgroup memory holds every fragment): small tiles that between them cover
 // several subgroups both ways, several fragments per subgroup both ways, and two 16-deep
-// products per K step. SCATTERGRAD_MOE_TC_TILE=emu2 picks the second.
+// products per K step. The moeTcTile knob set to emu2 picks the second.
 // Wide emulated subgroups keep the unrolled code per invocation short: llvmpipe's compile
 // time grows with it.
 const EMU: TcTile = { SGM: 2, SGN: 2, FM: 1, FN: 1, TK: 16, SIZE: 16 }; // 32 x 32, 4 subgroups
@@ -80,10 +78,10 @@ const BIG_MIN_TILES = 264;
 const tm = (c: TcTile): number => c.SGM * c.FM * 16;
 const tn = (c: TcTile): number => c.SGN * c.FN * 16;
 const nt = (c: TcTile): number => c.SGM * c.SGN * c.SIZE;
-// Halves of padding per staged row: 16 bytes, so 8 rows' fragment loads hit distinct banks.
-// SCATTERGRAD_MOE_TC_PAD (a multiple of 8) tries another, for kernel work.
-const padOf = (): number => Number(env('SCATTERGRAD_MOE_TC_PAD') ?? 8);
-const tileKey = (c: TcTile, pad = padOf()): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}${pad === 8 ? '' : `p${pad}`}`;
+// Halves of padding per staged row: 16 bytes by default, so 8 rows' fragment loads hit distinct
+// banks; the moeTcPad knob tries another (kernel work).
+const padOf = (): number => knob('moeTcPad');
+const tileKey = (c: TcTile): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}`;
 
 type Kernel = 's2s' | 'xty';
 /** Where the right operand sits in workgroup memory: [k][n] rows, or [n][k] (scatter2scatter's
@@ -133,7 +131,7 @@ const hasBufferView = (g: GpuBackend): boolean => {
 
 /** Whether (and how) the tensor-core kernels run on this adapter. */
 export function tcMode(g: GpuBackend): Mode {
-  const want = env('SCATTERGRAD_MOE_TC');
+  const want = knob('moeTc');
   if (want === 'off' || !hasBufferView(g)) return null;
   if (want === 'emulate') return g.features.has('shader-f16') ? 'emulate' : null;
   return hasSubgroupMatrix(g) ? 'real' : null;
@@ -147,7 +145,8 @@ function parseTile(s: string): TcTile | null {
 }
 
 function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => number, big = BIG): TcTile | null {
-  const forced = (k === 'xty' ? env('SCATTERGRAD_MOE_TC_XTY_TILE') : undefined) ?? env('SCATTERGRAD_MOE_TC_TILE') ?? '';
+  const xty = k === 'xty' ? knob('moeTcXtyTile') : 'same';
+  const forced = xty !== 'same' ? xty : knob('moeTcTile');
   if (mode === 'emulate') {
     const c = forced === 'emu2' ? EMU2 : EMU;
     return fits(c, g, k, true) ? c : null;
@@ -346,7 +345,7 @@ function subViews(name: string, base0: string, apart: number, len: number): stri
  */
 function tcLoop(kTiles: string, TK: number, loads: string, stores: (b: 0 | 1) => string, body: (cur: 0 | 1, kt: string) => string, rows = ''): string {
   const ko = knockout();
-  // For kernel work only (SCATTERGRAD_TC_KNOCKOUT, see below): one part of the loop taken out.
+  // For kernel work only (the tcKnockout knob, see below): one part of the loop taken out.
   // Loads of one fixed chunk (cache hits), not constants: the bindings must stay in the layout.
   if (ko === 'loads') loads = loads.replace(/= ld([XWD])\([^;]*\)/g, '= ld$1(0u, 0u, 8u, 1u)');
   const st = (b: 0 | 1): string => ko === 'stores'
@@ -428,14 +427,9 @@ ${half(1, '(kt + 1u)')}    }
 `;
 }
 
-/** How many K steps ahead the tensor-core s2s kernel loads (SCATTERGRAD_TC_DEPTH=1|2); the
- * knockouts exist in the one-ahead loop only. */
-function depthOf(): 1 | 2 {
-  const d = env('SCATTERGRAD_TC_DEPTH');
-  if (d !== undefined && d !== '1' && d !== '2') throw new Error(`SCATTERGRAD_TC_DEPTH must be 1 or 2, got '${d}'`);
-  return d === '1' || knockout() ? 1 : 2;
-}
-const depthKey = (): string => (depthOf() === 1 ? ':d1' : '');
+/** How many K steps ahead the tensor-core s2s kernel loads (the tcDepth knob); the knockouts
+ * exist in the one-ahead loop only. */
+const depthOf = (): 1 | 2 => (knockout() !== 'none' ? 1 : knob('tcDepth'));
 
 /**
  * Each subgroup's results, a row of FN fragments at a time, through its share of the staging
@@ -501,15 +495,15 @@ export function s2sTc(o: S2SArgs): boolean {
   const bl: BLayout = ws2 !== 1 && ws1 === 1 ? 'nk' : 'kn';
   const wVec = bl === 'kn' ? vecOf(N, ws2 === 1, [ws1, ws0, w.offset]) : vecOf(K, true, [ws2, ws0, w.offset]);
   // W[e] needs no gather, so with whole tiles its fragments can be read straight from the
-  // buffer (SCATTERGRAD_MOE_TC_BDIRECT=1): half the staging, but storage-buffer fragment loads.
-  const bDirect = env('SCATTERGRAD_MOE_TC_BDIRECT') === '1' && wVec === 8 && N % tn(tile) === 0 && K % tile.TK === 0;
+  // buffer (the moeTcBdirect knob): half the staging, but storage-buffer fragment loads.
+  const bDirect = knob('moeTcBdirect') && wVec === 8 && N % tn(tile) === 0 && K % tile.TK === 0;
   const aVec = rowVec(a.t);
   const yVec = N % 8 === 0 && y.offset % 8 === 0;
   const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
   g.dispatch({
-    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}${knockKey()}${depthKey()}`,
+    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
     wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null), aVec, bl, wVec, bDirect, yVec),
     inputs,
     outputs: [y.buffer],
@@ -625,13 +619,12 @@ ${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, sto
 `;
 }
 
-// For kernel work only: SCATTERGRAD_TC_KNOCKOUT=loads|stores|mma|frag builds the kernels
+// For kernel work only: the tcKnockout knob (loads, stores, mma or frag) builds the kernels
 // with one part of the K loop taken out (wrong results, on purpose) to see what the
 // time goes to: global loads (all of one fixed chunk), staging stores (kept behind a test that
 // the data never passes, so the loads stay), fragment loads and products, or fragment loads
 // alone (loaded once before the loop).
-const knockout = (): string => env('SCATTERGRAD_TC_KNOCKOUT') ?? '';
-const knockKey = (): string => (knockout() ? `:ko-${knockout()}` : '');
+const knockout = (): string => knob('tcKnockout');
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
   const binds = ['var<storage, read> SSE: array<i32>;', 'var<storage, read> BT: array<vec4<u32>>;'];
@@ -661,7 +654,7 @@ function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
  * out = a · b (float16, f32 accumulation) on the tensor cores, staged as the MoE kernels are;
  * false when it does not apply (dtypes, more than one merged batch dim, tiny products, A or B
  * with neither dim contiguous): the caller's kernels take those.
- * SCATTERGRAD_MATMUL_TC=off turns it off.
+ * The matmulTc knob set to off turns it off.
  */
 export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
   if (a.dtype !== 'float16' || b.dtype !== 'float16' || out.dtype !== 'float16') return false;
@@ -669,7 +662,7 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
   // A is staged [m][k] when k is its contiguous dim, [k][m] when m is (aᵀ views: a linear
   // layer's weight gradient).
   const aKm = p.csA !== 1 && p.rsA === 1;
-  if (env('SCATTERGRAD_MATMUL_TC') === 'off' || p.bshape.length > 1 || M < 16 || N < 16 || K < 16 || (p.csA !== 1 && !aKm)) return false;
+  if (knob('matmulTc') === 'off' || p.bshape.length > 1 || M < 16 || N < 16 || K < 16 || (p.csA !== 1 && !aKm)) return false;
   const g = out.storage.gpu!;
   const mode = tcMode(g);
   if (!mode) return false;
@@ -689,7 +682,7 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
   const tilesN = Math.ceil(N / tn(tile));
   const yVec = N % 8 === 0 && out.offset % 8 === 0;
   g.dispatch({
-    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aKm ? 'km' : ''}${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}${knockKey()}${depthKey()}`,
+    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aKm ? 'km' : ''}${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}`,
     wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile), aVec, bl, wVec, false, yVec, aKm),
     inputs: [a.buffer, b.buffer],
     outputs: [out.buffer],
@@ -756,7 +749,7 @@ export function xtyTc(o: XtYArgs): boolean {
   if (a.coef) inputs.push(a.coef.buffer);
   if (d.coef) inputs.push(d.coef.buffer);
   g.dispatch({
-    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}${knockKey()}`,
+    key: `moe.xtyTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:d${srcKey(d, dVec)}:o${oVec ? 8 : 1}${db ? ':b' : ''}`,
     wgsl: () => xtyTcWgsl(tile, mode === 'real' ? REAL : EMULATED, a, aVec, d, dVec, oVec, db !== null),
     inputs,
     outputs: db ? [dw.buffer, db.buffer] : [dw.buffer],

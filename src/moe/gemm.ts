@@ -15,7 +15,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { grid, header } from './wgsl.js';
 import { sharedDecl, sharedAt, kLoop2 } from '../ops/matmul-wgsl.js';
 import { isCpuAdapter, parseTile, wellFormed, invocationXY, loopShape } from '../ops/matmul-tiled.js';
-import { env } from '../backend/env.js';
+import { knob } from '../backend/tuning.js';
 import { s2sTc, xtyTc } from './gemm-tc.js';
 
 export interface Tile {
@@ -24,9 +24,9 @@ export interface Tile {
    * unrolled loop, whose buffer index is a constant anyway); see sharedDecl. */
   split?: boolean;
   /** The K loop unrolled by two, so which shared buffer a step reads and fills is a constant
-   * (SCATTERGRAD_MOE_UNROLL=2; kernel work). */
+   * (the moeUnroll knob overrides the default; kernel work). */
   unroll2?: boolean;
-  /** Invocations placed in bx x (32 / bx) blocks per 32 (invocationXY; SCATTERGRAD_MOE_MAP=bx). */
+  /** Invocations placed in bx x (32 / bx) blocks per 32 (invocationXY; the moeMap knob). */
   bx?: number;
 }
 
@@ -47,14 +47,15 @@ const fits = (c: Tile, g: GpuBackend): boolean =>
   threads(c) <= g.limits.maxComputeInvocationsPerWorkgroup && threads(c) <= g.limits.maxComputeWorkgroupSizeX &&
   shared(c) <= g.limits.maxComputeWorkgroupStorageSize;
 
-/** The tile for a product with `tilesOf(tile)` output tiles. SCATTERGRAD_MOE_TILE=big|mid or
- * TMxTNxBK:RMxRN (for kernel work) forces one. */
+/** The tile for a product with `tilesOf(tile)` output tiles. The moeTile knob (big, mid or
+ * TMxTNxBK:RMxRN; kernel work) forces one. */
 export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
-  const forced = env('SCATTERGRAD_MOE_TILE');
-  const named = !forced || forced === 'big' || forced === 'mid';
-  const custom = named ? null : parseTile(forced);
-  if (!named && !(custom && wellFormed(custom) && fits(custom, g))) {
-    throw new Error(`SCATTERGRAD_MOE_TILE=${forced}: use big, mid or TMxTNxBK:RMxRN (RM, RN, BK multiples of 4; loads even per invocation; fitting this adapter)`);
+  const forced = knob('moeTile');
+  const custom = forced === 'auto' || forced === 'big' || forced === 'mid' ? null : parseTile(forced);
+  if (custom && !(wellFormed(custom) && fits(custom, g))) {
+    throw new Error(`scatteredExperts: moeTile (SCATTERGRAD_MOE_TILE) ${forced} is not a tile this adapter can run: RM, RN and BK ` +
+      `multiples of 4, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
+      `${g.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
   }
   let c: Tile;
   if (custom) c = custom;
@@ -67,11 +68,11 @@ export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
   // h200-simt-u2-2026-12-03.txt) medium f32 12.51 -> 11.87 ms, granular 25.45 -> 24.16. The
   // 64x64 tiles (4x4 each) gained nothing so (small 0.406 -> 0.412 ms) and keep the rolled loop
   // over split tiles; CPU adapters keep the rolled loop over flat ones (llvmpipe's compile
-  // time grows with the code). SCATTERGRAD_MOE_SHARED=flat|split overrides the layout.
+  // time grows with the code). The moeShared knob (flat or split) overrides the layout.
   const gpu = !isCpuAdapter(g);
-  const { unroll2, bx } = loopShape('MOE', gpu && c.RM === 8 && c.RN === 8);
-  const layout = env('SCATTERGRAD_MOE_SHARED');
-  return { ...c, unroll2, bx, split: layout ? layout === 'split' : gpu && !unroll2 };
+  const { unroll2, bx } = loopShape('moe', gpu && c.RM === 8 && c.RN === 8);
+  const layout = knob('moeShared');
+  return { ...c, unroll2, bx, split: layout === 'auto' ? gpu && !unroll2 : layout === 'split' };
 }
 const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}${c.split ? ':split' : ''}${c.unroll2 ? ':u2' : ''}${c.bx ? `:b${c.bx}` : ''}`;
 

@@ -8,7 +8,7 @@
 // f16->f32 16x16x16 config and a subgroup size of 32; everything else takes the SIMT kernels.
 import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
-import { env } from '../backend/env.js';
+import { knob } from '../backend/tuning.js';
 
 interface SubgroupMatrixConfig { componentType: string; resultComponentType: string; M: number; N: number; K: number }
 
@@ -22,12 +22,14 @@ export const SG_TN = 16 * SG.FN * SG.SGN;
 const ok = new WeakMap<GpuBackend, boolean>();
 
 
-/** Whether this adapter can run the subgroup-matrix kernel (f16 -> f32, 16x16x16, subgroups of 32). */
+/** Whether this adapter can run the subgroup-matrix kernel (f16 -> f32, 16x16x16, subgroups of
+ * 32), and the noSubgroupMatrix knob does not rule it out. */
 export function hasSubgroupMatrix(g: GpuBackend): boolean {
+  if (knob('noSubgroupMatrix')) return false;
   let v = ok.get(g);
   if (v !== undefined) return v;
   v = false;
-  if (env('SCATTERGRAD_NO_SUBGROUP_MATRIX') !== '1' && g.features.has('chromium-experimental-subgroup-matrix') && g.features.has('shader-f16')) {
+  if (g.features.has('chromium-experimental-subgroup-matrix') && g.features.has('shader-f16')) {
     const info = g.adapter.info as GPUAdapterInfo & { subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig>; subgroupMaxSize?: number };
     const cfgs = [...(info.subgroupMatrixConfigs ?? [])];
     v = cfgs.some((c) => c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16) &&

@@ -6,11 +6,11 @@
 // the scalar strided kernel for the rest. Which dim is contiguous in A and in B is a flag in
 // the pipeline key, so at most four pipelines per dtype and tile config ever exist. This file
 // also decides, per adapter and product, which tile to use (autoTile), whether the adapter is
-// a CPU one that takes the kernel of matmul-reg.ts instead, and what SCATTERGRAD_MATMUL_TILE
-// forces.
+// a CPU one that takes the kernel of matmul-reg.ts instead, and what the matmulTile knob
+// forces (src/backend/tuning.ts).
 import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER, kLoop2 } from './matmul-wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
-import { env } from '../backend/env.js';
+import { knob, type MATMUL_TILES } from '../backend/tuning.js';
 
 export interface TileConfig {
   /** Workgroup tile (rows x cols of the output) and K step. */
@@ -47,9 +47,9 @@ function valid(c: TileConfig, g: GpuBackend): boolean {
 }
 
 
-/** The tiled kernel's configs by name, for SCATTERGRAD_MATMUL_TILE and the tests. Each falls
- * back to a K step of 8 where the adapter's workgroup memory is too small for 16. */
-export const TILE_NAMES: Record<string, TileConfig> = {
+/** The tiled kernel's configs by name, for the matmulTile knob and the tests. Each falls back
+ * to a K step of 8 where the adapter's workgroup memory is too small for 16. */
+export const TILE_NAMES: Record<(typeof MATMUL_TILES)[number], TileConfig> = {
   big: { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 },
   wide: { TM: 128, TN: 64, BK: 16, RM: 8, RN: 8 },
   tall: { TM: 64, TN: 128, BK: 16, RM: 8, RN: 8 },
@@ -57,28 +57,24 @@ export const TILE_NAMES: Record<string, TileConfig> = {
   small: { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 },
 };
 
-/** Everything SCATTERGRAD_MATMUL_TILE can force: a TILE_NAMES entry or TMxTNxBK:RMxRN (the
- * tiled kernel), `reg` (the CPU-adapter kernel; `reg-plain` without subgroup broadcasts),
- * `simple` (the scalar strided kernel), `dot` (a workgroup per output, for few outputs over a
- * long K), `sgmat` (subgroup matrices where they apply, else the automatic choice). */
-export type Forced = { kind: 'tiled'; cfg: TileConfig } | { kind: 'reg'; plain: boolean } | { kind: 'simple' } | { kind: 'dot' } | { kind: 'sgmat' };
-
-const KINDS = [...Object.keys(TILE_NAMES), 'reg', 'reg-plain', 'simple', 'dot', 'sgmat'];
+/** Everything the matmulTile knob can force: a TILE_NAMES entry or TMxTNxBK:RMxRN (the tiled
+ * kernel), `reg` (the CPU-adapter kernel; `reg-plain` without subgroup broadcasts), `simple`
+ * (the scalar strided kernel), `dot` (a workgroup per output, for few outputs over a long K),
+ * `sgmat` (subgroup matrices where they apply, else the automatic choice). */
+export type Forced = { kind: 'tiled'; cfg: TileConfig; named: boolean } | { kind: 'reg'; plain: boolean } | { kind: 'simple' } | { kind: 'dot' } | { kind: 'sgmat' };
 
 const parsed = new Map<string, Forced>();
 
-/** The forced kernel, or null for the automatic choice; an unknown name throws. */
+/** The forced kernel, or null for the automatic choice (the knob's values are checked by init). */
 export function forcedKernel(): Forced | null {
-  if (env('SCATTERGRAD_MATMUL_SIMPLE') === '1') return { kind: 'simple' };
-  const s = env('SCATTERGRAD_MATMUL_TILE')?.trim();
-  if (!s) return null;
+  const s = knob('matmulTile');
+  if (s === 'auto') return null;
   let f = parsed.get(s);
   if (!f) {
-    const cfg = TILE_NAMES[s] ?? parseTile(s);
-    const g: Forced | null = cfg ? { kind: 'tiled', cfg }
-      : s === 'reg' || s === 'reg-plain' ? { kind: 'reg', plain: s === 'reg-plain' }
-        : s === 'simple' || s === 'dot' || s === 'sgmat' ? { kind: s } : null;
-    if (!g) throw new Error(`SCATTERGRAD_MATMUL_TILE=${s}: not a tile; use one of ${KINDS.join(', ')} or TMxTNxBK:RMxRN`);
+    const named = (TILE_NAMES as Record<string, TileConfig>)[s];
+    const cfg = named ?? parseTile(s);
+    const g: Forced = cfg ? { kind: 'tiled', cfg, named: !!named }
+      : s === 'reg' || s === 'reg-plain' ? { kind: 'reg', plain: s === 'reg-plain' } : { kind: s as 'simple' | 'dot' | 'sgmat' };
     parsed.set(s, (f = g));
   }
   return f;
@@ -100,6 +96,18 @@ export function fitTile(c: TileConfig, g: GpuBackend): TileConfig | null {
     if (valid(x, g)) return x;
   }
   return null;
+}
+
+/** A forced tile as this adapter runs it: a named one that cannot fit gives null (the automatic
+ * choice); a TMxTNxBK:RMxRN one that cannot is an error. */
+export function forcedTile(g: GpuBackend, c: TileConfig, named: boolean): TileConfig | null {
+  const f = fitTile(c, g);
+  if (!f && !named) {
+    throw new Error(`matmul: matmulTile (SCATTERGRAD_MATMUL_TILE) ${tileKey(c)} is not a tile this adapter can run: RM, RN and BK ` +
+      `multiples of 4, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
+      `${g.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
+  }
+  return f;
 }
 
 interface Choice {
@@ -140,7 +148,7 @@ export function tilesFor(g: GpuBackend): Choice {
  * 0.202). A big tile's wave costs as long with 64 tiles as with 132, while the small tiles run
  * at ~24 TFLOP/s on the whole GPU: the two meet near 82 tiles. The 128x64, 64x128 and 64x64
  * (8x8 per invocation) tiles never beat the small ones by more than noise there, so the
- * automatic choice does not use them; they stay for SCATTERGRAD_MATMUL_TILE sweeps on other GPUs.
+ * automatic choice does not use them; they stay for matmulTile sweeps on other GPUs.
  */
 export const BIG_MIN_TILES = 88;
 
@@ -154,15 +162,13 @@ export function autoTile(g: GpuBackend, M: number, N: number, batch: number): Ti
 /**
  * How a SIMT kernel's K loop and invocations are laid out: unrolled by two (so the shared
  * buffer of each step is a constant) and `bx`, the width of each 32 invocations' block in
- * invocationXY (0: row by row). `fast` gives the defaults (2 and 8, else 1 and 0);
- * SCATTERGRAD_<KNOB>_UNROLL=1|2 and SCATTERGRAD_<KNOB>_MAP=0|4|8|16 override them (kernel work).
+ * invocationXY (0: row by row). `fast` gives the defaults (2 and 8, else 1 and 0); the
+ * matmulUnroll / matmulMap and moeUnroll / moeMap knobs override them (kernel work).
  */
-export function loopShape(knob: 'MATMUL' | 'MOE', fast: boolean): { unroll2: boolean; bx: number } {
-  const u = env(`SCATTERGRAD_${knob}_UNROLL`);
-  const m = env(`SCATTERGRAD_${knob}_MAP`);
-  if (u !== undefined && u !== '1' && u !== '2') throw new Error(`SCATTERGRAD_${knob}_UNROLL=${u}: use 1 or 2`);
-  if (m !== undefined && !['0', '4', '8', '16'].includes(m)) throw new Error(`SCATTERGRAD_${knob}_MAP=${m}: use 0 (row by row), 4, 8 or 16 (the block width)`);
-  return { unroll2: u ? u === '2' : fast, bx: m !== undefined ? Number(m) : fast ? 8 : 0 };
+export function loopShape(kernels: 'matmul' | 'moe', fast: boolean): { unroll2: boolean; bx: number } {
+  const u = knob(kernels === 'matmul' ? 'matmulUnroll' : 'moeUnroll');
+  const m = knob(kernels === 'matmul' ? 'matmulMap' : 'moeMap');
+  return { unroll2: u === 'auto' ? fast : u === 2, bx: m === 'auto' ? (fast ? 8 : 0) : m };
 }
 
 /**

@@ -13,8 +13,8 @@ import { tidy } from '../tensor/scope.js';
 import { coalesce } from './map.js';
 import { sumToShape } from './elementwise.js';
 import * as V from './view.js';
-import { tilesFor, tiledWgsl, tileKey, autoTile, fitTile, forcedKernel, loopShape, type TileConfig } from './matmul-tiled.js';
-import { env } from '../backend/env.js';
+import { tilesFor, tiledWgsl, tileKey, autoTile, forcedTile, forcedKernel, loopShape, type TileConfig } from './matmul-tiled.js';
+import { knob } from '../backend/tuning.js';
 import { regWgsl, regKey, regTile, type RegConfig, type RegMode } from './matmul-reg.js';
 import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
 import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from './matmul-subgroup.js';
@@ -228,17 +228,17 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
   }
   // The vec4 tiled kernel, its tiles sized so that the product makes enough workgroups.
   if (aligned && M >= 32 && N >= 32 && K >= 16) {
-    const c: TileConfig = forced?.kind === 'tiled' ? fitTile(forced.cfg, g) ?? autoTile(g, M, N, numel(p.bshape)) : autoTile(g, M, N, numel(p.bshape));
+    const c: TileConfig = forced?.kind === 'tiled' ? forcedTile(g, forced.cfg, forced.named) ?? autoTile(g, M, N, numel(p.bshape)) : autoTile(g, M, N, numel(p.bshape));
     // Whole tiles of the small config: its kernel without bounds checks. Measured on an H200
     // (bench/results/h200-exact-flat-2026-12-03.txt): 1024^3 0.089 -> 0.085 ms, but the 128x128
     // kernel without them ran 1.28x slower (4096^3 3.67 -> 4.68 ms), so it keeps them.
-    // SCATTERGRAD_MATMUL_EXACT=off: never (kernel work).
+    // The matmulExact knob set to off: never (kernel work).
     // The small config also unrolls its K loop by two and places each 32 invocations in an
     // 8 x 4 block (loopShape): 1024^3 0.085 -> 0.076 ms on an H200 (bench/results/
     // h200-simt-u2-2026-12-03.txt). The 128x128 kernel ran 1.24x slower unrolled (3.66 ->
     // 4.53 ms) and no faster in blocks (3.67), so it keeps its loop.
-    const { unroll2: u2, bx } = loopShape('MATMUL', c.RM === 4 && c.RN === 4);
-    const exact = c.RM === 4 && M % c.TM === 0 && N % c.TN === 0 && K % c.BK === 0 && env('SCATTERGRAD_MATMUL_EXACT') !== 'off';
+    const { unroll2: u2, bx } = loopShape('matmul', c.RM === 4 && c.RN === 4);
+    const exact = c.RM === 4 && M % c.TM === 0 && N % c.TN === 0 && K % c.BK === 0 && knob('matmulExact') !== 'off';
     return {
       key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}${u2 ? ':u2' : ''}${bx ? `:b${bx}` : ''}${exact ? ':x' : ''}`,
       wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK, exact, u2, bx),

@@ -186,14 +186,4 @@ export async function checkWebgpu(c: Config, seed: number, dtype: 'float32' | 'f
 
 const REL_NORM = { float16: 2e-3, float32: 1e-5 };
 
-/** Runs `fn` with environment variables set, restoring them afterwards. */
-export async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>): Promise<void> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const set = (vs: Record<string, string | undefined>): void => {
-    for (const [k, v] of Object.entries(vs)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-  };
-  set(vars);
-  try { await fn(); } finally { set(saved); }
-}
-
 export { keysOf } from '../helpers.js';

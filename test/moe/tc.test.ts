@@ -1,6 +1,6 @@
 // The tensor-core MoE kernels (src/moe/gemm-tc.ts), float16 forward and backward against the
 // float64 reference. Where the adapter has no subgroup matrices (as
-// lavapipe in CI), SCATTERGRAD_MOE_TC=emulate runs the same kernels with the builtins written
+// lavapipe in CI), the tuning moeTc: 'emulate' runs the same kernels with the builtins written
 // out in WGSL: the staging, gathers, K padding, scatter and bias logic are all exercised. On
 // a GPU with chromium-experimental-subgroup-matrix the second test runs the real thing with
 // both tiles forced.
@@ -11,11 +11,12 @@ import { backends } from '../helpers.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
 import { ROW_CHUNK } from '../../src/moe/gemm.js';
-import { timeTests, flagCombos, checkWebgpu, withEnv, keysOf, type Config } from './cases.js';
+import { timeTests, flagCombos, checkWebgpu, keysOf, type Config } from './cases.js';
+import type { Tuning } from '../../src/index.js';
 
 timeTests(test);
 
-type Case = [Config, string | undefined, string?];
+type Case = [Config, string | undefined, boolean?];
 const F = { groupedIn: false, groupedOut: false, gates: false, bias: false };
 // Emulated, the shaders take llvmpipe seconds each to compile: a few cases that between
 // them cover every flag, every load path (vec4, scalar, transposed W) and every edge. Shapes:
@@ -26,9 +27,9 @@ const EMULATED: Case[] = [
   [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72 }, undefined],
   [{ ...F, groupedIn: true, T: 45, k: 3, E: 64, dIn: 24, dOut: 20, sparse: true, transposedW: true }, undefined],
   [{ ...F, groupedOut: true, bias: true, T: 33, k: 2, E: 3, dIn: 9, dOut: 7, transposedW: true }, undefined],
-  // Whole tiles, with SCATTERGRAD_MOE_TC_BDIRECT=1 (the Case's third field): W's fragments
+  // Whole tiles, with moeTcBdirect (the Case's third field): W's fragments
   // come straight from its buffer (n-major forward, k-major for dX).
-  [{ ...F, groupedIn: true, groupedOut: true, T: 150, k: 2, E: 3, dIn: 32, dOut: 64 }, undefined, '1'],
+  [{ ...F, groupedIn: true, groupedOut: true, T: 150, k: 2, E: 3, dIn: 32, dOut: 64 }, undefined, true],
   [{ ...F, gates: true, bias: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, 'emu2'],
   // Transposed W without biases: dWᵀ = dYᵀ·X, so the gated rows are groupXtY's left operand.
   [{ ...F, gates: true, T: 70, k: 2, E: 5, dIn: 40, dOut: 72, transposedW: true }, undefined],
@@ -55,11 +56,11 @@ const needF16 = (): boolean => {
 
 test('scatteredExperts: tensor-core kernels, emulated subgroup matrices, float16 vs float64 (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu') || !needF16()) return;
-  await withEnv({ SCATTERGRAD_MOE_TC: 'emulate' }, async () => {
+  await sg.withTuning({ moeTc: 'emulate' }, async () => {
     let seed = 8100;
     const keys = await keysOf(async () => {
       for (const [c, tile, direct] of EMULATED) {
-        await withEnv({ SCATTERGRAD_MOE_TC_TILE: tile, SCATTERGRAD_MOE_TC_BDIRECT: direct }, () => checkWebgpu(c, seed++, 'float16', `tc emulated ${tile ?? 'emu'}`));
+        await sg.withTuning({ moeTcTile: tile, moeTcBdirect: direct }, () => checkWebgpu(c, seed++, 'float16', `tc emulated ${tile ?? 'emu'}`));
       }
     });
     // The tensor-core kernels really ran (and the SIMT ones did not).
@@ -79,7 +80,7 @@ test('scatteredExperts: tensor-core kernels on the subgroup matrices, both tiles
   if (!(await backends()).includes('webgpu') || !needF16()) return;
   if (!hasSubgroupMatrix(runtime.gpu!)) { console.log('# adapter lacks chromium-experimental-subgroup-matrix (f16->f32 16x16x16, subgroups of 32): skipped'); return; }
   for (const tile of ['big', 'mid']) {
-    await withEnv({ SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MOE_TC_TILE: tile }, async () => {
+    await sg.withTuning({ moeTc: 'auto', moeTcTile: tile }, async () => {
       const keys = await grid(`tc ${tile}`, 8200);
       assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real')), `no tensor-core s2s kernel among ${[...keys].join(', ')}`);
       assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:real')), 'no tensor-core groupXtY kernel');
@@ -97,14 +98,13 @@ test('scatteredExperts: groupXtY past one row table (ROW_CHUNK rows) on every lo
   assert.is(ROW_CHUNK, 256, 'the case below is sized for 256-row tables');
   const c = { ...F, gates: true, bias: true, T: 400, k: 2, E: 3, dIn: 16, dOut: 24, sparse: true };
   let seed = 8400;
-  const runs: Array<[string, Record<string, string | undefined>, 'float32' | 'float16']> = [['simt', { SCATTERGRAD_MOE_TC: 'off' }, 'float32']];
+  const runs: Array<[string, Partial<Tuning>, 'float32' | 'float16']> = [['simt', { moeTc: 'off' }, 'float32']];
   if (sg.deviceInfo().features.includes('shader-f16')) {
-    runs.push(['tc emulated', { SCATTERGRAD_MOE_TC: 'emulate' }, 'float16']);
-    if (hasSubgroupMatrix(runtime.gpu!)) runs.push(['tc real', { SCATTERGRAD_MOE_TC: undefined }, 'float16']);
+    runs.push(['tc emulated', { moeTc: 'emulate' }, 'float16']);
+    if (hasSubgroupMatrix(runtime.gpu!)) runs.push(['tc real', { moeTc: 'auto' }, 'float16']);
   }
-  for (const [label, vars, dtype] of runs) {
-    let keys = new Set<string>();
-    await withEnv(vars, async () => { keys = await keysOf(() => checkWebgpu(c, seed++, dtype, `rows ${label}`)); });
+  for (const [label, tuning, dtype] of runs) {
+    const keys = await sg.withTuning(tuning, () => keysOf(() => checkWebgpu(c, seed++, dtype, `rows ${label}`)));
     const want = dtype === 'float32' ? 'moe.xty:' : label.includes('real') ? 'moe.xtyTc:real' : 'moe.xtyTc:emulate';
     const end = dtype === 'float32' ? '' : ':b';
     assert.ok([...keys].some((k) => k.startsWith(want) && k.endsWith(end)), `${label}: no ${want}…${end} kernel among ${[...keys].join(', ')}`);
@@ -113,7 +113,7 @@ test('scatteredExperts: groupXtY past one row table (ROW_CHUNK rows) on every lo
 
 test('scatteredExperts: float32 never takes the tensor-core kernels (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu')) return;
-  await withEnv({ SCATTERGRAD_MOE_TC: 'emulate' }, async () => {
+  await sg.withTuning({ moeTc: 'emulate' }, async () => {
     const keys = await keysOf(() => checkWebgpu({ ...flagCombos()[0], T: 20, k: 2, E: 3, dIn: 8, dOut: 12 }, 8300, 'float32', 'f32'));
     assert.ok([...keys].some((k) => k.startsWith('moe.s2s:')), 'the SIMT s2s kernel did not run');
     assert.not.ok([...keys].some((k) => k.includes('Tc:')), 'a tensor-core kernel ran in float32');

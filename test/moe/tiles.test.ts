@@ -1,11 +1,12 @@
-// The tiled MoE kernels (src/moe/gemm.ts) with each tile forced (SCATTERGRAD_MOE_TILE): the
+// The tiled MoE kernels (src/moe/gemm.ts) with each tile forced (the moeTile knob): the
 // 128x128 tiles never meet the small problems of the other suites. Edge tiles (T·k and the
 // feature sizes not multiples of the tile), many experts with empty ones, odd sizes (the
 // scalar-load variant), transposed weights, float16.
 import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import { backends } from '../helpers.js';
-import { timeTests, flagCombos, checkWebgpu, withEnv, keysOf, type Config } from './cases.js';
+import { timeTests, flagCombos, checkWebgpu, keysOf, type Config } from './cases.js';
+import type { Tuning } from '../../src/index.js';
 
 timeTests(test);
 
@@ -14,12 +15,12 @@ test('scatteredExperts: tiled kernels with 128x128 and 64x64 tiles forced, edge 
   let seed = 7000;
   let i = 0;
   // The SIMT kernels: float32 never takes the tensor-core ones, but say so anyway.
-  await withEnv({ SCATTERGRAD_MOE_TC: 'off' }, async () => {
+  await sg.withTuning({ moeTc: 'off' }, async () => {
     // [T, k, E, dIn, dOut]: 131·3 = 393 rows (not a multiple of 64 or 128), 64 experts (some
     // empty) over 150 rows, sizes that are and are not multiples of 4.
     const shapes: Array<[number, number, number, number, number]> = [[131, 3, 5, 132, 136], [75, 2, 64, 20, 36], [50, 1, 3, 130, 7], [40, 4, 64, 9, 140]];
     for (const tile of ['big', 'mid']) {
-      await withEnv({ SCATTERGRAD_MOE_TILE: tile }, async () => {
+      await sg.withTuning({ moeTile: tile }, async () => {
         for (const flags of flagCombos()) {
           const [T, k, E, dIn, dOut] = shapes[i % shapes.length];
           await checkWebgpu({ ...flags, T, k, E, dIn, dOut, sparse: i % 3 === 1, transposedW: i % 2 === 0 }, seed++, 'float32', `tile ${tile}`);
@@ -30,9 +31,9 @@ test('scatteredExperts: tiled kernels with 128x128 and 64x64 tiles forced, edge 
   });
 });
 
-test('scatteredExperts: SCATTERGRAD_MOE_TILE=TMxTNxBK:RMxRN forces any well-formed tile; a bad one is an error (WebGPU)', async () => {
+test('scatteredExperts: moeTile TMxTNxBK:RMxRN forces any well-formed tile; a bad one is an error (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu')) return;
-  await withEnv({ SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MOE_TILE: '128x64x8:8x8' }, async () => {
+  await sg.withTuning({ moeTc: 'off', moeTile: '128x64x8:8x8' }, async () => {
     const keys = await keysOf(async () => {
       const flags = flagCombos();
       await checkWebgpu({ ...flags[0], T: 131, k: 3, E: 5, dIn: 132, dOut: 72 }, 7400, 'float32', 'tile 128x64x8:8x8');
@@ -43,12 +44,18 @@ test('scatteredExperts: SCATTERGRAD_MOE_TILE=TMxTNxBK:RMxRN forces any well-form
   const x = sg.randn([8, 4], { device: 'webgpu' });
   const w = sg.randn([2, 4, 4], { device: 'webgpu' });
   const { sortedExpertIdxs, sortedScatteredIdxs, expertOffsets } = sg.flattenSortCount(sg.tensor(new Int32Array([0, 1, 1, 0, 0, 1, 1, 0]), { shape: [8, 1], device: 'webgpu' }), 2);
+  // Not a tile at all: withTuning refuses it. Ill-formed (RM not a multiple of 4) or too many
+  // invocations for the adapter: the kernel that would use it refuses it, before any GPU work.
   for (const bad of ['huge', '128x64x8:6x8', '128x128x16:4x4']) {
     let msg = '';
-    await withEnv({ SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MOE_TILE: bad }, async () => {
-      try { sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets).dispose(); } catch (e) { msg = (e as Error).message; }
-    });
-    if (!msg.includes(`SCATTERGRAD_MOE_TILE=${bad}`)) throw new Error(`SCATTERGRAD_MOE_TILE=${bad}: expected an error naming it, got "${msg}"`);
+    try {
+      await sg.withTuning({ moeTc: 'off', moeTile: bad }, async () => {
+        sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets).dispose();
+      });
+    } catch (e) { msg = (e as Error).message; }
+    const want = bad === 'huge' ? /^withTuning: moeTile = 'huge' is not allowed; .*SCATTERGRAD_MOE_TILE.*auto, big, mid or TMxTNxBK:RMxRN/
+      : new RegExp(`^scatteredExperts: moeTile \\(SCATTERGRAD_MOE_TILE\\) ${bad} is not a tile this adapter can run`);
+    if (!want.test(msg)) throw new Error(`moeTile ${bad}: expected an error naming it, got "${msg}"`);
   }
   // Still usable afterwards.
   const y = sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets);
@@ -59,8 +66,8 @@ test('scatteredExperts: SCATTERGRAD_MOE_TILE=TMxTNxBK:RMxRN forces any well-form
 test('scatteredExperts: the GPUs\' 128x128 loop (unrolled by two, flat tiles, 8x4 blocks) on any adapter; bad loop knobs are errors (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu')) return;
   // CPU adapters run the rolled loop by default: force what GPUs take, so CI checks it too.
-  const env = { SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MOE_TILE: 'big', SCATTERGRAD_MOE_UNROLL: '2', SCATTERGRAD_MOE_MAP: '8', SCATTERGRAD_MOE_SHARED: 'flat' };
-  await withEnv(env, async () => {
+  const gpuLoop: Partial<Tuning> = { moeTc: 'off', moeTile: 'big', moeUnroll: 2, moeMap: 8, moeShared: 'flat' };
+  await sg.withTuning(gpuLoop, async () => {
     const keys = await keysOf(async () => {
       const flags = flagCombos();
       // The K loop takes odd and even numbers of steps of 8: 17 for 132 and 136, 9 for 68, 2
@@ -74,12 +81,12 @@ test('scatteredExperts: the GPUs\' 128x128 loop (unrolled by two, flat tiles, 8x
   const x = sg.randn([8, 4], { device: 'webgpu' });
   const w = sg.randn([2, 4, 4], { device: 'webgpu' });
   const { sortedExpertIdxs, sortedScatteredIdxs, expertOffsets } = sg.flattenSortCount(sg.tensor(new Int32Array([0, 1, 1, 0, 0, 1, 1, 0]), { shape: [8, 1], device: 'webgpu' }), 2);
-  for (const [name, bad] of [['SCATTERGRAD_MOE_UNROLL', '3'], ['SCATTERGRAD_MOE_MAP', '5']]) {
+  for (const [name, bad] of [['moeUnroll', 3], ['moeMap', 5]] as const) {
     let msg = '';
-    await withEnv({ SCATTERGRAD_MOE_TC: 'off', [name]: bad }, async () => {
-      try { sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets).dispose(); } catch (e) { msg = (e as Error).message; }
-    });
-    if (!msg.includes(`${name}=${bad}`)) throw new Error(`${name}=${bad}: expected an error naming it, got "${msg}"`);
+    try {
+      sg.withTuning({ moeTc: 'off', [name]: bad } as Partial<Tuning>, () => sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets).dispose());
+    } catch (e) { msg = (e as Error).message; }
+    if (!msg.startsWith(`withTuning: ${name} = ${bad} is not allowed`)) throw new Error(`${name} ${bad}: expected an error naming it, got "${msg}"`);
   }
   // Still usable afterwards.
   const y = sg.scatteredExperts(x, w, 1, sortedExpertIdxs, sortedScatteredIdxs, expertOffsets);
@@ -92,7 +99,7 @@ test('scatteredExperts: tiled kernels in float16 with 128x128 tiles (WebGPU wher
   if (!sg.deviceInfo().features.includes('shader-f16')) { console.log('# adapter lacks shader-f16: skipped'); return; }
   let seed = 7500;
   // The SIMT kernels in float16 (f16 storage, f32 math); tc.test.ts covers the tensor-core ones.
-  await withEnv({ SCATTERGRAD_MOE_TILE: 'big', SCATTERGRAD_MOE_TC: 'off' }, async () => {
+  await sg.withTuning({ moeTile: 'big', moeTc: 'off' }, async () => {
     for (const flags of flagCombos()) {
       await checkWebgpu({ ...flags, T: 70, k: 2, E: 9, dIn: 68, dOut: 132, sparse: seed % 2 === 0, transposedW: seed % 3 === 0 }, seed++, 'float16', 'tile big');
     }

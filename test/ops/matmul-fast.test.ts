@@ -7,8 +7,7 @@ import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
-import { backends, rt, allclose, relErr, gradsOf, f64Copies, tolFor, refBmm as ref, type Tol } from '../helpers.js';
-import { withEnv, keysOf } from '../moe/cases.js';
+import { backends, rt, allclose, relErr, gradsOf, f64Copies, tolFor, keysOf, refBmm as ref, type Tol } from '../helpers.js';
 
 function transposeData(x: ArrayLike<number>, B: number, R: number, C: number): Float64Array {
   const o = new Float64Array(B * R * C);
@@ -103,24 +102,24 @@ test('matmul fast path: gradients (transposed views in the backward) match CPU f
 test('matmul: float16 staged tensor-core kernel, emulated subgroup matrices (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu')) return;
   if (!sg.deviceInfo().features.includes('shader-f16')) { console.log('# adapter lacks shader-f16: skipped'); return; }
-  const keys = await keysOf(() => withEnv({ SCATTERGRAD_MOE_TC: 'emulate' }, async () => {
+  const keys = await keysOf(() => sg.withTuning({ moeTc: 'emulate' }, async () => {
     let seed = 70;
     for (const [B, M, K, N, bT] of [[1, 48, 40, 72, false], [2, 33, 36, 20, true], [1, 64, 64, 64, true]] as Array<[number, number, number, number, boolean]>) {
       await checkCase('webgpu', B, M, K, N, false, bT, 'float16', seed++);
     }
     await checkCase('webgpu', 1, 48, 40, 72, true, false, 'float16', seed++);
     await checkCase('webgpu', 2, 36, 40, 24, true, true, 'float16', seed++);
-    // The one-step-ahead loop (SCATTERGRAD_TC_DEPTH=1), 3 K steps.
-    await withEnv({ SCATTERGRAD_TC_DEPTH: '1' }, () => checkCase('webgpu', 1, 40, 40, 48, false, true, 'float16', seed++));
+    // The one-step-ahead loop (tcDepth 1), 3 K steps.
+    await sg.withTuning({ tcDepth: 1 }, () => checkCase('webgpu', 1, 40, 40, 48, false, true, 'float16', seed++));
     const { t: p, x: xp } = rt([3, 40, 32], 79, 'webgpu', { dtype: 'float16' });
     const { t: q, x: xq } = rt([32, 24], 80, 'webgpu', { dtype: 'float16' });
     allclose(await sg.bmm(p, q.expand([3, 32, 24])).toArray(), ref(xp, Float64Array.from({ length: 3 * 32 * 24 }, (_, i) => xq[i % (32 * 24)]), 3, 40, 32, 24), tolFor('float16'), 'broadcast B');
   }));
   for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wkn8', 'matmul-tc:emulate:2x2x1x1x16x16:a4:wnk4', 'matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8',
     'matmul-tc:emulate:2x2x1x1x16x16:akm8:wkn8', 'matmul-tc:emulate:2x2x1x1x16x16:akm4:wnk8']) {
-    if (![...keys].some((x) => x.startsWith(k) && !x.endsWith(':d1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
+    if (![...keys].some((x) => x.startsWith(k) && !x.includes('|tcDepth=1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
   }
-  for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8:y8:d1']) {
+  for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8:y8|tcDepth=1']) {
     if (![...keys].some((x) => x.startsWith(k))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
   }
 });
@@ -138,8 +137,8 @@ test('matmul: float16 on subgroup matrices (tensor cores) where the adapter has 
   // (32 or 16 deep) with partial last ones, loading two steps ahead and one; Aᵀ needs M a
   // multiple of 4 for the tensor cores, so M = 130 is A·B and A·Bᵀ only.
   const keys = await keysOf(async () => {
-    for (const tile of ['big', 'mid']) for (const depth of ['2', '1']) {
-      await withEnv({ SCATTERGRAD_MOE_TC_TILE: tile, SCATTERGRAD_TC_DEPTH: depth }, async () => {
+    for (const tile of ['big', 'mid']) for (const depth of [2, 1] as const) {
+      await sg.withTuning({ moeTcTile: tile, tcDepth: depth }, async () => {
         for (const [M, K, N] of [[200, 96, 136], [64, 16, 48], [136, 40, 144], [130, 72, 48]] as Array<[number, number, number]>) {
           await checkCase('webgpu', 1, M, K, N, false, false, 'float16', seed++);
           await checkCase('webgpu', 1, M, K, N, false, true, 'float16', seed++);
@@ -149,8 +148,8 @@ test('matmul: float16 on subgroup matrices (tensor cores) where the adapter has 
     }
   });
   for (const k of ['matmul-tc:real:4x2x2x4x32x32:a8:wkn', 'matmul-tc:real:2x4x4x4x16x32:akm8:', 'matmul-tc:real:2x4x4x4x16x32:a8:wnk', 'matmul-tc:real:2x2x2x2x32x32:a8:', 'matmul-tc:real:2x2x2x2x32x32:akm8:']) {
-    if (![...keys].some((x) => x.startsWith(k) && !x.endsWith(':d1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
-    if (![...keys].some((x) => x.startsWith(k) && x.endsWith(':d1'))) throw new Error(`no ${k}…:d1 kernel among ${[...new Set(keys)].join(', ')}`);
+    if (![...keys].some((x) => x.startsWith(k) && !x.includes('|tcDepth=1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
+    if (![...keys].some((x) => x.startsWith(k) && x.includes('|tcDepth=1'))) throw new Error(`no ${k}…|tcDepth=1 kernel among ${[...new Set(keys)].join(', ')}`);
   }
 });
 

@@ -1,4 +1,4 @@
-// Every matmul kernel SCATTERGRAD_MATMUL_TILE can force, against a float64 reference: each
+// Every matmul kernel the matmulTile knob can force, against a float64 reference: each
 // tiled config (big 128x128, wide 128x64, tall 64x128, mid 64x64 with 8x8 per invocation,
 // small 64x64 with 4x4, its K loop unrolled by two in 8x4 blocks, with and without the bounds
 // checks its whole tiles skip), the CPU-adapter kernel with and without subgroup broadcasts,
@@ -113,20 +113,15 @@ async function runBroadcast(dev: Dev, what: string): Promise<void> {
   sg.tidy(() => [h.t, h.base, f.t, f.base, mixed].forEach((t) => t.dispose()));
 }
 
-/** Runs `fn` with SCATTERGRAD_MATMUL_TILE=kind ('auto': unset) and returns the pipeline keys dispatched. */
+/** Runs `fn` with the matmulTile knob set to `kind` and returns the pipeline keys dispatched. */
 async function withTile(kind: string, fn: () => Promise<void>): Promise<string[]> {
   const g = runtime.gpu;
   const keys: string[] = [];
-  const prev = process.env.SCATTERGRAD_MATMUL_TILE;
   const dispatch = g?.dispatch;
-  if (g && dispatch) g.dispatch = (call) => { keys.push(call.key); dispatch.call(g, call); };
-  if (kind === 'auto') delete process.env.SCATTERGRAD_MATMUL_TILE;
-  else process.env.SCATTERGRAD_MATMUL_TILE = kind;
+  if (g && dispatch) g.dispatch = (call) => { dispatch.call(g, call); keys.push(g.pipelineKey(call)); };
   try {
-    await fn();
+    await sg.withTuning({ matmulTile: kind }, fn);
   } finally {
-    if (prev === undefined) delete process.env.SCATTERGRAD_MATMUL_TILE;
-    else process.env.SCATTERGRAD_MATMUL_TILE = prev;
     if (g && dispatch) g.dispatch = dispatch;
   }
   return keys;
@@ -163,44 +158,43 @@ for (const kind of ['auto', ...Object.keys(EXPECT)]) {
         if (!reduced) await runBroadcast(dev, `${dev} ${kind}`);
       });
       if (dev === 'webgpu' && EXPECT[kind] && !keys.some((k) => EXPECT[kind].test(k))) {
-        throw new Error(`SCATTERGRAD_MATMUL_TILE=${kind}: no ${EXPECT[kind]} pipeline ran; dispatched ${[...new Set(keys)].join(', ')}`);
+        throw new Error(`matmulTile ${kind}: no ${EXPECT[kind]} pipeline ran; dispatched ${[...new Set(keys)].join(', ')}`);
       }
       // The whole-tile cases take the small tile's kernel without bounds checks (key ending ':x').
       if (dev === 'webgpu' && kind === 'small' && !keys.some((k) => EXPECT[kind].test(k) && k.endsWith(':x'))) {
-        throw new Error(`SCATTERGRAD_MATMUL_TILE=${kind}: the whole-tile cases did not take the unchecked kernel; dispatched ${[...new Set(keys)].join(', ')}`);
+        throw new Error(`matmulTile ${kind}: the whole-tile cases did not take the unchecked kernel; dispatched ${[...new Set(keys)].join(', ')}`);
       }
     }
   });
 }
 
-test('matmul tiles: an unknown SCATTERGRAD_MATMUL_TILE is an error naming the choices', async () => {
+test('matmul tiles: an unknown matmulTile, or a tile the adapter cannot run, is an error naming the choices', async () => {
   if (!(await backends()).includes('webgpu')) return;
   const a = sg.ones([64, 64], { device: 'webgpu' });
   let msg = '';
-  await withTile('huge', async () => {
-    try { a.matmul(a).dispose(); } catch (e) { msg = (e as Error).message; }
-  });
+  try { await withTile('huge', async () => { a.matmul(a).dispose(); }); } catch (e) { msg = (e as Error).message; }
+  if (!/^withTuning: matmulTile = 'huge' is not allowed; .*SCATTERGRAD_MATMUL_TILE.*big.*reg/.test(msg)) throw new Error(`expected an error naming the tiles, got "${msg}"`);
+  // Well formed in shape but not in its loads (RM 3), then more invocations than any adapter has.
+  for (const bad of ['64x64x16:3x3', '256x256x16:4x4']) {
+    msg = '';
+    await withTile(bad, async () => {
+      try { a.matmul(a).dispose(); } catch (e) { msg = (e as Error).message; }
+    });
+    if (!msg.startsWith(`matmul: matmulTile (SCATTERGRAD_MATMUL_TILE) ${bad} is not a tile this adapter can run`)) throw new Error(`${bad}: expected an error naming it, got "${msg}"`);
+  }
   a.dispose();
-  if (!/SCATTERGRAD_MATMUL_TILE=huge.*big.*reg/.test(msg)) throw new Error(`expected an error naming the tiles, got "${msg}"`);
 });
 
-test('matmul tiles: a bad SCATTERGRAD_MATMUL_UNROLL or _MAP is an error naming it; the next matmul works', async () => {
+test('matmul tiles: a bad matmulUnroll or matmulMap is an error naming it; the next matmul works', async () => {
   if (!(await backends()).includes('webgpu')) return;
   const x = randArray(64 * 64, 5);
   const a = sg.tensor(Float32Array.from(x), { shape: [64, 64], device: 'webgpu' });
-  for (const [name, bad] of [['SCATTERGRAD_MATMUL_UNROLL', '4'], ['SCATTERGRAD_MATMUL_MAP', '3']]) {
+  for (const [name, bad] of [['matmulUnroll', 4], ['matmulMap', 3]] as const) {
     let msg = '';
-    const prev = process.env[name];
-    process.env[name] = bad;
     try {
-      await withTile('small', async () => {
-        try { a.matmul(a).dispose(); } catch (e) { msg = (e as Error).message; }
-      });
-    } finally {
-      if (prev === undefined) delete process.env[name];
-      else process.env[name] = prev;
-    }
-    if (!msg.includes(`${name}=${bad}`)) throw new Error(`${name}=${bad}: expected an error naming it, got "${msg}"`);
+      await withTile('small', () => sg.withTuning({ [name]: bad }, async () => { a.matmul(a).dispose(); }));
+    } catch (e) { msg = (e as Error).message; }
+    if (!msg.startsWith(`withTuning: ${name} = ${bad} is not allowed`)) throw new Error(`${name} ${bad}: expected an error naming it, got "${msg}"`);
   }
   const out = a.matmul(a);
   allclose(await out.toArray(), ref(Float32Array.from(x), Float32Array.from(x), 1, 64, 64, 64), F32, 'matmul after bad loop knobs');

@@ -175,9 +175,7 @@ test('bmm: few outputs over a long K take a workgroup per output (the dot kernel
   const g = runtime.gpu!;
   const { keys, restore } = spyDispatches();
   // CPU adapters keep the per-output kernel for these; the dot kernel is forced there.
-  const prev = process.env.SCATTERGRAD_MATMUL_TILE;
-  if (isCpuAdapter(g)) process.env.SCATTERGRAD_MATMUL_TILE = 'dot';
-  try {
+  await sg.withTuning(isCpuAdapter(g) ? { matmulTile: 'dot' } : {}, async () => {
     // [B, k, d]·[B, d, 1] with d a multiple of 4 (vec4 loads) and not (scalar), a sliced A
     // (row stride past K), a transposed B with two columns, float16.
     const cases: Array<{ B: number; M: number; K: number; N: number; pad?: number; dtype?: 'float16' }> = [
@@ -207,11 +205,7 @@ test('bmm: few outputs over a long K take a workgroup per output (the dot kernel
       [full, bt, out].forEach((t) => t.dispose());
     }
     for (const v of ['k4', 's']) if (!keys.some((k) => k.startsWith('matmul-dot:') && k.endsWith(`:${v}`))) throw new Error(`no ${v} dot kernel among ${[...new Set(keys)].join(', ')}`);
-  } finally {
-    restore();
-    if (prev === undefined) delete process.env.SCATTERGRAD_MATMUL_TILE;
-    else process.env.SCATTERGRAD_MATMUL_TILE = prev;
-  }
+  }).finally(restore);
 });
 
 test('bmm: few outputs with B read 4-wide along N make four per invocation (the gates combine)', async () => {
