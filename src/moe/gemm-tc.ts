@@ -24,12 +24,11 @@
 // to output rows (and the bias) happen in plain WGSL. The same kernel, with every row its own
 // and one "expert" per batch, is the float16 matmul (matmulTc).
 //
-// What limited it (H200, bench/results/h200-tc-sweep-2026-12-02.txt): staging global rows into
-// workgroup memory, and Dawn's robustness checks (disable_robustness made a 4096³ product 1.47x
-// faster at 128x128 tiles). So scatter2scatter and the f16 matmul unroll their K loop by two
-// (tcLoop): staging stores are then proven in bounds and fragment loads have constant offsets
-// into per-subgroup views, which took the 4096³ product from 1.45 to 1.15 ms, as fast as with
-// robustness off (bench/results/h200-ab-2026-12-02.txt). groupXtY does the same (see xtyTcWgsl).
+// What limited it: staging global rows into workgroup memory, and Dawn's robustness checks
+// (turning them off made a 4096³ product ~1.5x faster). So scatter2scatter and the f16 matmul
+// unroll their K loop by two (tcLoop): staging stores are then proven in bounds and fragment
+// loads have constant offsets into per-subgroup views, which made the checked kernel as fast
+// as the unchecked one. groupXtY does the same (see xtyTcWgsl).
 // 48 KiB of workgroup memory caps a tile's depth per barrier.
 //
 // Subgroup-matrix offsets here depend on the subgroup, which Tint's uniformity analysis
@@ -57,11 +56,11 @@ import {
 export interface TcTile { SGM: number; SGN: number; FM: number; FN: number; TK: number; SIZE: number }
 
 // Big tiles. The MoE's: 8 subgroups of 64 x 64, 16 deep per K step (what fits twice in 48 KiB
-// of workgroup memory); on an H200 its f16 MLP ran 1.05-1.12x faster with them than with
-// 128 x 128 tiles of 32 x 64 subgroups 32 deep, gathered rows being staged once per 256
-// columns. The dense matmul's: those 128 x 128 x 32 tiles, 1.26x faster at 4096³ than 256 x 128
-// x 16 once the K loop was unrolled (bench/results/h200-tiles-2026-12-02.txt): half the
-// accumulators per invocation (two workgroups fit an SM's registers) and half the K steps.
+// of workgroup memory); its f16 MLP ran 1.05-1.12x faster with them than with 128 x 128
+// tiles of 32 x 64 subgroups 32 deep, gathered rows being staged once per 256 columns. The
+// dense matmul's: those 128 x 128 x 32 tiles, ~1.25x faster than 256 x 128 x 16 once the K
+// loop was unrolled: half the accumulators per invocation (two workgroups fit an SM's
+// registers) and half the K steps.
 const BIG: TcTile = { SGM: 2, SGN: 4, FM: 4, FN: 4, TK: 16, SIZE: 32 }; // 128 x 256
 const DENSE_BIG: TcTile = { SGM: 4, SGN: 2, FM: 2, FN: 4, TK: 32, SIZE: 32 }; // 128 x 128
 const MID: TcTile = { SGM: 2, SGN: 2, FM: 2, FN: 2, TK: 32, SIZE: 32 }; // 64 x 64, 4 subgroups
@@ -673,8 +672,7 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
   const wVec = bl === 'kn' ? vecOf(N, p.csB === 1, [p.rsB, bsb, b.offset]) : vecOf(K, true, [p.csB, bsb, b.offset]);
   if (aVec === 1 || wVec === 1) return false;
   // The 128 x 128 x 32 tile only where A and B both stage row-major: with a transposed operand
-  // (column-major fragments) the H200 ran it 3.7-4.7x slower than the MoE's 128 x 256 x 16 tile
-  // (4096³ Aᵀ·B 4.58 against 1.24 ms, A·Bᵀ 5.28 against 1.13; bench/results/h200-tiles-2026-12-02.txt).
+  // (column-major fragments) it ran ~4x slower than the MoE's 128 x 256 x 16 tile.
   const big = !aKm && bl === 'kn' ? DENSE_BIG : BIG;
   const tile = pick(g, mode, 's2s', (c) => nb * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)), big);
   if (!tile) return false;
@@ -797,8 +795,8 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   // The unrolled loop, as scatter2scatter's. It once gave wrong dW on the GPUs' real subgroup
   // matrices (H200 and H100, driver 580.159) while its one-step form was right: the expert's
   // row range then came through a vec2<u32> workgroup variable and workgroupUniformLoad. As a
-  // vec4, or with no workgroup variable at all (below), the same loop is right on the H100
-  // (bench/results/h100-xty-2026-12-06.txt); the cause inside the driver is not known.
+  // vec4, or with no workgroup variable at all (below), the same loop is right on the H100;
+  // the cause inside the driver is not known.
   const xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
   let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {

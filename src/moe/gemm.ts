@@ -30,11 +30,8 @@ export interface Tile {
   bx?: number;
 }
 
-// K steps of 8, not 16 as the dense kernel's big tile: on an H200 (bench/results/
-// h200-simt-tiles-2026-12-03.txt, each tile in the same process) the gathered kernels ran the
-// MoE MLP 1.10x faster in f32 (medium 13.82 -> 12.51 ms, granular 28.19 -> 25.45) and 1.15x
-// in f16 on the SIMT path (medium 12.83 -> 11.12), while the dense kernel is 1.13x slower at
-// BK 8 (4096^3 3.66 -> 4.23 ms).
+// K steps of 8, not 16 as the dense kernel's big tile: the gathered kernels ran the MoE MLP
+// about 1.1x faster so on a real GPU, while the dense kernel is slower at BK 8.
 const BIG: Tile = { TM: 128, TN: 128, BK: 8, RM: 8, RN: 8 };
 const MID: Tile = { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 };
 const LOW: Tile = { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
@@ -64,9 +61,8 @@ export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
   else if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) c = BIG;
   else c = fits(MID, g) ? MID : LOW;
   // On GPUs the tiles of 8x8 per invocation unroll their K loop by two, with flat shared tiles
-  // and each 32 invocations an 8 x 4 block (loopShape): on an H200 (bench/results/
-  // h200-simt-u2-2026-12-03.txt) medium f32 12.51 -> 11.87 ms, granular 25.45 -> 24.16. The
-  // 64x64 tiles (4x4 each) gained nothing so (small 0.406 -> 0.412 ms) and keep the rolled loop
+  // and each 32 invocations an 8 x 4 block (loopShape), about 5% faster on the MoE MLP. The
+  // 64x64 tiles (4x4 each) gained nothing so and keep the rolled loop
   // over split tiles; CPU adapters keep the rolled loop over flat ones (llvmpipe's compile
   // time grows with the code). The moeShared knob (flat or split) overrides the layout.
   const gpu = !isCpuAdapter(g);

@@ -142,11 +142,9 @@ export function tilesFor(g: GpuBackend): Choice {
 
 /**
  * Fewer 128x128 tiles than this and the 64x64 ones (4x4 per invocation, 256 invocations)
- * finish first. Measured on an H100 (132 SMs), each row a process of its own (`bench/tune.mjs
- * --sweep`), GPU time: 64 big tiles lose (1024³: 0.118 ms big, 0.088 small; 1024x1024x4096:
- * 0.460 / 0.370), 100 win (1280³: 0.146 / 0.215), 128 win by more (8192x256x1024: 0.119 /
- * 0.202). A big tile's wave costs as long with 64 tiles as with 132, while the small tiles run
- * at ~24 TFLOP/s on the whole GPU: the two meet near 82 tiles. The 128x64, 64x128 and 64x64
+ * finish first. On an H100 (132 SMs, `bench/tune.mjs --sweep`) 64 big tiles lose to the small
+ * ones and 100 win: a big tile's wave costs as long with 64 tiles as with 132, while the small
+ * tiles keep the whole GPU busy, so the two meet near 82 tiles. The 128x64, 64x128 and 64x64
  * (8x8 per invocation) tiles never beat the small ones by more than noise there, so the
  * automatic choice does not use them; they stay for matmulTile sweeps on other GPUs.
  */

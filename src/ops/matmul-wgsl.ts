@@ -53,10 +53,9 @@ export const GROUPED_TILE_ORDER = `  let perBatch = u.tilesN * u.tilesM;
  * analysis cannot prove in bounds, so a flat index `buffer·X + k·Y + i` is one clamp per load
  * in the inner loop. Split, the unrolled k is a constant (no clamp), the buffer's clamp is one
  * per K step, and an invocation's i (its row or column in the tile, from
- * local_invocation_index) is proven in bounds. On an H200 that made the f32 MoE MLP 1.06x
- * faster (medium 15.24 -> 14.42 ms, granular 31.15 -> 29.46), but the dense kernel 1.17x
- * slower (4096³: 3.66 -> 4.30 ms), so matmul-tiled.ts keeps its flat tiles; on lavapipe the
- * split MoE kernels ran 1.08-1.12x slower, so CPU adapters keep flat ones too.
+ * local_invocation_index) is proven in bounds. That made the f32 MoE MLP ~1.06x faster on
+ * a real GPU but the dense kernel ~1.17x slower, so matmul-tiled.ts keeps its flat tiles;
+ * on lavapipe the split MoE kernels ran ~1.1x slower, so CPU adapters keep flat ones too.
  */
 export const sharedDecl = (split: boolean, name: string, rows: number, row4: number): string =>
   split ? `var<workgroup> ${name}: array<array<array<vec4<f32>, ${row4}>, ${rows}>, 2>;\n`

@@ -229,14 +229,10 @@ function chooseKernel(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p: Plan,
   // The vec4 tiled kernel, its tiles sized so that the product makes enough workgroups.
   if (aligned && M >= 32 && N >= 32 && K >= 16) {
     const c: TileConfig = forced?.kind === 'tiled' ? forcedTile(g, forced.cfg, forced.named) ?? autoTile(g, M, N, numel(p.bshape)) : autoTile(g, M, N, numel(p.bshape));
-    // Whole tiles of the small config: its kernel without bounds checks. Measured on an H200
-    // (bench/results/h200-exact-flat-2026-12-03.txt): 1024^3 0.089 -> 0.085 ms, but the 128x128
-    // kernel without them ran 1.28x slower (4096^3 3.67 -> 4.68 ms), so it keeps them.
-    // The matmulExact knob set to off: never (kernel work).
-    // The small config also unrolls its K loop by two and places each 32 invocations in an
-    // 8 x 4 block (loopShape): 1024^3 0.085 -> 0.076 ms on an H200 (bench/results/
-    // h200-simt-u2-2026-12-03.txt). The 128x128 kernel ran 1.24x slower unrolled (3.66 ->
-    // 4.53 ms) and no faster in blocks (3.67), so it keeps its loop.
+    // Whole tiles of the small config skip the bounds checks, and its K loop is unrolled by two
+    // over 8 x 4 blocks of invocations (loopShape): both made it faster on a real GPU, while the
+    // 128x128 kernel ran slower either way, so it keeps its checks and its loop. The
+    // matmulExact knob set to off keeps the checks everywhere (kernel work).
     const { unroll2: u2, bx } = loopShape('matmul', c.RM === 4 && c.RN === 4);
     const exact = c.RM === 4 && M % c.TM === 0 && N % c.TN === 0 && K % c.BK === 0 && knob('matmulExact') !== 'off';
     return {
