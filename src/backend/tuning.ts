@@ -67,7 +67,7 @@ const namedOr = (names: readonly string[], re: RegExp) => (s: Setting): string |
 export const SIMT_TILE = /^(\d+)x(\d+)x(\d+):(\d+)x(\d+)$/;
 /** A tensor-core tile: SGM x SGN subgroups of FM x FN 16x16 fragments, K step TK. */
 export const TC_TILE = /^(\d+)x(\d+)x(\d+)x(\d+)x(\d+)$/;
-/** The dense tiled kernel's named tiles (matmul-tiled.ts) and its other kernels. */
+/** The dense tiled kernel's named tiles (gemm/tiled.ts) and its other kernels. */
 export const MATMUL_TILES = ['big', 'wide', 'tall', 'mid', 'small'] as const;
 export const MATMUL_KERNELS = ['reg', 'reg-plain', 'simple', 'dot', 'sgmat'] as const;
 

@@ -4,8 +4,10 @@
 //             from their sources as it loads them (gemm.ts)
 // Each has a CPU loop and a WGSL kernel; none is recorded by autograd.
 import { Tensor } from '../tensor/tensor.js';
-import { grid, header, intAt, storeFn } from './wgsl.js';
-import { xtyGpu, type RowSrc } from './gemm.js';
+import { intAt, storeFn } from './wgsl.js';
+import { grid, header } from '../gemm/wgsl.js';
+import { xtyGpu } from '../gemm/scatter.js';
+import type { RowSrc } from '../gemm/rows.js';
 
 export type { RowSrc };
 

@@ -22,7 +22,7 @@ import { runtime } from '../backend/runtime.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { full } from '../ops/view.js';
 import { enableF16 } from '../ops/rows.js';
-import { grid } from './wgsl.js';
+import { grid } from '../gemm/wgsl.js';
 
 export interface FlattenSortCountResult {
   /** int32 [T·k]: the expert of each grouped row. */

@@ -10,7 +10,8 @@
 // are written as zeros, so a bad index never makes a kernel read or write out of bounds.
 import { Tensor } from '../tensor/tensor.js';
 import { intAt, storeFn } from './wgsl.js';
-import { s2sGpu as s2sTiled, type RowSrc } from './gemm.js';
+import { s2sGpu as s2sTiled } from '../gemm/scatter.js';
+import type { RowSrc } from '../gemm/rows.js';
 
 export interface S2SOptions {
   k: number;

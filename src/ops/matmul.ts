@@ -13,12 +13,13 @@ import { tidy } from '../tensor/scope.js';
 import { coalesce } from './map.js';
 import { sumToShape } from './elementwise.js';
 import * as V from './view.js';
-import { tilesFor, tiledWgsl, tileKey, autoTile, forcedTile, forcedKernel, loopShape, type TileConfig } from './matmul-tiled.js';
+import type { Plan } from '../gemm/plan.js';
+import { tilesFor, tiledWgsl, tileKey, autoTile, forcedTile, forcedKernel, loopShape, type TileConfig } from '../gemm/tiled.js';
 import { knob } from '../backend/tuning.js';
-import { regWgsl, regKey, regTile, type RegConfig, type RegMode } from './matmul-reg.js';
-import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
-import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from './matmul-subgroup.js';
-import { matmulTc } from '../moe/gemm-tc.js';
+import { regWgsl, regKey, regTile, type RegConfig, type RegMode } from '../gemm/reg.js';
+import { matmulHeader, BATCH_BASES } from '../gemm/wgsl.js';
+import { hasSubgroupMatrix, subgroupWgsl, SG_TM, SG_TN } from '../gemm/subgroup.js';
+import { matmulTc } from '../gemm/tc.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 
 // ---- validation (before any GPU work) ----
@@ -48,12 +49,6 @@ function checkInner(op: string, a: Tensor, b: Tensor): void {
 // ---- the raw product: a [...Ba, M, K] · b [...Bb, K, N] -> [...broadcast(Ba, Bb), M, N] ----
 
 /** The batch dims after merging, with each operand's batch strides (0 where broadcast). */
-/** A product's layout: M x K times K x N over merged batch dims, with their strides. */
-export interface Plan {
-  M: number; N: number; K: number;
-  rsA: number; csA: number; rsB: number; csB: number;
-  bshape: number[]; bsa: number[]; bsb: number[];
-}
 
 function plan(a: Tensor, b: Tensor, batch: number[]): Plan {
   let M = a.shape[a.ndim - 2];

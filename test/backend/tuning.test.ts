@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as sg from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { KNOBS, knob, readEnvironment, type Tuning } from '../../src/backend/tuning.js';
-import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
+import { hasSubgroupMatrix } from '../../src/gemm/subgroup.js';
 import { backends, rejectsWith, throwsWith } from '../helpers.js';
 
 const test = suite('tuning');

@@ -1,4 +1,4 @@
-// The tensor-core MoE kernels (src/moe/gemm-tc.ts), float16 forward and backward against the
+// The tensor-core MoE kernels (src/gemm/tc.ts), float16 forward and backward against the
 // float64 reference. Where the adapter has no subgroup matrices (as
 // lavapipe in CI), the tuning moeTc: 'emulate' runs the same kernels with the builtins written
 // out in WGSL: the staging, gathers, K padding, scatter and bias logic are all exercised. On
@@ -9,8 +9,8 @@ import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import { backends } from '../helpers.js';
 import { runtime } from '../../src/backend/runtime.js';
-import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
-import { ROW_CHUNK } from '../../src/moe/gemm.js';
+import { hasSubgroupMatrix } from '../../src/gemm/subgroup.js';
+import { ROW_CHUNK } from '../../src/gemm/rows.js';
 import { timeTests, flagCombos, checkWebgpu, keysOf, type Config } from './cases.js';
 import type { Tuning } from '../../src/index.js';
 

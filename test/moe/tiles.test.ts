@@ -1,4 +1,4 @@
-// The tiled MoE kernels (src/moe/gemm.ts) with each tile forced (the moeTile knob): the
+// The tiled MoE kernels (src/gemm/scatter.ts) with each tile forced (the moeTile knob): the
 // 128x128 tiles never meet the small problems of the other suites. Edge tiles (T·k and the
 // feature sizes not multiples of the tile), many experts with empty ones, odd sizes (the
 // scalar-load variant), transposed weights, float16.

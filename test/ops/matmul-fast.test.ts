@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
-import { hasSubgroupMatrix } from '../../src/ops/matmul-subgroup.js';
+import { hasSubgroupMatrix } from '../../src/gemm/subgroup.js';
 import { backends, rt, allclose, relErr, gradsOf, f64Copies, tolFor, keysOf, refBmm as ref, type Tol } from '../helpers.js';
 
 function transposeData(x: ArrayLike<number>, B: number, R: number, C: number): Float64Array {
@@ -95,7 +95,7 @@ test('matmul fast path: gradients (transposed views in the backward) match CPU f
   }
 });
 
-// The staged tensor-core kernel (src/moe/gemm-tc.ts) with its subgroup-matrix builtins written
+// The staged tensor-core kernel (src/gemm/tc.ts) with its subgroup-matrix builtins written
 // out in WGSL, so that lavapipe runs its tiling, loads and edges: partial tiles both ways, K not a
 // multiple of the K step, 4-half loads (K = 36), a batch, Bᵀ (staged [n][k]), broadcast B, Aᵀ
 // (staged [k][m], 8- and 4-half loads).

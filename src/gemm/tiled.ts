@@ -6,9 +6,9 @@
 // the scalar strided kernel for the rest. Which dim is contiguous in A and in B is a flag in
 // the pipeline key, so at most four pipelines per dtype and tile config ever exist. This file
 // also decides, per adapter and product, which tile to use (autoTile), whether the adapter is
-// a CPU one that takes the kernel of matmul-reg.ts instead, and what the matmulTile knob
+// a CPU one that takes the kernel of gemm/reg.ts instead, and what the matmulTile knob
 // forces (src/backend/tuning.ts).
-import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER, kLoop2 } from './matmul-wgsl.js';
+import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER, kLoop2 } from './wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 import { knob, type MATMUL_TILES } from '../backend/tuning.js';
 
@@ -82,7 +82,7 @@ export function forcedKernel(): Forced | null {
 
 /** A CPU implementation of WebGPU (lavapipe/llvmpipe, SwiftShader): its invocations are SIMD
  * lanes of CPU threads, and the tiled kernel's workgroup memory and barriers cost instead of
- * saving (see matmul-reg.ts). */
+ * saving (see gemm/reg.ts). */
 export function isCpuAdapter(g: GpuBackend): boolean {
   const info = g.adapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
   return info?.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|\bsoftware\b/i.test(g.adapterName);

@@ -1,12 +1,12 @@
 // float16 matmul on the tensor cores for the products the staged kernel (matmulTc in
-// src/moe/gemm-tc.ts, the default) does not take, such as A contiguous along M; through Dawn's
+// src/gemm/tc.ts, the default) does not take, such as A contiguous along M; through Dawn's
 // chromium-experimental-subgroup-matrix:
 // f16 x f16 -> f32 on 16x16x16 fragments, loaded straight from the storage buffers (the L1
 // serves the reuse between subgroups), accumulated in f32 and rounded to f16 on the way out
 // through a small workgroup scratch. It applies to float16 operands whose dims are multiples
 // of 16 with a unit stride along M or K (A) and along K or N (B), where the adapter lists an
 // f16->f32 16x16x16 config and a subgroup size of 32; everything else takes the SIMT kernels.
-import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './matmul-wgsl.js';
+import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 import { knob } from '../backend/tuning.js';
 

@@ -1,6 +1,7 @@
 // WGSL shared by every matmul kernel: one uniform layout (so the kernels are
 // interchangeable behind chooseKernel), the bindings, the batch decoding and the
 // L2-friendly tile order.
+import { wgslType, type DType } from '../tensor/dtype.js';
 
 /** `enable`s, the uniform block and the A, B, O bindings. */
 export function matmulHeader(ta: string, tb: string, to: string, extraEnables = ''): string {
@@ -48,13 +49,13 @@ export const GROUPED_TILE_ORDER = `  let perBatch = u.tilesN * u.tilesM;
 
 /**
  * A double-buffered shared tile of `rows` k-rows of `row4` vec4s (the MoE SIMT kernels,
- * src/moe/gemm.ts), indexed [buffer][k][i] when `split`, else flat. The three dims are for
+ * src/gemm/scatter.ts), indexed [buffer][k][i] when `split`, else flat. The three dims are for
  * Dawn's robustness: it clamps every dynamic array index (min(i, len - 1)) that its range
  * analysis cannot prove in bounds, so a flat index `buffer·X + k·Y + i` is one clamp per load
  * in the inner loop. Split, the unrolled k is a constant (no clamp), the buffer's clamp is one
  * per K step, and an invocation's i (its row or column in the tile, from
  * local_invocation_index) is proven in bounds. That made the f32 MoE MLP ~1.06x faster on
- * a real GPU but the dense kernel ~1.17x slower, so matmul-tiled.ts keeps its flat tiles;
+ * a real GPU but the dense kernel ~1.17x slower, so gemm/tiled.ts keeps its flat tiles;
  * on lavapipe the split MoE kernels ran ~1.1x slower, so CPU adapters keep flat ones too.
  */
 export const sharedDecl = (split: boolean, name: string, rows: number, row4: number): string =>
@@ -65,8 +66,8 @@ export const sharedAt = (split: boolean, name: string, rows: number, row4: numbe
   split ? `${name}[${buf}][${k}][${i}]` : `${name}[${buf} * ${rows * row4}u + (${k}) * ${row4}u + ${i}]`;
 
 /**
- * A double-buffered K loop unrolled by two (the SIMT kernels of matmul-tiled.ts and
- * src/moe/gemm.ts): `loads` (global -> registers) for the next step run before this step's
+ * A double-buffered K loop unrolled by two (the SIMT kernels of gemm/tiled.ts and
+ * src/gemm/scatter.ts): `loads` (global -> registers) for the next step run before this step's
  * `body`, `stores` (-> the other shared buffer) after it, one barrier per step. The body
  * reads buffer 0 then 1 and the stores fill the other: every `cur` in body and `nb` in stores
  * becomes that constant, so Dawn need not clamp the buffer index of each shared access.
@@ -94,4 +95,19 @@ ${half(0, 'kt')}    if (kt + 1u < kTiles) {
 ${half(1, '(kt + 1u)')}    }
   }
 `;
+}
+
+const MAX_WG = 65535;
+
+/** `enable f16;` where needed, and `alias T` = the storage type of `dtype`. Math is f32. */
+export function header(dtype: DType): string {
+  return `${dtype === 'float16' ? 'enable f16;\n' : ''}alias T = ${wgslType(dtype)};\n`;
+}
+
+/** A grid of `blocks` workgroups along x (spilling into y) times `z`; kernels recover the
+ * block as `wid.x + wid.y * nwg.x` and must skip blocks past the count they were given. */
+export function grid(blocks: number, z = 1): [number, number, number] {
+  const b = Math.max(1, blocks);
+  if (z > MAX_WG) throw new Error(`moe: ${z} column blocks exceed the ${MAX_WG} workgroup limit`);
+  return b <= MAX_WG ? [b, 1, z] : [MAX_WG, Math.ceil(b / MAX_WG), z];
 }

@@ -43,14 +43,14 @@
 // moeTcPad, moeTcBdirect, tcDepth, tcKnockout) are described in src/backend/tuning.ts.
 import type { GpuBackend } from '../backend/webgpu.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Plan } from '../ops/matmul.js';
-import { hasSubgroupMatrix } from '../ops/matmul-subgroup.js';
+import type { Plan } from './plan.js';
+import { hasSubgroupMatrix } from './subgroup.js';
 import { grid } from './wgsl.js';
 import { knob } from '../backend/tuning.js';
 import {
   blockTable, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
   type RowSrc, type S2SArgs, type XtYArgs,
-} from './gemm.js';
+} from './rows.js';
 
 /** SGM x SGN subgroups of SIZE invocations, each computing FM x FN fragments; TK = K per step. */
 export interface TcTile { SGM: number; SGN: number; FM: number; FN: number; TK: number; SIZE: number }

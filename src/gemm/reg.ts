@@ -26,7 +26,7 @@
 // Measured on Mesa 25.0 llvmpipe (LLVM 15, 256-bit, 2 cores), f32 512³: 14 ms with RM = 32,
 // RN = 4; 17 with RM = 16; 19-20 with 64x4, 32x8 or 16x8 (spills, and compiles 2-4x longer);
 // ~100 without broadcasts (4x8 per lane); 106 for the tiled kernel and 85 for TF.js's.
-import { matmulHeader, BATCH_BASES } from './matmul-wgsl.js';
+import { matmulHeader, BATCH_BASES } from './wgsl.js';
 
 export interface RegConfig {
   /** Output rows per workgroup (shared by all its lanes) and columns per lane (4 or 8). */
