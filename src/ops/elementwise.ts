@@ -59,6 +59,12 @@ fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e)
 const WGSL_NAN = `
 fn nan_(x: T) -> bool { return IS_F32 && (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// 0 * x as IEEE has it (NaN for a NaN or an infinite x), on the bits: a compiler that assumes
+// no NaN may fold 0.0 * x to 0 (NVIDIA's did, in abs's gradient).
+fn times0_(x: f32) -> f32 {
+  if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { return bitcast<f32>(bitcast<u32>(x) | 0x00400000u); }
+  return 0.0;
+}
 fn maxnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return max(a, b); }
 fn minnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return min(a, b); }
 `;
@@ -139,7 +145,7 @@ const S = {
   // PyTorch masks where relu's output is <= 0: a NaN input passes its gradient on.
   reluGrad: { name: 'relu_grad', cpu: (a, g) => (a <= 0 ? 0 : g), wgsl: 'select(b, T(0), !nan_(a) && a <= T(0))', helpers: WGSL_NAN },
   // PyTorch's g·sign(x), whose sign(NaN) is 0 (torch.sign differs from NumPy there).
-  absGrad: { name: 'abs_grad', cpu: (a, g) => g * (a > 0 ? 1 : a < 0 ? -1 : 0), wgsl: 'select(sign(a) * b, 0.0 * b, isnan_(a))', floatOnly: true, helpers: WGSL_NAN },
+  absGrad: { name: 'abs_grad', cpu: (a, g) => g * (a > 0 ? 1 : a < 0 ? -1 : 0), wgsl: 'select(sign(a) * b, times0_(b), isnan_(a) || a == 0.0)', floatOnly: true, helpers: WGSL_NAN },
   sqrtGrad: { name: 'sqrt_grad', cpu: (y, g) => (0.5 * g) / y, wgsl: '0.5 * b / a', floatOnly: true },
   rsqrtGrad: { name: 'rsqrt_grad', cpu: (y, g) => -0.5 * g * y * y * y, wgsl: '-0.5 * b * a * a * a', floatOnly: true },
   sigmoidGrad: { name: 'sigmoid_grad', cpu: (y, g) => g * y * (1 - y), wgsl: 'b * a * (1.0 - a)', floatOnly: true },

@@ -288,6 +288,27 @@ test('topk ranks NaN above +Inf with NaN and ±Inf at random positions', async (
   }
 });
 
+test("abs's gradient is g·sign(x) in IEEE arithmetic: a NaN or infinite g times sign 0 is NaN", async () => {
+  // PyTorch's g * sgn(x): sgn(NaN) = sgn(0) = 0, and 0 · NaN = 0 · Inf = NaN. A compiler that
+  // assumes no NaN may fold 0 · g to 0 (an H100 did), so every combination is spelled out.
+  const x = [NaN, NaN, 0, 0, 2, -2, NaN, 0, -0, 5, Infinity, -Infinity];
+  const g = [NaN, 1, NaN, Infinity, NaN, Infinity, -Infinity, -3, 2, -Infinity, NaN, 4];
+  const want = x.map((v, i) => g[i] * (v > 0 ? 1 : v < 0 ? -1 : 0));
+  for (const dev of await backends()) {
+    for (const n of [12, 16]) { // 16 takes the vec4 kernel
+      const xs = Array.from({ length: n }, (_, i) => x[i % x.length]);
+      const gs = Array.from({ length: n }, (_, i) => g[i % g.length]);
+      const t = sg.tensor(xs, { device: dev, requiresGrad: true });
+      t.abs().backward(sg.tensor(gs, { device: dev }));
+      const got = await arr(t.grad!);
+      const exp = Array.from({ length: n }, (_, i) => want[i % want.length]);
+      for (let i = 0; i < n; i++) {
+        if (Number.isNaN(exp[i]) ? !Number.isNaN(got[i]) : got[i] !== exp[i]) throw new Error(`${dev} abs grad [${i}] at x=${xs[i]}, g=${gs[i]}: got ${got[i]}, want ${exp[i]}`);
+      }
+    }
+  }
+});
+
 test('float to int32: NaN is 0, values past int32 saturate, the rest truncate, on every layout', async () => {
   const specials = [NaN, Infinity, -Infinity, 3e9, -3e9, 2147483648, -2147483904, 2.9, -2.9, -0.5, 1e-30];
   const want = [0, 2147483647, -2147483648, 2147483647, -2147483648, 2147483647, -2147483648, 2, -2, 0, 0];
