@@ -91,6 +91,13 @@ export function assertEqualArrays(actual: ArrayLike<number>, expected: ArrayLike
 }
 
 /** Asserts fn throws an Error whose message matches every pattern. */
+/** A tensor's values as a plain array; the tensor is disposed. */
+export async function arr(t: Tensor): Promise<number[]> {
+  const a = Array.from(await t.toArray());
+  t.dispose();
+  return a;
+}
+
 export function throwsWith(fn: () => unknown, ...patterns: RegExp[]): void {
   let err: unknown = null;
   try { fn(); } catch (e) { err = e; }

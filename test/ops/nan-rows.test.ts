@@ -8,17 +8,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, assertEqualArrays, backends, randArray, randInts } from '../helpers.js';
+import { allclose, assertEqualArrays, backends, randArray, randInts, arr } from '../helpers.js';
 
 const test = suite('nan-rows');
 const N = NaN;
 const I = Infinity;
-
-async function arr(t: Tensor): Promise<number[]> {
-  const a = Array.from(await t.toArray());
-  t.dispose();
-  return a;
-}
 
 test('softmax, logSoftmax, logsumexp, crossEntropy: ±Inf and NaN rows as PyTorch', async () => {
   for (const dev of await backends()) {

@@ -9,15 +9,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, assertEqualArrays, backends, keysOf, randArray, randInts } from '../helpers.js';
+import { allclose, assertEqualArrays, backends, keysOf, randArray, randInts, arr } from '../helpers.js';
 
 const test = suite('nan');
-
-async function arr(t: Tensor): Promise<number[]> {
-  const a = Array.from(await t.toArray());
-  t.dispose();
-  return a;
-}
 
 // ---- data with specials at random positions ----
 

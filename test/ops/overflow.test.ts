@@ -8,17 +8,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, assertEqualArrays, backends } from '../helpers.js';
+import { allclose, assertEqualArrays, backends, arr } from '../helpers.js';
 
 const test = suite('overflow');
 const N = NaN;
 const I = Infinity;
-
-async function arr(t: Tensor): Promise<number[]> {
-  const a = Array.from(await t.toArray());
-  t.dispose();
-  return a;
-}
 
 // 1e20·1e20 + 1e20·(−1e20) in float32: the products are +Inf and −Inf, their sum NaN; a fused
 // multiply-add instead gives fma(1e20, −1e20, Inf) = +Inf. PyTorch 2.11 itself gives +Inf on

@@ -9,17 +9,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, assertEqualArrays, backends, f64Copies, gradsOf, rt } from '../helpers.js';
+import { allclose, assertEqualArrays, backends, f64Copies, gradsOf, rt, arr } from '../helpers.js';
 
 const test = suite('pow');
 const N = NaN;
 const I = Infinity;
-
-async function arr(t: Tensor): Promise<number[]> {
-  const a = Array.from(await t.toArray());
-  t.dispose();
-  return a;
-}
 
 // [base, exponent, C's pow]
 const TABLE: Array<[number, number, number]> = [

@@ -6,15 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, assertEqualArrays, backends, forEachIndex, randInts, rt, throwsBeforeWork, throwsWith } from '../helpers.js';
+import { allclose, assertEqualArrays, backends, forEachIndex, randInts, rt, throwsBeforeWork, throwsWith, arr } from '../helpers.js';
 
 const test = suite('reduce-api');
-
-async function arr(t: Tensor): Promise<number[]> {
-  const a = Array.from(await t.toArray());
-  t.dispose();
-  return a;
-}
 
 /** Flat indices of each slice over `dims` of a row-major `shape`, slices in kept-dims order. */
 function slices(shape: number[], dims: number[]): number[][] {
