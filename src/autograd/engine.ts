@@ -3,7 +3,7 @@
 // added into leaf.grad. Every temporary the walk makes is disposed as it goes.
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy, keep } from '../tensor/scope.js';
-import { describe, fmtShape, shapesEqual } from '../tensor/shape.js';
+import { checkOptions, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isTensor } from '../tensor/scope.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
@@ -91,8 +91,7 @@ function checkGradients(node: Node, result: unknown[], device: string): string |
 
 export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts: BackwardOptions = {}): void {
   root.assertAlive('backward');
-  if (opts === null || typeof opts !== 'object') throw new Error(`backward: options must be an object such as { retainGraph: true }, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) if (k !== 'retainGraph') throw new Error(`backward: unknown option '${k}'; expected retainGraph`);
+  opts = checkOptions('backward', opts, ['retainGraph']);
   if (opts.retainGraph !== undefined && typeof opts.retainGraph !== 'boolean') throw new Error(`backward: retainGraph must be a boolean, got ${describe(opts.retainGraph)}`);
   if (grad === null) grad = undefined;
   if (grad !== undefined && !isTensor(grad)) throw new Error(`backward: gradient must be a Tensor, got ${describe(grad)}`);

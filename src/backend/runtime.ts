@@ -3,7 +3,7 @@
 import { GpuBackend, type GpuOptions } from './webgpu.js';
 import type { DeviceKind } from './storage.js';
 import { configureTuning, envSwitch, type Tuning } from './tuning.js';
-import { describe } from '../tensor/shape.js';
+import { checkOptions, describe } from '../tensor/shape.js';
 
 export interface InitOptions extends GpuOptions {
   backend?: 'auto' | 'webgpu' | 'cpu';
@@ -40,10 +40,7 @@ const INIT_KEYS = ['backend', 'quiet', 'dawnToggles', 'powerPreference', 'poolLi
 
 /** Throws naming the option when `opts` is not what init() takes. */
 function checkInitOptions(opts: unknown): InitOptions {
-  const proto = opts !== null && typeof opts === 'object' ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`init: options must be a plain object, got ${describe(opts)}`);
-  const o = opts as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!INIT_KEYS.includes(k)) throw new Error(`init: unknown option '${k}'; expected ${INIT_KEYS.join(', ')}`);
+  const o = checkOptions('init', opts, INIT_KEYS);
   for (const k of ['quiet', 'printWgsl']) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new Error(`init: ${k} must be a boolean, got ${describe(o[k])}`);
   }

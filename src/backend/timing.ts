@@ -2,7 +2,7 @@
 // queries where the adapter has them, else wall time around a sync.
 import { runtime } from './runtime.js';
 import type { GpuBackend } from './webgpu.js';
-import { describe } from '../tensor/shape.js';
+import { checkOptions, describe } from '../tensor/shape.js';
 
 export interface GpuTimeOptions {
   /** Use timestamp queries when the device has them (default true); false forces wall time. */
@@ -45,8 +45,7 @@ let active = false;
  */
 export async function gpuTime<T>(fn: () => T | Promise<T>, opts: GpuTimeOptions = {}): Promise<GpuTiming<Awaited<T>>> {
   if (typeof fn !== 'function') throw new Error(`gpuTime: expected a function, got ${describe(fn)}`);
-  if (opts === null || typeof opts !== 'object') throw new Error(`gpuTime: options must be an object such as { timestamps: false }, got ${describe(opts)}`);
-  for (const k of Object.keys(opts)) if (k !== 'timestamps') throw new Error(`gpuTime: unknown option '${k}'; expected timestamps`);
+  opts = checkOptions('gpuTime', opts, ['timestamps']);
   if (opts.timestamps !== undefined && typeof opts.timestamps !== 'boolean') throw new Error(`gpuTime: timestamps must be a boolean, got ${describe(opts.timestamps)}`);
   if (active) throw new Error('gpuTime: a region is already being timed; regions cannot nest or overlap (await the first one)');
   active = true;

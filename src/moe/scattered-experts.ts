@@ -14,7 +14,7 @@
 // retainGraph can run twice and give the same gradients.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { describe, fmtShape } from '../tensor/shape.js';
+import { checkOptions, describe, fmtShape } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 import { scatter2scatter } from './scatter2scatter.js';
 import { groupXtY, sumK, type RowSrc } from './group.js';
@@ -108,14 +108,10 @@ export class ScatteredExperts extends Function {
  */
 export function scatteredExperts(x: Tensor, expertWeights: Tensor, k: number, sortedExpertIdxs: Tensor, sortedScatteredIdxs: Tensor,
   expertOffsets: Tensor, opts: ScatteredExpertsOptions = {}): Tensor {
-  const op = opts === undefined ? {} : opts;
-  const proto = op !== null && typeof op === 'object' ? Object.getPrototypeOf(op) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${OP}: options must be a plain object { gates, biases, groupedIn, groupedOut }, got ${describe(opts)}`);
-  for (const [key, v] of Object.entries(op)) {
-    if (!['gates', 'biases', 'groupedIn', 'groupedOut'].includes(key)) throw new Error(`${OP}: unknown option '${key}'; expected gates, biases, groupedIn, groupedOut`);
-    if ((key === 'groupedIn' || key === 'groupedOut') && v !== undefined && typeof v !== 'boolean') throw new Error(`${OP}: ${key} must be a boolean, got ${describe(v)}`);
+  opts = checkOptions(OP, opts, ['gates', 'biases', 'groupedIn', 'groupedOut']) as ScatteredExpertsOptions;
+  for (const key of ['groupedIn', 'groupedOut'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'boolean') throw new Error(`${OP}: ${key} must be a boolean, got ${describe(opts[key])}`);
   }
-  opts = op;
   const gates = opts.gates ?? null;
   const biases = opts.biases ?? null;
   const groupedIn = !!opts.groupedIn;

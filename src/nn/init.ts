@@ -6,7 +6,7 @@ import type { DType } from '../tensor/dtype.js';
 import type { DeviceKind } from '../backend/storage.js';
 import { full, rand, randn } from '../tensor/create.js';
 import { isTensor, keep, tidy } from '../tensor/scope.js';
-import { describe } from '../tensor/shape.js';
+import { checkOptions, describe } from '../tensor/shape.js';
 import { checkDType } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/grad-mode.js';
 
@@ -65,17 +65,13 @@ export type OptionKind = 'boolean' | 'positive' | 'probability' | 'string' | 'te
  * `extra`'s, each of the right kind. A typo'd key would otherwise be ignored without a word.
  */
 export function checkModuleOptions<T extends object>(module: string, opts: unknown, extra: Record<string, OptionKind> = {}): T {
-  if (opts === undefined) return {} as T;
-  const proto = opts !== null && typeof opts === 'object' ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${module}: options must be a plain object, got ${describe(opts)}`);
-  const o = opts as Record<string, unknown>;
+  const o = checkOptions(module, opts, ['device', 'dtype', 'seed', ...Object.keys(extra)]);
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
     if (k === 'device') { if (v !== 'cpu' && v !== 'webgpu') throw new Error(`${module}: device must be 'cpu' or 'webgpu', got ${describe(v)}`); continue; }
     if (k === 'dtype') { checkDType(module, 'dtype', v); continue; }
     if (k === 'seed') { if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`${module}: seed must be an integer, got ${describe(v)}`); continue; }
-    const kind = Object.prototype.hasOwnProperty.call(extra, k) ? extra[k] : undefined;
-    if (!kind) throw new Error(`${module}: unknown option '${k}'; expected ${['device', 'dtype', 'seed', ...Object.keys(extra)].join(', ')}`);
+    const kind = extra[k];
     const ok = kind === 'boolean' ? typeof v === 'boolean'
       : kind === 'positive' ? typeof v === 'number' && v > 0 && Number.isFinite(v)
         : kind === 'probability' ? typeof v === 'number' && v >= 0 && v <= 1

@@ -9,7 +9,7 @@
 // maxParams() parameters, each with its own bindings (gradient, parameter, state), and a
 // table in the uniforms maps every workgroup to a (parameter, chunk) pair.
 import { Tensor } from '../tensor/tensor.js';
-import { contiguousStrides, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
+import { checkOptions, contiguousStrides, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat, wgslType, type DType } from '../tensor/dtype.js';
 import { copyRaw } from '../ops/elementwise.js';
 import { full } from '../ops/view.js';
@@ -30,17 +30,13 @@ const MAX_PARAMS = 14;
 /** Checks an optimizer's options: a plain object with only `keys`, each a finite number >= 0
  * unless listed in `booleans`; returns it. */
 export function checkOptimizerOptions<T>(op: string, opts: unknown, keys: readonly string[], booleans: readonly string[] = []): T {
-  if (opts === undefined) return {} as T;
-  const proto = opts !== null && typeof opts === 'object' ? Object.getPrototypeOf(opts) : undefined;
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object, got ${describe(opts)}`);
-  for (const [k, v] of Object.entries(opts as Record<string, unknown>)) {
-    if (!keys.includes(k)) throw new Error(`${op}: unknown option '${k}'; expected ${keys.join(', ')}`);
+  for (const [k, v] of Object.entries(checkOptions(op, opts, keys))) {
     if (v === undefined || k === 'betas') continue;
     if (booleans.includes(k) ? typeof v !== 'boolean' : typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
       throw new Error(`${op}: ${k} must be ${booleans.includes(k) ? 'a boolean' : 'a finite number >= 0'}, got ${describe(v)}`);
     }
   }
-  return opts as T;
+  return (opts ?? {}) as T;
 }
 
 /** Refuses what a fused in-place update cannot handle, naming the optimizer and the parameter. */

@@ -4,7 +4,7 @@
 import { Tensor, checkAllocation } from './tensor.js';
 import { checkScalarFits } from './check.js';
 import { checkDType, type DType } from './dtype.js';
-import { checkShape, describe, fmtShape, MAX_NDIM, numel } from './shape.js';
+import { checkOptions, checkShape, describe, fmtShape, MAX_NDIM, numel } from './shape.js';
 import { runtime } from '../backend/runtime.js';
 import type { DeviceKind } from '../backend/storage.js';
 import { fromArray, full as fullRaw } from '../ops/view.js';
@@ -27,12 +27,7 @@ const INT32_MAX = 2 ** 31 - 1;
 
 /** Checks an options object: a plain object whose keys are known and whose values are valid. */
 function checkOpts<T extends RandomOptions>(op: string, opts: unknown, allowed: ReadonlyArray<keyof RandomOptions>): T {
-  if (opts === undefined) return {} as T;
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new Error(`${op}: options must be an object, got ${describe(opts)}`);
-  const o = opts as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!(allowed as readonly string[]).includes(k)) throw new Error(`${op}: unknown option '${k}'; expected ${allowed.join(', ')}`);
-  }
+  const o = checkOptions(op, opts, allowed);
   if (o.dtype !== undefined) checkDType(op, 'dtype', o.dtype);
   if (o.requiresGrad !== undefined && typeof o.requiresGrad !== 'boolean') throw new Error(`${op}: requiresGrad must be a boolean, got ${describe(o.requiresGrad)}`);
   if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${describe(o.device)}`);

@@ -164,6 +164,21 @@ export function describe(v: unknown): string {
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
+/**
+ * An options argument: undefined (no options) or a plain object whose every key is one of
+ * `keys`. A typo'd key would otherwise be ignored without a word. Values are the caller's
+ * to check.
+ */
+export function checkOptions(op: string, opts: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (opts === undefined) return {};
+  const proto = opts !== null && typeof opts === 'object' ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object, got ${describe(opts)}`);
+  for (const k of Object.keys(opts as object)) {
+    if (!keys.includes(k)) throw new Error(`${op}: unknown option '${k}'; expected ${keys.join(', ')}`);
+  }
+  return opts as Record<string, unknown>;
+}
+
 /** The most dims a tensor may have (PyTorch's limit too). */
 export const MAX_NDIM = 64;
 
