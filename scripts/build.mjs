@@ -33,8 +33,9 @@ if (tests) {
   walk('test');
   await build({
     ...common, entryPoints: ['test/run.ts', ...files], outdir, outbase: 'test', splitting: true,
-    // playwright-core (the browser test's driver) stays a package import, not bundled.
-    platform: 'node', external: ['webgpu', 'playwright-core'], define: { __SCATTERGRAD_NODE__: 'true' },
+    // playwright-core (the browser test's driver) and esbuild (the package test bundles with
+    // it) stay package imports, not bundled.
+    platform: 'node', external: ['webgpu', 'playwright-core', 'esbuild'], define: { __SCATTERGRAD_NODE__: 'true' },
   });
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'files.json'), JSON.stringify(files.map((f) => f.replace(/^test\//, '').replace(/\.ts$/, '.js'))));

@@ -18,6 +18,9 @@ declare const __SCATTERGRAD_NODE__: boolean;
 // it does not keep Node alive once every device is destroyed.
 const dawnInstances = new Map<string, GPU>();
 
+/** Set when Node could not load the optional `webgpu` package, so init() can say how to get it. */
+export const dawn = { missing: false };
+
 /** The GPU object to request adapters from, or null where there is none. */
 export async function gpuInstance(dawnToggles?: string[]): Promise<GPU | null> {
   const nav = typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }) : undefined;
@@ -33,6 +36,7 @@ export async function gpuInstance(dawnToggles?: string[]): Promise<GPU | null> {
     try {
       mod = await import('webgpu');
     } catch {
+      dawn.missing = true;
       return null;
     }
     Object.assign(globalThis, mod.globals);

@@ -1,6 +1,7 @@
 // Which backend new tensors go to, the WebGPU device if there is one, and the
 // process-wide switches (debug checks, WGSL printing). Kernel knobs live in tuning.ts.
 import { GpuBackend, type GpuOptions } from './webgpu.js';
+import { dawn } from './dawn.js';
 import type { DeviceKind } from './storage.js';
 import { configureTuning, envSwitch, type Tuning } from './tuning.js';
 import { checkOptions, describe } from '../tensor/shape.js';
@@ -35,6 +36,12 @@ export const runtime = {
 export const NO_WEBGPU_HINT =
   'no WebGPU adapter found; using the CPU backend. On Linux without a GPU, install Mesa\'s lavapipe ' +
   '(mesa-vulkan-drivers 24 or later; see README "WebGPU without a GPU")';
+// Node gets WebGPU from Dawn's bindings, an optional peer dependency browser and Deno users never need.
+export const NO_DAWN_HINT =
+  "no WebGPU in this Node: the optional package 'webgpu' (Dawn's bindings) is not installed; " +
+  'using the CPU backend. Install it with: npm install webgpu';
+
+const hint = (): string => (dawn.missing ? NO_DAWN_HINT : NO_WEBGPU_HINT);
 
 const INIT_KEYS = ['backend', 'quiet', 'dawnToggles', 'powerPreference', 'poolLimit', 'tuning', 'printWgsl'];
 
@@ -73,10 +80,10 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
     if (runtime.gpu) runtime.gpu.printWgsl = runtime.printWgsl;
   } else if (limit !== undefined) runtime.gpu.poolLimit = limit;
   if (runtime.gpu) runtime.defaultDevice = 'webgpu';
-  else if (want === 'webgpu') throw new Error(`init: backend 'webgpu' was asked for but ${NO_WEBGPU_HINT.replace('; using the CPU backend', '')}`);
+  else if (want === 'webgpu') throw new Error(`init: backend 'webgpu' was asked for but ${hint().replace('; using the CPU backend', '')}`);
   else {
     runtime.defaultDevice = 'cpu';
-    if (!opts.quiet) console.warn(`scattergrad: ${NO_WEBGPU_HINT}`);
+    if (!opts.quiet) console.warn(`scattergrad: ${hint()}`);
   }
   return deviceInfo();
 }
