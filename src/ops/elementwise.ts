@@ -236,7 +236,7 @@ class Mul extends Function {
     ctx.saveForBackward(ctx.needsInputGrad[1] ? a : null, ctx.needsInputGrad[0] && b instanceof Tensor ? b : null);
     ctx.b = typeof b === 'number' ? b : null;
     ctx.shapes = [a.shape, shapeOf(b)];
-    return mapRaw(resultDType([a, b]) === 'int32' ? S.mulI : S.mulF, [a, b]);
+    return mapRaw(isFloat(resultDType([a, b])) ? S.mulF : S.mulI, [a, b]);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [a, b] = ctx.savedTensors;
@@ -290,7 +290,7 @@ class MaxMin extends Function {
   static override forward(ctx: Ctx, a: Tensor, b: Tensor, isMax: boolean): Tensor {
     ctx.saveForBackward(a, b);
     ctx.isMax = isMax;
-    const int = resultDType([a, b]) === 'int32';
+    const int = !isFloat(resultDType([a, b]));
     return mapRaw(isMax ? (int ? S.maximum : S.maximumF) : (int ? S.minimum : S.minimumF), [a, b]);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
@@ -413,9 +413,9 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
 
 function compare(spec: MapSpec, a: Tensor, b: Operand): Tensor {
   binaryCheck(spec.name, a, b);
-  return mapRaw(spec, [a, b], 'int32');
+  return mapRaw(spec, [a, b], 'bool');
 }
-/** Comparisons return int32 0/1 (scattergrad has no bool dtype) and carry no gradient. */
+/** Comparisons return bool, as in PyTorch, and carry no gradient. */
 export const eq = (a: Tensor, b: Operand): Tensor => compare(S.eq, a, b);
 export const ne = (a: Tensor, b: Operand): Tensor => compare(S.ne, a, b);
 export const lt = (a: Tensor, b: Operand): Tensor => compare(S.lt, a, b);
