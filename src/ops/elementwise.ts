@@ -382,9 +382,14 @@ export function add(a: Tensor, b: Operand, alpha?: number): Tensor {
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Add.apply(a, b);
 }
+/** PyTorch refuses `-` on bool (an inverted mask is x.logicalNot() there, here x.eq(0)). */
+function noBoolMinus(op: string, ...xs: Operand[]): void {
+  if (xs.some((x) => x instanceof Tensor && x.dtype === 'bool')) throw new Error(`${op}: the - operator on a bool tensor is not supported (to invert a mask, use mask.eq(0))`);
+}
 export function sub(a: Tensor | number, b: Operand, alpha?: number): Tensor {
-  if (typeof a === 'number') { checkTensor('sub', b, 'other'); return Sub.apply(a, b); }
+  if (typeof a === 'number') { checkTensor('sub', b, 'other'); noBoolMinus('sub', b); return Sub.apply(a, b); }
   binaryCheck('sub', a, b);
+  noBoolMinus('sub', a, b);
   checkAlpha('sub', alpha);
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Sub.apply(a, b);
@@ -427,7 +432,11 @@ function unary(name: keyof typeof U, a: Tensor, op: string = name): Tensor {
   checkTensor(op, a);
   return U[name].apply(a);
 }
-export const neg = (a: Tensor): Tensor => unary('neg', a);
+export function neg(a: Tensor): Tensor {
+  checkTensor('neg', a);
+  noBoolMinus('neg', a);
+  return unary('neg', a);
+}
 export const exp = (a: Tensor): Tensor => unary('exp', a);
 export const log = (a: Tensor): Tensor => unary('log', a);
 export const sqrt = (a: Tensor): Tensor => unary('sqrt', a);
@@ -487,6 +496,9 @@ export function inplace(name: string, self: Tensor, other: Operand | null, f: (a
   if (o.assign && typeof other === 'number') checkScalarFits(name, other, self.dtype);
   // PyTorch's rule for arithmetic in place: the result must fit self's dtype, so nothing
   // fractional lands in an int32 tensor (a copy or fill casts instead, as PyTorch's do).
+  if (!o.assign && self.dtype === 'bool' && !(other instanceof Tensor && other.dtype === 'bool')) {
+    throw new Error(`${name}: the result of ${other instanceof Tensor ? `a ${other.dtype} tensor` : 'a number'} can't be cast to the bool tensor modified in place`);
+  }
   if (!o.assign && self.dtype === 'int32') {
     if (other instanceof Tensor && isFloat(other.dtype)) throw new Error(`${name}: result type ${other.dtype} can't be cast to the int32 tensor modified in place`);
     if (typeof other === 'number' && !Number.isInteger(other)) throw new Error(`${name}: ${other} is not an integer; the int32 tensor modified in place cannot hold the result`);

@@ -141,6 +141,19 @@ test('promotion: bool with numbers and tensors as PyTorch', async () => {
     assertEqualArrays(await arr(m2.sum(0, true)), [1, 1, 0], `${dev} sum(0, keepdim) of bool`);
     throwsWith(() => m2.mean(), /^mean:/, /bool/);
     assertEqualArrays(await arr(m2.amax(1)), [1, 0], `${dev} amax of bool`);
+    // PyTorch refuses - on bool, and in place a result that a bool cannot hold
+    throwsWith(() => a.sub(b), /^sub:/, /bool/);
+    throwsWith(() => a.sub(1), /^sub:/, /bool/);
+    throwsWith(() => sg.sub(1, a), /^sub:/, /bool/);
+    throwsWith(() => f.sub(a), /^sub:/, /bool/);
+    throwsWith(() => a.neg(), /^neg:/, /bool/);
+    const c = a.clone();
+    throwsWith(() => c.add_(1), /^add_:/, /bool/);
+    throwsWith(() => c.mul_(f), /^mul_:/, /float32/, /bool/);
+    c.add_(b);
+    assertEqualArrays(await c.toArray(), [1, 1, 1, 0], `${dev} bool add_ bool is or`);
+    c.fill_(0);
+    assertEqualArrays(await arr(c), [0, 0, 0, 0], `${dev} bool fill_`);
     s.dispose(); big.dispose(); m2.dispose();
     a.dispose(); b.dispose(); f.dispose(); i.dispose();
   }
