@@ -93,8 +93,8 @@ export function mapRaw(spec: MapSpec, inputs: Operand[], outDType?: DType, out?:
   if (inputs.length - tensors.length > 1) throw new Error(`${op}: at most one number operand`);
   let shape: number[] = [];
   for (const t of tensors) shape = broadcastShapes(op, shape, t.shape);
-  // With no tensor operand (a fill), the output's dtype decides.
-  const rd = tensors.length === 0 && out ? out.dtype : resultDType(inputs);
+  // With no tensor operand (a fill), the output's dtype decides, but a bool is filled from the number as it is.
+  const rd = tensors.length === 0 && out && out.dtype !== 'bool' ? out.dtype : resultDType(inputs);
   // bools compute as int32 0/1; storing into a bool output makes any nonzero 1 again.
   let compute: DType = rd === 'bool' ? 'int32' : rd;
   if (spec.floatOnly && compute === 'int32') compute = 'float32';

@@ -26,6 +26,10 @@ test('creation: booleans make bool; dtype bool makes any nonzero (NaN too) true'
     assert.is(sg.tensor([true, 2], { device: dev }).dtype, 'float32');
     assertEqualArrays(await arr(sg.tensor([0, -0, 2, N, -I, 0.5], { dtype: 'bool', device: dev })), [0, 0, 1, 1, 1, 1], `${dev} dtype bool`);
     assertEqualArrays(await arr(sg.full([3], 5, { dtype: 'bool', device: dev })), [1, 1, 1], `${dev} full bool`);
+    assertEqualArrays(await arr(sg.full([5], 0.5, { dtype: 'bool', device: dev })), [1, 1, 1, 1, 1], `${dev} full bool 0.5`);
+    assertEqualArrays(await arr(sg.full([2], N, { dtype: 'bool', device: dev })), [1, 1], `${dev} full bool NaN`);
+    assertEqualArrays(await arr(sg.full([2], -0, { dtype: 'bool', device: dev })), [0, 0], `${dev} full bool -0`);
+    assertEqualArrays(await arr(sg.zeros([3], { dtype: 'bool', device: dev }).fill_(0.25)), [1, 1, 1], `${dev} fill_ 0.25 into bool`);
     assertEqualArrays(await arr(sg.zeros([2], { dtype: 'bool', device: dev })), [0, 0], `${dev} zeros bool`);
     assertEqualArrays(await arr(sg.onesLike(sg.tensor([false, false], { device: dev }))), [1, 1], `${dev} onesLike bool`);
     throwsWith(() => sg.tensor([true], { requiresGrad: true, device: dev }), /^tensor:/, /floating point/, /bool/);
