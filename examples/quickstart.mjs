@@ -2,7 +2,7 @@ import * as sg from 'scattergrad';
 
 await sg.init();                                     // WebGPU if there is an adapter, else the CPU
 const x = sg.randn([256, 2], { seed: 0 });
-const y = x.pow(2).sum(1).lt(1);                     // int32 labels: inside the unit circle?
+const y = x.pow(2).sum(1).lt(1).int();               // int32 labels: inside the unit circle?
 const layers = [new sg.nn.Linear(2, 32, { seed: 1 }), new sg.nn.Linear(32, 2, { seed: 2 })];
 const opt = new sg.optim.AdamW(layers.flatMap((l) => l.parameters()), { lr: 0.05 });
 for (let step = 0; step <= 100; step++) {

@@ -35,3 +35,5 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
 export type { ParseOptions, Safetensors } from './io/index.js';
+// #24 masks and selection
+export { maskedFill, any, all, isnan, isinf, isfinite, tril, triu, select } from './ops/mask.js';

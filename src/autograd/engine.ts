@@ -8,7 +8,7 @@ import { isTensor } from '../tensor/scope.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
 
-import { gpuBytes } from '../tensor/dtype.js';
+import { gpuBytes, isFloat } from '../tensor/dtype.js';
 
 /** True when t is exactly its whole storage, in row-major order. */
 function ownsDenseStorage(t: Tensor): boolean {
@@ -84,7 +84,7 @@ function checkGradients(node: Node, result: unknown[], device: string): string |
     if (g.disposed) return `backward: ${fn} returned a disposed tensor for argument ${i}`;
     const meta = node.inputs[i]!;
     if (!shapesEqual(g.shape, meta.shape)) return `backward: ${fn} returned a gradient of shape ${fmtShape(g.shape)} for argument ${i} of shape ${fmtShape(meta.shape)}`;
-    if (g.dtype === 'int32') return `backward: ${fn} returned an int32 gradient for argument ${i} (${meta.dtype}); gradients are floating point`;
+    if (!isFloat(g.dtype)) return `backward: ${fn} returned an ${g.dtype} gradient for argument ${i} (${meta.dtype}); gradients are floating point`;
   }
   return null;
 }
@@ -110,7 +110,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts:
       throw new Error(`backward: grad has shape ${fmtShape(grad.shape)} but the tensor has shape ${fmtShape(root.shape)}`);
     }
     if (grad.device !== root.device) throw new Error(`backward: grad is on ${grad.device} but the tensor is on ${root.device}`);
-    if (grad.dtype === 'int32') throw new Error(`backward: gradient has dtype int32 but the tensor is ${root.dtype}; gradients are floating point`);
+    if (!isFloat(grad.dtype)) throw new Error(`backward: gradient has dtype ${grad.dtype} but the tensor is ${root.dtype}; gradients are floating point`);
     // Another float dtype is cast to the tensor's, as PyTorch's validate_outputs does.
     seed = grad.dtype === root.dtype ? grad.alias() : noGrad(() => grad.cast(root.dtype));
   }
@@ -150,7 +150,7 @@ function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, root: Ten
       throw new Error(`backward: the graph through ${node.name} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backward twice`);
     }
     // Missing gradients of float outputs become zeros, as PyTorch's materialize_grads does.
-    const args = gouts.map((g, i) => g ?? (node.outputs[i].dtype === 'int32' || !ctx.materializeGrads ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
+    const args = gouts.map((g, i) => g ?? (!isFloat(node.outputs[i].dtype) || !ctx.materializeGrads ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
     let result: Array<Tensor | null>;
     try {
       result = tidy(() => {

@@ -10,6 +10,7 @@
 // disposed. backward returns one gradient (or null) per forward argument.
 import { Tensor } from '../tensor/tensor.js';
 import { describe, fmtShape } from '../tensor/shape.js';
+import { isFloat } from '../tensor/dtype.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import { Node, type Edge } from './node.js';
@@ -128,7 +129,7 @@ export class Function {
     const inputMeta = args.map((a) => (a instanceof Tensor ? { shape: a.shape, dtype: a.dtype } : null));
     const node = new Node(fn, ctx, next, inputMeta, outs.map((o) => ({ shape: o.shape, dtype: o.dtype })));
     outs.forEach((o, i) => {
-      if (ctx.nonDifferentiable.has(o) || o.dtype === 'int32') return;
+      if (ctx.nonDifferentiable.has(o) || !isFloat(o.dtype)) return;
       o.requiresGrad = true;
       o.gradFn = node;
       o.outputIndex = i;

@@ -7,6 +7,7 @@ import { Generator } from '../tensor/create.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from './grad-mode.js';
 import { describe, fmtShape } from '../tensor/shape.js';
+import { isFloat } from '../tensor/dtype.js';
 
 export interface GradcheckOptions {
   eps?: number;
@@ -21,7 +22,7 @@ type Out = Tensor | Tensor[] | { [k: string]: Tensor };
 function outputsOf(o: Out): Tensor[] {
   if (o instanceof Tensor) return [o];
   if (Array.isArray(o)) return o;
-  return Object.values(o).filter((t) => t instanceof Tensor && t.dtype !== 'int32');
+  return Object.values(o).filter((t) => t instanceof Tensor && isFloat(t.dtype));
 }
 
 export async function gradcheck(fn: (...xs: Tensor[]) => Out, inputs: Tensor[], opts: GradcheckOptions = {}): Promise<true> {
@@ -43,12 +44,12 @@ export async function gradcheck(fn: (...xs: Tensor[]) => Out, inputs: Tensor[], 
     if (!(x instanceof Tensor)) throw new Error(`gradcheck: inputs must be Tensors, got ${describe(x)}`);
     x.assertAlive('gradcheck');
     const data = await x.toArray();
-    xs.push(fromArray(data, x.shape, x.dtype === 'int32' ? 'int32' : 'float64', 'cpu'));
+    xs.push(fromArray(data, x.shape, isFloat(x.dtype) ? 'float64' : x.dtype, 'cpu'));
   }
   const which = opts.check ?? xs.map((x, i) => (x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
   if (which.length === 0) throw new Error('gradcheck: no floating point input to check; pass float tensors (they are checked in float64)');
   for (const i of which) {
-    if (xs[i].dtype === 'int32') throw new Error(`gradcheck: input ${i} is int32 and has no gradient to check`);
+    if (!isFloat(xs[i].dtype)) throw new Error(`gradcheck: input ${i} is ${xs[i].dtype} and has no gradient to check`);
     xs[i].requiresGrad_(true);
   }
   const gen = new Generator(1234);

@@ -5,15 +5,16 @@
 //   u64 little-endian N | N bytes of JSON, space-padded | data, tensor after tensor
 
 /** The dtypes we load: the file's code, our dtype, bytes per element. */
-export const FORMATS: ReadonlyMap<string, { dtype: 'float32' | 'float16' | 'int32'; bytes: number }> = new Map([
+export const FORMATS: ReadonlyMap<string, { dtype: 'float32' | 'float16' | 'int32' | 'bool'; bytes: number }> = new Map([
   ['F32', { dtype: 'float32', bytes: 4 }],
   ['F16', { dtype: 'float16', bytes: 2 }],
   ['I32', { dtype: 'int32', bytes: 4 }],
+  ['BOOL', { dtype: 'bool', bytes: 1 }],
 ] as const);
-export type Code = 'F32' | 'F16' | 'I32';
+export type Code = 'F32' | 'F16' | 'I32' | 'BOOL';
 
 // The reference knows these too: a file using them is valid, we just cannot hold them.
-const OTHER_DTYPES = new Set(['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'I16', 'U16', 'BF16', 'U32', 'F64', 'I64', 'U64', 'C64', 'F4', 'F6_E2M3', 'F6_E3M2']);
+const OTHER_DTYPES = new Set(['U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'I16', 'U16', 'BF16', 'U32', 'F64', 'I64', 'U64', 'C64', 'F4', 'F6_E2M3', 'F6_E3M2']);
 
 /** The reference implementation's cap on the header (HeaderTooLarge); never exceeded. */
 export const REFERENCE_MAX_HEADER = 100_000_000;

@@ -17,7 +17,7 @@ import {
   type Code, type HeaderEntry, type Limits,
 } from './header.js';
 
-const CODE_OF: ReadonlyMap<DType, Code> = new Map([['float32', 'F32'], ['float16', 'F16'], ['int32', 'I32']]);
+const CODE_OF: ReadonlyMap<DType, Code> = new Map([['float32', 'F32'], ['float16', 'F16'], ['int32', 'I32'], ['bool', 'BOOL']]);
 
 // Typed arrays use the host's byte order and the format is little-endian. Every host with
 // WebGPU is little-endian; on another one, say so instead of writing wrong bytes.
@@ -123,6 +123,8 @@ function checkMetadata(op: string, metadata: unknown): Record<string, string> | 
 
 /** A tensor's elements in row-major order as stored: float16 as its half bits. */
 async function rawBytes(t: Tensor): Promise<Uint8Array> {
+  // A bool is one byte, 0 or 1, in the file (4 in memory).
+  if (t.dtype === 'bool') return Uint8Array.from(await t.toArray());
   if (t.device === 'webgpu') {
     const src = t.isContiguous() ? t : copyRaw(t);
     try {
@@ -259,6 +261,8 @@ export class TensorSink {
 function makeTensor(data: Uint8Array, e: HeaderEntry, device: DeviceKind): Tensor {
   const { dtype } = FORMATS.get(e.code)!;
   if (dtype === 'float32') return fromArray(new Float32Array(data.buffer, data.byteOffset, data.length / 4), e.shape, dtype, device);
+  // Any nonzero byte reads as true (fromArray makes it 1), as a cast to bool would.
+  if (dtype === 'bool') return fromArray(data, e.shape, dtype, device);
   if (dtype === 'int32') return fromArray(new Int32Array(data.buffer, data.byteOffset, data.length / 4), e.shape, dtype, device);
   const halves = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
   if (device === 'cpu') return fromArray(Float32Array.from(halves, f16BitsToF32), e.shape, dtype, device);

@@ -236,7 +236,7 @@ class Mul extends Function {
     ctx.saveForBackward(ctx.needsInputGrad[1] ? a : null, ctx.needsInputGrad[0] && b instanceof Tensor ? b : null);
     ctx.b = typeof b === 'number' ? b : null;
     ctx.shapes = [a.shape, shapeOf(b)];
-    return mapRaw(resultDType([a, b]) === 'int32' ? S.mulI : S.mulF, [a, b]);
+    return mapRaw(isFloat(resultDType([a, b])) ? S.mulF : S.mulI, [a, b]);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [a, b] = ctx.savedTensors;
@@ -290,7 +290,7 @@ class MaxMin extends Function {
   static override forward(ctx: Ctx, a: Tensor, b: Tensor, isMax: boolean): Tensor {
     ctx.saveForBackward(a, b);
     ctx.isMax = isMax;
-    const int = resultDType([a, b]) === 'int32';
+    const int = !isFloat(resultDType([a, b]));
     return mapRaw(isMax ? (int ? S.maximum : S.maximumF) : (int ? S.minimum : S.minimumF), [a, b]);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
@@ -382,9 +382,14 @@ export function add(a: Tensor, b: Operand, alpha?: number): Tensor {
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Add.apply(a, b);
 }
+/** PyTorch refuses `-` on bool (an inverted mask is x.logicalNot() there, here x.eq(0)). */
+function noBoolMinus(op: string, ...xs: Operand[]): void {
+  if (xs.some((x) => x instanceof Tensor && x.dtype === 'bool')) throw new Error(`${op}: the - operator on a bool tensor is not supported (to invert a mask, use mask.eq(0))`);
+}
 export function sub(a: Tensor | number, b: Operand, alpha?: number): Tensor {
-  if (typeof a === 'number') { checkTensor('sub', b, 'other'); return Sub.apply(a, b); }
+  if (typeof a === 'number') { checkTensor('sub', b, 'other'); noBoolMinus('sub', b); return Sub.apply(a, b); }
   binaryCheck('sub', a, b);
+  noBoolMinus('sub', a, b);
   checkAlpha('sub', alpha);
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Sub.apply(a, b);
@@ -413,9 +418,9 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
 
 function compare(spec: MapSpec, a: Tensor, b: Operand): Tensor {
   binaryCheck(spec.name, a, b);
-  return mapRaw(spec, [a, b], 'int32');
+  return mapRaw(spec, [a, b], 'bool');
 }
-/** Comparisons return int32 0/1 (scattergrad has no bool dtype) and carry no gradient. */
+/** Comparisons return bool, as in PyTorch, and carry no gradient. */
 export const eq = (a: Tensor, b: Operand): Tensor => compare(S.eq, a, b);
 export const ne = (a: Tensor, b: Operand): Tensor => compare(S.ne, a, b);
 export const lt = (a: Tensor, b: Operand): Tensor => compare(S.lt, a, b);
@@ -427,7 +432,11 @@ function unary(name: keyof typeof U, a: Tensor, op: string = name): Tensor {
   checkTensor(op, a);
   return U[name].apply(a);
 }
-export const neg = (a: Tensor): Tensor => unary('neg', a);
+export function neg(a: Tensor): Tensor {
+  checkTensor('neg', a);
+  noBoolMinus('neg', a);
+  return unary('neg', a);
+}
 export const exp = (a: Tensor): Tensor => unary('exp', a);
 export const log = (a: Tensor): Tensor => unary('log', a);
 export const sqrt = (a: Tensor): Tensor => unary('sqrt', a);
@@ -487,6 +496,9 @@ export function inplace(name: string, self: Tensor, other: Operand | null, f: (a
   if (o.assign && typeof other === 'number') checkScalarFits(name, other, self.dtype);
   // PyTorch's rule for arithmetic in place: the result must fit self's dtype, so nothing
   // fractional lands in an int32 tensor (a copy or fill casts instead, as PyTorch's do).
+  if (!o.assign && self.dtype === 'bool' && !(other instanceof Tensor && other.dtype === 'bool')) {
+    throw new Error(`${name}: the result of ${other instanceof Tensor ? `a ${other.dtype} tensor` : 'a number'} can't be cast to the bool tensor modified in place`);
+  }
   if (!o.assign && self.dtype === 'int32') {
     if (other instanceof Tensor && isFloat(other.dtype)) throw new Error(`${name}: result type ${other.dtype} can't be cast to the int32 tensor modified in place`);
     if (typeof other === 'number' && !Number.isInteger(other)) throw new Error(`${name}: ${other} is not an integer; the int32 tensor modified in place cannot hold the result`);

@@ -44,12 +44,17 @@ function operandDType(x: Operand): DType {
   return Number.isInteger(x) ? 'int32' : 'float32';
 }
 
-/** The dtype an elementwise op computes in: tensors decide; a non-integer number turns ints to float. */
+/** The result dtype of an elementwise op: tensors decide; a number lifts bool to int32 (or
+ * float32) and int32 to float32 when it is not an integer, as PyTorch's scalar rule does. */
 export function resultDType(xs: Operand[]): DType {
   const ts = xs.filter((x): x is Tensor => x instanceof Tensor);
   if (ts.length === 0) return xs.map(operandDType).reduce(promote, 'int32');
   let d = ts.map((t) => t.dtype).reduce(promote);
-  for (const x of xs) if (!(x instanceof Tensor) && d === 'int32' && !Number.isInteger(x)) d = 'float32';
+  for (const x of xs) {
+    if (x instanceof Tensor) continue;
+    if (d === 'bool') d = 'int32';
+    if (d === 'int32' && !Number.isInteger(x)) d = 'float32';
+  }
   return d;
 }
 
@@ -88,10 +93,12 @@ export function mapRaw(spec: MapSpec, inputs: Operand[], outDType?: DType, out?:
   if (inputs.length - tensors.length > 1) throw new Error(`${op}: at most one number operand`);
   let shape: number[] = [];
   for (const t of tensors) shape = broadcastShapes(op, shape, t.shape);
-  // With no tensor operand (a fill), the output's dtype decides.
-  let compute = tensors.length === 0 && out ? out.dtype : resultDType(inputs);
+  // With no tensor operand (a fill), the output's dtype decides, but a bool is filled from the number as it is.
+  const rd = tensors.length === 0 && out && out.dtype !== 'bool' ? out.dtype : resultDType(inputs);
+  // bools compute as int32 0/1; storing into a bool output makes any nonzero 1 again.
+  let compute: DType = rd === 'bool' ? 'int32' : rd;
   if (spec.floatOnly && compute === 'int32') compute = 'float32';
-  const odt = outDType ?? (out ? out.dtype : compute);
+  const odt = outDType ?? (out ? out.dtype : rd === 'bool' && compute === 'int32' ? 'bool' : compute);
   if (out) {
     const bs = broadcastShapes(op, out.shape, shape);
     if (bs.length !== out.shape.length || bs.some((v, i) => v !== out.shape[i])) {
@@ -119,13 +126,14 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   const src = inputs.map((x) => (x instanceof Tensor ? x.data : null));
   const offs = inputs.map((x) => (x instanceof Tensor ? x.offset : 0));
   const consts = inputs.map((x) => (typeof x !== 'number' ? 0 : intCompute ? x | 0 : f32 ? Math.fround(x) : x));
-  const roundIn = f32 && inputs.some((x) => x instanceof Tensor && x.dtype === 'int32');
+  const roundIn = f32 && inputs.some((x) => x instanceof Tensor && (x.dtype === 'int32' || x.dtype === 'bool'));
   const tstrides: number[][] = [];
   let k = 1;
   for (const x of inputs) tstrides.push(x instanceof Tensor ? lay.strides[k++] : lay.shape.map(() => 0));
   const od = o.data;
   const f16 = o.dtype === 'float16';
   const toInt = o.dtype === 'int32';
+  const toBool = o.dtype === 'bool';
   const f = spec.cpu;
   const nd = lay.shape.length;
   const n = numel(lay.shape);
@@ -141,6 +149,7 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
     let v = f(va, vb, vc);
     if (f16) v = roundF16(v);
     else if (toInt) v = intCompute ? v : floatToInt32(v);
+    else if (toBool) v = v !== 0 ? 1 : 0; // NaN is true, as PyTorch's cast to bool
     od[po] = v;
     // odometer step over the coalesced dims
     for (let d = nd - 1; d >= 0; d--) {
@@ -177,6 +186,8 @@ fn f2i_(x: f32) -> i32 {
 
 /** The WGSL that stores `expr` (of compute type ct) as `out`. */
 function storeAs(out: DType, ct: 'f32' | 'i32', expr: string): string {
+  // A float is true unless ±0, tested on the bits so that NaN is true whatever the compiler assumes.
+  if (out === 'bool') return ct === 'f32' ? `select(0i, 1i, (bitcast<u32>(f32(${expr})) & 0x7fffffffu) != 0u)` : `select(0i, 1i, (${expr}) != 0i)`;
   return out === 'int32' && ct === 'f32' ? `f2i_(${expr})` : `${wgslType(out)}(${expr})`;
 }
 
@@ -192,7 +203,7 @@ function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   // vec4 loads and stores (a float16 element alone is a 2-byte access).
   const v4 = contiguous && n % 4 === 0 && o.offset % 4 === 0 && tensors.every((t) => t.offset % 4 === 0);
   const kinds = inputs.map((x) => (x instanceof Tensor ? wgslType(x.dtype) : 's')).join('');
-  const key = `map:${spec.name}:${kinds}>${wgslType(o.dtype)}:${ct}:${v4 ? 'v4' : contiguous ? 'c' : 'g'}`;
+  const key = `map:${spec.name}:${kinds}>${o.dtype}:${ct}:${v4 ? 'v4' : contiguous ? 'c' : 'g'}`;
   const u = new Array<number>(8 + 5 * MAX_DIMS).fill(0);
   u[0] = n; u[1] = nd; u[2] = o.offset;
   tensors.forEach((t, i) => { u[3 + i] = t.offset; });

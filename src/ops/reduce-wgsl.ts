@@ -15,12 +15,12 @@ const CHUNK = 2048;
 export function gpuReduce(mode: RMode, x: Tensor, p: RowPlan, values: Tensor, indices: Tensor | null, scale: number): void {
   const it = wgslType(x.dtype);
   const ot = wgslType(values.dtype);
-  const ct = x.dtype === 'int32' ? 'i32' : 'f32';
+  const ct = it === 'i32' ? 'i32' : 'f32'; // int32 and bool
   const gpu = x.storage.gpu!;
   if (columnsFit(mode, p)) { gpuColumns(mode, x, p, values, indices, scale, it, ot, ct); return; }
   if (mode === 'sum' && p.rows <= 64 && p.n > 4 * CHUNK) {
     const chunks = Math.ceil(p.n / CHUNK);
-    const partial = Tensor.empty([p.rows, chunks], x.dtype === 'int32' ? 'int32' : 'float32', x.device);
+    const partial = Tensor.empty([p.rows, chunks], ct === 'i32' ? 'int32' : 'float32', x.device);
     const u = rowUniforms(mode, p, chunks);
     u[13] = CHUNK;
     gpu.dispatch({
@@ -89,7 +89,7 @@ function gpuColumns(mode: RMode, x: Tensor, p: RowPlan, values: Tensor, indices:
     return;
   }
   // Partial sums laid out [chunk][row], then summed over the chunks: columns again.
-  const partial = Tensor.empty([chunks, p.rows], x.dtype === 'int32' ? 'int32' : 'float32', x.device);
+  const partial = Tensor.empty([chunks, p.rows], ct === 'i32' ? 'int32' : 'float32', x.device);
   gpu.dispatch({
     key: `reduce:col:sum_part:${it}>${ct}`,
     wgsl: () => columnsWgsl('sum', it, ct, ct, false, true),

@@ -9,6 +9,7 @@
 // and max/min along a strided dim whose rows are neighbours in memory take one invocation
 // per row instead (columns; the kernels are in reduce-wgsl.ts).
 import { Tensor } from '../tensor/tensor.js';
+import { isFloat } from '../tensor/dtype.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { contiguousStrides, fmtShape, numel, describe } from '../tensor/shape.js';
 import { mapRaw, type MapSpec } from './map.js';
@@ -149,14 +150,17 @@ export function sum(t: Tensor, dim?: number | number[], keepdim = false): Tensor
   checkInput('sum', t);
   const red = reduceDims('sum', t, dim);
   checkBool('sum', 'keepdim', keepdim);
-  return Sum.apply(t, red, keepdim, false);
+  if (t.dtype !== 'bool') return Sum.apply(t, red, keepdim, false);
+  // A bool sum counts the true elements, in int32 (PyTorch's int64); bools have no gradient.
+  const ints = copyRaw(t, 'int32');
+  try { return Sum.apply(ints, red, keepdim, false); } finally { ints.dispose(); }
 }
 
 export function mean(t: Tensor, dim?: number | number[], keepdim = false): Tensor {
   checkInput('mean', t);
   const red = reduceDims('mean', t, dim);
   checkBool('mean', 'keepdim', keepdim);
-  if (t.dtype === 'int32') throw new Error(`mean: input dtype int32 is not supported (mean needs a floating point tensor; cast with .float() first), input shape ${fmtShape(t.shape)}`);
+  if (!isFloat(t.dtype)) throw new Error(`mean: input dtype ${t.dtype} is not supported (mean needs a floating point tensor; cast with .float() first), input shape ${fmtShape(t.shape)}`);
   return Sum.apply(t, red, keepdim, true);
 }
 

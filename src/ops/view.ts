@@ -17,6 +17,8 @@ export function dimArg(op: string, dim: number, ndim: number): number {
 /** A new tensor holding `data` (row-major) on `device`. */
 export function fromArray(data: ArrayLike<number>, shape: readonly number[], dtype: DType, device: DeviceKind): Tensor {
   const n = numel(shape);
+  // bool holds exactly 0 or 1: any nonzero (NaN too) is true, as PyTorch's cast to bool.
+  if (dtype === 'bool') data = Int32Array.from(data, (v) => (v !== 0 ? 1 : 0));
   if (data.length !== n) throw new Error(`tensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${n} elements)`);
   if (device === 'cpu') {
     const arr: TypedArray = cpuArray(dtype, n);
@@ -31,7 +33,7 @@ export function fromArray(data: ArrayLike<number>, shape: readonly number[], dty
     const h = new Uint16Array(n);
     for (let i = 0; i < n; i++) h[i] = f32ToF16Bits(data[i]);
     bytes = h;
-  } else if (dtype === 'int32') bytes = data instanceof Int32Array ? data : Int32Array.from(data);
+  } else if (dtype === 'int32' || dtype === 'bool') bytes = data instanceof Int32Array ? data : Int32Array.from(data);
   else if (dtype === 'float32') bytes = data instanceof Float32Array ? data : Float32Array.from(data);
   else throw new Error("tensor: dtype 'float64' exists only on the CPU backend");
   t.storage.gpu!.write(t.buffer, 0, bytes);
@@ -44,7 +46,7 @@ export function full(shape: readonly number[], value: number, dtype: DType, devi
   if (typeof value !== 'number') throw new Error(`full: fill value must be a number, got ${describe(value)}`);
   const t = Tensor.empty(shape, dtype, device, 'full');
   if (device === 'cpu') {
-    t.data.fill(dtype === 'float16' ? roundF16(value) : dtype === 'int32' ? Math.trunc(value) : value);
+    t.data.fill(dtype === 'float16' ? roundF16(value) : dtype === 'int32' ? Math.trunc(value) : dtype === 'bool' ? +(value !== 0) : value);
     return t;
   }
   return copyInto(t, value);

@@ -3,7 +3,7 @@
 // numbers on every backend.
 import { Tensor, checkAllocation } from './tensor.js';
 import { checkScalarFits } from './check.js';
-import { checkDType, type DType } from './dtype.js';
+import { checkDType, isFloat, type DType } from './dtype.js';
 import { checkOptions, checkShape, describe, fmtShape, MAX_NDIM, numel } from './shape.js';
 import { runtime } from '../backend/runtime.js';
 import type { DeviceKind } from '../backend/storage.js';
@@ -20,7 +20,7 @@ export interface RandomOptions extends CreateOptions {
   seed?: number;
 }
 
-type Nested = number | Nested[] | ArrayLike<number>;
+type Nested = number | boolean | Nested[] | ArrayLike<number>;
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -52,9 +52,9 @@ function checkInt32Values(op: string, values: ArrayLike<number>): void {
   }
 }
 
-/** requiresGrad on an int32 tensor is refused before anything is allocated. */
+/** requiresGrad on an int32 or bool tensor is refused before anything is allocated. */
 function checkGradDType(op: string, o: CreateOptions, dtype: DType): void {
-  if (o.requiresGrad && dtype === 'int32') throw new Error(`${op}: only floating point tensors can require grad, this one would be int32`);
+  if (o.requiresGrad && !isFloat(dtype)) throw new Error(`${op}: only floating point tensors can require grad, this one would be ${dtype}`);
 }
 
 function finish(t: Tensor, opts: CreateOptions): Tensor {
@@ -68,8 +68,10 @@ function resolveDevice(op: string, d: DeviceKind | undefined): DeviceKind {
   return dev;
 }
 
-function flattenNested(op: string, data: unknown): { values: ArrayLike<number>; shape: number[] } {
+/** The values (true and false as 1 and 0), the shape, and whether every value was a boolean. */
+function flattenNested(op: string, data: unknown): { values: ArrayLike<number>; shape: number[]; bools?: boolean } {
   if (typeof data === 'number') return { values: [data], shape: [] };
+  if (typeof data === 'boolean') return { values: [+data], shape: [], bools: true };
   if (ArrayBuffer.isView(data)) {
     if (data instanceof BigInt64Array || data instanceof BigUint64Array || data instanceof DataView) throw new Error(`${op}: data is ${describe(data)}; use a Float32Array, Int32Array or an array of numbers`);
     return { values: data as unknown as ArrayLike<number>, shape: [(data as unknown as ArrayLike<number>).length] };
@@ -84,9 +86,11 @@ function flattenNested(op: string, data: unknown): { values: ArrayLike<number>; 
   }
   if (ArrayBuffer.isView(probe)) shape.push((probe as unknown as ArrayLike<number>).length);
   const values: number[] = [];
+  let bools = 0;
   const walk = (x: unknown, d: number): void => {
     if (d === shape.length) {
-      if (typeof x !== 'number') throw new Error(`${op}: expected a number at depth ${d} (shape ${fmtShape(shape)}), got ${describe(x)}`);
+      if (typeof x === 'boolean') { bools++; values.push(+x); return; }
+      if (typeof x !== 'number') throw new Error(`${op}: expected a number or a boolean at depth ${d} (shape ${fmtShape(shape)}), got ${describe(x)}`);
       values.push(x);
       return;
     }
@@ -95,17 +99,19 @@ function flattenNested(op: string, data: unknown): { values: ArrayLike<number>; 
     for (let i = 0; i < arr.length; i++) walk(arr[i], d + 1);
   };
   walk(data, 0);
-  return { values, shape };
+  return { values, shape, bools: bools > 0 && bools === values.length };
 }
 
 /**
- * A tensor from data: a number, nested arrays or a typed array. dtype defaults to int32 for
- * an Int32Array and float32 otherwise (TensorFlow.js's choice; PyTorch would pick int64).
+ * A tensor from data: a number, a boolean, nested arrays or a typed array. dtype defaults to
+ * bool when every value is a boolean, int32 for an Int32Array and float32 otherwise
+ * (TensorFlow.js's choice; PyTorch would pick int64 for integers).
  */
 export function tensor(data: Nested, opts: CreateOptions = {}): Tensor {
   const o = checkOpts<CreateOptions>('tensor', opts, ['dtype', 'device', 'requiresGrad', 'shape']);
-  const dtype = checkDType('tensor', 'dtype', o.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32'));
-  const { values, shape } = flattenNested('tensor', data);
+  if (o.dtype !== undefined) checkDType('tensor', 'dtype', o.dtype);
+  const { values, shape, bools } = flattenNested('tensor', data);
+  const dtype = o.dtype ?? (bools ? 'bool' : data instanceof Int32Array ? 'int32' : 'float32');
   const target = o.shape ?? shape;
   if (numel(target) !== values.length) throw new Error(`tensor: ${values.length} values do not fill shape ${fmtShape(target)}`);
   if (dtype === 'int32') checkInt32Values('tensor', values);
@@ -244,7 +250,7 @@ export function manualSeed(seed: number): void {
 function random(op: string, args: unknown[], draw: (g: Generator) => number): Tensor {
   const { shape, opts } = shapeFrom<RandomOptions>(op, args, ['dtype', 'device', 'requiresGrad', 'seed']);
   const dtype = checkDType(op, 'dtype', opts.dtype ?? 'float32');
-  if (dtype === 'int32') throw new Error(`${op}: dtype must be a float type, got int32`);
+  if (!isFloat(dtype)) throw new Error(`${op}: dtype must be a float type, got ${dtype}`);
   const device = resolveDevice(op, opts.device);
   checkAllocation(op, shape, dtype, device);
   const g = opts.seed !== undefined ? new Generator(opts.seed) : globalGen;

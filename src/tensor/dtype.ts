@@ -1,15 +1,17 @@
 // Dtypes. 'float64' exists only on the CPU backend: it is what gradcheck and the
-// reference computations run in, never something a GPU buffer holds.
+// reference computations run in, never something a GPU buffer holds. 'bool' is stored as
+// 0/1 in 4-byte int32 slots on both backends (WGSL has no bool in storage buffers), so any
+// kernel that reads int32 reads a bool; its values are always exactly 0 or 1.
 import { describe } from './shape.js';
-export type DType = 'float32' | 'int32' | 'float16' | 'float64';
-export type PublicDType = 'float32' | 'int32' | 'float16';
+export type DType = 'float32' | 'int32' | 'float16' | 'float64' | 'bool';
+export type PublicDType = 'float32' | 'int32' | 'float16' | 'bool';
 
 export type TypedArray = Float32Array | Int32Array | Float64Array;
 
-export const DTYPES: readonly DType[] = ['float32', 'int32', 'float16', 'float64'];
+export const DTYPES: readonly DType[] = ['float32', 'int32', 'float16', 'float64', 'bool'];
 
 export function isFloat(d: DType): boolean {
-  return d !== 'int32';
+  return d === 'float32' || d === 'float16' || d === 'float64';
 }
 
 /** Bytes per element as stored on the GPU. */
@@ -22,21 +24,23 @@ export function gpuBytes(d: DType): number {
 /** The WGSL scalar type a dtype is stored and computed as. */
 export function wgslType(d: DType): 'f32' | 'i32' | 'f16' {
   if (d === 'float32') return 'f32';
-  if (d === 'int32') return 'i32';
+  if (d === 'int32' || d === 'bool') return 'i32';
   if (d === 'float16') return 'f16';
   throw new Error("dtype 'float64' exists only on the CPU backend");
 }
 
 /** CPU storage: float16 lives in a Float32Array holding values rounded to half precision. */
 export function cpuArray(d: DType, n: number): TypedArray {
-  if (d === 'int32') return new Int32Array(n);
+  if (d === 'int32' || d === 'bool') return new Int32Array(n);
   if (d === 'float64') return new Float64Array(n);
   return new Float32Array(n);
 }
 
-/** Type promotion as PyTorch does it for the dtypes we have. */
+/** Type promotion as PyTorch does it for the dtypes we have (bool is below every number type). */
 export function promote(a: DType, b: DType): DType {
   if (a === b) return a;
+  if (a === 'bool') return b;
+  if (b === 'bool') return a;
   if (a === 'float64' || b === 'float64') return 'float64';
   if (a === 'float32' || b === 'float32') return 'float32';
   if (a === 'float16' || b === 'float16') return 'float16';
@@ -45,7 +49,7 @@ export function promote(a: DType, b: DType): DType {
 
 export function checkDType(op: string, arg: string, d: unknown): DType {
   if (typeof d === 'string' && (DTYPES as readonly string[]).includes(d)) return d as DType;
-  throw new Error(`${op}: ${arg} has unknown dtype ${describe(d)}; expected one of float32, int32, float16`);
+  throw new Error(`${op}: ${arg} has unknown dtype ${describe(d)}; expected one of float32, int32, float16, bool`);
 }
 
 // IEEE half rounding (round to nearest even), used for float16 on the CPU backend and

@@ -14,6 +14,8 @@ import { softmax, logSoftmax } from '../ops/softmax.js';
 import { topk } from '../ops/topk.js';
 import * as M from '../ops/matmul.js';
 import * as G from '../ops/gather.js';
+// #24 masks and selection
+import * as MK from '../ops/mask.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
@@ -98,6 +100,17 @@ declare module './tensor.js' {
     gather(dim: number, index: Tensor): Tensor;
     indexSelect(dim: number, index: Tensor): Tensor;
     indexAdd(dim: number, index: Tensor, source: Tensor, alpha?: number): Tensor;
+    // #24 masks and selection
+    bool(): Tensor;
+    maskedFill(mask: Tensor, value: Scalar | Tensor): Tensor;
+    any(dim?: number | number[], keepdim?: boolean): Tensor;
+    all(dim?: number | number[], keepdim?: boolean): Tensor;
+    isnan(): Tensor;
+    isinf(): Tensor;
+    isfinite(): Tensor;
+    tril(diagonal?: number): Tensor;
+    triu(diagonal?: number): Tensor;
+    select(dim: number, index: number): Tensor;
   }
 }
 
@@ -212,6 +225,17 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   gather(dim: number, index: Tensor): Tensor { return G.gather(this, dim, index); },
   indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); },
   indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); },
+  // #24 masks and selection
+  bool(): Tensor { return E.cast(this, 'bool'); },
+  maskedFill(mask: Tensor, value: Scalar | Tensor): Tensor { return MK.maskedFill(this, mask, value); },
+  any(dim?: number | number[], keepdim = false): Tensor { return MK.any(this, dim, keepdim); },
+  all(dim?: number | number[], keepdim = false): Tensor { return MK.all(this, dim, keepdim); },
+  isnan(): Tensor { return MK.isnan(this); },
+  isinf(): Tensor { return MK.isinf(this); },
+  isfinite(): Tensor { return MK.isfinite(this); },
+  tril(diagonal = 0): Tensor { return MK.tril(this, diagonal); },
+  triu(diagonal = 0): Tensor { return MK.triu(this, diagonal); },
+  select(dim: number, index: number): Tensor { return MK.select(this, dim, index); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {

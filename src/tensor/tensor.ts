@@ -219,11 +219,12 @@ export class Tensor {
   }
 
   // ---- data out ----
+  /** The values, row-major: int32 and bool (as 0/1) come back as an Int32Array. */
   async toArray(): Promise<Float32Array | Int32Array | Float64Array> {
     this.assertAlive('toArray');
     const n = this.numel;
     if (this.device === 'cpu') {
-      const out = this.dtype === 'int32' ? new Int32Array(n) : this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+      const out = this.dtype === 'int32' || this.dtype === 'bool' ? new Int32Array(n) : this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
       forEachOffset(this.shape, this.strides, this.offset, (off, i) => { out[i] = this.data[off]; });
       return out;
     }
@@ -231,7 +232,7 @@ export class Tensor {
     try {
       const bytes = gpuBytes(this.dtype);
       const ab = await src.storage.gpu!.read(src.buffer, src.offset * bytes, Math.max(n, 0) * bytes);
-      if (this.dtype === 'int32') return new Int32Array(ab, 0, n);
+      if (this.dtype === 'int32' || this.dtype === 'bool') return new Int32Array(ab, 0, n);
       if (this.dtype === 'float32') return new Float32Array(ab, 0, n);
       const h = new Uint16Array(ab, 0, n);
       const out = new Float32Array(n);

@@ -228,7 +228,8 @@ const OPS: Record<string, OpDef> = {
     run(op, x, env) {
       const fn = op.fn as string;
       const o: Tensor | number = op.other === 'scalar' ? (op.scalar as number) : partner(op, x, env);
-      return BINARY_FNS[fn](x, o);
+      // Comparisons give bool; the chain goes on in int32, the fuzzer's integer dtype.
+      return BINARY_FNS[fn](x, o).int();
     },
     acc: () => ({ q: 0, M: 1 }),
   },

@@ -197,6 +197,15 @@ const ENTRIES: Entry[] = [
   // checkpoints
   s('serializeSafetensors', (d) => [{ w: f(d, [2]) }, { note: 'x' }]),
   s('parseSafetensors', () => [new Uint8Array(8)]),
+  // #24 masks and selection
+  m('bool', (d) => [f(d, [3])], ['cast']),
+  s('maskedFill', (d) => [f(d, [2, 3]), f(d, [3]).gt(0), 1.5]),
+  m('maskedFill', (d) => [f(d, [2, 3]), ints(d, [1, 0, 1]), sg.tensor(2, { device: d })]),
+  ...['any', 'all'].flatMap((op) => [s(op, (d) => [f(d, [2, 3]), 1, true]), m(op, (d) => [f(d, [2, 3]), -1])]),
+  ...['isnan', 'isinf', 'isfinite'].flatMap((op) => [s(op, (d) => [f(d, [3])]), m(op, (d) => [f(d, [3])])]),
+  ...['tril', 'triu'].flatMap((op) => [s(op, (d) => [f(d, [2, 3, 4]), 1]), m(op, (d) => [f(d, [3, 3]), -1])]),
+  s('select', (d) => [f(d, [2, 3]), 1, -1]),
+  m('select', (d) => [f(d, [2, 3]), 0, 1]),
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
