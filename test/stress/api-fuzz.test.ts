@@ -197,6 +197,31 @@ const ENTRIES: Entry[] = [
   // checkpoints
   s('serializeSafetensors', (d) => [{ w: f(d, [2]) }, { note: 'x' }]),
   s('parseSafetensors', () => [new Uint8Array(8)]),
+  // #24 math
+  s('clamp', (d) => [f(d, [2, 3]), -0.5, f(d, [3], 2)]),
+  m('clamp', (d) => [f(d, [2, 3]), null, 0.5]),
+  s('clip', (d) => [f(d, [2, 3]), f(d, [2, 1], 2)]),
+  m('clip', (d) => [f(d, [2, 3]), -1, 1]),
+  ...['sin', 'cos', 'erf', 'floor', 'ceil', 'trunc'].flatMap((op) => [s(op, (d) => [f(d, [3])]), m(op, (d) => [f(d, [3])])]),
+  s('round', (d) => [f(d, [3]), { decimals: 2 }]),
+  m('round', (d) => [f(d, [3]), -1]),
+  s('softplus', (d) => [f(d, [3]), 2, 10]),
+  s('leakyRelu', (d) => [f(d, [3]), 0.2]),
+  s('elu', (d) => [f(d, [3]), 0.5]),
+  s('logsigmoid', (d) => [f(d, [3])]),
+  s('div', (d) => [f(d, [2, 3]), f(d, [3], 2), { roundingMode: 'floor' }]),
+  m('div', (d) => [f(d, [2, 3]), 1.5, 'trunc']),
+  s('floorDivide', (d) => [f(d, [2, 3]), f(d, [3], 2)]),
+  m('floorDivide', (d) => [ints(d, [7, -7]), ints(d, [2, 3])]),
+  s('remainder', (d) => [100, f(d, [3])]),
+  m('remainder', (d) => [f(d, [2, 3]), f(d, [2, 1], 2)]),
+  s('fmod', (d) => [f(d, [2, 3]), 1.5]),
+  m('fmod', (d) => [ints(d, [7, -7]), 3]),
+  s('crossEntropy', (d) => [f(d, [2, 3, 2]), ints(d, [0, 2, 1, -100], [2, 2]), { weight: sg.ones([3], { device: d }), labelSmoothing: 0.1, ignoreIndex: -100, reduction: 'mean' }]),
+  s('crossEntropy', (d) => [f(d, [2, 3]), f(d, [2, 3], 2).softmax(1), { reduction: 'none' }]),
+  s('nllLoss', (d) => [f(d, [2, 3]), ints(d, [0, 2]), { weight: sg.ones([3], { device: d }), ignoreIndex: 1, reduction: 'sum' }]),
+  s('binaryCrossEntropy', (d) => [sg.rand([2, 3], { seed: 1, device: d }), sg.rand([2, 3], { seed: 2, device: d }), { weight: sg.ones([3], { device: d }), reduction: 'mean' }]),
+  s('binaryCrossEntropyWithLogits', (d) => [f(d, [2, 3]), sg.rand([2, 3], { seed: 2, device: d }), { posWeight: sg.ones([3], { device: d }), weight: f(d, [2, 1], 3), reduction: 'sum' }]),
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
