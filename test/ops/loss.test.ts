@@ -166,6 +166,22 @@ test('crossEntropy matches PyTorch\'s formulas: indices, probabilities, (N, C, d
   }
 });
 
+test('float16 logits: the fused path and the general one', async () => {
+  for (const dev of await backends()) {
+    if (dev === 'webgpu' && !sg.deviceInfo().features.includes('shader-f16')) continue;
+    const x = sg.tensor(f32(randArray(15, 77, -2, 2)), { shape: [5, 3], device: dev, dtype: 'float16' });
+    const xv = Array.from(await x.toArray());
+    const t = [0, 2, 1, 1, 0];
+    const tt = sg.tensor(Int32Array.from(t), { device: dev });
+    for (const o of [{}, { labelSmoothing: 0.1, ignoreIndex: 1 }] as Opts[]) {
+      const y = sg.crossEntropy(x, tt, o as Parameters<typeof sg.crossEntropy>[2]);
+      assert.is(y.dtype, 'float16');
+      const ref = ceIndexRef(xv, [5, 3], t, { ls: (o as { labelSmoothing?: number }).labelSmoothing, ignore: (o as { ignoreIndex?: number }).ignoreIndex });
+      allclose(await arr(y), ref, { rtol: 3e-3, atol: 3e-3 }, `f16 crossEntropy on ${dev}`);
+    }
+  }
+});
+
 test('nllLoss: weight, ignoreIndex, reductions, (N, C, d) and (C)', async () => {
   let seed = 200;
   for (const dev of await backends()) {

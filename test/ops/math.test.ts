@@ -333,6 +333,26 @@ test('remainder/fmod gradients (d/db = -floor or -trunc of a/b), div rounding mo
   }
 });
 
+test('empty tensors and strided views go through every op', async () => {
+  for (const dev of await backends()) {
+    const e = sg.zeros([3, 0], { device: dev });
+    for (const y of [e.sin(), e.round(), sg.softplus(e), sg.elu(e), e.clamp(0, 1), e.div(e, 'floor'), e.remainder(2), sg.fmod(e, e)]) {
+      assert.equal(y.shape, [3, 0]);
+      assert.is((await arr(y)).length, 0);
+    }
+    // a transposed (non-contiguous) input and a broadcast divisor
+    const x = f32(randArray(12, 90, -9, 9));
+    const t = sg.tensor(x, { shape: [3, 4], device: dev }).transpose(0, 1);
+    const b = sg.tensor([2.5, -1.5, 4], { device: dev });
+    const want: number[] = [];
+    for (let j = 0; j < 4; j++) for (let i = 0; i < 3; i++) want.push(x[i * 4 + j]);
+    const rem = (v: number, d: number): number => v - d * Math.floor(v / d);
+    const bv = [2.5, -1.5, 4];
+    allclose(await arr(t.remainder(b)), f32(want.map((v, k) => rem(v, bv[k % 3]))), { rtol: 1e-6, atol: 2e-6 }, `strided remainder on ${dev}`);
+    allclose(await arr(t.floor()), want.map(Math.floor), { rtol: 0, atol: 0 }, `strided floor on ${dev}`);
+  }
+});
+
 test('bad arguments throw naming the op, before any work', async () => {
   for (const dev of await backends()) {
     const x = sg.tensor([1, 2], { device: dev });
