@@ -24,7 +24,7 @@ export {
 } from './ops/elementwise.js';
 export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten, narrow, slice, split, chunk, contiguous, clone } from './ops/view.js';
 export { sum, mean, max, min, amax, amin, argmax, argmin } from './ops/reduce.js';
-export { softmax, logSoftmax, crossEntropy } from './ops/softmax.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
 export { topk } from './ops/topk.js';
 export { matmul, bmm } from './ops/matmul.js';
 export { layerNorm, rmsNorm } from './ops/norm.js';
@@ -37,3 +37,7 @@ export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensor
 export type { ParseOptions, Safetensors } from './io/index.js';
 // #24 masks and selection
 export { maskedFill, any, all, isnan, isinf, isfinite, tril, triu, select } from './ops/mask.js';
+// #24 math
+export { clamp, clip, sin, cos, erfFn as erf, floor, ceil, round, trunc, softplus, leakyRelu, elu, logsigmoid, remainder, fmod } from './ops/math.js';
+export { floorDivide } from './ops/intdiv.js';
+export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits } from './ops/loss.js';

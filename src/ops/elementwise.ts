@@ -10,6 +10,7 @@ import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { checkScalarFits, checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
+import { divRounded, roundingModeArg, type RoundingMode } from './intdiv.js';
 
 // ---- math helpers shared by CPU kernels ----
 
@@ -43,7 +44,7 @@ const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
 
 // WGSL has no erf; this rational approximation (Abramowitz & Stegun 7.1.26 refined to
 // W. J. Cody's form) is within 2e-7 absolute, below float32 rounding of the results.
-const WGSL_ERF = `
+export const WGSL_ERF = `
 fn erf_(x: f32) -> f32 {
   let t = 1.0 / (1.0 + 0.5 * abs(x));
   let y = 1.0 - t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
@@ -56,7 +57,7 @@ fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e)
 
 // NaN tested on the bits: a compiler may assume x != x is false. nan_ takes the compute type
 // T (nothing is NaN when T is i32); isnan_ takes an f32.
-const WGSL_NAN = `
+export const WGSL_NAN = `
 fn nan_(x: T) -> bool { return IS_F32 && (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 // 0 * x as IEEE has it (NaN for a NaN or an infinite x), on the bits: a compiler that assumes
@@ -395,7 +396,10 @@ export function sub(a: Tensor | number, b: Operand, alpha?: number): Tensor {
   return Sub.apply(a, b);
 }
 export function mul(a: Tensor, b: Operand): Tensor { binaryCheck('mul', a, b); return Mul.apply(a, b); }
-export function div(a: Tensor | number, b: Operand): Tensor {
+/** div(a, b, roundingMode?): true division, or 'trunc'/'floor' (also { roundingMode }), see intdiv.ts. */
+export function div(a: Tensor | number, b: Operand, roundingMode?: RoundingMode | null | { roundingMode?: RoundingMode | null }): Tensor {
+  const mode = roundingModeArg(roundingMode);
+  if (mode) return divRounded(a, b, mode);
   if (typeof a === 'number') { checkTensor('div', b, 'other'); return Div.apply(a, b); }
   binaryCheck('div', a, b);
   return Div.apply(a, b);

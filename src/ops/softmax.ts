@@ -6,7 +6,7 @@
 //   xentgrad    (softmax(x) - onehot(target)) * g    (crossEntropy's backward, fused)
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { contiguousStrides, fmtShape, describe } from '../tensor/shape.js';
+import { contiguousStrides, fmtShape } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { MAP_SPECS } from './elementwise.js';
@@ -196,35 +196,10 @@ class CrossEntropy extends Function {
 }
 
 /**
- * Cross entropy of `logits` [N, C] (or [C]) against int32 class indices `target` [N]
- * (or 0-d), averaged over N by default. On the CPU an out-of-range target throws; on the
- * GPU (where checking would need a readback) its loss is NaN.
+ * The fused cross entropy of `logits` [N, C] (or [C]) against in-range int32 class indices
+ * `target` [N] (or 0-d): one row kernel forward and one backward. loss.ts's crossEntropy
+ * checks the arguments and takes this path when no option needs the general one.
  */
-export function crossEntropy(logits: Tensor, target: Tensor, opts: { reduction?: 'mean' | 'sum' | 'none' } = {}): Tensor {
-  const op = 'crossEntropy';
-  checkInput(op, logits, 'logits');
-  checkInput(op, target, 'target');
-  const reduction = opts?.reduction ?? 'mean';
-  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${describe(reduction)}`);
-  }
-  if (!isFloat(logits.dtype)) throw new Error(`${op}: logits must be a floating point tensor, got dtype ${logits.dtype} (shape ${fmtShape(logits.shape)})`);
-  if (target.dtype !== 'int32') throw new Error(`${op}: target must be an int32 tensor of class indices, got dtype ${target.dtype} (shape ${fmtShape(target.shape)})`);
-  if (logits.device !== target.device) throw new Error(`${op}: logits are on ${logits.device} but target is on ${target.device}`);
-  if (logits.ndim !== 1 && logits.ndim !== 2) throw new Error(`${op}: logits must have shape [N, C] or [C], got ${fmtShape(logits.shape)}`);
-  const wantT = logits.ndim === 2 ? [logits.shape[0]] : [];
-  if (target.ndim !== wantT.length || (wantT.length && target.shape[0] !== wantT[0])) {
-    throw new Error(`${op}: target of shape ${fmtShape(target.shape)} does not match logits of shape ${fmtShape(logits.shape)} (expected target shape ${fmtShape(wantT)})`);
-  }
-  const C = logits.shape[logits.ndim - 1];
-  if (C === 0) throw new Error(`${op}: logits have no classes (shape ${fmtShape(logits.shape)})`);
-  if (target.device === 'cpu') {
-    const td = target.data;
-    const step = target.ndim ? target.strides[0] : 0;
-    for (let i = 0; i < target.numel; i++) {
-      const v = td[target.offset + i * step];
-      if (v < 0 || v >= C) throw new Error(`${op}: target value ${v} at index ${i} is out of range for ${C} classes (logits shape ${fmtShape(logits.shape)})`);
-    }
-  }
+export function crossEntropyRows(logits: Tensor, target: Tensor, reduction: 'mean' | 'sum' | 'none'): Tensor {
   return CrossEntropy.apply(logits, target, reduction);
 }

@@ -16,6 +16,9 @@ import * as M from '../ops/matmul.js';
 import * as G from '../ops/gather.js';
 // #24 masks and selection
 import * as MK from '../ops/mask.js';
+// #24 math
+import * as MA from '../ops/math.js';
+import { floorDivide } from '../ops/intdiv.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
@@ -31,7 +34,7 @@ declare module './tensor.js' {
     add(o: Tensor | Scalar, alpha?: number): Tensor;
     sub(o: Tensor | Scalar, alpha?: number): Tensor;
     mul(o: Tensor | Scalar): Tensor;
-    div(o: Tensor | Scalar): Tensor;
+    div(o: Tensor | Scalar, roundingMode?: 'trunc' | 'floor' | null | { roundingMode?: 'trunc' | 'floor' | null }): Tensor;
     pow(o: Tensor | Scalar): Tensor;
     maximum(o: Tensor): Tensor;
     minimum(o: Tensor): Tensor;
@@ -111,6 +114,19 @@ declare module './tensor.js' {
     tril(diagonal?: number): Tensor;
     triu(diagonal?: number): Tensor;
     select(dim: number, index: number): Tensor;
+    // #24 math
+    clamp(min?: Tensor | Scalar | null, max?: Tensor | Scalar | null): Tensor;
+    clip(min?: Tensor | Scalar | null, max?: Tensor | Scalar | null): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
+    erf(): Tensor;
+    floor(): Tensor;
+    ceil(): Tensor;
+    round(decimals?: number | { decimals?: number }): Tensor;
+    trunc(): Tensor;
+    floorDivide(o: Tensor | Scalar): Tensor;
+    remainder(o: Tensor | Scalar): Tensor;
+    fmod(o: Tensor | Scalar): Tensor;
   }
 }
 
@@ -155,7 +171,7 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   add(o: Tensor | Scalar, alpha?: number): Tensor { return E.add(this, o, alpha); },
   sub(o: Tensor | Scalar, alpha?: number): Tensor { return E.sub(this, o, alpha); },
   mul(o: Tensor | Scalar): Tensor { return E.mul(this, o); },
-  div(o: Tensor | Scalar): Tensor { return E.div(this, o); },
+  div(o: Tensor | Scalar, roundingMode?: 'trunc' | 'floor' | null | { roundingMode?: 'trunc' | 'floor' | null }): Tensor { return E.div(this, o, roundingMode); },
   pow(o: Tensor | Scalar): Tensor { return E.pow(this, o); },
   maximum(o: Tensor): Tensor { return E.maximum(this, o); },
   minimum(o: Tensor): Tensor { return E.minimum(this, o); },
@@ -236,6 +252,19 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   tril(diagonal = 0): Tensor { return MK.tril(this, diagonal); },
   triu(diagonal = 0): Tensor { return MK.triu(this, diagonal); },
   select(dim: number, index: number): Tensor { return MK.select(this, dim, index); },
+  // #24 math
+  clamp(min?: Tensor | Scalar | null, max?: Tensor | Scalar | null): Tensor { return MA.clamp(this, min, max); },
+  clip(min?: Tensor | Scalar | null, max?: Tensor | Scalar | null): Tensor { return MA.clip(this, min, max); },
+  sin(): Tensor { return MA.sin(this); },
+  cos(): Tensor { return MA.cos(this); },
+  erf(): Tensor { return MA.erfFn(this); },
+  floor(): Tensor { return MA.floor(this); },
+  ceil(): Tensor { return MA.ceil(this); },
+  round(decimals: number | { decimals?: number } = 0): Tensor { return MA.round(this, decimals); },
+  trunc(): Tensor { return MA.trunc(this); },
+  floorDivide(o: Tensor | Scalar): Tensor { return floorDivide(this, o); },
+  remainder(o: Tensor | Scalar): Tensor { return MA.remainder(this, o); },
+  fmod(o: Tensor | Scalar): Tensor { return MA.fmod(this, o); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {

@@ -1,0 +1,71 @@
+"""PyTorch's answers to the parity cases (bench/parity/ops.mjs): outputs, and the gradients of
+sum(output * w) for fixed weights w, in float32 on the CPU as a PyTorch user would get them.
+   python3 bench/parity/torch_ref.py cases.json expected.json"""
+import json
+import math
+import sys
+
+import torch
+import torch.nn.functional as F
+
+DTYPES = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool}
+
+
+def decode(v):
+    return {'nan': math.nan, 'inf': math.inf, '-inf': -math.inf}.get(v, v) if isinstance(v, str) else v
+
+
+def encode(v):
+    if isinstance(v, float) and math.isnan(v):
+        return 'nan'
+    if isinstance(v, float) and math.isinf(v):
+        return 'inf' if v > 0 else '-inf'
+    return v
+
+
+def kind(t):
+    if t.dtype == torch.bool:
+        return 'bool'
+    return 'float' if t.dtype.is_floating_point else 'int'
+
+
+def weight(k, n):
+    """The upstream gradient of output k (the same formula as run.mjs)."""
+    return torch.tensor([((i * 37 + k * 11) % 17) / 8 - 1 for i in range(n)], dtype=torch.float32)
+
+
+def answer(case):
+    xs = []
+    for spec in case['x']:
+        data = [decode(v) for v in spec['data']]
+        t = torch.tensor([bool(v) for v in data] if spec['dtype'] == 'bool' else data, dtype=DTYPES[spec['dtype']]).reshape(spec['shape'])
+        if case['grad'] and spec['dtype'] == 'float32' and spec.get('grad', True):
+            t.requires_grad_(True)
+        xs.append(t)
+    try:
+        out = eval(case['py'], {'t': torch, 'F': F, 'x': xs, 'a': case['a'], 'math': math})
+    except Exception as e:  # PyTorch refuses: the case expects an error here too
+        return {'id': case['id'], 'error': str(e).split('\n')[0][:200]}
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    outs = [o if isinstance(o, torch.Tensor) else torch.tensor(o) for o in outs]
+    res = {'id': case['id'], 'outputs': [{'kind': kind(o), 'shape': list(o.shape), 'data': [encode(float(v)) for v in o.detach().reshape(-1).tolist()]} for o in outs]}
+    if case['grad']:
+        loss = None
+        for k, o in enumerate(outs):
+            if o.requires_grad:
+                term = (o.reshape(-1) * weight(k, o.numel())).sum()
+                loss = term if loss is None else loss + term
+        if loss is not None:
+            loss.backward()
+        res['grads'] = [None if not x.requires_grad else [encode(float(v)) for v in (x.grad if x.grad is not None else torch.zeros_like(x)).reshape(-1).tolist()] for x in xs]
+    return res
+
+
+def main():
+    cases = json.load(open(sys.argv[1]))
+    torch.manual_seed(0)
+    json.dump({'torch': torch.__version__, 'answers': [answer(c) for c in cases]}, open(sys.argv[2], 'w'))
+    print(f'torch {torch.__version__}: answered {len(cases)} cases')
+
+
+main()

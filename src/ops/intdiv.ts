@@ -1,0 +1,141 @@
+// Integer-style division: div with rounding mode 'trunc' or 'floor' (floorDivide), and the
+// remainder/fmod kernels. Its own file, importing no op file, so that elementwise.ts's div
+// can route a rounding mode here without an import cycle.
+import { Tensor } from '../tensor/tensor.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import { broadcastShapes, checkOptions, describe, fmtShape, forEachOffset } from '../tensor/shape.js';
+import { checkTensor } from '../tensor/check.js';
+import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
+
+// NaN and Inf are built from u.pad (always 0) at run time: WGSL rejects them as constants,
+// and NaN is tested on the bits (a compiler may assume x != x is false).
+// fmod_ is a - b·trunc(a/b) corrected by one step where a/b's rounding put trunc one off:
+// exact while |a/b| < 2^24 and b·trunc(a/b) rounds exactly (fma-like hardware).
+export const WGSL_DIV = `
+fn dnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn dinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
+fn dnanv_() -> f32 { return bitcast<f32>(0x7fc00000u | u.pad); }
+fn sgnbit_(x: f32) -> u32 { return bitcast<u32>(x) & 0x80000000u; }
+fn fmod_(a: f32, b: f32) -> f32 {
+  if (dnan_(a) || dnan_(b) || dinf_(a) || b == 0.0) { return dnanv_(); }
+  if (dinf_(b)) { return a; }
+  var r = a - b * trunc(a / b);
+  let ab = abs(b);
+  if (r != 0.0 && sgnbit_(r) != sgnbit_(a)) { r = select(r - ab, r + ab, a > 0.0); }
+  if (abs(r) >= ab) { r = select(r + ab, r - ab, a > 0.0); }
+  if (r == 0.0) { return bitcast<f32>(sgnbit_(a)); }
+  return r;
+}
+fn rem_(a: f32, b: f32) -> f32 {
+  let m = fmod_(a, b);
+  if (m != 0.0 && (b < 0.0) != (m < 0.0)) { return m + b; }
+  return m;
+}
+// IEEE's a / 0: ±Inf, NaN for 0/0 and NaN operands.
+fn divzero_(a: f32, b: f32) -> f32 {
+  if (a == 0.0 || dnan_(a) || dnan_(b)) { return dnanv_(); }
+  return bitcast<f32>(0x7f800000u | u.pad | (sgnbit_(a) ^ sgnbit_(b)));
+}
+// Python's and PyTorch's floor division: from the exact remainder, not floor(a / b).
+fn floordiv_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return divzero_(a, b); }
+  let m = fmod_(a, b);
+  var d = (a - m) / b;
+  if (m != 0.0 && (b < 0.0) != (m < 0.0)) { d -= 1.0; }
+  if (dnan_(d)) { return d; }
+  if (d != 0.0) { var f = floor(d); if (d - f > 0.5) { f += 1.0; } return f; }
+  return bitcast<f32>(sgnbit_(a) ^ sgnbit_(b));
+}
+fn truncdiv_(a: f32, b: f32) -> f32 { if (b == 0.0) { return divzero_(a, b); } return trunc(a / b); }
+fn ifloordiv_(a: i32, b: i32) -> i32 { let q = a / b; return select(q, q - 1, (a % b != 0) && ((a < 0) != (b < 0))); }
+fn irem_(a: i32, b: i32) -> i32 { let r = a % b; return select(r, r + b, r != 0 && ((r < 0) != (b < 0))); }
+`;
+
+/** PyTorch's remainder of floats: the sign of the divisor. */
+function remF(a: number, b: number): number { const m = a % b; return m !== 0 && (b < 0) !== (m < 0) ? m + b : m; }
+/** PyTorch's floor division of floats (Python's algorithm: from the exact remainder). */
+function floorDivF(a: number, b: number): number {
+  if (b === 0) return a / b;
+  const m = a % b;
+  let d = (a - m) / b;
+  if (m !== 0 && (b < 0) !== (m < 0)) d -= 1;
+  if (d !== d) return d;
+  if (d !== 0) { let f = Math.floor(d); if (d - f > 0.5) f += 1; return f; }
+  return (a < 0) !== (b < 0) ? -0 : 0;
+}
+function floorDivI(a: number, b: number): number { const q = Math.trunc(a / b) | 0; return a % b !== 0 && (a < 0) !== (b < 0) ? (q - 1) | 0 : q; }
+function remI(a: number, b: number): number { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r | 0; }
+
+export const DIV_SPECS = {
+  // int32 computes as int32 (WGSL's i32 / and % truncate, as C's)
+  truncDivF: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b), wgsl: 'truncdiv_(a, b)', helpers: WGSL_DIV },
+  truncDivI: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b) | 0, wgsl: 'a / b' },
+  floorDivF: { name: 'div_floor', cpu: floorDivF, wgsl: 'floordiv_(a, b)', helpers: WGSL_DIV },
+  floorDivI: { name: 'div_floor', cpu: floorDivI, wgsl: 'ifloordiv_(a, b)', helpers: WGSL_DIV },
+  remF: { name: 'remainder', cpu: remF, wgsl: 'rem_(a, b)', helpers: WGSL_DIV },
+  remI: { name: 'remainder', cpu: remI, wgsl: 'irem_(a, b)', helpers: WGSL_DIV },
+  fmodF: { name: 'fmod', cpu: (a, b) => a % b, wgsl: 'fmod_(a, b)', helpers: WGSL_DIV },
+  fmodI: { name: 'fmod', cpu: (a, b) => (a % b) | 0, wgsl: 'a % b' },
+  zero: { name: 'zeros', cpu: () => 0, wgsl: 'T(0)' },
+} satisfies Record<string, MapSpec>;
+const D = DIV_SPECS;
+
+const shapeOf = (x: Operand): number[] | null => (x instanceof Tensor ? x.shape : null);
+
+/** div with a rounding mode: zero gradient, as PyTorch's. */
+class RoundedDiv extends Function {
+  static override forward(ctx: Ctx, a: Operand, b: Operand, mode: 'trunc' | 'floor'): Tensor {
+    ctx.shapes = [shapeOf(a), shapeOf(b)];
+    const int = resultDType([a, b]) === 'int32';
+    return mapRaw(mode === 'trunc' ? (int ? D.truncDivI : D.truncDivF) : (int ? D.floorDivI : D.floorDivF), [a, b]);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const zeros = (s: number[] | null): Tensor | null => (s ? mapRaw(D.zero, [], undefined, Tensor.empty(s, dy.dtype, dy.device)) : null);
+    return [ctx.needsInputGrad[0] ? zeros(ctx.shapes[0]) : null, ctx.needsInputGrad[1] ? zeros(ctx.shapes[1]) : null, null];
+  }
+}
+
+/** input a Tensor or (when other is a tensor) a number; other a Tensor or a number. */
+export function binaryArgs(op: string, a: unknown, b: unknown): asserts a is Operand {
+  if (typeof a === 'number') { checkTensor(op, b, 'other'); return; }
+  checkTensor(op, a);
+  if (b instanceof Tensor) {
+    b.assertAlive(op);
+    if (b.device !== a.device) throw new Error(`${op}: tensors are on different devices (input on ${a.device}, other on ${b.device})`);
+    broadcastShapes(op, a.shape, b.shape);
+  } else if (typeof b !== 'number') throw new Error(`${op}: other must be a Tensor or a number, got ${describe(b)}`);
+}
+
+/** Integer division by zero raises in PyTorch; a number or CPU divisor is checked here (a
+ * WebGPU one would need a readback: there WGSL's rule gives x / 0 = x and x % 0 = x). */
+export function checkIntDivisor(op: string, a: Operand, b: Operand): void {
+  if (resultDType([a, b]) !== 'int32') return;
+  if (typeof b === 'number') {
+    if (b === 0) throw new Error(`${op}: integer division by zero (other is 0)`);
+    return;
+  }
+  if (b.device !== 'cpu') return;
+  let at = -1;
+  forEachOffset(b.shape, b.strides, b.offset, (off, i) => { if (at < 0 && b.data[off] === 0) at = i; });
+  if (at >= 0) throw new Error(`${op}: integer division by zero (other has a 0 at flat index ${at}, shape ${fmtShape(b.shape)})`);
+}
+
+export type RoundingMode = 'trunc' | 'floor';
+
+/** div's third argument: 'trunc', 'floor', null/undefined (true division) or { roundingMode }. */
+export function roundingModeArg(mode: unknown): RoundingMode | null {
+  let m = mode;
+  if (m !== null && typeof m === 'object') m = checkOptions('div', m, ['roundingMode']).roundingMode;
+  if (m === undefined || m === null) return null;
+  if (m !== 'trunc' && m !== 'floor') throw new Error(`div: roundingMode must be 'trunc', 'floor' or null, got ${describe(m)}`);
+  return m;
+}
+
+export function divRounded(a: Tensor | number, b: Operand, mode: RoundingMode, op = 'div'): Tensor {
+  binaryArgs(op, a, b);
+  checkIntDivisor(op, a, b);
+  return RoundedDiv.apply(a, b, mode);
+}
+
+/** a / b rounded toward -Inf (PyTorch's floor_divide). */
+export const floorDivide = (a: Tensor | number, b: Operand): Tensor => divRounded(a, b, 'floor', 'floorDivide');

@@ -1,0 +1,255 @@
+// The losses: crossEntropy (class indices or class probabilities, (N, C, d...) logits, label
+// smoothing, ignoreIndex, class weights), nllLoss, binaryCrossEntropy and
+// binaryCrossEntropyWithLogits, with PyTorch's formulas and reductions. The common case,
+// crossEntropy of [N, C] logits against class indices with no option, is the fused row
+// kernel of softmax.ts; the rest are written with ops, so their gradients come from autograd,
+// except binaryCrossEntropy, whose gradient PyTorch defines apart from its clamped log.
+import { Tensor } from '../tensor/tensor.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import { checkOptions, describe, fmtShape, forEachOffset, shapesEqual, broadcastShapes } from '../tensor/shape.js';
+import { isFloat } from '../tensor/dtype.js';
+import { mapRaw, type MapSpec } from './map.js';
+import { WGSL_NAN } from './elementwise.js';
+import { checkInput } from './rows.js';
+import { crossEntropyRows, logSoftmax } from './softmax.js';
+import { gather, indexSelect } from './gather.js';
+import { logsigmoid } from './math.js';
+
+type Reduction = 'mean' | 'sum' | 'none';
+
+function reductionArg(op: string, v: unknown): Reduction {
+  const r = v ?? 'mean';
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${describe(r)}`);
+  return r;
+}
+
+function reduce(loss: Tensor, r: Reduction): Tensor {
+  return r === 'none' ? loss : r === 'sum' ? loss.sum() : loss.mean();
+}
+
+function floatArg(op: string, arg: string, t: unknown, like: Tensor): asserts t is Tensor {
+  checkInput(op, t, arg);
+  if (!isFloat(t.dtype)) throw new Error(`${op}: ${arg} must be a floating point tensor, got dtype ${t.dtype} (shape ${fmtShape(t.shape)})`);
+  if (t.device !== like.device) throw new Error(`${op}: ${arg} is on ${t.device} but input is on ${like.device}`);
+}
+
+/** A class-weight vector of C floats. */
+function weightArg(op: string, w: unknown, C: number, like: Tensor): Tensor | null {
+  if (w === undefined || w === null) return null;
+  floatArg(op, 'weight', w, like);
+  if (w.ndim !== 1 || w.shape[0] !== C) throw new Error(`${op}: weight must have shape [${C}] (one per class), got ${fmtShape(w.shape)}`);
+  return w;
+}
+
+/** The class-index target's expected shape: input's without the class dim. */
+function checkIndexTarget(op: string, input: Tensor, target: Tensor, cdim: number, ignoreIndex: number): void {
+  const want = input.shape.filter((_, i) => i !== cdim);
+  if (!shapesEqual(target.shape, want)) {
+    throw new Error(`${op}: target of shape ${fmtShape(target.shape)} does not match input (logits) of shape ${fmtShape(input.shape)} (expected target shape ${fmtShape(want)} of class indices${op === 'crossEntropy' ? ` or ${fmtShape(input.shape)} of class probabilities` : ''})`);
+  }
+  // Out-of-range indices are found on the CPU; on WebGPU that would need a readback.
+  if (target.device !== 'cpu') return;
+  const C = input.shape[cdim];
+  let bad: [number, number] | null = null;
+  forEachOffset(target.shape, target.strides, target.offset, (off, i) => {
+    const v = target.data[off];
+    if (!bad && v !== ignoreIndex && (v < 0 || v >= C)) bad = [v, i];
+  });
+  if (bad) throw new Error(`${op}: target value ${bad[0]} at index ${bad[1]} is out of range for ${C} classes (input shape ${fmtShape(input.shape)})`);
+}
+
+function ignoreArg(op: string, v: unknown): number {
+  if (v === undefined) return -100;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`${op}: ignoreIndex must be an integer, got ${describe(v)}`);
+  return v;
+}
+
+/** weight [C] shaped to broadcast against input along the class dim 1. */
+function classShaped(w: Tensor, input: Tensor, cdim: number): Tensor {
+  return input.ndim <= 1 ? w : w.reshape(input.shape.map((s, i) => (i === cdim ? s : 1)));
+}
+
+/** nll of log-probabilities: the per-element losses and the weights that normalize 'mean'. */
+function nllParts(logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, cdim: number): { losses: Tensor; w: Tensor; valid: Tensor } {
+  const valid = target.ne(ignoreIndex);
+  // Ignored entries gather class 0 (any in-range index) and weigh 0.
+  const safe = target.where(valid, 0);
+  const picked = gather(logp, cdim, safe.unsqueeze(cdim)).squeeze(cdim);
+  let w = valid.cast(logp.dtype);
+  if (weight) w = w.mul(indexSelect(weight, 0, safe.reshape(-1)).reshape(target.shape));
+  return { losses: picked.mul(w).neg(), w, valid };
+}
+
+function finishNll(p: { losses: Tensor; w: Tensor }, r: Reduction): Tensor {
+  if (r === 'none') return p.losses;
+  const s = p.losses.sum();
+  return r === 'sum' ? s : s.div(p.w.sum());
+}
+
+/**
+ * The negative log likelihood of log-probabilities `input` (N, C, d...) or (C) at int32
+ * class indices `target` (N, d...) or (): -weight[t]·input[t], entries equal to ignoreIndex
+ * (default -100) left out; 'mean' divides by the summed weights of the entries kept.
+ */
+export function nllLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; ignoreIndex?: number; weight?: Tensor | null } = {}): Tensor {
+  const op = 'nllLoss';
+  checkInput(op, input);
+  checkInput(op, target, 'target');
+  const o = checkOptions(op, opts, ['reduction', 'ignoreIndex', 'weight']);
+  const r = reductionArg(op, o.reduction);
+  const ignoreIndex = ignoreArg(op, o.ignoreIndex);
+  if (!isFloat(input.dtype)) throw new Error(`${op}: input must be a floating point tensor, got dtype ${input.dtype} (shape ${fmtShape(input.shape)})`);
+  if (input.ndim === 0) throw new Error(`${op}: input must have shape [N, C, ...] or [C], got a 0-d tensor`);
+  if (target.dtype !== 'int32') throw new Error(`${op}: target must be an int32 tensor of class indices, got dtype ${target.dtype} (shape ${fmtShape(target.shape)})`);
+  if (target.device !== input.device) throw new Error(`${op}: input is on ${input.device} but target is on ${target.device}`);
+  const cdim = input.ndim === 1 ? 0 : 1;
+  const weight = weightArg(op, o.weight, input.shape[cdim], input);
+  checkIndexTarget(op, input, target, cdim, ignoreIndex);
+  return finishNll(nllParts(input, target, weight, ignoreIndex, cdim), r);
+}
+
+export interface CrossEntropyOptions { reduction?: Reduction; labelSmoothing?: number; ignoreIndex?: number; weight?: Tensor | null }
+
+/**
+ * Cross entropy of logits `input` (N, C, d...) or (C) — the class dim is 1 (0 for 1-D) —
+ * against int32 class indices `target` (N, d...) or (), or against class probabilities of
+ * input's shape (float). Options as PyTorch's: reduction ('mean'), labelSmoothing (0),
+ * ignoreIndex (-100, index targets only), weight (one per class).
+ */
+export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  checkInput(op, input, 'logits');
+  checkInput(op, target, 'target');
+  const o = checkOptions(op, opts, ['reduction', 'labelSmoothing', 'ignoreIndex', 'weight']);
+  const r = reductionArg(op, o.reduction);
+  const ignoreIndex = ignoreArg(op, o.ignoreIndex);
+  const ls = o.labelSmoothing ?? 0;
+  if (typeof ls !== 'number' || !(ls >= 0 && ls <= 1)) throw new Error(`${op}: labelSmoothing must be a number from 0 to 1, got ${describe(ls)}`);
+  if (!isFloat(input.dtype)) throw new Error(`${op}: logits must be a floating point tensor, got dtype ${input.dtype} (shape ${fmtShape(input.shape)})`);
+  if (input.device !== target.device) throw new Error(`${op}: logits are on ${input.device} but target is on ${target.device}`);
+  if (input.ndim === 0) throw new Error(`${op}: logits must have shape [N, C, ...] or [C], got a 0-d tensor`);
+  const cdim = input.ndim === 1 ? 0 : 1;
+  const C = input.shape[cdim];
+  if (C === 0) throw new Error(`${op}: logits have no classes (shape ${fmtShape(input.shape)})`);
+  const weight = weightArg(op, o.weight, C, input);
+  const probs = isFloat(target.dtype) && shapesEqual(target.shape, input.shape);
+  if (!probs && target.dtype !== 'int32') {
+    const want = input.shape.filter((_, i) => i !== cdim);
+    throw new Error(`${op}: target must be int32 class indices of shape ${fmtShape(want)} or float32 class probabilities of shape ${fmtShape(input.shape)}, got dtype ${target.dtype} shape ${fmtShape(target.shape)}`);
+  }
+  if (probs) return probTargetLoss(input, target, weight, ls, r, cdim);
+  checkIndexTarget(op, input, target, cdim, ignoreIndex);
+  // The fused row kernel: [N, C] or [C], no option that changes the formula. A default
+  // ignoreIndex (-100) in a CPU target takes the general path; on WebGPU it is not looked for.
+  if (input.ndim <= 2 && !weight && ls === 0 && o.ignoreIndex === undefined && !(target.device === 'cpu' && hasValue(target, -100))) {
+    return crossEntropyRows(input, target, r);
+  }
+  const logp = logSoftmax(input, cdim);
+  const parts = nllParts(logp, target, weight, ignoreIndex, cdim);
+  const nll = finishNll(parts, r);
+  if (ls === 0) return nll;
+  // PyTorch's label smoothing: (1 - ε)·nll + ε/C · (-Σ_c weight_c·logp_c), ignored entries 0,
+  // 'mean' normalized as nll is.
+  const lw = weight ? logp.mul(classShaped(weight, logp, cdim)) : logp;
+  let smooth = lw.sum(cdim).neg().where(parts.valid, 0);
+  if (r === 'sum') smooth = smooth.sum();
+  else if (r === 'mean') smooth = smooth.sum().div(weight ? parts.w.sum() : parts.valid.cast(logp.dtype).sum());
+  return nll.mul(1 - ls).add(smooth.mul(ls / C));
+}
+
+function hasValue(t: Tensor, v: number): boolean {
+  let found = false;
+  forEachOffset(t.shape, t.strides, t.offset, (off) => { if (t.data[off] === v) found = true; });
+  return found;
+}
+
+/** Class-probability targets: -Σ_c weight_c·target_c·logp_c; 'mean' divides by N·d... . */
+function probTargetLoss(input: Tensor, target: Tensor, weight: Tensor | null, ls: number, r: Reduction, cdim: number): Tensor {
+  const C = input.shape[cdim];
+  let logp = logSoftmax(input, cdim);
+  if (weight) logp = logp.mul(classShaped(weight, logp, cdim));
+  const t = ls > 0 ? target.mul(1 - ls).add(ls / C) : target;
+  const prod = logp.mul(t);
+  if (r === 'none') return prod.sum(cdim).neg();
+  if (r === 'sum') return prod.sum().neg();
+  return prod.sum().neg().div(input.numel / C);
+}
+
+// ---- binary cross entropy ----
+
+// log clamped at -100, as PyTorch's (so p = 0 or 1 gives a finite loss); NaN stays NaN.
+const WGSL_CLOG = `fn clog_(x: f32) -> f32 { if (isnan_(x)) { return x; } if (x <= 0.0) { return -100.0; } return max(log(x), -100.0); }`;
+const clog = (x: number): number => (x !== x ? x : x <= 0 ? -100 : Math.max(Math.log(x), -100));
+const B = {
+  bce: { name: 'bce', cpu: (p, y) => -(y * clog(p) + (1 - y) * clog(1 - p)), wgsl: '-(b * clog_(a) + (1.0 - b) * clog_(1.0 - a))', floatOnly: true, helpers: WGSL_NAN + WGSL_CLOG },
+  // PyTorch's gradients: g·(p - y)/max(p·(1 - p), 1e-12) for p, g·(log(1 - p) - log(p)) for y
+  bceGradP: { name: 'bce_grad_p', cpu: (p, y, g) => (g * (p - y)) / Math.max((1 - p) * p, 1e-12), wgsl: 'c * (a - b) / max((1.0 - a) * a, 1e-12)', floatOnly: true },
+  bceGradY: { name: 'bce_grad_y', cpu: (p, _y, g) => g * (Math.log(1 - p) - Math.log(p)), wgsl: 'c * (log(1.0 - a) - log(a))', floatOnly: true },
+} satisfies Record<string, MapSpec>;
+
+class BCE extends Function {
+  static override forward(ctx: Ctx, p: Tensor, y: Tensor): Tensor {
+    ctx.saveForBackward(p, y);
+    return mapRaw(B.bce, [p, y]);
+  }
+  static override backward(ctx: Ctx, g: Tensor): Array<Tensor | null> {
+    const [p, y] = ctx.savedTensors;
+    return [ctx.needsInputGrad[0] ? mapRaw(B.bceGradP, [p, y, g]) : null, ctx.needsInputGrad[1] ? mapRaw(B.bceGradY, [p, y, g]) : null];
+  }
+}
+
+function sameShape(op: string, input: Tensor, target: Tensor): void {
+  if (!shapesEqual(input.shape, target.shape)) throw new Error(`${op}: target of shape ${fmtShape(target.shape)} must have input's shape ${fmtShape(input.shape)}`);
+}
+
+function broadcastArg(op: string, arg: string, w: unknown, input: Tensor): Tensor | null {
+  if (w === undefined || w === null) return null;
+  floatArg(op, arg, w, input);
+  const s = broadcastShapes(op, input.shape, w.shape);
+  if (!shapesEqual(s, input.shape)) throw new Error(`${op}: ${arg} of shape ${fmtShape(w.shape)} does not broadcast to input's shape ${fmtShape(input.shape)}`);
+  return w;
+}
+
+/**
+ * -weight·(y·log(p) + (1 - y)·log(1 - p)) of probabilities `input` against `target` (same
+ * shape), each log clamped at -100 as PyTorch's. On the CPU an input outside [0, 1] throws.
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { reduction?: Reduction; weight?: Tensor | null } = {}): Tensor {
+  const op = 'binaryCrossEntropy';
+  checkInput(op, input);
+  const o = checkOptions(op, opts, ['reduction', 'weight']);
+  const r = reductionArg(op, o.reduction);
+  if (!isFloat(input.dtype)) throw new Error(`${op}: input must be a floating point tensor, got dtype ${input.dtype} (shape ${fmtShape(input.shape)})`);
+  floatArg(op, 'target', target, input);
+  sameShape(op, input, target);
+  const weight = broadcastArg(op, 'weight', o.weight, input);
+  if (input.device === 'cpu') {
+    let bad: [number, number] | null = null;
+    forEachOffset(input.shape, input.strides, input.offset, (off, i) => { const v = input.data[off]; if (!bad && !(v >= 0 && v <= 1)) bad = [v, i]; });
+    if (bad) throw new Error(`${op}: all elements of input should be between 0 and 1, got ${bad[0]} at index ${bad[1]} (shape ${fmtShape(input.shape)})`);
+  }
+  let loss = BCE.apply(input, target);
+  if (weight) loss = loss.mul(weight);
+  return reduce(loss, r);
+}
+
+/**
+ * binaryCrossEntropy of sigmoid(input), computed stably from the logits:
+ * (1 - y)·x - lw·logsigmoid(x) with lw = (posWeight - 1)·y + 1, times weight.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: { reduction?: Reduction; weight?: Tensor | null; posWeight?: Tensor | null } = {}): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  checkInput(op, input);
+  const o = checkOptions(op, opts, ['reduction', 'weight', 'posWeight']);
+  const r = reductionArg(op, o.reduction);
+  if (!isFloat(input.dtype)) throw new Error(`${op}: input must be a floating point tensor, got dtype ${input.dtype} (shape ${fmtShape(input.shape)})`);
+  floatArg(op, 'target', target, input);
+  sameShape(op, input, target);
+  const weight = broadcastArg(op, 'weight', o.weight, input);
+  const posWeight = broadcastArg(op, 'posWeight', o.posWeight, input);
+  const ls = logsigmoid(input);
+  const lw = posWeight ? posWeight.sub(1).mul(target).add(1) : null;
+  let loss = target.neg().add(1).mul(input).sub(lw ? lw.mul(ls) : ls);
+  if (weight) loss = loss.mul(weight);
+  return reduce(loss, r);
+}

@@ -1,0 +1,301 @@
+// clamp, the unary math functions (sin cos erf floor ceil round trunc softplus leakyRelu elu
+// logsigmoid), remainder and fmod (div's rounding modes live in intdiv.ts). Each is a MapSpec run by the strided map kernel and a small Function whose backward
+// is written with fused gradient maps, as in elementwise.ts.
+import { Tensor } from '../tensor/tensor.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import { broadcastShapes, checkOptions, describe, fmtShape } from '../tensor/shape.js';
+import { checkTensor } from '../tensor/check.js';
+import { isFloat } from '../tensor/dtype.js';
+import { f32Bits } from '../backend/webgpu.js';
+import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
+import { erf, MAP_SPECS as S, sumToShape, WGSL_ERF, WGSL_NAN } from './elementwise.js';
+import { full } from './view.js';
+import { binaryArgs, checkIntDivisor, DIV_SPECS as D } from './intdiv.js';
+
+// ---- WGSL helpers ----
+
+// NaN and Inf are built from u.pad (always 0) at run time: WGSL rejects them as constants.
+const WGSL_MATH = `
+fn log1p_(x: f32) -> f32 { if (abs(x) < 1e-4) { return x * (1.0 - x * (0.5 - x / 3.0)); } return log(1.0 + x); }
+fn expm1_(x: f32) -> f32 { if (abs(x) < 1e-4) { return x * (1.0 + x * (0.5 + x / 6.0)); } return exp(x) - 1.0; }
+fn softplus_(x: f32, beta: f32, thr: f32) -> f32 {
+  let z = x * beta;
+  if (isnan_(x) || z > thr) { return x; }
+  return (max(z, 0.0) + log1p_(exp(-abs(z)))) / beta;
+}
+fn logsigmoid_(x: f32) -> f32 { if (isnan_(x)) { return x; } return min(x, 0.0) - log1p_(exp(-abs(x))); }
+`;
+const H = WGSL_NAN + WGSL_ERF + WGSL_MATH;
+
+// ---- CPU helpers ----
+
+/** Round half to even (C's nearbyint), keeping -0. */
+export function roundEven(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+}
+const nan3 = (a: number, b: number, c: number): boolean => a !== a || b !== b || c !== c;
+const log1p = Math.log1p;
+const softplusF = (x: number, beta: number, thr: number): number => (x * beta > thr ? x : log1p(Math.exp(x * beta)) / beta);
+const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** An f32 constant spelled exactly in WGSL. */
+const lit = (v: number): string => `bitcast<f32>(${f32Bits(v)}u)`;
+
+// ---- specs ----
+
+const M = {
+  // Any NaN among x, min, max gives NaN, as PyTorch's clamp.
+  clamp: { name: 'clamp', cpu: (a, lo, hi) => (nan3(a, lo, hi) ? NaN : Math.min(Math.max(a, lo), hi)), wgsl: 'select(min(max(a, b), c), a + b + c, nan_(a) || nan_(b) || nan_(c))', helpers: WGSL_NAN },
+  clampMin: { name: 'clamp_min', cpu: (a, lo) => (nan3(a, lo, 0) ? NaN : Math.max(a, lo)), wgsl: 'select(max(a, b), a + b, nan_(a) || nan_(b))', helpers: WGSL_NAN },
+  clampMax: { name: 'clamp_max', cpu: (a, hi) => (nan3(a, hi, 0) ? NaN : Math.min(a, hi)), wgsl: 'select(min(a, b), a + b, nan_(a) || nan_(b))', helpers: WGSL_NAN },
+  // clamp's gradient masks, PyTorch's: x passes where min <= x <= max (never for a NaN x);
+  // min takes it where x < min < max... (the bound that wins); max where x > max or max < min.
+  inRange: { name: 'clamp_in_range', cpu: (a, lo, hi) => +(a >= lo && a <= hi), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && a >= b && a <= c)', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
+  passGe: { name: 'clamp_grad_ge', cpu: (a, lo, g) => (a >= lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a >= b)', floatOnly: true, helpers: WGSL_NAN },
+  passLe: { name: 'clamp_grad_le', cpu: (a, hi, g) => (a <= hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a <= b)', floatOnly: true, helpers: WGSL_NAN },
+  passLt: { name: 'clamp_grad_lt', cpu: (a, lo, g) => (a < lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a < b)', floatOnly: true, helpers: WGSL_NAN },
+  passGt: { name: 'clamp_grad_gt', cpu: (a, hi, g) => (a > hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a > b)', floatOnly: true, helpers: WGSL_NAN },
+  minWins: { name: 'clamp_min_wins', cpu: (a, lo, hi) => +(a < lo && lo < hi), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && a < b && b < c)', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
+  maxWins: { name: 'clamp_max_wins', cpu: (a, lo, hi) => +(a > hi || hi < lo), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && (a > c || c < b))', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
+
+  sin: { name: 'sin', cpu: Math.sin, wgsl: 'sin(a)', floatOnly: true },
+  cos: { name: 'cos', cpu: Math.cos, wgsl: 'cos(a)', floatOnly: true },
+  erf: { name: 'erf', cpu: erf, wgsl: 'select(erf_(a), a, isnan_(a))', floatOnly: true, helpers: H },
+  floor: { name: 'floor', cpu: Math.floor, wgsl: 'floor(a)' },
+  ceil: { name: 'ceil', cpu: Math.ceil, wgsl: 'ceil(a)' },
+  trunc: { name: 'trunc', cpu: Math.trunc, wgsl: 'trunc(a)' },
+  // WGSL's round is half to even, as PyTorch's.
+  round: { name: 'round', cpu: roundEven, wgsl: 'round(a)' },
+  logsigmoid: { name: 'logsigmoid', cpu: (a) => (a !== a ? a : Math.min(a, 0) - log1p(Math.exp(-Math.abs(a)))), wgsl: 'logsigmoid_(a)', floatOnly: true, helpers: H },
+  sinGrad: { name: 'sin_grad', cpu: (a, g) => g * Math.cos(a), wgsl: 'b * cos(a)', floatOnly: true },
+  cosGrad: { name: 'cos_grad', cpu: (a, g) => -g * Math.sin(a), wgsl: '-b * sin(a)', floatOnly: true },
+  erfGrad: { name: 'erf_grad', cpu: (a, g) => g * (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a), wgsl: 'b * 1.1283791670955126 * exp(-a * a)', floatOnly: true },
+  // d logsigmoid(x)/dx = sigmoid(-x)
+  logsigmoidGrad: { name: 'logsigmoid_grad', cpu: (a, g) => g * sigm(-a), wgsl: 'b / (1.0 + exp(a))', floatOnly: true },
+
+} satisfies Record<string, MapSpec>;
+
+// The ops with parameters bake them into the kernel as exact f32 constants: one pipeline per
+// distinct value (models use one or two), no extra operand.
+const paramSpecs = new Map<string, MapSpec>();
+function paramSpec(key: string, make: () => MapSpec): MapSpec {
+  let s = paramSpecs.get(key);
+  if (!s) { s = make(); paramSpecs.set(key, s); }
+  return s;
+}
+const f32 = Math.fround;
+
+function softplusSpecs(beta: number, thr: number): [MapSpec, MapSpec] {
+  const [b, t] = [lit(beta), lit(thr)];
+  const [fb, ft] = [f32(beta), f32(thr)];
+  return [
+    paramSpec(`softplus(${beta},${thr})`, () => ({ name: `softplus_${f32Bits(beta)}_${f32Bits(thr)}`, cpu: (x) => softplusF(x, fb, ft), wgsl: `softplus_(a, ${b}, ${t})`, floatOnly: true, helpers: H })),
+    // PyTorch's: g where x·beta > threshold, else g·z/(z + 1) with z = exp(x·beta)
+    paramSpec(`softplus_grad(${beta},${thr})`, () => ({
+      name: `softplus_grad_${f32Bits(beta)}_${f32Bits(thr)}`, cpu: (x, g) => (x * fb > ft ? g : g * sigm(x * fb)),
+      wgsl: `select(b / (1.0 + exp(-a * ${b})), b, a * ${b} > ${t})`, floatOnly: true,
+    })),
+  ];
+}
+
+function leakySpecs(s: number): [MapSpec, MapSpec] {
+  const [l, fs] = [lit(s), f32(s)];
+  return [
+    paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(a * ${l}, a, a > 0.0)`, floatOnly: true })),
+    paramSpec(`leaky_grad(${s})`, () => ({ name: `leaky_relu_grad_${f32Bits(s)}`, cpu: (x, g) => (x > 0 ? g : g * fs), wgsl: `select(b * ${l}, b, a > 0.0)`, floatOnly: true })),
+  ];
+}
+
+function eluSpecs(alpha: number): [MapSpec, MapSpec] {
+  const [l, fa] = [lit(alpha), f32(alpha)];
+  return [
+    paramSpec(`elu(${alpha})`, () => ({ name: `elu_${f32Bits(alpha)}`, cpu: (x) => (x > 0 ? x : fa * Math.expm1(x)), wgsl: `select(${l} * expm1_(a), a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: H })),
+    // PyTorch's: the negative branch where x <= 0 (a NaN x passes g on)
+    paramSpec(`elu_grad(${alpha})`, () => ({ name: `elu_grad_${f32Bits(alpha)}`, cpu: (x, g) => (x <= 0 ? g * fa * Math.exp(x) : g), wgsl: `select(b, b * ${l} * exp(a), !isnan_(a) && a <= 0.0)`, floatOnly: true, helpers: WGSL_NAN })),
+  ];
+}
+
+/** round(x, decimals): PyTorch scales by 10^|decimals|, rounds half to even and scales back. */
+function roundSpec(decimals: number): MapSpec {
+  const p = 10 ** Math.abs(decimals);
+  const fp = f32(p);
+  const [mul, div] = decimals > 0 ? ['*', '/'] : ['/', '*'];
+  return paramSpec(`round(${decimals})`, () => ({
+    name: `round_${decimals < 0 ? 'm' : ''}${Math.abs(decimals)}`,
+    // In f32 as PyTorch computes it: the scaled value is rounded before rounding half to even.
+    cpu: decimals > 0 ? (x) => roundEven(f32(x * fp)) / fp : (x) => roundEven(f32(x / fp)) * fp,
+    wgsl: `round(a ${mul} ${lit(p)}) ${div} ${lit(p)}`,
+  }));
+}
+
+// ---- Functions ----
+
+/** A unary op with a gradient map of (x, dy), or zero gradient ('zero'). */
+class Unary extends Function {
+  static override forward(ctx: Ctx, a: Tensor, spec: MapSpec, grad: MapSpec | 'zero'): Tensor {
+    ctx.saveForBackward(grad === 'zero' ? null : a);
+    ctx.grad = grad;
+    return mapRaw(spec, [a]);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [a] = ctx.savedTensors;
+    if (ctx.grad === 'zero') return [mapRaw(S.mulF, [dy, 0]), null, null];
+    return [mapRaw(ctx.grad, [a, dy]), null, null];
+  }
+}
+
+const shapeOf = (x: Operand | null): number[] | null => (x instanceof Tensor ? x.shape : null);
+
+class Clamp extends Function {
+  static override forward(ctx: Ctx, x: Tensor, lo: Operand | null, hi: Operand | null): Tensor {
+    ctx.saveForBackward(x, lo instanceof Tensor ? lo : null, hi instanceof Tensor ? hi : null);
+    ctx.lo = typeof lo === 'number' ? lo : null;
+    ctx.hi = typeof hi === 'number' ? hi : null;
+    ctx.has = [lo !== null, hi !== null];
+    ctx.shapes = [x.shape, shapeOf(lo), shapeOf(hi)];
+    const dt = resultDType([x, ...[lo, hi].filter((v): v is Operand => v !== null)]);
+    if (lo === null) return mapRaw(M.clampMax, [x, hi!], dt);
+    if (hi === null) return mapRaw(M.clampMin, [x, lo], dt);
+    // The map takes one number operand: a number max joins as a 0-d tensor.
+    const hiT = typeof lo === 'number' && typeof hi === 'number' ? full([], hi, dt === 'int32' ? 'int32' : 'float32', x.device) : hi;
+    return mapRaw(M.clamp, [x, lo, hiT], dt);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [x, loT, hiT] = ctx.savedTensors;
+    const [sx, slo, shi] = ctx.shapes;
+    const lo: Operand = loT ?? ctx.lo;
+    const hi: Operand = hiT ?? ctx.hi;
+    const [hasLo, hasHi] = ctx.has;
+    const ng = ctx.needsInputGrad;
+    if (!hasLo) return [ng[0] ? sumToShape(mapRaw(M.passLe, [x, hi, dy]), sx) : null, null, ng[2] ? sumToShape(mapRaw(M.passGt, [x, hi, dy]), shi) : null];
+    if (!hasHi) return [ng[0] ? sumToShape(mapRaw(M.passGe, [x, lo, dy]), sx) : null, ng[1] ? sumToShape(mapRaw(M.passLt, [x, lo, dy]), slo) : null, null];
+    const three = (spec: MapSpec): Tensor => {
+      const h = typeof lo === 'number' && typeof hi === 'number' ? full([], hi, 'float32', x.device) : hi;
+      return mapRaw(S.mulF, [mapRaw(spec, [x, lo, h]), dy]);
+    };
+    return [ng[0] ? sumToShape(three(M.inRange), sx) : null, ng[1] ? sumToShape(three(M.minWins), slo) : null, ng[2] ? sumToShape(three(M.maxWins), shi) : null];
+  }
+}
+
+/** remainder and fmod: d/da = g, d/db = -g·floor(a/b) (remainder) or -g·trunc(a/b) (fmod). */
+class Mod extends Function {
+  static override forward(ctx: Ctx, a: Operand, b: Operand, isFmod: boolean): Tensor {
+    const int = resultDType([a, b]) === 'int32';
+    ctx.saveForBackward(a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
+    ctx.a = typeof a === 'number' ? a : null;
+    ctx.b = typeof b === 'number' ? b : null;
+    ctx.isFmod = isFmod;
+    ctx.shapes = [shapeOf(a), shapeOf(b)];
+    return mapRaw(isFmod ? (int ? D.fmodI : D.fmodF) : (int ? D.remI : D.remF), [a, b]);
+  }
+  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
+    const [aT, bT] = ctx.savedTensors;
+    const [sa, sb] = ctx.shapes;
+    const ga = ctx.needsInputGrad[0] ? sumToShape(mapRaw(S.copy, [dy]), sa) : null;
+    let gb: Tensor | null = null;
+    if (ctx.needsInputGrad[1]) {
+      const q = mapRaw(ctx.isFmod ? D.truncDivF : D.floorDivF, [aT ?? ctx.a, bT ?? ctx.b], dy.dtype);
+      gb = sumToShape(mapRaw(S.mulF, [mapRaw(S.neg, [q]), dy]), sb);
+    }
+    return [ga, gb, null];
+  }
+}
+
+// ---- argument checks ----
+
+function checkOperand(op: string, arg: string, x: unknown, self: Tensor): asserts x is Operand {
+  if (x instanceof Tensor) {
+    x.assertAlive(op);
+    if (x.device !== self.device) throw new Error(`${op}: ${arg} is on ${x.device} but input is on ${self.device}`);
+    broadcastShapes(op, self.shape, x.shape);
+    return;
+  }
+  if (typeof x !== 'number') throw new Error(`${op}: ${arg} must be a Tensor or a number, got ${describe(x)}`);
+}
+
+function checkParam(op: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${op}: ${arg} must be a finite number, got ${describe(v)}`);
+  return v;
+}
+
+function floatInput(op: string, x: unknown): asserts x is Tensor {
+  checkTensor(op, x);
+  if (!isFloat(x.dtype)) throw new Error(`${op}: input dtype ${x.dtype} is not supported (needs a floating point tensor; cast with .float() first), input shape ${fmtShape(x.shape)}`);
+}
+
+// ---- public functions ----
+
+/**
+ * clamp(x, min, max): min and max are numbers, tensors (broadcast) or null; at least one is
+ * given. Where min > max the result is max, as PyTorch's.
+ */
+export function clamp(x: Tensor, min?: Operand | null, max?: Operand | null, op = 'clamp'): Tensor {
+  checkTensor(op, x);
+  const lo = min ?? null;
+  const hi = max ?? null;
+  if (lo === null && hi === null) throw new Error(`${op}: at least one of min and max must be given (got neither)`);
+  if (lo !== null) checkOperand(op, 'min', lo, x);
+  if (hi !== null) checkOperand(op, 'max', hi, x);
+  return Clamp.apply(x, lo, hi);
+}
+export const clip = (x: Tensor, min?: Operand | null, max?: Operand | null): Tensor => clamp(x, min, max, 'clip');
+
+function unaryOp(op: string, x: unknown, spec: MapSpec, grad: MapSpec | 'zero'): Tensor {
+  checkTensor(op, x);
+  return Unary.apply(x, spec, grad);
+}
+export const sin = (x: Tensor): Tensor => unaryOp('sin', x, M.sin, M.sinGrad);
+export const cos = (x: Tensor): Tensor => unaryOp('cos', x, M.cos, M.cosGrad);
+export const erfFn = (x: Tensor): Tensor => unaryOp('erf', x, M.erf, M.erfGrad);
+// floor/ceil/trunc/round of an int32 tensor is a copy of it, as in PyTorch.
+function rounding(op: string, x: unknown, spec: MapSpec): Tensor {
+  checkTensor(op, x);
+  return Unary.apply(x, x.dtype === 'int32' ? S.copy : spec, 'zero');
+}
+export const floor = (x: Tensor): Tensor => rounding('floor', x, M.floor);
+export const ceil = (x: Tensor): Tensor => rounding('ceil', x, M.ceil);
+export const trunc = (x: Tensor): Tensor => rounding('trunc', x, M.trunc);
+/** round half to even; with `decimals` (a number or { decimals }), to that many decimal places. */
+export function round(x: Tensor, decimals: number | { decimals?: number } = 0): Tensor {
+  const op = 'round';
+  checkTensor(op, x);
+  const d = typeof decimals === 'object' && decimals !== null ? checkOptions(op, decimals, ['decimals']).decimals ?? 0 : decimals;
+  if (typeof d !== 'number' || !Number.isInteger(d) || Math.abs(d) > 30) throw new Error(`${op}: decimals must be an integer from -30 to 30, got ${describe(d)}`);
+  if (d !== 0 && x.dtype === 'int32') throw new Error(`${op}: decimals is not supported for an int32 input (shape ${fmtShape(x.shape)})`);
+  return rounding(op, x, d === 0 ? M.round : roundSpec(d));
+}
+
+/** softplus(x) = log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold. */
+export function softplus(x: Tensor, beta: number = 1, threshold: number = 20): Tensor {
+  floatInput('softplus', x);
+  const [f, g] = softplusSpecs(checkParam('softplus', 'beta', beta), checkParam('softplus', 'threshold', threshold));
+  if (beta === 0) throw new Error('softplus: beta must be nonzero, got 0');
+  return Unary.apply(x, f, g);
+}
+export function leakyRelu(x: Tensor, negativeSlope: number = 0.01): Tensor {
+  floatInput('leakyRelu', x);
+  const [f, g] = leakySpecs(checkParam('leakyRelu', 'negativeSlope', negativeSlope));
+  return Unary.apply(x, f, g);
+}
+export function elu(x: Tensor, alpha: number = 1): Tensor {
+  floatInput('elu', x);
+  const [f, g] = eluSpecs(checkParam('elu', 'alpha', alpha));
+  return Unary.apply(x, f, g);
+}
+export function logsigmoid(x: Tensor): Tensor {
+  floatInput('logsigmoid', x);
+  return Unary.apply(x, M.logsigmoid, M.logsigmoidGrad);
+}
+
+export function remainder(a: Tensor | number, b: Operand): Tensor {
+  binaryArgs('remainder', a, b);
+  checkIntDivisor('remainder', a, b);
+  return Mod.apply(a, b, false);
+}
+export function fmod(a: Tensor, b: Operand): Tensor {
+  checkTensor('fmod', a);
+  checkOperand('fmod', 'other', b, a);
+  checkIntDivisor('fmod', a, b);
+  return Mod.apply(a, b, true);
+}
