@@ -35,3 +35,8 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
 export type { ParseOptions, Safetensors } from './io/index.js';
+// #24 convolution and pooling
+export { conv1d, conv2d } from './ops/conv.js';
+export type { ConvOptions, Padding } from './ops/conv.js';
+export { maxPool2d, avgPool2d } from './ops/pool.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool.js';
