@@ -92,6 +92,7 @@ export class MaxPool2d extends Module {
   constructor(readonly kernelSize: number | number[], readonly opts: MaxPool2dOptions = {}) {
     super();
     pairArg('MaxPool2d', 'kernelSize', kernelSize, 1);
+    checkOptions('MaxPool2d', opts, ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode']);
   }
 
   forward(x: Tensor): Tensor | [Tensor, Tensor] {
@@ -112,6 +113,7 @@ export class AvgPool2d extends Module {
   constructor(readonly kernelSize: number | number[], readonly opts: AvgPool2dOptions = {}) {
     super();
     pairArg('AvgPool2d', 'kernelSize', kernelSize, 1);
+    checkOptions('AvgPool2d', opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   }
 
   forward(x: Tensor): Tensor {

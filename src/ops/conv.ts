@@ -3,7 +3,7 @@
 // (groups become a batch dim), and the bias is a broadcast add. The gradients come from
 // the same pieces: matmul's for the weight and the patches, col2im (im2col's adjoint) for
 // the input, sum for the bias. conv1d is conv2d over a height-1 image.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { describe, fmtShape } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { checkTensor } from '../tensor/check.js';
@@ -81,6 +81,8 @@ function convNd(op: string, nd: 1 | 2, x: unknown, w: unknown, opts: ConvOptions
   const [OH, OW] = two(outs, 1);
   const [H, W] = two(sizes, 1);
   const g: Win = { P: N * C, H, W, OH, OW, KH, KW, SH: two(stride, 1)[0], SW: two(stride, 1)[1], PH: two(padL, 0)[0], PW: two(padL, 0)[1], DH: two(dilation, 1)[0], DW: two(dilation, 1)[1] };
+  // The patch matrix is the big allocation: refuse a size the device cannot hold before any work.
+  checkAllocation(op, [N, C * KH * KW, OH * OW], x.dtype, x.device);
   return tidy(() => {
     const x4 = x.reshape([N, C, H, W]);
     const cols = Im2col.apply(x4, g) as Tensor; // (N, C·KH·KW, OH·OW)
