@@ -131,6 +131,20 @@ test('NaN and ±Inf in the input reach exactly the outputs whose windows read th
   }
 });
 
+test('strided (non-contiguous) inputs and weights give the same as contiguous copies', async () => {
+  for (const dev of await backends()) {
+    const { t: xt } = rt([2, 3, 5, 6], 700, dev);
+    const { t: wt } = rt([4, 3, 2, 3], 701, dev);
+    const x = xt.transpose(2, 3); // (2, 3, 6, 5), not contiguous
+    const w = wt.transpose(2, 3).slice(0, 0, 4, 2); // (2, 3, 3, 2) every other filter
+    const want = await arr(sg.conv2d(x.contiguous(), w.contiguous(), null, 1, 1));
+    allclose(await arr(sg.conv2d(x, w, null, 1, 1)), want, { rtol: 0, atol: 0 }, `${dev} strided conv2d`);
+    const p = await arr(sg.maxPool2d(x.contiguous(), 2) as Tensor);
+    allclose(await arr(sg.maxPool2d(x, 2) as Tensor), p, { rtol: 0, atol: 0 }, `${dev} strided maxPool2d`);
+    xt.dispose(); wt.dispose();
+  }
+});
+
 test('conv gradients: gradcheck in float64 on the CPU, WebGPU against the CPU', async () => {
   const gcases: Case[] = [CASES[1], CASES[2], CASES[3], CASES[4], { name: 'unbatched stride 2', x: [2, 5, 4], w: [3, 2, 2, 3], bias: true, stride: 2, padding: [0, 1] }];
   let seed = 300;
