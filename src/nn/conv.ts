@@ -46,7 +46,8 @@ abstract class ConvNd extends Module {
     this.stride = stride ?? 1;
     this.padding = padding ?? 0;
     this.dilation = dilation ?? 1;
-    pairArg(name, 'stride', this.stride, 1, nd);
+    const st = pairArg(name, 'stride', this.stride, 1, nd);
+    if (this.padding === 'same' && st.some((v) => v !== 1)) throw new Error(`${name}: padding='same' is not supported for strided convolutions (stride ${describe(this.stride)})`);
     pairArg(name, 'dilation', this.dilation, 1, nd);
     if (typeof this.padding !== 'string') pairArg(name, 'padding', this.padding, 0, nd);
     else if (this.padding !== 'same' && this.padding !== 'valid') throw new Error(`${name}: padding must be 'valid', 'same' or a size, got ${describe(this.padding)}`);

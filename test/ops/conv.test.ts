@@ -223,6 +223,7 @@ test('bad arguments throw naming conv2d / conv1d and the shapes, before any work
   throwsWith(() => sg.conv1d(z([1, 2, 5]), z([3, 2, 2]), null, [1, 1]), /^conv1d: stride must be an integer/);
   throwsWith(() => new sg.nn.Conv2d(3, 4, 3, { groups: 2, device: dev }), /^Conv2d: inChannels 3 must be divisible by groups 2/);
   throwsWith(() => new sg.nn.Conv2d(3, 4, 0, { device: dev }), /^Conv2d: kernelSize must be/);
+  throwsWith(() => new sg.nn.Conv2d(3, 4, 3, { padding: 'same', stride: 2, device: dev }), /^Conv2d: padding='same' is not supported for strided/);
   const y = sg.conv2d(x, w, null, 1, 1);
   assert.equal(y.shape, [1, 4, 5, 5], 'still usable after the errors');
   x.dispose(); w.dispose(); y.dispose();
