@@ -41,3 +41,8 @@ export { maskedFill, any, all, isnan, isinf, isfinite, tril, triu, select } from
 export { clamp, clip, sin, cos, erfFn as erf, floor, ceil, round, trunc, softplus, leakyRelu, elu, logsigmoid, remainder, fmod } from './ops/math.js';
 export { floorDivide } from './ops/intdiv.js';
 export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits } from './ops/loss.js';
+// #24 convolution and pooling
+export { conv1d, conv2d } from './ops/conv.js';
+export type { ConvOptions, Padding } from './ops/conv.js';
+export { maxPool2d, avgPool2d } from './ops/pool.js';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool.js';

@@ -11,3 +11,5 @@ export { CausalSelfAttention } from './attention.js';
 export type { CausalSelfAttentionOptions } from './attention.js';
 export { ParallelExperts, MoE } from './moe.js';
 export type { ParallelExpertsOptions, ParallelExpertsForwardOptions, MoEOptions, MoEOutput, Activation } from './moe.js';
+export { Conv1d, Conv2d, MaxPool2d, AvgPool2d } from './conv.js';
+export type { ConvOptions as ConvModuleOptions, MaxPool2dOptions as MaxPool2dModuleOptions, AvgPool2dOptions as AvgPool2dModuleOptions } from './conv.js';

@@ -231,6 +231,18 @@ const ENTRIES: Entry[] = [
   s('nllLoss', (d) => [f(d, [2, 3]), ints(d, [0, 2]), { weight: sg.ones([3], { device: d }), ignoreIndex: 1, reduction: 'sum' }]),
   s('binaryCrossEntropy', (d) => [sg.rand([2, 3], { seed: 1, device: d }), sg.rand([2, 3], { seed: 2, device: d }), { weight: sg.ones([3], { device: d }), reduction: 'mean' }]),
   s('binaryCrossEntropyWithLogits', (d) => [f(d, [2, 3]), sg.rand([2, 3], { seed: 2, device: d }), { posWeight: sg.ones([3], { device: d }), weight: f(d, [2, 1], 3), reduction: 'sum' }]),
+  // #24 convolution and pooling
+  s('conv2d', (d) => [f(d, [1, 2, 5, 5]), f(d, [3, 1, 3, 2], 2), f(d, [3], 3), [2, 1], 1, 1, 2]),
+  s('conv2d', (d) => [f(d, [2, 5, 5]), f(d, [3, 2, 3, 3], 2), { bias: null, padding: 'same', dilation: 2 }]),
+  s('conv1d', (d) => [f(d, [1, 2, 7]), f(d, [2, 2, 3], 2), f(d, [2], 3), 2, 1, 1, 1]),
+  s('maxPool2d', (d) => [f(d, [1, 2, 5, 5]), 3, 2, 1, 1, { ceilMode: true, returnIndices: true }]),
+  s('maxPool2d', (d) => [f(d, [2, 5, 5]), [2, 3], { stride: 1, padding: [1, 1], dilation: 1 }]),
+  s('avgPool2d', (d) => [f(d, [1, 2, 5, 5]), 3, 2, 1, true, false, 2]),
+  { name: 'nn.Conv2d', prefix: ['Conv2d'], make: (d) => ({ fn: (...a) => new sg.nn.Conv2d(...(a as [number, number, number])), args: [2, 4, 3, { stride: 1, padding: 1, groups: 2, device: d, seed: 1 }] }) },
+  { name: 'nn.Conv2d.forward', prefix: ['Conv2d', 'conv2d'], make: (d) => { const l = new sg.nn.Conv2d(2, 3, 3, { device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [1, 2, 4, 4])] }; } },
+  { name: 'nn.Conv1d.forward', prefix: ['Conv1d', 'conv1d'], make: (d) => { const l = new sg.nn.Conv1d(2, 3, 3, { padding: 'same', device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 5])] }; } },
+  { name: 'nn.MaxPool2d', prefix: ['MaxPool2d', 'maxPool2d'], make: (d) => ({ fn: (...a) => (new sg.nn.MaxPool2d(a[0] as number, a[1] as sg.nn.MaxPool2dModuleOptions)).forward(a[2] as Tensor), args: [2, { stride: 1 }, f(d, [1, 3, 3])] }) },
+  { name: 'nn.AvgPool2d', prefix: ['AvgPool2d', 'avgPool2d'], make: (d) => ({ fn: (...a) => (new sg.nn.AvgPool2d(a[0] as number, a[1] as sg.nn.AvgPool2dModuleOptions)).forward(a[2] as Tensor), args: [2, { padding: 1 }, f(d, [1, 3, 3])] }) },
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
