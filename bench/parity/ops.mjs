@@ -77,7 +77,7 @@ export const OPS = [
     cases: [{ x: [F([4, 5], { round: 2, grad: false }), F([5], { round: 2, grad: false })] }, { x: [F([17], { special: 0.3, grad: false }), F([17], { special: 0.3, grad: false })] }, { x: [I([9], -2, 2), I([9], -2, 2)] }] })),
   // masks
   { name: 'where(bool)', sg: (sg, x) => sg.where(x[0], x[1], x[2]), py: 't.where(x[0], x[1], x[2])', cases: [{ x: [B([4, 5]), F([4, 5]), F([5])] }, { x: [B([9]), F([9], { special: NAN, grad: false }), F([9], { special: NAN, grad: false })] }] },
-  { name: 'maskedFill', sg: (sg, x, a) => x[0].maskedFill(x[1], a.v), py: 'x[0].masked_fill(x[1], a["v"])', cases: [{ x: [F([4, 5]), B([5])], a: { v: -1.5 } }, { x: [F([3, 4]), B([3, 1])], a: { v: -Infinity } }] },
+  { name: 'maskedFill', sg: (sg, x, a) => x[0].maskedFill(x[1], a.v), py: 'x[0].masked_fill(x[1], a["v"])', cases: [{ x: [F([4, 5]), B([5])], a: { v: -1.5 } }, { x: [F([3, 4]), B([3, 1])], a: { v: -1e9 } }] },
   ...['any', 'all'].map((name) => ({ name, sg: (sg, x, a) => (a.dim === undefined ? x[0][name]() : x[0][name](a.dim, a.keepdim)), py: `(t.${name}(x[0]) if "dim" not in a else t.${name}(x[0], a["dim"], keepdim=a["keepdim"]))`,
     cases: [{ x: [B([4, 5], 0.3)] }, { x: [B([4, 5], 0.7)], a: { dim: 1, keepdim: false } }, { x: [B([4, 5], 0.9)], a: { dim: 0, keepdim: true } }, { x: [F([3, 6], { round: 1, special: NAN, grad: false })], a: { dim: -1, keepdim: false } }, { x: [B([0, 3])], a: { dim: 0, keepdim: false } }] })),
   ...['isnan', 'isinf', 'isfinite'].map((name) => ({ name, sg: (sg, x) => x[0][name](), py: `t.${name}(x[0])`, cases: [{ x: [F([31], { special: 0.4, grad: false })] }, { x: [I([5], -3, 3)] }] })),
@@ -138,7 +138,7 @@ export const OPS = [
     cases: [{ x: [F([2, 3, 7, 6]), F([4, 3, 3, 2]), F([4])], a: { s: 1, p: 0, d: 1, g: 1 } }, { x: [F([1, 4, 9, 8]), F([6, 2, 3, 3]), F([6])], a: { s: [2, 1], p: [1, 2], d: [1, 2], g: 2 } }, { x: [F([2, 3, 5, 5]), F([3, 3, 3, 3]), F([3])], a: { s: 1, p: 'same', d: 1, g: 1 } }, { x: [F([3, 6, 6]), F([2, 3, 2, 2]), F([2])], a: { s: 2, p: 1, d: 1, g: 1 } }] },
   { name: 'conv1d', sg: (sg, x, a) => sg.conv1d(x[0], x[1], x[2], a.s, a.p, a.d, a.g), py: 'F.conv1d(x[0], x[1], x[2], a["s"], a["p"], a["d"], a["g"])',
     cases: [{ x: [F([2, 3, 11]), F([4, 3, 3]), F([4])], a: { s: 2, p: 1, d: 2, g: 1 } }, { x: [F([2, 4, 8]), F([4, 1, 3]), F([4])], a: { s: 1, p: 'same', d: 1, g: 4 } }] },
-  { name: 'maxPool2d', sg: (sg, x, a) => { const r = sg.maxPool2d(x[0], a.k, a.s, a.p, a.d, { returnIndices: true, ceilMode: a.ceil }); return [r.values ?? r[0], r.indices ?? r[1]]; },
+  { name: 'maxPool2d', sg: (sg, x, a) => { const r = sg.maxPool2d(x[0], a.k, a.s, a.p, a.d, { returnIndices: true, ceilMode: a.ceil }); return Array.isArray(r) ? r : [r.values, r.indices]; },
     py: 'F.max_pool2d(x[0], a["k"], a["s"], a["p"], a["d"], ceil_mode=a["ceil"], return_indices=True)',
     cases: [{ x: [F([2, 3, 7, 6], { round: 100 })], a: { k: 2, s: 2, p: 0, d: 1, ceil: false } }, { x: [F([1, 2, 9, 8], { round: 100 })], a: { k: 3, s: 2, p: 1, d: 1, ceil: true } }, { x: [F([1, 2, 9, 8], { round: 100 })], a: { k: [2, 3], s: [1, 2], p: [1, 0], d: 2, ceil: false } }, { x: [F([1, 2, 6, 6], { special: 0.1, grad: false })], a: { k: 2, s: 2, p: 0, d: 1, ceil: false } }] },
   { name: 'avgPool2d', sg: (sg, x, a) => sg.avgPool2d(x[0], a.k, a.s, a.p, a.ceil, a.cip, a.div), py: 'F.avg_pool2d(x[0], a["k"], a["s"], a["p"], a["ceil"], a["cip"], a["div"])',

@@ -75,7 +75,7 @@ async function runCase(c, device) {
       const d = differ(Array.from(await o.toArray(), Number), w.data.map(decode), w.kind !== 'float', 1e-4, 1e-5);
       if (d) return `output ${k} ${d}`;
     }
-    if (!c.grad) return null;
+    if (!c.grad || want.gradError) return null;
     let loss = null;
     for (const [k, o] of outs.entries()) {
       if (!o.requiresGrad) continue;
@@ -99,7 +99,7 @@ for (const device of backends) {
   const info = await sg.init({ backend: device === 'cpu' ? 'cpu' : 'webgpu', quiet: true });
   for (const c of cases) {
     let problem;
-    try { problem = await runCase(c, info.backend); } catch (e) { problem = `harness: ${e.message}`; }
+    try { problem = await runCase(c, info.backend); } catch (e) { problem = `harness: ${e.stack.split("\n").slice(0, 3).join(" | ")}`; }
     report.push({ device: info.backend, id: c.id, op: c.op, problem });
   }
 }
