@@ -139,9 +139,9 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   }
   if (probs) return probTargetLoss(input, target, weight, ls, r, cdim);
   checkIndexTarget(op, input, target, cdim, ignoreIndex);
-  // The fused row kernel: [N, C] or [C], no option that changes the formula. A default
-  // ignoreIndex (-100) in a CPU target takes the general path; on WebGPU it is not looked for.
-  if (input.ndim <= 2 && !weight && ls === 0 && o.ignoreIndex === undefined && !(target.device === 'cpu' && hasValue(target, -100))) {
+  // The fused row kernel: [N, C] or [C], no option that changes the formula (it skips the
+  // default ignoreIndex, -100, itself).
+  if (input.ndim <= 2 && !weight && ls === 0 && ignoreIndex === -100) {
     return crossEntropyRows(input, target, r);
   }
   const logp = logSoftmax(input, cdim);
@@ -155,12 +155,6 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   if (r === 'sum') smooth = smooth.sum();
   else if (r === 'mean') smooth = smooth.sum().div(weight ? parts.w.sum() : parts.valid.cast(logp.dtype).sum());
   return nll.mul(1 - ls).add(smooth.mul(ls / C));
-}
-
-function hasValue(t: Tensor, v: number): boolean {
-  let found = false;
-  forEachOffset(t.shape, t.strides, t.offset, (off) => { if (t.data[off] === v) found = true; });
-  return found;
 }
 
 /** Class-probability targets: -Σ_c weight_c·target_c·logp_c; 'mean' divides by N·d... . */

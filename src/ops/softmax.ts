@@ -57,10 +57,10 @@ function cpuRows(mode: Mode, x: Tensor, extra: Tensor[], out: Tensor, p: RowPlan
     else {
       const t = extra[0].data[b[1]];
       if (mode === 'xent') {
-        od[b[last]] = st(t >= 0 && t < p.n ? m + ls - xd[b[0] + t * rx] : NaN);
+        od[b[last]] = st(t === IGNORE ? 0 : t >= 0 && t < p.n ? m + ls - xd[b[0] + t * rx] : NaN);
         return;
       }
-      const g = extra[1].data[b[2]] * scale;
+      const g = t === IGNORE ? 0 : extra[1].data[b[2]] * scale;
       for (let j = 0; j < p.n; j++) od[b[last] + j * ro] = st((Math.exp(xd[b[0] + j * rx] - m) / s - (j === t ? 1 : 0)) * g);
     }
   });
@@ -85,12 +85,13 @@ function softmaxWgsl(mode: Mode, it: string, ot: string, gt: string): string {
     tail = `if (lid == 0u) {
     let t = T[b.y];
     var l = bitcast<f32>(0x7fc00000u | u.p0); // NaN, built at run time (p0 is 0): no NaN constants in WGSL
+    if (t == ${IGNORE}) { l = 0.0; }
     if (t >= 0 && u32(t) < u.n) { l = m + log(s) - f32(X[b.x + u32(t) * u.rs.x]); }
     O[${bo}] = ${ot}(l);
   }`;
   } else {
     tail = `let t = T[b.y];
-  let g = f32(G[b.z]) * u.scale;
+  let g = select(f32(G[b.z]) * u.scale, 0.0, t == ${IGNORE});
   for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}((exp(${x} - m) / s - select(0.0, 1.0, i32(j) == t)) * g); }`;
   }
   return `${enableF16(it, ot, gt)}${ROW_WGSL}
@@ -179,19 +180,26 @@ function xentGradRaw(logits: Tensor, target: Tensor, g: Tensor, scale: number): 
   return out;
 }
 
+/** PyTorch's default ignore_index: rows with this target add nothing and are not counted. */
+const IGNORE = -100;
+const NOT_IGNORED: MapSpec = { name: 'not_ignored', cpu: (t) => (t === IGNORE ? 0 : 1), wgsl: `select(1.0, 0.0, a == ${IGNORE})`, floatOnly: true };
+
 class CrossEntropy extends Function {
   static override forward(ctx: Ctx, logits: Tensor, target: Tensor, reduction: 'mean' | 'sum' | 'none'): Tensor {
-    ctx.saveForBackward(logits, target);
     ctx.reduction = reduction;
     const losses = xentRaw(logits, target);
-    if (reduction === 'none') return losses;
     const all = losses.shape.map((_, i) => i);
-    return reduceRaw('sum', losses, all, false, reduction === 'mean' ? 1 / losses.numel : 1).values;
+    // 'mean' divides by the number of targets that are not ignored, counted where they live.
+    const count = reduction === 'mean' ? reduceRaw('sum', mapRaw(NOT_IGNORED, [target], 'float32'), all, false).values : null;
+    ctx.saveForBackward(logits, target, ...(count ? [count] : []));
+    if (reduction === 'none') return losses;
+    const total = reduceRaw('sum', losses, all, false).values;
+    return count ? mapRaw(MAP_SPECS.div, [total, count], logits.dtype) : total;
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
-    const [logits, target] = ctx.savedTensors;
-    const scale = ctx.reduction === 'mean' ? 1 / target.numel : 1;
-    return [xentGradRaw(logits, target, dy, scale), null, null];
+    const [logits, target, count] = ctx.savedTensors;
+    const g = count ? mapRaw(MAP_SPECS.div, [dy, count], dy.dtype) : dy;
+    return [xentGradRaw(logits, target, g, 1), null, null];
   }
 }
 
