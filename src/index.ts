@@ -35,3 +35,11 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
 export type { ParseOptions, Safetensors } from './io/index.js';
+// #24 reductions, scans, sorting, scatter
+export { variance as var, std, varMean, stdMean, prod } from './ops/stats.js';
+export type { VarOptions } from './ops/stats.js';
+export { cumsum } from './ops/scan.js';
+export { sort, argsort } from './ops/sort.js';
+export type { SortOptions } from './ops/sort.js';
+export { scatter, scatterAdd, scatterReduce, oneHot } from './ops/scatter.js';
+export type { ReduceMode } from './ops/scatter.js';

@@ -14,6 +14,11 @@ import { softmax, logSoftmax } from '../ops/softmax.js';
 import { topk } from '../ops/topk.js';
 import * as M from '../ops/matmul.js';
 import * as G from '../ops/gather.js';
+// #24 reductions, scans, sorting, scatter
+import * as St from '../ops/stats.js';
+import { cumsum } from '../ops/scan.js';
+import { sort, argsort, type SortOptions } from '../ops/sort.js';
+import * as Sc from '../ops/scatter.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
@@ -98,6 +103,16 @@ declare module './tensor.js' {
     gather(dim: number, index: Tensor): Tensor;
     indexSelect(dim: number, index: Tensor): Tensor;
     indexAdd(dim: number, index: Tensor, source: Tensor, alpha?: number): Tensor;
+    // #24 reductions, scans, sorting, scatter
+    var(dim?: number | number[] | null, opts?: St.VarOptions): Tensor;
+    std(dim?: number | number[] | null, opts?: St.VarOptions): Tensor;
+    prod(dim?: number | null, keepdim?: boolean): Tensor;
+    cumsum(dim: number): Tensor;
+    sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices;
+    argsort(dim?: number, descending?: boolean): Tensor;
+    scatter(dim: number, index: Tensor, src: Tensor | number): Tensor;
+    scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: Sc.ReduceMode, opts?: { includeSelf?: boolean }): Tensor;
   }
 }
 
@@ -212,6 +227,16 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   gather(dim: number, index: Tensor): Tensor { return G.gather(this, dim, index); },
   indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); },
   indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); },
+  // #24 reductions, scans, sorting, scatter
+  var(dim?: number | number[] | null, opts?: St.VarOptions): Tensor { return St.variance(this, dim, opts); },
+  std(dim?: number | number[] | null, opts?: St.VarOptions): Tensor { return St.std(this, dim, opts); },
+  prod(dim?: number | null, keepdim = false): Tensor { return St.prod(this, dim, keepdim); },
+  cumsum(dim: number): Tensor { return cumsum(this, dim); },
+  sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices { return sort(this, dim, descending); },
+  argsort(dim = -1, descending = false): Tensor { return argsort(this, dim, descending); },
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return Sc.scatter(this, dim, index, src); },
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return Sc.scatterAdd(this, dim, index, src); },
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: Sc.ReduceMode, opts?: { includeSelf?: boolean }): Tensor { return Sc.scatterReduce(this, dim, index, src, reduce, opts); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {
