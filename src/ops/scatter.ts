@@ -91,7 +91,7 @@ function scatterWgsl(mode: Mode | 'claim', T: string): string {
   let body: string;
   if (mode === 'claim') {
     out = '@group(0) @binding(3) var<storage, read_write> W: array<atomic<i32>>;';
-    body = 'atomicMax(&W[p], i32(i));';
+    body = '_ = S[0]; // keeps binding 1 in the layout, so both passes bind alike\n  atomicMax(&W[p], i32(i));';
   } else if (mode === 'put') {
     out = `@group(0) @binding(3) var<storage, read> W: array<i32>;\n@group(0) @binding(4) var<storage, read_write> O: array<${T}>;`;
     body = 'if (W[p] == i32(i)) { O[p] = S[pS]; }';
