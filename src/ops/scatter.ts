@@ -11,7 +11,7 @@
 //    as with PyTorch's CUDA scatter_add). float16 computes in float32.
 // Out-of-range indices throw on the CPU; on the GPU their writes are skipped (README,
 // "Memory and errors": the GPU cannot check them without a readback).
-import { Tensor } from '../tensor/tensor.js';
+import { checkAllocation, Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { wgslType } from '../tensor/dtype.js';
 import { checkScalarFits } from '../tensor/check.js';
@@ -119,7 +119,7 @@ function scatterWgsl(mode: Mode | 'claim', T: string): string {
     old = x.old_value;
   }`;
   }
-  return `struct U {
+  return `${T === 'f16' ? 'enable f16;\n' : ''}struct U {
   n: u32, ndim: u32, size: u32, sdim: u32, offO: u32, offS: u32, offI: u32, pad: u32,
   shape: array<vec4<u32>, 2>, sO: array<vec4<u32>, 2>, sS: array<vec4<u32>, 2>, sI: array<vec4<u32>, 2>,
 }
@@ -249,7 +249,7 @@ function checkScatter(op: string, self: unknown, dim: unknown, index: unknown, s
   if (src instanceof Tensor) {
     src.assertAlive(op);
     if (src.dtype !== self.dtype) throw new Error(`${op}: src dtype ${src.dtype} does not match self's ${self.dtype}`);
-  } else if (typeof src !== 'number') {
+  } else if (typeof src !== 'number' || op !== 'scatter') {
     throw new Error(`${op}: src must be a Tensor${op === 'scatter' ? ' or a number' : ''}, got ${describe(src)}`);
   } else checkScalarFits(op, src, self.dtype);
   deviceOf(op, self, index, src instanceof Tensor ? src : null);
@@ -305,7 +305,6 @@ export function scatterAdd(self: Tensor, dim: number, index: Tensor, src: Tensor
  * the sources that land on it by sum, prod, mean, amax or amin. */
 export function scatterReduce(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, opts?: { includeSelf?: boolean }): Tensor {
   const d = checkScatter('scatterReduce', self, dim, index, src);
-  if (!(src instanceof Tensor)) throw new Error(`scatterReduce: src must be a Tensor, got ${describe(src)}`);
   if (typeof reduce !== 'string' || !REDUCES.includes(reduce)) throw new Error(`scatterReduce: reduce must be one of ${REDUCES.map((r) => `'${r}'`).join(', ')}, got ${describe(reduce)}`);
   const includeSelf = checkOptions('scatterReduce', opts, ['includeSelf']).includeSelf ?? true;
   if (typeof includeSelf !== 'boolean') throw new Error(`scatterReduce: includeSelf must be a boolean, got ${describe(includeSelf)}`);
@@ -333,6 +332,7 @@ export function oneHot(t: Tensor, numClasses = -1): Tensor {
   } else if (c === -1) {
     throw new Error(`oneHot: numClasses must be given for a ${t.device} tensor (inferring it would need a readback of the values), input shape ${fmtShape(t.shape)}`);
   }
+  checkAllocation('oneHot', [...t.shape, c], 'int32', t.device);
   const out = full([...t.shape, c], 0, 'int32', t.device);
   if (out.numel === 0) return out;
   const idx = unsqueeze(t, -1);

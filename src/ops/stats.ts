@@ -46,31 +46,26 @@ class StdSqrt extends Function {
   }
 }
 
+// Each public function runs in a tidy scope, so the intermediate it does not return is freed.
+
 /** Variance over `dim` (a number, an array, or every dim), dividing by N − correction. */
 export function variance(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): Tensor {
-  const { v, m } = varAndMean('var', t, dim, opts);
-  m.dispose();
-  return v;
+  return tidy(() => varAndMean('var', t, dim, opts).v);
 }
 
 /** Standard deviation over `dim`: sqrt of var (gradient 0 where the result is 0, as PyTorch). */
 export function std(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): Tensor {
-  const { v, m } = varAndMean('std', t, dim, opts);
-  m.dispose();
-  return tidy(() => StdSqrt.apply(v));
+  return tidy(() => StdSqrt.apply(varAndMean('std', t, dim, opts).v));
 }
 
 /** [var, mean] over `dim`, as torch.var_mean's tuple. */
 export function varMean(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): [Tensor, Tensor] {
-  const { v, m } = varAndMean('varMean', t, dim, opts);
-  return [v, m];
+  return tidy(() => { const { v, m } = varAndMean('varMean', t, dim, opts); return [v, m]; });
 }
 
 /** [std, mean] over `dim`, as torch.std_mean's tuple. */
 export function stdMean(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): [Tensor, Tensor] {
-  const { v, m } = varAndMean('stdMean', t, dim, opts);
-  const s = tidy(() => StdSqrt.apply(v));
-  return [s, m];
+  return tidy(() => { const { v, m } = varAndMean('stdMean', t, dim, opts); return [StdSqrt.apply(v), m]; });
 }
 
 // ---- prod ----

@@ -232,4 +232,30 @@ test('0-d and empty: a 0-d self acts as size 1; an empty index gives a copy', as
   }
 });
 
+test('no tensor is left behind by the forward and backward of any op here (var to scatterReduce)', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor([[0.5, -1, 2], [1.5, 0.25, -2]], { device: dev, requiresGrad: true });
+    const i = sg.tensor([[1, 0, 1]], { device: dev, dtype: 'int32' });
+    const h = sg.tensor([3, 1, 2], { device: dev, dtype: 'float16', requiresGrad: true });
+    const before = sg.liveTensors();
+    const fns: Array<() => Tensor> = [
+      () => x.var(1), () => x.std(), () => sg.stdMean(x, 0)[0].add(sg.stdMean(x, 0)[1]), () => sg.varMean(x)[0], () => x.prod(1), () => x.cumsum(0),
+      () => x.sort(1).values, () => x.scatter(0, i, x), () => x.scatterAdd(0, i, x), () => x.scatterReduce(0, i, x, 'prod', { includeSelf: false }),
+      () => x.scatterReduce(0, i, x, 'mean'), () => x.scatterReduce(0, i, x, 'amin'), () => h.sort().values.float(),
+    ];
+    fns.forEach((f, k) => {
+      const n0 = sg.liveTensors();
+      sg.tidy(() => f().sum().backward());
+      x.grad?.dispose(); x.grad = null;
+      h.grad?.dispose(); h.grad = null;
+      assert.is(sg.liveTensors(), n0, `${dev} live tensors after op ${k}`);
+    });
+    assert.is(sg.liveTensors(), before, `${dev} live tensors`);
+    // float16 values' gradient (the permutation scatter in float16)
+    h.sort().values.float().mul(sg.tensor([10, 20, 30], { device: dev })).sum().backward();
+    assertEqualArrays(await h.grad!.toArray(), [30, 10, 20], `${dev} float16 sort grad`);
+    for (const t of [x, i, h]) t.dispose();
+  }
+});
+
 test.run();

@@ -233,4 +233,27 @@ test('cumsum errors before any work', async () => {
   }
 });
 
+// ---- argmin / argmax / max without a dim (they existed before; checked here as #24 lists them) ----
+
+test('argmin/argmax/max/min without a dim: flat index, first occurrence, NaN wins', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor([[3, -1, 7], [7, -1, 0]], { device: dev });
+    assertEqualArrays(await arr(x.argmax()), [2], `${dev} argmax first of ties`);
+    assertEqualArrays(await arr(sg.argmin(x)), [1], `${dev} argmin first of ties`);
+    assertEqualArrays(await arr(x.max()), [7], `${dev} max`);
+    assertEqualArrays(await arr(x.min()), [-1], `${dev} min`);
+    assertEqualArrays(await arr(x.T.argmin()), [2], `${dev} argmin of a transposed view indexes its flattened order`);
+    const n = sg.tensor([1, NaN, 5, NaN], { device: dev });
+    assertEqualArrays(await arr(n.argmax()), [1], `${dev} argmax NaN`);
+    assertEqualArrays(await arr(n.argmin()), [1], `${dev} argmin NaN`);
+    assertEqualArrays(await arr(n.max()), [NaN], `${dev} max NaN`);
+    const g = sg.tensor([2, 5, 5], { device: dev, requiresGrad: true });
+    g.max().backward();
+    assertEqualArrays(await g.grad!.toArray(), [0, 0.5, 0.5], `${dev} max() shares ties`);
+    const e = sg.zeros([0], { device: dev });
+    throwsBeforeWork('empty', () => e.argmin(), [/^argmin: /]);
+    for (const t of [x, n, g, e]) t.dispose();
+  }
+});
+
 test.run();
