@@ -5,10 +5,12 @@
 //  - put (scatter): with duplicate targets the last source in row-major index order wins,
 //    as on the CPU. A first pass claims each target with atomicMax of the source's position,
 //    a second writes only the winners, so the result does not depend on thread order.
-//  - sum, prod, amax, amin: atomics, native for int32 and a compare-exchange loop on the
-//    bits for float32. amax/amin give the same bits in any order; float sums and products
-//    of duplicates are added in an unspecified order (last-bit differences from run to run,
-//    as with PyTorch's CUDA scatter_add). float16 computes in float32.
+//  - float32 sum and prod (and mean, a sum): the index elements are sorted by target and
+//    each target's sources folded in index order (foldSorted), so the result is the CPU's
+//    bit for bit and the same every run.
+//  - int32 sum/prod and amax/amin: atomics (native for int32, a compare-exchange loop on
+//    the bits for float32); these give the same result in any order. float16 computes in
+//    float32.
 // Out-of-range indices throw on the CPU; on the GPU their writes are skipped (README,
 // "Memory and errors": the GPU cannot check them without a readback).
 import { checkAllocation, Tensor } from '../tensor/tensor.js';
@@ -20,7 +22,8 @@ import { f32Bits } from '../backend/webgpu.js';
 import { deviceOf, mapRaw, type MapSpec } from './map.js';
 import { cast, copyRaw, div, eq, mul, where } from './elementwise.js';
 import { full, narrow, reshape, unsqueeze } from './view.js';
-import { checkIndex, gather, indexLayout, layoutUniforms, odometer, withDim, WGSL_WALK } from './gather.js';
+import { bitonicSort } from './bitonic.js';
+import { checkIndex, gather, indexLayout, type IndexLayout, layoutUniforms, odometer, withDim, WGSL_WALK } from './gather.js';
 
 export type ReduceMode = 'sum' | 'prod' | 'mean' | 'amax' | 'amin';
 type Mode = 'set' | 'put' | 'sum' | 'prod' | 'amax' | 'amin';
@@ -78,7 +81,76 @@ function scatterInto(out: Tensor, dim: number, index: Tensor, src: Tensor, mode:
     claim.dispose();
     return;
   }
+  if (T === 'f32' && (mode === 'sum' || mode === 'prod')) { foldSorted(out, index, src, header, lay, mode); return; }
   gpu.dispatch({ key: `scatter:${mode}:${T}`, wgsl: () => scatterWgsl(mode, T), inputs: [src.buffer, index.buffer], outputs: [out.buffer], ...common });
+}
+
+/**
+ * Float sums and products in index order, so that the result does not depend on thread
+ * timing and equals the CPU's bit for bit: the index elements are sorted by target (stable,
+ * bitonic.ts), then the first element of each run folds the run's sources into its target.
+ * A target with many sources is one invocation's loop, the price of the fixed order.
+ */
+function foldSorted(out: Tensor, index: Tensor, src: Tensor, header: number[], lay: IndexLayout, mode: 'sum' | 'prod'): void {
+  const gpu = out.storage.gpu!;
+  const n = index.numel;
+  let P = 1;
+  while (P < n) P *= 2;
+  const keys = Tensor.empty([P], 'int32', out.device, 'scatter');
+  const pos = Tensor.empty([P], 'int32', out.device, 'scatter');
+  const h = [...header];
+  h[7] = P;
+  const uniforms = layoutUniforms(h, lay);
+  gpu.dispatch({ key: 'scatter:targets', wgsl: () => targetsWgsl(), inputs: [index.buffer], outputs: [keys.buffer, pos.buffer], uniforms, workgroups: Math.ceil(P / WG) });
+  bitonicSort(keys, pos, 1, P);
+  gpu.dispatch({ key: `scatter:fold:${mode}`, wgsl: () => foldWgsl(mode), inputs: [src.buffer, keys.buffer, pos.buffer], outputs: [out.buffer], uniforms, workgroups: Math.ceil(n / WG) });
+  keys.dispose();
+  pos.dispose();
+}
+
+const LAYOUT_WGSL = `struct U {
+  n: u32, ndim: u32, size: u32, sdim: u32, offO: u32, offS: u32, offI: u32, p: u32,
+  shape: array<vec4<u32>, 2>, sO: array<vec4<u32>, 2>, sS: array<vec4<u32>, 2>, sI: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<uniform> u: U;
+`;
+
+/** Each index element's target (0xffffffff when out of range, and for the padding to u.p). */
+function targetsWgsl(): string {
+  return `${LAYOUT_WGSL}@group(0) @binding(1) var<storage, read> I: array<i32>;
+@group(0) @binding(2) var<storage, read_write> K: array<u32>;
+@group(0) @binding(3) var<storage, read_write> Q: array<u32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * ${WG}u;
+  if (i >= u.p) { return; }
+  if (i >= u.n) { K[i] = 0xffffffffu; Q[i] = 0xffffffffu; return; }
+${WGSL_WALK(['O', 'I'])}  let j = I[pI];
+  K[i] = select(0xffffffffu, pO + u32(j) * u.sdim, j >= 0 && u32(j) < u.size);
+  Q[i] = i;
+}
+`;
+}
+
+function foldWgsl(mode: 'sum' | 'prod'): string {
+  return `${LAYOUT_WGSL}@group(0) @binding(1) var<storage, read> S: array<f32>;
+@group(0) @binding(2) var<storage, read> K: array<u32>;
+@group(0) @binding(3) var<storage, read> Q: array<u32>;
+@group(0) @binding(4) var<storage, read_write> O: array<f32>;
+fn srcAt(i: u32) -> f32 {
+${WGSL_WALK(['S'])}  return S[pS];
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.y * nwg.x * ${WG}u;
+  if (t >= u.n) { return; }
+  let k = K[t];
+  if (k == 0xffffffffu || (t > 0u && K[t - 1u] == k)) { return; }
+  var acc = O[k];
+  for (var q = t; q < u.n && K[q] == k; q++) { acc = acc ${mode === 'sum' ? '+' : '*'} srcAt(Q[q]); }
+  O[k] = acc;
+}
+`;
 }
 
 /** WGSL for one mode; `combine(p, v)` folds v into O[p]. */
@@ -119,12 +191,7 @@ function scatterWgsl(mode: Mode | 'claim', T: string): string {
     old = x.old_value;
   }`;
   }
-  return `${T === 'f16' ? 'enable f16;\n' : ''}struct U {
-  n: u32, ndim: u32, size: u32, sdim: u32, offO: u32, offS: u32, offI: u32, pad: u32,
-  shape: array<vec4<u32>, 2>, sO: array<vec4<u32>, 2>, sS: array<vec4<u32>, 2>, sI: array<vec4<u32>, 2>,
-}
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read> S: array<${T}>;
+  return `${T === 'f16' ? 'enable f16;\n' : ''}${LAYOUT_WGSL}@group(0) @binding(1) var<storage, read> S: array<${T}>;
 @group(0) @binding(2) var<storage, read> I: array<i32>;
 ${out}
 ${f32 ? nan : ''}

@@ -13,6 +13,7 @@ import { wgslType } from '../tensor/dtype.js';
 import { checkOptions, contiguousStrides, describe } from '../tensor/shape.js';
 import { checkBool, checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer } from './rows.js';
 import { scatterPermutation } from './scatter.js';
+import { bitonicSort } from './bitonic.js';
 
 const WG = 256;
 
@@ -70,18 +71,7 @@ function gpuSort(x: Tensor, n: number, rows: number, u: number[], values: Tensor
     uniforms: uk,
     workgroups: Math.ceil((rows * P) / WG),
   });
-  for (let k = 2; k <= P; k *= 2) {
-    for (let j = k / 2; j >= 1; j /= 2) {
-      gpu.dispatch({
-        key: 'sort:step',
-        wgsl: stepWgsl,
-        inputs: [],
-        outputs: [keys.buffer, pos.buffer],
-        uniforms: [rows * (P / 2), P, k, j],
-        workgroups: Math.ceil((rows * (P / 2)) / WG),
-      });
-    }
-  }
+  bitonicSort(keys, pos, rows, P);
   gpu.dispatch({
     key: `sort:out:${it}`,
     wgsl: () => outWgsl(it),
@@ -121,35 +111,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let at = bases(row).x + j * u.rs.x;
   K[i] = ${descending ? `~(${key})` : key};
   Q[i] = j;
-}
-`;
-}
-
-/** One compare-exchange step (k, j) of the bitonic network, one invocation per pair. */
-function stepWgsl(): string {
-  return `struct U { pairs: u32, P: u32, k: u32, j: u32 }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read_write> K: array<u32>;
-@group(0) @binding(2) var<storage, read_write> Q: array<u32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  ${LINEAR}
-  if (i >= u.pairs) { return; }
-  let half = u.P / 2u;
-  let base = (i / half) * u.P;
-  let t = i % half;
-  let a = (t / u.j) * 2u * u.j + t % u.j;
-  let b = a + u.j;
-  let up = (a & u.k) == 0u;
-  let ka = K[base + a];
-  let kb = K[base + b];
-  let qa = Q[base + a];
-  let qb = Q[base + b];
-  let greater = ka > kb || (ka == kb && qa > qb);
-  if (greater == up) {
-    K[base + a] = kb; K[base + b] = ka;
-    Q[base + a] = qb; Q[base + b] = qa;
-  }
 }
 `;
 }

@@ -81,6 +81,24 @@ test('scatter: with duplicate targets the last source wins on every backend, eve
   }
 });
 
+test('float sums and products of duplicate targets: the same bits on both backends, every run', async () => {
+  const devs = await backends();
+  const n = 700;
+  const vals = Array.from(new Float32Array(randArray(n * 2, 21, -1, 1)));
+  const index = Array.from(randInts(n * 2, 22, 0, 5)); // ~140 sources per target
+  const results: number[][] = [];
+  for (const dev of devs) {
+    const s = sg.tensor(Array.from(new Float32Array(randArray(10, 23, 0.9, 1.1))), { shape: [5, 2], device: dev });
+    const x = sg.tensor(vals.map((v) => 1 + v / 64), { shape: [n, 2], device: dev });
+    const i = sg.tensor(index, { shape: [n, 2], device: dev, dtype: 'int32' });
+    for (let r = 0; r < 2; r++) {
+      results.push([...await arr(s.scatterAdd(0, i, x)), ...await arr(s.scatterReduce(0, i, x, 'prod')), ...await arr(s.scatterReduce(0, i, x, 'mean', { includeSelf: false }))]);
+    }
+    for (const t of [s, x, i]) t.dispose();
+  }
+  for (const r of results.slice(1)) assertEqualArrays(r, results[0], 'bits');
+});
+
 test('scatter family on int32 (wraps, floor mean) and float16; amax/amin propagate NaN', async () => {
   for (const dev of await backends()) {
     const self = [5, -7, 3, 0];
