@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
-import { allclose, arr, assertEqualArrays, backends, f64Copies, forEachIndex, gradsOf, randInts, rt, throwsBeforeWork } from '../helpers.js';
+import { allclose, arr, assertEqualArrays, backends, f64Copies, forEachIndex, gradsOf, keysOf, randInts, rt, throwsBeforeWork } from '../helpers.js';
 
 const test = suite('sort');
 
@@ -136,6 +136,21 @@ test('sort/argsort errors before any work', async () => {
     throwsBeforeWork('both', () => x.sort({ dim: 0 }, true), [/^sort: pass descending inside the options object/]);
     throwsBeforeWork('argsort dim', () => x.argsort([0] as never), [/^argsort: dim must be a number/]);
     x.dispose();
+  }
+});
+
+test('WebGPU: rows up to 512 sort in workgroup memory, longer ones step by step; both give the reference', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  for (const [n, kernel] of [[512, 'bitonic:local'], [513, 'bitonic:step']] as Array<[number, string]>) {
+    const x = Array.from(randInts(2 * n, n, -50, 50));
+    const t = sg.tensor(x, { shape: [2, n], device: 'webgpu' });
+    let got: { values: sg.Tensor; indices: sg.Tensor } | null = null;
+    const keys = await keysOf(async () => { got = t.sort(1, true); });
+    assert.ok([...keys].some((k) => k.startsWith(kernel)), `${n}: ${kernel} ran`);
+    const want = refSort(x, [2, n], 1, true);
+    assertEqualArrays(await arr(got!.values), want.v, `${n} values`);
+    assertEqualArrays(await arr(got!.indices), want.i, `${n} indices`);
+    t.dispose();
   }
 });
 
