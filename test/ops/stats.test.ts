@@ -73,7 +73,12 @@ test('var: one element is NaN, N <= correction divides by 0, NaN/Inf propagate, 
     const e = sg.zeros([0, 3], { device: dev });
     assertEqualArrays(await arr(e.var(0)), [N, N, N], `${dev} empty dim`);
     assert.equal(e.var(1).shape, [0], `${dev} empty rows`);
-    for (const t of [one, two, x, e]) t.dispose();
+    const h = sg.tensor([[1, 2, 3, 4], [0.5, 0.5, 0.5, 1.5]], { device: dev, dtype: 'float16' });
+    const hv = h.var(1);
+    assert.is(hv.dtype, 'float16');
+    allclose(await arr(hv), [5 / 3, 0.25], { rtol: 1e-3, atol: 1e-3 }, `${dev} float16 var`);
+    allclose(await arr(sg.stdMean(h, 1)[1]), [2.5, 0.75], { rtol: 1e-3, atol: 1e-3 }, `${dev} float16 mean`);
+    for (const t of [one, two, x, e, h]) t.dispose();
   }
 });
 
