@@ -18,7 +18,6 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { wgslType } from '../tensor/dtype.js';
 import { checkScalarFits } from '../tensor/check.js';
 import { checkOptions, contiguousStrides, describe, fmtShape, forEachOffset, normDim } from '../tensor/shape.js';
-import { f32Bits } from '../backend/webgpu.js';
 import { deviceOf, mapRaw, type MapSpec } from './map.js';
 import { cast, copyRaw, div, eq, mul, where } from './elementwise.js';
 import { full, narrow, reshape, unsqueeze } from './view.js';
@@ -260,12 +259,13 @@ class Scatter extends Function {
 class ScatterReduce extends Function {
   static override forward(ctx: Ctx, self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean): Tensor {
     const out = scatterReduceRaw(self, dim, index, src, reduce, includeSelf);
-    ctx.saveForBackward(self, index, src, out);
-    Object.assign(ctx, { dim, reduce, includeSelf });
+    // sum and mean need only the index for their gradients; the others compare with values.
+    ctx.saveForBackward(index, ...(reduce === 'sum' || reduce === 'mean' ? [] : [self, src, out]));
+    Object.assign(ctx, { dim, reduce, includeSelf, shape: self.shape });
     return out;
   }
   static override backward(ctx: Ctx, g: Tensor): Array<Tensor | null> {
-    const [self, index, src, result] = ctx.savedTensors;
+    const [index, self, src, result] = ctx.savedTensors;
     const { dim, reduce, includeSelf } = ctx as unknown as { dim: number; reduce: ReduceMode; includeSelf: boolean };
     const at = (t: Tensor): Tensor => gather(t, dim, index);
     const add = (base: Tensor, s: Tensor): Tensor => ScatterReduce.apply(base, dim, index, s, 'sum', true);
@@ -276,7 +276,7 @@ class ScatterReduce extends Function {
       gSrc = at(g);
     } else if (reduce === 'mean') {
       // Each output is divided by its count (self included or not); so is each share.
-      const n = add(full(self.shape, includeSelf ? 1 : 0, g.dtype, g.device), constant(1, index.shape, g));
+      const n = add(full(ctx.shape, includeSelf ? 1 : 0, g.dtype, g.device), constant(1, index.shape, g));
       const safe = where(eq(n, 0), 1, n);
       gSelf = div(g, safe);
       gSrc = div(at(g), at(safe));
