@@ -16,6 +16,11 @@ export interface VarOptions { correction?: number; keepdim?: boolean }
 /** The variance and the mean (with kept dims) over `dim`, checked; `op` names the caller. */
 function varAndMean(op: string, t: Tensor, dim: unknown, opts: unknown): { v: Tensor; m: Tensor; keepdim: boolean } {
   checkInput(op, t);
+  // x.var({ correction: 0 }): the options alone, as PyTorch's keywords without a dim.
+  if (dim !== null && typeof dim === 'object' && Object.getPrototypeOf(dim) === Object.prototype && opts === undefined) {
+    opts = dim;
+    dim = undefined;
+  }
   const red = reduceDims(op, t, dim);
   const o = checkOptions(op, opts, ['correction', 'keepdim']);
   const correction = o.correction ?? 1;
@@ -49,22 +54,22 @@ class StdSqrt extends Function {
 // Each public function runs in a tidy scope, so the intermediate it does not return is freed.
 
 /** Variance over `dim` (a number, an array, or every dim), dividing by N − correction. */
-export function variance(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): Tensor {
+export function variance(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): Tensor {
   return tidy(() => varAndMean('var', t, dim, opts).v);
 }
 
 /** Standard deviation over `dim`: sqrt of var (gradient 0 where the result is 0, as PyTorch). */
-export function std(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): Tensor {
+export function std(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): Tensor {
   return tidy(() => StdSqrt.apply(varAndMean('std', t, dim, opts).v));
 }
 
 /** [var, mean] over `dim`, as torch.var_mean's tuple. */
-export function varMean(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): [Tensor, Tensor] {
+export function varMean(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): [Tensor, Tensor] {
   return tidy(() => { const { v, m } = varAndMean('varMean', t, dim, opts); return [v, m]; });
 }
 
 /** [std, mean] over `dim`, as torch.std_mean's tuple. */
-export function stdMean(t: Tensor, dim?: number | number[] | null, opts?: VarOptions): [Tensor, Tensor] {
+export function stdMean(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): [Tensor, Tensor] {
   return tidy(() => { const { v, m } = varAndMean('stdMean', t, dim, opts); return [StdSqrt.apply(v), m]; });
 }
 

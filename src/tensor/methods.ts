@@ -104,8 +104,8 @@ declare module './tensor.js' {
     indexSelect(dim: number, index: Tensor): Tensor;
     indexAdd(dim: number, index: Tensor, source: Tensor, alpha?: number): Tensor;
     // #24 reductions, scans, sorting, scatter
-    var(dim?: number | number[] | null, opts?: St.VarOptions): Tensor;
-    std(dim?: number | number[] | null, opts?: St.VarOptions): Tensor;
+    var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
+    std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
     prod(dim?: number | null, keepdim?: boolean): Tensor;
     cumsum(dim: number): Tensor;
     sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices;
@@ -228,8 +228,8 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); },
   indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); },
   // #24 reductions, scans, sorting, scatter
-  var(dim?: number | number[] | null, opts?: St.VarOptions): Tensor { return St.variance(this, dim, opts); },
-  std(dim?: number | number[] | null, opts?: St.VarOptions): Tensor { return St.std(this, dim, opts); },
+  var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.variance(this, dim, opts); },
+  std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.std(this, dim, opts); },
   prod(dim?: number | null, keepdim = false): Tensor { return St.prod(this, dim, keepdim); },
   cumsum(dim: number): Tensor { return cumsum(this, dim); },
   sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices { return sort(this, dim, descending); },

@@ -65,6 +65,10 @@ test('var: one element is NaN, N <= correction divides by 0, NaN/Inf propagate, 
     const one = sg.tensor([3], { device: dev });
     assertEqualArrays(await arr(one.var()), [N], `${dev} var of one element`);
     assertEqualArrays(await arr(one.var(0, { correction: 0 })), [0], `${dev} correction 0`);
+    const four = sg.tensor([[1, 2], [3, 4]], { device: dev });
+    assertEqualArrays(await arr(four.var({ correction: 0 })), [1.25], `${dev} options without a dim`);
+    assertEqualArrays(await arr(sg.std(four, { correction: 0, keepdim: true })), [Math.fround(Math.sqrt(1.25))], `${dev} std options without a dim`);
+    four.dispose();
     const two = sg.tensor([1, 2], { device: dev });
     assertEqualArrays(await arr(two.var(0, { correction: 3 })), [I], `${dev} N - correction < 0 divides by 0`);
     const x = sg.tensor([[1, 2, N], [1, I, 3], [2, 4, 6]], { device: dev });
