@@ -19,7 +19,7 @@ import { wgslType } from '../tensor/dtype.js';
 import { checkScalarFits } from '../tensor/check.js';
 import { checkOptions, contiguousStrides, describe, fmtShape, forEachOffset, normDim } from '../tensor/shape.js';
 import { deviceOf, mapRaw, type MapSpec } from './map.js';
-import { cast, copyRaw, div, eq, mul, where } from './elementwise.js';
+import { cast, copyRaw, div, eq, MAP_SPECS, mul, where } from './elementwise.js';
 import { full, narrow, reshape, unsqueeze } from './view.js';
 import { bitonicSort } from './bitonic.js';
 import { checkIndex, gather, indexLayout, type IndexLayout, layoutUniforms, odometer, withDim, WGSL_WALK } from './gather.js';
@@ -230,7 +230,7 @@ function scatterReduceRaw(self: Tensor, dim: number, index: Tensor, src: Tensor,
   scatterInto(count, dim, index, one, 'sum');
   one.dispose();
   const safe = mapRaw({ name: 'at_least_one', cpu: (a) => Math.max(a, 1), wgsl: 'max(a, T(1))' }, [count]);
-  const mean = int ? mapRaw(FLOOR_DIV, [out, safe]) : mapRaw({ name: 'div', cpu: (a, b) => a / b, wgsl: 'a / b' }, [out, safe], self.dtype);
+  const mean = mapRaw(int ? FLOOR_DIV : MAP_SPECS.div, [out, safe], self.dtype);
   for (const t of [out, count, safe]) t.dispose();
   return mean;
 }
