@@ -46,3 +46,11 @@ export { conv1d, conv2d } from './ops/conv.js';
 export type { ConvOptions, Padding } from './ops/conv.js';
 export { maxPool2d, avgPool2d } from './ops/pool.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool.js';
+// #24 reductions, scans, sorting, scatter
+export { variance as var, std, varMean, stdMean, prod } from './ops/stats.js';
+export type { VarOptions } from './ops/stats.js';
+export { cumsum } from './ops/scan.js';
+export { sort, argsort } from './ops/sort.js';
+export type { SortOptions } from './ops/sort.js';
+export { scatter, scatterAdd, scatterReduce, oneHot } from './ops/scatter.js';
+export type { ReduceMode } from './ops/scatter.js';

@@ -27,7 +27,7 @@ const WG = 256;
 
 // ---- layout: the iteration shape with one stride list per operand ----
 
-interface IndexLayout {
+export interface IndexLayout {
   shape: number[];
   /** One list per operand, in the order given to indexLayout. */
   strides: number[][];
@@ -37,7 +37,7 @@ interface IndexLayout {
 
 /** Merges contiguous runs of dims before and after `dim` (never `dim` itself: the index
  * acts there), so the common cases run with one or two dims. */
-function indexLayout(shape: readonly number[], dim: number, strides: number[][]): IndexLayout {
+export function indexLayout(shape: readonly number[], dim: number, strides: number[][]): IndexLayout {
   const before = coalesce(shape.slice(0, dim), strides.map((s) => s.slice(0, dim)));
   const after = coalesce(shape.slice(dim + 1), strides.map((s) => s.slice(dim + 1)));
   return {
@@ -54,10 +54,10 @@ function spreadIndex(index: Tensor, ndim: number, dim: number): number[] {
   return s;
 }
 
-const withDim = (strides: readonly number[], dim: number, v: number): number[] => strides.map((s, d) => (d === dim ? v : s));
+export const withDim = (strides: readonly number[], dim: number, v: number): number[] => strides.map((s, d) => (d === dim ? v : s));
 
 /** Walks `shape` in row-major order calling f with each operand's storage offset. */
-function odometer(shape: readonly number[], strides: number[][], offsets: number[], f: (pos: number[]) => void): void {
+export function odometer(shape: readonly number[], strides: number[][], offsets: number[], f: (pos: number[]) => void): void {
   const n = numel(shape);
   const nd = shape.length;
   const idx = new Array<number>(nd).fill(0);
@@ -76,7 +76,7 @@ function odometer(shape: readonly number[], strides: number[][], offsets: number
 
 /** Uniform words for the generic kernels: 8 header words, then shape and up to 3 stride
  * lists as array<vec4<u32>, 2> each (uniform arrays need a 16-byte stride). */
-function layoutUniforms(header: number[], lay: IndexLayout): number[] {
+export function layoutUniforms(header: number[], lay: IndexLayout): number[] {
   const u = new Array<number>(8 + MAX_DIMS * (1 + lay.strides.length)).fill(0);
   header.forEach((v, i) => { u[i] = v >>> 0; });
   lay.shape.forEach((s, d) => {
@@ -86,14 +86,14 @@ function layoutUniforms(header: number[], lay: IndexLayout): number[] {
   return u;
 }
 
-const WGSL_WALK = (names: string[]): string =>
+export const WGSL_WALK = (names: string[]): string =>
   `  var rem = i;\n${names.map((n) => `  var p${n} = u.off${n};\n`).join('')}` +
   `  for (var d = i32(u.ndim) - 1; d >= 0; d--) {\n    let k = u32(d);\n    let c = rem % u.shape[k >> 2u][k & 3u];\n    rem = rem / u.shape[k >> 2u][k & 3u];\n` +
   names.map((n) => `    p${n} += c * u.s${n}[k >> 2u][k & 3u];\n`).join('') + '  }\n';
 
 // ---- validation ----
 
-function checkIndex(op: string, index: unknown): asserts index is Tensor {
+export function checkIndex(op: string, index: unknown): asserts index is Tensor {
   if (!(index instanceof Tensor)) throw new Error(`${op}: index must be an int32 Tensor, got ${describe(index)}`);
   index.assertAlive(op);
   if (index.dtype !== 'int32') throw new Error(`${op}: index must be int32, got ${index.dtype}`);

@@ -19,6 +19,11 @@ import * as MK from '../ops/mask.js';
 // #24 math
 import * as MA from '../ops/math.js';
 import { floorDivide } from '../ops/intdiv.js';
+// #24 reductions, scans, sorting, scatter
+import * as St from '../ops/stats.js';
+import { cumsum } from '../ops/scan.js';
+import { sort, argsort, type SortOptions } from '../ops/sort.js';
+import * as Sc from '../ops/scatter.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
@@ -127,6 +132,16 @@ declare module './tensor.js' {
     floorDivide(o: Tensor | Scalar): Tensor;
     remainder(o: Tensor | Scalar): Tensor;
     fmod(o: Tensor | Scalar): Tensor;
+    // #24 reductions, scans, sorting, scatter
+    var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
+    std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
+    prod(dim?: number | null, keepdim?: boolean): Tensor;
+    cumsum(dim: number): Tensor;
+    sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices;
+    argsort(dim?: number, descending?: boolean): Tensor;
+    scatter(dim: number, index: Tensor, src: Tensor | number): Tensor;
+    scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: Sc.ReduceMode, opts?: { includeSelf?: boolean }): Tensor;
   }
 }
 
@@ -265,6 +280,16 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   floorDivide(o: Tensor | Scalar): Tensor { return floorDivide(this, o); },
   remainder(o: Tensor | Scalar): Tensor { return MA.remainder(this, o); },
   fmod(o: Tensor | Scalar): Tensor { return MA.fmod(this, o); },
+  // #24 reductions, scans, sorting, scatter
+  var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.variance(this, dim, opts); },
+  std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.std(this, dim, opts); },
+  prod(dim?: number | null, keepdim = false): Tensor { return St.prod(this, dim, keepdim); },
+  cumsum(dim: number): Tensor { return cumsum(this, dim); },
+  sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices { return sort(this, dim, descending); },
+  argsort(dim = -1, descending = false): Tensor { return argsort(this, dim, descending); },
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return Sc.scatter(this, dim, index, src); },
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return Sc.scatterAdd(this, dim, index, src); },
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: Sc.ReduceMode, opts?: { includeSelf?: boolean }): Tensor { return Sc.scatterReduce(this, dim, index, src, reduce, opts); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {

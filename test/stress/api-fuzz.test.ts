@@ -243,6 +243,28 @@ const ENTRIES: Entry[] = [
   { name: 'nn.Conv1d.forward', prefix: ['Conv1d', 'conv1d'], make: (d) => { const l = new sg.nn.Conv1d(2, 3, 3, { padding: 'same', device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 5])] }; } },
   { name: 'nn.MaxPool2d', prefix: ['MaxPool2d', 'maxPool2d'], make: (d) => ({ fn: (...a) => (new sg.nn.MaxPool2d(a[0] as number, a[1] as sg.nn.MaxPool2dModuleOptions)).forward(a[2] as Tensor), args: [2, { stride: 1 }, f(d, [1, 3, 3])] }) },
   { name: 'nn.AvgPool2d', prefix: ['AvgPool2d', 'avgPool2d'], make: (d) => ({ fn: (...a) => (new sg.nn.AvgPool2d(a[0] as number, a[1] as sg.nn.AvgPool2dModuleOptions)).forward(a[2] as Tensor), args: [2, { padding: 1 }, f(d, [1, 3, 3])] }) },
+  // #24 reductions, scans, sorting, scatter
+  s('var', (d) => [f(d, [2, 3]), 1, { correction: 1, keepdim: false }]),
+  m('var', (d) => [f(d, [2, 3]), [0, 1], { keepdim: true }]),
+  s('std', (d) => [f(d, [2, 3]), [1], { correction: 0, keepdim: true }]),
+  m('std', (d) => [f(d, [2, 3]), 0]),
+  s('varMean', (d) => [f(d, [2, 3]), 0, { correction: 0 }]),
+  s('stdMean', (d) => [f(d, [2, 3]), -1, { keepdim: true }]),
+  s('prod', (d) => [f(d, [2, 3]), 1, true]),
+  m('prod', (d) => [f(d, [2, 3]), 0, false]),
+  s('cumsum', (d) => [f(d, [2, 3]), 1]),
+  m('cumsum', (d) => [f(d, [2, 3]), -2]),
+  s('sort', (d) => [f(d, [2, 3]), 1, true]),
+  m('sort', (d) => [f(d, [2, 3]), { dim: 0, descending: true, stable: true }]),
+  s('argsort', (d) => [f(d, [2, 3]), 0, false]),
+  m('argsort', (d) => [f(d, [2, 3]), -1, true]),
+  s('scatter', (d) => [f(d, [2, 3]), 1, ints(d, [0, 2, 1, 1], [2, 2]), f(d, [2, 3], 2)]),
+  m('scatter', (d) => [f(d, [2, 3]), 0, ints(d, [1, 0], [1, 2]), 1.5]),
+  s('scatterAdd', (d) => [f(d, [2, 3]), 0, ints(d, [1, 0, 1], [1, 3]), f(d, [2, 3], 2)]),
+  m('scatterAdd', (d) => [f(d, [2, 3]), 1, ints(d, [2, 2], [2, 1]), f(d, [2, 1], 2)]),
+  s('scatterReduce', (d) => [f(d, [2, 3]), 1, ints(d, [0, 2, 1, 1], [2, 2]), f(d, [2, 3], 2), 'amax', { includeSelf: false }]),
+  m('scatterReduce', (d) => [f(d, [2, 3]), 0, ints(d, [1, 1, 0], [1, 3]), f(d, [1, 3], 2), 'mean']),
+  s('oneHot', (d) => [ints(d, [0, 2, 1]), 3]),
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
