@@ -35,3 +35,6 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
 export type { ParseOptions, Safetensors } from './io/index.js';
+// #24 attention
+export { scaledDotProductAttention } from './ops/attention.js';
+export type { SdpaOptions } from './ops/attention.js';

@@ -197,6 +197,8 @@ const ENTRIES: Entry[] = [
   // checkpoints
   s('serializeSafetensors', (d) => [{ w: f(d, [2]) }, { note: 'x' }]),
   s('parseSafetensors', () => [new Uint8Array(8)]),
+  // #24 attention
+  s('scaledDotProductAttention', (d) => [f(d, [2, 3, 4]), f(d, [2, 5, 4], 2), f(d, [2, 5, 3], 3), { isCausal: true }]),
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
