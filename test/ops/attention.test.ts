@@ -118,6 +118,7 @@ const CASES: Array<[string, Case]> = [
   ['batch dims broadcast', { qs: [2, 1, 5, 4], ks: [3, 6, 4], vs: [1, 6, 4] }],
   ['2-D inputs, explicit scale', { qs: [3, 2], ks: [4, 2], vs: [4, 2], scale: 0.3 }],
   ['odd sizes past one block (L 70, S 67, E 130, Ev 3)', { qs: [70, 130], ks: [67, 130], vs: [67, 3], causal: true }],
+  ['odd sizes, row-per-thread kernels (L 70, S 67, E 37, Ev 21)', { qs: [2, 70, 37], ks: [1, 67, 37], vs: [1, 67, 21], causal: true }],
   ['Ev past one block (Ev 131)', { qs: [1, 3, 5], ks: [1, 66, 5], vs: [1, 66, 131] }],
   ['dropout with a seed', { qs: [2, 6, 4], ks: [2, 7, 4], vs: [2, 7, 5], p: 0.3, seed: 1234 }],
   ['dropout, causal, GQA', { qs: [1, 4, 6, 4], ks: [1, 2, 6, 4], vs: [1, 2, 6, 4], p: 0.5, seed: 99, causal: true, gqa: true }],
@@ -262,7 +263,8 @@ test('gradcheck (CPU float64): q, k, v and a float mask', async () => {
 });
 
 test('WebGPU and float32 CPU gradients match the float64 ones', async () => {
-  const cases: Array<[string, Case]> = [...GRAD_CASES, ['odd sizes past one block', { qs: [1, 67, 70], ks: [1, 66, 70], vs: [1, 66, 5], causal: true }]];
+  const cases: Array<[string, Case]> = [...GRAD_CASES, ['odd sizes past one block', { qs: [1, 67, 70], ks: [1, 66, 70], vs: [1, 66, 5], causal: true }],
+    ['odd sizes, row-per-thread kernels', { qs: [1, 70, 37], ks: [1, 67, 37], vs: [1, 67, 21], ms: [70, 67] }]];
   for (const dev of await backends()) {
     for (const [what, c] of cases) {
       const xs = inputs(c, dev, 'float32', true);
