@@ -331,6 +331,8 @@ ${MAIN} {
 // ---- the row-per-thread kernels (head dims up to 64 + 64): no barrier inside a block ----
 // Each thread owns one query row (forward, dQ) or key row (dK, dV) in registers and walks
 // the other side in blocks of BK rows that the workgroup loads into shared memory once.
+// Rows are vec4s (zero-padded: WGSL zero-fills private and workgroup memory) so the dot
+// products and updates run four lanes at a time.
 
 const RT = 32; // rows (threads) per workgroup
 const cap = (n: number): number => { let s = 8; while (s < n) s *= 2; return s; };
@@ -343,7 +345,7 @@ interface Fast extends Types { ec: number; vc: number; bk: number }
 
 /** WGSL: loads rows r0.. (at most BK) of a (rows, n) operand into shared S (row pitch P). */
 const load = (sh: string, pitch: number, n: string, src: string, rows: string): string =>
-  `for (var x = lid; x < ${rows} * ${n}; x += ${RT}u) { let rr = x / ${n}; let c = x % ${n}; ${sh}[rr * ${pitch}u + c] = f32(${src}); }`;
+  `for (var x = lid; x < ${rows} * ${n}; x += ${RT}u) { let rr = x / ${n}; let c = x % ${n}; ${sh}[${pitch === 2 ? `rr * 2u + c` : `rr * ${pitch / 4}u + c / 4u][c % 4u`}] = f32(${src}); }`;
 
 const TILE = `let g = wid.x + wid.y * nwg.x;
   let tiles = (NROWS + ${RT - 1}u) / ${RT}u;
@@ -355,19 +357,19 @@ const TILE = `let g = wid.x + wid.y * nwg.x;
 function fastForward(t: Fast): string {
   return `${f16(t)}${HEADER}
 ${binds(t, qkvIn(t), ['O:I', 'LSE:f32'])}
-var<workgroup> kb: array<f32, ${t.bk * t.ec}>;
-var<workgroup> vb: array<f32, ${t.bk * t.vc}>;
+var<workgroup> kb: array<vec4<f32>, ${t.bk * t.ec / 4}>;
+var<workgroup> vb: array<vec4<f32>, ${t.bk * t.vc / 4}>;
 @compute @workgroup_size(${RT})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   ${TILE.replace('NROWS', 'u.L')}
   let i = r;
   let ok = i < u.L;
-  var qr: array<f32, ${t.ec}>;
-  if (ok) { for (var c = 0u; c < u.E; c++) { qr[c] = f32(Q[bs.x + i * u.q.x + c * u.q.y]); } }
+  var qr: array<vec4<f32>, ${t.ec / 4}>;
+  if (ok) { for (var c = 0u; c < u.E; c++) { qr[c / 4u][c % 4u] = f32(Q[bs.x + i * u.q.x + c * u.q.y]); } }
   var m = -0x1.fffffep+127f;
   var l = 0.0;
   var bad = false;
-  var acc: array<f32, ${t.vc}>;
+  var acc: array<vec4<f32>, ${t.vc / 4}>;
   var sc: array<f32, ${t.bk}>;
   var lv: array<bool, ${t.bk}>;
   for (var j0 = 0u; j0 < u.S; j0 += ${t.bk}u) {
@@ -380,7 +382,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var jj = 0u; jj < nj; jj++) {
         let j = j0 + jj;
         var qdot = 0.0;
-        for (var c = 0u; c < u.E; c++) { qdot += qr[c] * kb[jj * ${t.ec}u + c]; }
+        for (var c = 0u; c < (u.E + 3u) / 4u; c++) { qdot += dot(qr[c], kb[jj * ${t.ec / 4}u + c]); }
         ${maskCode(t.kind)}
         sc[jj] = s;
         lv[jj] = live;
@@ -388,13 +390,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
       let alpha = exp(m - mn);
       l *= alpha;
-      for (var c = 0u; c < u.Ev; c++) { acc[c] *= alpha; }
+      for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { acc[c] *= alpha; }
       for (var jj = 0u; jj < nj; jj++) {
         let p = select(0.0, exp(sc[jj] - mn), lv[jj]);
         l += p;
         // p = 0 still multiplies v: a NaN there reaches the row, as in the formula
         let w = p * keepScale(b, i, j0 + jj);
-        for (var c = 0u; c < u.Ev; c++) { acc[c] += w * vb[jj * ${t.vc}u + c]; }
+        for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { acc[c] += w * vb[jj * ${t.vc / 4}u + c]; }
       }
       m = mn;
     }
@@ -403,7 +405,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (!ok) { return; }
   let row = b * u.L + i;
   let nan = bitcast<f32>(u.nanb);
-  for (var c = 0u; c < u.Ev; c++) { O[row * u.Ev + c] = ${t.it}(select(select(acc[c], acc[c] / l, l > 0.0), nan, bad)); }
+  for (var c = 0u; c < u.Ev; c++) { O[row * u.Ev + c] = ${t.it}(select(select(acc[c / 4u][c % 4u], acc[c / 4u][c % 4u] / l, l > 0.0), nan, bad)); }
   LSE[row] = select(select(bitcast<f32>(u.ninf), m + log(l), l > 0.0), nan, bad);
 }
 `;
@@ -412,8 +414,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 function fastDq(t: Fast, withMaskGrad: boolean): string {
   return `${f16(t)}${HEADER}
 ${binds(t, [...qkvIn(t), 'G:I', 'LD:f32'], ['DQ:I', ...(withMaskGrad ? ['DM:I'] : [])])}
-var<workgroup> kb: array<f32, ${t.bk * t.ec}>;
-var<workgroup> vb: array<f32, ${t.bk * t.vc}>;
+var<workgroup> kb: array<vec4<f32>, ${t.bk * t.ec / 4}>;
+var<workgroup> vb: array<vec4<f32>, ${t.bk * t.vc / 4}>;
 ${PROB}
 @compute @workgroup_size(${RT})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -421,14 +423,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = r;
   let ok = i < u.L;
   let row = b * u.L + i;
-  var qr: array<f32, ${t.ec}>;
-  var gr: array<f32, ${t.vc}>;
-  var dq: array<f32, ${t.ec}>;
+  var qr: array<vec4<f32>, ${t.ec / 4}>;
+  var gr: array<vec4<f32>, ${t.vc / 4}>;
+  var dq: array<vec4<f32>, ${t.ec / 4}>;
   var lse = 0.0;
   var D = 0.0;
   if (ok) {
-    for (var c = 0u; c < u.E; c++) { qr[c] = f32(Q[bs.x + i * u.q.x + c * u.q.y]); }
-    for (var c = 0u; c < u.Ev; c++) { gr[c] = f32(G[row * u.Ev + c]); }
+    for (var c = 0u; c < u.E; c++) { qr[c / 4u][c % 4u] = f32(Q[bs.x + i * u.q.x + c * u.q.y]); }
+    for (var c = 0u; c < u.Ev; c++) { gr[c / 4u][c % 4u] = f32(G[row * u.Ev + c]); }
     lse = LD[2u * row];
     D = LD[2u * row + 1u];
   }
@@ -442,19 +444,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var jj = 0u; jj < nj; jj++) {
         let j = j0 + jj;
         var qdot = 0.0;
-        for (var c = 0u; c < u.E; c++) { qdot += qr[c] * kb[jj * ${t.ec}u + c]; }
+        for (var c = 0u; c < (u.E + 3u) / 4u; c++) { qdot += dot(qr[c], kb[jj * ${t.ec / 4}u + c]); }
         var dp = 0.0;
-        for (var c = 0u; c < u.Ev; c++) { dp += gr[c] * vb[jj * ${t.vc}u + c]; }
+        for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { dp += dot(gr[c], vb[jj * ${t.vc / 4}u + c]); }
         ${maskCode(t.kind)}
         let ds = prob(s, live, lse) * (dp * keepScale(b, i, j) - D);
         ${withMaskGrad ? `DM[row * u.S + j] = ${t.it}(ds);` : ''}
-        for (var c = 0u; c < u.E; c++) { dq[c] += ds * kb[jj * ${t.ec}u + c]; }
+        for (var c = 0u; c < (u.E + 3u) / 4u; c++) { dq[c] += ds * kb[jj * ${t.ec / 4}u + c]; }
       }
     }
     workgroupBarrier();
   }
   if (!ok) { return; }
-  for (var c = 0u; c < u.E; c++) { DQ[row * u.E + c] = ${t.it}(dq[c] * u.scale); }
+  for (var c = 0u; c < u.E; c++) { DQ[row * u.E + c] = ${t.it}(dq[c / 4u][c % 4u] * u.scale); }
 }
 `;
 }
@@ -462,8 +464,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 function fastDkv(t: Fast): string {
   return `${f16(t)}${HEADER}
 ${binds(t, [...qkvIn(t), 'G:I', 'LD:f32'], ['DK:I', 'DV:I'])}
-var<workgroup> qb: array<f32, ${t.bk * t.ec}>;
-var<workgroup> gb: array<f32, ${t.bk * t.vc}>;
+var<workgroup> qb: array<vec4<f32>, ${t.bk * t.ec / 4}>;
+var<workgroup> gb: array<vec4<f32>, ${t.bk * t.vc / 4}>;
 var<workgroup> lb: array<f32, ${2 * t.bk}>;
 ${PROB}
 @compute @workgroup_size(${RT})
@@ -471,13 +473,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   ${TILE.replace('NROWS', 'u.S')}
   let j = r;
   let ok = j < u.S;
-  var kr: array<f32, ${t.ec}>;
-  var vr: array<f32, ${t.vc}>;
-  var dk: array<f32, ${t.ec}>;
-  var dv: array<f32, ${t.vc}>;
+  var kr: array<vec4<f32>, ${t.ec / 4}>;
+  var vr: array<vec4<f32>, ${t.vc / 4}>;
+  var dk: array<vec4<f32>, ${t.ec / 4}>;
+  var dv: array<vec4<f32>, ${t.vc / 4}>;
   if (ok) {
-    for (var c = 0u; c < u.E; c++) { kr[c] = f32(K[bs.y + j * u.k.x + c * u.k.y]); }
-    for (var c = 0u; c < u.Ev; c++) { vr[c] = f32(V[bs.z + j * u.v.x + c * u.v.y]); }
+    for (var c = 0u; c < u.E; c++) { kr[c / 4u][c % 4u] = f32(K[bs.y + j * u.k.x + c * u.k.y]); }
+    for (var c = 0u; c < u.Ev; c++) { vr[c / 4u][c % 4u] = f32(V[bs.z + j * u.v.x + c * u.v.y]); }
   }
   var bad = false;
   for (var i0 = 0u; i0 < u.L; i0 += ${t.bk}u) {
@@ -490,24 +492,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var ii = 0u; ii < ni; ii++) {
         let i = i0 + ii;
         var qdot = 0.0;
-        for (var c = 0u; c < u.E; c++) { qdot += qb[ii * ${t.ec}u + c] * kr[c]; }
+        for (var c = 0u; c < (u.E + 3u) / 4u; c++) { qdot += dot(qb[ii * ${t.ec / 4}u + c], kr[c]); }
         var dp = 0.0;
-        for (var c = 0u; c < u.Ev; c++) { dp += gb[ii * ${t.vc}u + c] * vr[c]; }
+        for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { dp += dot(gb[ii * ${t.vc / 4}u + c], vr[c]); }
         ${maskCode(t.kind)}
         let p = prob(s, live, lb[2u * ii]);
         let kp = keepScale(b, i, j);
         let pk = p * kp;
         let ds = p * (dp * kp - lb[2u * ii + 1u]);
-        for (var c = 0u; c < u.Ev; c++) { dv[c] += pk * gb[ii * ${t.vc}u + c]; }
-        for (var c = 0u; c < u.E; c++) { dk[c] += ds * qb[ii * ${t.ec}u + c]; }
+        for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { dv[c] += pk * gb[ii * ${t.vc / 4}u + c]; }
+        for (var c = 0u; c < (u.E + 3u) / 4u; c++) { dk[c] += ds * qb[ii * ${t.ec / 4}u + c]; }
       }
     }
     workgroupBarrier();
   }
   if (!ok) { return; }
   let col = b * u.S + j;
-  for (var c = 0u; c < u.E; c++) { DK[col * u.E + c] = ${t.it}(dk[c] * u.scale); }
-  for (var c = 0u; c < u.Ev; c++) { DV[col * u.Ev + c] = ${t.it}(dv[c]); }
+  for (var c = 0u; c < u.E; c++) { DK[col * u.E + c] = ${t.it}(dk[c / 4u][c % 4u] * u.scale); }
+  for (var c = 0u; c < u.Ev; c++) { DV[col * u.Ev + c] = ${t.it}(dv[c / 4u][c % 4u]); }
 }
 `;
 }
