@@ -328,12 +328,14 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, attnM
     if (o.isCausal) throw new Error(`${OP}: attnMask must be null when isCausal is true (as PyTorch)`);
   }
   const E = q.shape[q.ndim - 1];
-  // The GPU kernels read a boolean mask as i32 words: other boolean dtypes are cast first.
-  const kmask = mask && q.device !== 'cpu' && !FLOATS.includes(mask.dtype) && mask.dtype !== 'int32' ? mask.cast('int32') : mask;
-  const pl = plan(q, k, v, kmask, {
+  const po = {
     dropoutP: p, isCausal: o.isCausal ?? false, enableGqa: o.enableGqa ?? false,
     scale: o.scale ?? 1 / Math.sqrt(E), seed: p > 0 ? o.seed ?? drawSeed() : 0,
-  });
+  };
+  let pl = plan(q, k, v, mask, po); // validates the shapes before any GPU work
+  // The GPU kernels read a boolean mask as i32 words: other boolean dtypes are cast first.
+  const kmask = mask && q.device !== 'cpu' && !FLOATS.includes(mask.dtype) && mask.dtype !== 'int32' ? mask.cast('int32') : mask;
+  if (kmask !== mask) pl = plan(q, k, v, kmask, po);
   const out = ScaledDotProductAttention.apply(q, k, v, kmask, pl) as Tensor;
   if (kmask !== mask) kmask!.dispose();
   return out;
