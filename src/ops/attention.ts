@@ -16,7 +16,7 @@ import { coalesce } from './map.js';
 import { reduceRaw } from './reduce.js';
 import { copyRaw } from './elementwise.js';
 import { checkInput, storer } from './rows.js';
-import { gpuBackward, gpuForward } from './attention-wgsl.js';
+import { gpuBackward, gpuForward } from './attention-rows-wgsl.js';
 
 const OP = 'scaledDotProductAttention';
 const FLOATS = ['float32', 'float16', 'float64'];
