@@ -23,8 +23,9 @@ const FLOATS = ['float32', 'float16', 'float64'];
 /** The most batch dims the kernels take after merging (the WGSL uniform block holds four). */
 export const MAX_BATCH_DIMS = 4;
 
-/** One batch dim of the problem: its size and, per operand (q, k, v, mask), its stride (0 where broadcast). */
-interface PDim { size: number; str: [number, number, number, number] }
+/** One batch dim of the problem: its size and, per operand (q, k, v, mask), its stride and
+ * whether the operand has this dim (false where it is broadcast: its gradient sums over it). */
+interface PDim { size: number; str: number[]; idx: boolean[] }
 
 /** A tensor's two inner dims as a kernel reads them: row stride, column stride, offset. */
 export interface Inner { rs: number; cs: number; off: number }
@@ -177,7 +178,7 @@ function forwardRaw(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
 /** Sums a full-size gradient (problem batch dims + `tail`) over the dims operand `t` was broadcast on, shaped like `like`. */
 function reduceTo(full: Tensor, p: AttnPlan, t: number, like: Tensor): Tensor {
   const shape = [...p.dims.map((d) => d.size), ...full.shape.slice(-2)];
-  const red = p.dims.map((d, i) => (d.str[t] === 0 && d.size > 1 ? i : -1)).filter((i) => i >= 0);
+  const red = p.dims.map((d, i) => (!d.idx[t] ? i : -1)).filter((i) => i >= 0);
   // A mask broadcast along L or S gets those summed too.
   if (t === 3 && p.m!.rs === 0 && p.L > 1) red.push(p.dims.length);
   if (t === 3 && p.m!.cs === 0 && p.S > 1) red.push(p.dims.length + 1);
@@ -247,11 +248,18 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
     const sz = [at(q, d), at(k, d), at(v, d)];
     const ms = mAt(d);
     if (gqa && d === nbd - 1) {
-      if (hk !== hv || hq % hk !== 0) throw new Error(`${OP}: with enableGqa the query heads (dim -3) must be a multiple of the key/value heads, and key and value must have the same number of heads; got query ${sh(q)}, key ${sh(k)}, value ${sh(v)}`);
+      // q head h uses k head h / gk and v head h / gv (repeat_interleave): split the head dim
+      // into (hq / gmax, gmax / gmin, gmin) so that both are strides.
+      const gk = hq / hk; const gv = hq / hv;
+      const [gmax, gmin] = gk >= gv ? [gk, gv] : [gv, gk];
+      if (hq % hk !== 0 || hq % hv !== 0 || gmax % gmin !== 0) throw new Error(`${OP}: with enableGqa the query heads (dim -3) must be a multiple of the key heads and of the value heads (one group size dividing the other); got query ${sh(q)}, key ${sh(k)}, value ${sh(v)}`);
       if (ms !== 1 && ms !== hq) throw new Error(`${OP}: attnMask of shape ${sh(mask!)} does not broadcast to the output's ${hq} heads`);
-      const g = hq / hk;
-      const s = [strAt(q, d), strAt(k, d), strAt(v, d), mStr(d)];
-      dims.push({ size: hk, str: [s[0] * g, s[1], s[2], s[3] * g] }, { size: g, str: [s[0], 0, 0, s[3]] });
+      const fine = (st: number): number[] => [st * gmax, st * gmin, st];
+      const group = (st: number, g: number): number[] => (g === gmax ? [st, 0, 0] : [st * (gmax / gmin), st, 0]);
+      const has = (g: number): boolean[] => (g === gmax ? [true, false, false] : [true, true, false]);
+      const sq = fine(strAt(q, d)); const sk = group(strAt(k, d), gk); const sv = group(strAt(v, d), gv); const sm = fine(mStr(d));
+      const hk2 = has(gk); const hv2 = has(gv);
+      [hq / gmax, gmax / gmin, gmin].forEach((size, x) => dims.push({ size, str: [sq[x], sk[x], sv[x], sm[x]], idx: [true, hk2[x], hv2[x], ms !== 1] }));
       outBatch.push(hq);
       continue;
     }
@@ -261,7 +269,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
     }
     if (ms !== 1 && ms !== size) throw new Error(`${OP}: attnMask of shape ${sh(mask!)} does not broadcast to the output shape ${fmtShape([...outBatch, size, L, S])}…`);
     const str = [q, k, v].map((t, i) => (sz[i] === 1 ? 0 : strAt(t, d)));
-    dims.push({ size, str: [str[0], str[1], str[2], mStr(d)] });
+    dims.push({ size, str: [str[0], str[1], str[2], mStr(d)], idx: [...sz.map((x) => x === size), ms === size] });
     outBatch.push(size);
   }
   let m: Inner | null = null;

@@ -115,6 +115,8 @@ const CASES: Array<[string, Case]> = [
   ['int32 mask (B, H, L, S)', { qs: [2, 2, 4, 3], ks: [2, 2, 5, 3], vs: [2, 2, 5, 3], ms: [2, 2, 4, 5], bool: true }],
   ['grouped-query attention', { qs: [2, 4, 5, 8], ks: [2, 2, 6, 8], vs: [2, 2, 6, 3], gqa: true }],
   ['grouped-query attention, causal, one kv head', { qs: [1, 3, 4, 2], ks: [1, 1, 4, 2], vs: [1, 1, 4, 2], gqa: true, causal: true }],
+  ['GQA, key and value with different head counts', { qs: [1, 4, 3, 2], ks: [1, 2, 5, 2], vs: [1, 4, 5, 3], gqa: true }],
+  ['GQA, key heads finer than value heads', { qs: [2, 4, 3, 2], ks: [1, 4, 5, 2], vs: [2, 1, 5, 3], gqa: true }],
   ['batch dims broadcast', { qs: [2, 1, 5, 4], ks: [3, 6, 4], vs: [1, 6, 4] }],
   ['2-D inputs, explicit scale', { qs: [3, 2], ks: [4, 2], vs: [4, 2], scale: 0.3 }],
   ['odd sizes past one block (L 70, S 67, E 130, Ev 3)', { qs: [70, 130], ks: [67, 130], vs: [67, 3], causal: true }],
@@ -240,6 +242,7 @@ const GRAD_CASES: Array<[string, Case]> = [
   ['bool mask with an empty row', { qs: [3, 2], ks: [3, 2], vs: [3, 2], ms: [3, 3], bool: true }],
   ['GQA and batch broadcast', { qs: [2, 4, 3, 2], ks: [1, 2, 4, 2], vs: [1, 2, 4, 3], gqa: true }],
   ['dropout', { qs: [1, 4, 3], ks: [1, 5, 3], vs: [1, 5, 2], p: 0.4, seed: 77 }],
+  ['GQA, key and value with different head counts', { qs: [1, 4, 2, 2], ks: [1, 2, 3, 2], vs: [1, 4, 3, 2], gqa: true }],
 ];
 
 function inputs(c: Case, dev: Dev, dtype: 'float32' | 'float64', maskGrad: boolean): Tensor[] {
@@ -280,6 +283,19 @@ test('WebGPU and float32 CPU gradients match the float64 ones', async () => {
   }
 });
 
+test('gradients reach inputs that were expanded (stride 0) views', async () => {
+  const fn = (q: Tensor, kb: Tensor, v: Tensor): Tensor => sg.scaledDotProductAttention(q, kb.expand([2, 2, 5, 3]), v.expand([2, 2, 5, 2]), { isCausal: true });
+  const xs = (dev: Dev, dtype: 'float32' | 'float64'): Tensor[] => [[2, 2, 4, 3], [2, 1, 5, 3], [1, 2, 5, 2]].map((s, i) =>
+    sg.tensor(randArray(numel(s), 40 + i), { shape: s, device: dev, dtype, requiresGrad: true }));
+  const ref64 = xs('cpu', 'float64');
+  await sg.gradcheck(fn as (...t: Tensor[]) => Tensor, ref64);
+  const want = await gradsOf(fn as (...t: Tensor[]) => Tensor, ref64);
+  for (const dev of await backends()) {
+    const got = await gradsOf(fn as (...t: Tensor[]) => Tensor, xs(dev, 'float32'));
+    got.grads.forEach((g, i) => allclose(g!, want.grads[i]!, { rtol: 1e-3, atol: 1e-4 }, `${dev} grad ${i}`));
+  }
+});
+
 // ---- errors ----
 
 test('bad arguments are refused by name before any GPU work', async () => {
@@ -295,6 +311,7 @@ test('bad arguments are refused by name before any GPU work', async () => {
     throwsWith(() => sg.scaledDotProductAttention(q, k, v, f([4, 5])), P, /attnMask/);
     throwsWith(() => sg.scaledDotProductAttention(f([2, 4, 3, 4]), f([2, 2, 5, 4]), f([2, 2, 5, 3])), P, /enableGqa/);
     throwsWith(() => sg.scaledDotProductAttention(f([2, 3, 3, 4]), f([2, 2, 5, 4]), f([2, 2, 5, 3]), { enableGqa: true }), P, /multiple/);
+    throwsWith(() => sg.scaledDotProductAttention(f([2, 6, 3, 4]), f([2, 2, 5, 4]), f([2, 3, 5, 3]), { enableGqa: true }), P, /dividing/);
     throwsWith(() => sg.scaledDotProductAttention(q, k, v.int()), P, /floating point/);
     throwsWith(() => sg.scaledDotProductAttention(f([4]), k, v), P, /at least 2 dims/);
     throwsWith(() => sg.scaledDotProductAttention(q, k, v, { scale: NaN }), P, /scale/);
