@@ -12,6 +12,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { checkOptions, contiguousStrides, describe, fmtShape } from '../tensor/shape.js';
 import { rand } from '../tensor/create.js';
+import { wgslType } from '../tensor/dtype.js';
 import { coalesce } from './map.js';
 import { reduceRaw } from './reduce.js';
 import { copyRaw } from './elementwise.js';
@@ -341,8 +342,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, attnM
     scale: o.scale ?? 1 / Math.sqrt(E), seed: p > 0 ? o.seed ?? drawSeed() : 0,
   };
   let pl = plan(q, k, v, mask, po); // validates the shapes before any GPU work
-  // The GPU kernels read a boolean mask as i32 words: other boolean dtypes are cast first.
-  const kmask = mask && q.device !== 'cpu' && !FLOATS.includes(mask.dtype) && mask.dtype !== 'int32' ? mask.cast('int32') : mask;
+  // The GPU kernels read a boolean mask as i32 words (int32 and bool are stored so); any
+  // other non-float dtype is cast first.
+  const kmask = mask && q.device !== 'cpu' && !FLOATS.includes(mask.dtype) && wgslType(mask.dtype) !== 'i32' ? mask.cast('int32') : mask;
   if (kmask !== mask) pl = plan(q, k, v, kmask, po);
   const out = ScaledDotProductAttention.apply(q, k, v, kmask, pl) as Tensor;
   if (kmask !== mask) kmask!.dispose();
