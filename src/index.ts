@@ -54,3 +54,6 @@ export { sort, argsort } from './ops/sort.js';
 export type { SortOptions } from './ops/sort.js';
 export { scatter, scatterAdd, scatterReduce, oneHot } from './ops/scatter.js';
 export type { ReduceMode } from './ops/scatter.js';
+// #24 attention
+export { scaledDotProductAttention } from './ops/attention.js';
+export type { SdpaOptions } from './ops/attention.js';

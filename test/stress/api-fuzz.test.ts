@@ -265,6 +265,8 @@ const ENTRIES: Entry[] = [
   s('scatterReduce', (d) => [f(d, [2, 3]), 1, ints(d, [0, 2, 1, 1], [2, 2]), f(d, [2, 3], 2), 'amax', { includeSelf: false }]),
   m('scatterReduce', (d) => [f(d, [2, 3]), 0, ints(d, [1, 1, 0], [1, 3]), f(d, [1, 3], 2), 'mean']),
   s('oneHot', (d) => [ints(d, [0, 2, 1]), 3]),
+  // #24 attention
+  s('scaledDotProductAttention', (d) => [f(d, [2, 3, 4]), f(d, [2, 5, 4], 2), f(d, [2, 5, 3], 3), { isCausal: true }]),
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
