@@ -35,3 +35,7 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
 export type { ParseOptions, Safetensors } from './io/index.js';
+// #24 shaping
+export { pad } from './ops/pad.js';
+export type { PadMode } from './ops/pad.js';
+export { repeat, repeatInterleave, flip, roll } from './ops/rearrange.js';
