@@ -35,7 +35,11 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
 export type { ParseOptions, Safetensors } from './io/index.js';
-// #24 shaping
+// #24 shaping, creation and misc
 export { pad } from './ops/pad.js';
 export type { PadMode } from './ops/pad.js';
 export { repeat, repeatInterleave, flip, roll } from './ops/rearrange.js';
+export { linspace, eye, fullLike } from './tensor/create-more.js';
+export { einsum } from './ops/einsum.js';
+export { multinomial } from './ops/sample.js';
+export type { MultinomialOptions } from './ops/sample.js';

@@ -15,6 +15,7 @@ import { topk } from '../ops/topk.js';
 import * as M from '../ops/matmul.js';
 import * as G from '../ops/gather.js';
 import * as RA from '../ops/rearrange.js';
+import { multinomial, type MultinomialOptions } from '../ops/sample.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
@@ -99,11 +100,12 @@ declare module './tensor.js' {
     gather(dim: number, index: Tensor): Tensor;
     indexSelect(dim: number, index: Tensor): Tensor;
     indexAdd(dim: number, index: Tensor, source: Tensor, alpha?: number): Tensor;
-    // #24 shaping
+    // #24 shaping, creation and misc
     repeat(...sizes: ShapeArg[]): Tensor;
     repeatInterleave(repeats: number | number[] | Tensor, dim?: number): Tensor;
     flip(...dims: ShapeArg[]): Tensor;
     roll(shifts: number | number[], dims?: number | number[]): Tensor;
+    multinomial(numSamples: number, replacement?: boolean, opts?: MultinomialOptions): Tensor;
   }
 }
 
@@ -218,11 +220,12 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   gather(dim: number, index: Tensor): Tensor { return G.gather(this, dim, index); },
   indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); },
   indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); },
-  // #24 shaping
+  // #24 shaping, creation and misc
   repeat(...sizes: ShapeArg[]): Tensor { return RA.repeat(this, parseShapeArgs('repeat', sizes)); },
   repeatInterleave(repeats: number | number[] | Tensor, dim?: number): Tensor { return RA.repeatInterleave(this, repeats, dim); },
   flip(...dims: ShapeArg[]): Tensor { return RA.flip(this, parseShapeArgs('flip', dims)); },
   roll(shifts: number | number[], dims?: number | number[]): Tensor { return RA.roll(this, shifts, dims); },
+  multinomial(numSamples: number, replacement = false, opts?: MultinomialOptions): Tensor { return multinomial(this, numSamples, replacement, opts); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {
