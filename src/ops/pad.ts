@@ -4,7 +4,6 @@
 // the edge element, replicate clamps to it. The gradient is that map's transpose.
 import type { Tensor } from '../tensor/tensor.js';
 import { checkIntList, checkTensor } from '../tensor/check.js';
-import { checkScalarFits } from '../tensor/check.js';
 import { describe, fmtShape } from '../tensor/shape.js';
 import { checkOutShape, indexMap, type DimMap } from './rearrange.js';
 
@@ -37,7 +36,11 @@ export function pad(x: Tensor, pads: number[], mode: PadMode = 'constant', value
   if (value !== undefined && value !== null) {
     if (typeof value !== 'number') throw new Error(`pad: value must be a number, got ${describe(value)}`);
     if (mode !== 'constant' && value !== 0) throw new Error(`pad: padding mode "${mode}" doesn't take in value argument (got ${value})`);
-    checkScalarFits('pad', value, x.dtype);
+    if (x.dtype === 'int32' && !(Number.isInteger(value) && Math.abs(value + 0.5) <= 2 ** 31)) {
+      throw new Error(`pad: value ${value} does not fit an int32 input (an integer from -2147483648 to 2147483647)`);
+    }
+    const max = x.dtype === 'float16' ? 65504 : x.dtype === 'float32' ? 3.4028234663852886e38 : Infinity;
+    if (Number.isFinite(value) && Math.abs(value) > max) throw new Error(`pad: value ${value} overflows the input's ${x.dtype} (largest finite ${max})`);
   }
   const k = p.length / 2;
   if (mode !== 'constant' && !((k === 1 && (x.ndim === 2 || x.ndim === 3)) || (k === 2 && (x.ndim === 3 || x.ndim === 4)) || (k === 3 && (x.ndim === 4 || x.ndim === 5)))) {

@@ -197,6 +197,23 @@ const ENTRIES: Entry[] = [
   // checkpoints
   s('serializeSafetensors', (d) => [{ w: f(d, [2]) }, { note: 'x' }]),
   s('parseSafetensors', () => [new Uint8Array(8)]),
+  // #24 shaping, creation and misc
+  s('pad', (d) => [f(d, [1, 2, 3]), [2, 1, 1, 0], 'reflect']),
+  s('pad', (d) => [f(d, [2, 3]), [1, -1], 'constant', 0.5]),
+  s('repeat', (d) => [f(d, [2, 3]), [2, 1, 2]]),
+  m('repeat', (d) => [f(d, [2, 3]), 2, 1]),
+  s('repeatInterleave', (d) => [f(d, [2, 3]), 2, 1]),
+  m('repeatInterleave', (d) => [f(d, [2, 3]), [1, 2]]),
+  s('flip', (d) => [f(d, [2, 3]), [0, 1]]),
+  m('flip', (d) => [f(d, [2, 3]), -1]),
+  s('roll', (d) => [f(d, [2, 3]), [1, -2], [0, 1]]),
+  m('roll', (d) => [f(d, [2, 3]), 2]),
+  s('linspace', (d) => [0, 1, 5, { device: d }]),
+  s('eye', (d) => [2, 3, { device: d }]),
+  s('fullLike', (d) => [f(d, [2, 3]), 2, { dtype: 'float32' }]),
+  s('einsum', (d) => ['bij,bjk->bik', f(d, [2, 2, 3]), f(d, [2, 3, 2], 2)]),
+  s('multinomial', (d) => [sg.rand([2, 4], { seed: 1, device: d }), 2, false, { seed: 1 }]),
+  m('multinomial', (d) => [sg.rand([4], { seed: 1, device: d }), 3, true]),
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
