@@ -9,6 +9,7 @@ import { describe, fmtShape } from '../tensor/shape.js';
 import { permute, reshape } from './view.js';
 import { sum } from './reduce.js';
 import { bmm } from './matmul.js';
+import { tidy } from '../tensor/scope.js';
 
 interface Parsed { inputs: string[]; output: string }
 
@@ -71,21 +72,25 @@ export function einsum(equation: string, ...operands: Array<Tensor | Tensor[]>):
   });
   if (ts.length === 2 && ts[0].device !== ts[1].device) throw new Error(`einsum: operands are on different devices (${ts[0].device} and ${ts[1].device})`);
   if (ts.length === 2 && ts[0].dtype !== ts[1].dtype) throw new Error(`einsum: operands must have one dtype, got ${ts[0].dtype} and ${ts[1].dtype}`);
-  const inOut = (c: string): boolean => output.includes(c);
-  if (ts.length === 1) {
-    const [x, s] = sumOut(ts[0], inputs[0], inOut);
-    return s === output && x === ts[0] ? permute(x, [...s].map((_, d) => d)) : arrange(x, s, output);
-  }
-  const [sa, sb] = inputs;
-  const [a, la] = sumOut(ts[0], sa, (c) => inOut(c) || sb.includes(c));
-  const [b, lb] = sumOut(ts[1], sb, (c) => inOut(c) || sa.includes(c));
-  const batch = [...la].filter((c) => lb.includes(c) && inOut(c)).join('');
-  const contr = [...la].filter((c) => lb.includes(c) && !inOut(c)).join('');
-  const keepA = [...la].filter((c) => !lb.includes(c)).join('');
-  const keepB = [...lb].filter((c) => !la.includes(c)).join('');
-  const n = (s: string): number => [...s].reduce((p, c) => p * size.get(c)!, 1);
-  const a3 = reshape(arrange(a, la, batch + keepA + contr), [n(batch), n(keepA), n(contr)]);
-  const b3 = reshape(arrange(b, lb, batch + contr + keepB), [n(batch), n(contr), n(keepB)]);
-  const y = reshape(bmm(a3, b3), [...batch + keepA + keepB].map((c) => size.get(c)!));
-  return arrange(y, batch + keepA + keepB, output);
+  if (ts.length === 2 && ts[0].dtype === 'int32') throw new Error(`einsum: two operands are contracted by matmul, which needs floating point tensors; got int32 (cast with .float())`);
+  // The intermediate views and sums are disposed here; autograd keeps its own references.
+  return tidy(() => {
+    const inOut = (c: string): boolean => output.includes(c);
+    if (ts.length === 1) {
+      const [x, s] = sumOut(ts[0], inputs[0], inOut);
+      return s === output && x === ts[0] ? permute(x, [...s].map((_, d) => d)) : arrange(x, s, output);
+    }
+    const [sa, sb] = inputs;
+    const [a, la] = sumOut(ts[0], sa, (c) => inOut(c) || sb.includes(c));
+    const [b, lb] = sumOut(ts[1], sb, (c) => inOut(c) || sa.includes(c));
+    const batch = [...la].filter((c) => lb.includes(c) && inOut(c)).join('');
+    const contr = [...la].filter((c) => lb.includes(c) && !inOut(c)).join('');
+    const keepA = [...la].filter((c) => !lb.includes(c)).join('');
+    const keepB = [...lb].filter((c) => !la.includes(c)).join('');
+    const n = (s: string): number => [...s].reduce((p, c) => p * size.get(c)!, 1);
+    const a3 = reshape(arrange(a, la, batch + keepA + contr), [n(batch), n(keepA), n(contr)]);
+    const b3 = reshape(arrange(b, lb, batch + contr + keepB), [n(batch), n(contr), n(keepB)]);
+    const y = reshape(bmm(a3, b3), [...batch + keepA + keepB].map((c) => size.get(c)!));
+    return arrange(y, batch + keepA + keepB, output);
+  });
 }

@@ -11,12 +11,13 @@
 import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { f32ToF16Bits, roundF16, wgslType } from '../tensor/dtype.js';
-import { describe, fmtShape, normDim, numel } from '../tensor/shape.js';
+import { checkOptions, describe, fmtShape, normDim, numel } from '../tensor/shape.js';
 import { checkInt, checkIntList, checkTensor } from '../tensor/check.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { MAX_DIMS } from './map.js';
 import { fromArray, full, narrow, reshape, flatten } from './view.js';
 import { indexAdd, indexSelect } from './gather.js';
+import { tidy } from '../tensor/scope.js';
 
 const WG = 256;
 
@@ -200,8 +201,8 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
   const sh = dimList('roll', 'shifts', shifts);
   if (dims === undefined || dims === null || (Array.isArray(dims) && dims.length === 0)) {
     if (sh.length !== 1) throw new Error(`roll: without dims, shifts must be one number, got ${describe(shifts)}`);
-    if (x.ndim === 0) return reshape(roll(reshape(x, [1]), sh, 0), []);
-    return reshape(roll(flatten(x), sh, 0), [...x.shape]);
+    // The flattened temporaries are disposed here; autograd keeps its own references.
+    return tidy(() => reshape(roll(x.ndim === 0 ? reshape(x, [1]) : flatten(x), sh, 0), [...x.shape]));
   }
   const ds = dimList('roll', 'dims', dims).map((d) => normDim('roll', d, x.ndim));
   if (ds.length !== sh.length) throw new Error(`roll: shifts and dims must align: shifts ${describe(shifts)} (${sh.length}), dims ${describe(dims)} (${ds.length})`);
@@ -224,8 +225,8 @@ export function repeat(x: Tensor, sizes: number[]): Tensor {
   const shape = inShape.map((n, d) => n * reps[d]);
   checkOutShape('repeat', x, shape);
   const maps = (): DimMap[] => inShape.map((n, d) => (reps[d] === 1 ? null : Int32Array.from({ length: shape[d] }, (_, c) => c % n)));
-  const xs = x.ndim === inShape.length ? x : reshape(x, inShape);
-  return indexMap('repeat', xs, maps, shape);
+  if (x.ndim === inShape.length) return indexMap('repeat', x, maps, shape);
+  return tidy(() => indexMap('repeat', reshape(x, inShape), maps, shape));
 }
 
 /** The repeat counts along a dim of size n: a number, an array of numbers, or an int32 CPU tensor. */
@@ -247,20 +248,25 @@ function repeatCounts(repeats: unknown, n: number, dim: number | null): number[]
 }
 
 /** Repeats each element (along dim; without dim, of the flattened input) repeats[i] times. */
-export function repeatInterleave(x: Tensor, repeats: number | number[] | Tensor, dim?: number): Tensor {
+export function repeatInterleave(x: Tensor, repeats: number | number[] | Tensor, dim?: number, opts: { outputSize?: number } = {}): Tensor {
   checkTensor('repeatInterleave', x);
+  const o = checkOptions('repeatInterleave', opts, ['outputSize']);
+  const outputSize = o.outputSize === undefined ? undefined : checkInt('repeatInterleave', 'outputSize', o.outputSize, 0);
+  const interleave = (t: Tensor, d: number, counts: number[]): Tensor => interleaveDim(t, d, counts, outputSize);
   if (dim === undefined || dim === null) {
     const counts = repeatCounts(repeats, x.numel, null);
-    return interleave(x.ndim === 1 ? x : reshape(x, [x.numel]), 0, counts);
+    if (x.ndim === 1) return interleave(x, 0, counts);
+    return tidy(() => interleave(reshape(x, [x.numel]), 0, counts));
   }
   const d = normDim('repeatInterleave', dim, x.ndim);
-  if (x.ndim === 0) return interleave(reshape(x, [1]), 0, repeatCounts(repeats, 1, dim));
+  if (x.ndim === 0) return tidy(() => interleave(reshape(x, [1]), 0, repeatCounts(repeats, 1, dim)));
   return interleave(x, d, repeatCounts(repeats, x.shape[d], dim));
 }
 
-function interleave(x: Tensor, d: number, counts: number[]): Tensor {
+function interleaveDim(x: Tensor, d: number, counts: number[], outputSize: number | undefined): Tensor {
   const shape = [...x.shape];
   shape[d] = counts.reduce((a, b) => a + b, 0);
+  if (outputSize !== undefined && outputSize !== shape[d]) throw new Error(`repeatInterleave: outputSize ${outputSize} does not match the sum of repeats, ${shape[d]}`);
   checkOutShape('repeatInterleave', x, shape);
   const maps = (): DimMap[] => {
     const m = new Int32Array(shape[d]);

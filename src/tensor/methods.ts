@@ -102,7 +102,7 @@ declare module './tensor.js' {
     indexAdd(dim: number, index: Tensor, source: Tensor, alpha?: number): Tensor;
     // #24 shaping, creation and misc
     repeat(...sizes: ShapeArg[]): Tensor;
-    repeatInterleave(repeats: number | number[] | Tensor, dim?: number): Tensor;
+    repeatInterleave(repeats: number | number[] | Tensor, dim?: number, opts?: { outputSize?: number }): Tensor;
     flip(...dims: ShapeArg[]): Tensor;
     roll(shifts: number | number[], dims?: number | number[]): Tensor;
     multinomial(numSamples: number, replacement?: boolean, opts?: MultinomialOptions): Tensor;
@@ -222,7 +222,7 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   indexAdd(dim: number, index: Tensor, source: Tensor, alpha = 1): Tensor { return G.indexAdd(this, dim, index, source, alpha); },
   // #24 shaping, creation and misc
   repeat(...sizes: ShapeArg[]): Tensor { return RA.repeat(this, parseShapeArgs('repeat', sizes)); },
-  repeatInterleave(repeats: number | number[] | Tensor, dim?: number): Tensor { return RA.repeatInterleave(this, repeats, dim); },
+  repeatInterleave(repeats: number | number[] | Tensor, dim?: number, opts?: { outputSize?: number }): Tensor { return RA.repeatInterleave(this, repeats, dim, opts); },
   flip(...dims: ShapeArg[]): Tensor { return RA.flip(this, parseShapeArgs('flip', dims)); },
   roll(shifts: number | number[], dims?: number | number[]): Tensor { return RA.roll(this, shifts, dims); },
   multinomial(numSamples: number, replacement = false, opts?: MultinomialOptions): Tensor { return multinomial(this, numSamples, replacement, opts); },

@@ -137,7 +137,18 @@ test('einsum matches a brute-force float64 reference', async () => {
     const tt = a.t.T;
     const xt = [0, 3, 1, 4, 2, 5].map((i) => a.x[i]);
     allclose(await arr(sg.einsum('ij,jk->ik', tt, a.t)), einsumRef('ij,jk->ik', [{ x: xt, shape: [3, 2] }, { x: a.x, shape: [2, 3] }]).out, { rtol: 1e-5, atol: 1e-6 }, `einsum on a view on ${dev}`);
-    [a.t, b.t].forEach((t) => t.dispose());
+    // no temporaries are left live; one int32 operand stays int32 (two need matmul: refused)
+    const [va, vb] = [a.t.view(1, 2, 3), b.t.T.contiguous().view(1, 2, 3)];
+    const before = sg.memory().liveTensors;
+    const fy = sg.einsum('bij,bkj->ki', va, vb);
+    if (sg.memory().liveTensors !== before + 1) throw new Error(`einsum left ${sg.memory().liveTensors - before - 1} temporaries live on ${dev}`);
+    [fy, va, vb].forEach((t) => t.dispose());
+    const ia = sg.tensor(Int32Array.from([1, 2, 3, 4, 5, 6]), { shape: [2, 3], device: dev });
+    const iy = sg.einsum('ij->j', ia);
+    if (iy.dtype !== 'int32') throw new Error(`einsum of int32 gave ${iy.dtype}`);
+    assertEqualArrays(await arr(iy), [5, 7, 9], `int32 einsum on ${dev}`);
+    throwsBeforeWork(`int32 pair on ${dev}`, () => sg.einsum('ij,kj->ik', ia, ia), [/^einsum: /, /floating point/]);
+    [a.t, b.t, ia].forEach((t) => t.dispose());
   }
 });
 

@@ -184,6 +184,7 @@ test('flip, roll, repeat, repeatInterleave match the references', async () => {
     assertEqualArrays(await arr(t.repeat(2, 1, 1)), repeatRef(x, shape, [2, 1, 1]).out, `repeat varargs on ${dev}`);
     assertEqualArrays(await arr(sg.repeat(t, [1, 2, 1])), repeatRef(x, shape, [1, 2, 1]).out, `sg.repeat on ${dev}`);
     assertEqualArrays(await arr(t.repeatInterleave(2, 1)), interleaveRef(x, shape, [2, 2, 2, 2, 2], 1), `repeatInterleave 2 dim 1 on ${dev}`);
+    shapeIs(t.repeatInterleave(2, 1, { outputSize: 10 }), [3, 10, 4], 'repeatInterleave with a matching outputSize');
     assertEqualArrays(await arr(t.repeatInterleave([1, 0, 3], 0)), interleaveRef(x, shape, [1, 0, 3], 0), `repeatInterleave list on ${dev}`);
     const rtens = sg.tensor(Int32Array.from([0, 2, 1, 3]), { device: 'cpu' });
     assertEqualArrays(await arr(sg.repeatInterleave(t, rtens, -1)), interleaveRef(x, shape, [0, 2, 1, 3], 2), `repeatInterleave tensor on ${dev}`);
@@ -218,7 +219,11 @@ test('flip, roll, repeat, repeatInterleave match the references', async () => {
     shapeIs(e.flip(0), [0, 3], 'empty flip');
     shapeIs(e.repeat(2, 2), [0, 6], 'empty repeat');
     shapeIs(e.repeatInterleave(2, 1), [0, 6], 'empty interleave');
-    [t, rtens, it, h, z, e].forEach((q) => q.dispose());
+    // views made along the way (flatten, reshape) are not left live
+    const before = sg.memory().liveTensors;
+    const kept = [t.roll(3), t.repeat(2, 1, 1, 1), t.repeatInterleave(2), z.repeatInterleave(2, 0), z.roll(1)];
+    if (sg.memory().liveTensors !== before + kept.length) throw new Error(`temporaries left live on ${dev}`);
+    [t, rtens, it, h, z, e, ...kept].forEach((q) => q.dispose());
   }
 });
 
@@ -300,6 +305,7 @@ test('bad input throws before any work, naming the op', async () => {
       ['interleave size', () => x.repeatInterleave([1, 2], 1), [/^repeatInterleave: /, /2 repeats for size 3/]],
       ['interleave float tensor', () => x.repeatInterleave(sg.tensor([1, 2], { device: 'cpu' }) as Tensor, 0), [/^repeatInterleave: /, /int32/]],
       ['interleave dim', () => x.repeatInterleave(2, 3), [/^repeatInterleave: /, /3/]],
+      ['interleave outputSize', () => x.repeatInterleave(2, 1, { outputSize: 5 }), [/^repeatInterleave: /, /outputSize 5/, /6/]],
     ];
     for (const [what, run, pats] of cases) {
       if (what === 'reflect on 1-D' || what === 'int32 fill' || what === 'interleave float tensor') throwsWith(run, ...pats);
