@@ -37,7 +37,7 @@ export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensor
 export type { ParseOptions, Safetensors } from './io/index.js';
 // #24 shaping, creation and misc
 export { pad } from './ops/pad.js';
-export type { PadMode } from './ops/pad.js';
+export type { PadMode, PadOptions } from './ops/pad.js';
 export { repeat, repeatInterleave, flip, roll } from './ops/rearrange.js';
 export { linspace, eye, fullLike } from './tensor/create-more.js';
 export { einsum } from './ops/einsum.js';

@@ -4,7 +4,7 @@
 // the edge element, replicate clamps to it. The gradient is that map's transpose.
 import type { Tensor } from '../tensor/tensor.js';
 import { checkIntList, checkTensor } from '../tensor/check.js';
-import { describe, fmtShape } from '../tensor/shape.js';
+import { checkOptions, describe, fmtShape } from '../tensor/shape.js';
 import { checkOutShape, indexMap, type DimMap } from './rearrange.js';
 
 export type PadMode = 'constant' | 'reflect' | 'replicate';
@@ -26,9 +26,17 @@ function padMap(mode: PadMode, n: number, lo: number, size: number): Int32Array 
   return m;
 }
 
-/** Pads (or, with negative pads, crops) the last pads.length / 2 dims of x. */
-export function pad(x: Tensor, pads: number[], mode: PadMode = 'constant', value?: number): Tensor {
+export interface PadOptions { mode?: PadMode; value?: number }
+
+/** Pads (or, with negative pads, crops) the last pads.length / 2 dims of x; mode and value
+ * come positionally or, as PyTorch's keywords, in an options object. */
+export function pad(x: Tensor, pads: number[], mode: PadMode | PadOptions = 'constant', value?: number): Tensor {
   checkTensor('pad', x);
+  if (typeof mode === 'object' && mode !== null) {
+    if (value !== undefined) throw new Error(`pad: pass value in the options object or positionally, not both`);
+    const o = checkOptions('pad', mode, ['mode', 'value']) as PadOptions;
+    return pad(x, pads, o.mode ?? 'constant', o.value);
+  }
   const p = checkIntList('pad', 'pads', pads);
   if (p.length % 2 !== 0) throw new Error(`pad: padding length must be divisible by 2, got pads ${describe(pads)}`);
   if (p.length > 2 * x.ndim) throw new Error(`pad: padding length ${p.length} is more than two times the input's ${x.ndim} dims (shape ${fmtShape(x.shape)})`);

@@ -99,6 +99,8 @@ test('pad: hand-checked values (reflect, replicate, constant, negative crop)', a
     assertEqualArrays(await arr(sg.pad(x, [2, 1], 'replicate')), [0, 0, 0, 1, 2, 2, 3, 3, 3, 4, 5, 5], `replicate on ${dev}`);
     assertEqualArrays(await arr(sg.pad(x, [1, 0, 0, 1], 'constant', -7)), [-7, 0, 1, 2, -7, 3, 4, 5, -7, -7, -7, -7], `constant on ${dev}`);
     assertEqualArrays(await arr(sg.pad(x, [-1, 1])), [1, 2, 0, 4, 5, 0], `crop left, pad right on ${dev}`);
+    assertEqualArrays(await arr(sg.pad(x, [0, 1], { value: 9 })), [0, 1, 2, 9, 3, 4, 5, 9], `options object on ${dev}`);
+    assertEqualArrays(await arr(sg.pad(x, [1, 0], { mode: 'replicate' })), [0, 0, 1, 2, 3, 3, 4, 5], `options mode on ${dev}`);
     assertEqualArrays(await arr(sg.pad(x, [0, 0, 1, -1], 'reflect')), [3, 4, 5, 0, 1, 2], `reflect rows with a crop on ${dev}`);
     x.dispose();
   }
@@ -294,6 +296,7 @@ test('bad input throws before any work, naming the op', async () => {
       ['reflect on 1-D', () => sg.pad(sg.zeros([5]), [1, 1], 'reflect'), [/^pad: /, /reflect padding supports/]],
       ['negative size', () => sg.pad(x, [-3, -2]), [/^pad: /, /negative output size/]],
       ['int32 fill', () => sg.pad(sg.zeros([2, 2], { dtype: 'int32' }), [1, 1], 'constant', 0.5), [/^pad: /, /int32/]],
+      ['bad option', () => sg.pad(x, [1, 1], { valu: 2 } as never), [/^pad: /, /valu/]],
       ['pads not ints', () => sg.pad(x, [1.5, 1]), [/^pad: /, /pads/]],
       ['flip repeated dim', () => x.flip(0, -3), [/^flip: /, /multiple times/]],
       ['flip bad dim', () => x.flip(3), [/^flip: /, /3/]],
