@@ -14,7 +14,6 @@ import { f32ToF16Bits, roundF16, wgslType } from '../tensor/dtype.js';
 import { checkOptions, describe, fmtShape, normDim, numel } from '../tensor/shape.js';
 import { checkInt, checkIntList, checkTensor } from '../tensor/check.js';
 import { f32Bits } from '../backend/webgpu.js';
-import { MAX_DIMS } from './map.js';
 import { fromArray, full, narrow, reshape, flatten } from './view.js';
 import { indexAdd, indexSelect } from './gather.js';
 import { tidy } from '../tensor/scope.js';
@@ -24,7 +23,7 @@ const WG = 256;
 export type DimMap = Int32Array | null;
 
 /** Merges neighbouring identity dims whose input strides allow it and drops identity size-1
- * dims, so the GPU kernel sees at most MAX_DIMS dims in the usual cases. */
+ * dims, so the kernels walk as few dims as they can. */
 function compress(shape: number[], strides: number[], maps: DimMap[]): { shape: number[]; strides: number[]; maps: DimMap[] } {
   const o = { shape: [] as number[], strides: [] as number[], maps: [] as DimMap[] };
   shape.forEach((s, d) => {
@@ -67,28 +66,23 @@ function indexMapRaw(op: string, x: Tensor, maps: DimMap[], shape: number[], val
     walk(0, x.offset);
     return out;
   }
-  if (nd > MAX_DIMS) throw new Error(`${op}: the WebGPU kernel handles at most ${MAX_DIMS} non-mergeable dims, got ${nd} (output shape ${fmtShape(shape)})`);
+  // One int32 buffer holds the layout (sizes, input strides, each dim's table start or -1
+  // for identity) and then the tables, so any number of dims fits; the sizes and strides are
+  // read back as u32.
+  const head = 3 * nd;
+  const words: number[] = [...lay.shape, ...lay.strides];
   const tables: number[] = [];
-  const u = new Array<number>(8 + 3 * MAX_DIMS).fill(0);
+  for (const m of lay.maps) {
+    words.push(m ? head + tables.length : -1);
+    if (m) for (const j of m) tables.push(j);
+  }
+  const M = fromArray(Int32Array.from([...words, ...tables]), [head + tables.length], 'int32', x.device);
   const T = wgslType(x.dtype);
   const bits = T === 'f32' ? f32Bits(value) : T === 'f16' ? f32ToF16Bits(value) : value | 0;
-  [out.numel, nd, x.offset, bits >>> 0].forEach((v, k) => { u[k] = v; });
-  lay.shape.forEach((s, d) => {
-    u[8 + d] = s;
-    u[8 + MAX_DIMS + d] = lay.strides[d];
-    const m = lay.maps[d];
-    u[8 + 2 * MAX_DIMS + d] = m ? tables.length : 0xffffffff;
-    if (m) for (const j of m) tables.push(j);
-  });
-  if (tables.length === 0) tables.push(0);
-  const M = fromArray(Int32Array.from(tables), [tables.length], 'int32', x.device);
   const fillExpr = T === 'f32' ? 'bitcast<f32>(u.value)' : T === 'f16' ? 'bitcast<vec2<f16>>(u.value).x' : 'bitcast<i32>(u.value)';
   x.storage.gpu!.dispatch({
     key: `index_map:${T}`,
-    wgsl: () => `${T === 'f16' ? 'enable f16;\n' : ''}struct U {
-  n: u32, ndim: u32, offX: u32, value: u32, pad0: u32, pad1: u32, pad2: u32, pad3: u32,
-  shape: array<vec4<u32>, 2>, sX: array<vec4<u32>, 2>, base: array<vec4<u32>, 2>,
-}
+    wgsl: () => `${T === 'f16' ? 'enable f16;\n' : ''}struct U { n: u32, ndim: u32, offX: u32, value: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> X: array<${T}>;
 @group(0) @binding(2) var<storage, read> M: array<i32>;
@@ -101,21 +95,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var p = u.offX;
   for (var d = i32(u.ndim) - 1; d >= 0; d--) {
     let k = u32(d);
-    let size = u.shape[k >> 2u][k & 3u];
+    let size = bitcast<u32>(M[k]);
     let c = rem % size;
     rem = rem / size;
-    let b = u.base[k >> 2u][k & 3u];
+    let b = M[2u * u.ndim + k];
     var j = i32(c);
-    if (b != 0xffffffffu) { j = M[b + c]; }
+    if (b >= 0) { j = M[u32(b) + c]; }
     if (j < 0) { O[i] = ${fillExpr}; return; }
-    p += u32(j) * u.sX[k >> 2u][k & 3u];
+    p += u32(j) * bitcast<u32>(M[u.ndim + k]);
   }
   O[i] = X[p];
 }
 `,
     inputs: [x.buffer, M.buffer],
     outputs: [out.buffer],
-    uniforms: u,
+    uniforms: [out.numel, nd, x.offset, bits >>> 0],
     workgroups: Math.ceil(out.numel / WG),
   });
   M.dispose();

@@ -221,6 +221,13 @@ test('flip, roll, repeat, repeatInterleave match the references', async () => {
     shapeIs(e.flip(0), [0, 3], 'empty flip');
     shapeIs(e.repeat(2, 2), [0, 6], 'empty repeat');
     shapeIs(e.repeatInterleave(2, 1), [0, 6], 'empty interleave');
+    // more dims than the strided map kernels take (the layout lives in a buffer)
+    const big = [2, 3, 2, 2, 3, 2, 2, 2, 3, 2, 2];
+    const b = rt(big, 45, dev);
+    const every = big.map((_, d) => d);
+    assertEqualArrays(await arr(b.t.flip(every)), flipRef(b.x, big, every), `11-d flip on ${dev}`);
+    assertEqualArrays(await arr(b.t.roll(every.map((d) => d + 1), every)), rollRef(b.x, big, every.map((d) => d + 1), every), `11-d roll on ${dev}`);
+    b.t.dispose();
     // views made along the way (flatten, reshape) are not left live
     const before = sg.memory().liveTensors;
     const kept = [t.roll(3), t.repeat(2, 1, 1, 1), t.repeatInterleave(2), z.repeatInterleave(2, 0), z.roll(1)];
