@@ -16,6 +16,7 @@ import { checkInt, checkIntList, checkTensor } from '../tensor/check.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { fromArray, full, narrow, reshape, flatten } from './view.js';
 import { indexAdd, indexSelect } from './gather.js';
+import { sum } from './reduce.js';
 import { tidy } from '../tensor/scope.js';
 
 const WG = 256;
@@ -141,6 +142,12 @@ function transposeDim(g: Tensor, d: number, m: Int32Array, n: number): Tensor {
     mm.forEach((j, c) => { inv[j] = c; });
     return indexMap('indexMap', g, () => g.shape.map((_, k) => (k === d ? inv : null)), shape);
   }
+  // Tiling (repeat) and equal repeats (repeatInterleave) sum through a reshape: deterministic,
+  // where the general scatter-add adds duplicates in whatever order the atomics land.
+  const r = mm.length / n;
+  const split = (a: number, b: number, sumAt: number): Tensor => sum(reshape(g, [...g.shape.slice(0, d), a, b, ...g.shape.slice(d + 1)]), d + sumAt);
+  if (Number.isInteger(r) && mm.every((j, c) => j === c % n)) return split(r, n, 0);
+  if (Number.isInteger(r) && mm.every((j, c) => j === Math.floor(c / r))) return split(n, r, 1);
   const ix = fromArray(mm, [mm.length], 'int32', g.device);
   return indexAdd(full(shape, 0, g.dtype, g.device), d, ix, g);
 }
