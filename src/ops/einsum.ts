@@ -3,10 +3,10 @@
 // output lacks are summed first; then A is laid out [batch, A's kept, contracted] and B
 // [batch, contracted, B's kept], one bmm contracts them, and the result is permuted to
 // the output's order. Not supported (a clear error): '...', a letter repeated within one
-// operand (diagonals and traces), more than two operands, size-1 broadcasting.
+// operand (diagonals and traces), more than two operands.
 import { Tensor } from '../tensor/tensor.js';
 import { describe, fmtShape } from '../tensor/shape.js';
-import { permute, reshape } from './view.js';
+import { expand, permute, reshape } from './view.js';
 import { sum } from './reduce.js';
 import { bmm } from './matmul.js';
 import { tidy } from '../tensor/scope.js';
@@ -66,8 +66,11 @@ export function einsum(equation: string, ...operands: Array<Tensor | Tensor[]>):
     if (t.ndim !== inputs[k].length) throw new Error(`einsum: operand ${k} has ${t.ndim} dims (shape ${fmtShape(t.shape)}) but '${inputs[k]}' names ${inputs[k].length}`);
     [...inputs[k]].forEach((c, d) => {
       const n = size.get(c);
-      if (n !== undefined && n !== t.shape[d]) throw new Error(`einsum: letter '${c}' has size ${n} in one place and ${t.shape[d]} in operand ${k} (shape ${fmtShape(t.shape)})`);
-      size.set(c, t.shape[d]);
+      // A size of 1 broadcasts against the other operand's size, as in PyTorch.
+      if (n !== undefined && n !== t.shape[d] && n !== 1 && t.shape[d] !== 1) {
+        throw new Error(`einsum: letter '${c}' has size ${n} in one place and ${t.shape[d]} in operand ${k} (shape ${fmtShape(t.shape)})`);
+      }
+      size.set(c, n === undefined || n === 1 ? t.shape[d] : n);
     });
   });
   if (ts.length === 2 && ts[0].device !== ts[1].device) throw new Error(`einsum: operands are on different devices (${ts[0].device} and ${ts[1].device})`);
@@ -81,8 +84,12 @@ export function einsum(equation: string, ...operands: Array<Tensor | Tensor[]>):
       return s === output && x === ts[0] ? permute(x, [...s].map((_, d) => d)) : arrange(x, s, output);
     }
     const [sa, sb] = inputs;
-    const [a, la] = sumOut(ts[0], sa, (c) => inOut(c) || sb.includes(c));
-    const [b, lb] = sumOut(ts[1], sb, (c) => inOut(c) || sa.includes(c));
+    const full = (t: Tensor, s: string): Tensor => {
+      const want = [...s].map((c, d) => (t.shape[d] === 1 ? size.get(c)! : t.shape[d]));
+      return want.every((n, d) => n === t.shape[d]) ? t : expand(t, want);
+    };
+    const [a, la] = sumOut(full(ts[0], sa), sa, (c) => inOut(c) || sb.includes(c));
+    const [b, lb] = sumOut(full(ts[1], sb), sb, (c) => inOut(c) || sa.includes(c));
     const batch = [...la].filter((c) => lb.includes(c) && inOut(c)).join('');
     const contr = [...la].filter((c) => lb.includes(c) && !inOut(c)).join('');
     const keepA = [...la].filter((c) => !lb.includes(c)).join('');

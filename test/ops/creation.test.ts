@@ -81,11 +81,12 @@ function einsumRef(eq: string, xs: Array<{ x: ArrayLike<number>; shape: number[]
   const rhs = rhsGiven ?? [...new Set(all)].filter((c) => all.indexOf(c) === all.lastIndexOf(c)).sort().join('');
   const letters = [...new Set(all)];
   const size: Record<string, number> = {};
-  ins.forEach((s, k) => [...s].forEach((c, d) => { size[c] = xs[k].shape[d]; }));
+  ins.forEach((s, k) => [...s].forEach((c, d) => { size[c] = size[c] === undefined || size[c] === 1 ? xs[k].shape[d] : size[c]; }));
   const outShape = [...rhs].map((c) => size[c]);
   const out = new Array<number>(numel(outShape)).fill(0);
   const val: Record<string, number> = {};
-  const flat = (s: string, shape: number[]): number => [...s].reduce((a, c, d) => a * shape[d] + val[c], 0);
+  // a size-1 dim broadcasts: it is read at 0 whatever the letter's value
+  const flat = (s: string, shape: number[]): number => [...s].reduce((a, c, d) => a * shape[d] + (shape[d] === 1 ? 0 : val[c]), 0);
   const walk = (k: number): void => {
     if (k === letters.length) {
       let p = 1;
@@ -117,6 +118,8 @@ const EINSUM_CASES: Array<[string, number[][]]> = [
   ['ab,cd->dcba', [[2, 1], [3, 2]]],
   [' b i j , b j k -> b k i ', [[2, 2, 3], [2, 3, 2]]],
   ['ij,jk->ik', [[2, 0], [0, 3]]],
+  ['ij,ij->ij', [[1, 4], [3, 4]]],
+  ['bij,bjk->bik', [[1, 2, 3], [4, 3, 1]]],
 ];
 
 test('einsum matches a brute-force float64 reference', async () => {
@@ -173,6 +176,7 @@ test('einsum: unsupported and bad equations throw, naming einsum', async () => {
   for (const dev of await backends()) {
     const a = sg.zeros([2, 3], { device: dev });
     const b = sg.zeros([3, 4], { device: dev });
+    const bt = b.T;
     const cases: Array<[string, () => unknown, RegExp[]]> = [
       ['diagonal', () => sg.einsum('ii->i', sg.zeros([3, 3], { device: dev })), [/^einsum: /, /repeated within operand 0/]],
       ['ellipsis', () => sg.einsum('...ij->...ji', a), [/^einsum: /, /ellipsis/]],
@@ -180,6 +184,7 @@ test('einsum: unsupported and bad equations throw, naming einsum', async () => {
       ['operand count', () => sg.einsum('ij,jk->ik', a), [/^einsum: /, /2 operands but 1/]],
       ['rank', () => sg.einsum('ijk,jk->i', a, b), [/^einsum: /, /operand 0 has 2 dims/]],
       ['sizes', () => sg.einsum('ij,ik->jk', a, b), [/^einsum: /, /letter 'i' has size 2/, /3/]],
+      ['sizes, not 1', () => sg.einsum('ij,ij->ij', a, bt), [/^einsum: /, /letter 'i'/]],
       ['output letter', () => sg.einsum('ij,jk->iz', a, b), [/^einsum: /, /'z'/]],
       ['output repeat', () => sg.einsum('ij,jk->ii', a, b), [/^einsum: /, /repeats/]],
       ['bad chars', () => sg.einsum('i1,jk->ik', a, b), [/^einsum: /, /letters/]],
@@ -190,7 +195,7 @@ test('einsum: unsupported and bad equations throw, naming einsum', async () => {
       if (what === 'diagonal' || what === 'dtype') throwsWith(run, ...pats);
       else throwsBeforeWork(`${what} on ${dev}`, run, pats);
     }
-    [a, b].forEach((t) => t.dispose());
+    [a, b, bt].forEach((t) => t.dispose());
   }
 });
 
