@@ -57,3 +57,11 @@ export type { ReduceMode } from './ops/scatter.js';
 // #24 attention
 export { scaledDotProductAttention } from './ops/attention.js';
 export type { SdpaOptions } from './ops/attention.js';
+// #24 shaping, creation and misc
+export { pad } from './ops/pad.js';
+export type { PadMode, PadOptions } from './ops/pad.js';
+export { repeat, repeatInterleave, flip, roll } from './ops/rearrange.js';
+export { linspace, eye, fullLike } from './tensor/create-more.js';
+export { einsum } from './ops/einsum.js';
+export { multinomial } from './ops/sample.js';
+export type { MultinomialOptions } from './ops/sample.js';

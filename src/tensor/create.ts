@@ -300,3 +300,6 @@ export function randint(low: number, high: number | number[], shape?: number[] |
   for (let i = 0; i < n; i++) values[i] = low + Math.floor(g.next() * span);
   return finish(fromArray(values, size, dtype, device), o);
 }
+
+/** The global generator (manualSeed seeds it), for the samplers outside this file. */
+export function defaultGenerator(): Generator { return globalGen; }

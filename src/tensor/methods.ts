@@ -24,6 +24,8 @@ import * as St from '../ops/stats.js';
 import { cumsum } from '../ops/scan.js';
 import { sort, argsort, type SortOptions } from '../ops/sort.js';
 import * as Sc from '../ops/scatter.js';
+import * as RA from '../ops/rearrange.js';
+import { multinomial, type MultinomialOptions } from '../ops/sample.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
@@ -142,6 +144,12 @@ declare module './tensor.js' {
     scatter(dim: number, index: Tensor, src: Tensor | number): Tensor;
     scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
     scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: Sc.ReduceMode, opts?: { includeSelf?: boolean }): Tensor;
+    // #24 shaping, creation and misc
+    repeat(...sizes: ShapeArg[]): Tensor;
+    repeatInterleave(repeats: number | number[] | Tensor, dim?: number, opts?: { outputSize?: number }): Tensor;
+    flip(...dims: ShapeArg[]): Tensor;
+    roll(shifts: number | number[], dims?: number | number[]): Tensor;
+    multinomial(numSamples: number, replacement?: boolean, opts?: MultinomialOptions): Tensor;
   }
 }
 
@@ -290,6 +298,12 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return Sc.scatter(this, dim, index, src); },
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return Sc.scatterAdd(this, dim, index, src); },
   scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: Sc.ReduceMode, opts?: { includeSelf?: boolean }): Tensor { return Sc.scatterReduce(this, dim, index, src, reduce, opts); },
+  // #24 shaping, creation and misc
+  repeat(...sizes: ShapeArg[]): Tensor { return RA.repeat(this, parseShapeArgs('repeat', sizes)); },
+  repeatInterleave(repeats: number | number[] | Tensor, dim?: number, opts?: { outputSize?: number }): Tensor { return RA.repeatInterleave(this, repeats, dim, opts); },
+  flip(...dims: ShapeArg[]): Tensor { return RA.flip(this, parseShapeArgs('flip', dims)); },
+  roll(shifts: number | number[], dims?: number | number[]): Tensor { return RA.roll(this, shifts, dims); },
+  multinomial(numSamples: number, replacement = false, opts?: MultinomialOptions): Tensor { return multinomial(this, numSamples, replacement, opts); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {

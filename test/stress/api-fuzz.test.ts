@@ -267,6 +267,23 @@ const ENTRIES: Entry[] = [
   s('oneHot', (d) => [ints(d, [0, 2, 1]), 3]),
   // #24 attention
   s('scaledDotProductAttention', (d) => [f(d, [2, 3, 4]), f(d, [2, 5, 4], 2), f(d, [2, 5, 3], 3), { isCausal: true }]),
+  // #24 shaping, creation and misc
+  s('pad', (d) => [f(d, [1, 2, 3]), [2, 1, 1, 0], 'reflect']),
+  s('pad', (d) => [f(d, [2, 3]), [1, -1], 'constant', 0.5]),
+  s('repeat', (d) => [f(d, [2, 3]), [2, 1, 2]]),
+  m('repeat', (d) => [f(d, [2, 3]), 2, 1]),
+  s('repeatInterleave', (d) => [f(d, [2, 3]), 2, 1]),
+  m('repeatInterleave', (d) => [f(d, [2, 3]), [1, 2]]),
+  s('flip', (d) => [f(d, [2, 3]), [0, 1]]),
+  m('flip', (d) => [f(d, [2, 3]), -1]),
+  s('roll', (d) => [f(d, [2, 3]), [1, -2], [0, 1]]),
+  m('roll', (d) => [f(d, [2, 3]), 2]),
+  s('linspace', (d) => [0, 1, 5, { device: d }]),
+  s('eye', (d) => [2, 3, { device: d }]),
+  s('fullLike', (d) => [f(d, [2, 3]), 2, { dtype: 'float32' }]),
+  s('einsum', (d) => ['bij,bjk->bik', f(d, [2, 2, 3]), f(d, [2, 3, 2], 2)]),
+  s('multinomial', (d) => [sg.rand([2, 4], { seed: 1, device: d }), 2, false, { seed: 1 }]),
+  m('multinomial', (d) => [sg.rand([4], { seed: 1, device: d }), 3, true]),
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
