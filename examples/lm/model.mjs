@@ -68,23 +68,26 @@ export class MoELanguageModel extends sg.nn.Module {
     return { logits, auxLoss: auxLoss.div(this.blocks.length), zLoss: zLoss.div(this.blocks.length), expertCounts };
   }
 
-  /** Samples `n` characters after `prompt` (temperature sampling from a seeded generator). */
-  async generate(tokenizer, prompt, n, { temperature = 0.8, seed = 0 } = {}) {
-    const gen = new sg.Generator(seed);
+  /**
+   * Samples `n` characters after `prompt`: temperature, then top-p (nucleus) sampling: keep the
+   * most likely characters until their probabilities reach `topP`, and draw among them.
+   */
+  async generate(tokenizer, prompt, n, { temperature = 0.8, topP = 0.9, seed = 0 } = {}) {
+    const generator = new sg.Generator(seed);
     const ids = Array.from(tokenizer.encode(prompt));
     for (let i = 0; i < n; i++) {
       const ctx = ids.slice(-this.cfg.context);
-      const probs = sg.tidy(() => sg.noGrad(() => {
+      const next = sg.tidy(() => sg.noGrad(() => {
         const x = sg.tensor(Int32Array.from(ctx), { shape: [1, ctx.length] });
         const { logits } = this.forward(x);
-        return logits.narrow(1, ctx.length - 1, 1).reshape(-1).div(temperature).softmax(-1);
+        const probs = logits.narrow(1, ctx.length - 1, 1).reshape(-1).div(temperature).softmax(-1);
+        const { values, indices } = probs.sort(-1, true);
+        // A character stays while the mass before it is below topP, so the first always does.
+        const kept = values.maskedFill(values.cumsum(-1).sub(values).ge(topP), 0);
+        return indices.gather(0, sg.multinomial(kept, 1, false, { generator }));
       }));
-      const p = await probs.toArray();
-      probs.dispose();
-      let r = gen.next();
-      let next = p.length - 1;
-      for (let j = 0; j < p.length; j++) { r -= p[j]; if (r <= 0) { next = j; break; } }
-      ids.push(next);
+      ids.push(await next.item());
+      next.dispose();
     }
     return tokenizer.decode(ids.slice(-n));
   }
