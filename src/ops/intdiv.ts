@@ -6,6 +6,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { broadcastShapes, checkOptions, describe, fmtShape, forEachOffset } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
+import { roundF16 } from '../tensor/dtype.js';
 
 // NaN and Inf are built from u.pad (always 0) at run time: WGSL rejects them as constants,
 // and NaN is tested on the bits (a compiler may assume x != x is false).
@@ -82,9 +83,18 @@ const D = DIV_SPECS;
 
 const shapeOf = (x: Operand): number[] | null => (x instanceof Tensor ? x.shape : null);
 
+/** In a float16 division a number operand is cast to float16 first, as PyTorch's does
+ * (7.99998 and 8 floor differently). */
+export function halfOperands(a: Operand, b: Operand): [Operand, Operand] {
+  if (resultDType([a, b]) !== 'float16') return [a, b];
+  const h = (x: Operand): Operand => (typeof x === 'number' ? roundF16(x) : x);
+  return [h(a), h(b)];
+}
+
 /** div with a rounding mode: zero gradient, as PyTorch's. */
 class RoundedDiv extends Function {
-  static override forward(ctx: Ctx, a: Operand, b: Operand, mode: 'trunc' | 'floor'): Tensor {
+  static override forward(ctx: Ctx, a0: Operand, b0: Operand, mode: 'trunc' | 'floor'): Tensor {
+    const [a, b] = halfOperands(a0, b0);
     ctx.shapes = [shapeOf(a), shapeOf(b)];
     const int = resultDType([a, b]) === 'int32';
     return mapRaw(mode === 'trunc' ? (int ? D.truncDivI : D.truncDivF) : (int ? D.floorDivI : D.floorDivF), [a, b]);

@@ -163,6 +163,24 @@ test('promotion: bool with numbers and tensors as PyTorch', async () => {
   }
 });
 
+test('promotion: a 0-d tensor counts only when of a higher category (bool < int < float), as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const h = sg.tensor([1.5, 2], { dtype: 'float16', device: dev });
+    const z32 = sg.tensor(0.1, { device: dev });
+    // float16 + 0-d float32 stays float16 (the 0-d value is cast to half first: 0.1 -> 0.0999755859375)
+    const s = h.add(z32);
+    assert.is(s.dtype, 'float16');
+    assert.equal(await arr(s), [1.599609375, 2.099609375]);
+    assert.is(sg.tensor([1, 2], { device: dev }).add(z32).dtype, 'float32');
+    const i = sg.tensor(new Int32Array([1, 2]), { device: dev });
+    assert.is(i.add(sg.tensor(0.5, { dtype: 'float16', device: dev })).dtype, 'float16', 'int32 + 0-d float16 is float16');
+    assert.is(sg.tensor([true, false], { device: dev }).add(sg.tensor(new Int32Array([3]), { shape: [], device: dev })).dtype, 'int32');
+    assert.is(i.add(sg.tensor(true, { device: dev })).dtype, 'int32');
+    // all 0-d: ordinary promotion
+    assert.is(sg.tensor(1, { dtype: 'float16', device: dev }).add(z32).dtype, 'float32');
+  }
+});
+
 test('where takes a bool (or int32 0/1) condition; bool branches stay bool', async () => {
   for (const dev of await backends()) {
     const x = sg.tensor([1, N, -3, 4, I], { device: dev });

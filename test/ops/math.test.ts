@@ -230,6 +230,55 @@ test('clamp gradients: PyTorch\'s masks, gradcheck, WebGPU against the CPU', asy
   }
 });
 
+test('clamp with tensor bounds: PyTorch 2.x splits ties in halves and passes NaN as maximum/minimum do', async () => {
+  // [x, min, max, grad x, grad min, grad max], read off torch 2.x's autograd for clamp(x, min_t, max_t)
+  const rows: number[][] = [
+    [N, -1, 1, 1, 0, 0], [N, 1, -1, 1, 0, 1], [-1, -1, 0, 0.5, 0.5, 0], [0, -1, 0, 0.5, 0, 0.5], [0, 0, 0, 1, 0, 0],
+    [-1, 1, 1, 0, 1, 0], [1, 0, 0, 0, 0, 1], [0, 1, 0, 0, 0, 1], [0, N, -1, 0, 0, 0], [0, N, 1, 1, 0, 0],
+    [-1, 0, N, 0, 0, 0], [1, 0, N, 1, 0, 0], [0.5, -1, 1, 1, 0, 0], [-2, -1, 1, 0, 1, 0], [2, -1, 1, 0, 0, 1],
+  ];
+  // min only is maximum(x, min); max only is minimum(x, max): [x, bound, grad x, grad bound]
+  const minOnly: number[][] = [[N, 0, 1, 1], [0, N, 1, 1], [0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0], [-1, 0, 0, 1]];
+  const maxOnly: number[][] = [[N, 0, 1, 1], [0, N, 1, 1], [0.5, 0.5, 0.5, 0.5], [1, 0, 0, 1], [-1, 0, 1, 0]];
+  const col = (t: number[][], j: number): number[] => t.map((r) => r[j]);
+  for (const dev of await backends()) {
+    const [x, lo, hi] = [0, 1, 2].map((j) => sg.tensor(col(rows, j), { device: dev, requiresGrad: true }));
+    x.clamp(lo, hi).sum().backward();
+    assertEqualArrays(await x.grad!.toArray(), col(rows, 3), `x grad on ${dev}`);
+    assertEqualArrays(await lo.grad!.toArray(), col(rows, 4), `min grad on ${dev}`);
+    assertEqualArrays(await hi.grad!.toArray(), col(rows, 5), `max grad on ${dev}`);
+    for (const [name, t] of [['min', minOnly], ['max', maxOnly]] as const) {
+      const [a, b] = [0, 1].map((j) => sg.tensor(col(t, j), { device: dev, requiresGrad: true }));
+      (name === 'min' ? a.clamp(b) : a.clamp(null, b)).sum().backward();
+      assertEqualArrays(await a.grad!.toArray(), col(t, 2), `${name} only: x grad on ${dev}`);
+      assertEqualArrays(await b.grad!.toArray(), col(t, 3), `${name} only: bound grad on ${dev}`);
+    }
+  }
+});
+
+test('float16 division casts a number or a 0-d float32 tensor to float16 first, as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const h = (v: number[]): Tensor => sg.tensor(v, { dtype: 'float16', device: dev });
+    // 2.00976 is 2.0097656 in half: 16.078125 / it is exactly 8 (7.99998 unrounded)
+    assertEqualArrays(await sg.floorDivide(h([16.078125]), 2.00976).toArray(), [8], `floorDivide number on ${dev}`);
+    // -3.579087 is -3.578125 in half: fmod(-34.8125, it) = -34.8125 + 9 * 3.578125
+    assertEqualArrays(await sg.fmod(h([-34.8125]), -3.579087).toArray(), [-2.609375], `fmod number on ${dev}`);
+    const z = sg.tensor(-16.080717, { device: dev });
+    const q = sg.floorDivide(z, h([2.0089469]));
+    assert.is(q.dtype, 'float16', 'a 0-d float32 tensor does not lift float16');
+    assertEqualArrays(await q.toArray(), [-8], `0-d float32 tensor is cast to half on ${dev}`);
+    assertEqualArrays(await sg.remainder(sg.tensor(-36.950146, { device: dev }), h([-1.3781327])).toArray(), [-1.111328125], `remainder on ${dev}`);
+  }
+});
+
+test('floor, ceil, trunc and round refuse bool input, as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const b = sg.tensor([true, false], { device: dev });
+    for (const f of ['floor', 'ceil', 'trunc', 'round'] as const) throwsBeforeWork(`${f} bool`, () => b[f](), [new RegExp(`^${f}: input dtype bool`)]);
+    b.dispose();
+  }
+});
+
 // ---- integer-style division ----
 
 // [a, b, floor div, trunc div, remainder, fmod], as Python/PyTorch give them for floats
