@@ -145,10 +145,13 @@ function softplusSpecs(beta: number, thr: number): [MapSpec, MapSpec] {
   ];
 }
 
+// A NaN passes through by test, and slope 0 multiplies on the bits (±0, NaN for ±Inf): a
+// compiler may fold x * 0 to 0.
+const TIMES0 = 'select(bitcast<f32>(bitcast<u32>(a) & 0x80000000u), bitcast<f32>(bitcast<u32>(a) | 0x00400000u), (bitcast<u32>(a) & 0x7f800000u) == 0x7f800000u)';
 function leakySpecs(s: number): [MapSpec, MapSpec] {
   const [l, fs] = [lit(s), f32(s)];
   return [
-    paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(a * ${l}, a, a > 0.0)`, floatOnly: true })),
+    paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(${s === 0 ? TIMES0 : `a * ${l}`}, a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: WGSL_NAN })),
     paramSpec(`leaky_grad(${s})`, () => ({ name: `leaky_relu_grad_${f32Bits(s)}`, cpu: (x, g) => (x > 0 ? g : g * fs), wgsl: `select(b * ${l}, b, a > 0.0)`, floatOnly: true })),
   ];
 }

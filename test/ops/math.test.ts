@@ -271,6 +271,14 @@ test('float16 division casts a number or a 0-d float32 tensor to float16 first, 
   }
 });
 
+test('leakyRelu with slope 0: NaN stays NaN, -Inf * 0 is NaN, -1 * 0 is -0 (no folding of x * 0)', async () => {
+  for (const dev of await backends()) {
+    const y = Array.from(await sg.leakyRelu(sg.tensor([-1, N, 2, -I, I, 0], { device: dev }), 0).toArray());
+    // PyTorch: [-0, nan, 2, nan, inf, 0]
+    assert.ok(Object.is(y[0], -0) && Number.isNaN(y[1]) && y[2] === 2 && Number.isNaN(y[3]) && y[4] === I && Object.is(y[5], 0), `got [${y}] on ${dev}`);
+  }
+});
+
 test('floor, ceil, trunc and round refuse bool input, as PyTorch', async () => {
   for (const dev of await backends()) {
     const b = sg.tensor([true, false], { device: dev });
