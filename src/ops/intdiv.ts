@@ -52,6 +52,22 @@ fn ifloordiv_(a: i32, b: i32) -> i32 { let q = a / b; return select(q, q - 1, (a
 fn irem_(a: i32, b: i32) -> i32 { let r = a % b; return select(r, r + b, r != 0 && ((r < 0) != (b < 0))); }
 `;
 
+// float16 as PyTorch's half kernels compute it: each step rounded to half (half_ comes with
+// every map kernel that computes float16): trunc of the rounded quotient; floor division's
+// algorithm step by step.
+const WGSL_DIV_H = WGSL_DIV + `
+fn truncdivh_(a: f32, b: f32) -> f32 { if (b == 0.0) { return divzero_(a, b); } return trunc(half_(a / b)); }
+fn floordivh_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return divzero_(a, b); }
+  let m = half_(fmod_(a, b));
+  var d = half_(half_(a - m) / b);
+  if (m != 0.0 && (b < 0.0) != (m < 0.0)) { d = half_(d - 1.0); }
+  if (dnan_(d)) { return d; }
+  if (d != 0.0) { var f = floor(d); if (half_(d - f) > 0.5) { f += 1.0; } return f; }
+  return bitcast<f32>(sgnbit_(a) ^ sgnbit_(b));
+}
+`;
+
 /** PyTorch's remainder of floats: the sign of the divisor. */
 function remF(a: number, b: number): number { const m = a % b; return m !== 0 && (b < 0) !== (m < 0) ? m + b : m; }
 /** PyTorch's floor division of floats (Python's algorithm: from the exact remainder). */
@@ -64,6 +80,17 @@ function floorDivF(a: number, b: number): number {
   if (d !== 0) { let f = Math.floor(d); if (d - f > 0.5) f += 1; return f; }
   return (a < 0) !== (b < 0) ? -0 : 0;
 }
+/** floorDivF with every step rounded to half, as PyTorch's float16 kernel computes it. */
+function floorDivH(a: number, b: number): number {
+  const h = roundF16;
+  if (b === 0) return a / b;
+  const m = h(a % b);
+  let d = h(h(a - m) / b);
+  if (m !== 0 && (b < 0) !== (m < 0)) d = h(d - 1);
+  if (d !== d) return d;
+  if (d !== 0) { let f = Math.floor(d); if (h(d - f) > 0.5) f += 1; return f; }
+  return (a < 0) !== (b < 0) ? -0 : 0;
+}
 function floorDivI(a: number, b: number): number { const q = Math.trunc(a / b) | 0; return a % b !== 0 && (a < 0) !== (b < 0) ? (q - 1) | 0 : q; }
 function remI(a: number, b: number): number { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r | 0; }
 
@@ -72,6 +99,8 @@ export const DIV_SPECS = {
   truncDivF: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b), wgsl: 'truncdiv_(a, b)', helpers: WGSL_DIV },
   truncDivI: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b) | 0, wgsl: 'a / b' },
   floorDivF: { name: 'div_floor', cpu: floorDivF, wgsl: 'floordiv_(a, b)', helpers: WGSL_DIV },
+  truncDivH: { name: 'div_trunc_h', cpu: (a, b) => Math.trunc(roundF16(a / b)), wgsl: 'truncdivh_(a, b)', helpers: WGSL_DIV_H },
+  floorDivH: { name: 'div_floor_h', cpu: floorDivH, wgsl: 'floordivh_(a, b)', helpers: WGSL_DIV_H },
   floorDivI: { name: 'div_floor', cpu: floorDivI, wgsl: 'ifloordiv_(a, b)', helpers: WGSL_DIV },
   remF: { name: 'remainder', cpu: remF, wgsl: 'rem_(a, b)', helpers: WGSL_DIV },
   remI: { name: 'remainder', cpu: remI, wgsl: 'irem_(a, b)', helpers: WGSL_DIV },
@@ -96,8 +125,9 @@ class RoundedDiv extends Function {
   static override forward(ctx: Ctx, a0: Operand, b0: Operand, mode: 'trunc' | 'floor'): Tensor {
     const [a, b] = halfOperands(a0, b0);
     ctx.shapes = [shapeOf(a), shapeOf(b)];
-    const int = resultDType([a, b]) === 'int32';
-    return mapRaw(mode === 'trunc' ? (int ? D.truncDivI : D.truncDivF) : (int ? D.floorDivI : D.floorDivF), [a, b]);
+    const dt = resultDType([a, b]);
+    const [ti, tf] = dt === 'float16' ? [D.truncDivH, D.floorDivH] : [D.truncDivF, D.floorDivF];
+    return mapRaw(mode === 'trunc' ? (dt === 'int32' ? D.truncDivI : ti) : (dt === 'int32' ? D.floorDivI : tf), [a, b]);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const zeros = (s: number[] | null): Tensor | null => (s ? mapRaw(D.zero, [], undefined, Tensor.empty(s, dy.dtype, dy.device)) : null);

@@ -133,8 +133,8 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   const offs = inputs.map((x) => (x instanceof Tensor ? x.offset : 0));
   const consts = inputs.map((x) => (typeof x !== 'number' ? 0 : intCompute ? x | 0 : f32 ? Math.fround(x) : x));
   const roundIn = f32 && inputs.some((x) => x instanceof Tensor && (x.dtype === 'int32' || x.dtype === 'bool'));
-  // A float32 (0-d) tensor in a float16 op is cast to float16 first, as PyTorch casts to the common dtype.
-  const half = compute === 'float16' ? inputs.map((x) => x instanceof Tensor && (x.dtype === 'float32' || x.dtype === 'float64')) : null;
+  // A float32 (0-d) or int tensor in a float16 op is cast to float16 first, as PyTorch casts to the common dtype.
+  const half = compute === 'float16' ? inputs.map((x) => x instanceof Tensor && x.dtype !== 'float16') : null;
   const tstrides: number[][] = [];
   let k = 1;
   for (const x of inputs) tstrides.push(x instanceof Tensor ? lay.strides[k++] : lay.shape.map(() => 0));
@@ -266,7 +266,7 @@ function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' |
   let ti = 0;
   const comp: string[] = [];
   inputs.forEach((x, j) => {
-    if (x instanceof Tensor) { loads += `  let v${NAMES[j]} = ${half && x.dtype === 'float32' ? 'half4_' : `vec4<${ct}>`}(I${ti}[u.off${ti} / 4u + q]);\n`; comp.push(NAMES[j]); ti++; }
+    if (x instanceof Tensor) { loads += `  let v${NAMES[j]} = ${half && x.dtype !== 'float16' ? 'half4_' : ''}(vec4<${ct}>(I${ti}[u.off${ti} / 4u + q]));\n`; comp.push(NAMES[j]); ti++; }
     else { loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`; }
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
@@ -304,7 +304,7 @@ function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 
   let loads = '';
   let ti = 0;
   inputs.forEach((x, j) => {
-    if (x instanceof Tensor) { loads += `  let ${NAMES[j]} = ${half && x.dtype === 'float32' ? 'half_' : ct}(I${ti}[i${ti}]);\n`; ti++; }
+    if (x instanceof Tensor) { loads += `  let ${NAMES[j]} = ${half && x.dtype !== 'float16' ? 'half_' : ''}(${ct}(I${ti}[i${ti}]));\n`; ti++; }
     else loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`;
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;

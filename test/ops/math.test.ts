@@ -279,6 +279,20 @@ test('leakyRelu with slope 0: NaN stays NaN, -Inf * 0 is NaN, -1 * 0 is -0 (no f
   }
 });
 
+test('float16 rounding division rounds each step to half, as PyTorch\'s half kernels', async () => {
+  for (const dev of await backends()) {
+    const h = (v: number[]): Tensor => sg.tensor(v, { dtype: 'float16', device: dev });
+    // trunc(half(a / b)): 23.578125 / 0.08154296875 = 288.93 rounds to 289 in half first
+    assertEqualArrays(await sg.div(h([17.640625, 23.578125]), h([0.08154296875, 0.08154296875]), 'trunc').toArray(), [216, 289], `trunc on ${dev}`);
+    // floor division's steps in half (PyTorch's values; exact f32 steps give 675, -2058, 3593, 734)
+    const a = h([4.99609375, -28.125, -36.6875, 36.15625]);
+    const b = h([0.00739288330078125, 0.013671875, -0.0102081298828125, 0.0491943359375]);
+    assertEqualArrays(await sg.floorDivide(a, b).toArray(), [674, -2060, 3594, 733], `floor on ${dev}`);
+    // an int32 tensor in a float16 op is cast to half first: 2049 is 2048 in half
+    assertEqualArrays(await sg.floorDivide(sg.tensor(new Int32Array([2049]), { device: dev }), h([1])).toArray(), [2048], `int32 operand on ${dev}`);
+  }
+});
+
 test('floor, ceil, trunc and round refuse bool input, as PyTorch', async () => {
   for (const dev of await backends()) {
     const b = sg.tensor([true, false], { device: dev });
