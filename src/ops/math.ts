@@ -100,6 +100,8 @@ const M = {
   // max only are maximum(x, min) and minimum(x, max)): the x, min and max shares below.
   tMinX: { name: 'clamp_tmin_x', cpu: (a, lo) => (a !== a || lo !== lo || a > lo ? 1 : a === lo ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a > b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
   tMinB: { name: 'clamp_tmin_b', cpu: (a, lo) => (a !== a || lo !== lo || a < lo ? 1 : a === lo ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a < b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
+  tMaxX: { name: 'clamp_tmax_x', cpu: (a, hi) => (a !== a || hi !== hi || a < hi ? 1 : a === hi ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a < b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
+  tMaxB: { name: 'clamp_tmax_b', cpu: (a, hi) => (a !== a || hi !== hi || a > hi ? 1 : a === hi ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a > b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
   tX: { name: 'clamp_t_x', cpu: tX, wgsl: 'clamp_t_x_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
   tLo: { name: 'clamp_t_lo', cpu: tLo, wgsl: 'clamp_t_lo_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
   tHi: { name: 'clamp_t_hi', cpu: tHi, wgsl: 'clamp_t_hi_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
@@ -220,7 +222,7 @@ class Clamp extends Function {
     const share = (spec: MapSpec, ops: Operand[], shape: number[] | null): Tensor => sumToShape(mapRaw(S.mulF, [mapRaw(spec, ops), dy]), shape!);
     // A tensor bound: PyTorch's tensor overloads (maximum/minimum-like ties and NaNs).
     if (loT || hiT) {
-      if (!hasLo) return [ng[0] ? share(M.tMinX, [mapRaw(S.neg, [x]), mapRaw(S.neg, [hiT!])], sx) : null, null, ng[2] ? share(M.tMinB, [mapRaw(S.neg, [x]), mapRaw(S.neg, [hiT!])], shi) : null];
+      if (!hasLo) return [ng[0] ? share(M.tMaxX, [x, hiT!], sx) : null, null, ng[2] ? share(M.tMaxB, [x, hiT!], shi) : null];
       if (!hasHi) return [ng[0] ? share(M.tMinX, [x, loT!], sx) : null, ng[1] ? share(M.tMinB, [x, loT!], slo) : null, null];
       // A number bound joins as a 0-d tensor (the map takes one number operand).
       const l = loT ?? full([], ctx.lo, 'float32', x.device);

@@ -253,6 +253,14 @@ test('clamp with tensor bounds: PyTorch 2.x splits ties in halves and passes NaN
       assertEqualArrays(await a.grad!.toArray(), col(t, 2), `${name} only: x grad on ${dev}`);
       assertEqualArrays(await b.grad!.toArray(), col(t, 3), `${name} only: bound grad on ${dev}`);
     }
+    // a bool or int32 x against a float bound: x's values as numbers (true is 1)
+    const xb = sg.tensor([true, false, true], { device: dev });
+    const m = sg.tensor(0.5, { device: dev, requiresGrad: true });
+    xb.clamp(null, m).sum().backward();
+    assertEqualArrays(await m.grad!.toArray(), [2], `max grad with a bool x on ${dev}`);
+    const m2 = sg.tensor(0.5, { device: dev, requiresGrad: true });
+    sg.tensor(new Int32Array([0, 1, 2]), { device: dev }).clamp(m2).sum().backward();
+    assertEqualArrays(await m2.grad!.toArray(), [1], `min grad with an int32 x on ${dev}`);
   }
 });
 
