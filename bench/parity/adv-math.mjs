@@ -243,6 +243,45 @@ op('bool unary', (sg, x, a) => x[0][a.f](), null, (r) => {
 }, 25);
 op('full bool', (sg, x, a) => sg.full(a.s, a.v, { dtype: 'bool' }), 't.full(a["s"], a["v"], dtype=t.bool)', (r) => ({ x: [], a: { s: shape(r), v: pick(r, [0, 1, 2.5, -1, 0.0]) } }), 6);
 
+// ---- casts, bool reductions, loss argument errors ----
+const PYD = { float32: 't.float32', int32: 't.int32', bool: 't.bool', float16: 't.float16' };
+op('cast', (sg, x, a) => x[0].cast(a.to), null, (r) => {
+  const to = pick(r, ['float32', 'int32', 'bool', 'float16']);
+  const from = dtypeOf(r);
+  const x = T(r, from, shape(r), { lo: -300, hi: 300, special: to === 'int32' ? 0 : 0.2, grad: false });
+  if (to === 'int32') x.data = x.data.map((v) => (typeof v === 'number' ? v : 7));
+  return { x: [x], a: { to }, py: `x[0].to(${PYD[to]})` };
+}, 40);
+op('bool reduce', (sg, x, a) => (a.dim === undefined ? x[0][a.f]() : x[0][a.f](a.dim, a.keepdim)), null, (r) => {
+  const f = pick(r, ['sum', 'amax', 'amin']);
+  const s = shape(r);
+  if (s.length === 0 || r() < 0.3) return { x: [T(r, 'bool', s)], a: { f }, py: `t.${f}(x[0])` };
+  const dim = int(r, -s.length, s.length - 1);
+  const keepdim = r() < 0.5;
+  return { x: [T(r, 'bool', s)], a: { f, dim, keepdim }, py: `t.${f}(x[0], ${dim}, keepdim=${keepdim ? 'True' : 'False'})` };
+}, 25);
+op('loss errors', (sg, x, a) => {
+  const o = a.w ? { weight: x[2] } : {};
+  if (a.f === 'ce') return sg.crossEntropy(x[0], x[1], o);
+  if (a.f === 'nll') return sg.nllLoss(x[0], x[1], o);
+  if (a.f === 'bce') return sg.binaryCrossEntropy(x[0], x[1], o);
+  return sg.binaryCrossEntropyWithLogits(x[0], x[1], o);
+}, null, (r) => {
+  const f = pick(r, ['ce', 'nll', 'bce', 'bcewl']);
+  const N0 = int(r, 1, 4); const C = int(r, 2, 4);
+  const idx = f === 'ce' || f === 'nll';
+  const xs = [N0, C];
+  const bad = pick(r, ['tshape', 'wshape', 'tdtype', 'ok']);
+  const ts = idx ? (bad === 'tshape' ? [N0 + 1] : [N0]) : bad === 'tshape' ? [N0, C + 1] : xs;
+  const t = idx ? (bad === 'tdtype' ? T(r, 'float32', ts, { lo: 0, hi: C - 1, grad: false }) : T(r, 'int32', ts, { lo: 0, hi: C - 1 })) : T(r, bad === 'tdtype' ? 'int32' : 'float32', ts, { lo: 0, hi: 1, grad: false });
+  const w = bad === 'wshape' || r() < 0.3;
+  const x = [T(r, 'float32', xs, { lo: idx ? -3 : 0.05, hi: idx ? 0 : 0.95 }), t, T(r, 'float32', bad === 'wshape' ? [C + 1] : idx ? [C] : [C], { lo: 0.5, hi: 1.5, grad: false })];
+  const pyw = w ? 'weight=x[2], ' : '';
+  const pyf = { ce: `F.cross_entropy(x[0], x[1].long() if not x[1].is_floating_point() else x[1], ${pyw})`, nll: `F.nll_loss(x[0], x[1].long() if not x[1].is_floating_point() else x[1], ${pyw})`,
+    bce: `F.binary_cross_entropy(x[0], x[1], ${pyw})`, bcewl: `F.binary_cross_entropy_with_logits(x[0], x[1], ${pyw})` }[f];
+  return { x, a: { f, w }, py: pyf };
+}, 40);
+
 /** OPS in the shape run.mjs reads; each op's cases are drawn in makeCases. */
 export const OPS = OPS_RAW.map((o) => ({ ...o, cases: [] }));
 

@@ -88,14 +88,10 @@ const M = {
   clamp: { name: 'clamp', cpu: (a, lo, hi) => (nan3(a, lo, hi) ? NaN : Math.min(Math.max(a, lo), hi)), wgsl: 'select(min(max(a, b), c), a + b + c, nan_(a) || nan_(b) || nan_(c))', helpers: WGSL_NAN },
   clampMin: { name: 'clamp_min', cpu: (a, lo) => (nan3(a, lo, 0) ? NaN : Math.max(a, lo)), wgsl: 'select(max(a, b), a + b, nan_(a) || nan_(b))', helpers: WGSL_NAN },
   clampMax: { name: 'clamp_max', cpu: (a, hi) => (nan3(a, hi, 0) ? NaN : Math.min(a, hi)), wgsl: 'select(min(a, b), a + b, nan_(a) || nan_(b))', helpers: WGSL_NAN },
-  // clamp's gradient masks, PyTorch's: x passes where min <= x <= max (never for a NaN x);
-  // min takes it where x < min < max... (the bound that wins); max where x > max or max < min.
-  inRange: { name: 'clamp_in_range', cpu: (a, lo, hi) => +(a >= lo && a <= hi), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && a >= b && a <= c)', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
-  passGe: { name: 'clamp_grad_ge', cpu: (a, lo, g) => (a >= lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a >= b)', floatOnly: true, helpers: WGSL_NAN },
-  passLe: { name: 'clamp_grad_le', cpu: (a, hi, g) => (a <= hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a <= b)', floatOnly: true, helpers: WGSL_NAN },
-  passLt: { name: 'clamp_grad_lt', cpu: (a, lo, g) => (a < lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a < b)', floatOnly: true, helpers: WGSL_NAN },
-  passGt: { name: 'clamp_grad_gt', cpu: (a, hi, g) => (a > hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a > b)', floatOnly: true, helpers: WGSL_NAN },
-  minWins: { name: 'clamp_min_wins', cpu: (a, lo, hi) => +(a < lo && lo < hi), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && a < b && b < c)', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
+  // clamp's gradient masks with number bounds (torch 2.x's): g strictly inside the bounds.
+  inOpen: { name: 'clamp_in_open', cpu: (a, lo, hi) => +(a > lo && a < hi), wgsl: 'select(0.0, 1.0, !(isnan_(a) || isnan_(b) || isnan_(c)) && a > b && a < c)', floatOnly: true, helpers: WGSL_NAN },
+  passLt: { name: 'clamp_grad_lt', cpu: (a, hi, g) => (a < hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a < b)', floatOnly: true, helpers: WGSL_NAN },
+  passGt: { name: 'clamp_grad_gt', cpu: (a, lo, g) => (a > lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a > b)', floatOnly: true, helpers: WGSL_NAN },
   // With tensor bounds PyTorch 2.x splits ties in halves and lets a NaN through (min only and
   // max only are maximum(x, min) and minimum(x, max)): the x, min and max shares below.
   tMinX: { name: 'clamp_tmin_x', cpu: (a, lo) => (a !== a || lo !== lo || a > lo ? 1 : a === lo ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a > b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
@@ -105,7 +101,6 @@ const M = {
   tX: { name: 'clamp_t_x', cpu: tX, wgsl: 'clamp_t_x_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
   tLo: { name: 'clamp_t_lo', cpu: tLo, wgsl: 'clamp_t_lo_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
   tHi: { name: 'clamp_t_hi', cpu: tHi, wgsl: 'clamp_t_hi_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
-  maxWins: { name: 'clamp_max_wins', cpu: (a, lo, hi) => +(a > hi || hi < lo), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && (a > c || c < b))', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
 
   sin: { name: 'sin', cpu: Math.sin, wgsl: 'sin(a)', floatOnly: true },
   cos: { name: 'cos', cpu: Math.cos, wgsl: 'cos(a)', floatOnly: true },
@@ -215,8 +210,6 @@ class Clamp extends Function {
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [x, loT, hiT] = ctx.savedTensors;
     const [sx, slo, shi] = ctx.shapes;
-    const lo: Operand = loT ?? ctx.lo;
-    const hi: Operand = hiT ?? ctx.hi;
     const [hasLo, hasHi] = ctx.has;
     const ng = ctx.needsInputGrad;
     const share = (spec: MapSpec, ops: Operand[], shape: number[] | null): Tensor => sumToShape(mapRaw(S.mulF, [mapRaw(spec, ops), dy]), shape!);
@@ -229,13 +222,11 @@ class Clamp extends Function {
       const h = hiT ?? full([], ctx.hi, 'float32', x.device);
       return [ng[0] ? share(M.tX, [x, l, h], sx) : null, ng[1] ? share(M.tLo, [x, l, h], slo) : null, ng[2] ? share(M.tHi, [x, l, h], shi) : null];
     }
-    if (!hasLo) return [ng[0] ? sumToShape(mapRaw(M.passLe, [x, hi, dy]), sx) : null, null, ng[2] ? sumToShape(mapRaw(M.passGt, [x, hi, dy]), shi) : null];
-    if (!hasHi) return [ng[0] ? sumToShape(mapRaw(M.passGe, [x, lo, dy]), sx) : null, ng[1] ? sumToShape(mapRaw(M.passLt, [x, lo, dy]), slo) : null, null];
-    const three = (spec: MapSpec): Tensor => {
-      const h = typeof lo === 'number' && typeof hi === 'number' ? full([], hi, 'float32', x.device) : hi;
-      return mapRaw(S.mulF, [mapRaw(spec, [x, lo, h]), dy]);
-    };
-    return [ng[0] ? sumToShape(three(M.inRange), sx) : null, ng[1] ? sumToShape(three(M.minWins), slo) : null, ng[2] ? sumToShape(three(M.maxWins), shi) : null];
+    // Number bounds: torch 2.x passes g strictly inside (min < x < max), none at a bound or for NaN.
+    if (!ng[0]) return [null, null, null];
+    if (!hasLo) return [sumToShape(mapRaw(M.passLt, [x, ctx.hi, dy]), sx), null, null];
+    if (!hasHi) return [sumToShape(mapRaw(M.passGt, [x, ctx.lo, dy]), sx), null, null];
+    return [sumToShape(mapRaw(S.mulF, [mapRaw(M.inOpen, [x, ctx.lo, full([], ctx.hi, 'float32', x.device)]), dy]), sx), null, null];
   }
 }
 

@@ -192,10 +192,20 @@ test('clamp: numbers, null, one bound, tensors broadcast, min > max, NaN anywher
 
 test('clamp gradients: PyTorch\'s masks, gradcheck, WebGPU against the CPU', async () => {
   for (const dev of await backends()) {
-    // x at each bound passes its gradient (min <= x <= max); a NaN x passes none
+    // number bounds, torch 2.x: only x strictly inside passes its gradient (none at a bound,
+    // as relu and hardtanh); a NaN x passes none
     const x = sg.tensor([-2, -0.5, 0.1, 0.5, 2, N], { device: dev, requiresGrad: true });
     x.clamp(-0.5, 0.5).sum().backward();
-    assertEqualArrays(await x.grad!.toArray(), [0, 1, 1, 1, 0, 0], `x grad on ${dev}`);
+    assertEqualArrays(await x.grad!.toArray(), [0, 0, 1, 0, 0, 0], `x grad on ${dev}`);
+    const x1 = sg.tensor([-1, 0, 1, N], { device: dev, requiresGrad: true });
+    x1.clamp(0).sum().backward();
+    assertEqualArrays(await x1.grad!.toArray(), [0, 0, 1, 0], `min only at the bound on ${dev}`);
+    const x2 = sg.tensor([-1, 0, 1, N], { device: dev, requiresGrad: true });
+    x2.clamp(null, 0).sum().backward();
+    assertEqualArrays(await x2.grad!.toArray(), [1, 0, 0, 0], `max only at the bound on ${dev}`);
+    const x3 = sg.tensor([-1, 0, 1], { device: dev, requiresGrad: true });
+    x3.clamp(0, 0).sum().backward();
+    assertEqualArrays(await x3.grad!.toArray(), [0, 0, 0], `min == max on ${dev}`);
     // tensor bounds: min gets it where x < min < max, max where x > max or max < min
     const a = sg.tensor([-3, 0, 3, 0, 5], { device: dev, requiresGrad: true });
     const lo = sg.tensor([-1, -1, -1, 2, 2], { device: dev, requiresGrad: true });
