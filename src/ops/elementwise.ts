@@ -6,7 +6,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
+import { checkDType, isFloat, roundF16, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { checkScalarFits, checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
@@ -422,6 +422,8 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
 
 function compare(spec: MapSpec, a: Tensor, b: Operand): Tensor {
   binaryCheck(spec.name, a, b);
+  // PyTorch casts a number to a float16 input's dtype first: half(0.1) == 0.1 is true.
+  if (a.dtype === 'float16' && typeof b === 'number') b = roundF16(b);
   return mapRaw(spec, [a, b], 'bool');
 }
 /** Comparisons return bool, as in PyTorch, and carry no gradient. */

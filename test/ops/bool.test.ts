@@ -181,6 +181,18 @@ test('promotion: a 0-d tensor counts only when of a higher category (bool < int 
   }
 });
 
+test('comparisons of float16 with a number cast the number to half first, as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const h = sg.tensor([0.1, 2049, 0.30004], { dtype: 'float16', device: dev }); // [0.0999755859375, 2048, 0.300048828125]
+    // PyTorch: h == 0.1 -> [T, F, F]; h < 0.1 -> [F, F, F]; h >= 2049 -> [F, T, F]; h > 0.30004 -> [F, T, F]
+    assertEqualArrays(await h.eq(0.1).toArray(), [1, 0, 0], `eq on ${dev}`);
+    assertEqualArrays(await h.lt(0.1).toArray(), [0, 0, 0], `lt on ${dev}`);
+    assertEqualArrays(await h.ge(2049).toArray(), [0, 1, 0], `ge on ${dev}`);
+    assertEqualArrays(await h.gt(0.30004).toArray(), [0, 1, 0], `gt on ${dev}`);
+    assertEqualArrays(await h.ne(0.30004).toArray(), [1, 1, 0], `ne on ${dev}`);
+  }
+});
+
 test('where takes a bool (or int32 0/1) condition; bool branches stay bool', async () => {
   for (const dev of await backends()) {
     const x = sg.tensor([1, N, -3, 4, I], { device: dev });
