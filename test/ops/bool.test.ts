@@ -193,6 +193,19 @@ test('comparisons of float16 with a number cast the number to half first, as PyT
   }
 });
 
+test('full with a boolean fill is bool (as torch.full(s, True)); arange refuses bool', async () => {
+  for (const dev of await backends()) {
+    const t = sg.full([2, 3], true, { device: dev });
+    assert.is(t.dtype, 'bool');
+    assertEqualArrays(await t.toArray(), [1, 1, 1, 1, 1, 1]);
+    const f = sg.full([2], false, { dtype: 'float32', device: dev });
+    assert.is(f.dtype, 'float32');
+    assertEqualArrays(await f.toArray(), [0, 0]);
+    throwsWith(() => sg.arange(3, { dtype: 'bool', device: dev }), /^arange: dtype bool/);
+    throwsWith(() => sg.full([2], 'a' as unknown as number, { device: dev }), /^full: fill value must be a number or a boolean/);
+  }
+});
+
 test('where takes a bool (or int32 0/1) condition; bool branches stay bool', async () => {
   for (const dev of await backends()) {
     const x = sg.tensor([1, N, -3, 4, I], { device: dev });
