@@ -447,7 +447,12 @@ export const exp = (a: Tensor): Tensor => unary('exp', a);
 export const log = (a: Tensor): Tensor => unary('log', a);
 export const sqrt = (a: Tensor): Tensor => unary('sqrt', a);
 export const rsqrt = (a: Tensor): Tensor => unary('rsqrt', a);
-export const abs = (a: Tensor): Tensor => unary('abs', a);
+export function abs(a: Tensor): Tensor {
+  checkTensor('abs', a);
+  // PyTorch has no abs kernel for bool.
+  if (a.dtype === 'bool') throw new Error(`abs: input dtype bool is not supported (cast with .int() or .float() first), input shape ${fmtShape(a.shape)}`);
+  return unary('abs', a);
+}
 export const relu = (a: Tensor): Tensor => unary('relu', a);
 export const sigmoid = (a: Tensor): Tensor => unary('sigmoid', a);
 export const tanh = (a: Tensor): Tensor => unary('tanh', a);

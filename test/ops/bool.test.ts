@@ -193,7 +193,7 @@ test('comparisons of float16 with a number cast the number to half first, as PyT
   }
 });
 
-test('full with a boolean fill is bool (as torch.full(s, True)); arange refuses bool', async () => {
+test('full with a boolean fill is bool (as torch.full(s, True)); arange and abs refuse bool', async () => {
   for (const dev of await backends()) {
     const t = sg.full([2, 3], true, { device: dev });
     assert.is(t.dtype, 'bool');
@@ -202,6 +202,8 @@ test('full with a boolean fill is bool (as torch.full(s, True)); arange refuses 
     assert.is(f.dtype, 'float32');
     assertEqualArrays(await f.toArray(), [0, 0]);
     throwsWith(() => sg.arange(3, { dtype: 'bool', device: dev }), /^arange: dtype bool/);
+    // PyTorch has no abs for bool either
+    throwsWith(() => sg.tensor([true], { device: dev }).abs(), /^abs: input dtype bool/);
     throwsWith(() => sg.full([2], 'a' as unknown as number, { device: dev }), /^full: fill value must be a number or a boolean/);
   }
 });
