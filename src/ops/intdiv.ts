@@ -149,7 +149,10 @@ export function binaryArgs(op: string, a: unknown, b: unknown): asserts a is Ope
 /** Integer division by zero raises in PyTorch; a number or CPU divisor is checked here (a
  * WebGPU one would need a readback: there WGSL's rule gives x / 0 = x and x % 0 = x). */
 export function checkIntDivisor(op: string, a: Operand, b: Operand): void {
-  if (resultDType([a, b]) !== 'int32') return;
+  const dt = resultDType([a, b]);
+  // PyTorch has no bool kernel for these (bool // bool, bool % bool).
+  if (dt === 'bool') throw new Error(`${op}: both operands are bool, which is not supported (cast one with .int() first)`);
+  if (dt !== 'int32') return;
   if (typeof b === 'number') {
     if (b === 0) throw new Error(`${op}: integer division by zero (other is 0)`);
     return;

@@ -290,6 +290,7 @@ export function clamp(x: Tensor, min?: Operand | null, max?: Operand | null, op 
   if (lo === null && hi === null) throw new Error(`${op}: at least one of min and max must be given (got neither)`);
   if (lo !== null) checkOperand(op, 'min', lo, x);
   if (hi !== null) checkOperand(op, 'max', hi, x);
+  if (resultDType([x, ...[lo, hi].filter((v): v is Operand => v !== null)]) === 'bool') throw new Error(`${op}: bool input with bool bounds is not supported (as PyTorch; cast with .int() first), input shape ${fmtShape(x.shape)}`);
   return Clamp.apply(x, lo, hi);
 }
 export const clip = (x: Tensor, min?: Operand | null, max?: Operand | null): Tensor => clamp(x, min, max, 'clip');

@@ -311,10 +311,19 @@ test('float16 rounding division rounds each step to half, as PyTorch\'s half ker
   }
 });
 
-test('floor, ceil, trunc and round refuse bool input, as PyTorch', async () => {
+test('floor, ceil, trunc, round, bool-bool division and bool clamp are refused, as PyTorch', async () => {
   for (const dev of await backends()) {
     const b = sg.tensor([true, false], { device: dev });
     for (const f of ['floor', 'ceil', 'trunc', 'round'] as const) throwsBeforeWork(`${f} bool`, () => b[f](), [new RegExp(`^${f}: input dtype bool`)]);
+    const t = sg.tensor([true, true], { device: dev });
+    throwsBeforeWork('floorDivide bool', () => sg.floorDivide(t, t), [/^floorDivide: both operands are bool/]);
+    throwsBeforeWork('remainder bool', () => sg.remainder(t, t), [/^remainder: both operands are bool/]);
+    throwsBeforeWork('fmod bool', () => sg.fmod(t, t), [/^fmod: both operands are bool/]);
+    throwsBeforeWork('div trunc bool', () => sg.div(t, t, 'trunc'), [/^div: both operands are bool/]);
+    throwsBeforeWork('clamp bool', () => t.clamp(b, t), [/^clamp: bool input with bool bounds/]);
+    // a number bound lifts bool to int32, as PyTorch
+    assert.is(t.clamp(0, 1).dtype, 'int32');
+    t.dispose();
     b.dispose();
   }
 });
