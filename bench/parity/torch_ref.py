@@ -8,11 +8,11 @@ import sys
 import torch
 import torch.nn.functional as F
 
-DTYPES = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool}
+DTYPES = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool, 'float16': torch.float16}
 
 
 def decode(v):
-    return {'nan': math.nan, 'inf': math.inf, '-inf': -math.inf}.get(v, v) if isinstance(v, str) else v
+    return {'nan': math.nan, 'inf': math.inf, '-inf': -math.inf, '-0': -0.0}.get(v, v) if isinstance(v, str) else v
 
 
 def encode(v):
@@ -38,8 +38,11 @@ def answer(case):
     xs = []
     for spec in case['x']:
         data = [decode(v) for v in spec['data']]
+        if spec.get('num'):  # a Python number operand
+            xs.append(int(data[0]) if spec['dtype'] == 'int32' else data[0])
+            continue
         t = torch.tensor([bool(v) for v in data] if spec['dtype'] == 'bool' else data, dtype=DTYPES[spec['dtype']]).reshape(spec['shape'])
-        if case['grad'] and spec['dtype'] == 'float32' and spec.get('grad', True):
+        if case['grad'] and spec['dtype'] in ('float32', 'float16') and spec.get('grad', True):
             t.requires_grad_(True)
         xs.append(t)
     try:
@@ -61,7 +64,7 @@ def answer(case):
         except RuntimeError as e:  # PyTorch has no gradient here: nothing to compare
             res['gradError'] = str(e).split('\n')[0][:200]
             return res
-        res['grads'] = [None if not x.requires_grad else [encode(float(v)) for v in (x.grad if x.grad is not None else torch.zeros_like(x)).reshape(-1).tolist()] for x in xs]
+        res['grads'] = [None if not isinstance(x, torch.Tensor) or not x.requires_grad else [encode(float(v)) for v in (x.grad if x.grad is not None else torch.zeros_like(x)).reshape(-1).tolist()] for x in xs]
     return res
 
 

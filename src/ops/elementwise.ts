@@ -6,7 +6,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import { checkDType, isFloat, type DType } from '../tensor/dtype.js';
+import { checkDType, isFloat, roundF16, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { checkScalarFits, checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
@@ -422,6 +422,8 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
 
 function compare(spec: MapSpec, a: Tensor, b: Operand): Tensor {
   binaryCheck(spec.name, a, b);
+  // PyTorch casts a number to a float16 input's dtype first: half(0.1) == 0.1 is true.
+  if (a.dtype === 'float16' && typeof b === 'number') b = roundF16(b);
   return mapRaw(spec, [a, b], 'bool');
 }
 /** Comparisons return bool, as in PyTorch, and carry no gradient. */
@@ -445,7 +447,12 @@ export const exp = (a: Tensor): Tensor => unary('exp', a);
 export const log = (a: Tensor): Tensor => unary('log', a);
 export const sqrt = (a: Tensor): Tensor => unary('sqrt', a);
 export const rsqrt = (a: Tensor): Tensor => unary('rsqrt', a);
-export const abs = (a: Tensor): Tensor => unary('abs', a);
+export function abs(a: Tensor): Tensor {
+  checkTensor('abs', a);
+  // PyTorch has no abs kernel for bool.
+  if (a.dtype === 'bool') throw new Error(`abs: input dtype bool is not supported (cast with .int() or .float() first), input shape ${fmtShape(a.shape)}`);
+  return unary('abs', a);
+}
 export const relu = (a: Tensor): Tensor => unary('relu', a);
 export const sigmoid = (a: Tensor): Tensor => unary('sigmoid', a);
 export const tanh = (a: Tensor): Tensor => unary('tanh', a);

@@ -6,6 +6,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { broadcastShapes, checkOptions, describe, fmtShape, forEachOffset } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
+import { roundF16 } from '../tensor/dtype.js';
 
 // NaN and Inf are built from u.pad (always 0) at run time: WGSL rejects them as constants,
 // and NaN is tested on the bits (a compiler may assume x != x is false).
@@ -51,6 +52,22 @@ fn ifloordiv_(a: i32, b: i32) -> i32 { let q = a / b; return select(q, q - 1, (a
 fn irem_(a: i32, b: i32) -> i32 { let r = a % b; return select(r, r + b, r != 0 && ((r < 0) != (b < 0))); }
 `;
 
+// float16 as PyTorch's half kernels compute it: each step rounded to half (half_ comes with
+// every map kernel that computes float16): trunc of the rounded quotient; floor division's
+// algorithm step by step.
+const WGSL_DIV_H = WGSL_DIV + `
+fn truncdivh_(a: f32, b: f32) -> f32 { if (b == 0.0) { return divzero_(a, b); } return trunc(half_(a / b)); }
+fn floordivh_(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return divzero_(a, b); }
+  let m = half_(fmod_(a, b));
+  var d = half_(half_(a - m) / b);
+  if (m != 0.0 && (b < 0.0) != (m < 0.0)) { d = half_(d - 1.0); }
+  if (dnan_(d)) { return d; }
+  if (d != 0.0) { var f = floor(d); if (half_(d - f) > 0.5) { f += 1.0; } return f; }
+  return bitcast<f32>(sgnbit_(a) ^ sgnbit_(b));
+}
+`;
+
 /** PyTorch's remainder of floats: the sign of the divisor. */
 function remF(a: number, b: number): number { const m = a % b; return m !== 0 && (b < 0) !== (m < 0) ? m + b : m; }
 /** PyTorch's floor division of floats (Python's algorithm: from the exact remainder). */
@@ -63,6 +80,17 @@ function floorDivF(a: number, b: number): number {
   if (d !== 0) { let f = Math.floor(d); if (d - f > 0.5) f += 1; return f; }
   return (a < 0) !== (b < 0) ? -0 : 0;
 }
+/** floorDivF with every step rounded to half, as PyTorch's float16 kernel computes it. */
+function floorDivH(a: number, b: number): number {
+  const h = roundF16;
+  if (b === 0) return a / b;
+  const m = h(a % b);
+  let d = h(h(a - m) / b);
+  if (m !== 0 && (b < 0) !== (m < 0)) d = h(d - 1);
+  if (d !== d) return d;
+  if (d !== 0) { let f = Math.floor(d); if (h(d - f) > 0.5) f += 1; return f; }
+  return (a < 0) !== (b < 0) ? -0 : 0;
+}
 function floorDivI(a: number, b: number): number { const q = Math.trunc(a / b) | 0; return a % b !== 0 && (a < 0) !== (b < 0) ? (q - 1) | 0 : q; }
 function remI(a: number, b: number): number { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r | 0; }
 
@@ -71,6 +99,8 @@ export const DIV_SPECS = {
   truncDivF: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b), wgsl: 'truncdiv_(a, b)', helpers: WGSL_DIV },
   truncDivI: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b) | 0, wgsl: 'a / b' },
   floorDivF: { name: 'div_floor', cpu: floorDivF, wgsl: 'floordiv_(a, b)', helpers: WGSL_DIV },
+  truncDivH: { name: 'div_trunc_h', cpu: (a, b) => Math.trunc(roundF16(a / b)), wgsl: 'truncdivh_(a, b)', helpers: WGSL_DIV_H },
+  floorDivH: { name: 'div_floor_h', cpu: floorDivH, wgsl: 'floordivh_(a, b)', helpers: WGSL_DIV_H },
   floorDivI: { name: 'div_floor', cpu: floorDivI, wgsl: 'ifloordiv_(a, b)', helpers: WGSL_DIV },
   remF: { name: 'remainder', cpu: remF, wgsl: 'rem_(a, b)', helpers: WGSL_DIV },
   remI: { name: 'remainder', cpu: remI, wgsl: 'irem_(a, b)', helpers: WGSL_DIV },
@@ -82,12 +112,22 @@ const D = DIV_SPECS;
 
 const shapeOf = (x: Operand): number[] | null => (x instanceof Tensor ? x.shape : null);
 
+/** In a float16 division a number operand is cast to float16 first, as PyTorch's does
+ * (7.99998 and 8 floor differently). */
+export function halfOperands(a: Operand, b: Operand): [Operand, Operand] {
+  if (resultDType([a, b]) !== 'float16') return [a, b];
+  const h = (x: Operand): Operand => (typeof x === 'number' ? roundF16(x) : x);
+  return [h(a), h(b)];
+}
+
 /** div with a rounding mode: zero gradient, as PyTorch's. */
 class RoundedDiv extends Function {
-  static override forward(ctx: Ctx, a: Operand, b: Operand, mode: 'trunc' | 'floor'): Tensor {
+  static override forward(ctx: Ctx, a0: Operand, b0: Operand, mode: 'trunc' | 'floor'): Tensor {
+    const [a, b] = halfOperands(a0, b0);
     ctx.shapes = [shapeOf(a), shapeOf(b)];
-    const int = resultDType([a, b]) === 'int32';
-    return mapRaw(mode === 'trunc' ? (int ? D.truncDivI : D.truncDivF) : (int ? D.floorDivI : D.floorDivF), [a, b]);
+    const dt = resultDType([a, b]);
+    const [ti, tf] = dt === 'float16' ? [D.truncDivH, D.floorDivH] : [D.truncDivF, D.floorDivF];
+    return mapRaw(mode === 'trunc' ? (dt === 'int32' ? D.truncDivI : ti) : (dt === 'int32' ? D.floorDivI : tf), [a, b]);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const zeros = (s: number[] | null): Tensor | null => (s ? mapRaw(D.zero, [], undefined, Tensor.empty(s, dy.dtype, dy.device)) : null);
@@ -109,7 +149,10 @@ export function binaryArgs(op: string, a: unknown, b: unknown): asserts a is Ope
 /** Integer division by zero raises in PyTorch; a number or CPU divisor is checked here (a
  * WebGPU one would need a readback: there WGSL's rule gives x / 0 = x and x % 0 = x). */
 export function checkIntDivisor(op: string, a: Operand, b: Operand): void {
-  if (resultDType([a, b]) !== 'int32') return;
+  const dt = resultDType([a, b]);
+  // PyTorch has no bool kernel for these (bool // bool, bool % bool).
+  if (dt === 'bool') throw new Error(`${op}: both operands are bool, which is not supported (cast one with .int() first)`);
+  if (dt !== 'int32') return;
   if (typeof b === 'number') {
     if (b === 0) throw new Error(`${op}: integer division by zero (other is 0)`);
     return;

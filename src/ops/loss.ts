@@ -77,7 +77,8 @@ function nllParts(logp: Tensor, target: Tensor, weight: Tensor | null, ignoreInd
   const picked = gather(logp, cdim, safe.unsqueeze(cdim)).squeeze(cdim);
   let w = valid.cast(logp.dtype);
   if (weight) w = w.mul(indexSelect(weight, 0, safe.reshape(-1)).reshape(target.shape));
-  return { losses: picked.mul(w).neg(), w, valid };
+  // where, not only the 0 weight: an ignored entry's gradient is 0 even when 'mean' divides by a 0 total (PyTorch's).
+  return { losses: picked.mul(w).neg().where(valid, 0), w, valid };
 }
 
 function finishNll(p: { losses: Tensor; w: Tensor }, r: Reduction): Tensor {

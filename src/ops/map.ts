@@ -39,6 +39,8 @@ export function deviceOf(op: string, ...xs: Array<Operand | null | undefined>): 
   return dev;
 }
 
+const category = (d: DType): number => (d === 'bool' ? 0 : d === 'int32' ? 1 : 2);
+
 function operandDType(x: Operand): DType {
   if (x instanceof Tensor) return x.dtype;
   return Number.isInteger(x) ? 'int32' : 'float32';
@@ -49,7 +51,11 @@ function operandDType(x: Operand): DType {
 export function resultDType(xs: Operand[]): DType {
   const ts = xs.filter((x): x is Tensor => x instanceof Tensor);
   if (ts.length === 0) return xs.map(operandDType).reduce(promote, 'int32');
-  let d = ts.map((t) => t.dtype).reduce(promote);
+  // PyTorch's rule: tensors with dims decide; a 0-d tensor only where its category (bool <
+  // int < float) is higher, so float16 with a 0-d float32 tensor stays float16.
+  const dims = ts.filter((t) => t.ndim > 0);
+  let d = (dims.length ? dims : ts).map((t) => t.dtype).reduce(promote);
+  for (const t of ts) if (t.ndim === 0 && category(t.dtype) > category(d)) d = promote(d, t.dtype);
   for (const x of xs) {
     if (x instanceof Tensor) continue;
     if (d === 'bool') d = 'int32';
@@ -127,6 +133,8 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   const offs = inputs.map((x) => (x instanceof Tensor ? x.offset : 0));
   const consts = inputs.map((x) => (typeof x !== 'number' ? 0 : intCompute ? x | 0 : f32 ? Math.fround(x) : x));
   const roundIn = f32 && inputs.some((x) => x instanceof Tensor && (x.dtype === 'int32' || x.dtype === 'bool'));
+  // A float32 (0-d) or int tensor in a float16 op is cast to float16 first, as PyTorch casts to the common dtype.
+  const half = compute === 'float16' ? inputs.map((x) => x instanceof Tensor && x.dtype !== 'float16') : null;
   const tstrides: number[][] = [];
   let k = 1;
   for (const x of inputs) tstrides.push(x instanceof Tensor ? lay.strides[k++] : lay.shape.map(() => 0));
@@ -146,6 +154,7 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
     let vb = a1 ? a1[pos[1]] : consts[1];
     let vc = a2 ? a2[pos[2]] : consts[2];
     if (intCompute) { va |= 0; vb |= 0; vc |= 0; } else if (roundIn) { va = Math.fround(va); vb = Math.fround(vb); vc = Math.fround(vc); }
+    if (half) { if (half[0]) va = roundF16(va); if (half[1]) vb = roundF16(vb); if (half[2]) vc = roundF16(vc); }
     let v = f(va, vb, vc);
     if (f16) v = roundF16(v);
     else if (toInt) v = intCompute ? v : floatToInt32(v);
@@ -203,7 +212,8 @@ function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   // vec4 loads and stores (a float16 element alone is a 2-byte access).
   const v4 = contiguous && n % 4 === 0 && o.offset % 4 === 0 && tensors.every((t) => t.offset % 4 === 0);
   const kinds = inputs.map((x) => (x instanceof Tensor ? wgslType(x.dtype) : 's')).join('');
-  const key = `map:${spec.name}:${kinds}>${o.dtype}:${ct}:${v4 ? 'v4' : contiguous ? 'c' : 'g'}`;
+  const half = compute === 'float16';
+  const key = `map:${spec.name}:${kinds}>${o.dtype}:${ct}${half ? 'h' : ''}:${v4 ? 'v4' : contiguous ? 'c' : 'g'}`;
   const u = new Array<number>(8 + 5 * MAX_DIMS).fill(0);
   u[0] = n; u[1] = nd; u[2] = o.offset;
   tensors.forEach((t, i) => { u[3 + i] = t.offset; });
@@ -214,13 +224,27 @@ function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   }
   gpu.dispatch({
     key,
-    wgsl: () => (v4 ? mapWgsl4(spec, inputs, o.dtype, ct) : mapWgsl(spec, inputs, o.dtype, ct, contiguous)),
+    wgsl: () => (v4 ? mapWgsl4(spec, inputs, o.dtype, ct, half) : mapWgsl(spec, inputs, o.dtype, ct, contiguous, half)),
     inputs: tensors.map((t) => t.buffer),
     outputs: [o.buffer],
     uniforms: u.map((x) => x >>> 0),
     workgroups: Math.ceil((v4 ? n / 4 : n) / WG),
   });
 }
+
+// f32 rounded to half (nearest even) on the bits: a compiler may fold f32(f16(x)) and
+// pack2x16float/unpack2x16float away (llvmpipe's does).
+const HALF_WGSL = `
+fn half_(x: f32) -> f32 {
+  let u = bitcast<u32>(x);
+  let a = u & 0x7fffffffu;
+  if (a >= 0x7f800000u) { return x; }
+  if (a >= 0x477ff000u) { return bitcast<f32>((u & 0x80000000u) | 0x7f800000u); }
+  if (a < 0x38800000u) { return round(x * 16777216.0) / 16777216.0; }
+  return bitcast<f32>((u & 0x80000000u) | ((a + 0xfffu + ((a >> 13u) & 1u)) & 0xffffe000u));
+}
+fn half4_(v: vec4<f32>) -> vec4<f32> { return vec4<f32>(half_(v.x), half_(v.y), half_(v.z), half_(v.w)); }
+`;
 
 /** The uniform block every map kernel shares (offsets and counts in elements). */
 const MAP_UNIFORMS = `struct U {
@@ -231,9 +255,9 @@ const MAP_UNIFORMS = `struct U {
 `;
 
 /** The contiguous map, four elements per invocation (n and the offsets multiples of 4). */
-function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 'i32'): string {
+function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 'i32', half: boolean): string {
   const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
-  const usesF16 = outDType === 'float16' || tensors.some((t) => t.dtype === 'float16');
+  const usesF16 = half || outDType === 'float16' || tensors.some((t) => t.dtype === 'float16');
   const to = wgslType(outDType);
   let binds = '';
   tensors.forEach((t, i) => { binds += `@group(0) @binding(${i + 1}) var<storage, read> I${i}: array<vec4<${wgslType(t.dtype)}>>;\n`; });
@@ -242,7 +266,7 @@ function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' |
   let ti = 0;
   const comp: string[] = [];
   inputs.forEach((x, j) => {
-    if (x instanceof Tensor) { loads += `  let v${NAMES[j]} = vec4<${ct}>(I${ti}[u.off${ti} / 4u + q]);\n`; comp.push(NAMES[j]); ti++; }
+    if (x instanceof Tensor) { loads += `  let v${NAMES[j]} = ${half && x.dtype !== 'float16' ? 'half4_' : ''}(vec4<${ct}>(I${ti}[u.off${ti} / 4u + q]));\n`; comp.push(NAMES[j]); ti++; }
     else { loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`; }
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
@@ -251,7 +275,7 @@ function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' |
   for (let i = 0; i < 4; i++) body += `  { ${comp.map((x) => `let ${x} = v${x}[${i}]; `).join('')}r[${i}] = ${storeAs(outDType, ct, spec.wgsl)}; }\n`;
   return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
 const IS_F32 = ${ct === 'f32'};
-${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}${f2iHelper(outDType, ct)}
+${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}${f2iHelper(outDType, ct)}${half ? HALF_WGSL : ''}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let q = gid.x + gid.y * nwg.x * ${WG}u;
@@ -262,9 +286,9 @@ ${body}  O[u.offO / 4u + q] = r;
 `;
 }
 
-function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 'i32', contiguous: boolean): string {
+function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 'i32', contiguous: boolean, half: boolean): string {
   const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
-  const usesF16 = outDType === 'float16' || tensors.some((t) => t.dtype === 'float16');
+  const usesF16 = half || outDType === 'float16' || tensors.some((t) => t.dtype === 'float16');
   const strideArrays = ['so', 'sa', 'sb', 'sc'];
   let binds = '';
   tensors.forEach((t, i) => { binds += `@group(0) @binding(${i + 1}) var<storage, read> I${i}: array<${wgslType(t.dtype)}>;\n`; });
@@ -280,13 +304,13 @@ function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 
   let loads = '';
   let ti = 0;
   inputs.forEach((x, j) => {
-    if (x instanceof Tensor) { loads += `  let ${NAMES[j]} = ${ct}(I${ti}[i${ti}]);\n`; ti++; }
+    if (x instanceof Tensor) { loads += `  let ${NAMES[j]} = ${half && x.dtype !== 'float16' ? 'half_' : ''}(${ct}(I${ti}[i${ti}]));\n`; ti++; }
     else loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`;
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
   return `${usesF16 ? 'enable f16;\n' : ''}alias T = ${ct};
 const IS_F32 = ${ct === 'f32'};
-${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}${f2iHelper(outDType, ct)}
+${MAP_UNIFORMS}${binds}${spec.helpers ?? ''}${f2iHelper(outDType, ct)}${half ? HALF_WGSL : ''}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * ${WG}u;

@@ -57,6 +57,8 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number | Tensor): Ten
     if (value.ndim !== 0) throw new Error(`maskedFill: value must be a number or a 0-d tensor, got a tensor of shape ${fmtShape(value.shape)}`);
     if (value.device !== x.device) throw new Error(`maskedFill: value is on ${value.device} but input is on ${x.device}`);
   } else if (typeof value !== 'number') throw new Error(`maskedFill: value must be a number or a 0-d tensor, got ${describe(value)}`);
+  // PyTorch refuses a value its int32 input cannot hold (NaN, ±Inf, past int32's range).
+  else if (x.dtype === 'int32' && !(Math.abs(value) < 2 ** 31)) throw new Error(`maskedFill: value ${value} cannot be converted to int32 without overflow (input shape ${fmtShape(x.shape)})`);
   broadcastShapes('maskedFill', x.shape, mask.shape);
   return MaskedFill.apply(x, mask, value);
 }

@@ -10,7 +10,7 @@ import { f32Bits } from '../backend/webgpu.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
 import { erf, MAP_SPECS as S, sumToShape, WGSL_ERF, WGSL_NAN } from './elementwise.js';
 import { full } from './view.js';
-import { binaryArgs, checkIntDivisor, DIV_SPECS as D } from './intdiv.js';
+import { binaryArgs, checkIntDivisor, DIV_SPECS as D, halfOperands } from './intdiv.js';
 
 // ---- WGSL helpers ----
 
@@ -39,6 +39,45 @@ const log1p = Math.log1p;
 const softplusF = (x: number, beta: number, thr: number): number => (x * beta > thr ? x : log1p(Math.exp(x * beta)) / beta);
 const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
 
+// clamp(x, min, max) with tensor bounds, PyTorch 2.x's shares of g (NaNs tested on the bits):
+// x keeps g unless x < min or x > max, halved at a tie x == min < max or x == max > min; min
+// takes x < min <= max (half at the tie); max takes x > max >= min or min > max (half at the tie).
+function tX(x: number, lo: number, hi: number): number {
+  if (x !== x) return 1;
+  if ((lo === lo && x < lo) || (hi === hi && x > hi)) return 0;
+  return lo < hi && (x === lo || x === hi) ? 0.5 : 1;
+}
+function tLo(x: number, lo: number, hi: number): number {
+  if (x !== x || lo !== lo || hi !== hi) return 0;
+  return x < lo && lo <= hi ? 1 : x === lo && lo < hi ? 0.5 : 0;
+}
+function tHi(x: number, lo: number, hi: number): number {
+  if (lo !== lo || hi !== hi) return 0;
+  if (lo > hi) return 1;
+  if (x !== x) return 0;
+  return x > hi ? 1 : x === hi && lo < hi ? 0.5 : 0;
+}
+const WGSL_CLAMP_T = `
+fn clamp_t_x_(x: f32, lo: f32, hi: f32) -> f32 {
+  if (isnan_(x)) { return 1.0; }
+  if ((!isnan_(lo) && x < lo) || (!isnan_(hi) && x > hi)) { return 0.0; }
+  if (!isnan_(lo) && !isnan_(hi) && lo < hi && (x == lo || x == hi)) { return 0.5; }
+  return 1.0;
+}
+fn clamp_t_lo_(x: f32, lo: f32, hi: f32) -> f32 {
+  if (isnan_(x) || isnan_(lo) || isnan_(hi)) { return 0.0; }
+  if (x < lo && lo <= hi) { return 1.0; }
+  return select(0.0, 0.5, x == lo && lo < hi);
+}
+fn clamp_t_hi_(x: f32, lo: f32, hi: f32) -> f32 {
+  if (isnan_(lo) || isnan_(hi)) { return 0.0; }
+  if (lo > hi) { return 1.0; }
+  if (isnan_(x)) { return 0.0; }
+  if (x > hi) { return 1.0; }
+  return select(0.0, 0.5, x == hi && lo < hi);
+}
+`;
+
 /** An f32 constant spelled exactly in WGSL. */
 const lit = (v: number): string => `bitcast<f32>(${f32Bits(v)}u)`;
 
@@ -49,15 +88,19 @@ const M = {
   clamp: { name: 'clamp', cpu: (a, lo, hi) => (nan3(a, lo, hi) ? NaN : Math.min(Math.max(a, lo), hi)), wgsl: 'select(min(max(a, b), c), a + b + c, nan_(a) || nan_(b) || nan_(c))', helpers: WGSL_NAN },
   clampMin: { name: 'clamp_min', cpu: (a, lo) => (nan3(a, lo, 0) ? NaN : Math.max(a, lo)), wgsl: 'select(max(a, b), a + b, nan_(a) || nan_(b))', helpers: WGSL_NAN },
   clampMax: { name: 'clamp_max', cpu: (a, hi) => (nan3(a, hi, 0) ? NaN : Math.min(a, hi)), wgsl: 'select(min(a, b), a + b, nan_(a) || nan_(b))', helpers: WGSL_NAN },
-  // clamp's gradient masks, PyTorch's: x passes where min <= x <= max (never for a NaN x);
-  // min takes it where x < min < max... (the bound that wins); max where x > max or max < min.
-  inRange: { name: 'clamp_in_range', cpu: (a, lo, hi) => +(a >= lo && a <= hi), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && a >= b && a <= c)', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
-  passGe: { name: 'clamp_grad_ge', cpu: (a, lo, g) => (a >= lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a >= b)', floatOnly: true, helpers: WGSL_NAN },
-  passLe: { name: 'clamp_grad_le', cpu: (a, hi, g) => (a <= hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a <= b)', floatOnly: true, helpers: WGSL_NAN },
-  passLt: { name: 'clamp_grad_lt', cpu: (a, lo, g) => (a < lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a < b)', floatOnly: true, helpers: WGSL_NAN },
-  passGt: { name: 'clamp_grad_gt', cpu: (a, hi, g) => (a > hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a > b)', floatOnly: true, helpers: WGSL_NAN },
-  minWins: { name: 'clamp_min_wins', cpu: (a, lo, hi) => +(a < lo && lo < hi), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && a < b && b < c)', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
-  maxWins: { name: 'clamp_max_wins', cpu: (a, lo, hi) => +(a > hi || hi < lo), wgsl: 'select(0.0, 1.0, !nan3_(a, b, c) && (a > c || c < b))', floatOnly: true, helpers: WGSL_NAN + 'fn nan3_(a: f32, b: f32, c: f32) -> bool { return isnan_(a) || isnan_(b) || isnan_(c); }' },
+  // clamp's gradient masks with number bounds (torch 2.x's): g strictly inside the bounds.
+  inOpen: { name: 'clamp_in_open', cpu: (a, lo, hi) => +(a > lo && a < hi), wgsl: 'select(0.0, 1.0, !(isnan_(a) || isnan_(b) || isnan_(c)) && a > b && a < c)', floatOnly: true, helpers: WGSL_NAN },
+  passLt: { name: 'clamp_grad_lt', cpu: (a, hi, g) => (a < hi ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a < b)', floatOnly: true, helpers: WGSL_NAN },
+  passGt: { name: 'clamp_grad_gt', cpu: (a, lo, g) => (a > lo ? g : 0), wgsl: 'select(0.0, c, !(isnan_(a) || isnan_(b)) && a > b)', floatOnly: true, helpers: WGSL_NAN },
+  // With tensor bounds PyTorch 2.x splits ties in halves and lets a NaN through (min only and
+  // max only are maximum(x, min) and minimum(x, max)): the x, min and max shares below.
+  tMinX: { name: 'clamp_tmin_x', cpu: (a, lo) => (a !== a || lo !== lo || a > lo ? 1 : a === lo ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a > b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
+  tMinB: { name: 'clamp_tmin_b', cpu: (a, lo) => (a !== a || lo !== lo || a < lo ? 1 : a === lo ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a < b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
+  tMaxX: { name: 'clamp_tmax_x', cpu: (a, hi) => (a !== a || hi !== hi || a < hi ? 1 : a === hi ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a < b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
+  tMaxB: { name: 'clamp_tmax_b', cpu: (a, hi) => (a !== a || hi !== hi || a > hi ? 1 : a === hi ? 0.5 : 0), wgsl: 'select(select(select(0.0, 0.5, a == b), 1.0, a > b), 1.0, isnan_(a) || isnan_(b))', floatOnly: true, helpers: WGSL_NAN },
+  tX: { name: 'clamp_t_x', cpu: tX, wgsl: 'clamp_t_x_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
+  tLo: { name: 'clamp_t_lo', cpu: tLo, wgsl: 'clamp_t_lo_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
+  tHi: { name: 'clamp_t_hi', cpu: tHi, wgsl: 'clamp_t_hi_(a, b, c)', floatOnly: true, helpers: WGSL_NAN + WGSL_CLAMP_T },
 
   sin: { name: 'sin', cpu: Math.sin, wgsl: 'sin(a)', floatOnly: true },
   cos: { name: 'cos', cpu: Math.cos, wgsl: 'cos(a)', floatOnly: true },
@@ -99,10 +142,13 @@ function softplusSpecs(beta: number, thr: number): [MapSpec, MapSpec] {
   ];
 }
 
+// A NaN passes through by test, and slope 0 multiplies on the bits (±0, NaN for ±Inf): a
+// compiler may fold x * 0 to 0.
+const TIMES0 = 'select(bitcast<f32>(bitcast<u32>(a) & 0x80000000u), bitcast<f32>(bitcast<u32>(a) | 0x00400000u), (bitcast<u32>(a) & 0x7f800000u) == 0x7f800000u)';
 function leakySpecs(s: number): [MapSpec, MapSpec] {
   const [l, fs] = [lit(s), f32(s)];
   return [
-    paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(a * ${l}, a, a > 0.0)`, floatOnly: true })),
+    paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(${s === 0 ? TIMES0 : `a * ${l}`}, a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: WGSL_NAN })),
     paramSpec(`leaky_grad(${s})`, () => ({ name: `leaky_relu_grad_${f32Bits(s)}`, cpu: (x, g) => (x > 0 ? g : g * fs), wgsl: `select(b * ${l}, b, a > 0.0)`, floatOnly: true })),
   ];
 }
@@ -164,23 +210,30 @@ class Clamp extends Function {
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [x, loT, hiT] = ctx.savedTensors;
     const [sx, slo, shi] = ctx.shapes;
-    const lo: Operand = loT ?? ctx.lo;
-    const hi: Operand = hiT ?? ctx.hi;
     const [hasLo, hasHi] = ctx.has;
     const ng = ctx.needsInputGrad;
-    if (!hasLo) return [ng[0] ? sumToShape(mapRaw(M.passLe, [x, hi, dy]), sx) : null, null, ng[2] ? sumToShape(mapRaw(M.passGt, [x, hi, dy]), shi) : null];
-    if (!hasHi) return [ng[0] ? sumToShape(mapRaw(M.passGe, [x, lo, dy]), sx) : null, ng[1] ? sumToShape(mapRaw(M.passLt, [x, lo, dy]), slo) : null, null];
-    const three = (spec: MapSpec): Tensor => {
-      const h = typeof lo === 'number' && typeof hi === 'number' ? full([], hi, 'float32', x.device) : hi;
-      return mapRaw(S.mulF, [mapRaw(spec, [x, lo, h]), dy]);
-    };
-    return [ng[0] ? sumToShape(three(M.inRange), sx) : null, ng[1] ? sumToShape(three(M.minWins), slo) : null, ng[2] ? sumToShape(three(M.maxWins), shi) : null];
+    const share = (spec: MapSpec, ops: Operand[], shape: number[] | null): Tensor => sumToShape(mapRaw(S.mulF, [mapRaw(spec, ops), dy]), shape!);
+    // A tensor bound: PyTorch's tensor overloads (maximum/minimum-like ties and NaNs).
+    if (loT || hiT) {
+      if (!hasLo) return [ng[0] ? share(M.tMaxX, [x, hiT!], sx) : null, null, ng[2] ? share(M.tMaxB, [x, hiT!], shi) : null];
+      if (!hasHi) return [ng[0] ? share(M.tMinX, [x, loT!], sx) : null, ng[1] ? share(M.tMinB, [x, loT!], slo) : null, null];
+      // A number bound joins as a 0-d tensor (the map takes one number operand).
+      const l = loT ?? full([], ctx.lo, 'float32', x.device);
+      const h = hiT ?? full([], ctx.hi, 'float32', x.device);
+      return [ng[0] ? share(M.tX, [x, l, h], sx) : null, ng[1] ? share(M.tLo, [x, l, h], slo) : null, ng[2] ? share(M.tHi, [x, l, h], shi) : null];
+    }
+    // Number bounds: torch 2.x passes g strictly inside (min < x < max), none at a bound or for NaN.
+    if (!ng[0]) return [null, null, null];
+    if (!hasLo) return [sumToShape(mapRaw(M.passLt, [x, ctx.hi, dy]), sx), null, null];
+    if (!hasHi) return [sumToShape(mapRaw(M.passGt, [x, ctx.lo, dy]), sx), null, null];
+    return [sumToShape(mapRaw(S.mulF, [mapRaw(M.inOpen, [x, ctx.lo, full([], ctx.hi, 'float32', x.device)]), dy]), sx), null, null];
   }
 }
 
 /** remainder and fmod: d/da = g, d/db = -g·floor(a/b) (remainder) or -g·trunc(a/b) (fmod). */
 class Mod extends Function {
-  static override forward(ctx: Ctx, a: Operand, b: Operand, isFmod: boolean): Tensor {
+  static override forward(ctx: Ctx, a0: Operand, b0: Operand, isFmod: boolean): Tensor {
+    const [a, b] = halfOperands(a0, b0);
     const int = resultDType([a, b]) === 'int32';
     ctx.saveForBackward(a instanceof Tensor ? a : null, b instanceof Tensor ? b : null);
     ctx.a = typeof a === 'number' ? a : null;
@@ -237,6 +290,7 @@ export function clamp(x: Tensor, min?: Operand | null, max?: Operand | null, op 
   if (lo === null && hi === null) throw new Error(`${op}: at least one of min and max must be given (got neither)`);
   if (lo !== null) checkOperand(op, 'min', lo, x);
   if (hi !== null) checkOperand(op, 'max', hi, x);
+  if (resultDType([x, ...[lo, hi].filter((v): v is Operand => v !== null)]) === 'bool') throw new Error(`${op}: bool input with bool bounds is not supported (as PyTorch; cast with .int() first), input shape ${fmtShape(x.shape)}`);
   return Clamp.apply(x, lo, hi);
 }
 export const clip = (x: Tensor, min?: Operand | null, max?: Operand | null): Tensor => clamp(x, min, max, 'clip');
@@ -251,6 +305,8 @@ export const erfFn = (x: Tensor): Tensor => unaryOp('erf', x, M.erf, M.erfGrad);
 // floor/ceil/trunc/round of an int32 tensor is a copy of it, as in PyTorch.
 function rounding(op: string, x: unknown, spec: MapSpec): Tensor {
   checkTensor(op, x);
+  // PyTorch has no floor/ceil/trunc/round kernel for bool.
+  if (x.dtype === 'bool') throw new Error(`${op}: input dtype bool is not supported (cast with .int() or .float() first), input shape ${fmtShape(x.shape)}`);
   return Unary.apply(x, x.dtype === 'int32' ? S.copy : spec, 'zero');
 }
 export const floor = (x: Tensor): Tensor => rounding('floor', x, M.floor);

@@ -132,9 +132,11 @@ function shapeFrom<T extends RandomOptions>(op: string, args: unknown[], allowed
 }
 
 /** A new tensor of `shape` filled with `value`; `op` names the public caller in errors. */
-function filled(op: string, shape: number[], value: unknown, o: CreateOptions): Tensor {
-  if (typeof value !== 'number') throw new Error(`${op}: fill value must be a number, got ${describe(value)}`);
-  const dtype = checkDType(op, 'dtype', o.dtype ?? 'float32');
+function filled(op: string, shape: number[], value: unknown, o: CreateOptions, defaultDType: DType = 'float32'): Tensor {
+  // A boolean fill makes a bool tensor unless dtype says otherwise, as torch.full(s, True).
+  if (typeof value === 'boolean') { value = +value; defaultDType = 'bool'; }
+  if (typeof value !== 'number') throw new Error(`${op}: fill value must be a number or a boolean, got ${describe(value)}`);
+  const dtype = checkDType(op, 'dtype', o.dtype ?? defaultDType);
   checkScalarFits(op, value, dtype);
   checkGradDType(op, o, dtype);
   const device = resolveDevice(op, o.device);
@@ -144,7 +146,7 @@ function filled(op: string, shape: number[], value: unknown, o: CreateOptions): 
 
 const FILL_OPTS = ['dtype', 'device', 'requiresGrad'] as const;
 
-export function full(shape: number | number[], value: number, opts: CreateOptions = {}): Tensor {
+export function full(shape: number | number[], value: number | boolean, opts: CreateOptions = {}): Tensor {
   const o = checkOpts<CreateOptions>('full', opts, FILL_OPTS);
   return filled('full', checkShape('full', typeof shape === 'number' ? [shape] : shape), value, o);
 }
@@ -190,6 +192,7 @@ export function arange(start: number, end?: number | CreateOptions, step: number
   const n = Math.ceil((b - a) / st);
   const ints = [a, b, st].every(Number.isInteger);
   const dtype = checkDType('arange', 'dtype', o.dtype ?? (ints ? 'int32' : 'float32'));
+  if (dtype === 'bool') throw new Error('arange: dtype bool is not supported (as in PyTorch)');
   checkGradDType('arange', o, dtype);
   const device = resolveDevice('arange', o.device);
   const shape = checkShape('arange', [n]);

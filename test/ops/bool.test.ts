@@ -163,6 +163,51 @@ test('promotion: bool with numbers and tensors as PyTorch', async () => {
   }
 });
 
+test('promotion: a 0-d tensor counts only when of a higher category (bool < int < float), as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const h = sg.tensor([1.5, 2], { dtype: 'float16', device: dev });
+    const z32 = sg.tensor(0.1, { device: dev });
+    // float16 + 0-d float32 stays float16 (the 0-d value is cast to half first: 0.1 -> 0.0999755859375)
+    const s = h.add(z32);
+    assert.is(s.dtype, 'float16');
+    assert.equal(await arr(s), [1.599609375, 2.099609375]);
+    assert.is(sg.tensor([1, 2], { device: dev }).add(z32).dtype, 'float32');
+    const i = sg.tensor(new Int32Array([1, 2]), { device: dev });
+    assert.is(i.add(sg.tensor(0.5, { dtype: 'float16', device: dev })).dtype, 'float16', 'int32 + 0-d float16 is float16');
+    assert.is(sg.tensor([true, false], { device: dev }).add(sg.tensor(new Int32Array([3]), { shape: [], device: dev })).dtype, 'int32');
+    assert.is(i.add(sg.tensor(true, { device: dev })).dtype, 'int32');
+    // all 0-d: ordinary promotion
+    assert.is(sg.tensor(1, { dtype: 'float16', device: dev }).add(z32).dtype, 'float32');
+  }
+});
+
+test('comparisons of float16 with a number cast the number to half first, as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const h = sg.tensor([0.1, 2049, 0.30004], { dtype: 'float16', device: dev }); // [0.0999755859375, 2048, 0.300048828125]
+    // PyTorch: h == 0.1 -> [T, F, F]; h < 0.1 -> [F, F, F]; h >= 2049 -> [F, T, F]; h > 0.30004 -> [F, T, F]
+    assertEqualArrays(await h.eq(0.1).toArray(), [1, 0, 0], `eq on ${dev}`);
+    assertEqualArrays(await h.lt(0.1).toArray(), [0, 0, 0], `lt on ${dev}`);
+    assertEqualArrays(await h.ge(2049).toArray(), [0, 1, 0], `ge on ${dev}`);
+    assertEqualArrays(await h.gt(0.30004).toArray(), [0, 1, 0], `gt on ${dev}`);
+    assertEqualArrays(await h.ne(0.30004).toArray(), [1, 1, 0], `ne on ${dev}`);
+  }
+});
+
+test('full with a boolean fill is bool (as torch.full(s, True)); arange and abs refuse bool', async () => {
+  for (const dev of await backends()) {
+    const t = sg.full([2, 3], true, { device: dev });
+    assert.is(t.dtype, 'bool');
+    assertEqualArrays(await t.toArray(), [1, 1, 1, 1, 1, 1]);
+    const f = sg.full([2], false, { dtype: 'float32', device: dev });
+    assert.is(f.dtype, 'float32');
+    assertEqualArrays(await f.toArray(), [0, 0]);
+    throwsWith(() => sg.arange(3, { dtype: 'bool', device: dev }), /^arange: dtype bool/);
+    // PyTorch has no abs for bool either
+    throwsWith(() => sg.tensor([true], { device: dev }).abs(), /^abs: input dtype bool/);
+    throwsWith(() => sg.full([2], 'a' as unknown as number, { device: dev }), /^full: fill value must be a number or a boolean/);
+  }
+});
+
 test('where takes a bool (or int32 0/1) condition; bool branches stay bool', async () => {
   for (const dev of await backends()) {
     const x = sg.tensor([1, N, -3, 4, I], { device: dev });

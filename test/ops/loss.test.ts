@@ -230,6 +230,27 @@ function reduceRef(v: number[], r: Red): number[] {
   return r === 'none' ? v : r === 'sum' ? [s] : [s / v.length];
 }
 
+test('every entry ignored: \'mean\' is NaN and the gradient is 0, as PyTorch\'s, on every path', async () => {
+  for (const dev of await backends()) {
+    const w = sg.tensor([0.6, 1.5], { device: dev });
+    const cases: Array<[string, (x: Tensor, t: Tensor) => Tensor, number]> = [
+      ['fused', (x, t) => sg.crossEntropy(x, t), -100],
+      ['weight and ignoreIndex', (x, t) => sg.crossEntropy(x, t, { weight: w, ignoreIndex: 0 }), 0],
+      ['label smoothing', (x, t) => sg.crossEntropy(x, t, { labelSmoothing: 0.2, ignoreIndex: 1 }), 1],
+      ['nllLoss', (x, t) => sg.nllLoss(x, t, { ignoreIndex: 1 }), 1],
+      ['nllLoss weight', (x, t) => sg.nllLoss(x, t, { weight: w }), -100],
+    ];
+    for (const [name, f, ig] of cases) {
+      const x = sg.tensor([0.3, -1.2, 2.5, 0.1, -0.4, 0.9], { shape: [3, 2], device: dev, requiresGrad: true });
+      const t = sg.tensor(new Int32Array([ig, ig, ig]), { device: dev });
+      const loss = f(x, t);
+      assert.ok(Number.isNaN((await loss.toArray())[0]), `${name}: mean of nothing is NaN on ${dev}`);
+      loss.backward();
+      assert.equal(await arr(x.grad!), [0, 0, 0, 0, 0, 0], `${name}: gradient on ${dev}`);
+    }
+  }
+});
+
 test('binaryCrossEntropy: clamped logs at 0 and 1, weight, reductions, PyTorch\'s gradient', async () => {
   for (const dev of await backends()) {
     const p = f32(randArray(15, 11, 0.02, 0.98));

@@ -139,6 +139,16 @@ test('maskedFill: number or 0-d tensor, bool or int32 mask, broadcast, keeps x d
   }
 });
 
+test('maskedFill refuses a value an int32 input cannot hold (NaN, ±Inf, out of range), as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const xi = sg.tensor(new Int32Array([1, 2, 3]), { device: dev });
+    const m = sg.tensor([true, false, true], { device: dev });
+    for (const v of [NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1]) throwsBeforeWork(`maskedFill ${v}`, () => xi.maskedFill(m, v), [/^maskedFill: value/, /int32/]);
+    assert.equal(await arr(xi.maskedFill(m, -(2 ** 31) + 1)), [-(2 ** 31) + 1, 2, -(2 ** 31) + 1]);
+    xi.dispose(); m.dispose();
+  }
+});
+
 test('maskedFill gradients: none where filled; the 0-d value gets the filled places; WebGPU against CPU', async () => {
   const mask = [1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0];
   const fn = (m: Tensor) => (x: Tensor, v: Tensor): Tensor => x.maskedFill(m, v).mul(x.add(1)).sum(1);

@@ -192,10 +192,20 @@ test('clamp: numbers, null, one bound, tensors broadcast, min > max, NaN anywher
 
 test('clamp gradients: PyTorch\'s masks, gradcheck, WebGPU against the CPU', async () => {
   for (const dev of await backends()) {
-    // x at each bound passes its gradient (min <= x <= max); a NaN x passes none
+    // number bounds, torch 2.x: only x strictly inside passes its gradient (none at a bound,
+    // as relu and hardtanh); a NaN x passes none
     const x = sg.tensor([-2, -0.5, 0.1, 0.5, 2, N], { device: dev, requiresGrad: true });
     x.clamp(-0.5, 0.5).sum().backward();
-    assertEqualArrays(await x.grad!.toArray(), [0, 1, 1, 1, 0, 0], `x grad on ${dev}`);
+    assertEqualArrays(await x.grad!.toArray(), [0, 0, 1, 0, 0, 0], `x grad on ${dev}`);
+    const x1 = sg.tensor([-1, 0, 1, N], { device: dev, requiresGrad: true });
+    x1.clamp(0).sum().backward();
+    assertEqualArrays(await x1.grad!.toArray(), [0, 0, 1, 0], `min only at the bound on ${dev}`);
+    const x2 = sg.tensor([-1, 0, 1, N], { device: dev, requiresGrad: true });
+    x2.clamp(null, 0).sum().backward();
+    assertEqualArrays(await x2.grad!.toArray(), [1, 0, 0, 0], `max only at the bound on ${dev}`);
+    const x3 = sg.tensor([-1, 0, 1], { device: dev, requiresGrad: true });
+    x3.clamp(0, 0).sum().backward();
+    assertEqualArrays(await x3.grad!.toArray(), [0, 0, 0], `min == max on ${dev}`);
     // tensor bounds: min gets it where x < min < max, max where x > max or max < min
     const a = sg.tensor([-3, 0, 3, 0, 5], { device: dev, requiresGrad: true });
     const lo = sg.tensor([-1, -1, -1, 2, 2], { device: dev, requiresGrad: true });
@@ -227,6 +237,94 @@ test('clamp gradients: PyTorch\'s masks, gradcheck, WebGPU against the CPU', asy
       allclose(got.out, want.out, { rtol: 1e-6, atol: 1e-7 }, `${name} out`);
       got.grads.forEach((g, i) => allclose(g!, want.grads[i]!, { rtol: 1e-5, atol: 1e-6 }, `${name} grad ${i} on webgpu`));
     }
+  }
+});
+
+test('clamp with tensor bounds: PyTorch 2.x splits ties in halves and passes NaN as maximum/minimum do', async () => {
+  // [x, min, max, grad x, grad min, grad max], read off torch 2.x's autograd for clamp(x, min_t, max_t)
+  const rows: number[][] = [
+    [N, -1, 1, 1, 0, 0], [N, 1, -1, 1, 0, 1], [-1, -1, 0, 0.5, 0.5, 0], [0, -1, 0, 0.5, 0, 0.5], [0, 0, 0, 1, 0, 0],
+    [-1, 1, 1, 0, 1, 0], [1, 0, 0, 0, 0, 1], [0, 1, 0, 0, 0, 1], [0, N, -1, 0, 0, 0], [0, N, 1, 1, 0, 0],
+    [-1, 0, N, 0, 0, 0], [1, 0, N, 1, 0, 0], [0.5, -1, 1, 1, 0, 0], [-2, -1, 1, 0, 1, 0], [2, -1, 1, 0, 0, 1],
+  ];
+  // min only is maximum(x, min); max only is minimum(x, max): [x, bound, grad x, grad bound]
+  const minOnly: number[][] = [[N, 0, 1, 1], [0, N, 1, 1], [0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0], [-1, 0, 0, 1]];
+  const maxOnly: number[][] = [[N, 0, 1, 1], [0, N, 1, 1], [0.5, 0.5, 0.5, 0.5], [1, 0, 0, 1], [-1, 0, 1, 0]];
+  const col = (t: number[][], j: number): number[] => t.map((r) => r[j]);
+  for (const dev of await backends()) {
+    const [x, lo, hi] = [0, 1, 2].map((j) => sg.tensor(col(rows, j), { device: dev, requiresGrad: true }));
+    x.clamp(lo, hi).sum().backward();
+    assertEqualArrays(await x.grad!.toArray(), col(rows, 3), `x grad on ${dev}`);
+    assertEqualArrays(await lo.grad!.toArray(), col(rows, 4), `min grad on ${dev}`);
+    assertEqualArrays(await hi.grad!.toArray(), col(rows, 5), `max grad on ${dev}`);
+    for (const [name, t] of [['min', minOnly], ['max', maxOnly]] as const) {
+      const [a, b] = [0, 1].map((j) => sg.tensor(col(t, j), { device: dev, requiresGrad: true }));
+      (name === 'min' ? a.clamp(b) : a.clamp(null, b)).sum().backward();
+      assertEqualArrays(await a.grad!.toArray(), col(t, 2), `${name} only: x grad on ${dev}`);
+      assertEqualArrays(await b.grad!.toArray(), col(t, 3), `${name} only: bound grad on ${dev}`);
+    }
+    // a bool or int32 x against a float bound: x's values as numbers (true is 1)
+    const xb = sg.tensor([true, false, true], { device: dev });
+    const m = sg.tensor(0.5, { device: dev, requiresGrad: true });
+    xb.clamp(null, m).sum().backward();
+    assertEqualArrays(await m.grad!.toArray(), [2], `max grad with a bool x on ${dev}`);
+    const m2 = sg.tensor(0.5, { device: dev, requiresGrad: true });
+    sg.tensor(new Int32Array([0, 1, 2]), { device: dev }).clamp(m2).sum().backward();
+    assertEqualArrays(await m2.grad!.toArray(), [1], `min grad with an int32 x on ${dev}`);
+  }
+});
+
+test('float16 division casts a number or a 0-d float32 tensor to float16 first, as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const h = (v: number[]): Tensor => sg.tensor(v, { dtype: 'float16', device: dev });
+    // 2.00976 is 2.0097656 in half: 16.078125 / it is exactly 8 (7.99998 unrounded)
+    assertEqualArrays(await sg.floorDivide(h([16.078125]), 2.00976).toArray(), [8], `floorDivide number on ${dev}`);
+    // -3.579087 is -3.578125 in half: fmod(-34.8125, it) = -34.8125 + 9 * 3.578125
+    assertEqualArrays(await sg.fmod(h([-34.8125]), -3.579087).toArray(), [-2.609375], `fmod number on ${dev}`);
+    const z = sg.tensor(-16.080717, { device: dev });
+    const q = sg.floorDivide(z, h([2.0089469]));
+    assert.is(q.dtype, 'float16', 'a 0-d float32 tensor does not lift float16');
+    assertEqualArrays(await q.toArray(), [-8], `0-d float32 tensor is cast to half on ${dev}`);
+    assertEqualArrays(await sg.remainder(sg.tensor(-36.950146, { device: dev }), h([-1.3781327])).toArray(), [-1.111328125], `remainder on ${dev}`);
+  }
+});
+
+test('leakyRelu with slope 0: NaN stays NaN, -Inf * 0 is NaN, -1 * 0 is -0 (no folding of x * 0)', async () => {
+  for (const dev of await backends()) {
+    const y = Array.from(await sg.leakyRelu(sg.tensor([-1, N, 2, -I, I, 0], { device: dev }), 0).toArray());
+    // PyTorch: [-0, nan, 2, nan, inf, 0]
+    assert.ok(Object.is(y[0], -0) && Number.isNaN(y[1]) && y[2] === 2 && Number.isNaN(y[3]) && y[4] === I && Object.is(y[5], 0), `got [${y}] on ${dev}`);
+  }
+});
+
+test('float16 rounding division rounds each step to half, as PyTorch\'s half kernels', async () => {
+  for (const dev of await backends()) {
+    const h = (v: number[]): Tensor => sg.tensor(v, { dtype: 'float16', device: dev });
+    // trunc(half(a / b)): 23.578125 / 0.08154296875 = 288.93 rounds to 289 in half first
+    assertEqualArrays(await sg.div(h([17.640625, 23.578125]), h([0.08154296875, 0.08154296875]), 'trunc').toArray(), [216, 289], `trunc on ${dev}`);
+    // floor division's steps in half (PyTorch's values; exact f32 steps give 675, -2058, 3593, 734)
+    const a = h([4.99609375, -28.125, -36.6875, 36.15625]);
+    const b = h([0.00739288330078125, 0.013671875, -0.0102081298828125, 0.0491943359375]);
+    assertEqualArrays(await sg.floorDivide(a, b).toArray(), [674, -2060, 3594, 733], `floor on ${dev}`);
+    // an int32 tensor in a float16 op is cast to half first: 2049 is 2048 in half
+    assertEqualArrays(await sg.floorDivide(sg.tensor(new Int32Array([2049]), { device: dev }), h([1])).toArray(), [2048], `int32 operand on ${dev}`);
+  }
+});
+
+test('floor, ceil, trunc, round, bool-bool division and bool clamp are refused, as PyTorch', async () => {
+  for (const dev of await backends()) {
+    const b = sg.tensor([true, false], { device: dev });
+    for (const f of ['floor', 'ceil', 'trunc', 'round'] as const) throwsBeforeWork(`${f} bool`, () => b[f](), [new RegExp(`^${f}: input dtype bool`)]);
+    const t = sg.tensor([true, true], { device: dev });
+    throwsBeforeWork('floorDivide bool', () => sg.floorDivide(t, t), [/^floorDivide: both operands are bool/]);
+    throwsBeforeWork('remainder bool', () => sg.remainder(t, t), [/^remainder: both operands are bool/]);
+    throwsBeforeWork('fmod bool', () => sg.fmod(t, t), [/^fmod: both operands are bool/]);
+    throwsBeforeWork('div trunc bool', () => sg.div(t, t, 'trunc'), [/^div: both operands are bool/]);
+    throwsBeforeWork('clamp bool', () => t.clamp(b, t), [/^clamp: bool input with bool bounds/]);
+    // a number bound lifts bool to int32, as PyTorch
+    assert.is(t.clamp(0, 1).dtype, 'int32');
+    t.dispose();
+    b.dispose();
   }
 });
 
