@@ -8,11 +8,11 @@ import sys
 import torch
 import torch.nn.functional as F
 
-DTYPES = {'float32': torch.float32, 'int32': torch.int32, 'bool': torch.bool}
+DTYPES = {'float32': torch.float32, 'float16': torch.float16, 'int32': torch.int32, 'bool': torch.bool}
 
 
 def decode(v):
-    return {'nan': math.nan, 'inf': math.inf, '-inf': -math.inf}.get(v, v) if isinstance(v, str) else v
+    return {'nan': math.nan, 'inf': math.inf, '-inf': -math.inf, '-0': -0.0}.get(v, v) if isinstance(v, str) else v
 
 
 def encode(v):

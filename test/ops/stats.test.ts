@@ -105,6 +105,45 @@ test('var/std gradients: gradcheck, WebGPU against float64, std of a constant sl
   }
 });
 
+test('var gradient at N <= correction and varMean mean with Inf follow PyTorch (adversarial review)', async () => {
+  const I = Infinity;
+  const N = NaN;
+  for (const dev of await backends()) {
+    // With a dim, PyTorch's gradient is 2/(N − c)·g·(x − mean): N = c gives ±Inf by the sign of
+    // x − mean (NaN where x is the mean), c > N a finite negative factor; no term through the mean.
+    const x = sg.tensor([[1, 2, 6], [4, 4, 4]], { device: dev, requiresGrad: true });
+    x.var(1, { correction: 3 }).sum().backward();
+    assertEqualArrays(await x.grad!.toArray(), [-I, -I, I, N, N, N], `${dev} dim, N = c`);
+    x.grad = null;
+    x.var(1, { correction: 4 }).sum().backward();
+    allclose(await x.grad!.toArray(), [-2 * (1 - 3) * 1, -2 * (2 - 3), -2 * (6 - 3), 0, 0, 0], {}, `${dev} dim, c > N: 2/(3-4)·(x − mean)`);
+    x.grad = null;
+    // Over every dim with N <= c PyTorch gives g·(NaN where x is the mean, else +Inf).
+    const y = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+    y.var({ correction: 3 }).backward();
+    assertEqualArrays(await y.grad!.toArray(), [I, N, I], `${dev} whole, N = c`);
+    // torch.var_mean's Welford mean is NaN once an Inf precedes the slice's last element.
+    const z = sg.tensor([[-I, 1, 2], [1, 2, I], [I, I, 1], [1, 2, 3]], { device: dev });
+    assertEqualArrays(await arr(sg.varMean(z, 1)[1]), [N, I, N, 2], `${dev} varMean mean`);
+    assertEqualArrays(await arr(sg.stdMean(z.T, 0)[1]), [N, I, N, 2], `${dev} stdMean mean, strided`);
+    assertEqualArrays(await arr(sg.varMean(sg.tensor([-I], { device: dev }))[1]), [-I], `${dev} one element`);
+    for (const t of [x, y, z]) t.dispose();
+  }
+});
+
+test('cumsum and prod of bool count in int32 (PyTorch int64)', async () => {
+  for (const dev of await backends()) {
+    const b = sg.tensor([[true, false, true], [true, true, true]], { device: dev });
+    const c = b.cumsum(1);
+    assert.is(c.dtype, 'int32');
+    assertEqualArrays(await arr(c), [1, 1, 2, 1, 2, 3], `${dev} cumsum`);
+    const p = b.prod(1);
+    assert.is(p.dtype, 'int32');
+    assertEqualArrays(await arr(p), [0, 1], `${dev} prod`);
+    b.dispose();
+  }
+});
+
 test('var/std errors name the op and argument before any work', async () => {
   for (const dev of await backends()) {
     const x = sg.ones([2, 3], { device: dev });
