@@ -215,7 +215,7 @@ const IDENTITY: Record<ReduceMode, (int: boolean) => number> = {
 };
 
 /** self.scatterReduce(dim, index, src, reduce, includeSelf) as a new tensor. Not recorded. */
-function scatterReduceRaw(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean): Tensor {
+function scatterReduceRaw(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean, half = false): Tensor {
   const int = self.dtype === 'int32';
   const out = copyRaw(self);
   if (!includeSelf) {
@@ -230,8 +230,10 @@ function scatterReduceRaw(self: Tensor, dim: number, index: Tensor, src: Tensor,
   scatterInto(count, dim, index, one, 'sum');
   one.dispose();
   const safe = mapRaw({ name: 'at_least_one', cpu: (a) => Math.max(a, 1), wgsl: 'max(a, T(1))' }, [count]);
-  const mean = mapRaw(int ? FLOOR_DIV : MAP_SPECS.div, [out, safe], self.dtype);
-  for (const t of [out, count, safe]) t.dispose();
+  // A float16 mean divides the sum once rounded to float16, as PyTorch's (which sums into self).
+  const sum = half ? copyRaw(copyRaw(out, 'float16'), 'float32') : out;
+  const mean = mapRaw(int ? FLOOR_DIV : MAP_SPECS.div, [sum, safe], self.dtype);
+  for (const t of new Set([out, sum, count, safe])) t.dispose();
   return mean;
 }
 
@@ -257,8 +259,8 @@ class Scatter extends Function {
 }
 
 class ScatterReduce extends Function {
-  static override forward(ctx: Ctx, self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean): Tensor {
-    const out = scatterReduceRaw(self, dim, index, src, reduce, includeSelf);
+  static override forward(ctx: Ctx, self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean, half: boolean): Tensor {
+    const out = scatterReduceRaw(self, dim, index, src, reduce, includeSelf, half);
     // sum and mean need only the index for their gradients; the others compare with values.
     ctx.saveForBackward(index, ...(reduce === 'sum' || reduce === 'mean' ? [] : [self, src, out]));
     Object.assign(ctx, { dim, reduce, includeSelf, shape: self.shape });
@@ -299,7 +301,7 @@ class ScatterReduce extends Function {
       gSrc = where(single, at(mul(g, withoutIt)), div(at(mul(g, result)), where(srcZero, 1, src)));
     }
     if (!includeSelf) gSelf = Scatter.apply(gSelf, dim, index, null, 0);
-    return [ctx.needsInputGrad[0] ? gSelf : null, null, null, ctx.needsInputGrad[3] ? gSrc : null, null, null];
+    return [ctx.needsInputGrad[0] ? gSelf : null, null, null, ctx.needsInputGrad[3] ? gSrc : null, null, null, null];
   }
 }
 
@@ -375,7 +377,8 @@ export function scatterReduce(self: Tensor, dim: number, index: Tensor, src: Ten
   if (typeof reduce !== 'string' || !REDUCES.includes(reduce)) throw new Error(`scatterReduce: reduce must be one of ${REDUCES.map((r) => `'${r}'`).join(', ')}, got ${describe(reduce)}`);
   const includeSelf = checkOptions('scatterReduce', opts, ['includeSelf']).includeSelf ?? true;
   if (typeof includeSelf !== 'boolean') throw new Error(`scatterReduce: includeSelf must be a boolean, got ${describe(includeSelf)}`);
-  return prepared(self, index, src, (s, i, x) => ScatterReduce.apply(s, d, i, x, reduce, includeSelf));
+  const half = self.dtype === 'float16';
+  return prepared(self, index, src, (s, i, x) => ScatterReduce.apply(s, d, i, x, reduce, includeSelf, half));
 }
 
 /** int32 one-hot vectors along a new last dim (PyTorch gives int64). numClasses -1 takes

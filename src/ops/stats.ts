@@ -7,7 +7,7 @@ import { wgslType } from '../tensor/dtype.js';
 import { contiguousStrides, checkOptions, describe, fmtShape, numel } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { checkBool, checkInput, enableF16, forEachRow, oneDim, reduceDims, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './rows.js';
-import { add, copyRaw, div, eq, gt, mul, sqrt, sub, where } from './elementwise.js';
+import { add, cast, copyRaw, div, eq, gt, mul, sqrt, sub, where } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { fromArray, reshape } from './view.js';
 import { isinf } from './mask.js';
@@ -15,7 +15,7 @@ import { isinf } from './mask.js';
 export interface VarOptions { correction?: number; keepdim?: boolean }
 
 /** The variance and the mean (with kept dims) over `dim`, checked; `op` names the caller. */
-function varAndMean(op: string, t: Tensor, dim: unknown, opts: unknown): { v: Tensor; m: Tensor; keepdim: boolean } {
+function varAndMean(op: string, t: Tensor, dim: unknown, opts: unknown, root = false): { v: Tensor; m: Tensor; keepdim: boolean } {
   checkInput(op, t);
   // x.var({ correction: 0 }): the options alone, as PyTorch's keywords without a dim.
   if (dim !== null && typeof dim === 'object' && Object.getPrototypeOf(dim) === Object.prototype && opts === undefined) {
@@ -33,9 +33,14 @@ function varAndMean(op: string, t: Tensor, dim: unknown, opts: unknown): { v: Te
   const n = numel(red.map((d) => t.shape[d]));
   const whole = dim === undefined || dim === null || (Array.isArray(dim) && dim.length === 0) || t.ndim === 0;
   return tidy(() => {
-    const m = mean(t, red, true);
-    const v = VarFn.apply(t, m, red, keepdim, n, correction, whole) as Tensor;
-    return { v, m: keepdim ? m : reshape(m, v.shape), keepdim: keepdim as boolean };
+    // float16 is computed in float32 and rounded once, as PyTorch: squares overflow float16.
+    const x = t.dtype === 'float16' ? cast(t, 'float32') : t;
+    const m = mean(x, red, true);
+    let v = VarFn.apply(x, m, red, keepdim, n, correction, whole) as Tensor;
+    if (root) v = StdSqrt.apply(v) as Tensor;
+    let mk = keepdim ? m : reshape(m, v.shape);
+    if (x !== t) { v = cast(v, t.dtype); mk = cast(mk, t.dtype); }
+    return { v, m: mk, keepdim: keepdim as boolean };
   });
 }
 
@@ -82,7 +87,7 @@ export function variance(t: Tensor, dim?: number | number[] | null | VarOptions,
 
 /** Standard deviation over `dim`: sqrt of var (gradient 0 where the result is 0, as PyTorch). */
 export function std(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): Tensor {
-  return tidy(() => StdSqrt.apply(varAndMean('std', t, dim, opts).v));
+  return tidy(() => varAndMean('std', t, dim, opts, true).v);
 }
 
 /**
@@ -108,7 +113,7 @@ export function varMean(t: Tensor, dim?: number | number[] | null | VarOptions, 
 
 /** [std, mean] over `dim`, as torch.std_mean's tuple. */
 export function stdMean(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): [Tensor, Tensor] {
-  return tidy(() => { const { v, m } = varAndMean('stdMean', t, dim, opts); return [StdSqrt.apply(v), welfordMean(t, m, optsFirst(dim))]; });
+  return tidy(() => { const { v, m } = varAndMean('stdMean', t, dim, opts, true); return [v, welfordMean(t, m, optsFirst(dim))]; });
 }
 
 /** The dim argument once an options object in its place (x.var({ correction })) is set aside. */

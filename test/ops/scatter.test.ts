@@ -130,6 +130,19 @@ test('scatter family on int32 (wraps, floor mean) and float16; amax/amin propaga
   }
 });
 
+test('float16 mean divides the float16-rounded sum (PyTorch sums into self first)', async () => {
+  for (const dev of await backends()) {
+    const self = sg.tensor([1, 0], { device: dev, dtype: 'float16' });
+    const src = sg.tensor([2048, 1, 1, 1, 1], { device: dev, dtype: 'float16' });
+    const idx = sg.tensor(Int32Array.from([0, 0, 0, 0, 0]), { device: dev });
+    // The sum 2053 rounds to 2052 in float16 (ties to even), and 2052 / 6 = 342 exactly; dividing
+    // the unrounded 2053 would give 342.17, which rounds to 342.25.
+    assertEqualArrays(await arr(self.scatterReduce(0, idx, src, 'mean')), [342, 0], `${dev} mean`);
+    assertEqualArrays(await arr(self.scatterReduce(0, idx, src, 'sum')), [2052, 0], `${dev} sum`);
+    for (const t of [self, src, idx]) t.dispose();
+  }
+});
+
 test('gradients: gradcheck for every op and reduce, WebGPU against float64', async () => {
   const cpu = { device: 'cpu' as const, dtype: 'float64' as const };
   const self = sg.tensor(Array.from(randArray(12, 3, 0.5, 1.5)), { shape: [3, 4], ...cpu });

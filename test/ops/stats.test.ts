@@ -131,6 +131,23 @@ test('var gradient at N <= correction and varMean mean with Inf follow PyTorch (
   }
 });
 
+test('float16 var/std compute in float32 and round once (squares would overflow float16)', async () => {
+  for (const dev of await backends()) {
+    // Mean 57, squares 243² + 9·27² = 65610 > 65504 (float16's max); var = 65610 / 9 = 7290,
+    // a tie between 7288 and 7292 that rounds to even.
+    const a = sg.tensor([300, 30, 30, 30, 30, 30, 30, 30, 30, 30], { device: dev, dtype: 'float16' });
+    const v = a.var();
+    assert.is(v.dtype, 'float16');
+    assertEqualArrays(await arr(v), [7288], `${dev} var`);
+    // Every square is 60025, their sum 6.0e6 overflows float16; var = 60025·100/99 = 60631.3 -> 60640.
+    const b = sg.tensor(Array.from({ length: 100 }, (_, i) => (i % 2 ? 245 : -245)), { device: dev, dtype: 'float16' });
+    assertEqualArrays(await arr(b.var()), [60640], `${dev} var of many`);
+    // sqrt(60631.3) = 246.23, rounded once to float16.
+    assertEqualArrays(await arr(sg.stdMean(b)[0]), [246.25], `${dev} std`);
+    a.dispose(); b.dispose();
+  }
+});
+
 test('cumsum and prod of bool count in int32 (PyTorch int64)', async () => {
   for (const dev of await backends()) {
     const b = sg.tensor([[true, false, true], [true, true, true]], { device: dev });
