@@ -19,6 +19,7 @@ const F = (shape, { lo = -2, hi = 2, special = 0, grad = true, round, dtype = 'f
     return round ? Math.round(v * round) / round : dtype === 'float16' ? Math.round(v * 256) / 256 : Math.fround(v);
   }),
 });
+const B = (shape, p = 0.5) => (r) => ({ shape, dtype: 'bool', data: Array.from({ length: numel(shape) }, () => (r() < p ? 1 : 0)) });
 const I = (shape, lo, hi) => (r) => ({ shape, dtype: 'int32', data: Array.from({ length: numel(shape) }, () => lo + Math.floor((hi - lo) * r())) });
 /** Distinct targets along `dim` of a tensor `size` long there (scatter's unique-index case). */
 const PermDim = (shape, dim, size) => (r) => {
@@ -186,7 +187,9 @@ const convCase = (nd) => () => {
   const N = G() < 0.1 ? 0 : int(1, 3);
   const xs = batched ? [N, C, ...sizes] : [C, ...sizes];
   const bias = G() < 0.7;
-  return { x: [F(xs), F([Cout, cg, ...k]), ...(bias ? [F([Cout])] : [])], a: { s: nd === 1 ? stride[0] : pick([stride, stride[0]]), p: nd === 1 && Array.isArray(padding) ? padding[0] : padding, d: nd === 1 ? dil[0] : dil, g: groups }, rtol: 2e-4, atol: 5e-5, gatol: 3e-4 };
+  const dtype = G() < 0.15 ? 'float16' : 'float32';
+  const f16 = dtype === 'float16' ? { rtol: 5e-3, atol: 5e-3 } : {};
+  return { ...f16, x: [F(xs, { dtype }), F([Cout, cg, ...k], { dtype }), ...(bias ? [F([Cout], { dtype })] : [])], a: { s: nd === 1 ? stride[0] : pick([stride, stride[0]]), p: nd === 1 && Array.isArray(padding) ? padding[0] : padding, d: nd === 1 ? dil[0] : dil, g: groups }, rtol: 2e-4, atol: 5e-5, gatol: 3e-4, ...f16 };
 };
 const convOps = [1, 2].map((nd) => ({
   name: `adv conv${nd}d`, errPrefix: `conv${nd}d`, sg: (sg, x, a) => sg[`conv${nd}d`](x[0], x[1], x[2] ?? null, a.s, a.p, a.d, a.g),
@@ -247,6 +250,22 @@ poolOps[1].cases.push(
   { x: [F([1, 1, 4, 4])], a: { k: 3, s: 2, p: 1, ceil: true, cip: true, div: null } },
   { x: [F([2, 2, 7, 7])], a: { k: 4, s: 3, p: 2, ceil: true, cip: true, div: null } },
 );
+
+// bool inputs (counts in int32 where PyTorch gives int64) and float16 values whose squares overflow
+cumsumOp.cases.push(...cases(4, () => ({ x: [B(randShape(int(1, 3), 0, 6))], a: { dim: -1 } })));
+prodOp.cases.push(...cases(4, () => ({ x: [B(randShape(int(1, 3), 0, 4), 0.8)], a: { dim: 0, keepdim: G() < 0.5 } })));
+sortOps[0].cases.push(...cases(4, () => ({ x: [B(randShape(int(1, 3), 0, 6))], a: { dim: -1, desc: G() < 0.5 } })));
+statOps.forEach((op) => op.cases.push(...cases(6, () => ({ x: [F(randShape(int(1, 3), 1, 9), { dtype: 'float16', lo: -300, hi: 300 })], a: { dim: -1, c: 1, keepdim: false }, rtol: 3e-3, atol: 1e-2 }))));
+statMeanOps.forEach((op) => op.cases.push(...cases(4, () => ({ x: [F([int(2, 5), int(30, 80)], { dtype: 'float16', lo: -250, hi: 250 })], a: { dim: -1, c: 1, keepdim: false }, rtol: 3e-3, atol: 1e-2 }))));
+
+// ceilMode at the edges: kernels longer than the input, windows that start in the padding or
+// run past its end, every stride; a small grid for max (with dilation) and avg (both divisors).
+for (let H = 1; H <= 4; H++) for (let k = 2; k <= 5; k++) for (let st = 1; st <= 4; st += 1 + (k % 2)) {
+  const p = (H + k + st) % (Math.floor(k / 2) + 1);
+  const dl = p > 0 ? 1 : 1 + ((H + st) % 2); // a dilated window wholly in the padding is undefined in PyTorch (garbage indices, a heap overrun in backward)
+  poolOps[0].cases.push({ x: [F([1, 2, H, H + 2], { round: 4 })], a: { k: [k, 2], s: st, p: [p, 0], d: [dl, 1], ceil: true } });
+  poolOps[1].cases.push({ x: [F([2, H, H + 1])], a: { k, s: st, p, ceil: true, cip: (H + k) % 2 === 0, div: null } });
+}
 
 const ALL = [...statOps, ...statMeanOps, prodOp, cumsumOp, ...sortOps, ...scatterOps, ...convOps, ...poolOps];
 
