@@ -151,14 +151,15 @@ export const OPS = [
 ];
 
 /** The cases as JSON-ready objects: one per (op, case), each input generated from the seed. */
-export function makeCases(seed = 1) {
+export function makeCases(seed = 1, ops = OPS) {
   const r = rng(seed);
   const out = [];
-  for (const op of OPS) {
+  for (const op of ops) {
     op.cases.forEach((c, j) => {
       const x = c.x.map((mk) => mk(r));
       const grad = !c.noGrad && x.some((t) => t.dtype === 'float32' && t.grad);
-      out.push({ id: `${op.name} #${j}`, op: op.name, py: op.py, x, a: c.a ?? {}, grad });
+      const tol = Object.fromEntries(['rtol', 'atol', 'grtol', 'gatol'].filter((k) => c[k] !== undefined).map((k) => [k, c[k]]));
+      out.push({ id: `${op.name} #${j}`, op: op.name, py: c.py ?? op.py, x, a: c.a ?? {}, grad, ...tol });
     });
   }
   return out;

@@ -96,8 +96,9 @@ export function pairArg(op: string, arg: string, v: unknown, min: number, n: 1 |
 /** PyTorch's output size of a window: floor (or ceil) of the span over the stride, plus 1. */
 export function outSize(inp: number, k: number, s: number, padL: number, padR: number, d: number, ceil = false): number {
   const span = inp + padL + padR - d * (k - 1) - 1;
-  if (span < 0) return 0;
-  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  // Ceil mode rounds a short span up too: a window reaching past the end still counts (PyTorch).
+  let o = Math.floor((span + (ceil ? s - 1 : 0)) / s) + 1;
+  if (o < 0) return 0;
   // With ceil mode the last window must still start inside the input or its left padding.
   if (ceil && (o - 1) * s >= inp + padL) o--;
   return o;

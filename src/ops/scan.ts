@@ -8,6 +8,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { wgslType } from '../tensor/dtype.js';
 import { contiguousStrides } from '../tensor/shape.js';
 import { checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG } from './rows.js';
+import { copyRaw } from './elementwise.js';
 
 /** Inclusive prefix sums along `red` (one dim, or none for a 0-d tensor), from the end of
  * the row when `reverse`. Not recorded. */
@@ -92,5 +93,8 @@ class CumSum extends Function {
 export function cumsum(t: Tensor, dim: number): Tensor {
   checkInput('cumsum', t);
   const red = oneDim('cumsum', t, dim);
-  return CumSum.apply(t, red, false);
+  if (t.dtype !== 'bool') return CumSum.apply(t, red, false);
+  // A bool running sum counts the true elements, in int32 (PyTorch's int64), as sum does.
+  const ints = copyRaw(t, 'int32');
+  try { return CumSum.apply(ints, red, false) as Tensor; } finally { ints.dispose(); }
 }

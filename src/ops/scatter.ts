@@ -19,7 +19,7 @@ import { wgslType } from '../tensor/dtype.js';
 import { checkScalarFits } from '../tensor/check.js';
 import { checkOptions, contiguousStrides, describe, fmtShape, forEachOffset, normDim } from '../tensor/shape.js';
 import { deviceOf, mapRaw, type MapSpec } from './map.js';
-import { cast, copyRaw, div, eq, MAP_SPECS, mul, where } from './elementwise.js';
+import { cast, copyRaw, div, eq, MAP_SPECS, mul, ne, where } from './elementwise.js';
 import { full, narrow, reshape, unsqueeze } from './view.js';
 import { bitonicSort } from './bitonic.js';
 import { checkIndex, gather, indexLayout, type IndexLayout, layoutUniforms, odometer, withDim, WGSL_WALK } from './gather.js';
@@ -215,7 +215,7 @@ const IDENTITY: Record<ReduceMode, (int: boolean) => number> = {
 };
 
 /** self.scatterReduce(dim, index, src, reduce, includeSelf) as a new tensor. Not recorded. */
-function scatterReduceRaw(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean): Tensor {
+function scatterReduceRaw(self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean, half = false): Tensor {
   const int = self.dtype === 'int32';
   const out = copyRaw(self);
   if (!includeSelf) {
@@ -230,8 +230,10 @@ function scatterReduceRaw(self: Tensor, dim: number, index: Tensor, src: Tensor,
   scatterInto(count, dim, index, one, 'sum');
   one.dispose();
   const safe = mapRaw({ name: 'at_least_one', cpu: (a) => Math.max(a, 1), wgsl: 'max(a, T(1))' }, [count]);
-  const mean = mapRaw(int ? FLOOR_DIV : MAP_SPECS.div, [out, safe], self.dtype);
-  for (const t of [out, count, safe]) t.dispose();
+  // A float16 mean divides the sum once rounded to float16, as PyTorch's (which sums into self).
+  const sum = half ? copyRaw(copyRaw(out, 'float16'), 'float32') : out;
+  const mean = mapRaw(int ? FLOOR_DIV : MAP_SPECS.div, [sum, safe], self.dtype);
+  for (const t of new Set([out, sum, count, safe])) t.dispose();
   return mean;
 }
 
@@ -257,8 +259,8 @@ class Scatter extends Function {
 }
 
 class ScatterReduce extends Function {
-  static override forward(ctx: Ctx, self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean): Tensor {
-    const out = scatterReduceRaw(self, dim, index, src, reduce, includeSelf);
+  static override forward(ctx: Ctx, self: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ReduceMode, includeSelf: boolean, half: boolean): Tensor {
+    const out = scatterReduceRaw(self, dim, index, src, reduce, includeSelf, half);
     // sum and mean need only the index for their gradients; the others compare with values.
     ctx.saveForBackward(index, ...(reduce === 'sum' || reduce === 'mean' ? [] : [self, src, out]));
     Object.assign(ctx, { dim, reduce, includeSelf, shape: self.shape });
@@ -299,7 +301,7 @@ class ScatterReduce extends Function {
       gSrc = where(single, at(mul(g, withoutIt)), div(at(mul(g, result)), where(srcZero, 1, src)));
     }
     if (!includeSelf) gSelf = Scatter.apply(gSelf, dim, index, null, 0);
-    return [ctx.needsInputGrad[0] ? gSelf : null, null, null, ctx.needsInputGrad[3] ? gSrc : null, null, null];
+    return [ctx.needsInputGrad[0] ? gSelf : null, null, null, ctx.needsInputGrad[3] ? gSrc : null, null, null, null];
   }
 }
 
@@ -316,9 +318,9 @@ function checkScatter(op: string, self: unknown, dim: unknown, index: unknown, s
   if (src instanceof Tensor) {
     src.assertAlive(op);
     if (src.dtype !== self.dtype) throw new Error(`${op}: src dtype ${src.dtype} does not match self's ${self.dtype}`);
-  } else if (typeof src !== 'number' || op !== 'scatter') {
+  } else if ((typeof src !== 'number' && typeof src !== 'boolean') || op !== 'scatter') {
     throw new Error(`${op}: src must be a Tensor${op === 'scatter' ? ' or a number' : ''}, got ${describe(src)}`);
-  } else checkScalarFits(op, src, self.dtype);
+  } else checkScalarFits(op, Number(src), self.dtype);
   deviceOf(op, self, index, src instanceof Tensor ? src : null);
   if (index.numel === 0) return self.ndim === 0 ? 0 : d;
   const nd = Math.max(self.ndim, 1);
@@ -346,26 +348,39 @@ function prepared(self: Tensor, index: Tensor, src: Tensor | null, f: (s: Tensor
   // An empty index writes nothing: a copy of self (src gets no gradient, as nothing reads it).
   if (index.numel === 0) return Scatter.apply(self, 0, index, null, 0);
   if (self.ndim === 0) return reshape(prepared(reshape(self, [1]), reshape(index, [1]), src && reshape(src, [1]), f), []);
+  // A 0-d index or src beside a 1-d self acts as size 1, as PyTorch's.
+  if (index.ndim === 0 || src?.ndim === 0) return prepared(self, index.ndim === 0 ? reshape(index, [1]) : index, src && src.ndim === 0 ? reshape(src, [1]) : src, f);
   if (self.dtype === 'float16') return cast(prepared(cast(self, 'float32'), index, src && cast(src, 'float32'), f), 'float16');
   let s = src;
   if (s) for (let k = 0; k < s.ndim; k++) if (s.shape[k] !== index.shape[k]) s = narrow(s, k, 0, index.shape[k]);
   return f(self, index, s);
 }
 
+/** bool sums, products and extremes as PyTorch's (or, and, or, and): on 0/1 int32, then != 0. */
+function viaInt(self: Tensor, src: Tensor, f: (s: Tensor, x: Tensor) => Tensor): Tensor {
+  if (self.dtype !== 'bool') return f(self, src);
+  const si = cast(self, 'int32');
+  const xi = cast(src, 'int32');
+  const r = f(si, xi);
+  const out = ne(r, 0);
+  for (const t of [si, xi, r]) t.dispose();
+  return out;
+}
+
 // ---- public functions ----
 
 /** Out-of-place scatter: self with src[c] (or the number src) at c[dim] := index[c]; with
  * duplicate targets the last in row-major index order wins (PyTorch leaves it unspecified). */
-export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
+export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor | number | boolean): Tensor {
   const d = checkScatter('scatter', self, dim, index, src);
-  if (typeof src === 'number') return prepared(self, index, null, (s, i) => Scatter.apply(s, d, i, null, src));
+  if (typeof src !== 'object') return prepared(self, index, null, (s, i) => Scatter.apply(s, d, i, null, Number(src)));
   return prepared(self, index, src, (s, i, x) => Scatter.apply(s, d, i, x, 0));
 }
 
 /** Out-of-place scatter_add: self plus src[c] added at c[dim] := index[c]. */
 export function scatterAdd(self: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = checkScatter('scatterAdd', self, dim, index, src);
-  return prepared(self, index, src, (s, i, x) => ScatterReduce.apply(s, d, i, x, 'sum', true));
+  return viaInt(self, src, (s, x) => prepared(s, index, x, (s2, i, x2) => ScatterReduce.apply(s2, d, i, x2, 'sum', true)));
 }
 
 /** Out-of-place scatter_reduce: each target combines self (unless includeSelf is false) and
@@ -375,7 +390,9 @@ export function scatterReduce(self: Tensor, dim: number, index: Tensor, src: Ten
   if (typeof reduce !== 'string' || !REDUCES.includes(reduce)) throw new Error(`scatterReduce: reduce must be one of ${REDUCES.map((r) => `'${r}'`).join(', ')}, got ${describe(reduce)}`);
   const includeSelf = checkOptions('scatterReduce', opts, ['includeSelf']).includeSelf ?? true;
   if (typeof includeSelf !== 'boolean') throw new Error(`scatterReduce: includeSelf must be a boolean, got ${describe(includeSelf)}`);
-  return prepared(self, index, src, (s, i, x) => ScatterReduce.apply(s, d, i, x, reduce, includeSelf));
+  if (self.dtype === 'bool' && reduce === 'mean') throw new Error(`scatterReduce: reduce 'mean' is not defined for bool (as in PyTorch); cast self and src to float32 or int32`);
+  const half = self.dtype === 'float16';
+  return viaInt(self, src, (s, x) => prepared(s, index, x, (s2, i, x2) => ScatterReduce.apply(s2, d, i, x2, reduce, includeSelf, half)));
 }
 
 /** int32 one-hot vectors along a new last dim (PyTorch gives int64). numClasses -1 takes
@@ -385,6 +402,8 @@ export function oneHot(t: Tensor, numClasses = -1): Tensor {
   checkIndex('oneHot', t);
   if (typeof numClasses !== 'number' || !Number.isInteger(numClasses) || numClasses < -1) throw new Error(`oneHot: numClasses must be -1 or an integer >= 0, got ${describe(numClasses)}`);
   let c = numClasses;
+  // PyTorch refuses numClasses 0 (as -1) for an empty tensor: there is nothing to infer from.
+  if (t.numel === 0 && c <= 0) throw new Error(`oneHot: cannot infer the number of classes from an empty tensor (shape ${fmtShape(t.shape)}); give numClasses >= 1`);
   if (t.device === 'cpu') {
     let max = -1;
     forEachOffset(t.shape, t.strides, t.offset, (off) => {

@@ -7,14 +7,15 @@ import { wgslType } from '../tensor/dtype.js';
 import { contiguousStrides, checkOptions, describe, fmtShape, numel } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { checkBool, checkInput, enableF16, forEachRow, oneDim, reduceDims, ROW_WGSL, rowPlan, rowUniforms, storer, WG, type RowPlan } from './rows.js';
-import { copyRaw, div, eq, mul, sqrt, sub, where } from './elementwise.js';
+import { add, cast, copyRaw, div, eq, gt, mul, sqrt, sub, where } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { reshape } from './view.js';
+import { fromArray, reshape } from './view.js';
+import { isinf } from './mask.js';
 
 export interface VarOptions { correction?: number; keepdim?: boolean }
 
 /** The variance and the mean (with kept dims) over `dim`, checked; `op` names the caller. */
-function varAndMean(op: string, t: Tensor, dim: unknown, opts: unknown): { v: Tensor; m: Tensor; keepdim: boolean } {
+function varAndMean(op: string, t: Tensor, dim: unknown, opts: unknown, root = false): { v: Tensor; m: Tensor; keepdim: boolean } {
   checkInput(op, t);
   // x.var({ correction: 0 }): the options alone, as PyTorch's keywords without a dim.
   if (dim !== null && typeof dim === 'object' && Object.getPrototypeOf(dim) === Object.prototype && opts === undefined) {
@@ -29,13 +30,39 @@ function varAndMean(op: string, t: Tensor, dim: unknown, opts: unknown): { v: Te
   checkBool(op, 'keepdim', keepdim);
   if (t.dtype === 'int32') throw new Error(`${op}: input dtype int32 is not supported (${op} needs a floating point tensor; cast with .float() first), input shape ${fmtShape(t.shape)}`);
   // PyTorch divides by max(0, N - correction): 0/0 (one element, correction 1) is NaN.
-  const dof = Math.max(0, numel(red.map((d) => t.shape[d])) - correction);
+  const n = numel(red.map((d) => t.shape[d]));
+  const whole = dim === undefined || dim === null || (Array.isArray(dim) && dim.length === 0) || t.ndim === 0;
   return tidy(() => {
-    const m = mean(t, red, true);
-    const d = sub(t, m);
-    const v = div(sum(mul(d, d), red, keepdim as boolean), dof);
-    return { v, m: keepdim ? m : reshape(m, v.shape), keepdim: keepdim as boolean };
+    // float16 is computed in float32 and rounded once, as PyTorch: squares overflow float16.
+    const x = t.dtype === 'float16' ? cast(t, 'float32') : t;
+    const m = mean(x, red, true);
+    let v = VarFn.apply(x, m, red, keepdim, n, correction, whole) as Tensor;
+    if (root) v = StdSqrt.apply(v) as Tensor;
+    let mk = keepdim ? m : reshape(m, v.shape);
+    if (x !== t) { v = cast(v, t.dtype); mk = cast(mk, t.dtype); }
+    return { v, m: mk, keepdim: keepdim as boolean };
   });
+}
+
+/**
+ * sum((x − mean)²) / max(0, N − correction), with PyTorch's var_backward: 2/(N − c)·g·(x − mean)
+ * (no term through the mean, so N = c gives ±Inf, not NaN); over every dim with N <= c it is
+ * g·(NaN where x equals the mean, else +Inf), as PyTorch.
+ */
+class VarFn extends Function {
+  static override forward(ctx: Ctx, t: Tensor, m: Tensor, red: number[], keepdim: boolean, n: number, c: number, whole: boolean): Tensor {
+    ctx.saveForBackward(t, m);
+    Object.assign(ctx, { red, n, c, whole });
+    const d = sub(t, m);
+    return div(sum(mul(d, d), red, keepdim), Math.max(0, n - c));
+  }
+  static override backward(ctx: Ctx, g: Tensor): Array<Tensor | null> {
+    const [x, m] = ctx.savedTensors;
+    const { red, n, c, whole } = ctx as unknown as { red: number[]; n: number; c: number; whole: boolean };
+    const gk = reshape(g, x.shape.map((s, i) => (red.includes(i) ? 1 : s)));
+    const grad = whole && n - c <= 0 ? mul(gk, where(eq(x, m), NaN, Infinity)) : mul(gk, mul(sub(x, m), 2 / (n - c)));
+    return [grad, null, null, null, null, null, null];
+  }
 }
 
 /** sqrt whose gradient is 0 where the result is 0, as PyTorch's std_backward masks it. */
@@ -60,18 +87,37 @@ export function variance(t: Tensor, dim?: number | number[] | null | VarOptions,
 
 /** Standard deviation over `dim`: sqrt of var (gradient 0 where the result is 0, as PyTorch). */
 export function std(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): Tensor {
-  return tidy(() => StdSqrt.apply(varAndMean('std', t, dim, opts).v));
+  return tidy(() => varAndMean('std', t, dim, opts, true).v);
+}
+
+/**
+ * var_mean's mean as PyTorch's Welford pass gives it: NaN when a ±Inf comes before the last
+ * element of the slice (row-major over the reduced dims), where the running mean meets Inf − Inf.
+ */
+function welfordMean(t: Tensor, m: Tensor, dim: unknown): Tensor {
+  if (t.dtype === 'int32') return m;
+  const red = reduceDims('varMean', t, dim);
+  const shape = t.shape.map((s, i) => (red.includes(i) ? s : 1));
+  const n = numel(shape);
+  if (n < 2 || t.numel === 0) return m;
+  const notLast = new Float32Array(n).fill(1);
+  notLast[n - 1] = 0;
+  const early = gt(sum(where(isinf(t), fromArray(notLast, shape, t.dtype, t.device), 0), red, true), 0);
+  return add(m, reshape(where(early, NaN, 0), m.shape));
 }
 
 /** [var, mean] over `dim`, as torch.var_mean's tuple. */
 export function varMean(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): [Tensor, Tensor] {
-  return tidy(() => { const { v, m } = varAndMean('varMean', t, dim, opts); return [v, m]; });
+  return tidy(() => { const { v, m } = varAndMean('varMean', t, dim, opts); return [v, welfordMean(t, m, optsFirst(dim))]; });
 }
 
 /** [std, mean] over `dim`, as torch.std_mean's tuple. */
 export function stdMean(t: Tensor, dim?: number | number[] | null | VarOptions, opts?: VarOptions): [Tensor, Tensor] {
-  return tidy(() => { const { v, m } = varAndMean('stdMean', t, dim, opts); return [StdSqrt.apply(v), m]; });
+  return tidy(() => { const { v, m } = varAndMean('stdMean', t, dim, opts, true); return [v, welfordMean(t, m, optsFirst(dim))]; });
 }
+
+/** The dim argument once an options object in its place (x.var({ correction })) is set aside. */
+const optsFirst = (dim: unknown): unknown => (dim !== null && typeof dim === 'object' && !Array.isArray(dim) ? undefined : dim);
 
 // ---- prod ----
 
@@ -175,5 +221,8 @@ export function prod(t: Tensor, dim?: number | null, keepdim = false): Tensor {
   const red = whole ? reduceDims('prod', t, undefined) : oneDim('prod', t, dim);
   checkBool('prod', 'keepdim', keepdim);
   if (whole && keepdim) throw new Error(`prod: keepdim needs a dim (input shape ${fmtShape(t.shape)})`);
-  return Prod.apply(t, red, keepdim);
+  if (t.dtype !== 'bool') return Prod.apply(t, red, keepdim);
+  // A bool product is int32 (PyTorch's int64): 1 where every element is true.
+  const ints = copyRaw(t, 'int32');
+  try { return Prod.apply(ints, red, keepdim) as Tensor; } finally { ints.dispose(); }
 }

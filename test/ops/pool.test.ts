@@ -136,6 +136,29 @@ test('avgPool2d: countIncludePad, divisorOverride, ceil mode, both backends', as
   }
 });
 
+test('ceilMode: a window longer than the input still counts when it starts inside (PyTorch)', async () => {
+  for (const dev of await backends()) {
+    // H = 3, kernel 4, stride 4, ceil: floor((3 − 4 + 3) / 4) + 1 = 1 window over rows 0..2.
+    const x = sg.tensor([1, 5, 2, 4, 3, 6, 0, 8, 7], { shape: [1, 3, 3], device: dev, requiresGrad: true });
+    const [m, i] = sg.maxPool2d(x, 4, { ceilMode: true, returnIndices: true }) as [Tensor, Tensor];
+    assert.equal(m.shape, [1, 1, 1]);
+    assertEqualArrays(await arr(m), [8], `${dev} max`);
+    assertEqualArrays(await arr(i), [7], `${dev} index`);
+    // avg: the divisor is the window clipped to input + padding, 3·3 here (PyTorch's pool_size).
+    allclose(await arr(sg.avgPool2d(x, 4, { ceilMode: true })), [36 / 9], {}, `${dev} avg`);
+    // kernel 5, padding 2, stride 3 on 2×2: 2 windows a side; with the padding counted the divisor
+    // is the window clipped to [−2, 4): 5 or 3 a side; without it, the in-bounds pixels.
+    const y = sg.tensor([1, 2, 3, 4], { shape: [1, 2, 2], device: dev });
+    allclose(await arr(sg.avgPool2d(y, 5, { stride: 3, padding: 2, ceilMode: true })), [10 / 25, 6 / 15, 7 / 15, 4 / 9], {}, `${dev} avg padded`);
+    allclose(await arr(sg.avgPool2d(y, 5, { stride: 3, padding: 2, ceilMode: true, countIncludePad: false })), [10 / 4, 6 / 2, 7 / 2, 4 / 1], {}, `${dev} avg in bounds`);
+    // Without ceil mode the same kernel does not fit: an error naming the op.
+    throwsWith(() => sg.maxPool2d(x, 4), /^maxPool2d: output size 0/);
+    (sg.maxPool2d(x, 4, { ceilMode: true }) as Tensor).sum().backward();
+    assertEqualArrays(await x.grad!.toArray(), [0, 0, 0, 0, 0, 0, 0, 1, 0], `${dev} grad`);
+    x.dispose(); y.dispose();
+  }
+});
+
 test('pooling gradients: gradcheck in float64 on the CPU, WebGPU against the CPU', async () => {
   let seed = 200;
   const fns: Array<[string, number[], (x: Tensor) => Tensor]> = CASES.flatMap(([name, shape, p]) => [

@@ -130,6 +130,48 @@ test('scatter family on int32 (wraps, floor mean) and float16; amax/amin propaga
   }
 });
 
+test('float16 mean divides the float16-rounded sum (PyTorch sums into self first)', async () => {
+  for (const dev of await backends()) {
+    const self = sg.tensor([1, 0], { device: dev, dtype: 'float16' });
+    const src = sg.tensor([2048, 1, 1, 1, 1], { device: dev, dtype: 'float16' });
+    const idx = sg.tensor(Int32Array.from([0, 0, 0, 0, 0]), { device: dev });
+    // The sum 2053 rounds to 2052 in float16 (ties to even), and 2052 / 6 = 342 exactly; dividing
+    // the unrounded 2053 would give 342.17, which rounds to 342.25.
+    assertEqualArrays(await arr(self.scatterReduce(0, idx, src, 'mean')), [342, 0], `${dev} mean`);
+    assertEqualArrays(await arr(self.scatterReduce(0, idx, src, 'sum')), [2052, 0], `${dev} sum`);
+    for (const t of [self, src, idx]) t.dispose();
+  }
+});
+
+test('bool self: sums and extremes are or, products and minima are and; boolean values; 0-d index', async () => {
+  for (const dev of await backends()) {
+    const self = sg.tensor([false, true, true], { device: dev });
+    const idx = sg.tensor(Int32Array.from([0, 0, 1, 1]), { device: dev });
+    const src = sg.tensor([true, false, false, false], { device: dev });
+    // Reference (PyTorch's logic on bools): targets 0 <- {T, F}, 1 <- {F, F}, 2 untouched.
+    const want: Record<string, [number[], number[]]> = {
+      sum: [[1, 1, 1], [1, 0, 1]], amax: [[1, 1, 1], [1, 0, 1]], prod: [[0, 0, 1], [0, 0, 1]], amin: [[0, 0, 1], [0, 0, 1]],
+    };
+    for (const [mode, [inc, exc]] of Object.entries(want)) {
+      const a = self.scatterReduce(0, idx, src, mode as 'sum', { includeSelf: true });
+      assert.is(a.dtype, 'bool');
+      assertEqualArrays(await arr(a), inc, `${dev} ${mode} includeSelf`);
+      assertEqualArrays(await arr(self.scatterReduce(0, idx, src, mode as 'sum', { includeSelf: false })), exc, `${dev} ${mode} without self`);
+    }
+    const two = sg.tensor([true, true], { device: dev });
+    assertEqualArrays(await arr(self.scatterAdd(0, sg.tensor(Int32Array.from([0, 0]), { device: dev }), two)), [1, 1, 1], `${dev} scatterAdd stays 0/1`);
+    throwsBeforeWork('bool mean', () => self.scatterReduce(0, idx, src, 'mean'), [/^scatterReduce: reduce 'mean' is not defined for bool/]);
+    assertEqualArrays(await arr(self.scatter(0, sg.tensor(Int32Array.from([0]), { device: dev }), true as never)), [1, 1, 1], `${dev} boolean value`);
+    // A 0-d index and src beside a 1-d self act as size 1 (PyTorch).
+    const f = sg.tensor([1, 2], { device: dev });
+    assertEqualArrays(await arr(f.scatter(0, sg.tensor(1, { dtype: 'int32', device: dev }), sg.tensor(5, { device: dev }))), [1, 5], `${dev} 0-d index`);
+    assertEqualArrays(await arr(f.scatterAdd(0, sg.tensor(0, { dtype: 'int32', device: dev }), sg.tensor(5, { device: dev }))), [6, 2], `${dev} 0-d scatterAdd`);
+    const empty = sg.tensor(Int32Array.from([]), { device: dev });
+    throwsBeforeWork('oneHot empty 0', () => sg.oneHot(empty, 0), [/^oneHot: cannot infer/]);
+    for (const t of [self, idx, src, two, f, empty]) t.dispose();
+  }
+});
+
 test('gradients: gradcheck for every op and reduce, WebGPU against float64', async () => {
   const cpu = { device: 'cpu' as const, dtype: 'float64' as const };
   const self = sg.tensor(Array.from(randArray(12, 3, 0.5, 1.5)), { shape: [3, 4], ...cpu });

@@ -105,6 +105,62 @@ test('var/std gradients: gradcheck, WebGPU against float64, std of a constant sl
   }
 });
 
+test('var gradient at N <= correction and varMean mean with Inf follow PyTorch (adversarial review)', async () => {
+  const I = Infinity;
+  const N = NaN;
+  for (const dev of await backends()) {
+    // With a dim, PyTorch's gradient is 2/(N − c)·g·(x − mean): N = c gives ±Inf by the sign of
+    // x − mean (NaN where x is the mean), c > N a finite negative factor; no term through the mean.
+    const x = sg.tensor([[1, 2, 6], [4, 4, 4]], { device: dev, requiresGrad: true });
+    x.var(1, { correction: 3 }).sum().backward();
+    assertEqualArrays(await x.grad!.toArray(), [-I, -I, I, N, N, N], `${dev} dim, N = c`);
+    x.grad = null;
+    x.var(1, { correction: 4 }).sum().backward();
+    allclose(await x.grad!.toArray(), [-2 * (1 - 3) * 1, -2 * (2 - 3), -2 * (6 - 3), 0, 0, 0], {}, `${dev} dim, c > N: 2/(3-4)·(x − mean)`);
+    x.grad = null;
+    // Over every dim with N <= c PyTorch gives g·(NaN where x is the mean, else +Inf).
+    const y = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+    y.var({ correction: 3 }).backward();
+    assertEqualArrays(await y.grad!.toArray(), [I, N, I], `${dev} whole, N = c`);
+    // torch.var_mean's Welford mean is NaN once an Inf precedes the slice's last element.
+    const z = sg.tensor([[-I, 1, 2], [1, 2, I], [I, I, 1], [1, 2, 3]], { device: dev });
+    assertEqualArrays(await arr(sg.varMean(z, 1)[1]), [N, I, N, 2], `${dev} varMean mean`);
+    assertEqualArrays(await arr(sg.stdMean(z.T, 0)[1]), [N, I, N, 2], `${dev} stdMean mean, strided`);
+    assertEqualArrays(await arr(sg.varMean(sg.tensor([-I], { device: dev }))[1]), [-I], `${dev} one element`);
+    for (const t of [x, y, z]) t.dispose();
+  }
+});
+
+test('float16 var/std compute in float32 and round once (squares would overflow float16)', async () => {
+  for (const dev of await backends()) {
+    // Mean 57, squares 243² + 9·27² = 65610 > 65504 (float16's max); var = 65610 / 9 = 7290,
+    // a tie between 7288 and 7292 that rounds to even.
+    const a = sg.tensor([300, 30, 30, 30, 30, 30, 30, 30, 30, 30], { device: dev, dtype: 'float16' });
+    const v = a.var();
+    assert.is(v.dtype, 'float16');
+    assertEqualArrays(await arr(v), [7288], `${dev} var`);
+    // Every square is 60025, their sum 6.0e6 overflows float16; var = 60025·100/99 = 60631.3 -> 60640.
+    const b = sg.tensor(Array.from({ length: 100 }, (_, i) => (i % 2 ? 245 : -245)), { device: dev, dtype: 'float16' });
+    assertEqualArrays(await arr(b.var()), [60640], `${dev} var of many`);
+    // sqrt(60631.3) = 246.23, rounded once to float16.
+    assertEqualArrays(await arr(sg.stdMean(b)[0]), [246.25], `${dev} std`);
+    a.dispose(); b.dispose();
+  }
+});
+
+test('cumsum and prod of bool count in int32 (PyTorch int64)', async () => {
+  for (const dev of await backends()) {
+    const b = sg.tensor([[true, false, true], [true, true, true]], { device: dev });
+    const c = b.cumsum(1);
+    assert.is(c.dtype, 'int32');
+    assertEqualArrays(await arr(c), [1, 1, 2, 1, 2, 3], `${dev} cumsum`);
+    const p = b.prod(1);
+    assert.is(p.dtype, 'int32');
+    assertEqualArrays(await arr(p), [0, 1], `${dev} prod`);
+    b.dispose();
+  }
+});
+
 test('var/std errors name the op and argument before any work', async () => {
   for (const dev of await backends()) {
     const x = sg.ones([2, 3], { device: dev });
