@@ -52,7 +52,7 @@ export const OPS = [
   // unary math
   unary('sin', 't.sin(x[0])'), unary('cos', 't.cos(x[0])'), unary('erf', 't.erf(x[0])'),
   unary('floor', 't.floor(x[0])'), unary('ceil', 't.ceil(x[0])'), unary('trunc', 't.trunc(x[0])'),
-  unary('logsigmoid', 'F.logsigmoid(x[0])', -30, 30),
+  { ...unary('logsigmoid', 'F.logsigmoid(x[0])', -30, 30), sg: (sg, x) => sg.logsigmoid(x[0]) },
   { name: 'round (half to even)', sg: (sg, x) => x[0].round(), py: 't.round(x[0])', cases: [{ x: [F([41], { lo: -4, hi: 4, round: 2 })] }, { x: [F([9], { special: NAN, grad: false })] }] },
   { name: 'softplus', sg: (sg, x, a) => sg.softplus(x[0], a.beta, a.threshold), py: 'F.softplus(x[0], beta=a["beta"], threshold=a["threshold"])',
     cases: [{ x: [F([6, 7], { lo: -30, hi: 30 })], a: { beta: 1, threshold: 20 } }, { x: [F([6, 7], { lo: -5, hi: 5 })], a: { beta: 2, threshold: 3 } }, { x: [F([17], { special: NAN, grad: false })], a: { beta: 1, threshold: 20 } }] },

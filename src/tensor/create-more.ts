@@ -49,10 +49,11 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 }
 
 /** An n x m (m defaults to n) matrix with ones on the diagonal. */
-export function eye(n: number, m?: number | CreateOptions, opts: CreateOptions = {}): Tensor {
+export function eye(n: number, m?: number | null | CreateOptions, opts: CreateOptions = {}): Tensor {
   if (typeof m === 'object' && m !== null) { opts = m; m = undefined; }
   const rows = checkInt('eye', 'n', n, 0);
-  const cols = m === undefined ? rows : checkInt('eye', 'm', m, 0);
+  // null stands for PyTorch's m=None: square.
+  const cols = m === undefined || m === null ? rows : checkInt('eye', 'm', m, 0);
   const o = resolve('eye', opts, 'float32', runtime.defaultDevice);
   checkAllocation('eye', [rows, cols], o.dtype, o.device);
   const values = new Float64Array(rows * cols);

@@ -44,6 +44,7 @@ test('eye and fullLike', async () => {
     if (r.dtype !== 'int32') throw new Error('eye dtype');
     assertEqualArrays(await arr(r), [1, 0, 0, 0, 0, 1, 0, 0], `eye(2, 4) on ${dev}`);
     assertEqualArrays(await arr(sg.eye(3, 1, { device: dev })), [1, 0, 0], `eye(3, 1) on ${dev}`);
+    assertEqualArrays(await arr(sg.eye(2, null, { device: dev })), [1, 0, 0, 1], `eye(2, null) (PyTorch's m=None) on ${dev}`);
     shapeIs(sg.eye(0, { device: dev }), [0, 0], 'eye(0)');
     shapeIs(sg.eye(2, 0, { device: dev }), [2, 0], 'eye(2, 0)');
     const { t } = rt([2, 3], 1, dev);
