@@ -16,8 +16,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const RTOL = 1e-4;
 const ATOL = 1e-5;
 
-function run(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout: 180_000 });
+function run(cmd: string, args: string[], input?: string): string {
+  // No __pycache__ left in examples/torch by the imports.
+  const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout: 180_000, env, input });
   if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.error ?? ''}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -47,6 +49,20 @@ function close(got: Logits, want: Logits, what: string): void {
   if (worst >= 0) throw new Error(`${what}: logits differ at ${worst}: ${got.values[worst]} vs ${want.values[worst]}`);
 }
 
+/** Runs docs/pytorch.md's sh and python blocks, on `ckpt` instead of the demo's checkpoint. */
+function docsBlocks(ckpt: string, out: string): void {
+  const doc = readFileSync(join(root, 'docs', 'pytorch.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```(sh|python)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]
+    .replaceAll('out/demo/model-torch.safetensors', out).replaceAll('out/demo/model.safetensors', ckpt)]);
+  if (blocks.length !== 3) throw new Error(`docs/pytorch.md: expected 3 sh/python blocks, found ${blocks.length}`);
+  for (const [lang, code] of blocks) {
+    const stdout = lang === 'sh' ? run('bash', ['-euc', code]) : run('python3', ['-'], code);
+    if (code.includes('model.py') && !/\d+ parameters/.test(stdout)) throw new Error(`docs/pytorch.md: no parameter count from model.py:\n${stdout}`);
+    if (lang === 'python' && !stdout.includes('torch.Size([1, 8, 11])')) throw new Error(`docs/pytorch.md: the python block printed\n${stdout}`);
+    if (code.includes('continue.py') && !stdout.includes(`wrote ${out}`)) throw new Error(`docs/pytorch.md: continue.py printed\n${stdout}`);
+  }
+}
+
 const maxDiff = (a: Logits, b: Logits): number => Math.max(...a.values.map((v, i) => Math.abs(v - b.values[i])));
 
 test('scattergrad -> PyTorch -> scattergrad: the same logits both ways', async () => {
@@ -67,6 +83,7 @@ test('scattergrad -> PyTorch -> scattergrad: the same logits both ways', async (
     const torchAfter = read(join(dir, 'torch-logits2.json'));
     // Training in PyTorch must have moved the logits, or the way back would prove nothing.
     if (!(maxDiff(torchBefore, torchAfter) > 1e-2)) throw new Error(`PyTorch's training changed the logits by only ${maxDiff(torchBefore, torchAfter)}`);
+    docsBlocks(ours, join(dir, 'docs-torch.safetensors'));
     for (const dev of devs) {
       const sgBefore = read(join(dir, `sg-${dev}.json`));
       const sgAfter = read(join(dir, `back-${dev}.json`));
