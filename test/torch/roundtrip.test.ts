@@ -4,7 +4,7 @@
 // writes safetensors, and scattergrad loads that and gives PyTorch's logits. Needs `python3`
 // (from PATH) with torch; skipped without it unless SCATTERGRAD_REQUIRE_TORCH=1 (CI sets it).
 import { suite } from 'uvu';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,18 +17,26 @@ const RTOL = 1e-4;
 const ATOL = 1e-5;
 
 function run(cmd: string, args: string[], input?: string): string {
-  // No __pycache__ left in examples/torch by the imports.
-  const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+  // No __pycache__ left in examples/torch by the imports; the python3 that has torch first on PATH.
+  const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PATH: `${pythonDir}${process.env.PATH ?? ''}` };
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout: 180_000, env, input });
   if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.error ?? ''}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
-/** The python3 on PATH when it imports torch, else null (or an error when torch is required). */
+// Debian's python3-torch lives in /usr/bin/python3, which a pyenv or venv python3 may shadow.
+let pythonDir = '';
+
+/** The first python3 (on PATH, then /usr/bin's) that imports torch, else null (or an error when torch is required). */
 function findTorch(): string | null {
-  const r = spawnSync('python3', ['-c', 'import sys, torch; print(torch.__version__, sys.executable)'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status === 0) return r.stdout.trim().split('\n').at(-1) ?? '';
-  const why = r.error ? 'no python3 on PATH' : `python3 cannot import torch: ${r.stderr.trim().split('\n').at(-1)}`;
+  let r: SpawnSyncReturns<string> | null = null;
+  for (const py of ['python3', '/usr/bin/python3']) {
+    r = spawnSync(py, ['-c', 'import sys, torch; print(torch.__version__, sys.executable)'], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) continue;
+    if (py.startsWith('/')) pythonDir = '/usr/bin:';
+    return r.stdout.trim().split('\n').at(-1) ?? '';
+  }
+  const why = r?.error ? 'no python3 on PATH' : `python3 cannot import torch: ${r?.stderr.trim().split('\n').at(-1)}`;
   if (process.env.SCATTERGRAD_REQUIRE_TORCH === '1') throw new Error(`SCATTERGRAD_REQUIRE_TORCH=1 but ${why} (apt-get install python3-torch)`);
   console.log(`# skipping the PyTorch round trip: ${why} (set SCATTERGRAD_REQUIRE_TORCH=1 to make this an error)`);
   return null;
