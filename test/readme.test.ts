@@ -49,6 +49,12 @@ test('the README mixture-of-experts example is examples/moe-op.mjs, and it route
   if (!line('sortedExpertIdxs').endsWith('[0,0,1,2,2,2]')) throw new Error(r.stdout);
   if (!line('sortedScatteredIdxs').endsWith('[1,4,3,0,2,5]')) throw new Error(r.stdout);
   if (!line('expertOffsets').endsWith('[2,3,6]')) throw new Error(r.stdout);
+  // The routing lines the README shows under the example are the ones it prints.
+  const shown = /```text\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  for (const l of shown.trim().split('\n')) {
+    const name = l.split(/\s/)[0];
+    if (line(name) !== l.replace(/\s+/g, '')) throw new Error(`README shows "${l}" but the example prints "${line(name)}"`);
+  }
 });
 
 test.run();
