@@ -7,7 +7,8 @@
 // A block directly followed by an "Output:" ```text block must print exactly that text
 // (whitespace runs compared as one space). Fragments are marked ```ts skip and not run.
 import { suite } from 'uvu';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,29 +61,46 @@ test('docs/ has the documents the README links to, and their code blocks are fou
   if (all.length - run.length > 4) throw new Error(`${all.length - run.length} blocks are marked skip; make them run`);
 });
 
+/** Runs node on `path`; resolves to its exit status (null on a signal) and output. */
+function runNode(path: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    // The timeout only catches a hang; it is not a speed check.
+    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    p.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+  });
+}
+
 test('every ts/js code block in docs/ runs, and prints its stated output', async () => {
   const devs = await backends();
   const dir = mkdtempSync(join(root, 'dist', 'docs-blocks-'));
   const failures: string[] = [];
-  try {
-    for (const b of docFiles().flatMap(blocksOf)) {
-      if (b.skip) continue;
-      const hasImport = /^import\s/m.test(b.code);
-      for (const dev of hasImport ? ['own init'] : devs) {
-        const where = `${b.file.slice(root.length)}:${b.line} (${dev})`;
-        const src = hasImport ? b.code : `${prelude(dev)}${b.code}\nawait sg.destroy();\n`;
-        const js = transformSync(src, { loader: 'ts', format: 'esm', target: 'es2022' }).code;
-        const path = join(dir, `block-${b.line}-${dev.replace(/\W/g, '')}-${b.file.split('/').pop()}.mjs`);
-        writeFileSync(path, js);
-        // The timeout only catches a hang; it is not a speed check.
-        const r = spawnSync(process.execPath, [path], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-        if (r.error || r.status !== 0) { failures.push(`${where}: exit ${r.status} ${r.error ?? ''}\n${r.stderr}`); continue; }
-        if (b.output !== null && squash(r.stdout) !== squash(b.output)) {
-          failures.push(`${where}: printed\n${r.stdout}\nbut the doc says\n${b.output}`);
-        }
-        if (b.output === null && r.stdout.trim() === '') failures.push(`${where}: printed nothing`);
-      }
+  const jobs: Array<() => Promise<void>> = [];
+  for (const b of docFiles().flatMap(blocksOf)) {
+    if (b.skip) continue;
+    const hasImport = /^import\s/m.test(b.code);
+    for (const dev of hasImport ? ['own init'] : devs) {
+      const where = `${b.file.slice(root.length)}:${b.line} (${dev})`;
+      const src = hasImport ? b.code : `${prelude(dev)}${b.code}\nawait sg.destroy();\n`;
+      const js = transformSync(src, { loader: 'ts', format: 'esm', target: 'es2022' }).code;
+      const path = join(dir, `block-${b.line}-${dev.replace(/\W/g, '')}-${b.file.split('/').pop()}.mjs`);
+      writeFileSync(path, js);
+      jobs.push(async () => {
+        const r = await runNode(path);
+        if (r.status !== 0) failures.push(`${where}: exit ${r.status}\n${r.stderr}`);
+        else if (b.output !== null && squash(r.stdout) !== squash(b.output)) failures.push(`${where}: printed\n${r.stdout}\nbut the doc says\n${b.output}`);
+        else if (b.output === null && r.stdout.trim() === '') failures.push(`${where}: printed nothing`);
+      });
     }
+  }
+  // Each block is its own process (a fresh init, as a reader's script has); a few at a time.
+  const workers = Math.max(1, Math.min(4, availableParallelism() - 1));
+  try {
+    await Promise.all(Array.from({ length: workers }, async () => { for (let job = jobs.shift(); job; job = jobs.shift()) await job(); }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
