@@ -1,7 +1,7 @@
 import * as sg from 'scattergrad';
 
 await sg.init();
-// 3 tokens, each routed to k = 2 of E = 3 experts (DESIGN.md's worked example)
+// 3 tokens, each routed to k = 2 of E = 3 experts (docs/design.md's worked example)
 const choices = sg.tensor(new Int32Array([2, 0, 2, 1, 0, 2]), { shape: [3, 2] });
 const { sortedExpertIdxs, sortedScatteredIdxs, expertOffsets } = sg.flattenSortCount(choices, 3);
 console.log('sortedExpertIdxs   ', Array.from(await sortedExpertIdxs.toArray()));    // [0,0,1,2,2,2]

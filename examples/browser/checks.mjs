@@ -124,7 +124,7 @@ export async function runChecks(sg, device) {
     const { values, indices } = x.topk(2, -1);
     return [[values, vals], [indices, idx]];
   });
-  await check('flattenSortCount (DESIGN.md worked example)', () => {
+  await check('flattenSortCount (docs/design.md worked example)', () => {
     const r = sg.flattenSortCount(T(new Int32Array([2, 0, 2, 1, 0, 2]), [3, 2]), 3);
     return [[r.sortedExpertIdxs, [0, 0, 1, 2, 2, 2]], [r.sortedScatteredIdxs, [1, 4, 3, 0, 2, 5]], [r.expertOffsets, [2, 3, 6]]];
   }, { rtol: 0, atol: 0 });

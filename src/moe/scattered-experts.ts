@@ -1,5 +1,5 @@
 // ScatteredExperts (ScatterMoE, Tan et al. 2024): k experts per token applied without
-// padding or copying tokens per expert. One autograd Function; semantics in DESIGN.md,
+// padding or copying tokens per expert. One autograd Function; semantics in docs/design.md,
 // "ScatteredExperts, precisely". Scattered row s = t·k + j is token t's j-th choice;
 // grouped row p is position p in expert-sorted order (from flattenSortCount).
 //

@@ -11,8 +11,8 @@
 //  - int32 sum/prod and amax/amin: atomics (native for int32, a compare-exchange loop on
 //    the bits for float32); these give the same result in any order. float16 computes in
 //    float32.
-// Out-of-range indices throw on the CPU; on the GPU their writes are skipped (README,
-// "Memory and errors": the GPU cannot check them without a readback).
+// Out-of-range indices throw on the CPU; on the GPU their writes are skipped (docs/guide.md,
+// "The rules for numbers": the GPU cannot check them without a readback).
 import { checkAllocation, Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { wgslType } from '../tensor/dtype.js';

@@ -5,7 +5,7 @@ import { allclose, backends, randArray, rt, throwsWith } from '../helpers.js';
 
 const test = suite('autograd');
 
-// A user-defined Function, written the way the README tells users to.
+// A user-defined Function, written the way docs/guide.md tells users to.
 let squareBackwardCalls = 0;
 class Square extends sg.Function {
   static override forward(ctx: Ctx, x: Tensor): Tensor {

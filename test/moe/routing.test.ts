@@ -17,7 +17,7 @@ async function sortOn(dev: 'cpu' | 'webgpu', choices: Int32Array, k: number, num
   return out;
 }
 
-test('flattenSortCount: the DESIGN.md worked example', async () => {
+test('flattenSortCount: the docs/design.md worked example', async () => {
   for (const dev of await backends()) {
     const r = await sortOn(dev, Int32Array.from([2, 0, 2, 1, 0, 2]), 2, 3);
     assertEqualArrays(r.sei, [0, 0, 1, 2, 2, 2], `${dev} sortedExpertIdxs`);
