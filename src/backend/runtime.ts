@@ -35,7 +35,7 @@ export const runtime = {
 
 export const NO_WEBGPU_HINT =
   'no WebGPU adapter found; using the CPU backend. On Linux without a GPU, install Mesa\'s lavapipe ' +
-  '(mesa-vulkan-drivers 24 or later; see README "WebGPU without a GPU")';
+  '(mesa-vulkan-drivers 24 or later; see docs/gpu-and-browser.md, "WebGPU without a GPU")';
 // Node gets WebGPU from Dawn's bindings, an optional peer dependency browser and Deno users never need.
 export const NO_DAWN_HINT =
   "no WebGPU in this Node: the optional package 'webgpu' (Dawn's bindings) is not installed; " +
