@@ -22,6 +22,9 @@ export interface GraphNode {
   depth: number;
 }
 
+/** A Function's class name as a reader knows the op: internal prefixes and suffixes off. */
+const opName = (n: Node): string => n.name.replace(/^_+/, '').replace(/(.)Fn$/, '$1');
+
 /** Graphs larger than this are cut: an SVG of thousands of boxes helps no one. */
 const MAX_NODES = 400;
 
@@ -39,7 +42,7 @@ export class AutogradGraph {
     if (!root.gradFn) return;
     // Walk the graph once, giving every Node and leaf tensor one box.
     const ids = new Map<Node | Tensor, number>();
-    const first = this.add('function', root.gradFn.name, [...root.gradFn.outputs[root.outputIndex]?.shape ?? root.shape]);
+    const first = this.add('function', opName(root.gradFn), [...root.gradFn.outputs[root.outputIndex]?.shape ?? root.shape]);
     ids.set(root.gradFn, first);
     this.edges.push([first, out]);
     const queue: Node[] = [root.gradFn];
@@ -54,7 +57,7 @@ export class AutogradGraph {
         if (from === undefined) {
           if (this.nodes.length >= MAX_NODES) { this.truncated = true; continue; }
           from = e.node
-            ? this.add('function', e.node.name, [...(e.node.outputs[e.index]?.shape ?? [])])
+            ? this.add('function', opName(e.node), [...(e.node.outputs[e.index]?.shape ?? [])])
             : this.add('leaf', names.get(e.leaf!) ?? 'leaf', e.leaf!.shape);
           ids.set(key, from);
           if (e.node) queue.push(e.node);

@@ -74,6 +74,7 @@ test('the autograd graph: boxes, edges, depths, names, and an SVG with one rect 
     const labels = g.nodes.map((n) => n.label);
     assert.is(labels[0], 'output');
     assert.ok(labels.includes('weight') && labels.includes('bias'), labels.join());
+    assert.ok(labels.includes('Matmul') && labels.includes('Relu') && labels.includes('Sum'), labels.join());
     assert.is(labels.filter((l) => l === 'leaf').length, 0, 'x needs no grad, so it is no box');
     // Every edge goes from a deeper box to a shallower one (inputs above consumers).
     for (const [f, t] of g.edges) assert.ok(g.nodes[f].depth > g.nodes[t].depth, `${labels[f]} -> ${labels[t]}`);
