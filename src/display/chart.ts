@@ -15,6 +15,7 @@ export class VegaLite {
 
 export function vegaLite(spec: Record<string, unknown>, alt?: string): VegaLite {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new Error(`vegaLite: spec must be a Vega-Lite spec object, got ${describe(spec)}`);
+  if (alt !== undefined && typeof alt !== 'string') throw new Error(`vegaLite: alt must be a string, got ${describe(alt)}`);
   return new VegaLite(spec, alt);
 }
 
@@ -32,7 +33,19 @@ export interface LossChartOptions {
 /** A loss curve (one value per step) with an optional moving average and baseline. */
 export function lossChart(losses: readonly number[], opts: LossChartOptions = {}): VegaLite {
   if (!Array.isArray(losses) || losses.some((l) => typeof l !== 'number')) throw new Error(`lossChart: losses must be an array of numbers, got ${describe(losses)}`);
-  const win = opts.smooth ?? Math.max(1, Math.round(losses.length / 20));
+  if (opts === null || typeof opts !== 'object') throw new Error(`lossChart: opts must be an object, got ${describe(opts)}`);
+  const count = (k: 'smooth' | 'width' | 'height', min: number): void => {
+    const v = opts[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new Error(`lossChart: opts.${k} must be an integer >= ${min}, got ${describe(v)}`);
+  };
+  count('smooth', 0);
+  count('width', 1);
+  count('height', 1);
+  if (opts.baseline !== undefined && !Number.isFinite(opts.baseline)) throw new Error(`lossChart: opts.baseline must be a finite number, got ${describe(opts.baseline)}`);
+  for (const k of ['title', 'baselineLabel'] as const) {
+    if (opts[k] !== undefined && typeof opts[k] !== 'string') throw new Error(`lossChart: opts.${k} must be a string, got ${describe(opts[k])}`);
+  }
+  const win = Math.max(1, opts.smooth ?? Math.round(losses.length / 20));
   const values = losses.map((loss, i) => {
     const from = Math.max(0, i - win + 1);
     const part = losses.slice(from, i + 1);

@@ -25,6 +25,23 @@ export interface GraphNode {
 /** A Function's class name as a reader knows the op: internal prefixes and suffixes off. */
 const opName = (n: Node): string => n.name.replace(/^_+/, '').replace(/(.)Fn$/, '$1');
 
+/** Tensor → name from a module or [name, tensor] pairs, checked before any work. */
+function leafNames(src: GraphNames | undefined): Map<Tensor, string> {
+  const names = new Map<Tensor, string>();
+  if (src === undefined) return names;
+  const bad = (): Error => new Error(`graph: opts.names must be a module or [name, tensor] pairs, got ${describe(src)}`);
+  if (src === null || typeof src !== 'object') throw bad();
+  const pairs: unknown = typeof (src as { namedParameters?: unknown }).namedParameters === 'function'
+    ? (src as { namedParameters(): unknown }).namedParameters()
+    : typeof (src as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function' ? [...(src as Iterable<unknown>)] : null;
+  if (!Array.isArray(pairs)) throw bad();
+  for (const p of pairs) {
+    if (!Array.isArray(p) || typeof p[0] !== 'string' || !(p[1] instanceof Tensor)) throw bad();
+    names.set(p[1], p[0]);
+  }
+  return names;
+}
+
 /** Graphs larger than this are cut: an SVG of thousands of boxes helps no one. */
 const MAX_NODES = 400;
 
@@ -35,9 +52,7 @@ export class AutogradGraph {
   truncated = false;
 
   constructor(root: Tensor, opts: GraphOptions = {}) {
-    const names = new Map<Tensor, string>();
-    const src = opts.names;
-    if (src) for (const [n, t] of 'namedParameters' in src ? src.namedParameters() : src) names.set(t, n);
+    const names = leafNames(opts.names);
     const out = this.add('output', root.gradFn ? 'output' : names.get(root) ?? 'tensor', root.shape);
     if (!root.gradFn) return;
     // Walk the graph once, giving every Node and leaf tensor one box.
@@ -160,7 +175,6 @@ export class AutogradGraph {
  * in Jupyter as an SVG; `names` labels leaves, e.g. `sg.graph(loss, { names: model })`. */
 export function graph(t: Tensor, opts: GraphOptions = {}): AutogradGraph {
   if (!(t instanceof Tensor)) throw new Error(`graph: t must be a Tensor, got ${describe(t)}`);
-  const names = opts?.names;
-  if (names !== undefined && (names === null || typeof names !== 'object')) throw new Error(`graph: opts.names must be a module or [name, tensor] pairs, got ${describe(names)}`);
+  if (opts === null || typeof opts !== 'object') throw new Error(`graph: opts must be an object, got ${describe(opts)}`);
   return new AutogradGraph(t, opts);
 }

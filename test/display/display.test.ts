@@ -105,6 +105,9 @@ test('a shared input is one box with two edges; a tensor without a graph is one 
   assert.is(lone.nodes.length, 1);
   assert.is(lone.edges.length, 0);
   throwsWith(() => sg.graph(3 as never), /^graph: t must be a Tensor/);
+  throwsWith(() => sg.graph(y, { names: {} as never }), /^graph: opts.names must be a module or \[name, tensor\] pairs/);
+  throwsWith(() => sg.graph(y, { names: [['a', 3]] as never }), /^graph: opts.names must be/);
+  throwsWith(() => sg.graph(y, null as never), /^graph: opts must be an object/);
 });
 
 test('lossChart: a Vega-Lite spec with steps, a moving average and the baseline', async () => {
@@ -119,6 +122,9 @@ test('lossChart: a Vega-Lite spec with steps, a moving average and the baseline'
   assert.is(b['text/plain'], 'loss chart: 4 steps, last loss 1.0000');
   throwsWith(() => sg.display.lossChart('x' as never), /^lossChart: losses must be an array of numbers/);
   throwsWith(() => sg.display.vegaLite(null as never), /^vegaLite: spec must be/);
+  throwsWith(() => sg.display.lossChart([1], { smooth: 1.5 }), /^lossChart: opts.smooth must be an integer >= 0, got 1.5/);
+  throwsWith(() => sg.display.lossChart([1], { baseline: NaN }), /^lossChart: opts.baseline must be a finite number/);
+  throwsWith(() => sg.display.lossChart([1], null as never), /^lossChart: opts must be an object/);
 });
 
 test.run();
