@@ -55,13 +55,13 @@ export function lossChart(losses: readonly number[], opts: LossChartOptions = {}
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'line', color: '#9ecae9', strokeWidth: 1 }, encoding: { x, y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } } } },
   ];
-  if (win > 1) layers.push({ mark: { type: 'line', color: '#1f77b4', strokeWidth: 2 }, encoding: { x, y: { field: 'smoothed', type: 'quantitative' } } });
+  if (win > 1) layers.push({ mark: { type: 'line', color: '#1f77b4', strokeWidth: 2 }, encoding: { x, y: { field: 'smoothed', type: 'quantitative', title: 'loss' } } });
   if (opts.baseline !== undefined) {
     layers.push({
       data: { values: [{ y: opts.baseline, label: opts.baselineLabel ?? `baseline ${opts.baseline.toFixed(3)}` }] },
       layer: [
-        { mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
-        { mark: { type: 'text', align: 'right', dy: -6, color: '#d62728' }, encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: opts.width ?? 480 }, text: { field: 'label' } } },
+        { mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] }, encoding: { y: { field: 'y', type: 'quantitative', title: 'loss' } } },
+        { mark: { type: 'text', align: 'right', dy: -6, color: '#d62728' }, encoding: { y: { field: 'y', type: 'quantitative', title: 'loss' }, x: { value: opts.width ?? 480 }, text: { field: 'label' } } },
       ],
     });
   }
