@@ -65,3 +65,6 @@ export { linspace, eye, fullLike } from './tensor/create-more.js';
 export { einsum } from './ops/einsum.js';
 export { multinomial } from './ops/sample.js';
 export type { MultinomialOptions } from './ops/sample.js';
+// #25 Jupyter display (Symbol.for('Jupyter.display') on Tensor and Module, graphs, charts)
+export * as display from './display/index.js';
+export { graph } from './display/index.js';

@@ -286,6 +286,11 @@ const ENTRIES: Entry[] = [
   s('einsum', (d) => ['bij,bjk->bik', f(d, [2, 2, 3]), f(d, [2, 3, 2], 2)]),
   s('multinomial', (d) => [sg.rand([2, 4], { seed: 1, device: d }), 2, false, { seed: 1 }]),
   m('multinomial', (d) => [sg.rand([4], { seed: 1, device: d }), 3, true]),
+  // #25 Jupyter display
+  s('graph', (d) => [f(d, [2], 1, true).mul(2).sum(), { names: [['x', f(d, [2])]] }]),
+  m('graph', (d) => [f(d, [2], 1, true).exp(), { names: new sg.nn.Linear(2, 2, { device: d }) }]),
+  { name: 'sg.display.lossChart', prefix: ['lossChart'], make: () => ({ fn: sg.display.lossChart as (...a: unknown[]) => unknown, args: [[3, 2, 1], { smooth: 2, baseline: 1, title: 't' }] }) },
+  { name: 'sg.display.vegaLite', prefix: ['vegaLite'], make: () => ({ fn: sg.display.vegaLite as (...a: unknown[]) => unknown, args: [{ mark: 'bar' }, 'alt'] }) },
 ];
 
 /** The hostile values: each replaces one argument of a valid call. */
