@@ -46,6 +46,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Plan } from './plan.js';
 import { hasSubgroupMatrix } from './subgroup.js';
 import { grid } from './wgsl.js';
+import { kLoop, type Buf, type Regs } from './kloop.js';
 import { knob } from '../backend/tuning.js';
 import {
   blockTable, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
@@ -210,6 +211,8 @@ fn pack8(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
 // each in a 256-float slot of workgroup memory per subgroup: a<i> in slot i, b<j> in FM + j,
 // c<i>_<j> in FM + FN + i * FN + j.
 interface Emit {
+  /** Real subgroup matrices (the emulation's fragment loads are not hoistable statements). */
+  real: boolean;
   enables: string;
   /** Module-scope declarations the emulation needs; `srcs` maps each load source's name to
    * a WGSL pointer to it. */
@@ -227,6 +230,7 @@ const accSlot = (c: TcTile, i: number, j: number): number => c.FM + c.FN + i * c
 
 const ENABLES = 'enable f16;\nrequires buffer_view;\n';
 const REAL: Emit = {
+  real: true,
   enables: `${ENABLES}enable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n`,
   prelude: () => '',
   init: () => '',
@@ -244,6 +248,7 @@ const REAL: Emit = {
 // off + c * stride + r. (Private 256-float arrays would be simpler, but llvmpipe takes
 // minutes to compile them.)
 const EMULATED: Emit = {
+  real: false,
   enables: ENABLES,
   prelude: (c, srcs, outView) => {
     let s = `var<workgroup> Em: array<f32, ${c.SGM * c.SGN * slots(c) * 256}>;
@@ -311,13 +316,23 @@ const staged = (view: string, base: string, off: number, stride: number, col: bo
   ({ src: 'SH', ptr: view, off: `${off}u`, flat: `${base} + ${off}u`, stride: `${stride}u`, col });
 
 /** The fragment products of one K step: the subgroup's FM left and FN right fragments
- * (`aAt(i, kk)`, `bAt(j, kk)` say where they are). */
-function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => Frag, bAt: (j: number, kk: number) => Frag): string {
+ * (`aAt(i, kk)`, `bAt(j, kk)` say where they are). `part` is for the tcKnockout knob's frag:
+ * the products without their (real) fragment loads, or the first 16-deep slice's loads alone. */
+function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => Frag, bAt: (j: number, kk: number) => Frag,
+  part: 'all' | 'noLoads' | 'firstLoads' = 'all'): string {
+  const loads = part === 'all' || !em.real;
+  if (part === 'firstLoads') {
+    if (!em.real) return '';
+    let s = '';
+    for (let i = 0; i < c.FM; i++) s += em.load(c, 'left', i, aAt(i, 0));
+    for (let j = 0; j < c.FN; j++) s += em.load(c, 'right', j, bAt(j, 0));
+    return s;
+  }
   let s = '';
   for (let kk = 0; kk < c.TK / 16; kk++) {
     s += '    {\n';
-    for (let i = 0; i < c.FM; i++) s += em.load(c, 'left', i, aAt(i, kk));
-    for (let j = 0; j < c.FN; j++) s += em.load(c, 'right', j, bAt(j, kk));
+    if (loads) for (let i = 0; i < c.FM; i++) s += em.load(c, 'left', i, aAt(i, kk));
+    if (loads) for (let j = 0; j < c.FN; j++) s += em.load(c, 'right', j, bAt(j, kk));
     for (let i = 0; i < c.FM; i++) for (let j = 0; j < c.FN; j++) s += em.mma(c, i, j);
     s += '    }\n';
   }
@@ -333,97 +348,32 @@ function subViews(name: string, base0: string, apart: number, len: number): stri
   return s;
 }
 
-/**
- * The double-buffered K loop of the tensor-core kernels, unrolled by two so that which staging
- * buffer a step reads (`cur`) and fills is a constant in each half: the fragment loads go
- * through views with constant offsets, and the staging stores' indices are sums of constants
- * and local_invocation_index, which Dawn's range analysis proves in bounds (no clamps). Each
- * step: `loads` (global -> registers) for the next step, `body(cur, kt)` (this step's
- * products; kt its index), `stores(next)` into the other buffer, one barrier. `rows`
- * (groupXtY) refills the row tables every ROW_CHUNK rows.
- */
-function tcLoop(kTiles: string, TK: number, loads: string, stores: (b: 0 | 1) => string, body: (cur: 0 | 1, kt: string) => string, rows = ''): string {
-  const ko = knockout();
-  // For kernel work only (the tcKnockout knob, see below): one part of the loop taken out.
-  // Loads of one fixed chunk (cache hits), not constants: the bindings must stay in the layout.
-  if (ko === 'loads') loads = loads.replace(/= ld([XWD])\([^;]*\)/g, '= ld$1(0u, 0u, 8u, 1u)');
-  const st = (b: 0 | 1): string => ko === 'stores'
-    ? stores(b).replace(/SV\[([^\]]*)\] = (p[ab]\d+);/g, 'if ($2.x == 0x7fff7fffu && $2.y == 0x12345u) { SV[$1] = $2; }') : stores(b);
-  let pre = '';
-  let mult = body;
-  if (ko === 'mma') mult = () => '';
-  if (ko === 'frag') {
-    const seen = new Set<string>();
-    pre = body(0, '0u').split('\n').filter((l) => {
-      const m = /let ([ab]\d+) = subgroupMatrixLoad/.exec(l);
-      if (!m || seen.has(m[1])) return false;
-      seen.add(m[1]);
-      return true;
-    }).join('\n') + '\n';
-    mult = (cur, kt) => body(cur, kt).split('\n').filter((l) => !l.includes('subgroupMatrixLoad')).join('\n');
-  }
-  const half = (cur: 0 | 1, kt: string): string => `    {
-    let more = ${kt} + 1u < kTiles;
-    k0 = k0 + ${TK}u;
-${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
-${loads}    }
-${mult(cur, kt)}    if (more) {
-${st(cur === 0 ? 1 : 0)}    }
-    workgroupBarrier();
-    }
-`;
-  return `${pre}  let kTiles = ${kTiles};
-  var k0 = 0u;
-${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
-${loads}${st(0)}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
-`;
-}
-
-/** Register set `q` instead of `p` in loads or stores (pa0 -> qa0). */
-const toQ = (s: string): string => s.replace(/\bp([ab]\d+)\b/g, 'q$1');
+// The tcKnockout knob (kernel work only) builds the K loop with one part taken out, wrong
+// results on purpose: global loads become loads of one fixed chunk (cache hits; the bindings
+// must stay in the layout), staging stores sit behind a test the data never passes (so the
+// loads stay), and `mma` / `frag` drop the products or hoist the fragment loads out of the loop.
+type Knockout = 'none' | 'loads' | 'stores' | 'mma' | 'frag';
+/** A call of a load8Fn, or of the fixed chunk under the loads knockout. */
+const ld = (ko: Knockout, fn: string, args: string): string => (ko === 'loads' ? `${fn}(0u, 0u, 8u, 1u)` : `${fn}(${args})`);
+/** A staging store of register `reg` at vec4 `idx` of SV, kept from running under the stores knockout. */
+const stage = (ko: Knockout, idx: string, reg: string): string =>
+  ko === 'stores' ? `if (${reg}.x == 0x7fff7fffu && ${reg}.y == 0x12345u) { SV[${idx}] = ${reg}; }` : `SV[${idx}] = ${reg};`;
 
 /**
- * tcLoop with the global loads issued two steps ahead: register set p carries the even
- * steps' rows to staging buffer 0, set q the odd steps' to buffer 1, so a load has two steps
- * of products to arrive in, not one (the one-ahead loop waits on it at the stores that end
- * the same step). Costs the registers of one more set. No row-table refills (scatter2scatter
- * and the matmul only).
+ * The tensor-core kernels' K loop (gemm/kloop.ts), always unrolled by two: which staging buffer
+ * a step reads and fills is then a constant, so the fragment loads go through views with
+ * constant offsets and the staging stores' indices are sums of constants and
+ * local_invocation_index, which Dawn's range analysis proves in bounds (no clamps).
+ * `mult(cur, kt, part)` is a step's products (see multiplies).
  */
-function tcLoop2(kTiles: string, TK: number, loads: string, stores: (b: 0 | 1) => string, body: (cur: 0 | 1, kt: string) => string): string {
-  const ld = (set: 0 | 1, k: string): string => {
-    const l = loads.replace(/\bk0\b/g, k);
-    return set === 0 ? l : toQ(l);
-  };
-  const st = (b: 0 | 1): string => (b === 0 ? stores(0) : toQ(stores(1)));
-  // Step kt reads buffer kt % 2, loads step kt + 2 into the set it just emptied, and stores
-  // step kt + 1's set (loaded a step ago) into the other buffer.
-  const half = (cur: 0 | 1, kt: string): string => `    {
-    if (${kt} + 2u < kTiles) {
-      let kl = k0 + ${2 * TK}u;
-${ld(cur, 'kl')}    }
-${body(cur, kt)}    if (${kt} + 1u < kTiles) {
-${st(cur === 0 ? 1 : 0)}    }
-    workgroupBarrier();
-    k0 = k0 + ${TK}u;
-    }
-`;
-  return `  let kTiles = ${kTiles};
-  var k0 = 0u;
-  if (kTiles > 0u) {
-${ld(0, '0u')}${st(0)}  }
-  if (kTiles > 1u) {
-${ld(1, `${TK}u`)}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
-`;
+function tcLoop(ko: Knockout, depth: 1 | 2, kTiles: string, TK: number, loads: (set: Regs, k0: string) => string,
+  stores: (b: 0 | 1, set: Regs) => string, mult: (cur: 0 | 1, kt: string, part?: 'noLoads' | 'firstLoads') => string, rows = ''): string {
+  const body = (cur: Buf, kt: string): string => (ko === 'mma' ? '' : mult(cur ?? 0, kt, ko === 'frag' ? 'noLoads' : undefined));
+  const pre = ko === 'frag' ? mult(0, '0u', 'firstLoads') : '';
+  return pre + kLoop({
+    kTiles, step: TK, loads, stores: (b, set) => stores(b ?? 0, set), body, unroll: 2, depth,
+    refill: rows ? { code: rows, every: ROW_CHUNK } : undefined,
+  });
 }
 
 /** How many K steps ahead the tensor-core s2s kernel loads (the tcDepth knob); the knockouts
@@ -543,33 +493,44 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
 
   // A: TM rows x TK, 8 halves of a row per chunk, staged as As[m][k]; or, for a dense A
   // contiguous along M (aKm), 8 rows of a column per chunk, staged as As[k][m].
-  let loads = '';
-  const st: string[] = [];
-  const KC = TK / 8, MC = TM / 8;
-  for (let s = 0; s < LA && aKm; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let gk = k0 + e / ${MC}u; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (gk < u.K) { pa${s} = ldX(${P.aRow('0u')} + gk * u.as1, m0 + (e % ${MC}u) * 8u, u.M, u.as0); } }\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
-  }
-  for (let s = 0; s < LA && !aKm; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (ri != NONE) { pa${s} = ldX(${P.aRow('ri')}, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${P.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`);
-  }
   // B: TK x TN of W[e]: [k][n] (8 columns of a k row per chunk) or [n][k] (8 k of a column).
+  const KC = TK / 8, MC = TM / 8;
   const NC = bl === 'kn' ? TN / 8 : TK / 8;
-  for (let s = 0; s < LB; s++) {
-    const e = `lid + ${s * NT}u`;
-    if (bl === 'kn') {
-      loads += `    { let e = ${e}; let gk = k0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
-      loads += `      if (gk < u.K) { pb${s} = ldW(wBase + gk * u.ws1, n0 + (e % ${NC}u) * 8u, u.N, u.ws2); } }\n`;
-    } else {
-      loads += `    { let e = ${e}; let gn = n0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
-      loads += `      if (gn < u.N) { pb${s} = ldW(wBase + gn * u.ws2, k0 + (e % ${NC}u) * 8u, u.K, u.ws1); } }\n`;
+  // Register `a<s>` / `b<s>` of set `p` or `q`, the loads of the step at `k0`, the stores into buffer `b`.
+  const ko = knockout();
+  const loads = (set: Regs, k0: string): string => {
+    let l = '';
+    for (let s = 0; s < LA && aKm; s++) {
+      l += `    { let e = lid + ${s * NT}u; let gk = ${k0} + e / ${MC}u; ${set}a${s} = vec4<u32>(0u);\n`;
+      l += `      if (gk < u.K) { ${set}a${s} = ${ld(ko, 'ldX', `${P.aRow('0u')} + gk * u.as1, m0 + (e % ${MC}u) * 8u, u.M, u.as0`)}; } }\n`;
     }
-    st.push(`    { let e = ${e}; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
-  }
-  const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
+    for (let s = 0; s < LA && !aKm; s++) {
+      const r = `${set}a${s}`;
+      l += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; ${r} = vec4<u32>(0u);\n`;
+      l += `      if (ri != NONE) { ${r} = ${ld(ko, 'ldX', `${P.aRow('ri')}, ${k0} + (e % ${KC}u) * 8u, u.K, u.as1`)}${P.coef ? `; ${r} = scale8(${r}, rowC[m])` : ''}; } }\n`;
+    }
+    for (let s = 0; s < LB; s++) {
+      if (bl === 'kn') {
+        l += `    { let e = lid + ${s * NT}u; let gk = ${k0} + e / ${NC}u; ${set}b${s} = vec4<u32>(0u);\n`;
+        l += `      if (gk < u.K) { ${set}b${s} = ${ld(ko, 'ldW', `wBase + gk * u.ws1, n0 + (e % ${NC}u) * 8u, u.N, u.ws2`)}; } }\n`;
+      } else {
+        l += `    { let e = lid + ${s * NT}u; let gn = n0 + e / ${NC}u; ${set}b${s} = vec4<u32>(0u);\n`;
+        l += `      if (gn < u.N) { ${set}b${s} = ${ld(ko, 'ldW', `wBase + gn * u.ws2, ${k0} + (e % ${NC}u) * 8u, u.K, u.ws1`)}; } }\n`;
+      }
+    }
+    return l;
+  };
+  const stores = (b: 0 | 1, set: Regs): string => {
+    let t = '';
+    for (let s = 0; s < LA; s++) {
+      const C = aKm ? MC : KC;
+      t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${C}u) * ${L.sa}u + (e % ${C}u) * 8u) / 8u`, `${set}a${s}`)} }\n`;
+    }
+    for (let s = 0; s < LB; s++) {
+      t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${L.bOff}u + ${b}u * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u`, `${set}b${s}`)} }\n`;
+    }
+    return t;
+  };
   // Each subgroup's views: its FM·16 rows of As[m][k]; its FN·16 columns of Bs[k][n] (TK rows
   // apart by sb) or its FN·16 rows of Bs[n][k].
   let sub = aKm ? subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) : subViews('sa', 'smB * ' + `${L.sa}u`, L.aBuf, c.FM * 16 * L.sa);
@@ -587,9 +548,9 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
       : staged(`sb${cur}`, `sbV${cur}`, j * 16 * L.sb + kk * 16, L.sb, true);
   };
   // A's fragment (m, k): row-major from As[m][k], column-major from As[k][m].
-  const mult = (cur: 0 | 1, kt: string): string => multiplies(c, em, (i, kk) => aKm
+  const mult = (cur: 0 | 1, kt: string, part?: 'noLoads' | 'firstLoads'): string => multiplies(c, em, (i, kk) => aKm
     ? staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true)
-    : staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false), bFrag(cur, kt));
+    : staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false), bFrag(cur, kt), part);
   const write = `    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n${P.bias}` +
     store8('Y', yVec, P.yAt('ro', 'gn'), 'gn', 'u.N', P.bias ? 'bv' : '') + '    }\n';
   const srcs: Record<string, string> = { SH: viewH(L.bytes) };
@@ -614,16 +575,11 @@ ${P.prologue}  workgroupBarrier();
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
 ${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${depth === 2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}
-${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
+${tcLoop(ko, depth, `(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }
 
-// For kernel work only: the tcKnockout knob (loads, stores, mma or frag) builds the kernels
-// with one part of the K loop taken out (wrong results, on purpose) to see what the
-// time goes to: global loads (all of one fixed chunk), staging stores (kept behind a test that
-// the data never passes, so the loads stay), fragment loads and products, or fragment loads
-// alone (loaded once before the loop).
-const knockout = (): string => knob('tcKnockout');
+const knockout = (): Knockout => knob('tcKnockout');
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
   const binds = ['var<storage, read> SSE: array<i32>;', 'var<storage, read> BT: array<vec4<u32>>;'];
@@ -769,27 +725,35 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
 
   // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n], 8 columns
   // of a row per chunk.
-  let loads = '';
-  const st: string[] = [];
+  const ko = knockout();
   const MC = TM / 8, NC = TN / 8;
-  for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let q = ${rowOf('A', `k0 + e / ${MC}u`)}; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (q.x != NONE) { pa${s} = ldX(u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1)${a.coef ? `; pa${s} = scale8(pa${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
-  }
-  for (let s = 0; s < LB; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let q = ${rowOf('D', `k0 + e / ${NC}u`)}; pb${s} = vec4<u32>(0u);\n`;
-    loads += `      if (q.x != NONE) { pb${s} = ldD(u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1)${d.coef ? `; pb${s} = scale8(pb${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
-    if (hasBias) loads += `      colSum0 += lo4(pb${s}); colSum1 += hi4(pb${s});\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
-  }
-  const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
+  const loads = (set: Regs, k0: string): string => {
+    let l = '';
+    for (let s = 0; s < LA; s++) {
+      const r = `${set}a${s}`;
+      l += `    { let e = lid + ${s * NT}u; let q = ${rowOf('A', `${k0} + e / ${MC}u`)}; ${r} = vec4<u32>(0u);\n`;
+      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldX', `u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1`)}${a.coef ? `; ${r} = scale8(${r}, bitcast<f32>(q.y))` : ''}; } }\n`;
+    }
+    for (let s = 0; s < LB; s++) {
+      const r = `${set}b${s}`;
+      l += `    { let e = lid + ${s * NT}u; let q = ${rowOf('D', `${k0} + e / ${NC}u`)}; ${r} = vec4<u32>(0u);\n`;
+      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldD', `u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1`)}${d.coef ? `; ${r} = scale8(${r}, bitcast<f32>(q.y))` : ''}; } }\n`;
+      if (hasBias) l += `      colSum0 += lo4(${r}); colSum1 += hi4(${r});\n`;
+    }
+    return l;
+  };
+  const stores = (b: 0 | 1, set: Regs): string => {
+    let t = '';
+    for (let s = 0; s < LA; s++) t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u`, `${set}a${s}`)} }\n`;
+    for (let s = 0; s < LB; s++) t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${L.bOff}u + ${b}u * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u`, `${set}b${s}`)} }\n`;
+    return t;
+  };
   // Each subgroup's views: its FM·16 columns of As[k][m] and FN·16 of Bs[k][n], TK rows each.
   const sub = subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) + subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16);
-  const mult = (cur: 0 | 1): string => multiplies(c, em,
+  const mult = (cur: 0 | 1, _kt: string, part?: 'noLoads' | 'firstLoads'): string => multiplies(c, em,
     // Left fragment (m, k) from As[k][m]: column-major.
     (i, kk) => staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true),
-    (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false));
+    (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false), part);
   const kTiles = `(r.y - r.x + ${TK - 1}u) / ${TK}u`;
   const rows = 'fillRows(lid, r, k0);';
   // The unrolled loop, as scatter2scatter's. It once gave wrong dW on the GPUs' real subgroup
@@ -797,7 +761,7 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   // row range then came through a vec2<u32> workgroup variable and workgroupUniformLoad. As a
   // vec4, or with no workgroup variable at all (below), the same loop is right on the H100;
   // the cause inside the driver is not known.
-  const xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
+  const xtyLoop = tcLoop(ko, 1, kTiles, TK, loads, stores, mult, rows);
   let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {
     // db[e] = the sum of D's rows: every invocation summed the 8 columns it loaded (always the

@@ -8,7 +8,8 @@
 // also decides, per adapter and product, which tile to use (autoTile), whether the adapter is
 // a CPU one that takes the kernel of gemm/reg.ts instead, and what the matmulTile knob
 // forces (src/backend/tuning.ts).
-import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER, kLoop2 } from './wgsl.js';
+import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './wgsl.js';
+import { kLoop, bufExpr, type Buf } from './kloop.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 import { knob, type MATMUL_TILES } from '../backend/tuning.js';
 
@@ -203,41 +204,55 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   // `exact`: M, N and K are whole tiles, so no load or store needs its bounds check.
   const guard = (cond: string): string => (exact ? '' : `if (${cond}) `);
 
-  // ---- global -> registers (prefetch) and registers -> shared ----
-  let loads = '';
-  let stores = '';
-  // NBA / NBB (the buffer a store fills) and AB / BB (the one the inner product reads) are
-  // placeholders: WGSL expressions of nb, or constants when the loop is unrolled by two.
-  for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * T}u;\n`;
-    if (aMFast) {
-      loads += `      let k = e / ${TM / 4}u; let mq = e % ${TM / 4}u; let gm = m0 + mq * 4u; let gk = k0 + k;\n`;
-      loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; As[NBA + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
-    } else {
-      loads += `      let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gm = m0 + m; let gk = k0 + kq * 4u;\n`;
-      loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
-      stores += `      let o = NBA + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
-      for (let i = 0; i < 4; i++) stores += `      As[o + ${i * SA4}u][c] = pa${s}.${comp[i]};\n`;
-      stores += '    }\n';
+  // ---- global -> registers (prefetch) and registers -> shared buffer `buf` ----
+  const loads = (k0: string): string => {
+    let s = '';
+    for (let i = 0; i < LA; i++) {
+      s += `    { let e = lid + ${i * T}u;\n`;
+      if (aMFast) {
+        s += `      let k = e / ${TM / 4}u; let mq = e % ${TM / 4}u; let gm = m0 + mq * 4u; let gk = ${k0} + k;\n`;
+        s += `      pa${i} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${i} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
+      } else {
+        s += `      let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gm = m0 + m; let gk = ${k0} + kq * 4u;\n`;
+        s += `      pa${i} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${i} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
+      }
     }
-  }
-  for (let s = 0; s < LB; s++) {
-    loads += `    { let e = lid + ${s * T}u;\n`;
-    if (!bKFast) {
-      loads += `      let k = e / ${TN / 4}u; let nq = e % ${TN / 4}u; let gn = n0 + nq * 4u; let gk = k0 + k;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; Bs[NBB + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
-    } else {
-      loads += `      let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gn = n0 + n; let gk = k0 + kq * 4u;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
-      stores += `      let o = NBB + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
-      for (let i = 0; i < 4; i++) stores += `      Bs[o + ${i * SB4}u][c] = pb${s}.${comp[i]};\n`;
-      stores += '    }\n';
+    for (let i = 0; i < LB; i++) {
+      s += `    { let e = lid + ${i * T}u;\n`;
+      if (!bKFast) {
+        s += `      let k = e / ${TN / 4}u; let nq = e % ${TN / 4}u; let gn = n0 + nq * 4u; let gk = ${k0} + k;\n`;
+        s += `      pb${i} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${i} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
+      } else {
+        s += `      let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gn = n0 + n; let gk = ${k0} + kq * 4u;\n`;
+        s += `      pb${i} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${i} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
+      }
     }
-  }
+    return s;
+  };
+  const stores = (buf: Buf): string => {
+    const nba = `${bufExpr(buf, 'nb')} * ${BK * SA4}u`;
+    const nbb = `${bufExpr(buf, 'nb')} * ${BK * SB4}u`;
+    let s = '';
+    for (let i = 0; i < LA; i++) {
+      if (aMFast) s += `    { let e = lid + ${i * T}u; As[${nba} + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${i}; }\n`;
+      else {
+        s += `    { let e = lid + ${i * T}u; let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
+        s += `      let o = ${nba} + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
+        for (let q = 0; q < 4; q++) s += `      As[o + ${q * SA4}u][c] = pa${i}.${comp[q]};\n`;
+        s += '    }\n';
+      }
+    }
+    for (let i = 0; i < LB; i++) {
+      if (!bKFast) s += `    { let e = lid + ${i * T}u; Bs[${nbb} + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${i}; }\n`;
+      else {
+        s += `    { let e = lid + ${i * T}u; let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
+        s += `      let o = ${nbb} + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
+        for (let q = 0; q < 4; q++) s += `      Bs[o + ${q * SB4}u][c] = pb${i}.${comp[q]};\n`;
+        s += '    }\n';
+      }
+    }
+    return s;
+  };
   const regs = [
     ...Array.from({ length: LA }, (_, s) => `  var pa${s}: vec4<f32>;\n`),
     ...Array.from({ length: LB }, (_, s) => `  var pb${s}: vec4<f32>;\n`),
@@ -246,16 +261,20 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   // ---- the inner product, unrolled over the K step ----
   let accDecl = '';
   for (let r = 0; r < RM; r++) for (let j = 0; j < GB; j++) accDecl += `  var c${r}_${j} = vec4<f32>(0.0);\n`;
-  let inner = '';
-  for (let k = 0; k < BK; k++) {
-    for (let g = 0; g < GA; g++) inner += `    let a${k}_${g} = As[AB${k * SA4 + g * rowStride4}u + ty];\n`;
-    for (let j = 0; j < GB; j++) inner += `    let b${k}_${j} = Bs[BB${k * SB4 + j * colStride4}u + tx];\n`;
-    for (let r = 0; r < RM; r++) {
-      for (let j = 0; j < GB; j++) {
-        inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
+  // `ab`, `bb`: WGSL offsets of the shared buffers being read.
+  const inner = (ab: string, bb: string): string => {
+    let t = '';
+    for (let k = 0; k < BK; k++) {
+      for (let g = 0; g < GA; g++) t += `    let a${k}_${g} = As[${ab} + ${k * SA4 + g * rowStride4}u + ty];\n`;
+      for (let j = 0; j < GB; j++) t += `    let b${k}_${j} = Bs[${bb} + ${k * SB4 + j * colStride4}u + tx];\n`;
+      for (let r = 0; r < RM; r++) {
+        for (let j = 0; j < GB; j++) {
+          t += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
+        }
       }
     }
-  }
+    return t;
+  };
   let out = '';
   for (let r = 0; r < RM; r++) {
     out += `  { let gm = m0 + ${Math.floor(r / 4) * rowStride4 * 4 + (r % 4)}u + ty * 4u;\n    ${guard('gm < u.M')}{\n`;
@@ -266,28 +285,18 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   }
 
   // Flat shared tiles: Dawn clamps each dynamic index into them (min(i, len - 1)). With the
-  // buffer a variable that is every load of the inner product; unrolled by two (kLoop2), the
-  // buffer is a constant and an index is a constant plus tx or ty, which Dawn proves in bounds.
-  const stFor = (): string => stores.replace(/NBA/g, `nb * ${BK * SA4}u`).replace(/NBB/g, `nb * ${BK * SB4}u`);
-  const inFor = (a: string, b: string): string => inner.replace(/AB(\d+)u/g, `${a} + $1u`).replace(/BB(\d+)u/g, `${b} + $1u`);
-  const kTiles = `(u.K + ${BK - 1}u) / ${BK}u`;
-  const loop = unroll2 ? kLoop2(kTiles, BK, loads, stFor(), inFor(`cur * ${BK * SA4}u`, `cur * ${BK * SB4}u`)) : `  let kTiles = ${kTiles};
-  var k0 = 0u;
-  var nb = 0u;
-${loads}${stFor()}  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt++) {
-    let ab = nb * ${BK * SA4}u;
-    let bb = nb * ${BK * SB4}u;
-    let more = kt + 1u < kTiles;
-    nb = 1u - nb;
-    k0 = k0 + ${BK}u;
-    if (more) {
-${loads}    }
-${inFor('ab', 'bb')}    if (more) {
-${stFor()}    }
-    workgroupBarrier();
-  }
-`;
+  // buffer a variable that is every load of the inner product; unrolled by two, the buffer is a
+  // constant and an index is a constant plus tx or ty, which Dawn proves in bounds.
+  const loop = kLoop({
+    kTiles: `(u.K + ${BK - 1}u) / ${BK}u`,
+    step: BK,
+    loads: (_set, k0) => loads(k0),
+    stores: (buf) => stores(buf),
+    body: (cur) => (cur === null ? inner('ab', 'bb') : inner(`${cur}u * ${BK * SA4}u`, `${cur}u * ${BK * SB4}u`)),
+    unroll: unroll2 ? 2 : 1,
+    head: `    let ab = nb * ${BK * SA4}u;\n    let bb = nb * ${BK * SB4}u;\n`,
+    guardFirst: false,
+  });
 
   return `${matmulHeader(`vec4<${ta}>`, `vec4<${tb}>`, `vec4<${to}>`)}var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * BK * SB4}>;
