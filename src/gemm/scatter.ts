@@ -10,71 +10,17 @@
 //   s2s: for each block of TM grouped rows of one expert: Y[out rows] = A[rows] · W[e] (+ b[e]).
 //        Blocks come from a block table built on the GPU from expertOffsets (no readback).
 //   xty: per expert, dW[e] = A[rows of e]ᵀ · D[rows of e] (and db[e] = Σ D rows), K = rows.
-import type { GpuBackend } from '../backend/webgpu.js';
-import { Tensor } from '../tensor/tensor.js';
 import { grid, header, sharedDecl, sharedAt } from './wgsl.js';
 import { kLoop, bufExpr } from './kloop.js';
-import { isCpuAdapter, parseTile, wellFormed, invocationXY, loopShape } from './tiled.js';
-import { knob } from '../backend/tuning.js';
+import { invocationXY } from './tiled.js';
+import { pickMoeTile, chooseS2STc, chooseXtyTc } from './choose.js';
+import { tileKey, type SimtTile as Tile } from './tiles.js';
 import { s2sTc, xtyTc } from './tc.js';
 import {
-  blockTable, comp, ROW_CHUNK, rowLoadFn, rowOfFn, s2sBlock, s2sRowTable, s2sUniformWgsl, s2sUniforms, srcKey, srcStruct, srcUniforms, u32s, vec4Rows,
+  blockTable, comp, ROW_CHUNK, rowLoadFn, rowOfFn, s2sBlock, s2sRowTable, s2sUniformWgsl, s2sUniforms, srcKey, vec4Rows,
   xtyBindings, xtyRowTables, xtyUniformWgsl, xtyUniforms, type RowSrc, type S2SArgs, type XtYArgs,
 } from './rows.js';
 
-export interface Tile {
-  TM: number; TN: number; BK: number; RM: number; RN: number;
-  /** Shared tiles indexed [buffer][k][i] (GPUs, rolled loop) or flat (CPU adapters, and the
-   * unrolled loop, whose buffer index is a constant anyway); see sharedDecl. */
-  split?: boolean;
-  /** The K loop unrolled by two, so which shared buffer a step reads and fills is a constant
-   * (the moeUnroll knob overrides the default; kernel work). */
-  unroll2?: boolean;
-  /** Invocations placed in bx x (32 / bx) blocks per 32 (invocationXY; the moeMap knob). */
-  bx?: number;
-}
-
-// K steps of 8, not 16 as the dense kernel's big tile: the gathered kernels ran the MoE MLP
-// about 1.1x faster so on a real GPU, while the dense kernel is slower at BK 8.
-const BIG: Tile = { TM: 128, TN: 128, BK: 8, RM: 8, RN: 8 };
-const MID: Tile = { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 };
-const LOW: Tile = { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
-/** Fewer big tiles than this and the 64x64 tiles keep more of the GPU busy. */
-const BIG_MIN_TILES = 256;
-
-const threads = (c: Tile): number => (c.TM / c.RM) * (c.TN / c.RN);
-const shared = (c: Tile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4 + 3 * c.TM * 4 + 2 * ROW_CHUNK * 8 + 64;
-const fits = (c: Tile, g: GpuBackend): boolean =>
-  threads(c) <= g.limits.maxComputeInvocationsPerWorkgroup && threads(c) <= g.limits.maxComputeWorkgroupSizeX &&
-  shared(c) <= g.limits.maxComputeWorkgroupStorageSize;
-
-/** The tile for a product with `tilesOf(tile)` output tiles. The moeTile knob (big, mid or
- * TMxTNxBK:RMxRN; kernel work) forces one. */
-export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
-  const forced = knob('moeTile');
-  const custom = forced === 'auto' || forced === 'big' || forced === 'mid' ? null : parseTile(forced);
-  if (custom && !(wellFormed(custom) && fits(custom, g))) {
-    throw new Error(`scatteredExperts: moeTile (SCATTERGRAD_MOE_TILE) ${forced} is not a tile this adapter can run: RM, RN and BK ` +
-      `multiples of 4, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
-      `${g.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
-  }
-  let c: Tile;
-  if (custom) c = custom;
-  else if (forced === 'big' && fits(BIG, g)) c = BIG;
-  else if (forced === 'mid' && fits(MID, g)) c = MID;
-  else if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) c = BIG;
-  else c = fits(MID, g) ? MID : LOW;
-  // On GPUs the tiles of 8x8 per invocation unroll their K loop by two, with flat shared tiles
-  // and each 32 invocations an 8 x 4 block (loopShape), about 5% faster on the MoE MLP. The
-  // 64x64 tiles (4x4 each) gained nothing so and keep the rolled loop
-  // over split tiles; CPU adapters keep the rolled loop over flat ones (llvmpipe's compile
-  // time grows with the code). The moeShared knob (flat or split) overrides the layout.
-  const gpu = !isCpuAdapter(g);
-  const { unroll2, bx } = loopShape('moe', gpu && c.RM === 8 && c.RN === 8);
-  const layout = knob('moeShared');
-  return { ...c, unroll2, bx, split: layout === 'auto' ? gpu && !unroll2 : layout === 'split' };
-}
-const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}${c.split ? ':split' : ''}${c.unroll2 ? ':u2' : ''}${c.bx ? `:b${c.bx}` : ''}`;
 
 
 interface Shape {
@@ -136,12 +82,13 @@ function simtLoop(c: Tile, kTiles: string, loads: string, stores: (nb: string) =
 // ---- scatter2scatter ----
 
 export function s2sGpu(o: S2SArgs): void {
-  if (s2sTc(o)) return;
+  const tc = chooseS2STc(o);
+  if (tc) return s2sTc(o, tc);
   const { a, w, bias, sse, offsets, y } = o;
   const g = y.storage.gpu!;
   const [, K, N] = w.shape;
   const n = sse.numel;
-  const tile = pickTile(g, (c) => Math.ceil(n / c.TM) * Math.ceil(N / c.TN));
+  const tile = pickMoeTile(g, (c) => Math.ceil(n / c.TM) * Math.ceil(N / c.TN));
   const { table, cap } = blockTable(g, offsets, n, tile.TM);
   const tilesN = Math.ceil(N / tile.TN);
   const [ws0, ws1, ws2] = w.strides;
@@ -259,11 +206,12 @@ ${simtLoop(c, `(u.K + ${BK - 1}u) / ${BK}u`, loads, (nb) => st.map((f) => f(nb))
 // ---- groupXtY ----
 
 export function xtyGpu(o: XtYArgs): void {
-  if (xtyTc(o)) return;
+  const tc = chooseXtyTc(o);
+  if (tc) return xtyTc(o, tc);
   const { a, d, sse, offsets, dw, db } = o;
   const g = dw.storage.gpu!;
   const [numE, M, N] = dw.shape;
-  const tile = pickTile(g, (c) => numE * Math.ceil(M / c.TM) * Math.ceil(N / c.TN));
+  const tile = pickMoeTile(g, (c) => numE * Math.ceil(M / c.TM) * Math.ceil(N / c.TN));
   const tilesM = Math.ceil(M / tile.TM);
   const tilesN = Math.ceil(N / tile.TN);
   const aVec = vec4Rows(a.t);

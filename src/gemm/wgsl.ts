@@ -1,5 +1,5 @@
 // WGSL shared by every matmul kernel: one uniform layout (so the kernels are
-// interchangeable behind chooseKernel), the bindings, the batch decoding and the
+// interchangeable behind chooseDense), the bindings, the batch decoding and the
 // L2-friendly tile order.
 import { wgslType, type DType } from '../tensor/dtype.js';
 

@@ -20,7 +20,7 @@ import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
-import { isCpuAdapter } from '../../src/gemm/tiled.js';
+import { isCpuAdapter } from '../../src/gemm/choose.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
 import { backends, randArray, allclose, tolFor, refBmm as ref, type Dev, type Tol } from '../helpers.js';
 
