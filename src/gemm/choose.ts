@@ -67,8 +67,8 @@ function adapterOf(g: GpuBackend): Adapter {
     const f = fitTile(cfg, g);
     if (f) tiles[name] = f;
   }
-  // Every adapter runs 256 invocations and 16 KiB of workgroup memory: `small` fits at BK 8.
-  for (const name of Object.keys(DENSE_TILES)) tiles[name] ??= tiles.small ?? { ...TILES.small, BK: 8 };
+  // Every adapter runs 256 invocations and 16 KiB of workgroup memory: `low` fits.
+  for (const name of Object.keys(DENSE_TILES)) tiles[name] ??= tiles.small ?? TILES.low;
   // llvmpipe's SIMD width in 32-bit lanes is its subgroup size; 8 where the adapter does not say.
   const info = g.adapter?.info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
   const sg = g.subgroupSize;
@@ -248,7 +248,7 @@ export function pickMoeTile(g: GpuBackend, tilesOf: (c: SimtTile) => number): Si
       `multiples of 4, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
       `${g.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
   }
-  const { moeBig: BIG, moeMid: MID, moeLow: LOW } = TILES;
+  const { moeBig: BIG, moeMid: MID, low: LOW } = TILES;
   let c: SimtTile;
   if (custom) c = custom;
   else if (forced === 'big' && fits(BIG)) c = BIG;

@@ -102,8 +102,10 @@ export const TILES = {
   moeBig: simt(128, 128, 8, 8, 8),
   /** The 64x64 tile for products with too few big tiles. */
   moeMid: simt(64, 64, 16, 4, 4),
-  /** `moeMid` at K steps of 8, for adapters whose workgroup memory cannot hold it. */
-  moeLow: simt(64, 64, 8, 4, 4),
+  // ---- both ----
+  /** 64x64, 8 deep, 8x4 per invocation: fits the 16 KiB of workgroup memory every adapter has
+   * (dense and MoE alike), its 128 invocations splitting the vec4 loads evenly. */
+  low: simt(64, 64, 8, 8, 4),
   // ---- the tensor-core kernels (moeTcTile's names) ----
   /** 128x256 (8 subgroups of 64x64) 16 deep, what fits twice in 48 KiB: the f16 MoE MLP ran 1.05-1.12x faster than with 128x128x32, gathered rows being staged once per 256 columns. */
   tcBig: tc(2, 4, 4, 4, 16, 32),
