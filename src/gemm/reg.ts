@@ -27,22 +27,12 @@
 // RN = 4; 17 with RM = 16; 19-20 with 64x4, 32x8 or 16x8 (spills, and compiles 2-4x longer);
 // ~100 without broadcasts (4x8 per lane); 106 for the tiled kernel and 85 for TF.js's.
 import { matmulHeader, BATCH_BASES } from './wgsl.js';
+import type { RegTile } from './tiles.js';
 
-export interface RegConfig {
-  /** Output rows per workgroup (shared by all its lanes) and columns per lane (4 or 8). */
-  RM: number; RN: number;
-  /** Invocations per workgroup: one subgroup, one SIMD vector. */
-  lanes: number;
-  /** Whether A is loaded cooperatively and broadcast (needs subgroups, the workgroup being
-   * exactly one subgroup); without it every lane loads the rows itself. */
-  bcast: boolean;
-}
 
 /** How an operand is read: vec4 along K, vec4 along its outer dim (M for A, N for B), or scalars. */
 export type RegMode = 'k4' | 'o4' | 's';
 
-export const regTile = (c: RegConfig): { tm: number; tn: number } => ({ tm: c.RM, tn: c.lanes * c.RN });
-export const regKey = (c: RegConfig): string => `reg${c.RM}x${c.RN}:${c.lanes}${c.bcast ? 'b' : ''}`;
 
 const CM = ['x', 'y', 'z', 'w'];
 
@@ -50,7 +40,7 @@ const CM = ['x', 'y', 'z', 'w'];
  * WGSL for one config and layout. `aMode`/`bMode` say how A and B are read (see RegMode);
  * `o4`: the output is written as vec4 (N and its offset multiples of 4).
  */
-export function regWgsl(c: RegConfig, ta: string, tb: string, to: string, aMode: RegMode, bMode: RegMode, o4: boolean): string {
+export function regWgsl(c: RegTile, ta: string, tb: string, to: string, aMode: RegMode, bMode: RegMode, o4: boolean): string {
   const { RM, RN, lanes: L, bcast } = c;
   const vecA = aMode !== 's';
   const vecB = bMode !== 's';

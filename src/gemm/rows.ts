@@ -4,7 +4,6 @@
 // GPU from expertOffsets, the row tables, and one uniform layout per problem.
 import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
-import { grid } from './wgsl.js';
 
 /** vec4 component names, by index. */
 export const comp = ['x', 'y', 'z', 'w'];

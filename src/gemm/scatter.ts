@@ -10,70 +10,17 @@
 //   s2s: for each block of TM grouped rows of one expert: Y[out rows] = A[rows] · W[e] (+ b[e]).
 //        Blocks come from a block table built on the GPU from expertOffsets (no readback).
 //   xty: per expert, dW[e] = A[rows of e]ᵀ · D[rows of e] (and db[e] = Σ D rows), K = rows.
-import type { GpuBackend } from '../backend/webgpu.js';
-import { Tensor } from '../tensor/tensor.js';
-import { grid, header, sharedDecl, sharedAt, kLoop2 } from './wgsl.js';
-import { isCpuAdapter, parseTile, wellFormed, invocationXY, loopShape } from './tiled.js';
-import { knob } from '../backend/tuning.js';
+import { grid, header, sharedDecl, sharedAt } from './wgsl.js';
+import { kLoop, bufExpr } from './kloop.js';
+import { invocationXY } from './tiled.js';
+import { pickMoeTile, chooseS2STc, chooseXtyTc } from './choose.js';
+import { tileKey, type SimtTile as Tile } from './tiles.js';
 import { s2sTc, xtyTc } from './tc.js';
 import {
-  blockTable, comp, ROW_CHUNK, rowLoadFn, rowOfFn, s2sBlock, s2sRowTable, s2sUniformWgsl, s2sUniforms, srcKey, srcStruct, srcUniforms, u32s, vec4Rows,
+  blockTable, comp, ROW_CHUNK, rowLoadFn, rowOfFn, s2sBlock, s2sRowTable, s2sUniformWgsl, s2sUniforms, srcKey, vec4Rows,
   xtyBindings, xtyRowTables, xtyUniformWgsl, xtyUniforms, type RowSrc, type S2SArgs, type XtYArgs,
 } from './rows.js';
 
-export interface Tile {
-  TM: number; TN: number; BK: number; RM: number; RN: number;
-  /** Shared tiles indexed [buffer][k][i] (GPUs, rolled loop) or flat (CPU adapters, and the
-   * unrolled loop, whose buffer index is a constant anyway); see sharedDecl. */
-  split?: boolean;
-  /** The K loop unrolled by two, so which shared buffer a step reads and fills is a constant
-   * (the moeUnroll knob overrides the default; kernel work). */
-  unroll2?: boolean;
-  /** Invocations placed in bx x (32 / bx) blocks per 32 (invocationXY; the moeMap knob). */
-  bx?: number;
-}
-
-// K steps of 8, not 16 as the dense kernel's big tile: the gathered kernels ran the MoE MLP
-// about 1.1x faster so on a real GPU, while the dense kernel is slower at BK 8.
-const BIG: Tile = { TM: 128, TN: 128, BK: 8, RM: 8, RN: 8 };
-const MID: Tile = { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 };
-const LOW: Tile = { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
-/** Fewer big tiles than this and the 64x64 tiles keep more of the GPU busy. */
-const BIG_MIN_TILES = 256;
-
-const threads = (c: Tile): number => (c.TM / c.RM) * (c.TN / c.RN);
-const shared = (c: Tile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4 + 3 * c.TM * 4 + 2 * ROW_CHUNK * 8 + 64;
-const fits = (c: Tile, g: GpuBackend): boolean =>
-  threads(c) <= g.limits.maxComputeInvocationsPerWorkgroup && threads(c) <= g.limits.maxComputeWorkgroupSizeX &&
-  shared(c) <= g.limits.maxComputeWorkgroupStorageSize;
-
-/** The tile for a product with `tilesOf(tile)` output tiles. The moeTile knob (big, mid or
- * TMxTNxBK:RMxRN; kernel work) forces one. */
-export function pickTile(g: GpuBackend, tilesOf: (c: Tile) => number): Tile {
-  const forced = knob('moeTile');
-  const custom = forced === 'auto' || forced === 'big' || forced === 'mid' ? null : parseTile(forced);
-  if (custom && !(wellFormed(custom) && fits(custom, g))) {
-    throw new Error(`scatteredExperts: moeTile (SCATTERGRAD_MOE_TILE) ${forced} is not a tile this adapter can run: RM, RN and BK ` +
-      `multiples of 4, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
-      `${g.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
-  }
-  let c: Tile;
-  if (custom) c = custom;
-  else if (forced === 'big' && fits(BIG, g)) c = BIG;
-  else if (forced === 'mid' && fits(MID, g)) c = MID;
-  else if (fits(BIG, g) && tilesOf(BIG) >= BIG_MIN_TILES) c = BIG;
-  else c = fits(MID, g) ? MID : LOW;
-  // On GPUs the tiles of 8x8 per invocation unroll their K loop by two, with flat shared tiles
-  // and each 32 invocations an 8 x 4 block (loopShape), about 5% faster on the MoE MLP. The
-  // 64x64 tiles (4x4 each) gained nothing so and keep the rolled loop
-  // over split tiles; CPU adapters keep the rolled loop over flat ones (llvmpipe's compile
-  // time grows with the code). The moeShared knob (flat or split) overrides the layout.
-  const gpu = !isCpuAdapter(g);
-  const { unroll2, bx } = loopShape('moe', gpu && c.RM === 8 && c.RN === 8);
-  const layout = knob('moeShared');
-  return { ...c, unroll2, bx, split: layout === 'auto' ? gpu && !unroll2 : layout === 'split' };
-}
-const tileKey = (c: Tile): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}${c.split ? ':split' : ''}${c.unroll2 ? ':u2' : ''}${c.bx ? `:b${c.bx}` : ''}`;
 
 
 interface Shape {
@@ -91,19 +38,21 @@ function shape(c: Tile): Shape {
   };
 }
 
-/** Store of a k-major element (kq vec4 group of k, row m) transposed into a [k][m] tile. */
-function storeT(c: Tile, arr: string, S4: number, reg: string, idx: string, div: number): string {
+/** Store of a k-major element (kq vec4 group of k, row m) transposed into buffer `nb` of a
+ * [k][m] tile. */
+function storeT(c: Tile, arr: string, S4: number, reg: string, idx: string, div: number, nb: string): string {
   let s = `    { let e = lid + ${idx}; let m = e / ${div}u; let kq = e % ${div}u;\n`;
   s += '      let q = kq * 4u; let mq = m / 4u; let c = m % 4u;\n';
-  for (let i = 0; i < 4; i++) s += `      ${sharedAt(!!c.split, arr, c.BK, S4, 'nb', `q + ${i}u`, 'mq')}[c] = ${reg}.${comp[i]};\n`;
+  for (let i = 0; i < 4; i++) s += `      ${sharedAt(!!c.split, arr, c.BK, S4, nb, `q + ${i}u`, 'mq')}[c] = ${reg}.${comp[i]};\n`;
   return s + '    }\n';
 }
 
-function innerProduct(c: Tile, sh: Shape, bias: boolean): string {
+/** The products of one K step from shared buffer `cur` (a WGSL u32 expression). */
+function innerProduct(c: Tile, sh: Shape, bias: boolean, cur: string): string {
   let inner = '';
   for (let k = 0; k < c.BK; k++) {
-    for (let g = 0; g < sh.GA; g++) inner += `    let a${k}_${g} = ${sharedAt(!!c.split, 'As', c.BK, sh.SA4, 'cur', `${k}u`, `${g * sh.rowStride4}u + ty`)};\n`;
-    for (let j = 0; j < sh.GB; j++) inner += `    let b${k}_${j} = ${sharedAt(!!c.split, 'Bs', c.BK, sh.SB4, 'cur', `${k}u`, `${j * sh.colStride4}u + tx`)};\n`;
+    for (let g = 0; g < sh.GA; g++) inner += `    let a${k}_${g} = ${sharedAt(!!c.split, 'As', c.BK, sh.SA4, cur, `${k}u`, `${g * sh.rowStride4}u + ty`)};\n`;
+    for (let j = 0; j < sh.GB; j++) inner += `    let b${k}_${j} = ${sharedAt(!!c.split, 'Bs', c.BK, sh.SB4, cur, `${k}u`, `${j * sh.colStride4}u + tx`)};\n`;
     for (let r = 0; r < c.RM; r++) {
       for (let j = 0; j < sh.GB; j++) inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
     }
@@ -121,50 +70,25 @@ function accDecl(c: Tile, sh: Shape, bias: boolean): string {
   return s;
 }
 
-/**
- * The double-buffered K loop of the SIMT kernels: `loads` (global -> registers) for the next
- * step run before this step's `body`, `stores` (-> the other shared buffer) after it, one
- * barrier per step. `head` opens each step while nb still names the buffer being read; `rows`
- * (groupXtY) refills the row tables every ROW_CHUNK rows. (kLoop2 in gemm/wgsl.ts is this
- * loop unrolled by two; the tensor-core kernels have their own, tcLoop in gemm/tc.ts.)
- */
-export function kLoop(kTiles: string, step: number, head: string, loads: string, stores: string, body: string, rows = ''): string {
-  return `  let kTiles = ${kTiles};
-  var k0 = 0u;
-  var nb = 0u;
-${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
-${loads}${stores}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt++) {
-${head}    let more = kt + 1u < kTiles;
-    nb = 1u - nb;
-    k0 = k0 + ${step}u;
-${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
-${loads}    }
-${body}    if (more) {
-${stores}    }
-    workgroupBarrier();
-  }
-`;
+/** The SIMT kernels' K loop (gemm/kloop.ts). Not unrolled, the buffers are the WGSL vars
+ * nb (filled) and cur (read, saved before nb flips); `rows` (groupXtY) refills the row tables. */
+function simtLoop(c: Tile, kTiles: string, loads: string, stores: (nb: string) => string, body: (cur: string) => string, rows = ''): string {
+  return kLoop({
+    kTiles, step: c.BK, loads: () => loads, stores: (b) => stores(bufExpr(b, 'nb')), body: (b) => body(bufExpr(b, 'cur')),
+    unroll: c.unroll2 ? 2 : 1, head: '    let cur = nb;\n', refill: rows ? { code: rows, every: ROW_CHUNK } : undefined,
+  });
 }
-
-/** The SIMT kernels' K loop: kLoop, or kLoop2 for an unrolled tile. */
-const simtLoop = (c: Tile, kTiles: string, loads: string, stores: string, body: string, rows = ''): string =>
-  c.unroll2 ? kLoop2(kTiles, c.BK, loads, stores, body, rows ? { code: rows, every: ROW_CHUNK } : undefined)
-    : kLoop(kTiles, c.BK, simtHead, loads, stores, body, rows);
-
-/** Each SIMT step's offsets of the shared buffers it reads. */
-const simtHead = '    let cur = nb;\n';
 
 // ---- scatter2scatter ----
 
 export function s2sGpu(o: S2SArgs): void {
-  if (s2sTc(o)) return;
+  const tc = chooseS2STc(o);
+  if (tc) return s2sTc(o, tc);
   const { a, w, bias, sse, offsets, y } = o;
   const g = y.storage.gpu!;
   const [, K, N] = w.shape;
   const n = sse.numel;
-  const tile = pickTile(g, (c) => Math.ceil(n / c.TM) * Math.ceil(N / c.TN));
+  const tile = pickMoeTile(g, (c) => Math.ceil(n / c.TM) * Math.ceil(N / c.TN));
   const { table, cap } = blockTable(g, offsets, n, tile.TM);
   const tilesN = Math.ceil(N / tile.TN);
   const [ws0, ws1, ws2] = w.strides;
@@ -207,24 +131,24 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   // A: TM gathered rows x BK, k-fast, transposed into As[k][m]. An invocation's rows (and
   // their coefficients) are the same at every K step: looked up once, before the loop.
   let loads = '';
-  let stores = '';
+  const st: ((nb: string) => string)[] = [];
   let hoist = '';
   for (let s = 0; s < sh.LA; s++) {
     hoist += `  let ri${s} = rowIn[(lid + ${s * sh.T}u) / ${BK / 4}u];\n`;
     if (a.coef) hoist += `  let cf${s} = rowC[(lid + ${s * sh.T}u) / ${BK / 4}u];\n`;
     loads += `    { let e = lid + ${s * sh.T}u; let gk = k0 + (e % ${BK / 4}u) * 4u;\n`;
     loads += `      pa${s} = vec4<f32>(0.0); if (ri${s} != NONE && gk < u.K) { pa${s} = loadA(ri${s}, gk)${a.coef ? ` * cf${s}` : ''}; } }\n`;
-    stores += storeT(c, 'As', sh.SA4, `pa${s}`, `${s * sh.T}u`, BK / 4);
+    st.push((nb) => storeT(c, 'As', sh.SA4, `pa${s}`, `${s * sh.T}u`, BK / 4, nb));
   }
   for (let s = 0; s < sh.LB; s++) {
     if (wMode === 'k4') {
       loads += `    { let e = lid + ${s * sh.T}u; let gn = n0 + e / ${BK / 4}u; let gk = k0 + (e % ${BK / 4}u) * 4u;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = vec4<f32>(W[(wBase + gn * u.ws2 + gk) / 4u]); } }\n`;
-      stores += storeT(c, 'Bs', sh.SB4, `pb${s}`, `${s * sh.T}u`, BK / 4);
+      st.push((nb) => storeT(c, 'Bs', sh.SB4, `pb${s}`, `${s * sh.T}u`, BK / 4, nb));
     } else {
       loads += `    { let e = lid + ${s * sh.T}u; let gk = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
       loads += `      pb${s} = vec4<f32>(0.0); if (gn < u.N && gk < u.K) { pb${s} = loadB(gk, gn); } }\n`;
-      stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
+      st.push((nb) => `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, nb, `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`);
     }
   }
   let loadB = '';
@@ -275,18 +199,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 ${s2sBlock(TN)}${invocationXY(sh.WX, sh.T, c.bx)}  wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, sh.T)}  workgroupBarrier();
 ${accDecl(c, sh, false)}${hoist}
-${simtLoop(c, `(u.K + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, false))}${biasLoad}${out}}
+${simtLoop(c, `(u.K + ${BK - 1}u) / ${BK}u`, loads, (nb) => st.map((f) => f(nb)).join(''), (cur) => innerProduct(c, sh, false, cur))}${biasLoad}${out}}
 `;
 }
 
 // ---- groupXtY ----
 
 export function xtyGpu(o: XtYArgs): void {
-  if (xtyTc(o)) return;
+  const tc = chooseXtyTc(o);
+  if (tc) return xtyTc(o, tc);
   const { a, d, sse, offsets, dw, db } = o;
   const g = dw.storage.gpu!;
   const [numE, M, N] = dw.shape;
-  const tile = pickTile(g, (c) => numE * Math.ceil(M / c.TM) * Math.ceil(N / c.TN));
+  const tile = pickMoeTile(g, (c) => numE * Math.ceil(M / c.TM) * Math.ceil(N / c.TN));
   const tilesM = Math.ceil(M / tile.TM);
   const tilesN = Math.ceil(N / tile.TN);
   const aVec = vec4Rows(a.t);
@@ -315,16 +240,16 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
 
   // Both tiles are k-major already (k = the expert's rows): As[k][m] and Bs[k][n].
   let loads = '';
-  let stores = '';
+  const st: ((nb: string) => string)[] = [];
   for (let s = 0; s < sh.LA; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
     loads += `      pa${s} = vec4<f32>(0.0); let q = RA[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gm < u.M) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } }\n`;
-    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'As', BK, sh.SA4, 'nb', `e / ${TM / 4}u`, `e % ${TM / 4}u`)} = pa${s}; }\n`;
+    st.push((nb) => `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'As', BK, sh.SA4, nb, `e / ${TM / 4}u`, `e % ${TM / 4}u`)} = pa${s}; }\n`);
   }
   for (let s = 0; s < sh.LB; s++) {
     loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
     loads += `      pb${s} = vec4<f32>(0.0); let q = RD[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gn < u.N) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } }\n`;
-    stores += `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, 'nb', `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`;
+    st.push((nb) => `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, nb, `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`);
   }
   let out = '';
   for (let r = 0; r < c.RM; r++) {
@@ -376,6 +301,6 @@ ${invocationXY(sh.WX, sh.T, c.bx)}  if (lid == 0u) {
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecl(c, sh, hasBias)}
-${simtLoop(c, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, stores, innerProduct(c, sh, hasBias), 'fillRows(lid, r, k0);')}${out}}
+${simtLoop(c, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, (nb) => st.map((f) => f(nb)).join(''), (cur) => innerProduct(c, sh, hasBias, cur), 'fillRows(lid, r, k0);')}${out}}
 `;
 }

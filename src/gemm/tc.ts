@@ -1,7 +1,7 @@
 // The MoE GEMMs on the tensor cores: float16 operands, f32 accumulation, through Dawn's
 // chromium-experimental-subgroup-matrix (f16 x f16 -> f32 on 16x16x16 fragments).
 //
-// Same problems as the SIMT kernels in gemm.ts (scatter2scatter and groupXtY, with the row
+// Same problems as the SIMT kernels in scatter.ts (scatter2scatter and groupXtY, with the row
 // gathers, gates and scatters fused), but a workgroup of SGM x SGN subgroups shares one
 // TM x TN output tile: every K step all its invocations gather TK columns of the tile's rows
 // into workgroup memory, and each subgroup then multiplies its FM x FN fragments from there.
@@ -41,452 +41,29 @@
 // of their elements), so the tiling, staging and scatter logic is tested on adapters without
 // tensor cores (lavapipe in CI). The other knobs of these kernels (moeTcTile, moeTcXtyTile,
 // moeTcPad, moeTcBdirect, tcDepth, tcKnockout) are described in src/backend/tuning.ts.
-import type { GpuBackend } from '../backend/webgpu.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Plan } from './plan.js';
-import { hasSubgroupMatrix } from './subgroup.js';
+import type { Plan } from './problem.js';
 import { grid } from './wgsl.js';
+import type { Regs } from './kloop.js';
+import {
+  tm, tn, nt, layout, type BLayout, type Vec, srcKey, bindType, vecOf, rowVec, load8Fn, PACKING, type Emit, REAL, EMULATED, viewH, viewF, views, type Frag, staged, multiplies, subViews, ld, stage, tcLoop, depthOf, writeOut, store8, accDecls, regDecls, knockout,
+} from './tc-parts.js';
+import type { TcChoice, DenseTcChoice } from './choose.js';
+import { tileKey, type TcTile } from './tiles.js';
 import { knob } from '../backend/tuning.js';
 import {
   blockTable, ROW_CHUNK, xtyBindings, s2sBlock, s2sRowTable, xtyRowTables, rowOfFn, s2sUniformWgsl, s2sUniforms, xtyUniformWgsl, xtyUniforms,
   type RowSrc, type S2SArgs, type XtYArgs,
 } from './rows.js';
 
-/** SGM x SGN subgroups of SIZE invocations, each computing FM x FN fragments; TK = K per step. */
-export interface TcTile { SGM: number; SGN: number; FM: number; FN: number; TK: number; SIZE: number }
-
-// Big tiles. The MoE's: 8 subgroups of 64 x 64, 16 deep per K step (what fits twice in 48 KiB
-// of workgroup memory); its f16 MLP ran 1.05-1.12x faster with them than with 128 x 128
-// tiles of 32 x 64 subgroups 32 deep, gathered rows being staged once per 256 columns. The
-// dense matmul's: those 128 x 128 x 32 tiles, ~1.25x faster than 256 x 128 x 16 once the K
-// loop was unrolled: half the accumulators per invocation (two workgroups fit an SM's
-// registers) and half the K steps.
-const BIG: TcTile = { SGM: 2, SGN: 4, FM: 4, FN: 4, TK: 16, SIZE: 32 }; // 128 x 256
-const DENSE_BIG: TcTile = { SGM: 4, SGN: 2, FM: 2, FN: 4, TK: 32, SIZE: 32 }; // 128 x 128
-const MID: TcTile = { SGM: 2, SGN: 2, FM: 2, FN: 2, TK: 32, SIZE: 32 }; // 64 x 64, 4 subgroups
-// Emulated (workgroup memory holds every fragment): small tiles that between them cover
-// several subgroups both ways, several fragments per subgroup both ways, and two 16-deep
-// products per K step. The moeTcTile knob set to emu2 picks the second.
-// Wide emulated subgroups keep the unrolled code per invocation short: llvmpipe's compile
-// time grows with it.
-const EMU: TcTile = { SGM: 2, SGN: 2, FM: 1, FN: 1, TK: 16, SIZE: 16 }; // 32 x 32, 4 subgroups
-const EMU2: TcTile = { SGM: 1, SGN: 1, FM: 2, FN: 2, TK: 32, SIZE: 64 }; // 32 x 32, 1 subgroup
-/** Fewer big tiles than this and the 64 x 64 tiles keep more of the GPU busy. */
-const BIG_MIN_TILES = 264;
-
-const tm = (c: TcTile): number => c.SGM * c.FM * 16;
-const tn = (c: TcTile): number => c.SGN * c.FN * 16;
-const nt = (c: TcTile): number => c.SGM * c.SGN * c.SIZE;
-// Halves of padding per staged row: 16 bytes by default, so 8 rows' fragment loads hit distinct
-// banks; the moeTcPad knob tries another (kernel work).
-const padOf = (): number => knob('moeTcPad');
-const tileKey = (c: TcTile): string => `${c.SGM}x${c.SGN}x${c.FM}x${c.FN}x${c.TK}x${c.SIZE}`;
-
-type Kernel = 's2s' | 'xty';
-/** Where the right operand sits in workgroup memory: [k][n] rows, or [n][k] (scatter2scatter's
- * Wᵀ of the dX path, k-contiguous in its buffer, read back as column-major fragments). */
-type BLayout = 'kn' | 'nk';
-
-/** The staging buffer (in halves): A's two buffers, then B's two. */
-interface Layout { sa: number; aBuf: number; sb: number; bBuf: number; bOff: number; bytes: number }
-function layout(c: TcTile, k: Kernel, b: BLayout, bStaged: boolean, aKm = k === 'xty'): Layout {
-  const TM = tm(c), TN = tn(c), { TK } = c;
-  const PAD = padOf();
-  const sa = aKm ? TM + PAD : TK + PAD; // As[m][k], or As[k][m] (groupXtY; a matmul's Aᵀ view)
-  const aBuf = aKm ? TK * sa : TM * sa;
-  const sb = b === 'kn' ? TN + PAD : TK + PAD;
-  const bBuf = bStaged ? (b === 'kn' ? TK * sb : TN * sb) : 0;
-  const staging = 2 * (2 * aBuf + 2 * bBuf);
-  // The same bytes hold each subgroup's row of result fragments afterwards (FN 16x16 f32
-  // blocks), and groupXtY's column sums for db (8 floats per invocation).
-  const out = Math.max(c.SGM * c.SGN * c.FN * 256 * 4, k === 'xty' ? nt(c) * 32 : 0);
-  return { sa, aBuf, sb, bBuf, bOff: 2 * aBuf, bytes: Math.ceil(Math.max(staging, out) / 16) * 16 };
-}
-const EXTRA = { s2s: (c: TcTile) => 3 * tm(c) * 4 + 16, xty: () => 2 * ROW_CHUNK * 8 + 16 };
-
-function fits(c: TcTile, g: GpuBackend, k: Kernel, emulated: boolean): boolean {
-  const emBytes = emulated ? c.SGM * c.SGN * (c.FM + c.FN + c.FM * c.FN) * 1024 : 0;
-  const staged = k === 'xty' ? layout(c, k, 'kn', true).bytes
-    : Math.max(...(['kn', 'nk'] as const).flatMap((b) => [false, true].map((aKm) => layout(c, k, b, true, aKm).bytes)));
-  const bytes = staged + EXTRA[k](c) + emBytes;
-  return nt(c) <= g.limits.maxComputeInvocationsPerWorkgroup && nt(c) <= g.limits.maxComputeWorkgroupSizeX &&
-    bytes <= g.limits.maxComputeWorkgroupStorageSize && divides(c);
-}
-
-/** Every invocation stages the same number of 8-half chunks, and always the same column of
- * them across a K step's rows (groupXtY's db sums rely on it). */
-function divides(c: TcTile): boolean {
-  const chunksA = (tm(c) * c.TK) / 8;
-  const chunksB = (tn(c) * c.TK) / 8;
-  return c.TK % 16 === 0 && chunksA % nt(c) === 0 && chunksB % nt(c) === 0 && nt(c) % (tn(c) / 8) === 0 && nt(c) % (tm(c) / 8) === 0;
-}
-
-type Mode = 'real' | 'emulate' | null;
-
-const hasBufferView = (g: GpuBackend): boolean => {
-  const f = (g.instance as GPU & { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures;
-  return !!f && f.has('buffer_view');
-};
-
-/** Whether (and how) the tensor-core kernels run on this adapter. */
-export function tcMode(g: GpuBackend): Mode {
-  const want = knob('moeTc');
-  if (want === 'off' || !hasBufferView(g)) return null;
-  if (want === 'emulate') return g.features.has('shader-f16') ? 'emulate' : null;
-  return hasSubgroupMatrix(g) ? 'real' : null;
-}
-
-function parseTile(s: string): TcTile | null {
-  const m = /^(\d+)x(\d+)x(\d+)x(\d+)x(\d+)$/.exec(s);
-  if (!m) return null;
-  const [SGM, SGN, FM, FN, TK] = m.slice(1).map(Number);
-  return { SGM, SGN, FM, FN, TK, SIZE: 32 };
-}
-
-function pick(g: GpuBackend, mode: Mode, k: Kernel, tilesOf: (c: TcTile) => number, big = BIG): TcTile | null {
-  const xty = k === 'xty' ? knob('moeTcXtyTile') : 'same';
-  const forced = xty !== 'same' ? xty : knob('moeTcTile');
-  if (mode === 'emulate') {
-    const c = forced === 'emu2' ? EMU2 : EMU;
-    return fits(c, g, k, true) ? c : null;
-  }
-  const custom = parseTile(forced);
-  if (custom) return fits(custom, g, k, false) ? custom : null;
-  if (forced === 'big' && fits(big, g, k, false)) return big;
-  if (forced === 'mid' && fits(MID, g, k, false)) return MID;
-  if (fits(big, g, k, false) && tilesOf(big) >= BIG_MIN_TILES) return big;
-  return fits(MID, g, k, false) ? MID : null;
-}
-
-// ---- loading 8 halves at a time ----
-
-/** How a source is read along its contiguous dim: 8 halves per load (vec4<u32>), 4 (vec4<f16>),
- * or one at a time with any stride. */
-type Vec = 8 | 4 | 1;
-const srcKey = (s: RowSrc, v: Vec): string => `${s.grouped ? 'g' : 's'}${s.coef ? 'c' : ''}${v}`;
-const bindType = (v: Vec): string => (v === 8 ? 'vec4<u32>' : v === 4 ? 'vec4<f16>' : 'f16');
-
-/** The widest load that every 8-half chunk of `dim` (length `len`, unit stride) allows, given
- * the other strides and the offset of the tensor. */
-function vecOf(len: number, unit: boolean, others: number[]): Vec {
-  if (!unit) return 1;
-  for (const v of [8, 4] as const) if (len % v === 0 && others.every((s) => s % v === 0)) return v;
-  return 1;
-}
-const rowVec = (t: Tensor): Vec => vecOf(t.shape[1], t.strides[1] === 1, [t.strides[0], t.offset]);
-
-/** WGSL `fn name(base, col, lim, step) -> vec4<u32>`: the halves at base + (col + i)·step for
- * i < 8 as raw bits, zero where col + i >= lim. */
-function load8Fn(name: string, arr: string, v: Vec): string {
-  const head = `fn ${name}(base: u32, col: u32, lim: u32, step: u32) -> vec4<u32> {\n`;
-  if (v === 8) return `${head}  if (col >= lim) { return vec4<u32>(0u); }\n  return ${arr}[(base + col) / 8u];\n}\n`;
-  if (v === 4) {
-    return `${head}  var r = vec4<u32>(0u);
-  let i = (base + col) / 4u;
-  if (col < lim) { let h = bitcast<vec2<u32>>(${arr}[i]); r.x = h.x; r.y = h.y; }
-  if (col + 4u < lim) { let h = bitcast<vec2<u32>>(${arr}[i + 1u]); r.z = h.x; r.w = h.y; }
-  return r;
-}
-`;
-  }
-  let s = `${head}  var h: array<f16, 8>;\n`;
-  for (let i = 0; i < 8; i++) s += `  if (col + ${i}u < lim) { h[${i}] = ${arr}[base + (col + ${i}u) * step]; }\n`;
-  const pair = (p: number): string => `bitcast<u32>(vec2<f16>(h[${2 * p}], h[${2 * p + 1}]))`;
-  return `${s}  return vec4<u32>(${[0, 1, 2, 3].map(pair).join(', ')});\n}\n`;
-}
-
-const PACKING = `fn scale2(w: u32, c: f32) -> u32 { return bitcast<u32>(vec2<f16>(vec2<f32>(bitcast<vec2<f16>>(w)) * c)); }
-fn scale8(v: vec4<u32>, c: f32) -> vec4<u32> { return vec4<u32>(scale2(v.x, c), scale2(v.y, c), scale2(v.z, c), scale2(v.w, c)); }
-fn lo4(v: vec4<u32>) -> vec4<f32> { return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(v.x)), vec2<f32>(bitcast<vec2<f16>>(v.y))); }
-fn hi4(v: vec4<u32>) -> vec4<f32> { return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(v.z)), vec2<f32>(bitcast<vec2<f16>>(v.w))); }
-fn pack8(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
-  return vec4<u32>(bitcast<u32>(vec2<f16>(a.xy)), bitcast<u32>(vec2<f16>(a.zw)), bitcast<u32>(vec2<f16>(b.xy)), bitcast<u32>(vec2<f16>(b.zw)));
-}
-`;
-
-// ---- the subgroup-matrix builtins, real or written out ----
-
-// Fragments are named a<i> (left), b<j> (right), c<i>_<j> (accumulators); the emulation keeps
-// each in a 256-float slot of workgroup memory per subgroup: a<i> in slot i, b<j> in FM + j,
-// c<i>_<j> in FM + FN + i * FN + j.
-interface Emit {
-  enables: string;
-  /** Module-scope declarations the emulation needs; `srcs` maps each load source's name to
-   * a WGSL pointer to it. */
-  prelude(c: TcTile, srcs: Record<string, string>, outView: string): string;
-  /** Statements in main once sid and lane are known. */
-  init(c: TcTile): string;
-  acc(c: TcTile, i: number, j: number): string;
-  load(c: TcTile, kind: 'left' | 'right', idx: number, f: Frag): string;
-  mma(c: TcTile, i: number, j: number): string;
-  store(c: TcTile, ptr: string, off: string, i: number, j: number, stride: string): string;
-}
-
-const slots = (c: TcTile): number => c.FM + c.FN + c.FM * c.FN;
-const accSlot = (c: TcTile, i: number, j: number): number => c.FM + c.FN + i * c.FN + j;
-
-const ENABLES = 'enable f16;\nrequires buffer_view;\n';
-const REAL: Emit = {
-  enables: `${ENABLES}enable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n`,
-  prelude: () => '',
-  init: () => '',
-  acc: (_c, i, j) => `  var c${i}_${j} = subgroup_matrix_result<f32, 16, 16>();\n`,
-  load: (_c, kind, idx, f) =>
-    `      let ${kind === 'left' ? 'a' : 'b'}${idx} = subgroupMatrixLoad<subgroup_matrix_${kind}<f16, 16, 16>, ${f.col ? 'col_major' : 'row_major'}>(${f.ptr}, ${f.off}, ${f.stride});\n`,
-  mma: (_c, i, j) => `      c${i}_${j} = subgroupMatrixMultiplyAccumulate(a${i}, b${j}, c${i}_${j});\n`,
-  store: (_c, ptr, off, i, j, stride) => `    subgroupMatrixStore<row_major>(${ptr}, ${off}, c${i}_${j}, ${stride});\n`,
-};
-
-// The emulation: each lane of a subgroup handles the elements lane, lane + SIZE, ... of a
-// fragment (row-major: element (r, c) at r * 16 + c). Every call is made in uniform control
-// flow by all subgroups alike, so the products can be fenced with workgroup barriers. Element
-// (r, c) of a row-major load sits at off + r * stride + c, of a column-major one at
-// off + c * stride + r. (Private 256-float arrays would be simpler, but llvmpipe takes
-// minutes to compile them.)
-const EMULATED: Emit = {
-  enables: ENABLES,
-  prelude: (c, srcs, outView) => {
-    let s = `var<workgroup> Em: array<f32, ${c.SGM * c.SGN * slots(c) * 256}>;
-var<private> emBase: u32;
-var<private> emLane: u32;
-`;
-    for (const [name, ptr] of Object.entries(srcs)) {
-      s += `fn emLoad${name}(slot: u32, off: u32, stride: u32, colMajor: bool) {
-  let src = ${ptr};
-  for (var i = emLane; i < 256u; i += ${c.SIZE}u) {
-    let r = i / 16u;
-    let q = i % 16u;
-    Em[emBase + slot * 256u + i] = f32(src[select(off + r * stride + q, off + q * stride + r, colMajor)]);
-  }
-}
-`;
-    }
-    return `${s}fn emZero(slot: u32) {
-  for (var i = emLane; i < 256u; i += ${c.SIZE}u) { Em[emBase + slot * 256u + i] = 0.0; }
-}
-fn emMma(cs: u32, ls: u32, rs: u32) {
-  workgroupBarrier();
-  for (var i = emLane; i < 256u; i += ${c.SIZE}u) {
-    let r = i / 16u;
-    let q = i % 16u;
-    var s = Em[emBase + cs * 256u + i];
-    for (var k = 0u; k < 16u; k++) { s = fma(Em[emBase + ls * 256u + r * 16u + k], Em[emBase + rs * 256u + k * 16u + q], s); }
-    Em[emBase + cs * 256u + i] = s;
-  }
-  workgroupBarrier();
-}
-fn emStore(cs: u32, off: u32, stride: u32) {
-  let o = ${outView};
-  for (var i = emLane; i < 256u; i += ${c.SIZE}u) { o[off + (i / 16u) * stride + i % 16u] = Em[emBase + cs * 256u + i]; }
-}
-`;
-  },
-  init: (c) => `  emBase = sid * ${slots(c) * 256}u;\n  emLane = lane;\n`,
-  acc: (c, i, j) => `  emZero(${accSlot(c, i, j)}u);\n`,
-  load: (c, kind, idx, f) => `      emLoad${f.src}(${kind === 'left' ? idx : c.FM + idx}u, ${f.flat}, ${f.stride}, ${f.col});\n`,
-  mma: (c, i, j) => `      emMma(${accSlot(c, i, j)}u, ${i}u, ${c.FM + j}u);\n`,
-  store: (c, _ptr, off, i, j, stride) => `    emStore(${accSlot(c, i, j)}u, ${off}, ${stride});\n`,
-};
-
-/** WGSL views of the staging buffer SM (N bytes). */
-const viewH = (bytes: number): string => `bufferView<array<f16, ${bytes / 2}>>(&SM, 0u)`;
-const viewV = (bytes: number): string => `bufferView<array<vec4<u32>, ${bytes / 16}>>(&SM, 0u)`;
-const viewF = (bytes: number): string => `bufferView<array<f32, ${bytes / 4}>>(&SM, 0u)`;
-const viewF4 = (bytes: number): string => `bufferView<array<vec4<f32>, ${bytes / 16}>>(&SM, 0u)`;
-/** The lets main declares for them (SH: fragment loads, SV: staging stores, SF/SF4: results). */
-const views = (bytes: number): string =>
-  `  let SH = ${viewH(bytes)};\n  let SV = ${viewV(bytes)};\n  let SF = ${viewF(bytes)};\n  let SF4 = ${viewF4(bytes)};\n`;
-
-/** Where a fragment is loaded from: `ptr` and `off` for subgroupMatrixLoad, `flat` the same
- * element as an index into the whole of source `src` (the emulation's view). */
-interface Frag { src: string; ptr: string; off: string; flat: string; stride: string; col: boolean }
-
-/**
- * A staged fragment: `off` halves into the subgroup's view `view` of one staging buffer, which
- * starts at half `base` of SM. Dawn checks every subgroupMatrixLoad against its array's length
- * unless the offset, the stride and the length are all constants; through a view that starts
- * at the subgroup's own rows they are, so the checks happen once, when the view is made.
- */
-const staged = (view: string, base: string, off: number, stride: number, col: boolean): Frag =>
-  ({ src: 'SH', ptr: view, off: `${off}u`, flat: `${base} + ${off}u`, stride: `${stride}u`, col });
-
-/** The fragment products of one K step: the subgroup's FM left and FN right fragments
- * (`aAt(i, kk)`, `bAt(j, kk)` say where they are). */
-function multiplies(c: TcTile, em: Emit, aAt: (i: number, kk: number) => Frag, bAt: (j: number, kk: number) => Frag): string {
-  let s = '';
-  for (let kk = 0; kk < c.TK / 16; kk++) {
-    s += '    {\n';
-    for (let i = 0; i < c.FM; i++) s += em.load(c, 'left', i, aAt(i, kk));
-    for (let j = 0; j < c.FN; j++) s += em.load(c, 'right', j, bAt(j, kk));
-    for (let i = 0; i < c.FM; i++) for (let j = 0; j < c.FN; j++) s += em.mma(c, i, j);
-    s += '    }\n';
-  }
-  return s;
-}
-
-/** The subgroup's views of staging buffers 0 and 1 of one operand: `<name>0`, `<name>1` (each
- * `len` halves from half `<name>V0` / `<name>V1` of SM), from the base of buffer 0 and the
- * distance between the buffers. */
-function subViews(name: string, base0: string, apart: number, len: number): string {
-  let s = `  let ${name}V0 = ${base0};\n  let ${name}V1 = ${name}V0 + ${apart}u;\n`;
-  for (const b of [0, 1]) s += `  let ${name}${b} = bufferView<array<f16, ${len}>>(&SM, ${name}V${b} * 2u);\n`;
-  return s;
-}
-
-/**
- * The double-buffered K loop of the tensor-core kernels, unrolled by two so that which staging
- * buffer a step reads (`cur`) and fills is a constant in each half: the fragment loads go
- * through views with constant offsets, and the staging stores' indices are sums of constants
- * and local_invocation_index, which Dawn's range analysis proves in bounds (no clamps). Each
- * step: `loads` (global -> registers) for the next step, `body(cur, kt)` (this step's
- * products; kt its index), `stores(next)` into the other buffer, one barrier. `rows`
- * (groupXtY) refills the row tables every ROW_CHUNK rows.
- */
-function tcLoop(kTiles: string, TK: number, loads: string, stores: (b: 0 | 1) => string, body: (cur: 0 | 1, kt: string) => string, rows = ''): string {
-  const ko = knockout();
-  // For kernel work only (the tcKnockout knob, see below): one part of the loop taken out.
-  // Loads of one fixed chunk (cache hits), not constants: the bindings must stay in the layout.
-  if (ko === 'loads') loads = loads.replace(/= ld([XWD])\([^;]*\)/g, '= ld$1(0u, 0u, 8u, 1u)');
-  const st = (b: 0 | 1): string => ko === 'stores'
-    ? stores(b).replace(/SV\[([^\]]*)\] = (p[ab]\d+);/g, 'if ($2.x == 0x7fff7fffu && $2.y == 0x12345u) { SV[$1] = $2; }') : stores(b);
-  let pre = '';
-  let mult = body;
-  if (ko === 'mma') mult = () => '';
-  if (ko === 'frag') {
-    const seen = new Set<string>();
-    pre = body(0, '0u').split('\n').filter((l) => {
-      const m = /let ([ab]\d+) = subgroupMatrixLoad/.exec(l);
-      if (!m || seen.has(m[1])) return false;
-      seen.add(m[1]);
-      return true;
-    }).join('\n') + '\n';
-    mult = (cur, kt) => body(cur, kt).split('\n').filter((l) => !l.includes('subgroupMatrixLoad')).join('\n');
-  }
-  const half = (cur: 0 | 1, kt: string): string => `    {
-    let more = ${kt} + 1u < kTiles;
-    k0 = k0 + ${TK}u;
-${rows ? `    if (more && k0 % ${ROW_CHUNK}u == 0u) {\n      ${rows}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
-${loads}    }
-${mult(cur, kt)}    if (more) {
-${st(cur === 0 ? 1 : 0)}    }
-    workgroupBarrier();
-    }
-`;
-  return `${pre}  let kTiles = ${kTiles};
-  var k0 = 0u;
-${rows ? `  ${rows}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
-${loads}${st(0)}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
-`;
-}
-
-/** Register set `q` instead of `p` in loads or stores (pa0 -> qa0). */
-const toQ = (s: string): string => s.replace(/\bp([ab]\d+)\b/g, 'q$1');
-
-/**
- * tcLoop with the global loads issued two steps ahead: register set p carries the even
- * steps' rows to staging buffer 0, set q the odd steps' to buffer 1, so a load has two steps
- * of products to arrive in, not one (the one-ahead loop waits on it at the stores that end
- * the same step). Costs the registers of one more set. No row-table refills (scatter2scatter
- * and the matmul only).
- */
-function tcLoop2(kTiles: string, TK: number, loads: string, stores: (b: 0 | 1) => string, body: (cur: 0 | 1, kt: string) => string): string {
-  const ld = (set: 0 | 1, k: string): string => {
-    const l = loads.replace(/\bk0\b/g, k);
-    return set === 0 ? l : toQ(l);
-  };
-  const st = (b: 0 | 1): string => (b === 0 ? stores(0) : toQ(stores(1)));
-  // Step kt reads buffer kt % 2, loads step kt + 2 into the set it just emptied, and stores
-  // step kt + 1's set (loaded a step ago) into the other buffer.
-  const half = (cur: 0 | 1, kt: string): string => `    {
-    if (${kt} + 2u < kTiles) {
-      let kl = k0 + ${2 * TK}u;
-${ld(cur, 'kl')}    }
-${body(cur, kt)}    if (${kt} + 1u < kTiles) {
-${st(cur === 0 ? 1 : 0)}    }
-    workgroupBarrier();
-    k0 = k0 + ${TK}u;
-    }
-`;
-  return `  let kTiles = ${kTiles};
-  var k0 = 0u;
-  if (kTiles > 0u) {
-${ld(0, '0u')}${st(0)}  }
-  if (kTiles > 1u) {
-${ld(1, `${TK}u`)}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
-`;
-}
-
-/** How many K steps ahead the tensor-core s2s kernel loads (the tcDepth knob); the knockouts
- * exist in the one-ahead loop only. */
-const depthOf = (): 1 | 2 => (knockout() !== 'none' ? 1 : knob('tcDepth'));
-
-/**
- * Each subgroup's results, a row of FN fragments at a time, through its share of the staging
- * buffer (now f32) to `write`, which sees orow and cl (the row and first column of 8 in the
- * subgroup's block, from smB and snB) and lo, hi (the 8 f32 values).
- */
-function writeOut(c: TcTile, em: Emit, write: string): string {
-  const W = 16 * c.FN; // floats per row of the subgroup's block
-  let s = '';
-  for (let i = 0; i < c.FM; i++) {
-    s += '  workgroupBarrier();\n';
-    for (let j = 0; j < c.FN; j++) s += em.store(c, 'SF', `sid * ${16 * W}u + ${j * 16}u`, i, j, `${W}u`);
-    s += `  workgroupBarrier();
-  for (var e = lane; e < ${2 * W}u; e += ${c.SIZE}u) {
-    let fr = e / ${W / 8}u;
-    let base = sid * ${16 * W}u + fr * ${W}u + (e % ${W / 8}u) * 8u;
-    let lo = SF4[base / 4u];
-    let hi = SF4[base / 4u + 1u];
-    let orow = smB + ${i * 16}u + fr;
-    let cl = snB + (e % ${W / 8}u) * 8u;
-${write}  }
-`;
-  }
-  return `${s}  workgroupBarrier();\n`;
-}
-
-/** Stores 8 f32 values (`lo`, `hi` plus `add`) as f16 at element `at` of an output with `lim`
- * columns, the first at column `col`: one 16-byte store when the output allows it. */
-function store8(arr: string, vec8: boolean, at: string, col: string, lim: string, add = ''): string {
-  const lo = add ? `lo + ${add}0` : 'lo';
-  const hi = add ? `hi + ${add}1` : 'hi';
-  if (vec8) return `      ${arr}[(${at}) / 8u] = pack8(${lo}, ${hi});\n`;
-  let s = `      let v0 = ${lo};\n      let v1 = ${hi};\n`;
-  for (let q = 0; q < 8; q++) s += `      if (${col} + ${q}u < ${lim}) { ${arr}[${at} + ${q}u] = f16(v${q >> 2}[${q & 3}]); }\n`;
-  return s;
-}
-
-function accDecls(c: TcTile, em: Emit): string {
-  let s = '';
-  for (let i = 0; i < c.FM; i++) for (let j = 0; j < c.FN; j++) s += em.acc(c, i, j);
-  return s;
-}
-
-const regDecls = (n: number, p: string): string => Array.from({ length: n }, (_, i) => `  var ${p}${i} = vec4<u32>(0u);\n`).join('');
-
 // ---- scatter2scatter ----
 
-/** Runs scatter2scatter on the tensor cores when it applies (float16 throughout); false otherwise. */
-export function s2sTc(o: S2SArgs): boolean {
+/** Runs scatter2scatter on the tensor cores as chooseS2STc decided. */
+export function s2sTc(o: S2SArgs, { mode, tile }: TcChoice): void {
   const { a, w, bias, sse, offsets, y } = o;
-  if (y.dtype !== 'float16' || a.t.dtype !== 'float16' || w.dtype !== 'float16') return false;
   const g = y.storage.gpu!;
-  const mode = tcMode(g);
-  if (!mode) return false;
   const [, K, N] = w.shape;
   const n = sse.numel;
-  const tile = pick(g, mode, 's2s', (c) => Math.ceil(n / tm(c)) * Math.ceil(N / tn(c)));
-  if (!tile) return false;
   const { table, cap } = blockTable(g, offsets, n, tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const [ws0, ws1, ws2] = w.strides;
@@ -510,7 +87,6 @@ export function s2sTc(o: S2SArgs): boolean {
     workgroups: grid(cap * tilesN),
   });
   table.dispose();
-  return true;
 }
 
 /** What distinguishes scatter2scatter from a plain (batched) matmul in the s2s kernel: the
@@ -543,33 +119,44 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
 
   // A: TM rows x TK, 8 halves of a row per chunk, staged as As[m][k]; or, for a dense A
   // contiguous along M (aKm), 8 rows of a column per chunk, staged as As[k][m].
-  let loads = '';
-  const st: string[] = [];
-  const KC = TK / 8, MC = TM / 8;
-  for (let s = 0; s < LA && aKm; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let gk = k0 + e / ${MC}u; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (gk < u.K) { pa${s} = ldX(${P.aRow('0u')} + gk * u.as1, m0 + (e % ${MC}u) * 8u, u.M, u.as0); } }\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
-  }
-  for (let s = 0; s < LA && !aKm; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (ri != NONE) { pa${s} = ldX(${P.aRow('ri')}, k0 + (e % ${KC}u) * 8u, u.K, u.as1)${P.coef ? '; pa' + s + ' = scale8(pa' + s + ', rowC[m])' : ''}; } }\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${KC}u) * ${L.sa}u + (e % ${KC}u) * 8u) / 8u] = pa${s}; }\n`);
-  }
   // B: TK x TN of W[e]: [k][n] (8 columns of a k row per chunk) or [n][k] (8 k of a column).
+  const KC = TK / 8, MC = TM / 8;
   const NC = bl === 'kn' ? TN / 8 : TK / 8;
-  for (let s = 0; s < LB; s++) {
-    const e = `lid + ${s * NT}u`;
-    if (bl === 'kn') {
-      loads += `    { let e = ${e}; let gk = k0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
-      loads += `      if (gk < u.K) { pb${s} = ldW(wBase + gk * u.ws1, n0 + (e % ${NC}u) * 8u, u.N, u.ws2); } }\n`;
-    } else {
-      loads += `    { let e = ${e}; let gn = n0 + e / ${NC}u; pb${s} = vec4<u32>(0u);\n`;
-      loads += `      if (gn < u.N) { pb${s} = ldW(wBase + gn * u.ws2, k0 + (e % ${NC}u) * 8u, u.K, u.ws1); } }\n`;
+  // Register `a<s>` / `b<s>` of set `p` or `q`, the loads of the step at `k0`, the stores into buffer `b`.
+  const ko = knockout();
+  const loads = (set: Regs, k0: string): string => {
+    let l = '';
+    for (let s = 0; s < LA && aKm; s++) {
+      l += `    { let e = lid + ${s * NT}u; let gk = ${k0} + e / ${MC}u; ${set}a${s} = vec4<u32>(0u);\n`;
+      l += `      if (gk < u.K) { ${set}a${s} = ${ld(ko, 'ldX', `${P.aRow('0u')} + gk * u.as1, m0 + (e % ${MC}u) * 8u, u.M, u.as0`)}; } }\n`;
     }
-    st.push(`    { let e = ${e}; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
-  }
-  const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
+    for (let s = 0; s < LA && !aKm; s++) {
+      const r = `${set}a${s}`;
+      l += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; ${r} = vec4<u32>(0u);\n`;
+      l += `      if (ri != NONE) { ${r} = ${ld(ko, 'ldX', `${P.aRow('ri')}, ${k0} + (e % ${KC}u) * 8u, u.K, u.as1`)}${P.coef ? `; ${r} = scale8(${r}, rowC[m])` : ''}; } }\n`;
+    }
+    for (let s = 0; s < LB; s++) {
+      if (bl === 'kn') {
+        l += `    { let e = lid + ${s * NT}u; let gk = ${k0} + e / ${NC}u; ${set}b${s} = vec4<u32>(0u);\n`;
+        l += `      if (gk < u.K) { ${set}b${s} = ${ld(ko, 'ldW', `wBase + gk * u.ws1, n0 + (e % ${NC}u) * 8u, u.N, u.ws2`)}; } }\n`;
+      } else {
+        l += `    { let e = lid + ${s * NT}u; let gn = n0 + e / ${NC}u; ${set}b${s} = vec4<u32>(0u);\n`;
+        l += `      if (gn < u.N) { ${set}b${s} = ${ld(ko, 'ldW', `wBase + gn * u.ws2, ${k0} + (e % ${NC}u) * 8u, u.K, u.ws1`)}; } }\n`;
+      }
+    }
+    return l;
+  };
+  const stores = (b: 0 | 1, set: Regs): string => {
+    let t = '';
+    for (let s = 0; s < LA; s++) {
+      const C = aKm ? MC : KC;
+      t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${C}u) * ${L.sa}u + (e % ${C}u) * 8u) / 8u`, `${set}a${s}`)} }\n`;
+    }
+    for (let s = 0; s < LB; s++) {
+      t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${L.bOff}u + ${b}u * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u`, `${set}b${s}`)} }\n`;
+    }
+    return t;
+  };
   // Each subgroup's views: its FM·16 rows of As[m][k]; its FN·16 columns of Bs[k][n] (TK rows
   // apart by sb) or its FN·16 rows of Bs[n][k].
   let sub = aKm ? subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) : subViews('sa', 'smB * ' + `${L.sa}u`, L.aBuf, c.FM * 16 * L.sa);
@@ -587,9 +174,9 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
       : staged(`sb${cur}`, `sbV${cur}`, j * 16 * L.sb + kk * 16, L.sb, true);
   };
   // A's fragment (m, k): row-major from As[m][k], column-major from As[k][m].
-  const mult = (cur: 0 | 1, kt: string): string => multiplies(c, em, (i, kk) => aKm
+  const mult = (cur: 0 | 1, kt: string, part?: 'noLoads' | 'firstLoads'): string => multiplies(c, em, (i, kk) => aKm
     ? staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true)
-    : staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false), bFrag(cur, kt));
+    : staged(`sa${cur}`, `saV${cur}`, i * 16 * L.sa + kk * 16, L.sa, false), bFrag(cur, kt), part);
   const write = `    let ro = rowOut[orow];\n    let gn = n0 + cl;\n    if (ro != NONE && gn < u.N) {\n${P.bias}` +
     store8('Y', yVec, P.yAt('ro', 'gn'), 'gn', 'u.N', P.bias ? 'bv' : '') + '    }\n';
   const srcs: Record<string, string> = { SH: viewH(L.bytes) };
@@ -614,16 +201,10 @@ ${P.prologue}  workgroupBarrier();
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
 ${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${depth === 2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}
-${(depth === 2 ? tcLoop2 : tcLoop)(`(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
+${tcLoop(ko, depth, `(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }
 
-// For kernel work only: the tcKnockout knob (loads, stores, mma or frag) builds the kernels
-// with one part of the K loop taken out (wrong results, on purpose) to see what the
-// time goes to: global loads (all of one fixed chunk), staging stores (kept behind a test that
-// the data never passes, so the loads stay), fragment loads and products, or fragment loads
-// alone (loaded once before the loop).
-const knockout = (): string => knob('tcKnockout');
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
 function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
   const binds = ['var<storage, read> SSE: array<i32>;', 'var<storage, read> BT: array<vec4<u32>>;'];
@@ -649,33 +230,13 @@ function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
 
 // ---- dense (batched) matmul: the s2s kernel with every row its own, one "expert" per batch ----
 
-/**
- * out = a · b (float16, f32 accumulation) on the tensor cores, staged as the MoE kernels are;
- * false when it does not apply (dtypes, more than one merged batch dim, tiny products, A or B
- * with neither dim contiguous): the caller's kernels take those.
- * The matmulTc knob set to off turns it off.
- */
-export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
-  if (a.dtype !== 'float16' || b.dtype !== 'float16' || out.dtype !== 'float16') return false;
+/** out = a · b (float16, f32 accumulation) on the tensor cores, staged as the MoE kernels are,
+ * as chooseDenseTc decided. */
+export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan, { mode, tile, aKm, bl, aVec, wVec }: DenseTcChoice): void {
   const { M, N, K } = p;
-  // A is staged [m][k] when k is its contiguous dim, [k][m] when m is (aᵀ views: a linear
-  // layer's weight gradient).
-  const aKm = p.csA !== 1 && p.rsA === 1;
-  if (knob('matmulTc') === 'off' || p.bshape.length > 1 || M < 16 || N < 16 || K < 16 || (p.csA !== 1 && !aKm)) return false;
   const g = out.storage.gpu!;
-  const mode = tcMode(g);
-  if (!mode) return false;
   const nb = p.bshape[0] ?? 1;
   const [bsa, bsb] = [p.bsa[0] ?? 0, p.bsb[0] ?? 0];
-  const bl: BLayout = p.csB !== 1 && p.rsB === 1 ? 'nk' : 'kn';
-  const aVec = aKm ? vecOf(M, true, [p.csA, bsa, a.offset]) : vecOf(K, true, [p.rsA, bsa, a.offset]);
-  const wVec = bl === 'kn' ? vecOf(N, p.csB === 1, [p.rsB, bsb, b.offset]) : vecOf(K, true, [p.csB, bsb, b.offset]);
-  if (aVec === 1 || wVec === 1) return false;
-  // The 128 x 128 x 32 tile only where A and B both stage row-major: with a transposed operand
-  // (column-major fragments) it ran ~4x slower than the MoE's 128 x 256 x 16 tile.
-  const big = !aKm && bl === 'kn' ? DENSE_BIG : BIG;
-  const tile = pick(g, mode, 's2s', (c) => nb * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)), big);
-  if (!tile) return false;
   const tilesM = Math.ceil(M / tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const yVec = N % 8 === 0 && out.offset % 8 === 0;
@@ -687,7 +248,6 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan): boolean {
     uniforms: [M, N, K, nb, tilesM, tilesN, a.offset, p.rsA, p.csA, bsa, b.offset, bsb, p.rsB, p.csB, out.offset, 0].map((v) => v >>> 0),
     workgroups: grid(nb * tilesM * tilesN),
   });
-  return true;
 }
 
 function denseProblem(c: TcTile): RowProblem {
@@ -728,16 +288,11 @@ function denseProblem(c: TcTile): RowProblem {
 
 // ---- groupXtY ----
 
-/** Runs groupXtY on the tensor cores when it applies (float16 throughout); false otherwise. */
-export function xtyTc(o: XtYArgs): boolean {
+/** Runs groupXtY on the tensor cores as chooseXtyTc decided. */
+export function xtyTc(o: XtYArgs, { mode, tile }: TcChoice): void {
   const { a, d, sse, offsets, dw, db } = o;
-  if (dw.dtype !== 'float16' || a.t.dtype !== 'float16' || d.t.dtype !== 'float16') return false;
   const g = dw.storage.gpu!;
-  const mode = tcMode(g);
-  if (!mode) return false;
   const [numE, M, N] = dw.shape;
-  const tile = pick(g, mode, 'xty', (c) => numE * Math.ceil(M / tm(c)) * Math.ceil(N / tn(c)));
-  if (!tile) return false;
   const tilesM = Math.ceil(M / tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const aVec = rowVec(a.t);
@@ -754,7 +309,6 @@ export function xtyTc(o: XtYArgs): boolean {
     uniforms: xtyUniforms(o, tilesM, tilesN),
     workgroups: grid(numE * tilesM * tilesN),
   });
-  return true;
 }
 
 function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: Vec, oVec: boolean, hasBias: boolean): string {
@@ -769,27 +323,35 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
 
   // Both operands are k-major already (k = the expert's rows): As[k][m], Bs[k][n], 8 columns
   // of a row per chunk.
-  let loads = '';
-  const st: string[] = [];
+  const ko = knockout();
   const MC = TM / 8, NC = TN / 8;
-  for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let q = ${rowOf('A', `k0 + e / ${MC}u`)}; pa${s} = vec4<u32>(0u);\n`;
-    loads += `      if (q.x != NONE) { pa${s} = ldX(u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1)${a.coef ? `; pa${s} = scale8(pa${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(NB * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u] = pa${s}; }\n`);
-  }
-  for (let s = 0; s < LB; s++) {
-    loads += `    { let e = lid + ${s * NT}u; let q = ${rowOf('D', `k0 + e / ${NC}u`)}; pb${s} = vec4<u32>(0u);\n`;
-    loads += `      if (q.x != NONE) { pb${s} = ldD(u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1)${d.coef ? `; pb${s} = scale8(pb${s}, bitcast<f32>(q.y))` : ''}; } }\n`;
-    if (hasBias) loads += `      colSum0 += lo4(pb${s}); colSum1 += hi4(pb${s});\n`;
-    st.push(`    { let e = lid + ${s * NT}u; SV[(${L.bOff}u + NB * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u] = pb${s}; }\n`);
-  }
-  const stores = (b: 0 | 1): string => st.join('').replace(/\bNB\b/g, `${b}u`);
+  const loads = (set: Regs, k0: string): string => {
+    let l = '';
+    for (let s = 0; s < LA; s++) {
+      const r = `${set}a${s}`;
+      l += `    { let e = lid + ${s * NT}u; let q = ${rowOf('A', `${k0} + e / ${MC}u`)}; ${r} = vec4<u32>(0u);\n`;
+      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldX', `u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1`)}${a.coef ? `; ${r} = scale8(${r}, bitcast<f32>(q.y))` : ''}; } }\n`;
+    }
+    for (let s = 0; s < LB; s++) {
+      const r = `${set}b${s}`;
+      l += `    { let e = lid + ${s * NT}u; let q = ${rowOf('D', `${k0} + e / ${NC}u`)}; ${r} = vec4<u32>(0u);\n`;
+      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldD', `u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1`)}${d.coef ? `; ${r} = scale8(${r}, bitcast<f32>(q.y))` : ''}; } }\n`;
+      if (hasBias) l += `      colSum0 += lo4(${r}); colSum1 += hi4(${r});\n`;
+    }
+    return l;
+  };
+  const stores = (b: 0 | 1, set: Regs): string => {
+    let t = '';
+    for (let s = 0; s < LA; s++) t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u`, `${set}a${s}`)} }\n`;
+    for (let s = 0; s < LB; s++) t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${L.bOff}u + ${b}u * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u`, `${set}b${s}`)} }\n`;
+    return t;
+  };
   // Each subgroup's views: its FM·16 columns of As[k][m] and FN·16 of Bs[k][n], TK rows each.
   const sub = subViews('sa', 'smB', L.aBuf, (TK - 1) * L.sa + c.FM * 16) + subViews('sb', `${L.bOff}u + snB`, L.bBuf, (TK - 1) * L.sb + c.FN * 16);
-  const mult = (cur: 0 | 1): string => multiplies(c, em,
+  const mult = (cur: 0 | 1, _kt: string, part?: 'noLoads' | 'firstLoads'): string => multiplies(c, em,
     // Left fragment (m, k) from As[k][m]: column-major.
     (i, kk) => staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true),
-    (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false));
+    (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false), part);
   const kTiles = `(r.y - r.x + ${TK - 1}u) / ${TK}u`;
   const rows = 'fillRows(lid, r, k0);';
   // The unrolled loop, as scatter2scatter's. It once gave wrong dW on the GPUs' real subgroup
@@ -797,7 +359,7 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   // row range then came through a vec2<u32> workgroup variable and workgroupUniformLoad. As a
   // vec4, or with no workgroup variable at all (below), the same loop is right on the H100;
   // the cause inside the driver is not known.
-  const xtyLoop = tcLoop(kTiles, TK, loads, stores, mult, rows);
+  const xtyLoop = tcLoop(ko, 1, kTiles, TK, loads, stores, mult, rows);
   let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {
     // db[e] = the sum of D's rows: every invocation summed the 8 columns it loaded (always the

@@ -2,172 +2,15 @@
 // invocation held in registers, vec4 loads from global memory, double-buffered shared
 // memory (one barrier per K step) and a fully unrolled inner product with no bounds checks.
 // It applies when every operand can be read as vec4 (its contiguous dim has stride 1 and an
-// extent that is a multiple of 4, other strides and offsets multiples of 4); matmul.ts keeps
-// the scalar strided kernel for the rest. Which dim is contiguous in A and in B is a flag in
-// the pipeline key, so at most four pipelines per dtype and tile config ever exist. This file
-// also decides, per adapter and product, which tile to use (autoTile), whether the adapter is
-// a CPU one that takes the kernel of gemm/reg.ts instead, and what the matmulTile knob
-// forces (src/backend/tuning.ts).
-import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER, kLoop2 } from './wgsl.js';
-import type { GpuBackend } from '../backend/webgpu.js';
-import { knob, type MATMUL_TILES } from '../backend/tuning.js';
+// extent that is a multiple of 4, other strides and offsets multiples of 4); gemm/choose.ts
+// picks it, its tile and its loop shape. Which dim is contiguous in A and in B is a flag in
+// the pipeline key, so at most four pipelines per dtype and tile ever exist.
+import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './wgsl.js';
+import { kLoop, bufExpr, type Buf } from './kloop.js';
+import type { SimtTile } from './tiles.js';
 
-export interface TileConfig {
-  /** Workgroup tile (rows x cols of the output) and K step. */
-  TM: number; TN: number; BK: number;
-  /** Outputs per invocation (rows x cols); multiples of 4. */
-  RM: number; RN: number;
-}
-
-export const tileKey = (c: TileConfig): string => `${c.TM}x${c.TN}x${c.BK}:${c.RM}x${c.RN}`;
-
-export function parseTile(s: string): TileConfig | null {
-  const m = /^(\d+)x(\d+)x(\d+):(\d+)x(\d+)$/.exec(s.trim());
-  if (!m) return null;
-  const [TM, TN, BK, RM, RN] = m.slice(1).map(Number);
-  return { TM, TN, BK, RM, RN };
-}
-
-export const threadsOf = (c: TileConfig): number => (c.TM / c.RM) * (c.TN / c.RN);
 /** Workgroup memory: two buffers of A's and B's tiles, each row padded by 4 floats. */
-export const sharedBytes = (c: TileConfig): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4;
-
-/** Whether a tile's outputs come in 4-wide groups and its vec4 loads divide evenly among its
- * invocations (the dense and the MoE SIMT kernels both assume it). */
-export function wellFormed(c: TileConfig): boolean {
-  const t = threadsOf(c);
-  return c.RM % 4 === 0 && c.RN % 4 === 0 && c.TM % c.RM === 0 && c.TN % c.RN === 0 && c.BK % 4 === 0 &&
-    ((c.TM * c.BK) / 4) % t === 0 && ((c.TN * c.BK) / 4) % t === 0;
-}
-
-function valid(c: TileConfig, g: GpuBackend): boolean {
-  const t = threadsOf(c);
-  return wellFormed(c) && t <= g.limits.maxComputeInvocationsPerWorkgroup && t <= g.limits.maxComputeWorkgroupSizeX &&
-    sharedBytes(c) <= g.limits.maxComputeWorkgroupStorageSize;
-}
-
-
-/** The tiled kernel's configs by name, for the matmulTile knob and the tests. Each falls back
- * to a K step of 8 where the adapter's workgroup memory is too small for 16. */
-export const TILE_NAMES: Record<(typeof MATMUL_TILES)[number], TileConfig> = {
-  big: { TM: 128, TN: 128, BK: 16, RM: 8, RN: 8 },
-  wide: { TM: 128, TN: 64, BK: 16, RM: 8, RN: 8 },
-  tall: { TM: 64, TN: 128, BK: 16, RM: 8, RN: 8 },
-  mid: { TM: 64, TN: 64, BK: 16, RM: 8, RN: 8 },
-  small: { TM: 64, TN: 64, BK: 16, RM: 4, RN: 4 },
-};
-
-/** Everything the matmulTile knob can force: a TILE_NAMES entry or TMxTNxBK:RMxRN (the tiled
- * kernel), `reg` (the CPU-adapter kernel; `reg-plain` without subgroup broadcasts), `simple`
- * (the scalar strided kernel), `dot` (a workgroup per output, for few outputs over a long K),
- * `sgmat` (subgroup matrices where they apply, else the automatic choice). */
-export type Forced = { kind: 'tiled'; cfg: TileConfig; named: boolean } | { kind: 'reg'; plain: boolean } | { kind: 'simple' } | { kind: 'dot' } | { kind: 'sgmat' };
-
-const parsed = new Map<string, Forced>();
-
-/** The forced kernel, or null for the automatic choice (the knob's values are checked by init). */
-export function forcedKernel(): Forced | null {
-  const s = knob('matmulTile');
-  if (s === 'auto') return null;
-  let f = parsed.get(s);
-  if (!f) {
-    const named = (TILE_NAMES as Record<string, TileConfig>)[s];
-    const cfg = named ?? parseTile(s);
-    const g: Forced = cfg ? { kind: 'tiled', cfg, named: !!named }
-      : s === 'reg' || s === 'reg-plain' ? { kind: 'reg', plain: s === 'reg-plain' } : { kind: s as 'simple' | 'dot' | 'sgmat' };
-    parsed.set(s, (f = g));
-  }
-  return f;
-}
-
-/** A CPU implementation of WebGPU (lavapipe/llvmpipe, SwiftShader): its invocations are SIMD
- * lanes of CPU threads, and the tiled kernel's workgroup memory and barriers cost instead of
- * saving (see gemm/reg.ts). */
-export function isCpuAdapter(g: GpuBackend): boolean {
-  const info = g.adapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
-  return info?.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|\bsoftware\b/i.test(g.adapterName);
-}
-
-/** A config as this adapter can run it: the K step halves until the tiles fit its workgroup
- * memory; null when even that fails (too many invocations, say). */
-export function fitTile(c: TileConfig, g: GpuBackend): TileConfig | null {
-  for (let BK = c.BK; BK >= 4; BK /= 2) {
-    const x = { ...c, BK };
-    if (valid(x, g)) return x;
-  }
-  return null;
-}
-
-/** A forced tile as this adapter runs it: a named one that cannot fit gives null (the automatic
- * choice); a TMxTNxBK:RMxRN one that cannot is an error. */
-export function forcedTile(g: GpuBackend, c: TileConfig, named: boolean): TileConfig | null {
-  const f = fitTile(c, g);
-  if (!f && !named) {
-    throw new Error(`matmul: matmulTile (SCATTERGRAD_MATMUL_TILE) ${tileKey(c)} is not a tile this adapter can run: RM, RN and BK ` +
-      `multiples of 4, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
-      `${g.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
-  }
-  return f;
-}
-
-interface Choice {
-  cpu: boolean;
-  tiles: Record<string, TileConfig>;
-  /** Invocations of one SIMD vector on a CPU adapter (its subgroup size), and whether
-   * subgroupBroadcast can cross them (a fixed subgroup size and the subgroups feature). */
-  lanes: number;
-  bcast: boolean;
-}
-const chosen = new WeakMap<GpuBackend, Choice>();
-
-/** What this adapter can run, decided once per device. */
-export function tilesFor(g: GpuBackend): Choice {
-  let c = chosen.get(g);
-  if (c) return c;
-  const tiles: Record<string, TileConfig> = {};
-  for (const [name, cfg] of Object.entries(TILE_NAMES)) {
-    const f = fitTile(cfg, g);
-    if (f) tiles[name] = f;
-  }
-  // Every adapter runs 256 invocations and 16 KiB of workgroup memory: `small` fits at BK 8.
-  for (const name of Object.keys(TILE_NAMES)) tiles[name] ??= tiles.small ?? { TM: 64, TN: 64, BK: 8, RM: 4, RN: 4 };
-  // llvmpipe's SIMD width in 32-bit lanes is its subgroup size; 8 where the adapter does not say.
-  const info = g.adapter?.info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
-  const sg = g.subgroupSize;
-  const fixed = sg >= 4 && sg <= 64 && info?.subgroupMaxSize === sg;
-  c = { cpu: isCpuAdapter(g), tiles, lanes: fixed ? sg : 8, bcast: fixed && g.features.has('subgroups') };
-  chosen.set(g, c);
-  return c;
-}
-
-/**
- * Fewer 128x128 tiles than this and the 64x64 ones (4x4 per invocation, 256 invocations)
- * finish first. On an H100 (132 SMs, `bench/tune.mjs --sweep`) 64 big tiles lose to the small
- * ones and 100 win: a big tile's wave costs as long with 64 tiles as with 132, while the small
- * tiles keep the whole GPU busy, so the two meet near 82 tiles. The 128x64, 64x128 and 64x64
- * (8x8 per invocation) tiles never beat the small ones by more than noise there, so the
- * automatic choice does not use them; they stay for matmulTile sweeps on other GPUs.
- */
-export const BIG_MIN_TILES = 88;
-
-/** The tiled config for an (M, N) product repeated `batch` times on a GPU. */
-export function autoTile(g: GpuBackend, M: number, N: number, batch: number): TileConfig {
-  const { tiles } = tilesFor(g);
-  const big = Math.ceil(M / tiles.big.TM) * Math.ceil(N / tiles.big.TN) * batch;
-  return big >= BIG_MIN_TILES ? tiles.big : tiles.small;
-}
-
-/**
- * How a SIMT kernel's K loop and invocations are laid out: unrolled by two (so the shared
- * buffer of each step is a constant) and `bx`, the width of each 32 invocations' block in
- * invocationXY (0: row by row). `fast` gives the defaults (2 and 8, else 1 and 0); the
- * matmulUnroll / matmulMap and moeUnroll / moeMap knobs override them (kernel work).
- */
-export function loopShape(kernels: 'matmul' | 'moe', fast: boolean): { unroll2: boolean; bx: number } {
-  const u = knob(kernels === 'matmul' ? 'matmulUnroll' : 'moeUnroll');
-  const m = knob(kernels === 'matmul' ? 'matmulMap' : 'moeMap');
-  return { unroll2: u === 'auto' ? fast : u === 2, bx: m === 'auto' ? (fast ? 8 : 0) : m };
-}
+export const sharedBytes = (c: SimtTile): number => 2 * c.BK * ((c.TM + 4) + (c.TN + 4)) * 4;
 
 /**
  * WGSL placing invocation lid at column group tx and row group ty of a tile WX groups wide:
@@ -186,7 +29,7 @@ export function invocationXY(WX: number, T: number, bx = 0): string {
  * `bKFast`: B is contiguous along K, else along N. Element types may differ per operand
  * (f16 operands are widened to f32 as they enter shared memory).
  */
-export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean, exact = false, unroll2 = false, bx = 0): string {
+export function tiledWgsl(c: SimtTile, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean, exact = false, unroll2 = false, bx = 0): string {
   const { TM, TN, BK, RM, RN } = c;
   const WX = TN / RN;
   const WY = TM / RM;
@@ -203,41 +46,55 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   // `exact`: M, N and K are whole tiles, so no load or store needs its bounds check.
   const guard = (cond: string): string => (exact ? '' : `if (${cond}) `);
 
-  // ---- global -> registers (prefetch) and registers -> shared ----
-  let loads = '';
-  let stores = '';
-  // NBA / NBB (the buffer a store fills) and AB / BB (the one the inner product reads) are
-  // placeholders: WGSL expressions of nb, or constants when the loop is unrolled by two.
-  for (let s = 0; s < LA; s++) {
-    loads += `    { let e = lid + ${s * T}u;\n`;
-    if (aMFast) {
-      loads += `      let k = e / ${TM / 4}u; let mq = e % ${TM / 4}u; let gm = m0 + mq * 4u; let gk = k0 + k;\n`;
-      loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; As[NBA + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${s}; }\n`;
-    } else {
-      loads += `      let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gm = m0 + m; let gk = k0 + kq * 4u;\n`;
-      loads += `      pa${s} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${s} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
-      stores += `      let o = NBA + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
-      for (let i = 0; i < 4; i++) stores += `      As[o + ${i * SA4}u][c] = pa${s}.${comp[i]};\n`;
-      stores += '    }\n';
+  // ---- global -> registers (prefetch) and registers -> shared buffer `buf` ----
+  const loads = (k0: string): string => {
+    let s = '';
+    for (let i = 0; i < LA; i++) {
+      s += `    { let e = lid + ${i * T}u;\n`;
+      if (aMFast) {
+        s += `      let k = e / ${TM / 4}u; let mq = e % ${TM / 4}u; let gm = m0 + mq * 4u; let gk = ${k0} + k;\n`;
+        s += `      pa${i} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${i} = vec4<f32>(A[(baseA + gk * u.csA + gm) / 4u]); } }\n`;
+      } else {
+        s += `      let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gm = m0 + m; let gk = ${k0} + kq * 4u;\n`;
+        s += `      pa${i} = vec4<f32>(0.0); ${guard('gm < u.M && gk < u.K')}{ pa${i} = vec4<f32>(A[(baseA + gm * u.rsA + gk) / 4u]); } }\n`;
+      }
     }
-  }
-  for (let s = 0; s < LB; s++) {
-    loads += `    { let e = lid + ${s * T}u;\n`;
-    if (!bKFast) {
-      loads += `      let k = e / ${TN / 4}u; let nq = e % ${TN / 4}u; let gn = n0 + nq * 4u; let gk = k0 + k;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; Bs[NBB + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${s}; }\n`;
-    } else {
-      loads += `      let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gn = n0 + n; let gk = k0 + kq * 4u;\n`;
-      loads += `      pb${s} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${s} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
-      stores += `    { let e = lid + ${s * T}u; let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
-      stores += `      let o = NBB + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
-      for (let i = 0; i < 4; i++) stores += `      Bs[o + ${i * SB4}u][c] = pb${s}.${comp[i]};\n`;
-      stores += '    }\n';
+    for (let i = 0; i < LB; i++) {
+      s += `    { let e = lid + ${i * T}u;\n`;
+      if (!bKFast) {
+        s += `      let k = e / ${TN / 4}u; let nq = e % ${TN / 4}u; let gn = n0 + nq * 4u; let gk = ${k0} + k;\n`;
+        s += `      pb${i} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${i} = vec4<f32>(B[(baseB + gk * u.rsB + gn) / 4u]); } }\n`;
+      } else {
+        s += `      let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u; let gn = n0 + n; let gk = ${k0} + kq * 4u;\n`;
+        s += `      pb${i} = vec4<f32>(0.0); ${guard('gn < u.N && gk < u.K')}{ pb${i} = vec4<f32>(B[(baseB + gn * u.csB + gk) / 4u]); } }\n`;
+      }
     }
-  }
+    return s;
+  };
+  const stores = (buf: Buf): string => {
+    const nba = `${bufExpr(buf, 'nb')} * ${BK * SA4}u`;
+    const nbb = `${bufExpr(buf, 'nb')} * ${BK * SB4}u`;
+    let s = '';
+    for (let i = 0; i < LA; i++) {
+      if (aMFast) s += `    { let e = lid + ${i * T}u; As[${nba} + (e / ${TM / 4}u) * ${SA4}u + e % ${TM / 4}u] = pa${i}; }\n`;
+      else {
+        s += `    { let e = lid + ${i * T}u; let m = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
+        s += `      let o = ${nba} + kq * ${4 * SA4}u + m / 4u; let c = m % 4u;\n`;
+        for (let q = 0; q < 4; q++) s += `      As[o + ${q * SA4}u][c] = pa${i}.${comp[q]};\n`;
+        s += '    }\n';
+      }
+    }
+    for (let i = 0; i < LB; i++) {
+      if (!bKFast) s += `    { let e = lid + ${i * T}u; Bs[${nbb} + (e / ${TN / 4}u) * ${SB4}u + e % ${TN / 4}u] = pb${i}; }\n`;
+      else {
+        s += `    { let e = lid + ${i * T}u; let n = e / ${BK / 4}u; let kq = e % ${BK / 4}u;\n`;
+        s += `      let o = ${nbb} + kq * ${4 * SB4}u + n / 4u; let c = n % 4u;\n`;
+        for (let q = 0; q < 4; q++) s += `      Bs[o + ${q * SB4}u][c] = pb${i}.${comp[q]};\n`;
+        s += '    }\n';
+      }
+    }
+    return s;
+  };
   const regs = [
     ...Array.from({ length: LA }, (_, s) => `  var pa${s}: vec4<f32>;\n`),
     ...Array.from({ length: LB }, (_, s) => `  var pb${s}: vec4<f32>;\n`),
@@ -246,16 +103,20 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   // ---- the inner product, unrolled over the K step ----
   let accDecl = '';
   for (let r = 0; r < RM; r++) for (let j = 0; j < GB; j++) accDecl += `  var c${r}_${j} = vec4<f32>(0.0);\n`;
-  let inner = '';
-  for (let k = 0; k < BK; k++) {
-    for (let g = 0; g < GA; g++) inner += `    let a${k}_${g} = As[AB${k * SA4 + g * rowStride4}u + ty];\n`;
-    for (let j = 0; j < GB; j++) inner += `    let b${k}_${j} = Bs[BB${k * SB4 + j * colStride4}u + tx];\n`;
-    for (let r = 0; r < RM; r++) {
-      for (let j = 0; j < GB; j++) {
-        inner += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
+  // `ab`, `bb`: WGSL offsets of the shared buffers being read.
+  const inner = (ab: string, bb: string): string => {
+    let t = '';
+    for (let k = 0; k < BK; k++) {
+      for (let g = 0; g < GA; g++) t += `    let a${k}_${g} = As[${ab} + ${k * SA4 + g * rowStride4}u + ty];\n`;
+      for (let j = 0; j < GB; j++) t += `    let b${k}_${j} = Bs[${bb} + ${k * SB4 + j * colStride4}u + tx];\n`;
+      for (let r = 0; r < RM; r++) {
+        for (let j = 0; j < GB; j++) {
+          t += `    c${r}_${j} = fma(vec4<f32>(a${k}_${Math.floor(r / 4)}.${comp[r % 4]}), b${k}_${j}, c${r}_${j});\n`;
+        }
       }
     }
-  }
+    return t;
+  };
   let out = '';
   for (let r = 0; r < RM; r++) {
     out += `  { let gm = m0 + ${Math.floor(r / 4) * rowStride4 * 4 + (r % 4)}u + ty * 4u;\n    ${guard('gm < u.M')}{\n`;
@@ -266,28 +127,18 @@ export function tiledWgsl(c: TileConfig, ta: string, tb: string, to: string, aMF
   }
 
   // Flat shared tiles: Dawn clamps each dynamic index into them (min(i, len - 1)). With the
-  // buffer a variable that is every load of the inner product; unrolled by two (kLoop2), the
-  // buffer is a constant and an index is a constant plus tx or ty, which Dawn proves in bounds.
-  const stFor = (): string => stores.replace(/NBA/g, `nb * ${BK * SA4}u`).replace(/NBB/g, `nb * ${BK * SB4}u`);
-  const inFor = (a: string, b: string): string => inner.replace(/AB(\d+)u/g, `${a} + $1u`).replace(/BB(\d+)u/g, `${b} + $1u`);
-  const kTiles = `(u.K + ${BK - 1}u) / ${BK}u`;
-  const loop = unroll2 ? kLoop2(kTiles, BK, loads, stFor(), inFor(`cur * ${BK * SA4}u`, `cur * ${BK * SB4}u`)) : `  let kTiles = ${kTiles};
-  var k0 = 0u;
-  var nb = 0u;
-${loads}${stFor()}  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt++) {
-    let ab = nb * ${BK * SA4}u;
-    let bb = nb * ${BK * SB4}u;
-    let more = kt + 1u < kTiles;
-    nb = 1u - nb;
-    k0 = k0 + ${BK}u;
-    if (more) {
-${loads}    }
-${inFor('ab', 'bb')}    if (more) {
-${stFor()}    }
-    workgroupBarrier();
-  }
-`;
+  // buffer a variable that is every load of the inner product; unrolled by two, the buffer is a
+  // constant and an index is a constant plus tx or ty, which Dawn proves in bounds.
+  const loop = kLoop({
+    kTiles: `(u.K + ${BK - 1}u) / ${BK}u`,
+    step: BK,
+    loads: (_set, k0) => loads(k0),
+    stores: (buf) => stores(buf),
+    body: (cur) => (cur === null ? inner('ab', 'bb') : inner(`${cur}u * ${BK * SA4}u`, `${cur}u * ${BK * SB4}u`)),
+    unroll: unroll2 ? 2 : 1,
+    head: `    let ab = nb * ${BK * SA4}u;\n    let bb = nb * ${BK * SB4}u;\n`,
+    guardFirst: false,
+  });
 
   return `${matmulHeader(`vec4<${ta}>`, `vec4<${tb}>`, `vec4<${to}>`)}var<workgroup> As: array<vec4<f32>, ${2 * BK * SA4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * BK * SB4}>;

@@ -1,5 +1,5 @@
 // WGSL shared by every matmul kernel: one uniform layout (so the kernels are
-// interchangeable behind chooseKernel), the bindings, the batch decoding and the
+// interchangeable behind chooseDense), the bindings, the batch decoding and the
 // L2-friendly tile order.
 import { wgslType, type DType } from '../tensor/dtype.js';
 
@@ -64,38 +64,6 @@ export const sharedDecl = (split: boolean, name: string, rows: number, row4: num
 /** Element (buf, k, i) of such a tile (`buf`, `k`, `i`: WGSL u32 expressions). */
 export const sharedAt = (split: boolean, name: string, rows: number, row4: number, buf: string, k: string, i: string): string =>
   split ? `${name}[${buf}][${k}][${i}]` : `${name}[${buf} * ${rows * row4}u + (${k}) * ${row4}u + ${i}]`;
-
-/**
- * A double-buffered K loop unrolled by two (the SIMT kernels of gemm/tiled.ts and
- * src/gemm/scatter.ts): `loads` (global -> registers) for the next step run before this step's
- * `body`, `stores` (-> the other shared buffer) after it, one barrier per step. The body
- * reads buffer 0 then 1 and the stores fill the other: every `cur` in body and `nb` in stores
- * becomes that constant, so Dawn need not clamp the buffer index of each shared access.
- * `refill` (groupXtY's row tables) runs every `every` rows of K.
- */
-export function kLoop2(kTiles: string, step: number, loads: string, stores: string, body: string, refill?: { code: string; every: number }): string {
-  const buf = (s: string, name: string, b: number): string => s.replace(new RegExp(`\\b${name}\\b`, 'g'), `${b}u`);
-  const half = (cur: 0 | 1, kt: string): string => `    {
-    let more = ${kt} + 1u < kTiles;
-    k0 = k0 + ${step}u;
-${refill ? `    if (more && k0 % ${refill.every}u == 0u) {\n      ${refill.code}\n      workgroupBarrier();\n    }\n` : ''}    if (more) {
-${loads}    }
-${buf(body, 'cur', cur)}    if (more) {
-${buf(stores, 'nb', 1 - cur)}    }
-    workgroupBarrier();
-    }
-`;
-  return `  let kTiles = ${kTiles};
-  var k0 = 0u;
-${refill ? `  ${refill.code}\n  workgroupBarrier();\n` : ''}  if (kTiles > 0u) {
-${loads}${buf(stores, 'nb', 0)}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
-`;
-}
 
 const MAX_WG = 65535;
 

@@ -1,13 +1,12 @@
 // The two backward helpers of ScatteredExperts:
 //   group:    out[p] = coef[s] · src[floor(s / fanOut)], s = sse[p]  (rows into grouped order)
 //   groupXtY: dW[e] = Xg[range e]ᵀ · dYg[range e], db[e] = Σ dYg[range e], gathering Xg and dYg
-//             from their sources as it loads them (gemm.ts)
+//             from their sources as it loads them (src/gemm)
 // Each has a CPU loop and a WGSL kernel; none is recorded by autograd.
 import { Tensor } from '../tensor/tensor.js';
 import { intAt, storeFn } from './wgsl.js';
 import { grid, header } from '../gemm/wgsl.js';
-import { xtyGpu } from '../gemm/scatter.js';
-import type { RowSrc } from '../gemm/rows.js';
+import { runGemm, type RowSrc } from '../gemm/index.js';
 
 export type { RowSrc };
 
@@ -107,7 +106,10 @@ export function groupXtY(a: RowSrc, d: RowSrc, sse: Tensor, offsets: Tensor, wit
   }
   if (numE === 0 || dIn === 0 || dOut === 0) return { dw, db };
   const clean = (s: RowSrc): RowSrc => (s.grouped ? { ...s, coef: null } : s);
-  xtyGpu({ a: clean(a), d: clean(d), sse, offsets, dw, db });
+  runGemm({
+    M: dIn, N: dOut, K: sse.numel, batch: [], a: { kind: 'gathered', rows: clean(a) }, b: { kind: 'gathered', rows: clean(d) },
+    out: { t: dw, scattered: false }, bias: db ? { t: db, sum: true } : null, groups: { index: sse, offsets },
+  });
   return { dw, db };
 }
 

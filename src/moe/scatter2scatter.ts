@@ -10,8 +10,7 @@
 // are written as zeros, so a bad index never makes a kernel read or write out of bounds.
 import { Tensor } from '../tensor/tensor.js';
 import { intAt, storeFn } from './wgsl.js';
-import { s2sGpu as s2sTiled } from '../gemm/scatter.js';
-import type { RowSrc } from '../gemm/rows.js';
+import { runGemm, type RowSrc } from '../gemm/index.js';
 
 export interface S2SOptions {
   k: number;
@@ -92,9 +91,14 @@ function s2sCpu(x: Tensor, w: Tensor, bias: Tensor | null, sse: Tensor, offsets:
   // Rows past the last range were left at zero by Tensor.empty (typed arrays start zeroed).
 }
 
-// ---- WebGPU: the tiled kernel in gemm.ts ----
+// ---- WebGPU: a gathered GEMM (src/gemm) ----
 
 function s2sGpu(x: Tensor, w: Tensor, bias: Tensor | null, sse: Tensor, offsets: Tensor, o: S2SOptions, y: Tensor): void {
   const a: RowSrc = { t: x, grouped: o.groupedIn, fan: o.k, coef: o.groupedIn ? null : o.coef ?? null };
-  s2sTiled({ a, w, bias, sse, offsets, groupedOut: o.groupedOut, y });
+  const [, K, N] = w.shape;
+  const [ws0, ws1, ws2] = w.strides;
+  runGemm({
+    M: sse.numel, N, K, batch: [], a: { kind: 'gathered', rows: a }, b: { kind: 'strided', t: w, rs: ws1, cs: ws2, batch: [ws0] },
+    out: { t: y, scattered: !o.groupedOut }, bias: bias ? { t: bias, sum: false } : null, groups: { index: sse, offsets },
+  });
 }

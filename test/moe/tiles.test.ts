@@ -31,6 +31,18 @@ test('scatteredExperts: tiled kernels with 128x128 and 64x64 tiles forced, edge 
   });
 });
 
+test('scatteredExperts: the tile of adapters with 16 KiB of workgroup memory (64x64x8:8x4), edge tiles (WebGPU)', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  await sg.withTuning({ moeTc: 'off', moeTile: '64x64x8:8x4' }, async () => {
+    const keys = await keysOf(async () => {
+      const flags = flagCombos();
+      await checkWebgpu({ ...flags[0], T: 67, k: 2, E: 5, dIn: 36, dOut: 72 }, 7500, 'float32', 'tile 64x64x8:8x4');
+      await checkWebgpu({ ...flags[flags.length - 1], T: 40, k: 3, E: 9, dIn: 20, dOut: 68, transposedW: true }, 7501, 'float32', 'tile 64x64x8:8x4');
+    });
+    for (const k of ['moe.s2s:', 'moe.xty:']) if (![...keys].some((x) => x.startsWith(k) && x.includes(':64x64x8:8x4'))) throw new Error(`no ${k} kernel with the tile among ${[...keys].join(', ')}`);
+  });
+});
+
 test('scatteredExperts: moeTile TMxTNxBK:RMxRN forces any well-formed tile; a bad one is an error (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu')) return;
   await sg.withTuning({ moeTc: 'off', moeTile: '128x64x8:8x8' }, async () => {

@@ -20,7 +20,7 @@ import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
-import { isCpuAdapter } from '../../src/gemm/tiled.js';
+import { isCpuAdapter } from '../../src/gemm/choose.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
 import { backends, randArray, allclose, tolFor, refBmm as ref, type Dev, type Tol } from '../helpers.js';
 
@@ -134,6 +134,8 @@ const EXPECT: Record<string, RegExp> = {
   tall: /^matmul-tiled:.*:64x128x\d+:8x8:/,
   mid: /^matmul-tiled:.*:64x64x\d+:8x8:/,
   small: /^matmul-tiled:.*:64x64x\d+:4x4:/,
+  // The tile of adapters with 16 KiB of workgroup memory (TILES.low).
+  '64x64x8:8x4': /^matmul-tiled:.*:64x64x8:8x4:/,
   reg: /^matmul-reg:/,
   'reg-plain': /^matmul-reg:.*:reg8x8:\d+:/,
   simple: /^matmul:/,

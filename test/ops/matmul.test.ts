@@ -6,7 +6,7 @@ import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { runtime } from '../../src/backend/runtime.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
-import { isCpuAdapter } from '../../src/gemm/tiled.js';
+import { isCpuAdapter } from '../../src/gemm/choose.js';
 import {
   backends, rt, allclose, throwsWith, gradsOf, f64Copies, numel, broadcastShape, forEachIndex, tolFor, type Dev, type Tol,
   spyDispatches,

@@ -1,0 +1,115 @@
+// The one K loop of every staged GEMM kernel (the SIMT kernels of gemm/tiled.ts and
+// gemm/scatter.ts, the tensor-core kernels of gemm/tc.ts). Each K step stages a slice of A
+// and B in one of two shared buffers while the products read the other, so a step needs one
+// barrier. The kernel supplies the loads, stores and products as callbacks; the loop passes
+// them the buffer, the register set and the K offset, so no generated text is ever rewritten.
+
+/** A shared buffer: the constant 0 or 1 (the loop is unrolled by two), or null where it is not
+ * and the kernel names it through WGSL variables (`nb`, the one being filled; the one being
+ * read is whatever `head` saves before nb flips). */
+export type Buf = 0 | 1 | null;
+/** The register set global loads land in: p, or q for the odd steps of a depth-2 loop. */
+export type Regs = 'p' | 'q';
+
+export interface KLoopParts {
+  /** WGSL u32 expression: the number of K steps. */
+  kTiles: string;
+  /** K per step. */
+  step: number;
+  /** Global memory -> registers `set` for the step whose first k is `k0` (a WGSL expression). */
+  loads: (set: Regs, k0: string) => string;
+  /** Registers `set` -> shared buffer `buf`. */
+  stores: (buf: Buf, set: Regs) => string;
+  /** This step's products, reading shared buffer `cur`; `kt` is the step's index (WGSL). */
+  body: (cur: Buf, kt: string) => string;
+  /** Unrolled by two, which buffer a step reads and fills is a constant, so Dawn proves the
+   * shared accesses in bounds instead of clamping each one. */
+  unroll: 1 | 2;
+  /** Steps ahead the global loads run: 2 gives a load two steps of products to arrive in, for a
+   * second register set (unrolled loops without refill only). */
+  depth?: 1 | 2;
+  /** Statements opening each step of a loop not unrolled, while nb still names the buffer read. */
+  head?: string;
+  /** Statements refilling row tables every `every` rows of K (groupXtY). */
+  refill?: { code: string; every: number };
+  /** Whether the first step's loads wait for kTiles > 0 (the dense SIMT kernel's loads are
+   * bounds-checked, so its loop not unrolled issues them unguarded). */
+  guardFirst?: boolean;
+}
+
+/** WGSL for the K loop; it declares kTiles and k0 (and nb when not unrolled). */
+export function kLoop(p: KLoopParts): string {
+  const { kTiles, step, loads, stores, body, refill } = p;
+  const refillFirst = refill ? `  ${refill.code}\n  workgroupBarrier();\n` : '';
+  const refillStep = refill ? `    if (more && k0 % ${refill.every}u == 0u) {\n      ${refill.code}\n      workgroupBarrier();\n    }\n` : '';
+  if (p.unroll === 1) {
+    const first = p.guardFirst === false ? `${loads('p', 'k0')}${stores(null, 'p')}` : `  if (kTiles > 0u) {\n${loads('p', 'k0')}${stores(null, 'p')}  }\n`;
+    return `  let kTiles = ${kTiles};
+  var k0 = 0u;
+  var nb = 0u;
+${refillFirst}${first}  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt++) {
+${p.head ?? ''}    let more = kt + 1u < kTiles;
+    nb = 1u - nb;
+    k0 = k0 + ${step}u;
+${refillStep}    if (more) {
+${loads('p', 'k0')}    }
+${body(null, 'kt')}    if (more) {
+${stores(null, 'p')}    }
+    workgroupBarrier();
+  }
+`;
+  }
+  const other = (cur: 0 | 1): 0 | 1 => (cur === 0 ? 1 : 0);
+  if (p.depth === 2) {
+    if (refill) throw new Error('kLoop: a depth-2 loop has no row-table refill');
+    // Step kt reads buffer kt % 2, loads step kt + 2 into the register set it just emptied, and
+    // stores step kt + 1's set (loaded a step ago) into the other buffer.
+    const set = (b: 0 | 1): Regs => (b === 0 ? 'p' : 'q');
+    const half = (cur: 0 | 1, kt: string): string => `    {
+    if (${kt} + 2u < kTiles) {
+      let kl = k0 + ${2 * step}u;
+${loads(set(cur), 'kl')}    }
+${body(cur, kt)}    if (${kt} + 1u < kTiles) {
+${stores(other(cur), set(other(cur)))}    }
+    workgroupBarrier();
+    k0 = k0 + ${step}u;
+    }
+`;
+    return `  let kTiles = ${kTiles};
+  var k0 = 0u;
+  if (kTiles > 0u) {
+${loads('p', '0u')}${stores(0, 'p')}  }
+  if (kTiles > 1u) {
+${loads('q', `${step}u`)}  }
+  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt += 2u) {
+${half(0, 'kt')}    if (kt + 1u < kTiles) {
+${half(1, '(kt + 1u)')}    }
+  }
+`;
+  }
+  const half = (cur: 0 | 1, kt: string): string => `    {
+    let more = ${kt} + 1u < kTiles;
+    k0 = k0 + ${step}u;
+${refillStep}    if (more) {
+${loads('p', 'k0')}    }
+${body(cur, kt)}    if (more) {
+${stores(other(cur), 'p')}    }
+    workgroupBarrier();
+    }
+`;
+  return `  let kTiles = ${kTiles};
+  var k0 = 0u;
+${refillFirst}  if (kTiles > 0u) {
+${loads('p', 'k0')}${stores(0, 'p')}  }
+  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt += 2u) {
+${half(0, 'kt')}    if (kt + 1u < kTiles) {
+${half(1, '(kt + 1u)')}    }
+  }
+`;
+}
+
+/** A buffer as a WGSL u32 expression: the constant, or the loop's variable `name`. */
+export const bufExpr = (b: Buf, name: string): string => (b === null ? name : `${b}u`);
