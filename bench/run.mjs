@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { execSync, spawnSync } from 'node:child_process';
 import * as sg from '../dist/node/index.js';
 import { demoStep } from './demo-step.mjs';
+import { benchAttention, benchConv2d } from './nn-ops.mjs';
 import { appendLog, deviceOf, dtypeOf, knobConfig, logArg } from './log.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -398,6 +399,9 @@ for (const n of sizes) await benchMatmul(n, 'float32');
 if (hasF16) for (const n of sizes) await benchMatmul(n, 'float16');
 for (const c of quick ? ['small', 'granular'] : ['small', 'medium', 'granular']) await benchMoe(c);
 if (hasF16 && !lavapipe) for (const c of ['small', 'medium', 'granular']) await benchMoe(c, 'float16');
+const nnCtx = { sg, tf, tfWhy, timeSg, timeTf, row, sel, progress, lavapipe };
+await benchAttention(nnCtx);
+await benchConv2d(nnCtx);
 await benchTrainStep();
 if (listing) { console.log(listed.join('\n')); await sg.destroy(); process.exit(0); }
 progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
