@@ -1,7 +1,8 @@
 // The package as a user gets it: `npm pack` (which runs `prepare`, the build), installed from
 // the tarball into a fresh project outside the repository, then a strict TypeScript consumer
 // is type-checked against the shipped types and run in Node (without and with the optional
-// `webgpu` package) and in Deno, and bundled for the browser with no Node built-in left in.
+// `webgpu` package) and in Deno, and bundled for the browser with no Node built-in left in;
+// and installed from git, as `npm install git+https://...` does.
 import { suite } from 'uvu';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, symlinkSync, readdirSync } from 'node:fs';
@@ -105,6 +106,18 @@ test('installed into a fresh project: strict type-check, Node without and with w
   if (!inputs.some((p) => p.includes('scattergrad/dist/browser/'))) throw new Error(`the bundle did not use the browser build: ${inputs.join(', ')}`);
   const imports = Object.values(out.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
   if (imports.length) throw new Error(`the browser bundle still imports ${imports.join(', ')}`);
+});
+
+test('installed from git: npm clones the repository and its prepare script builds dist/', () => {
+  const app = join(dir, 'from-git');
+  sh('mkdir', ['-p', app], dir);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-git', private: true, type: 'module' }));
+  // The committed tree, as `npm install git+https://...` would fetch it; the build tools come
+  // from npm's cache where `npm ci` left them.
+  sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `git+file://${root}`], app);
+  const r = sh(process.execPath, ['--input-type=module', '-e',
+    "const sg = await import('scattergrad'); await sg.init({ backend: 'cpu' }); console.log(await sg.tensor([1, 2, 3]).sum().item()); await sg.destroy();"], app);
+  if (r.stdout.trim() !== '6') throw new Error(`the git install printed ${r.stdout}`);
 });
 
 test.run();
