@@ -1,26 +1,16 @@
-// SVG pictures for the notebook cells: a bar chart, the router's probabilities with each
-// token's choices outlined, and an autograd graph. Each returns an SVG string.
+// Pictures for the page's cells: a bar chart (a Vega-Lite spec, as the demo's charts), the
+// router's probabilities with each token's choices outlined, and an autograd graph (SVG strings:
+// a heat map with outlines and a graph layout are simpler drawn directly).
+import { barsSpec } from '../lm/charts.mjs';
 
 const COLORS = ['#2a6fdb', '#e07b39', '#3aa655', '#b84fc9', '#c9a227', '#4fb8c9', '#c94f6d', '#7a7a7a'];
 const esc = (s) => String(s).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
 const svg = (w, h, body) =>
   `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">${body}</svg>`;
 
-/** One bar per value, labelled e0, e1, … (experts). */
+/** One bar per value, labelled expert 0, expert 1, …: a Vega-Lite spec (plot() draws it). */
 export function bars(values, title = '') {
-  const w = 420, h = 230, pad = 36, top = 44;
-  const max = Math.max(1, ...values);
-  const bw = (w - 2 * pad) / Math.max(1, values.length);
-  let body = `<text x="${w / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text>`;
-  body += `<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#444"/>`;
-  values.forEach((v, i) => {
-    const bh = ((h - pad - top) * v) / max;
-    const x = pad + i * bw + bw * 0.15;
-    body += `<rect class="bar" x="${x.toFixed(1)}" y="${(h - pad - bh).toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${bh.toFixed(1)}" fill="${COLORS[i % COLORS.length]}"><title>expert ${i}: ${v}</title></rect>`;
-    body += `<text x="${(x + bw * 0.35).toFixed(1)}" y="${(h - pad - bh - 4).toFixed(1)}" text-anchor="middle">${v}</text>`;
-    body += `<text x="${(x + bw * 0.35).toFixed(1)}" y="${h - pad + 15}" text-anchor="middle">expert ${i}</text>`;
-  });
-  return svg(w, h, body);
+  return barsSpec(values, { title });
 }
 
 /** probs [T, E] as a heat map (tokens across, experts down), chosen cells outlined. */

@@ -3,10 +3,11 @@
 import { GpuBackend, type GpuOptions } from './webgpu.js';
 import { dawn } from './dawn.js';
 import type { DeviceKind } from './storage.js';
-import { configureTuning, envSwitch, type Tuning } from './tuning.js';
+import { configureTuning, envBackend, envSwitch, type Tuning } from './tuning.js';
 import { checkOptions, describe } from '../tensor/shape.js';
 
 export interface InitOptions extends GpuOptions {
+  /** Default: the environment's SCATTERGRAD_BACKEND in Node, else 'auto'. */
   backend?: 'auto' | 'webgpu' | 'cpu';
   /** Print a line when 'auto' falls back to the CPU (default true). */
   quiet?: boolean;
@@ -62,8 +63,13 @@ function checkInitOptions(opts: unknown): InitOptions {
 
 export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   opts = checkInitOptions(opts);
-  const want = opts.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'cpu'].includes(want)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got ${describe(want)}`);
+  // A script that names no backend lets its user pick one: SCATTERGRAD_BACKEND=cpu node x.mjs
+  const fromEnv = opts.backend === undefined ? envBackend() : undefined;
+  const want = opts.backend ?? fromEnv ?? 'auto';
+  if (!['auto', 'webgpu', 'cpu'].includes(want)) {
+    throw new Error(fromEnv !== undefined ? `init: SCATTERGRAD_BACKEND must be auto, webgpu or cpu, got ${describe(fromEnv)}`
+      : `init: backend must be 'auto', 'webgpu' or 'cpu', got ${describe(want)}`);
+  }
   const limit = opts.poolLimit;
   if (limit !== undefined && !(typeof limit === 'number' && limit >= 0)) {
     throw new Error(`init: poolLimit must be a number of bytes >= 0 (Infinity allowed), got ${describe(limit)}`);

@@ -251,6 +251,9 @@ export function readEnvironment(where: string): Partial<Tuning> {
   return out as Partial<Tuning>;
 }
 
+/** SCATTERGRAD_BACKEND (auto, webgpu or cpu): init()'s backend when the call names none. */
+export const envBackend = (): string | undefined => envOf('SCATTERGRAD_BACKEND');
+
 /** A switch's value in the environment (read leniently at load; init() checks it). */
 export const envSwitch = (name: keyof typeof SWITCHES): boolean => envOf(SWITCHES[name].env) === '1';
 
