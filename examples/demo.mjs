@@ -15,10 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { CharTokenizer, DEFAULT_CONFIG, MoELanguageModel, batch } from './lm/model.mjs';
 import { lossSpec, expertsSpec, toSvg } from './lm/charts.mjs';
 
-const USAGE = 'usage: npm run demo -- [--steps N] [--out DIR] [--backend auto|webgpu|cpu] [--seed S] [--batch B]';
+const USAGE = 'usage: npm run demo -- [--steps N] [--out DIR] [--backend auto|webgpu|cpu] [--seed S] [--batch B] [--sample CHARS]';
 
 function parseArgs(argv) {
-  const o = { steps: 150, out: 'out/demo', backend: undefined, seed: 0, batch: 8 };
+  const o = { steps: 150, out: 'out/demo', backend: undefined, seed: 0, batch: 8, sample: 200 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -31,6 +31,7 @@ function parseArgs(argv) {
     if (flag === '--steps') o.steps = num();
     else if (flag === '--seed') o.seed = num();
     else if (flag === '--batch') o.batch = num();
+    else if (flag === '--sample') o.sample = num();
     else if (flag === '--out') { if (!value) throw new Error('demo: --out needs a directory'); o.out = value; i++; }
     else if (flag === '--backend') {
       if (!['auto', 'webgpu', 'cpu'].includes(value)) throw new Error(`demo: --backend must be auto, webgpu or cpu, got ${value}`);
@@ -129,7 +130,7 @@ writeFileSync(join(opts.out, 'experts.svg'), await toSvg(expertsSpec(counts, { t
 await sg.saveSafetensors(join(opts.out, 'model.safetensors'), model.stateDict(), {
   format: 'pt', vocab: JSON.stringify(tok.chars), config: JSON.stringify(model.cfg),
 });
-const sample = await model.generate(tok, 'ROMEO:\n', 200, { seed: opts.seed });
+const sample = await model.generate(tok, 'ROMEO:\n', opts.sample, { seed: opts.seed });
 writeFileSync(join(opts.out, 'sample.txt'), `ROMEO:\n${sample}\n`);
 
 const first = curve[0][1];

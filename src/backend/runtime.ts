@@ -42,7 +42,13 @@ export const NO_DAWN_HINT =
   "no WebGPU in this Node: the optional package 'webgpu' (Dawn's bindings) is not installed; " +
   'using the CPU backend. Install it with: npm install webgpu';
 
-const hint = (): string => (dawn.missing ? NO_DAWN_HINT : NO_WEBGPU_HINT);
+export const NO_VULKAN_HINT =
+  'no Vulkan driver is installed, so no WebGPU adapter; using the CPU backend. Without a GPU, install ' +
+  "Mesa's lavapipe, 24 or later (scripts/install-lavapipe.sh; docs/gpu-notes.md)";
+
+const hint = (): string => (dawn.missing ? NO_DAWN_HINT : dawn.noVulkanDriver ? NO_VULKAN_HINT : NO_WEBGPU_HINT);
+// The fallback notice is printed once per process, not at every init().
+let noticed = false;
 
 const INIT_KEYS = ['backend', 'quiet', 'dawnToggles', 'powerPreference', 'poolLimit', 'tuning', 'printWgsl'];
 
@@ -89,7 +95,8 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   else if (want === 'webgpu') throw new Error(`init: backend 'webgpu' was asked for but ${hint().replace('; using the CPU backend', '')}`);
   else {
     runtime.defaultDevice = 'cpu';
-    if (!opts.quiet) console.warn(`scattergrad: ${hint()}`);
+    if (!opts.quiet && !noticed) console.warn(`scattergrad: ${hint()}`);
+    if (!opts.quiet) noticed = true;
   }
   return deviceInfo();
 }
