@@ -17,13 +17,16 @@ const CONFIG = {
   header: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'normal' },
 };
 
-/** Centered moving average over 2·half + 1 points (fewer at the ends): smooths without lag. */
+/**
+ * Centered moving average over 2·half + 1 points, narrowed symmetrically near the ends (the
+ * first and last points stay as they are): smooths without lag or a pull at the edges.
+ */
 export function movingAverage(values, half) {
   return values.map((_, i) => {
-    const lo = Math.max(0, i - half), hi = Math.min(values.length, i + half + 1);
+    const h = Math.min(half, i, values.length - 1 - i);
     let sum = 0;
-    for (let j = lo; j < hi; j++) sum += values[j];
-    return sum / (hi - lo);
+    for (let j = i - h; j <= i + h; j++) sum += values[j];
+    return sum / (2 * h + 1);
   });
 }
 
@@ -56,7 +59,7 @@ export function lossSpec(curve, opts = {}) {
   }
   return {
     $schema: SCHEMA, width, height, config: CONFIG,
-    title: { text: title, subtitle: `thin line: every step · thick line: mean of ${2 * half + 1} steps around each`, subtitleColor: '#5b6475' },
+    title: { text: title, subtitle: `thin line: every step · thick line: mean of the ${2 * half + 1} steps around each`, subtitleColor: '#5b6475' },
     data: { values }, layer,
     resolve: { scale: { y: 'shared' } },
   };

@@ -49,10 +49,12 @@ function axis(svg: string, which: string): { labels: string[]; title: string; ti
 
 const test = suite('examples: charts (Vega-Lite)');
 
-test('the moving average is centered: a step stays a step, at the same place', async () => {
+test('the moving average is centered: no lag, and no pull at the ends', async () => {
   const { movingAverage } = await charts();
   assert.equal(movingAverage([1, 1, 1, 4, 4, 4], 1), [1, 1, 2, 3, 4, 4]);
   assert.equal(movingAverage([5], 3), [5]);
+  // Narrowed symmetrically at the ends: a straight line stays the same line, ends included.
+  assert.equal(movingAverage([0, 3, 6, 9, 12], 5), [0, 3, 6, 9, 12]);
 });
 
 test('loss: every step, the ln(vocab) baseline, round ticks, titles clear of the labels', async () => {
