@@ -59,6 +59,11 @@ test('with no Vulkan driver, quickstart prints scattergrad\'s one line and runs 
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.err}`);
   assert.match(lines[0], /^scattergrad: no Vulkan driver is installed/);
   assert.match(r.out, /step 100: loss/);
+  // A second init() (a notebook re-running its first cell) does not repeat it.
+  const twice = run(['--input-type=module', '-e', "import * as sg from 'scattergrad'; await sg.init(); await sg.init(); console.log((await sg.init()).backend);"],
+    { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '' });
+  assert.is(twice.out.trim(), 'cpu');
+  assert.is(twice.err.split('\n').filter(Boolean).length, 1, `the notice repeated:\n${twice.err}`);
 });
 
 test('demo, moe-classifier and cnn-digits take --backend, which wins over the variable', () => {
