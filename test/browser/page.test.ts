@@ -149,6 +149,12 @@ page('with WebGPU: the op checks pass in the page, the cells run, it trains and 
   const rows = await p.locator('#s-routing .out svg .mark-text.role-mark text').allTextContents();
   assert.is(rows.map(Number).reduce((a, b) => a + b, 0), 48, `the bar labels should count T·k = 48 rows: ${rows.join(', ')}`);
 
+  // Every status line the training shows, to check what it says during step 1 and while it samples.
+  await p.evaluate(() => {
+    const seen: string[] = ((window as unknown as { statuses: string[] }).statuses = []);
+    new MutationObserver(() => seen.push(document.getElementById('train-status')!.textContent ?? ''))
+      .observe(document.getElementById('train-status')!, { childList: true, characterData: true, subtree: true });
+  });
   await p.click('#start');
   await p.waitForFunction(() => { const t = window.sgPage!.train; return !t.busy && t.step > 0; }, null, { timeout: 240 * SECOND, polling: 250 });
   const train = await p.evaluate(() => window.sgPage!.train);
@@ -164,6 +170,9 @@ page('with WebGPU: the op checks pass in the page, the cells run, it trains and 
   assert.match(await p.textContent('#loss-chart svg') ?? '', /uniform guess: ln \d+ = \d\.\d\d/);
   assert.is(await p.locator('#expert-chart svg .mark-rect.role-mark path').count(), 8, 'the expert chart should have 2 layers × 4 experts bars');
   assert.match(await p.textContent('#train-status') ?? '', /stopped/);
+  const statuses = await p.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+  if (info.backend === 'webgpu') assert.match(statuses[0], /^step 1: compiling kernels…/, `the first status: ${statuses[0]}`);
+  assert.ok(statuses.some((t) => /writing a sample: \d+ of 40 characters/.test(t) && !/: 0 of/.test(t)), `no sampling progress among: ${statuses.join(' | ')}`);
   assert.ok(train.sample.startsWith('ROMEO:\n') && train.sample.length > 30, 'no sample was generated');
   assert.match(await p.textContent('#sample') ?? '', 'ROMEO:');
 
