@@ -107,6 +107,30 @@ export function barsSpec(values, opts = {}) {
   };
 }
 
+/**
+ * The router's probabilities as a heat map, tokens across and experts down, each token's
+ * chosen experts outlined. `probs` is [T·E] row-major, `choices` [T·k] expert indices.
+ */
+export function routingSpec(probs, choices, T, E, opts = {}) {
+  const k = choices.length / T;
+  const chosen = new Set(Array.from(choices, (e, i) => `${Math.floor(i / k)},${e}`));
+  const values = [];
+  for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) values.push({ token: t, expert: `expert ${e}`, p: probs[t * E + e], chosen: chosen.has(`${t},${e}`) });
+  const { title = `router probabilities: token → expert (outlined: the token's top-${k})`, cell = 20 } = opts;
+  return {
+    $schema: SCHEMA, title, config: CONFIG, width: T * cell, height: E * cell,
+    data: { values },
+    mark: { type: 'rect', strokeWidth: 2 },
+    encoding: {
+      x: { field: 'token', type: 'ordinal', title: 'token', scale: { paddingInner: 0.12 }, axis: { labelAngle: 0, values: Array.from({ length: Math.ceil(T / 4) }, (_, i) => 4 * i) } },
+      y: { field: 'expert', type: 'nominal', title: null, scale: { paddingInner: 0.12 } },
+      color: { field: 'p', type: 'quantitative', title: 'probability', scale: { scheme: 'blues', domain: [0, 1] } },
+      stroke: { condition: { test: 'datum.chosen', value: ORANGE }, value: null },
+      tooltip: [{ field: 'token' }, { field: 'expert' }, { field: 'p', format: '.3f' }, { field: 'chosen' }],
+    },
+  };
+}
+
 /** Renders a Vega-Lite spec to an SVG string (Node and Deno; needs vega and vega-lite). */
 export async function toSvg(spec) {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);

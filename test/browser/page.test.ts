@@ -144,8 +144,11 @@ page('with WebGPU: the op checks pass in the page, the cells run, it trains and 
   assert.equal(cells.filter((c) => !c.ok), [], 'a notebook cell failed');
   assert.is(cells.length, 3);
   assert.is(await p.locator('#s-autograd .out svg rect').count() >= 5, true, 'the autograd graph was not drawn');
-  // Vega draws a bar mark's bars as paths in a g.mark-rect, and their labels as text in a g.mark-text.
-  assert.is(await p.locator('#s-routing .out svg .mark-rect.role-mark path').count(), 4, 'the expert bar chart has no bars');
+  const heat = await p.locator('#s-routing .out svg path[aria-roledescription="rect mark"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  assert.is(heat.length, 24 * 4, 'the routing heat map should have T·E = 96 cells');
+  assert.is(heat.filter((l) => l.includes('chosen: true')).length, 48, 'the heat map should outline T·k = 48 chosen cells');
+  // Vega draws each bar as a path with aria-roledescription="bar", and the bar labels as text in a g.mark-text.
+  assert.is(await p.locator('#s-routing .out svg path[aria-roledescription="bar"]').count(), 4, 'the expert bar chart has no bars');
   const rows = await p.locator('#s-routing .out svg .mark-text.role-mark text').allTextContents();
   assert.is(rows.map(Number).reduce((a, b) => a + b, 0), 48, `the bar labels should count T·k = 48 rows: ${rows.join(', ')}`);
 
@@ -168,7 +171,7 @@ page('with WebGPU: the op checks pass in the page, the cells run, it trains and 
   assert.is(lines.length, 2, 'the loss chart should have two lines (every step, smoothed)');
   assert.is((lines[0].match(/[ML]/g) ?? []).length, TRAIN_STEPS, 'the loss chart should have one point per step');
   assert.match(await p.textContent('#loss-chart svg') ?? '', /uniform guess: ln \d+ = \d\.\d\d/);
-  assert.is(await p.locator('#expert-chart svg .mark-rect.role-mark path').count(), 8, 'the expert chart should have 2 layers × 4 experts bars');
+  assert.is(await p.locator('#expert-chart svg path[aria-roledescription="bar"]').count(), 8, 'the expert chart should have 2 layers × 4 experts bars');
   assert.match(await p.textContent('#train-status') ?? '', /stopped/);
   const statuses = await p.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
   if (info.backend === 'webgpu') assert.match(statuses[0], /^step 1: compiling kernels…/, `the first status: ${statuses[0]}`);

@@ -21,6 +21,7 @@ interface Charts {
   lossSpec(curve: Array<[number, number]>, opts?: Record<string, unknown>): Spec;
   expertsSpec(counts: number[][], opts?: Record<string, unknown>): Spec;
   barsSpec(values: number[], opts?: Record<string, unknown>): Spec;
+  routingSpec(probs: ArrayLike<number>, choices: ArrayLike<number>, T: number, E: number): Spec;
   movingAverage(values: number[], half: number): number[];
   toSvg(spec: Spec): Promise<string>;
 }
@@ -91,6 +92,18 @@ test('experts: one panel per layer, zero-based axis, each bar labelled with its 
   assert.ok(y.labels.length >= 3);
   const marks = svg.slice(svg.indexOf('mark-text role-mark'));
   for (const v of counts.flat()) assert.match(marks, new RegExp(`>${v.toLocaleString('en-US')}</text>`), `no label for ${v}`);
+});
+
+test('routing: one cell per (token, expert), exactly the chosen ones outlined', async () => {
+  const { routingSpec } = await charts();
+  // 3 tokens, 3 experts, top-2: token 0 chose 2 and 0, token 1 chose 1 and 0, token 2 chose 2 and 1.
+  const probs = [0.3, 0.1, 0.6, 0.35, 0.5, 0.15, 0.1, 0.3, 0.6];
+  const spec = routingSpec(probs, Int32Array.from([2, 0, 1, 0, 2, 1]), 3, 3) as { data: { values: Array<{ token: number; expert: string; p: number; chosen: boolean }> } };
+  const v = spec.data.values;
+  assert.is(v.length, 9);
+  assert.equal(v.filter((c) => c.chosen).map((c) => `${c.token}:${c.expert}`).sort(),
+    ['0:expert 0', '0:expert 2', '1:expert 0', '1:expert 1', '2:expert 1', '2:expert 2']);
+  assert.equal(v.map((c) => c.p), probs);
 });
 
 test.run();
