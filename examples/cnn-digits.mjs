@@ -11,11 +11,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 function parseArgs(argv) {
-  const opts = { epochs: 12, backend: 'auto', seed: 0, batch: 64, lr: 3e-3 };
+  const opts = { epochs: 12, backend: undefined, seed: 0, batch: 64, lr: 3e-3 };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === '--epochs') { opts.epochs = Number(v); i++; }
-    else if (k === '--backend') { opts.backend = v; i++; }
+    else if (k === '--backend') {
+      if (!['auto', 'webgpu', 'cpu'].includes(v)) throw new Error(`cnn-digits: --backend must be auto, webgpu or cpu, got ${v}`);
+      opts.backend = v; i++;
+    }
     else if (k === '--seed') { opts.seed = Number(v); i++; }
     else if (k === '--help' || k === '-h') {
       console.log('usage: node examples/cnn-digits.mjs [--backend auto|webgpu|cpu] [--epochs N] [--seed S]');

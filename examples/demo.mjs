@@ -3,6 +3,7 @@
 // Shakespeare, on WebGPU when there is an adapter and on the CPU otherwise.
 //
 //   npm run demo -- [--steps N] [--out DIR] [--backend auto|webgpu|cpu] [--seed S]
+//   (without --backend: SCATTERGRAD_BACKEND, else auto)
 //
 // It shows a progress bar, then writes to --out: loss.svg (the loss curve), experts.svg
 // (tokens routed to each expert), model.safetensors (a checkpoint loadable in PyTorch),
@@ -12,12 +13,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CharTokenizer, DEFAULT_CONFIG, MoELanguageModel, batch } from './lm/model.mjs';
-import { lossChart, expertChart } from './lm/charts.mjs';
+import { lossSpec, expertsSpec, toSvg } from './lm/charts.mjs';
 
-const USAGE = 'usage: npm run demo -- [--steps N] [--out DIR] [--backend auto|webgpu|cpu] [--seed S] [--batch B]';
+const USAGE = 'usage: npm run demo -- [--steps N] [--out DIR] [--backend auto|webgpu|cpu] [--seed S] [--batch B] [--sample CHARS]';
 
 function parseArgs(argv) {
-  const o = { steps: 150, out: 'out/demo', backend: 'auto', seed: 0, batch: 8 };
+  const o = { steps: 150, out: 'out/demo', backend: undefined, seed: 0, batch: 8, sample: 200 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -30,6 +31,7 @@ function parseArgs(argv) {
     if (flag === '--steps') o.steps = num();
     else if (flag === '--seed') o.seed = num();
     else if (flag === '--batch') o.batch = num();
+    else if (flag === '--sample') o.sample = num();
     else if (flag === '--out') { if (!value) throw new Error('demo: --out needs a directory'); o.out = value; i++; }
     else if (flag === '--backend') {
       if (!['auto', 'webgpu', 'cpu'].includes(value)) throw new Error(`demo: --backend must be auto, webgpu or cpu, got ${value}`);
@@ -40,14 +42,22 @@ function parseArgs(argv) {
   return o;
 }
 
-function progressBar(step, total, loss, tokPerSec, started) {
+/**
+ * One progress line. The first step compiles every GPU pipeline (seconds to a minute on a
+ * software adapter), so the ETA is measured from the end of step 1, not from the start.
+ */
+function progressBar(step, total, loss, tokPerSec, firstStepDone) {
   const width = 24;
   const filled = Math.round((step / total) * width);
-  const elapsed = (performance.now() - started) / 1000;
-  const eta = step ? ((total - step) * elapsed) / step : 0;
+  const eta = step > 1 ? ((total - step) * (performance.now() - firstStepDone)) / 1000 / (step - 1) : null;
   const line = `  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] step ${String(step).padStart(String(total).length)}/${total}` +
-    `  loss ${loss.toFixed(3)}  ${Math.round(tokPerSec)} tok/s  ETA ${Math.ceil(eta)}s `;
-  if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
+    `  loss ${loss.toFixed(3)}  ${step > 1 ? `${Math.round(tokPerSec)} tok/s  ETA ${Math.ceil(eta)}s` : 'estimating speed…'} `;
+  status(line);
+}
+
+/** Rewrites the progress line in a terminal; prints it as its own line in a log. */
+function status(line) {
+  if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(78)}`);
   else console.log(line.trimEnd());
 }
 
@@ -74,8 +84,11 @@ const counts = cfg.layers ? Array.from({ length: cfg.layers }, () => new Array(c
 const readEvery = 10;
 let memAfterWarmup = null;
 const started = performance.now();
+let firstStepDone = started;
 let lastTime = started;
 let lastStep = 0;
+const pending = []; // this stretch's losses, read back together so that steps don't wait on readbacks
+status(info.backend === 'webgpu' ? '  step 1: compiling kernels… (the first step builds every GPU pipeline)' : '  step 1…');
 
 for (let step = 1; step <= opts.steps; step++) {
   const { ce, layerCounts } = sg.tidy(() => {
@@ -90,18 +103,20 @@ for (let step = 1; step <= opts.steps; step++) {
     schedule.step();
     return { ce, layerCounts: sg.stack(out.expertCounts) };
   });
+  pending.push([step, ce]);
   if (step % readEvery === 0 || step === 1 || step === opts.steps) {
-    const loss = await ce.item();
+    const losses = await Promise.all(pending.map(([, t]) => t.item()));
+    pending.forEach(([s, t], i) => { curve.push([s, losses[i]]); t.dispose(); });
+    pending.length = 0;
     const c = await layerCounts.toArray();
     c.forEach((v, i) => { counts[Math.floor(i / cfg.experts)][i % cfg.experts] += v; });
-    curve.push([step, loss]);
     const now = performance.now();
+    if (step === 1) firstStepDone = now;
     const tps = ((step - lastStep) * tokensPerStep) / ((now - lastTime) / 1000 || 1);
     lastTime = now;
     lastStep = step;
-    progressBar(step, opts.steps, loss, tps, started);
+    progressBar(step, opts.steps, losses.at(-1), tps, firstStepDone);
   }
-  ce.dispose();
   layerCounts.dispose();
   if (step === Math.min(20, opts.steps)) memAfterWarmup = sg.memory();
 }
@@ -110,12 +125,12 @@ const seconds = (performance.now() - started) / 1000;
 const memEnd = sg.memory();
 
 mkdirSync(opts.out, { recursive: true });
-writeFileSync(join(opts.out, 'loss.svg'), lossChart(curve, `MoE language model on ${info.backend}`));
-writeFileSync(join(opts.out, 'experts.svg'), expertChart(counts));
+writeFileSync(join(opts.out, 'loss.svg'), await toSvg(lossSpec(curve, { title: `MoE language model on ${info.backend}: training loss`, vocab: tok.size })));
+writeFileSync(join(opts.out, 'experts.svg'), await toSvg(expertsSpec(counts, { title: 'tokens routed to each expert (sampled every 10 steps)' })));
 await sg.saveSafetensors(join(opts.out, 'model.safetensors'), model.stateDict(), {
   format: 'pt', vocab: JSON.stringify(tok.chars), config: JSON.stringify(model.cfg),
 });
-const sample = await model.generate(tok, 'ROMEO:\n', 200, { seed: opts.seed });
+const sample = await model.generate(tok, 'ROMEO:\n', opts.sample, { seed: opts.seed });
 writeFileSync(join(opts.out, 'sample.txt'), `ROMEO:\n${sample}\n`);
 
 const first = curve[0][1];

@@ -9,13 +9,17 @@
 import * as sg from '../dist/node/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lossSpec, toSvg } from './lm/charts.mjs';
 
 function parseArgs(argv) {
-  const opts = { steps: 300, backend: 'auto', seed: 0, out: 'out/moe-classifier' };
+  const opts = { steps: 300, backend: undefined, seed: 0, out: 'out/moe-classifier' };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === '--steps') { opts.steps = Number(v); i++; }
-    else if (k === '--backend') { opts.backend = v; i++; }
+    else if (k === '--backend') {
+      if (!['auto', 'webgpu', 'cpu'].includes(v)) throw new Error(`moe-classifier: --backend must be auto, webgpu or cpu, got ${v}`);
+      opts.backend = v; i++;
+    }
     else if (k === '--seed') { opts.seed = Number(v); i++; }
     else if (k === '--out') { opts.out = v; i++; }
     else if (k === '--help' || k === '-h') {
@@ -40,38 +44,16 @@ function spirals(n, gen) {
   return { x, y };
 }
 
-function progress(step, total, loss, started) {
+/** The ETA counts from the end of step 1, which compiles the kernels and is much slower. */
+function progress(step, total, loss, firstStepDone) {
   const width = 28;
   const done = Math.round((step / total) * width);
-  const elapsed = (performance.now() - started) / 1000;
-  const rate = step / elapsed;
-  const eta = (total - step) / rate;
+  const rate = (step - 1) / ((performance.now() - firstStepDone) / 1000);
+  const speed = step > 1 ? `${rate.toFixed(1)} steps/s  ETA ${((total - step) / rate).toFixed(0)}s` : 'estimating speed…';
   const bar = '#'.repeat(done) + '-'.repeat(width - done);
-  const line = `  [${bar}] step ${String(step).padStart(String(total).length)}/${total}  loss ${loss.toFixed(4)}  ${rate.toFixed(1)} steps/s  ETA ${eta.toFixed(0)}s`;
-  if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
-  else if (step === total || step % Math.max(1, Math.floor(total / 10)) === 0) console.log(line);
-}
-
-function lossSvg(points) {
-  const w = 640, h = 320, pad = 40;
-  const maxX = points[points.length - 1][0];
-  const ys = points.map((p) => p[1]);
-  const maxY = Math.max(...ys), minY = Math.min(0, ...ys);
-  const px = (x) => pad + ((w - 2 * pad) * x) / maxX;
-  const py = (y) => h - pad - ((h - 2 * pad) * (y - minY)) / (maxY - minY || 1);
-  const path = points.map(([x, y], i) => `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#444"/>
-<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#444"/>
-<text x="${w / 2}" y="${h - 8}" text-anchor="middle">step</text>
-<text x="12" y="${h / 2}" transform="rotate(-90 12 ${h / 2})" text-anchor="middle">training loss</text>
-<text x="${pad - 4}" y="${py(maxY) + 4}" text-anchor="end">${maxY.toFixed(2)}</text>
-<text x="${pad - 4}" y="${py(minY) + 4}" text-anchor="end">${minY.toFixed(2)}</text>
-<text x="${w - pad}" y="${h - pad + 16}" text-anchor="end">${maxX}</text>
-<path d="${path}" fill="none" stroke="#2a6fdb" stroke-width="2"/>
-</svg>
-`;
+  const line = `  [${bar}] step ${String(step).padStart(String(total).length)}/${total}  loss ${loss.toFixed(4)}  ${speed}`;
+  if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(78)}`);
+  else if (step === 1 || step === total || step % Math.max(1, Math.floor(total / 10)) === 0) console.log(line);
 }
 
 const opts = parseArgs(process.argv.slice(2));
@@ -109,7 +91,9 @@ function forward() {
 const lr = 0.3, momentum = 0.9;
 const velocity = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, sg.zerosLike(p)]));
 const curve = [];
-const started = performance.now();
+const pending = [];
+let firstStepDone = performance.now();
+if (info.backend === 'webgpu') console.log('  step 1: compiling kernels…');
 for (let step = 1; step <= opts.steps; step++) {
   const loss = sg.tidy(() => {
     const { loss } = forward();
@@ -124,12 +108,15 @@ for (let step = 1; step <= opts.steps; step++) {
     });
     return loss;
   });
+  pending.push([step, loss]);
+  // Every step's loss goes on the chart; they are read back ten at a time so that steps don't wait.
   if (step === 1 || step % 10 === 0 || step === opts.steps) {
-    const v = await loss.item();
-    curve.push([step, v]);
-    progress(step, opts.steps, v, started);
+    const values = await Promise.all(pending.map(([, t]) => t.item()));
+    pending.forEach(([s, t], i) => { curve.push([s, values[i]]); t.dispose(); });
+    pending.length = 0;
+    if (step === 1) firstStepDone = performance.now();
+    progress(step, opts.steps, values.at(-1), firstStepDone);
   }
-  loss.dispose();
 }
 if (process.stdout.isTTY) process.stdout.write('\n');
 
@@ -143,7 +130,7 @@ const accuracy = p.reduce((acc, v, i) => acc + (v === data.y[i] ? 1 : 0), 0) / N
 const counts = Array.from(o, (v, i) => v - (i ? o[i - 1] : 0));
 
 mkdirSync(opts.out, { recursive: true });
-writeFileSync(join(opts.out, 'loss.svg'), lossSvg(curve));
+writeFileSync(join(opts.out, 'loss.svg'), await toSvg(lossSpec(curve, { title: `MoE classifier on ${info.backend}: training loss`, vocab: 3, yTitle: 'cross-entropy (nats)' })));
 writeFileSync(join(opts.out, 'loss.json'), JSON.stringify(curve));
 const first = curve[0][1], last = curve[curve.length - 1][1];
 console.log(`loss ${first.toFixed(4)} -> ${last.toFixed(4)}; training accuracy ${(accuracy * 100).toFixed(1)}%`);

@@ -5,7 +5,7 @@
 //   backend=auto|webgpu|cpu   steps=N   batch=B   lr=X   sample=CHARS   (sample length)
 import * as sg from 'scattergrad';
 import { CharTokenizer, DEFAULT_CONFIG, MoELanguageModel, batch } from '../lm/model.mjs';
-import { lossChart, expertChart } from '../lm/charts.mjs';
+import { lossSpec, expertsSpec } from '../lm/charts.mjs';
 import * as charts from './plots.mjs';
 import { runChecks } from './checks.mjs';
 
@@ -65,7 +65,7 @@ async function runCell(cell) {
   button.disabled = true;
   const shown = [];
   const show = (label, value) => { shown.push(formatShown(value).then(([meta, text]) => ({ label, meta, text }))); };
-  const plot = (svg) => { shown.push(Promise.resolve({ svg })); };
+  const plot = (chart) => { shown.push(Promise.resolve(typeof chart === 'string' ? { svg: chart } : { spec: chart })); };
   let error = null;
   try {
     await new AsyncFunction('sg', 'show', 'plot', 'charts', cell.querySelector('textarea').value)(sg, show, plot, charts);
@@ -76,6 +76,7 @@ async function runCell(cell) {
     try {
       const item = await p;
       if (item.svg) { out.insertAdjacentHTML('beforeend', item.svg); continue; }
+      if (item.spec) { const div = document.createElement('div'); out.append(div); await embed(div, item.spec); continue; }
       const div = document.createElement('div');
       div.innerHTML = `<span class="label">${escapeHtml(item.label)}</span>  <span class="meta">${escapeHtml(item.meta)}</span>\n${escapeHtml(item.text)}\n`;
       out.append(div);
@@ -140,18 +141,28 @@ function readNumber(id, fallback) {
 
 function setStatus(s) { $('train-status').textContent = s; }
 
-function draw() {
-  if (!train.curve.length) return;
-  setChart('loss-chart', lossChart(train.curve, `training loss on ${info.backend}`));
-  setChart('expert-chart', expertChart(train.counts));
+/** Draws a Vega-Lite spec into `el` with vega-embed (loaded by index.html), as SVG. */
+async function embed(el, spec) {
+  const result = await window.vegaEmbed(el, spec, { renderer: 'svg', actions: false });
+  return result.view;
 }
 
-/** Puts a fixed-size SVG from charts.mjs in a box it scales to fit. */
-function setChart(id, svgText) {
-  const box = $(id);
-  box.innerHTML = svgText;
-  const svg = box.querySelector('svg');
-  svg.setAttribute('viewBox', `0 0 ${svg.getAttribute('width')} ${svg.getAttribute('height')}`);
+const views = {};
+let drawing = null;
+/** Redraws both charts; a redraw asked for while one is running waits for it (one at a time). */
+async function draw() {
+  if (!train.curve.length) return;
+  const run = async () => {
+    for (const [id, spec] of [
+      ['loss-chart', lossSpec(train.curve, { title: `training loss on ${info.backend}`, vocab: tok.size, width: 520, height: 220 })],
+      ['expert-chart', expertsSpec(train.counts, { width: 240, height: 180 })],
+    ]) {
+      views[id]?.finalize();
+      views[id] = await embed($(id), spec);
+    }
+  };
+  drawing = (drawing ?? Promise.resolve()).then(run);
+  return drawing;
 }
 
 async function runTraining() {
@@ -161,8 +172,13 @@ async function runTraining() {
   train.running = true;
   train.busy = true;
   updateButtons();
-  let t0 = performance.now();
+  const first = train.step === 0;
+  // The very first step builds every GPU pipeline; speed and ETA are measured after it.
+  setStatus(first && onGpu ? 'step 1: compiling kernels… (the first step builds every GPU pipeline; later steps are much faster)' : `step ${train.step + 1}…`);
+  await new Promise((r) => setTimeout(r, 0)); // paint the status before the step blocks
+  let t0 = null;
   let s0 = train.step;
+  let lastDraw = 0;
   while (train.running && train.step < end) {
     train.opt.lr = readNumber('lr', train.opt.lr);
     const { ce, layerCounts } = sg.tidy(() => {
@@ -182,22 +198,31 @@ async function runTraining() {
     train.curve.push([train.step, loss]);
     counts.forEach((v, i) => { train.counts[Math.floor(i / cfg.experts)][i % cfg.experts] += v; });
     const now = performance.now();
-    if (now - t0 > 500) {
-      train.tokensPerSecond = ((train.step - s0) * batchSize * cfg.context) / ((now - t0) / 1000);
-      t0 = now;
-      s0 = train.step;
-    }
-    draw();
+    if (t0 === null) { t0 = now; s0 = train.step; } // speed counts from the end of this run's first step
+    else if (now - t0 > 500) train.tokensPerSecond = ((train.step - s0) * batchSize * cfg.context) / ((now - t0) / 1000);
+    const stepsPerSecond = train.tokensPerSecond / (batchSize * cfg.context);
+    // Redrawing is not free: at most once a second while training, and always at the end.
+    if (now - lastDraw > 1000 || train.step === end || !train.running) { lastDraw = now; draw(); }
     setStatus(`step ${train.step} of ${end} · loss ${loss.toFixed(3)} · lr ${train.opt.lr} · ` +
-      `${train.tokensPerSecond ? `${Math.round(train.tokensPerSecond).toLocaleString()} tokens/s` : 'measuring speed…'}`);
+      (train.tokensPerSecond ? `${Math.round(train.tokensPerSecond).toLocaleString()} tokens/s · about ${Math.ceil((end - train.step) / stepsPerSecond)} s to go` : 'measuring speed…'));
     await new Promise((r) => setTimeout(r, 0)); // let the page repaint and the Stop button work
   }
   train.running = false;
+  await draw();
   const last = train.curve.at(-1)?.[1];
   const summary = `${train.step} steps · loss ${last?.toFixed(3)}`;
-  setStatus(`${summary} · writing a sample…`);
+  setStatus(`${summary} · writing a sample: 0 of ${sampleLength} characters…`);
   updateButtons();
-  const sample = await train.model.generate(tok, 'ROMEO:\n', sampleLength, { seed: train.step });
+  $('sample').textContent = 'ROMEO:\n';
+  let lastPaint = 0;
+  const sample = await train.model.generate(tok, 'ROMEO:\n', sampleLength, {
+    seed: train.step,
+    onToken: async (i, n, ch) => {
+      $('sample').textContent += ch;
+      setStatus(`${summary} · writing a sample: ${i} of ${n} characters…`);
+      if (performance.now() - lastPaint > 100) { lastPaint = performance.now(); await new Promise((r) => setTimeout(r, 0)); }
+    },
+  });
   train.sample = `ROMEO:\n${sample}`;
   $('sample').textContent = train.sample;
   setStatus(`${summary} · stopped; Start goes on from here`);

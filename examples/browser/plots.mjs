@@ -1,46 +1,20 @@
-// SVG pictures for the notebook cells: a bar chart, the router's probabilities with each
-// token's choices outlined, and an autograd graph. Each returns an SVG string.
+// Pictures for the page's cells: a bar chart and the router's probabilities with each token's
+// choices outlined (Vega-Lite specs, as the demo's charts), and an autograd graph (an SVG
+// string: a graph layout is not what a charting grammar draws).
+import { barsSpec, routingSpec } from '../lm/charts.mjs';
 
-const COLORS = ['#2a6fdb', '#e07b39', '#3aa655', '#b84fc9', '#c9a227', '#4fb8c9', '#c94f6d', '#7a7a7a'];
 const esc = (s) => String(s).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
 const svg = (w, h, body) =>
   `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">${body}</svg>`;
 
-/** One bar per value, labelled e0, e1, … (experts). */
+/** One bar per value, labelled expert 0, expert 1, …: a Vega-Lite spec (plot() draws it). */
 export function bars(values, title = '') {
-  const w = 420, h = 230, pad = 36, top = 44;
-  const max = Math.max(1, ...values);
-  const bw = (w - 2 * pad) / Math.max(1, values.length);
-  let body = `<text x="${w / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text>`;
-  body += `<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#444"/>`;
-  values.forEach((v, i) => {
-    const bh = ((h - pad - top) * v) / max;
-    const x = pad + i * bw + bw * 0.15;
-    body += `<rect class="bar" x="${x.toFixed(1)}" y="${(h - pad - bh).toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${bh.toFixed(1)}" fill="${COLORS[i % COLORS.length]}"><title>expert ${i}: ${v}</title></rect>`;
-    body += `<text x="${(x + bw * 0.35).toFixed(1)}" y="${(h - pad - bh - 4).toFixed(1)}" text-anchor="middle">${v}</text>`;
-    body += `<text x="${(x + bw * 0.35).toFixed(1)}" y="${h - pad + 15}" text-anchor="middle">expert ${i}</text>`;
-  });
-  return svg(w, h, body);
+  return barsSpec(values, { title });
 }
 
-/** probs [T, E] as a heat map (tokens across, experts down), chosen cells outlined. */
+/** probs [T, E] as a heat map (tokens across, experts down), chosen cells outlined: a Vega-Lite spec. */
 export function routing(probs, choices, T, E) {
-  const cell = 22, left = 66, top = 26, bottom = 22;
-  const w = left + T * cell + 10, h = top + E * cell + bottom;
-  const k = choices.length / T;
-  let body = `<text x="${left}" y="16" font-size="13">router probabilities: token → expert (outlined: the token's top-${k})</text>`;
-  for (let e = 0; e < E; e++) {
-    body += `<text x="${left - 8}" y="${top + e * cell + 15}" text-anchor="end">expert ${e}</text>`;
-    for (let t = 0; t < T; t++) {
-      const p = probs[t * E + e];
-      const chosen = Array.from(choices.subarray(t * k, t * k + k)).includes(e);
-      const shade = Math.round(255 - 200 * p);
-      body += `<rect x="${left + t * cell}" y="${top + e * cell}" width="${cell - 2}" height="${cell - 2}" fill="rgb(${shade},${shade + Math.round(0.15 * (255 - shade))},255)"` +
-        `${chosen ? ' stroke="#d9480f" stroke-width="2"' : ''}><title>token ${t} → expert ${e}: ${p.toFixed(3)}</title></rect>`;
-    }
-  }
-  for (let t = 0; t < T; t += 4) body += `<text x="${left + t * cell + cell / 2 - 1}" y="${h - 6}" text-anchor="middle" fill="#5b6475">t${t}</text>`;
-  return svg(w, h, body);
+  return routingSpec(probs, choices, T, E);
 }
 
 /**

@@ -72,7 +72,7 @@ export class MoELanguageModel extends sg.nn.Module {
    * Samples `n` characters after `prompt`: temperature, then top-p (nucleus) sampling: keep the
    * most likely characters until their probabilities reach `topP`, and draw among them.
    */
-  async generate(tokenizer, prompt, n, { temperature = 0.8, topP = 0.9, seed = 0 } = {}) {
+  async generate(tokenizer, prompt, n, { temperature = 0.8, topP = 0.9, seed = 0, onToken } = {}) {
     const generator = new sg.Generator(seed);
     const ids = Array.from(tokenizer.encode(prompt));
     for (let i = 0; i < n; i++) {
@@ -88,6 +88,7 @@ export class MoELanguageModel extends sg.nn.Module {
       }));
       ids.push(await next.item());
       next.dispose();
+      await onToken?.(i + 1, n, tokenizer.decode([ids.at(-1)])); // progress, for a caller that shows it
     }
     return tokenizer.decode(ids.slice(-n));
   }

@@ -8,6 +8,8 @@
 // and ~2 MB. So the handlers below capture only what they write to, and the backend removes
 // its listener on destroy.
 
+import { vulkanLoaderEnv } from './tuning.js';
+
 // Set by the build: false in the browser bundle, so that the Node-only path (and its
 // import of the `webgpu` package) is removed and bundlers never try to resolve it.
 declare const __SCATTERGRAD_NODE__: boolean;
@@ -18,8 +20,33 @@ declare const __SCATTERGRAD_NODE__: boolean;
 // it does not keep Node alive once every device is destroyed.
 const dawnInstances = new Map<string, GPU>();
 
-/** Set when Node could not load the optional `webgpu` package, so init() can say how to get it. */
-export const dawn = { missing: false };
+/**
+ * Set when Node could not load the optional `webgpu` package, or (Linux) when no Vulkan driver
+ * is installed, so init() can say what to do.
+ */
+export const dawn = { missing: false, noVulkanDriver: false };
+
+/**
+ * Whether the Vulkan loader would find any driver (ICD manifest), looked up the way it does.
+ * Without one Dawn prints three lines of Vulkan errors before giving no adapter, so init()
+ * skips asking it and prints its own one line.
+ */
+function hasVulkanDriver({ existsSync, readdirSync }: typeof import('node:fs')): boolean {
+  const env = vulkanLoaderEnv();
+  const list = (v: string | undefined): string[] => (v ?? '').split(':').filter(Boolean);
+  const explicit = env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES;
+  const added = list(env.VK_ADD_DRIVER_FILES);
+  if (added.some((f) => existsSync(f))) return true;
+  if (explicit !== undefined) return list(explicit).some((f) => existsSync(f));
+  const home = env.HOME;
+  const dirs = [
+    env.XDG_CONFIG_HOME ?? (home ? `${home}/.config` : ''), ...list(env.XDG_CONFIG_DIRS ?? '/etc/xdg'), '/etc',
+    env.XDG_DATA_HOME ?? (home ? `${home}/.local/share` : ''), ...list(env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share'),
+  ].filter(Boolean);
+  return dirs.some((d) => {
+    try { return readdirSync(`${d}/vulkan/icd.d`).some((f) => f.endsWith('.json')); } catch { return false; }
+  });
+}
 
 /** The GPU object to request adapters from, or null where there is none. */
 export async function gpuInstance(dawnToggles?: string[]): Promise<GPU | null> {
@@ -32,6 +59,11 @@ export async function gpuInstance(dawnToggles?: string[]): Promise<GPU | null> {
     const key = JSON.stringify(toggles);
     let gpu = dawnInstances.get(key);
     if (gpu) return gpu;
+    // Dawn's Linux builds reach GPUs only through Vulkan (lavapipe included).
+    if (process.platform === 'linux' && !hasVulkanDriver(await import('node:fs'))) {
+      dawn.noVulkanDriver = true;
+      return null;
+    }
     let mod: { create: (t: string[]) => GPU; globals: object };
     try {
       mod = await import('webgpu');

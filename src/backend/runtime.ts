@@ -3,10 +3,11 @@
 import { GpuBackend, type GpuOptions } from './webgpu.js';
 import { dawn } from './dawn.js';
 import type { DeviceKind } from './storage.js';
-import { configureTuning, envSwitch, type Tuning } from './tuning.js';
+import { configureTuning, envBackend, envSwitch, type Tuning } from './tuning.js';
 import { checkOptions, describe } from '../tensor/shape.js';
 
 export interface InitOptions extends GpuOptions {
+  /** Default: the environment's SCATTERGRAD_BACKEND in Node, else 'auto'. */
   backend?: 'auto' | 'webgpu' | 'cpu';
   /** Print a line when 'auto' falls back to the CPU (default true). */
   quiet?: boolean;
@@ -41,7 +42,13 @@ export const NO_DAWN_HINT =
   "no WebGPU in this Node: the optional package 'webgpu' (Dawn's bindings) is not installed; " +
   'using the CPU backend. Install it with: npm install webgpu';
 
-const hint = (): string => (dawn.missing ? NO_DAWN_HINT : NO_WEBGPU_HINT);
+export const NO_VULKAN_HINT =
+  'no Vulkan driver is installed, so no WebGPU adapter; using the CPU backend. Without a GPU, install ' +
+  "Mesa's lavapipe, 24 or later (scripts/install-lavapipe.sh; docs/gpu-notes.md)";
+
+const hint = (): string => (dawn.missing ? NO_DAWN_HINT : dawn.noVulkanDriver ? NO_VULKAN_HINT : NO_WEBGPU_HINT);
+// The fallback notice is printed once per process, not at every init().
+let noticed = false;
 
 const INIT_KEYS = ['backend', 'quiet', 'dawnToggles', 'powerPreference', 'poolLimit', 'tuning', 'printWgsl'];
 
@@ -62,8 +69,13 @@ function checkInitOptions(opts: unknown): InitOptions {
 
 export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   opts = checkInitOptions(opts);
-  const want = opts.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'cpu'].includes(want)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got ${describe(want)}`);
+  // A script that names no backend lets its user pick one: SCATTERGRAD_BACKEND=cpu node x.mjs
+  const fromEnv = opts.backend === undefined ? envBackend() : undefined;
+  const want = opts.backend ?? fromEnv ?? 'auto';
+  if (!['auto', 'webgpu', 'cpu'].includes(want)) {
+    throw new Error(fromEnv !== undefined ? `init: SCATTERGRAD_BACKEND must be auto, webgpu or cpu, got ${describe(fromEnv)}`
+      : `init: backend must be 'auto', 'webgpu' or 'cpu', got ${describe(want)}`);
+  }
   const limit = opts.poolLimit;
   if (limit !== undefined && !(typeof limit === 'number' && limit >= 0)) {
     throw new Error(`init: poolLimit must be a number of bytes >= 0 (Infinity allowed), got ${describe(limit)}`);
@@ -83,7 +95,8 @@ export async function init(opts: InitOptions = {}): Promise<DeviceInfo> {
   else if (want === 'webgpu') throw new Error(`init: backend 'webgpu' was asked for but ${hint().replace('; using the CPU backend', '')}`);
   else {
     runtime.defaultDevice = 'cpu';
-    if (!opts.quiet) console.warn(`scattergrad: ${hint()}`);
+    if (!opts.quiet && !noticed) console.warn(`scattergrad: ${hint()}`);
+    if (!opts.quiet) noticed = true;
   }
   return deviceInfo();
 }

@@ -251,6 +251,14 @@ export function readEnvironment(where: string): Partial<Tuning> {
   return out as Partial<Tuning>;
 }
 
+/** SCATTERGRAD_BACKEND (auto, webgpu or cpu): init()'s backend when the call names none. */
+export const envBackend = (): string | undefined => envOf('SCATTERGRAD_BACKEND');
+
+/** The variables the Vulkan loader finds its drivers (ICDs) by, for init()'s check on Linux. */
+export const vulkanLoaderEnv = (): Record<string, string | undefined> => Object.fromEntries(
+  ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES', 'XDG_CONFIG_DIRS', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_DATA_DIRS', 'HOME']
+    .map((k) => [k, envOf(k)]));
+
 /** A switch's value in the environment (read leniently at load; init() checks it). */
 export const envSwitch = (name: keyof typeof SWITCHES): boolean => envOf(SWITCHES[name].env) === '1';
 

@@ -10,7 +10,7 @@
 //
 // So `class Block extends Module { attn = new CausalSelfAttention(...); mlp = new MoE(...) }`
 // gives names like `attn.qkv.weight` with no registration calls.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, installDispose } from '../tensor/tensor.js';
 import { fromArray } from '../ops/view.js';
 import { forEachOffset } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -155,6 +155,10 @@ export abstract class Module {
     }
   }
 }
+
+// `using m = new sg.nn.Linear(…)` disposes the module's tensors at the end of the block.
+export interface Module { [Symbol.dispose](): void }
+installDispose(Module.prototype);
 
 function isParameter(v: unknown): v is Tensor {
   return v instanceof Tensor && v.requiresGrad && v.isLeaf && !v.disposed;

@@ -103,6 +103,22 @@ export function checkAllocation(op: string, shape: readonly number[], dtype: DTy
 export type Scalar = number;
 export type ShapeArg = number | readonly number[];
 
+// Symbol.dispose as @types/node declares it, so the shipped types name it even for a
+// consumer whose lib lacks esnext.disposable (that lib's own declaration merges with this).
+declare global {
+  interface SymbolConstructor { readonly dispose: unique symbol }
+}
+
+/**
+ * Lets `using x = …` dispose a tensor or module when its block ends: installed at run time,
+ * under Symbol.dispose where the runtime has it, else under the key TypeScript's downlevel
+ * `using` looks up.
+ */
+export function installDispose(proto: { dispose(): void }): void {
+  const key = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
+  Object.defineProperty(proto, key, { value: function (this: { dispose(): void }) { this.dispose(); }, writable: true, configurable: true });
+}
+
 export class Tensor {
   readonly id = nextId++;
   readonly shape: number[];
@@ -268,5 +284,9 @@ export class Tensor {
   /** Another view of the same tensor, cut off from autograd (the graph stops here). */
   detach(): Tensor { this.assertAlive('detach'); return this.alias(); }
 }
+
+// `using t = sg.tensor(…)` frees t at the end of the block, as t.dispose() would.
+export interface Tensor { [Symbol.dispose](): void }
+installDispose(Tensor.prototype);
 
 setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);

@@ -144,10 +144,20 @@ page('with WebGPU: the op checks pass in the page, the cells run, it trains and 
   assert.equal(cells.filter((c) => !c.ok), [], 'a notebook cell failed');
   assert.is(cells.length, 3);
   assert.is(await p.locator('#s-autograd .out svg rect').count() >= 5, true, 'the autograd graph was not drawn');
-  assert.is(await p.locator('#s-routing .out svg rect.bar').count(), 4, 'the expert bar chart has no bars');
-  const rows = await p.locator('#s-routing .out svg rect.bar').evaluateAll((els) => els.map((e) => Number(e.querySelector('title')!.textContent!.split(': ')[1])));
-  assert.is(rows.reduce((a, b) => a + b, 0), 48, 'the bars should count T·k = 48 rows');
+  const heat = await p.locator('#s-routing .out svg path[aria-roledescription="rect mark"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  assert.is(heat.length, 24 * 4, 'the routing heat map should have T·E = 96 cells');
+  assert.is(heat.filter((l) => l.includes('chosen: true')).length, 48, 'the heat map should outline T·k = 48 chosen cells');
+  // Vega draws each bar as a path with aria-roledescription="bar", and the bar labels as text in a g.mark-text.
+  assert.is(await p.locator('#s-routing .out svg path[aria-roledescription="bar"]').count(), 4, 'the expert bar chart has no bars');
+  const rows = await p.locator('#s-routing .out svg .mark-text.role-mark text').allTextContents();
+  assert.is(rows.map(Number).reduce((a, b) => a + b, 0), 48, `the bar labels should count T·k = 48 rows: ${rows.join(', ')}`);
 
+  // Every status line the training shows, to check what it says during step 1 and while it samples.
+  await p.evaluate(() => {
+    const seen: string[] = ((window as unknown as { statuses: string[] }).statuses = []);
+    new MutationObserver(() => seen.push(document.getElementById('train-status')!.textContent ?? ''))
+      .observe(document.getElementById('train-status')!, { childList: true, characterData: true, subtree: true });
+  });
   await p.click('#start');
   await p.waitForFunction(() => { const t = window.sgPage!.train; return !t.busy && t.step > 0; }, null, { timeout: 240 * SECOND, polling: 250 });
   const train = await p.evaluate(() => window.sgPage!.train);
@@ -156,10 +166,16 @@ page('with WebGPU: the op checks pass in the page, the cells run, it trains and 
   console.log(`# in-page training: loss ${losses.map((l) => l.toFixed(3)).join(' ')}`);
   assert.ok(losses.every(Number.isFinite), 'a loss is not finite');
   assert.ok(losses[losses.length - 1] < losses[0] - 0.05, `the loss did not fall: ${losses.join(', ')}`);
-  const d = await p.getAttribute('#loss-chart svg path', 'd');
-  assert.ok(d, 'the loss chart has no path');
-  assert.is((d!.match(/[ML]/g) ?? []).length, TRAIN_STEPS, 'the loss chart should have one point per step');
-  assert.is(await p.locator('#expert-chart svg rect').count() > 8, true, 'the expert chart was not drawn');
+  // The loss chart (Vega-Lite through vega-embed): every step's line, its moving average, the ln(vocab) rule.
+  const lines = await p.locator('#loss-chart svg .mark-line.role-mark path').evaluateAll((els) => els.map((e) => e.getAttribute('d') ?? ''));
+  assert.is(lines.length, 2, 'the loss chart should have two lines (every step, smoothed)');
+  assert.is((lines[0].match(/[ML]/g) ?? []).length, TRAIN_STEPS, 'the loss chart should have one point per step');
+  assert.match(await p.textContent('#loss-chart svg') ?? '', /uniform guess: ln \d+ = \d\.\d\d/);
+  assert.is(await p.locator('#expert-chart svg path[aria-roledescription="bar"]').count(), 8, 'the expert chart should have 2 layers × 4 experts bars');
+  assert.match(await p.textContent('#train-status') ?? '', /stopped/);
+  const statuses = await p.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+  if (info.backend === 'webgpu') assert.match(statuses[0], /^step 1: compiling kernels…/, `the first status: ${statuses[0]}`);
+  assert.ok(statuses.some((t) => /writing a sample: \d+ of 40 characters/.test(t) && !/: 0 of/.test(t)), `no sampling progress among: ${statuses.join(' | ')}`);
   assert.ok(train.sample.startsWith('ROMEO:\n') && train.sample.length > 30, 'no sample was generated');
   assert.match(await p.textContent('#sample') ?? '', 'ROMEO:');
 
