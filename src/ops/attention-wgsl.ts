@@ -13,8 +13,10 @@ import type { Tensor } from '../tensor/tensor.js';
 import { wgslType } from '../tensor/dtype.js';
 import { f32Bits } from '../backend/webgpu.js';
 import type { AttnPlan } from './attention.js';
+import { WG, WG_REDUCE_WGSL } from './rows.js';
 
-export const WG = 64;
+// One workgroup per row, as the row kernels (softmax, norms) use.
+export { WG };
 const NINF = 0xff800000;
 const QNAN = 0x7fc00000;
 
@@ -79,18 +81,7 @@ fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 // NaN or +∞: either makes softmax's row NaN (∞ − ∞).
 fn isBad(x: f32) -> bool { let b = bitcast<u32>(x); return (b & 0x7fffffffu) > 0x7f800000u || b == 0x7f800000u; }
 fn isNegInf(x: f32) -> bool { return bitcast<u32>(x) == 0xff800000u; }
-var<workgroup> red: array<f32, ${WG}>;
-fn wgReduce(v: f32, lid: u32, isMax: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), isMax); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+${WG_REDUCE_WGSL}
 `;
 
 /** WGSL: score s of query row i against key j, with qdot the q·k product; sets live/bad. */
