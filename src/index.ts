@@ -36,7 +36,7 @@ export * as optim from './optim/index.js';
 export { serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors } from './io/index.js';
 export type { ParseOptions, Safetensors } from './io/index.js';
 // #24 masks and selection
-export { maskedFill, any, all, isnan, isinf, isfinite, tril, triu, select } from './ops/mask.js';
+export { maskedFill, any, all, isnan, isinf, isfinite, logicalNot, logicalAnd, logicalOr, logicalXor, tril, triu, select } from './ops/mask.js';
 // #24 math
 export { clamp, clip, sin, cos, erfFn as erf, floor, ceil, round, trunc, softplus, leakyRelu, elu, logsigmoid, remainder, fmod } from './ops/math.js';
 export { floorDivide } from './ops/intdiv.js';

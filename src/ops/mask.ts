@@ -1,12 +1,13 @@
-// Masks and selection: maskedFill, any/all, isnan/isinf/isfinite, tril/triu and select.
+// Masks and selection: maskedFill, any/all, isnan/isinf/isfinite, the logical ops, tril/triu
+// and select.
 // All are strided-map kernels (map.ts runs the CPU and WGSL sides) or views, so strides,
 // broadcasting and every dtype come for free; gradients are the same masks applied to dy.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { broadcastShapes, describe, fmtShape, normDim } from '../tensor/shape.js';
 import { checkInt, checkTensor } from '../tensor/check.js';
-import { mapRaw, type MapSpec } from './map.js';
-import { MAP_SPECS as S, copyInto, sumToShape } from './elementwise.js';
+import { deviceOf, mapRaw, type MapSpec } from './map.js';
+import { MAP_SPECS as S, copyInto, sumToShape, eq, ne, mul, add } from './elementwise.js';
 import { reduceRaw } from './reduce.js';
 import { checkBool, reduceDims } from './rows.js';
 import { fromArray, full } from './view.js';
@@ -92,6 +93,31 @@ function test(op: 'isnan' | 'isinf' | 'isfinite', x: Tensor): Tensor {
 export const isnan = (x: Tensor): Tensor => test('isnan', x);
 export const isinf = (x: Tensor): Tensor => test('isinf', x);
 export const isfinite = (x: Tensor): Tensor => test('isfinite', x);
+
+// ---- logicalNot / logicalAnd / logicalOr / logicalXor ----
+
+// Any dtype; nonzero (NaN too) is true. Built from comparisons, so the result is bool and the
+// NaN rule is the comparisons' (tested on the bits).
+export function logicalNot(x: Tensor): Tensor {
+  checkTensor('logicalNot', x);
+  return eq(x, 0);
+}
+
+function logical(op: 'logicalAnd' | 'logicalOr' | 'logicalXor', a: Tensor, b: Tensor): Tensor {
+  checkTensor(op, a, 'input');
+  checkTensor(op, b, 'other');
+  deviceOf(op, a, b);
+  broadcastShapes(op, a.shape, b.shape);
+  const [p, q] = [ne(a, 0), ne(b, 0)];
+  // On bool, mul is and, add is or, ne is xor.
+  const r = op === 'logicalAnd' ? mul(p, q) : op === 'logicalOr' ? add(p, q) : ne(p, q);
+  p.dispose();
+  q.dispose();
+  return r;
+}
+export const logicalAnd = (a: Tensor, b: Tensor): Tensor => logical('logicalAnd', a, b);
+export const logicalOr = (a: Tensor, b: Tensor): Tensor => logical('logicalOr', a, b);
+export const logicalXor = (a: Tensor, b: Tensor): Tensor => logical('logicalXor', a, b);
 
 // ---- tril / triu ----
 

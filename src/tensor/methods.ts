@@ -118,6 +118,10 @@ declare module './tensor.js' {
     isnan(): Tensor;
     isinf(): Tensor;
     isfinite(): Tensor;
+    logicalNot(): Tensor;
+    logicalAnd(other: Tensor): Tensor;
+    logicalOr(other: Tensor): Tensor;
+    logicalXor(other: Tensor): Tensor;
     tril(diagonal?: number): Tensor;
     triu(diagonal?: number): Tensor;
     select(dim: number, index: number): Tensor;
@@ -272,6 +276,10 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   isnan(): Tensor { return MK.isnan(this); },
   isinf(): Tensor { return MK.isinf(this); },
   isfinite(): Tensor { return MK.isfinite(this); },
+  logicalNot(): Tensor { return MK.logicalNot(this); },
+  logicalAnd(other: Tensor): Tensor { return MK.logicalAnd(this, other); },
+  logicalOr(other: Tensor): Tensor { return MK.logicalOr(this, other); },
+  logicalXor(other: Tensor): Tensor { return MK.logicalXor(this, other); },
   tril(diagonal = 0): Tensor { return MK.tril(this, diagonal); },
   triu(diagonal = 0): Tensor { return MK.triu(this, diagonal); },
   select(dim: number, index: number): Tensor { return MK.select(this, dim, index); },

@@ -52,6 +52,33 @@ test('isnan, isinf, isfinite: bool, on float32, float16, int32 and bool, vec4 an
   assertEqualArrays(await arr(d.isfinite()), [1, 0, 0], 'cpu float64 isfinite');
 });
 
+test('logicalNot/And/Or/Xor: bool, any dtype, NaN is true, broadcasting, errors', async () => {
+  const a = [0, N, I, -0, 2.5, 0, -1, N, 0];
+  const b = [1, 0, 0, 0, N, 0, 3, -I, 0];
+  const t = (v: number): boolean => v !== 0; // JS's truthiness differs for NaN: NaN is true here, as in PyTorch
+  for (const dev of await backends()) {
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const cast = (v: number[]): number[] => (dtype === 'float32' ? v : v.map((x) => (Number.isNaN(x) || x === I || x === -I ? 1 : dtype === 'bool' ? +(x !== 0) : Math.trunc(x))));
+      const [av, bv] = [cast(a), cast(b)];
+      const x = sg.tensor(av, { device: dev }).cast(dtype);
+      const y = sg.tensor(bv, { device: dev }).cast(dtype);
+      const not = x.logicalNot();
+      assert.is(not.dtype, 'bool');
+      assertEqualArrays(await arr(not), av.map((v) => +!t(v)), `${dev} ${dtype} logicalNot`);
+      assertEqualArrays(await arr(sg.logicalAnd(x, y)), av.map((v, i) => +(t(v) && t(bv[i]))), `${dev} ${dtype} logicalAnd`);
+      assertEqualArrays(await arr(x.logicalOr(y)), av.map((v, i) => +(t(v) || t(bv[i]))), `${dev} ${dtype} logicalOr`);
+      assertEqualArrays(await arr(x.logicalXor(y)), av.map((v, i) => +(t(v) !== t(bv[i]))), `${dev} ${dtype} logicalXor`);
+    }
+    // broadcasting (3, 1) with (4,), and an empty dim
+    const p = sg.tensor([[0], [1], [N]], { device: dev });
+    const q = sg.tensor([1, 0, 0, 2], { device: dev, dtype: 'int32' });
+    assertEqualArrays(await arr(sg.logicalAnd(p, q)), [0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1], `${dev} broadcast and`);
+    assert.equal(sg.logicalOr(sg.zeros([0, 3], { device: dev }), sg.ones([3], { device: dev })).shape, [0, 3]);
+    throwsWith(() => sg.logicalAnd(sg.zeros([2], { device: dev }), sg.zeros([3], { device: dev })), /^logicalAnd: /);
+    throwsWith(() => sg.logicalOr(sg.zeros([2], { device: dev }), 1 as unknown as Tensor), /^logicalOr: other must be a Tensor/);
+  }
+});
+
 test('any and all: no dim gives a 0-d bool; dim, negative dim, dims, keepdim; NaN is true; empty', async () => {
   const shape = [3, 4, 5];
   const n = 60;
