@@ -54,13 +54,21 @@ export function pad(x: Tensor, pads: number[], mode: PadMode | PadOptions = 'con
   if (mode !== 'constant' && !((k === 1 && (x.ndim === 2 || x.ndim === 3)) || (k === 2 && (x.ndim === 3 || x.ndim === 4)) || (k === 3 && (x.ndim === 4 || x.ndim === 5)))) {
     throw new Error(`pad: ${mode} padding supports pads of length 2 on 2-D or 3-D input, 4 on 3-D or 4-D, 6 on 4-D or 5-D; got pads ${describe(pads)} for shape ${fmtShape(x.shape)}`);
   }
+  if (mode !== 'constant') {
+    // As PyTorch: only the batch dim (the first of a k + 2-D input) may be empty.
+    x.shape.forEach((n, d) => {
+      if (n === 0 && !(d === 0 && x.ndim === k + 2)) throw new Error(`pad: ${mode} padding expects a ${k + 1}-D or ${k + 2}-D (batch mode) input with possibly 0 batch size and other non-zero dims, got shape ${fmtShape(x.shape)}`);
+    });
+  }
   const shape = [...x.shape];
   for (let i = 0; i < k; i++) {
     const d = x.ndim - 1 - i;
     const [lo, hi] = [p[2 * i], p[2 * i + 1]];
     const n = x.shape[d];
     const size = n + lo + hi;
-    if (size < 0) throw new Error(`pad: the input size ${n}, plus negative padding ${lo} and ${hi}, resulted in a negative output size at dim ${d} (input shape ${fmtShape(x.shape)})`);
+    // PyTorch crops with narrow() before padding, so the negative pads together must fit the input
+    // (this also keeps the output size non-negative).
+    if (n + Math.min(lo, 0) + Math.min(hi, 0) < 0) throw new Error(`pad: negative pads (${lo}, ${hi}) at dim ${d} crop more than its size ${n} (input shape ${fmtShape(x.shape)})`);
     if (mode !== 'constant') {
       if (n === 0) throw new Error(`pad: ${mode} padding needs a non-empty dim ${d}, got input shape ${fmtShape(x.shape)}`);
       if (size < 1) throw new Error(`pad: input (size ${n} at dim ${d}) is too small for pads (${lo}, ${hi}): output size ${size}`);
@@ -75,5 +83,7 @@ export function pad(x: Tensor, pads: number[], mode: PadMode | PadOptions = 'con
     const i = x.ndim - 1 - d;
     return i < k && (p[2 * i] !== 0 || p[2 * i + 1] !== 0) ? padMap(mode, n, p[2 * i], shape[d]) : null;
   });
-  return indexMap('pad', x, maps, shape, mode === 'constant' ? value ?? 0 : 0);
+  // A bool input holds any non-zero value (NaN included) as true, as PyTorch's cast does.
+  const fill = mode !== 'constant' ? 0 : x.dtype === 'bool' ? (value ?? 0) !== 0 ? 1 : 0 : value ?? 0;
+  return indexMap('pad', x, maps, shape, fill);
 }

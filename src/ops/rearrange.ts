@@ -205,6 +205,8 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
     // The flattened temporaries are disposed here; autograd keeps its own references.
     return tidy(() => reshape(roll(x.ndim === 0 ? reshape(x, [1]) : flatten(x), sh, 0), [...x.shape]));
   }
+  // PyTorch's roll refuses any dim of a 0-d tensor (without dims it rolls the flattened one).
+  if (x.ndim === 0) throw new Error(`roll: dims ${describe(dims)} given for a 0-d tensor (shape [])`);
   const ds = dimList('roll', 'dims', dims).map((d) => normDim('roll', d, x.ndim));
   if (ds.length !== sh.length) throw new Error(`roll: shifts and dims must align: shifts ${describe(shifts)} (${sh.length}), dims ${describe(dims)} (${ds.length})`);
   const total = x.shape.map(() => 0);
@@ -259,8 +261,9 @@ export function repeatInterleave(x: Tensor, repeats: number | number[] | Tensor,
     if (x.ndim === 1) return interleave(x, 0, counts);
     return tidy(() => interleave(reshape(x, [x.numel]), 0, counts));
   }
+  // PyTorch refuses a dim for a 0-d input (only the flattened form works there).
+  if (x.ndim === 0) throw new Error(`repeatInterleave: dim ${dim} given for a 0-d input (shape []); leave dim out to repeat the flattened input`);
   const d = normDim('repeatInterleave', dim, x.ndim);
-  if (x.ndim === 0) return tidy(() => interleave(reshape(x, [1]), 0, repeatCounts(repeats, 1, dim)));
   return interleave(x, d, repeatCounts(repeats, x.shape[d], dim));
 }
 

@@ -151,8 +151,8 @@ test('pad matches the reference: modes, odd sizes, views, NaN/Inf, dtypes, empty
     // empty dims: a constant pad of an empty dim is all fill; an empty batch stays empty
     const e = sg.zeros([2, 0], { device: dev });
     assertEqualArrays(await arr(sg.pad(e, [1, 2], 'constant', 3)), [3, 3, 3, 3, 3, 3], `padding an empty dim on ${dev}`);
-    const eb = sg.pad(sg.zeros([0, 3], { device: dev }), [1, 1], 'reflect');
-    shapeIs(eb, [0, 5], 'empty batch reflect');
+    const eb = sg.pad(sg.zeros([0, 2, 3], { device: dev }), [1, 1], 'reflect');
+    shapeIs(eb, [0, 2, 5], 'empty batch reflect');
     const crop = sg.pad(rt([2, 3], 31, dev).t, [-2, -1]);
     shapeIs(crop, [2, 0], 'crop to empty');
     [s, it, h, e, eb, crop, t].forEach((z) => z.dispose());
@@ -230,7 +230,7 @@ test('flip, roll, repeat, repeatInterleave match the references', async () => {
     b.t.dispose();
     // views made along the way (flatten, reshape) are not left live
     const before = sg.memory().liveTensors;
-    const kept = [t.roll(3), t.repeat(2, 1, 1, 1), t.repeatInterleave(2), z.repeatInterleave(2, 0), z.roll(1)];
+    const kept = [t.roll(3), t.repeat(2, 1, 1, 1), t.repeatInterleave(2), z.repeatInterleave(2), z.roll(1)];
     if (sg.memory().liveTensors !== before + kept.length) throw new Error(`temporaries left live on ${dev}`);
     [t, rtens, it, h, z, e, ...kept].forEach((q) => q.dispose());
   }
@@ -301,7 +301,7 @@ test('bad input throws before any work, naming the op', async () => {
       ['value for reflect', () => sg.pad(x, [1, 1], 'reflect', 2), [/^pad: /, /doesn't take in value/]],
       ['reflect too wide', () => sg.pad(x, [4, 0], 'reflect'), [/^pad: /, /less than the corresponding input dimension/, /\(4, 0\)/]],
       ['reflect on 1-D', () => sg.pad(sg.zeros([5]), [1, 1], 'reflect'), [/^pad: /, /reflect padding supports/]],
-      ['negative size', () => sg.pad(x, [-3, -2]), [/^pad: /, /negative output size/]],
+      ['negative size', () => sg.pad(x, [-3, -2]), [/^pad: /, /crop more than its size 4/]],
       ['int32 fill', () => sg.pad(sg.zeros([2, 2], { dtype: 'int32' }), [1, 1], 'constant', 0.5), [/^pad: /, /int32/]],
       ['bad option', () => sg.pad(x, [1, 1], { valu: 2 } as never), [/^pad: /, /valu/]],
       ['pads not ints', () => sg.pad(x, [1.5, 1]), [/^pad: /, /pads/]],
@@ -328,6 +328,41 @@ test('bad input throws before any work, naming the op', async () => {
     }
     assertEqualArrays(await arr(sg.pad(sg.ones([1, 2], { device: dev }), [1, 0])), [0, 1, 1], `usable after errors on ${dev}`);
     x.dispose();
+  }
+});
+
+// Found by the adversarial PyTorch parity run (bench/parity/adv-shaping.mjs); the expected values
+// are PyTorch 2.14's answers, written here.
+test('pad, roll, repeatInterleave: PyTorch parity regressions', async () => {
+  for (const dev of await backends()) {
+    // a bool input's fill is any non-zero value cast to true: F.pad(tensor([T, F]), (1, 1), value=3) is [T, T, F, T]
+    const b = sg.tensor([true, false], { dtype: 'bool', device: dev });
+    for (const v of [3, NaN, -0.5]) {
+      const y = sg.pad(b, [1, 1], 'constant', v);
+      if (y.dtype !== 'bool') throw new Error('pad keeps bool');
+      assertEqualArrays(await arr(y), [1, 1, 0, 1], `bool pad with value ${v} on ${dev}`);
+    }
+    assertEqualArrays(await arr(sg.pad(b, [1, 0], 'constant', 0)), [0, 1, 0], `bool pad with 0 on ${dev}`);
+    // PyTorch crops negative pads with narrow() first: F.pad(zeros(5), (2, -6)) and (-6, 2) raise though 5 + 2 - 6 >= 0
+    const f = sg.zeros([5], { device: dev });
+    throwsBeforeWork(`crop past the start on ${dev}`, () => sg.pad(f, [-6, 2]), [/^pad: /, /crop more than its size 5/]);
+    throwsBeforeWork(`crop past the end on ${dev}`, () => sg.pad(f, [2, -6]), [/^pad: /, /crop more than its size 5/]);
+    const e = sg.zeros([4, 0, 1], { device: dev });
+    throwsBeforeWork(`crop of an empty dim on ${dev}`, () => sg.pad(e, [3, 0, -2, 4], 'constant', 7), [/^pad: /, /size 0/]);
+    shapeIs(sg.pad(f, [-5, 1]), [1], 'a crop of the whole dim, then a pad');
+    const [e204, e05, e034] = [[2, 0, 4], [0, 5], [0, 3, 4]].map((sh) => sg.zeros(sh, { device: dev }));
+    // reflect/replicate: only the batch dim may be empty (PyTorch: "possibly 0 batch size and other non-zero dimensions")
+    throwsBeforeWork(`replicate with an empty channel dim on ${dev}`, () => sg.pad(e204, [1, 1], 'replicate'), [/^pad: /, /non-zero/, /\[2, 0, 4\]/]);
+    throwsBeforeWork(`reflect of an unbatched empty dim on ${dev}`, () => sg.pad(e05, [-2, 0], 'reflect'), [/^pad: /, /non-zero/]);
+    throwsBeforeWork(`replicate 2-D with an empty dim on ${dev}`, () => sg.pad(e034, [1, 1, 1, 1], 'replicate'), [/^pad: /, /non-zero/]);
+    shapeIs(sg.pad(sg.zeros([0, 2, 3, 4], { device: dev }), [1, 1, 1, 1], 'replicate'), [0, 2, 5, 6], 'an empty batch still pads');
+    // torch.roll(tensor(1.), [1], [0]) and torch.repeat_interleave(tensor(1.), 2, dim=0) raise; without dims they work
+    const z = sg.tensor(1.5, { device: dev });
+    throwsBeforeWork(`roll of a 0-d tensor with dims on ${dev}`, () => z.roll([1], [0]), [/^roll: /, /0-d/]);
+    throwsBeforeWork(`roll of a 0-d tensor with dim -1 on ${dev}`, () => z.roll(1, -1), [/^roll: /, /0-d/]);
+    throwsBeforeWork(`repeatInterleave of a 0-d tensor with a dim on ${dev}`, () => z.repeatInterleave(2, 0), [/^repeatInterleave: /, /0-d/]);
+    assertEqualArrays(await arr(z.repeatInterleave(2)), [1.5, 1.5], `flattened repeatInterleave of a 0-d tensor on ${dev}`);
+    [b, f, z, e, e204, e05, e034].forEach((q) => q.dispose());
   }
 });
 
