@@ -35,6 +35,8 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   const n = checkInt('linspace', 'steps', steps, 0);
   const o = resolve('linspace', opts, 'float32', runtime.defaultDevice);
   checkAllocation('linspace', [n], o.dtype, o.device);
+  // PyTorch converts start and end to an integer dtype before stepping.
+  if (o.dtype === 'int32') [start, end] = [Math.trunc(start), Math.trunc(end)];
   const step = n > 1 ? (end - start) / (n - 1) : 0;
   const values = new Float64Array(n);
   const half = Math.floor(n / 2);

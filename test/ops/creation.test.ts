@@ -30,6 +30,10 @@ test('linspace: exact ends, even spacing, steps 0 and 1, int32 truncation', asyn
     const i = sg.linspace(0, 10, 4, { dtype: 'int32', device: dev });
     if (i.dtype !== 'int32') throw new Error('linspace int32 dtype');
     assertEqualArrays(await arr(i), [0, 3, 6, 10], `int32 linspace on ${dev}`);
+    // PyTorch truncates start and end to the integer dtype before stepping (values from torch 2.14)
+    assertEqualArrays(await arr(sg.linspace(-3.5, 1, 9, { dtype: 'int32', device: dev })), [-3, -2, -2, -1, -1, 0, 0, 0, 1], `int32 linspace(-3.5, 1, 9) on ${dev}`);
+    assertEqualArrays(await arr(sg.linspace(0, 3.5, 8, { dtype: 'int32', device: dev })), [0, 0, 0, 1, 1, 2, 2, 3], `int32 linspace(0, 3.5, 8) on ${dev}`);
+    assertEqualArrays(await arr(sg.linspace(7.9, 0.2, 5, { dtype: 'int32', device: dev })), [7, 5, 3, 1, 0], `int32 linspace(7.9, 0.2, 5) on ${dev}`);
     const h = sg.linspace(0, 1, 3, { dtype: 'float16', device: dev, requiresGrad: true });
     if (h.dtype !== 'float16' || !h.requiresGrad) throw new Error('float16 linspace options');
     assertEqualArrays(await arr(h), [0, 0.5, 1], `float16 linspace on ${dev}`);
