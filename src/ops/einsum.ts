@@ -38,10 +38,10 @@ function parse(equation: string, count: number): Parsed {
 }
 
 /** Sums x (letters `s`) over the letters not in `keep`; returns the rest and their letters. */
-function sumOut(x: Tensor, s: string, keep: (c: string) => boolean): [Tensor, string] {
-  const drop = [...s].map((c, d) => (keep(c) ? -1 : d)).filter((d) => d >= 0);
+function sumOut(x: Tensor, s: string, keep: (c: string, d: number) => boolean): [Tensor, string] {
+  const drop = [...s].map((c, d) => (keep(c, d) ? -1 : d)).filter((d) => d >= 0);
   if (drop.length === 0) return [x, s];
-  return [sum(x, drop), [...s].filter((c) => keep(c)).join('')];
+  return [sum(x, drop), [...s].filter((c, d) => keep(c, d)).join('')];
 }
 
 /** x (letters `s`) permuted into the letter order `to` (the same letters). */
@@ -88,8 +88,12 @@ export function einsum(equation: string, ...operands: Array<Tensor | Tensor[]>):
       const want = [...s].map((c, d) => (t.shape[d] === 1 ? size.get(c)! : t.shape[d]));
       return want.every((n, d) => n === t.shape[d]) ? t : expand(t, want);
     };
-    const [a, la] = sumOut(full(ts[0], sa), sa, (c) => inOut(c) || sb.includes(c));
-    const [b, lb] = sumOut(full(ts[1], sb), sb, (c) => inOut(c) || sa.includes(c));
+    // A size-1 letter that broadcasts and is summed away is dropped from its side, so the other
+    // side sums it first (as PyTorch: 0 * Inf terms then give what PyTorch gives, not NaN).
+    const [a0, sa1] = sumOut(ts[0], sa, (c, d) => inOut(c) || ts[0].shape[d] !== 1 || size.get(c) === 1 || !sb.includes(c));
+    const [b0, sb1] = sumOut(ts[1], sb, (c, d) => inOut(c) || ts[1].shape[d] !== 1 || size.get(c) === 1 || !sa1.includes(c));
+    const [a, la] = sumOut(full(a0, sa1), sa1, (c) => inOut(c) || sb1.includes(c));
+    const [b, lb] = sumOut(full(b0, sb1), sb1, (c) => inOut(c) || sa1.includes(c));
     const batch = [...la].filter((c) => lb.includes(c) && inOut(c)).join('');
     const contr = [...la].filter((c) => lb.includes(c) && !inOut(c)).join('');
     const keepA = [...la].filter((c) => !lb.includes(c)).join('');

@@ -66,9 +66,9 @@ export function pad(x: Tensor, pads: number[], mode: PadMode | PadOptions = 'con
     const [lo, hi] = [p[2 * i], p[2 * i + 1]];
     const n = x.shape[d];
     const size = n + lo + hi;
-    // PyTorch crops with narrow() before padding, so the negative pads together must fit the input
-    // (this also keeps the output size non-negative).
-    if (n + Math.min(lo, 0) + Math.min(hi, 0) < 0) throw new Error(`pad: negative pads (${lo}, ${hi}) at dim ${d} crop more than its size ${n} (input shape ${fmtShape(x.shape)})`);
+    // PyTorch's constant pad crops with narrow() first, so the negative pads together must fit
+    // the input (this also keeps the output size non-negative; the other modes need size >= 1).
+    if (n + Math.min(lo, 0) + Math.min(hi, 0) < 0 && mode === 'constant') throw new Error(`pad: negative pads (${lo}, ${hi}) at dim ${d} crop more than its size ${n} (input shape ${fmtShape(x.shape)})`);
     if (mode !== 'constant') {
       if (n === 0) throw new Error(`pad: ${mode} padding needs a non-empty dim ${d}, got input shape ${fmtShape(x.shape)}`);
       if (size < 1) throw new Error(`pad: input (size ${n} at dim ${d}) is too small for pads (${lo}, ${hi}): output size ${size}`);

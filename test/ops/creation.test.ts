@@ -125,6 +125,9 @@ const EINSUM_CASES: Array<[string, number[][]]> = [
   ['ij,jk->ik', [[2, 0], [0, 3]]],
   ['ij,ij->ij', [[1, 4], [3, 4]]],
   ['bij,bjk->bik', [[1, 2, 3], [4, 3, 1]]],
+  // a broadcast (size-1) letter that is summed away, on either side
+  ['a,cab->c', [[3], [2, 1, 4]]],
+  ['cab,a', [[2, 1, 4], [3]]],
 ];
 
 test('einsum matches a brute-force float64 reference', async () => {
@@ -155,6 +158,12 @@ test('einsum matches a brute-force float64 reference', async () => {
     const iy = sg.einsum('ij->j', ia);
     if (iy.dtype !== 'int32') throw new Error(`einsum of int32 gave ${iy.dtype}`);
     assertEqualArrays(await arr(iy), [5, 7, 9], `int32 einsum on ${dev}`);
+    // the size-1 side of a broadcast summed letter is dropped, so the full side is summed first, as in
+    // PyTorch: torch.einsum('a,ca->c', tensor([1., -3.]), tensor([[-inf], [2.]])) is [inf, -4] (a product first gives NaN)
+    const [p0, p1] = [sg.tensor([1, -3], { device: dev }), sg.tensor([-Infinity, 2], { shape: [2, 1], device: dev })];
+    assertEqualArrays(await arr(sg.einsum('a,ca->c', p0, p1)), [Infinity, -4], `broadcast summed letter with -Inf on ${dev}`);
+    assertEqualArrays(await arr(sg.einsum('ca,a', p1, p0)), [Infinity, -4], `broadcast summed letter, operands swapped, on ${dev}`);
+    [p0, p1].forEach((t) => t.dispose());
     throwsBeforeWork(`int32 pair on ${dev}`, () => sg.einsum('ij,kj->ik', ia, ia), [/^einsum: /, /floating point/]);
     [a.t, b.t, ia].forEach((t) => t.dispose());
   }

@@ -350,6 +350,10 @@ test('pad, roll, repeatInterleave: PyTorch parity regressions', async () => {
     const e = sg.zeros([4, 0, 1], { device: dev });
     throwsBeforeWork(`crop of an empty dim on ${dev}`, () => sg.pad(e, [3, 0, -2, 4], 'constant', 7), [/^pad: /, /size 0/]);
     shapeIs(sg.pad(f, [-5, 1]), [1], 'a crop of the whole dim, then a pad');
+    // replicate has no narrow() step: F.pad(tensor([[5., 7.]]), (4, -3), mode='replicate') is [[5, 5, 5]]
+    const r2 = sg.tensor([5, 7], { shape: [1, 2], device: dev });
+    assertEqualArrays(await arr(sg.pad(r2, [4, -3], 'replicate')), [5, 5, 5], `replicate with a crop past the start on ${dev}`);
+    r2.dispose();
     const [e204, e05, e034] = [[2, 0, 4], [0, 5], [0, 3, 4]].map((sh) => sg.zeros(sh, { device: dev }));
     // reflect/replicate: only the batch dim may be empty (PyTorch: "possibly 0 batch size and other non-zero dimensions")
     throwsBeforeWork(`replicate with an empty channel dim on ${dev}`, () => sg.pad(e204, [1, 1], 'replicate'), [/^pad: /, /non-zero/, /\[2, 0, 4\]/]);
