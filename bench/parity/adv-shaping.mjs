@@ -6,7 +6,7 @@
 import { rng } from './ops.mjs';
 
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
-const G = rng(24033);
+const G = rng(Number(process.env.ADV_SEED ?? 24033)); // another seed: another set of shapes and arguments
 const pick = (a) => a[Math.floor(G() * a.length)];
 const int = (lo, hi) => lo + Math.floor(G() * (hi - lo + 1));
 const SPEC = ['nan', 'inf', '-inf', '-0'];
@@ -23,12 +23,13 @@ const X = (shape, dtype = 'float32', special = 0) => (r) => ({
 const randShape = (rank, hi = 4) => Array.from({ length: rank }, () => (G() < 0.12 ? 0 : int(1, hi)));
 const dtypeOf = () => pick(['float32', 'float32', 'float32', 'int32', 'float16', 'bool']);
 const inp = (shape) => { const dt = dtypeOf(); return X(shape, dt, dt.startsWith('float') && G() < 0.3 ? 0.2 : 0); };
+const num = (v) => ({ nan: NaN, inf: Infinity, '-inf': -Infinity, '-0': -0 })[v] ?? v;
 const cases = (n, mk) => Array.from({ length: n }, mk);
 
 const padOp = {
   name: 'adv pad', errPrefix: 'pad',
-  sg: (sg, x, a) => (a.v === undefined ? sg.pad(x[0], a.p, a.m) : sg.pad(x[0], a.p, a.m, a.v)),
-  py: 'F.pad(x[0], a["p"], mode=a["m"], value=a.get("v"))',
+  sg: (sg, x, a) => (a.v === undefined ? sg.pad(x[0], a.p, a.m) : sg.pad(x[0], a.p, a.m, num(a.v))),
+  py: 'F.pad(x[0], a["p"], mode=a["m"], value=(float(a["v"]) if isinstance(a.get("v"), str) else a.get("v")))',
   cases: cases(220, () => {
     const m = pick(['constant', 'constant', 'reflect', 'replicate']);
     const rank = m === 'constant' ? int(0, 5) : int(1, 6);
@@ -177,6 +178,21 @@ const multinomialOp = {
   }),
 };
 
+// Random two-operand (and one-operand) equations: letters a-d and A-B, sizes 0-4 with size-1
+// broadcasting, implicit or explicit output in any order, spaces around the parts.
+const randEq = () => {
+  const L = 'abcdAB'.split('');
+  const size = Object.fromEntries(L.map((c) => [c, pick([0, 1, 2, 3, 4, 3])]));
+  const sub = () => L.filter(() => G() < 0.4).sort(() => G() - 0.5);
+  const ops = G() < 0.25 ? [sub()] : [sub(), sub()];
+  const all = [...new Set(ops.flat())];
+  const shapes = ops.map((o) => o.map((c) => (G() < 0.15 ? 1 : size[c])));
+  let eq = ops.map((o) => o.join('')).join(G() < 0.2 ? ' , ' : ',');
+  if (G() < 0.7) eq += (G() < 0.2 ? ' -> ' : '->') + all.filter(() => G() < 0.5).sort(() => G() - 0.5).join('');
+  return { x: shapes.map((sh) => X(sh, 'float32', G() < 0.15 ? 0.1 : 0)), a: { eq } };
+};
+einsumOp.cases.push(...cases(150, randEq));
+padOp.cases.push(...cases(30, () => ({ x: [X([2, 3], pick(['float32', 'float16', 'int32', 'bool']))], a: { p: [1, 1, 0, 1], m: 'constant', v: pick(['nan', 'inf', '-inf', '-0', 1e6, 65504, 70000, 0.5, -3]) } })));
 const ALL = [padOp, repeatOp, riOp, flipOp, rollOp, einsumOp, selectOp, linspaceOp, eyeOp, fullLikeOp, multinomialOp];
 // Transposed inputs: a copy of some cases whose rank >= 2 inputs are built with the last two dims swapped and transposed back.
 const swapLast = (mk) => (r) => { const o = mk(r); const sh = [...o.shape]; [sh[sh.length - 2], sh[sh.length - 1]] = [sh.at(-1), sh.at(-2)]; return { ...o, shape: sh }; };
