@@ -105,7 +105,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  */
 export function multinomial(probs: Tensor, numSamples: number, replacement = false, opts: MultinomialOptions = {}): Tensor {
   checkTensor('multinomial', probs, 'probs');
-  if (probs.dtype === 'int32') throw new Error(`multinomial: probs must be a floating point tensor, got int32`);
+  if (probs.dtype === 'int32' || probs.dtype === 'bool') throw new Error(`multinomial: probs must be a floating point tensor, got ${probs.dtype}`);
   if (probs.ndim !== 1 && probs.ndim !== 2) throw new Error(`multinomial: probs must be 1-D or 2-D, got shape ${fmtShape(probs.shape)}`);
   const n = checkInt('multinomial', 'numSamples', numSamples, 1);
   checkBoolean('multinomial', 'replacement', replacement);

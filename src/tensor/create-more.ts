@@ -30,7 +30,8 @@ const finish = (t: Tensor, requiresGrad: boolean): Tensor => (requiresGrad ? t.r
  */
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
   for (const [name, v] of [['start', start], ['end', end]] as const) {
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`linspace: ${name} must be a number, got ${describe(v)}`);
+    // NaN is allowed: PyTorch gives NaN values from it.
+    if (typeof v !== 'number') throw new Error(`linspace: ${name} must be a number, got ${describe(v)}`);
   }
   const n = checkInt('linspace', 'steps', steps, 0);
   const o = resolve('linspace', opts, 'float32', runtime.defaultDevice);

@@ -34,6 +34,9 @@ test('linspace: exact ends, even spacing, steps 0 and 1, int32 truncation', asyn
     assertEqualArrays(await arr(sg.linspace(-3.5, 1, 9, { dtype: 'int32', device: dev })), [-3, -2, -2, -1, -1, 0, 0, 0, 1], `int32 linspace(-3.5, 1, 9) on ${dev}`);
     assertEqualArrays(await arr(sg.linspace(0, 3.5, 8, { dtype: 'int32', device: dev })), [0, 0, 0, 1, 1, 2, 2, 3], `int32 linspace(0, 3.5, 8) on ${dev}`);
     assertEqualArrays(await arr(sg.linspace(7.9, 0.2, 5, { dtype: 'int32', device: dev })), [7, 5, 3, 1, 0], `int32 linspace(7.9, 0.2, 5) on ${dev}`);
+    // torch.linspace(nan, 1, 3) is [nan, nan, nan] and torch.linspace(-inf, 1, 3) is [nan, -inf, nan]
+    allclose(await arr(sg.linspace(NaN, 1, 3, { device: dev })), [NaN, NaN, NaN], {}, `linspace from NaN on ${dev}`);
+    allclose(await arr(sg.linspace(-Infinity, 1, 3, { device: dev })), [NaN, -Infinity, NaN], {}, `linspace from -Inf on ${dev}`);
     const h = sg.linspace(0, 1, 3, { dtype: 'float16', device: dev, requiresGrad: true });
     if (h.dtype !== 'float16' || !h.requiresGrad) throw new Error('float16 linspace options');
     assertEqualArrays(await arr(h), [0, 0.5, 1], `float16 linspace on ${dev}`);
@@ -72,7 +75,7 @@ test('eye and fullLike', async () => {
   throwsBeforeWork('eye fraction', () => sg.eye(2, 1.5), [/^eye: /, /m/]);
   throwsBeforeWork('eye int grad', () => sg.eye(2, { dtype: 'int32', requiresGrad: true }), [/^eye: /, /floating point/]);
   throwsBeforeWork('linspace negative steps', () => sg.linspace(0, 1, -1), [/^linspace: /, /steps/]);
-  throwsBeforeWork('linspace NaN', () => sg.linspace(NaN, 1, 3), [/^linspace: /, /start/]);
+  throwsBeforeWork('linspace start not a number', () => sg.linspace('0' as never, 1, 3), [/^linspace: /, /start/]);
   throwsBeforeWork('linspace int overflow', () => sg.linspace(0, 3e9, 2, { dtype: 'int32' }), [/^linspace: /, /int32/]);
 });
 
@@ -297,6 +300,7 @@ test('multinomial: bad input', async () => {
       ['zero samples', () => sg.multinomial(p, 0), [/^multinomial: /, /numSamples/]],
       ['3-D', () => sg.multinomial(sg.ones([1, 1, 2], { device: dev }), 1), [/^multinomial: /, /1-D or 2-D/]],
       ['int32', () => sg.multinomial(sg.ones([2], { device: dev, dtype: 'int32' }), 1), [/^multinomial: /, /floating point/]],
+      ['bool', () => sg.multinomial(sg.ones([2], { device: dev, dtype: 'bool' }), 1), [/^multinomial: /, /floating point/, /bool/]],
       ['no categories', () => sg.multinomial(sg.ones([2, 0], { device: dev }), 1, true), [/^multinomial: /, /no categories/]],
       ['seed and generator', () => sg.multinomial(p, 1, true, { seed: 1, generator: new sg.Generator(1) }), [/^multinomial: /, /not both/]],
       ['bad generator', () => sg.multinomial(p, 1, true, { generator: {} as never }), [/^multinomial: /, /Generator/]],
@@ -304,7 +308,7 @@ test('multinomial: bad input', async () => {
       ['replacement not boolean', () => sg.multinomial(p, 1, 1 as never), [/^multinomial: /, /replacement/]],
     ];
     for (const [what, run, pats] of cases) {
-      if (['3-D', 'int32', 'no categories', 'seed and generator'].includes(what)) throwsWith(run, ...pats);
+      if (['3-D', 'int32', 'bool', 'no categories', 'seed and generator'].includes(what)) throwsWith(run, ...pats);
       else throwsBeforeWork(`${what} on ${dev}`, run, pats);
     }
     p.dispose();
