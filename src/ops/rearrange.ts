@@ -223,9 +223,10 @@ export function repeat(x: Tensor, sizes: number[]): Tensor {
   checkTensor('repeat', x);
   const reps = checkIntList('repeat', 'sizes', sizes);
   if (reps.length < x.ndim) throw new Error(`repeat: number of repeat dims (${reps.length}, sizes ${describe(sizes)}) can not be smaller than the number of dims of the tensor (${x.ndim}, shape ${fmtShape(x.shape)})`);
-  reps.forEach((r) => { if (r < 0) throw new Error(`repeat: sizes must be >= 0, got ${describe(sizes)}`); });
   const inShape = [...new Array<number>(reps.length - x.ndim).fill(1), ...x.shape];
-  const shape = inShape.map((n, d) => n * reps[d]);
+  // As PyTorch, only a negative output size is refused: an empty dim repeated -1 times stays empty.
+  reps.forEach((r, d) => { if (r < 0 && inShape[d] !== 0) throw new Error(`repeat: sizes must be >= 0, got ${describe(sizes)} for shape ${fmtShape(x.shape)}`); });
+  const shape = inShape.map((n, d) => (n === 0 ? 0 : n * reps[d]));
   checkOutShape('repeat', x, shape);
   const maps = (): DimMap[] => inShape.map((n, d) => (reps[d] === 1 ? null : Int32Array.from({ length: shape[d] }, (_, c) => c % n)));
   if (x.ndim === inShape.length) return indexMap('repeat', x, maps, shape);

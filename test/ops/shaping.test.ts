@@ -366,6 +366,11 @@ test('pad, roll, repeatInterleave: PyTorch parity regressions', async () => {
     throwsBeforeWork(`roll of a 0-d tensor with dim -1 on ${dev}`, () => z.roll(1, -1), [/^roll: /, /0-d/]);
     throwsBeforeWork(`repeatInterleave of a 0-d tensor with a dim on ${dev}`, () => z.repeatInterleave(2, 0), [/^repeatInterleave: /, /0-d/]);
     assertEqualArrays(await arr(z.repeatInterleave(2)), [1.5, 1.5], `flattened repeatInterleave of a 0-d tensor on ${dev}`);
+    // torch.zeros(0).repeat(-1) has shape [0] (PyTorch refuses only a negative output size); zeros(0, 2).repeat(2, -1) raises
+    const e0 = sg.zeros([0, 2], { device: dev });
+    shapeIs(e0.repeat(-1, 3), [0, 6], 'an empty dim repeated -1 times');
+    throwsBeforeWork(`a non-empty dim repeated -1 times on ${dev}`, () => e0.repeat(2, -1), [/^repeat: /, />= 0/, /\[0, 2\]/]);
+    e0.dispose();
     [b, f, z, e, e204, e05, e034].forEach((q) => q.dispose());
   }
 });
