@@ -18,6 +18,7 @@ import { reduceRaw } from './reduce.js';
 import { copyRaw } from './elementwise.js';
 import { checkInput, storer } from './rows.js';
 import { gpuBackward, gpuForward } from './attention-rows-wgsl.js';
+import { repeatInterleave } from './rearrange.js';
 
 const OP = 'scaledDotProductAttention';
 const FLOATS = ['float32', 'float16', 'float64'];
@@ -43,6 +44,8 @@ export interface AttnPlan {
   /** Dropout: keep (i, j) when hash >> 8 >= dropT (dropT = 0: no dropout); kept values scale by dropScale. */
   seed: number; dropT: number; dropScale: number;
   outBatch: number[];
+  /** enableGqa with group sizes that do not nest: the plan is a placeholder until k is repeated. */
+  splitGqa: boolean;
 }
 
 // ---- the dropout hash (the same bits on the CPU and in WGSL) ----
@@ -243,6 +246,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
   const mStr = (d: number): number => (mask && mask.ndim - 2 - nbd + d >= 0 && mAt(d) !== 1 ? mask.strides[mask.ndim - 2 - nbd + d] : 0);
   const dims: PDim[] = [];
   const outBatch: number[] = [];
+  let split = false; // the key heads must be repeated first (see scaledDotProductAttention)
   const hq = at(q, nbd - 1); const hk = at(k, nbd - 1); const hv = at(v, nbd - 1);
   const gqa = o.enableGqa && nbd >= 1 && (hk !== hq || hv !== hq) && !(hk === 1 && hv === 1);
   for (let d = 0; d < nbd; d++) {
@@ -252,8 +256,9 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
       // q head h uses k head h / gk and v head h / gv (repeat_interleave): split the head dim
       // into (hq / gmax, gmax / gmin, gmin) so that both are strides.
       const gk = hq / hk; const gv = hq / hv;
-      const [gmax, gmin] = gk >= gv ? [gk, gv] : [gv, gk];
-      if (hq % hk !== 0 || hq % hv !== 0 || gmax % gmin !== 0) throw new Error(`${OP}: with enableGqa the query heads (dim -3) must be a multiple of the key heads and of the value heads (one group size dividing the other); got query ${sh(q)}, key ${sh(k)}, value ${sh(v)}`);
+      let [gmax, gmin] = gk >= gv ? [gk, gv] : [gv, gk];
+      if (gmax % gmin !== 0 && hq % hk === 0 && hq % hv === 0) { split = true; gmin = 1; } // placeholder strides, never used
+      if (hq % hk !== 0 || hq % hv !== 0) throw new Error(`${OP}: with enableGqa the query heads (dim -3) must be a multiple of the key heads and of the value heads; got query ${sh(q)}, key ${sh(k)}, value ${sh(v)}`);
       if (ms !== 1 && ms !== hq) throw new Error(`${OP}: attnMask of shape ${sh(mask!)} does not broadcast to the output's ${hq} heads`);
       const fine = (st: number): number[] => [st * gmax, st * gmin, st];
       const group = (st: number, g: number): number[] => (g === gmax ? [st, 0, 0] : [st * (gmax / gmin), st, 0]);
@@ -280,6 +285,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
     if ((ml !== 1 && ml !== L) || (msz !== 1 && msz !== S)) throw new Error(`${OP}: attnMask of shape ${sh(mask)} does not broadcast to (…, L, S) = (…, ${L}, ${S})`);
     m = { rs: ml === 1 ? 0 : mask.strides[mask.ndim - 2], cs: msz === 1 ? 0 : mask.strides[mask.ndim - 1], off: mask.offset };
   }
+  if (split) return { splitGqa: true } as AttnPlan; // every shape is checked: k is repeated, then planned again
   const nb = dims.reduce((a, d) => a * d.size, 1);
   const c = coalesce(dims.map((d) => d.size), [0, 1, 2, 3].map((t) => dims.map((d) => d.str[t])));
   if (c.shape.length > MAX_BATCH_DIMS) throw new Error(`${OP}: the batch dims of query ${sh(q)}, key ${sh(k)}, value ${sh(v)} do not merge into ${MAX_BATCH_DIMS} (make the inputs contiguous)`);
@@ -289,7 +295,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
     L, S, E, Ev, dims, nb, bshape: c.shape, bstr: c.strides, q: inner(q), k: inner(k), v: inner(v), m,
     maskKind: !mask ? 'none' : FLOATS.includes(mask.dtype) ? 'float' : 'bool',
     // PyTorch scales q and k, not the scores: with E = 0 the scores are 0 even though 1/sqrt(E) is ∞.
-    causal: o.isCausal, scale: E === 0 ? 0 : o.scale, seed: o.seed >>> 0, dropT, dropScale: o.dropoutP < 1 ? 1 / (1 - o.dropoutP) : 0, outBatch,
+    causal: o.isCausal, scale: E === 0 ? 0 : o.scale, seed: o.seed >>> 0, dropT, dropScale: o.dropoutP < 1 ? 1 / (1 - o.dropoutP) : 0, outBatch, splitGqa: split,
   };
 }
 
@@ -342,6 +348,13 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, attnM
     scale: o.scale ?? 1 / Math.sqrt(E), seed: p > 0 ? o.seed ?? drawSeed() : 0,
   };
   let pl = plan(q, k, v, mask, po); // validates the shapes before any GPU work
+  // Key and value group sizes that do not nest (6 query heads over 3 key and 2 value heads)
+  // are not strides of one head split: repeat the key heads (PyTorch's repeat_interleave).
+  const heads = (t: Tensor): number => (t.ndim >= 3 ? t.shape[t.ndim - 3] : 1);
+  if (pl.splitGqa) {
+    k = repeatInterleave(k, heads(q) / heads(k), k.ndim - 3);
+    pl = plan(q, k, v, mask, po);
+  }
   // The GPU kernels read a boolean mask as i32 words (int32 and bool are stored so); any
   // other non-float dtype is cast first.
   const kmask = mask && q.device !== 'cpu' && !FLOATS.includes(mask.dtype) && wgslType(mask.dtype) !== 'i32' ? mask.cast('int32') : mask;

@@ -117,6 +117,8 @@ const CASES: Array<[string, Case]> = [
   ['grouped-query attention, causal, one kv head', { qs: [1, 3, 4, 2], ks: [1, 1, 4, 2], vs: [1, 1, 4, 2], gqa: true, causal: true }],
   ['GQA, key and value with different head counts', { qs: [1, 4, 3, 2], ks: [1, 2, 5, 2], vs: [1, 4, 5, 3], gqa: true }],
   ['GQA, key heads finer than value heads', { qs: [2, 4, 3, 2], ks: [1, 4, 5, 2], vs: [2, 1, 5, 3], gqa: true }],
+  ['GQA, group sizes that do not nest (6 heads over 3 key and 2 value heads)', { qs: [2, 6, 3, 4], ks: [2, 3, 5, 4], vs: [1, 2, 5, 3], gqa: true, causal: true }],
+  ['GQA, group sizes that do not nest (6 heads over 2 key and 3 value heads)', { qs: [1, 6, 4, 3], ks: [1, 2, 5, 3], vs: [1, 3, 5, 2], gqa: true }],
   ['batch dims broadcast', { qs: [2, 1, 5, 4], ks: [3, 6, 4], vs: [1, 6, 4] }],
   ['2-D inputs, explicit scale', { qs: [3, 2], ks: [4, 2], vs: [4, 2], scale: 0.3 }],
   ['odd sizes past one block (L 70, S 67, E 130, Ev 3)', { qs: [70, 130], ks: [67, 130], vs: [67, 3], causal: true }],
@@ -243,6 +245,7 @@ const GRAD_CASES: Array<[string, Case]> = [
   ['GQA and batch broadcast', { qs: [2, 4, 3, 2], ks: [1, 2, 4, 2], vs: [1, 2, 4, 3], gqa: true }],
   ['dropout', { qs: [1, 4, 3], ks: [1, 5, 3], vs: [1, 5, 2], p: 0.4, seed: 77 }],
   ['GQA, key and value with different head counts', { qs: [1, 4, 2, 2], ks: [1, 2, 3, 2], vs: [1, 4, 3, 2], gqa: true }],
+  ['GQA, group sizes that do not nest', { qs: [1, 6, 2, 2], ks: [1, 3, 3, 2], vs: [1, 2, 3, 2], gqa: true }],
 ];
 
 function inputs(c: Case, dev: Dev, dtype: 'float32' | 'float64', maskGrad: boolean): Tensor[] {
@@ -311,7 +314,7 @@ test('bad arguments are refused by name before any GPU work', async () => {
     throwsWith(() => sg.scaledDotProductAttention(q, k, v, f([4, 5])), P, /attnMask/);
     throwsWith(() => sg.scaledDotProductAttention(f([2, 4, 3, 4]), f([2, 2, 5, 4]), f([2, 2, 5, 3])), P, /enableGqa/);
     throwsWith(() => sg.scaledDotProductAttention(f([2, 3, 3, 4]), f([2, 2, 5, 4]), f([2, 2, 5, 3]), { enableGqa: true }), P, /multiple/);
-    throwsWith(() => sg.scaledDotProductAttention(f([2, 6, 3, 4]), f([2, 2, 5, 4]), f([2, 3, 5, 3]), { enableGqa: true }), P, /dividing/);
+    throwsWith(() => sg.scaledDotProductAttention(f([2, 6, 3, 4]), f([2, 4, 5, 4]), f([2, 3, 5, 3]), { enableGqa: true }), P, /multiple/);
     throwsWith(() => sg.scaledDotProductAttention(q, k, v.int()), P, /floating point/);
     throwsWith(() => sg.scaledDotProductAttention(f([4]), k, v), P, /at least 2 dims/);
     throwsWith(() => sg.scaledDotProductAttention(q, k, v, { scale: NaN }), P, /scale/);
