@@ -137,3 +137,20 @@ big.cases.push({ x: [F([1, 40, 100], { special: 0.01 }), F([1, 70, 100], { speci
 big.cases.push({ x: [F([40, 8], { dtype: 'float16' }), F([70, 8], { dtype: 'float16' }), F([70, 8], { dtype: 'float16' })], a: { causal: true } });
 big.cases.push({ x: [F([40, 100], { dtype: 'float16' }), F([70, 100], { dtype: 'float16' }), F([70, 30], { dtype: 'float16' })], a: {} });
 OPS.push(big);
+
+// Large scores (the online softmax's rescaling), -inf mask entries that require grad, finite
+// huge negative masks, GQA head counts PyTorch refuses, 5-D GQA.
+const extra = { ...sdpa, name: 'adv sdpa extra', cases: [] };
+const E2 = extra.cases;
+for (const [L, S, E] of [[5, 70, 16], [40, 33, 64], [3, 130, 100], [9, 9, 3]]) E2.push({ x: [F([2, L, E], { lo: -4, hi: 4 }), F([2, S, E], { lo: -4, hi: 4 }), F([2, S, 5])], a: {}, rtol: 1e-3, atol: 1e-4, grtol: 5e-3, gatol: 1e-3 });
+E2.push({ x: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 3]), (r) => ({ ...FM([3, 5], { ninf: 0.3 })(r), grad: true })], a: {} });
+E2.push({ x: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 3]), (r) => ({ ...FM([3, 5], { full: true })(r), grad: true })], a: {} });
+E2.push({ x: [F([2, 3, 70]), F([2, 5, 70]), F([2, 5, 70]), (r) => ({ ...FM([2, 3, 5], { ninf: 0.5, full: true })(r), grad: true })], a: {} });
+E2.push({ x: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 3]), (r) => ({ shape: [3, 5], dtype: 'float32', grad: true, data: Array.from({ length: 15 }, (_, i) => (i < 5 ? -1e30 : -3e38)) })], a: {} });
+E2.push({ x: [F([1, 2, 3, 4]), F([1, 4, 5, 4]), F([1, 4, 5, 3])], a: { gqa: true } });
+E2.push({ x: [F([2, 2, 6, 3, 4]), F([2, 1, 2, 5, 4]), F([1, 2, 3, 5, 3])], a: { gqa: true, causal: true } });
+E2.push({ x: [F([2, 2, 6, 3, 4]), F([2, 1, 3, 5, 4]), F([1, 2, 2, 5, 3]), FM([2, 1, 3, 5])], a: { gqa: true } });
+E2.push({ x: [F([6, 3, 4]), F([3, 5, 4]), F([2, 5, 3])], a: { gqa: true, scale: -0.7 } });
+E2.push({ x: [F([2, 6, 3, 4], { dtype: 'float16' }), F([2, 3, 5, 4], { dtype: 'float16' }), F([2, 2, 5, 3], { dtype: 'float16' })], a: { gqa: true } });
+E2.push({ x: [F([2, 6, 3, 4]), F([2, 3, 5, 4]), F([2, 2, 5, 3])], a: { gqa: true, tv: [0, 1] } });
+OPS.push(extra);

@@ -1,7 +1,7 @@
 // scaledDotProductAttention, after torch.nn.functional.scaled_dot_product_attention: one
 // fused autograd Function. Forward walks each query row's keys once with an online softmax
-// and keeps only the output and the row's logsumexp; backward recomputes the probabilities
-// from q, k and that logsumexp (no L×S matrix is ever stored, unless a float mask needs its
+// and keeps only the output and the row's max and log-denominator; backward recomputes the
+// probabilities from q, k and those two (no L×S matrix is ever stored, unless a float mask needs its
 // own gradient). The semantics are those of PyTorch's math backend:
 //   scores = q·kᵀ·scale + mask (a boolean mask or isCausal adds −∞ where false),
 //   P = softmax(scores) with rows whose scores are all −∞ giving 0 (PyTorch's _safe_softmax),
@@ -125,7 +125,9 @@ function cpuForward(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
       }
       const row = b * p.L + i;
       for (let c = 0; c < p.Ev; c++) od[row * p.Ev + c] = st(bad ? NaN : l > 0 ? acc[c] / l : acc[c]);
-      ld[row] = bad ? NaN : l > 0 ? m + Math.log(l) : -Infinity;
+      // The row max and log(l) apart: m + log(l) loses log(l) when |m| is huge (a −1e30 mask row).
+      ld[2 * row] = bad ? NaN : l > 0 ? m : -Infinity;
+      ld[2 * row + 1] = l > 0 ? Math.log(l) : 0;
     }
   }
 }
@@ -143,10 +145,10 @@ function cpuBackward(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor 
       cpuScores(p, q, k, mask, bq[b], bk[b], bm[b], i, s);
       let D = 0;
       for (let c = 0; c < p.Ev; c++) D += gd[row * p.Ev + c] * od[row * p.Ev + c];
-      const lse = ld[row];
+      const mx = ld[2 * row]; const ll = ld[2 * row + 1];
       const qo = p.q.off + bq[b] + i * p.q.rs;
       for (let j = 0; j < p.S; j++) {
-        const P = lse === -Infinity ? 0 : Math.exp(s[j] - lse);
+        const P = mx === -Infinity ? 0 : Math.exp(s[j] - mx - ll);
         const ks = keepScale(p, b, i, j);
         const vo = p.v.off + bv[b] + j * p.v.rs;
         const ko = p.k.off + bk[b] + j * p.k.rs;
@@ -172,7 +174,8 @@ function cpuBackward(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor 
 
 function forwardRaw(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): { out: Tensor; lse: Tensor } {
   const out = Tensor.empty([...p.outBatch, p.L, p.Ev], q.dtype, q.device, OP);
-  const lse = Tensor.empty([p.nb * p.L], q.dtype === 'float64' ? 'float64' : 'float32', q.device, OP);
+  // Per row: its max score and log of its softmax denominator (float64 on the CPU, whose scores are float64).
+  const lse = Tensor.empty([p.nb * p.L * 2], q.dtype === 'float64' || q.device === 'cpu' ? 'float64' : 'float32', q.device, OP);
   if (out.numel === 0) return { out, lse };
   if (q.device === 'cpu') cpuForward(p, q, k, v, mask, out, lse);
   else gpuForward(p, q, k, v, mask, out, lse);

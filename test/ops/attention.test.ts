@@ -164,6 +164,35 @@ test('fully masked rows give zeros (PyTorch\'s _safe_softmax), -inf in a float m
   }
 });
 
+test('rows masked with huge finite values (-1e30, float32 min) get the right gradient', async () => {
+  // Every score of a row is absorbed into the mask value, so P is uniform (1/S), as in
+  // PyTorch; backward must not lose log(S) to that magnitude (m + log(l) rounds to m).
+  const L = 3; const S = 5; const E = 4; const Ev = 3;
+  const qv = randArray(L * E, 31); const kv = randArray(S * E, 32); const vv = randArray(S * Ev, 33); const w = randArray(L * Ev, 34);
+  const mv = Array.from({ length: L * S }, (_, i) => (i < S ? -1e30 : -3.4e38));
+  // float64 reference: out_i = mean_j v_j; dv_j = sum_i w_i / S; ds_ij = (dp_ij − mean_j dp_ij) / S with dp_ij = w_i·v_j; dq_i = scale·sum_j ds_ij k_j
+  const scale = 1 / Math.sqrt(E);
+  const dv = new Float64Array(S * Ev); const dq = new Float64Array(L * E); const out = new Float64Array(L * Ev);
+  for (let i = 0; i < L; i++) {
+    for (let c = 0; c < Ev; c++) for (let j = 0; j < S; j++) { out[i * Ev + c] += vv[j * Ev + c] / S; dv[j * Ev + c] += w[i * Ev + c] / S; }
+    const dp = Array.from({ length: S }, (_, j) => { let d = 0; for (let c = 0; c < Ev; c++) d += w[i * Ev + c] * vv[j * Ev + c]; return d; });
+    const mean = dp.reduce((a, b) => a + b, 0) / S;
+    for (let j = 0; j < S; j++) for (let c = 0; c < E; c++) dq[i * E + c] += scale * ((dp[j] - mean) / S) * kv[j * E + c];
+  }
+  for (const dev of await backends()) {
+    const o = { device: dev, requiresGrad: true };
+    const q = sg.tensor(Float32Array.from(qv), { shape: [L, E], ...o }); const k = sg.tensor(Float32Array.from(kv), { shape: [S, E], ...o });
+    const v = sg.tensor(Float32Array.from(vv), { shape: [S, Ev], ...o });
+    const m = sg.tensor(Float32Array.from(mv), { shape: [L, S], device: dev });
+    const y = sg.scaledDotProductAttention(q, k, v, m);
+    y.mul(sg.tensor(Float32Array.from(w), { shape: [L, Ev], device: dev })).sum().backward();
+    allclose(await y.toArray(), out, { rtol: 1e-5, atol: 1e-6 }, `${dev} out`);
+    allclose(await v.grad!.toArray(), dv, { rtol: 1e-5, atol: 1e-6 }, `${dev} dv`);
+    allclose(await q.grad!.toArray(), dq, { rtol: 1e-4, atol: 1e-6 }, `${dev} dq`);
+    for (const t of [q, k, v, m, y]) t.dispose();
+  }
+});
+
 test('NaN and Inf spread as in the formula (non-first positions)', async () => {
   const N = NaN;
   const base = (n: number, s: number): number[] => Array.from(randArray(n, s));
