@@ -154,3 +154,15 @@ E2.push({ x: [F([6, 3, 4]), F([3, 5, 4]), F([2, 5, 3])], a: { gqa: true, scale: 
 E2.push({ x: [F([2, 6, 3, 4], { dtype: 'float16' }), F([2, 3, 5, 4], { dtype: 'float16' }), F([2, 2, 5, 3], { dtype: 'float16' })], a: { gqa: true } });
 E2.push({ x: [F([2, 6, 3, 4]), F([2, 3, 5, 4]), F([2, 2, 5, 3])], a: { gqa: true, tv: [0, 1] } });
 OPS.push(extra);
+
+// Empty dims: E = 0, Ev = 0, a zero batch, L = 0 / S = 0 with masks and gradients; scale ±∞/NaN.
+const empty = { ...sdpa, name: 'adv sdpa empty', cases: [] };
+for (const [qs, ks, vs, ms] of [[[2, 3, 0], [2, 4, 0], [2, 4, 3], null], [[2, 3, 2], [2, 4, 2], [2, 4, 0], null], [[0, 3, 2], [0, 4, 2], [0, 4, 3], null],
+  [[2, 0, 2], [2, 4, 2], [2, 4, 3], [0, 4]], [[2, 3, 2], [2, 0, 2], [2, 0, 3], [3, 0]], [[2, 3, 0], [2, 4, 0], [2, 4, 3], [3, 4]], [[1, 0, 3, 2], [1, 2, 4, 2], [1, 2, 4, 3], null]]) {
+  const x = [F(qs), F(ks), F(vs)];
+  if (ms) x.push(FM(ms));
+  empty.cases.push({ x, a: {} });
+  if (!ms) empty.cases.push({ x, a: { causal: true } });
+}
+for (const scale of [1e30, -1e30, 1e-30]) empty.cases.push({ x: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 3])], a: { scale } });
+OPS.push(empty);
