@@ -16,6 +16,7 @@ import { wgslType } from '../tensor/dtype.js';
 import { coalesce } from './map.js';
 import { reduceRaw } from './reduce.js';
 import { copyRaw } from './elementwise.js';
+import { full } from './view.js';
 import { checkInput, storer } from './rows.js';
 import { gpuBackward, gpuForward } from './attention-rows-wgsl.js';
 import { repeatInterleave } from './rearrange.js';
@@ -208,12 +209,14 @@ class ScaledDotProductAttention extends Function {
     const p: AttnPlan = ctx.plan;
     const dev = q.device;
     const g = dO.isContiguous() && dO.offset === 0 ? dO : copyRaw(dO);
-    const dq = Tensor.empty([p.nb, p.L, p.E], q.dtype, dev, OP);
-    const dk = Tensor.empty([p.nb, p.S, p.E], q.dtype, dev, OP);
+    // Ev = 0: dO·vᵀ and D are empty sums, so every gradient is 0 (and forward stored no row statistics).
+    const alloc = (shape: number[]): Tensor => (p.Ev === 0 ? full(shape, 0, q.dtype, dev) : Tensor.empty(shape, q.dtype, dev, OP));
+    const dq = alloc([p.nb, p.L, p.E]);
+    const dk = alloc([p.nb, p.S, p.E]);
     const dv = Tensor.empty([p.nb, p.S, p.Ev], q.dtype, dev, OP);
     const wantMask = !!mask && ctx.needsInputGrad[3];
-    const dm = wantMask ? Tensor.empty([p.nb, p.L, p.S], q.dtype, dev, OP) : null;
-    if (p.nb * Math.max(p.L, p.S) > 0) {
+    const dm = wantMask ? alloc([p.nb, p.L, p.S]) : null;
+    if (p.nb * Math.max(p.L, p.S) > 0 && p.Ev > 0) {
       if (dev === 'cpu') cpuBackward(p, q, k, v, mask, out, lse, g, dq, dk, dv, dm);
       else gpuBackward(p, q, k, v, mask, out, lse, g, dq, dk, dv, dm);
     }

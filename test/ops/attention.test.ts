@@ -227,6 +227,14 @@ test('empty L, S, batch and E', async () => {
     // E = 0: every score is 0, so each row is the mean of v
     const v = sg.tensor([[1, 2], [3, 4]], { device: dev });
     assert.equal(await arr(sg.scaledDotProductAttention(sg.zeros([1, 0], { device: dev }), sg.zeros([2, 0], { device: dev }), v)), [2, 3], `${dev} E = 0`);
+    // Ev = 0: the output is empty, so the gradients of q, k and a float mask are 0 (as PyTorch),
+    // even with scores large enough that exp(s) overflows
+    const q0 = sg.full([2, 3, 4], 30, { device: dev, requiresGrad: true }); const k0 = sg.full([2, 5, 4], 30, { device: dev, requiresGrad: true });
+    const m0 = sg.zeros([3, 5], { device: dev, requiresGrad: true });
+    const y0 = sg.scaledDotProductAttention(q0, k0, sg.zeros([2, 5, 0], { device: dev, requiresGrad: true }), m0);
+    assert.equal(y0.shape, [2, 3, 0]);
+    y0.sum().backward();
+    for (const [t, n] of [[q0, 24], [k0, 40], [m0, 15]] as const) assert.equal(Array.from(await t.grad!.toArray()), new Array(n).fill(0), `${dev} Ev = 0 grad`);
   }
 });
 
