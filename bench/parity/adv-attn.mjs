@@ -7,7 +7,7 @@
 import { rng } from './ops.mjs';
 
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
-const G = rng(24025);
+const G = rng(Number(process.env.ADV_ATTN_SEED ?? 24025)); // ADV_ATTN_SEED: another draw of shapes
 const pick = (a) => a[Math.floor(G() * a.length)];
 const int = (lo, hi) => lo + Math.floor(G() * (hi - lo + 1));
 

@@ -187,9 +187,10 @@ function forwardRaw(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
 function reduceTo(full: Tensor, p: AttnPlan, t: number, like: Tensor): Tensor {
   const shape = [...p.dims.map((d) => d.size), ...full.shape.slice(-2)];
   const red = p.dims.map((d, i) => (!d.idx[t] ? i : -1)).filter((i) => i >= 0);
-  // A mask broadcast along L or S gets those summed too.
-  if (t === 3 && p.m!.rs === 0 && p.L > 1) red.push(p.dims.length);
-  if (t === 3 && p.m!.cs === 0 && p.S > 1) red.push(p.dims.length + 1);
+  // A mask of size 1 along L or S gets those summed too (also when L or S is 0).
+  const msz = (d: number): number => (like.ndim + d >= 0 ? like.shape[like.ndim + d] : 1);
+  if (t === 3 && msz(-2) === 1 && p.L !== 1) red.push(p.dims.length);
+  if (t === 3 && msz(-1) === 1 && p.S !== 1) red.push(p.dims.length + 1);
   const summed = red.length ? reduceRaw('sum', full.withLayout(shape, contiguousStrides(shape), 0), red, false).values : full;
   const r = summed.withLayout(like.shape, contiguousStrides(like.shape), 0);
   if (summed !== full) summed.dispose();

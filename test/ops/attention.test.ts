@@ -235,6 +235,12 @@ test('empty L, S, batch and E', async () => {
     assert.equal(y0.shape, [2, 3, 0]);
     y0.sum().backward();
     for (const [t, n] of [[q0, 24], [k0, 40], [m0, 15]] as const) assert.equal(Array.from(await t.grad!.toArray()), new Array(n).fill(0), `${dev} Ev = 0 grad`);
+    // S = 0 (or L = 0) with a float mask broadcast along it: the mask's gradient is a sum over nothing, 0
+    for (const [ls, ss, ms] of [[3, 0, [3, 1]], [0, 4, [1, 4]], [0, 0, [1, 1]]] as const) {
+      const mm = sg.full(ms as unknown as number[], 0.5, { device: dev, requiresGrad: true });
+      sg.scaledDotProductAttention(z([2, ls, 4]), z([2, ss, 4]), z([2, ss, 3]), mm).sum().backward();
+      assert.equal(Array.from(await mm.grad!.toArray()), new Array(numel(ms as unknown as number[])).fill(0), `${dev} L ${ls} S ${ss} mask grad`);
+    }
   }
 });
 
