@@ -68,6 +68,7 @@ for (let n = 0; n < 160; n++) {
     const tv = [0, 1, 2, 3].filter((i) => i < x.length && G() < 0.5 && x[i]);
     if (tv.length) { a.tv = tv; tv.forEach((i) => { const mk0 = x[i]; x[i] = (r) => { const o = mk0(r); return { ...o, shape: o.shape.length >= 2 ? sw(o.shape) : o.shape }; }; }); a.tv = tv.filter((i) => true); }
   }
+  if (special) a.math = true; // NaN/±Inf: compared with PyTorch's math backend (see docs/api/attention.md)
   C.push({ x, a, ...(dtype === 'float16' ? {} : { rtol: 2e-4, atol: 2e-5, grtol: 2e-3, gatol: 2e-4 }) });
 }
 // fix transposes of tensors with ndim < 2 (masks): drop them from tv at generation time is hard; masks always have ndim >= 2 here.
@@ -118,6 +119,8 @@ C.push({ x: [F([2, 3, 4]), F([3, 5, 4]), F([2, 5, 3])], a: {} });
 C.push({ x: [F([4]), F([5, 4]), F([5, 3])], a: {} });
 C.push({ x: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 3]), FM([3, 3, 5])], a: {} });
 
+// a.math: PyTorch's math backend (SDPBackend.MATH), whose NaN/±Inf semantics these are.
+sdpa.py = `((lambda cm: (cm.__enter__(), ${sdpa.py}, cm.__exit__(None, None, None))[1])(t.nn.attention.sdpa_kernel(t.nn.attention.SDPBackend.MATH)) if a.get("math") else ${sdpa.py})`;
 export const OPS = [sdpa];
 
 // Sizes at the kernels' block edges (32-row workgroups, 16/32-key blocks, 64-thread wide
