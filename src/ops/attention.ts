@@ -16,7 +16,7 @@ import { wgslType } from '../tensor/dtype.js';
 import { coalesce } from './map.js';
 import { reduceRaw } from './reduce.js';
 import { copyRaw } from './elementwise.js';
-import { full } from './view.js';
+import { contiguous, expand, full } from './view.js';
 import { checkInput, storer } from './rows.js';
 import { gpuBackward, gpuForward } from './attention-rows-wgsl.js';
 import { repeatInterleave } from './rearrange.js';
@@ -47,6 +47,8 @@ export interface AttnPlan {
   outBatch: number[];
   /** enableGqa with group sizes that do not nest: the plan is a placeholder until k is repeated. */
   splitGqa: boolean;
+  /** Batch dims that do not merge into MAX_BATCH_DIMS: a placeholder until the operands are copied. */
+  unmerged?: boolean;
 }
 
 // ---- the dropout hash (the same bits on the CPU and in WGSL) ----
@@ -295,7 +297,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
   if (split) return { splitGqa: true } as AttnPlan; // every shape is checked: k is repeated, then planned again
   const nb = dims.reduce((a, d) => a * d.size, 1);
   const c = coalesce(dims.map((d) => d.size), [0, 1, 2, 3].map((t) => dims.map((d) => d.str[t])));
-  if (c.shape.length > MAX_BATCH_DIMS) throw new Error(`${OP}: the batch dims of query ${sh(q)}, key ${sh(k)}, value ${sh(v)} do not merge into ${MAX_BATCH_DIMS} (make the inputs contiguous)`);
+  if (c.shape.length > MAX_BATCH_DIMS) return { unmerged: true, outBatch } as AttnPlan; // copied to full contiguous shapes, then planned again
   const inner = (t: Tensor): Inner => ({ rs: t.strides[t.ndim - 2], cs: t.strides[t.ndim - 1], off: t.offset });
   const dropT = o.dropoutP > 0 ? Math.ceil(o.dropoutP * 2 ** 24) : 0;
   return {
@@ -329,7 +331,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, attnM
     if ([dropoutP, isCausal, scale, enableGqa].some((x) => x !== undefined)) throw new Error(`${OP}: with an options object as the 4th argument, pass nothing after it`);
     o = checkOptions(OP, attnMask, KEYS) as SdpaOptions;
   } else o = { attnMask, dropoutP, isCausal, scale, enableGqa };
-  const mask = o.attnMask ?? null;
+  let mask = o.attnMask ?? null;
   if (mask !== null) checkInput(OP, mask, 'attnMask');
   const p = o.dropoutP ?? 0;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${OP}: dropoutP must be a probability in [0, 1], got ${describe(p)}`);
@@ -360,6 +362,18 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, attnM
   const heads = (t: Tensor): number => (t.ndim >= 3 ? t.shape[t.ndim - 3] : 1);
   if (pl.splitGqa) {
     k = repeatInterleave(k, heads(q) / heads(k), k.ndim - 3);
+    pl = plan(q, k, v, mask, po);
+  }
+  if (pl.unmerged) {
+    // More batch dims than the kernels take, in strides that do not merge: copy every operand
+    // to the full output batch shape (GQA heads repeated), whose contiguous dims merge into one.
+    const ob = pl.outBatch;
+    const hq = ob[ob.length - 1];
+    const kv = (t: Tensor): Tensor => (po.enableGqa && heads(t) !== hq && heads(t) !== 1 ? repeatInterleave(t, hq / heads(t), t.ndim - 3) : t);
+    const grow = (t: Tensor, last: number[]): Tensor => contiguous(expand(t, [...ob, ...last]));
+    const L = q.shape[q.ndim - 2]; const S = k.shape[k.ndim - 2];
+    q = grow(q, q.shape.slice(-2)); k = grow(kv(k), k.shape.slice(-2)); v = grow(kv(v), v.shape.slice(-2));
+    if (mask) mask = grow(mask, [L, S]);
     pl = plan(q, k, v, mask, po);
   }
   // The GPU kernels read a boolean mask as i32 words (int32 and bool are stored so); any

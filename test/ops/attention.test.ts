@@ -119,6 +119,8 @@ const CASES: Array<[string, Case]> = [
   ['GQA, key heads finer than value heads', { qs: [2, 4, 3, 2], ks: [1, 4, 5, 2], vs: [2, 1, 5, 3], gqa: true }],
   ['GQA, group sizes that do not nest (6 heads over 3 key and 2 value heads)', { qs: [2, 6, 3, 4], ks: [2, 3, 5, 4], vs: [1, 2, 5, 3], gqa: true, causal: true }],
   ['GQA, group sizes that do not nest (6 heads over 2 key and 3 value heads)', { qs: [1, 6, 4, 3], ks: [1, 2, 5, 3], vs: [1, 3, 5, 2], gqa: true }],
+  ['7-D, batch dims that do not merge into the kernels\' four', { qs: [2, 3, 2, 3, 2, 4, 3], ks: [2, 1, 2, 1, 2, 5, 3], vs: [1, 3, 1, 3, 1, 5, 2], ms: [3, 1, 3, 1, 4, 5] }],
+  ['7-D with GQA, batch dims that do not merge', { qs: [2, 1, 2, 1, 2, 4, 3, 2], ks: [1, 2, 1, 2, 1, 2, 4, 2], vs: [2, 1, 1, 2, 2, 1, 4, 3], gqa: true, causal: true }],
   ['batch dims broadcast', { qs: [2, 1, 5, 4], ks: [3, 6, 4], vs: [1, 6, 4] }],
   ['2-D inputs, explicit scale', { qs: [3, 2], ks: [4, 2], vs: [4, 2], scale: 0.3 }],
   ['odd sizes past one block (L 70, S 67, E 130, Ev 3)', { qs: [70, 130], ks: [67, 130], vs: [67, 3], causal: true }],
@@ -289,6 +291,7 @@ const GRAD_CASES: Array<[string, Case]> = [
   ['dropout', { qs: [1, 4, 3], ks: [1, 5, 3], vs: [1, 5, 2], p: 0.4, seed: 77 }],
   ['GQA, key and value with different head counts', { qs: [1, 4, 2, 2], ks: [1, 2, 3, 2], vs: [1, 4, 3, 2], gqa: true }],
   ['GQA, group sizes that do not nest', { qs: [1, 6, 2, 2], ks: [1, 3, 3, 2], vs: [1, 2, 3, 2], gqa: true }],
+  ['batch dims that do not merge into four', { qs: [2, 1, 2, 1, 2, 3, 2], ks: [1, 2, 1, 2, 2, 4, 2], vs: [2, 2, 1, 1, 2, 4, 2], ms: [2, 1, 2, 3, 4] }],
 ];
 
 function inputs(c: Case, dev: Dev, dtype: 'float32' | 'float64', maskGrad: boolean): Tensor[] {
