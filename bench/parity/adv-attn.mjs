@@ -169,3 +169,10 @@ for (const [qs, ks, vs, ms] of [[[2, 3, 0], [2, 4, 0], [2, 4, 3], null], [[2, 3,
 }
 for (const scale of [1e30, -1e30, 1e-30]) empty.cases.push({ x: [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 3])], a: { scale } });
 OPS.push(empty);
+
+// 6-D/7-D inputs whose broadcast batch dims do not merge into the kernels' four.
+const rank = { ...sdpa, name: 'adv sdpa rank', cases: [] };
+rank.cases.push({ x: [F([2, 3, 2, 3, 2, 4, 3]), F([2, 1, 2, 1, 2, 5, 3]), F([1, 3, 1, 3, 1, 5, 2]), FM([3, 1, 3, 1, 4, 5])], a: {} });
+rank.cases.push({ x: [F([2, 1, 2, 1, 2, 4, 3, 2]), F([1, 2, 1, 2, 1, 2, 4, 2]), F([2, 1, 1, 2, 2, 1, 4, 3])], a: { gqa: true, causal: true } });
+rank.cases.push({ x: [F([2, 2, 1, 2, 3, 5]), F([1, 2, 2, 1, 4, 5]), F([2, 1, 2, 2, 4, 5]), B([2, 1, 2, 3, 4])], a: { tv: [0] } });
+OPS.push(rank);
