@@ -21,7 +21,7 @@ interface Fast extends Types { ec: number; vc: number; bk: number }
 
 /** WGSL: loads rows r0.. (at most BK) of a (rows, n) operand into shared S (row pitch P). */
 const load = (sh: string, pitch: number, n: string, src: string, rows: string): string =>
-  `for (var x = lid; x < ${rows} * ${n}; x += ${RT}u) { let rr = x / ${n}; let c = x % ${n}; ${sh}[${pitch === 2 ? `rr * 2u + c` : `rr * ${pitch / 4}u + c / 4u][c % 4u`}] = f32(${src}); }`;
+  `for (var x = lid; x < ${rows} * ${n}; x += ${RT}u) { let rr = x / ${n}; let c = x % ${n}; ${sh}[${pitch === 3 ? `rr * 3u + c` : `rr * ${pitch / 4}u + c / 4u][c % 4u`}] = f32(${src}); }`;
 
 const TILE = `let g = wid.x + wid.y * nwg.x;
   let tiles = (NROWS + ${RT - 1}u) / ${RT}u;
@@ -82,7 +82,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = b * u.L + i;
   let nan = bitcast<f32>(u.nanb);
   for (var c = 0u; c < u.Ev; c++) { O[row * u.Ev + c] = ${t.it}(select(select(acc[c / 4u][c % 4u], acc[c / 4u][c % 4u] / l, l > 0.0), nan, bad)); }
-  LSE[row] = select(select(bitcast<f32>(u.ninf), m + log(l), l > 0.0), nan, bad);
+  LSE[2u * row] = select(select(bitcast<f32>(u.ninf), m, l > 0.0), nan, bad);
+  LSE[2u * row + 1u] = select(0.0, log(l), l > 0.0);
 }
 `;
 }
@@ -102,13 +103,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var qr: array<vec4<f32>, ${t.ec / 4}>;
   var gr: array<vec4<f32>, ${t.vc / 4}>;
   var dq: array<vec4<f32>, ${t.ec / 4}>;
-  var lse = 0.0;
+  var mx = 0.0;
+  var ll = 0.0;
   var D = 0.0;
   if (ok) {
     for (var c = 0u; c < u.E; c++) { qr[c / 4u][c % 4u] = f32(Q[bs.x + i * u.q.x + c * u.q.y]); }
     for (var c = 0u; c < u.Ev; c++) { gr[c / 4u][c % 4u] = f32(G[row * u.Ev + c]); }
-    lse = LD[2u * row];
-    D = LD[2u * row + 1u];
+    mx = LD[3u * row];
+    ll = LD[3u * row + 1u];
+    D = LD[3u * row + 2u];
   }
   var bad = false;
   for (var j0 = 0u; j0 < u.S; j0 += ${t.bk}u) {
@@ -124,7 +127,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         var dp = 0.0;
         for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { dp += dot(gr[c], vb[jj * ${t.vc / 4}u + c]); }
         ${maskCode(t.kind)}
-        let ds = prob(s, live, lse) * (dp * keepScale(b, i, j) - D);
+        let ds = prob(s, live, mx, ll) * (dp * keepScale(b, i, j) - D);
         ${withMaskGrad ? `DM[row * u.S + j] = ${t.it}(ds);` : ''}
         for (var c = 0u; c < (u.E + 3u) / 4u; c++) { dq[c] += ds * kb[jj * ${t.ec / 4}u + c]; }
       }
@@ -142,7 +145,7 @@ function fastDkv(t: Fast): string {
 ${binds(t, [...qkvIn(t), 'G:I', 'LD:f32'], ['DK:I', 'DV:I'])}
 var<workgroup> qb: array<vec4<f32>, ${t.bk * t.ec / 4}>;
 var<workgroup> gb: array<vec4<f32>, ${t.bk * t.vc / 4}>;
-var<workgroup> lb: array<f32, ${2 * t.bk}>;
+var<workgroup> lb: array<f32, ${3 * t.bk}>;
 ${PROB}
 @compute @workgroup_size(${RT})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -162,7 +165,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let ni = min(${t.bk}u, u.L - i0);
     ${load('qb', t.ec, 'u.E', 'Q[bs.x + (i0 + rr) * u.q.x + c * u.q.y]', 'ni')}
     ${load('gb', t.vc, 'u.Ev', 'G[(b * u.L + i0 + rr) * u.Ev + c]', 'ni')}
-    ${load('lb', 2, '2u', 'LD[2u * (b * u.L + i0 + rr) + c]', 'ni')}
+    ${load('lb', 3, '3u', 'LD[3u * (b * u.L + i0 + rr) + c]', 'ni')}
     workgroupBarrier();
     if (ok) {
       for (var ii = 0u; ii < ni; ii++) {
@@ -172,10 +175,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         var dp = 0.0;
         for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { dp += dot(gb[ii * ${t.vc / 4}u + c], vr[c]); }
         ${maskCode(t.kind)}
-        let p = prob(s, live, lb[2u * ii]);
+        let p = prob(s, live, lb[3u * ii], lb[3u * ii + 1u]);
         let kp = keepScale(b, i, j);
         let pk = p * kp;
-        let ds = p * (dp * kp - lb[2u * ii + 1u]);
+        let ds = p * (dp * kp - lb[3u * ii + 2u]);
         for (var c = 0u; c < (u.Ev + 3u) / 4u; c++) { dv[c] += pk * gb[ii * ${t.vc / 4}u + c]; }
         for (var c = 0u; c < (u.E + 3u) / 4u; c++) { dk[c] += ds * qb[ii * ${t.ec / 4}u + c]; }
       }
@@ -214,7 +217,7 @@ export function gpuBackward(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: 
   const gpu = q.storage.gpu!;
   const u = uniforms(p);
   const qkv = [q.buffer, k.buffer, v.buffer, ...(mask ? [mask.buffer] : [])];
-  const lt = Tensor.empty([p.nb * p.L * 2], 'float32', q.device, 'scaledDotProductAttention');
+  const lt = Tensor.empty([p.nb * p.L * 3], 'float32', q.device, 'scaledDotProductAttention');
   const ld = lt.buffer;
   try {
     if (p.L > 0) gpu.dispatch({ key: keyOf('prep', t), wgsl: () => prepWgsl(t), inputs: [out.buffer, dO.buffer, lse.buffer], outputs: [ld], uniforms: u, workgroups: Math.ceil(p.nb * p.L / WG) });

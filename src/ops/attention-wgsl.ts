@@ -4,7 +4,8 @@
 // key row (dK, dV); its 64 threads take one key (query) each per block of 64, compute
 // that score, and then share the block's weights to accumulate the row's output columns,
 // each thread owning columns lid, lid + 64, ... So nothing of size L×S is stored: forward
-// keeps the output and the row's logsumexp, backward recomputes P = exp(s − lse).
+// keeps the output and each row's max m and log-denominator ll, backward recomputes
+// P = exp((s − m) − ll).
 //
 // WGSL may assume no NaN or ∞ exists, and the answer depends on them (a NaN score makes a
 // row NaN, a −∞ score takes no part), so scores are classified by their bit patterns and
@@ -168,12 +169,15 @@ ${MAIN} {
     let c = lid + t * ${WG}u;
     if (c < u.Ev) { O[row * u.Ev + c] = ${t.it}(select(select(acc[t], acc[t] / l, l > 0.0), nan, anyBad)); }
   }
-  if (lid == 0u) { LSE[row] = select(select(bitcast<f32>(u.ninf), m + log(l), l > 0.0), nan, anyBad); }
+  if (lid == 0u) {
+    LSE[2u * row] = select(select(bitcast<f32>(u.ninf), m, l > 0.0), nan, anyBad);
+    LSE[2u * row + 1u] = select(0.0, log(l), l > 0.0);
+  }
 }
 `;
 }
 
-/** Backward's first step: per row, its logsumexp and D = rowsum(dO ∘ O), packed side by side. */
+/** Backward's first step: per row, its max, log-denominator and D = rowsum(dO ∘ O), packed side by side. */
 export function prepWgsl(t: Types): string {
   return `${f16(t)}${HEADER}
 ${binds(t, ['O:I', 'G:I', 'LSE:f32'], ['LD:f32'])}
@@ -182,16 +186,18 @@ ${MAIN} {
   if (row >= u.nb * u.L) { return; }
   var d = 0.0;
   for (var c = 0u; c < u.Ev; c++) { d += f32(G[row * u.Ev + c]) * f32(O[row * u.Ev + c]); }
-  LD[2u * row] = LSE[row];
-  LD[2u * row + 1u] = d;
+  LD[3u * row] = LSE[2u * row];
+  LD[3u * row + 1u] = LSE[2u * row + 1u];
+  LD[3u * row + 2u] = d;
 }
 `;
 }
 
-/** P for a live score s of a row with logsumexp lse (0 for a row with no live key, NaN for a NaN row). */
-export const PROB = `fn prob(s: f32, live: bool, lse: f32) -> f32 {
-  if (isNan(lse)) { return lse; }
-  return select(0.0, exp(s - lse), live && !isNegInf(lse));
+/** P for a live score s of a row with max m and log-denominator ll (0 for a row with no live key, NaN for a NaN row);
+ * m and ll apart, since m + ll loses ll when |m| is huge. */
+export const PROB = `fn prob(s: f32, live: bool, m: f32, ll: f32) -> f32 {
+  if (isNan(m)) { return m; }
+  return select(0.0, exp((s - m) - ll), live && !isNegInf(m));
 }`;
 
 export function dqWgsl(t: Types, withMaskGrad: boolean): string {
@@ -210,8 +216,9 @@ ${MAIN} {
   for (var c = lid; c < u.E; c += ${WG}u) { qs[c] = f32(Q[bs.x + i * u.q.x + c * u.q.y]); }
   for (var c = lid; c < u.Ev; c += ${WG}u) { gs[c] = f32(G[row * u.Ev + c]); }
   workgroupBarrier();
-  let lse = LD[2u * row];
-  let D = LD[2u * row + 1u];
+  let mx = LD[3u * row];
+  let ll = LD[3u * row + 1u];
+  let D = LD[3u * row + 2u];
   var bad = false;
   var acc: array<f32, ${t.ce}>;
   for (var j0 = 0u; j0 < u.S; j0 += ${WG}u) {
@@ -225,7 +232,7 @@ ${MAIN} {
       var dp = 0.0;
       for (var c = 0u; c < u.Ev; c++) { dp += gs[c] * f32(V[vb + c * u.v.y]); }
       ${maskCode(t.kind)}
-      let p = prob(s, live, lse);
+      let p = prob(s, live, mx, ll);
       ds = p * (dp * keepScale(b, i, j) - D);
       ${withMaskGrad ? 'DM[row * u.S + j] = ' + t.it + '(ds);' : ''}
     }
@@ -281,10 +288,10 @@ ${MAIN} {
       var dp = 0.0;
       for (var c = 0u; c < u.Ev; c++) { dp += f32(G[row * u.Ev + c]) * vs[c]; }
       ${maskCode(t.kind)}
-      let p = prob(s, live, LD[2u * row]);
+      let p = prob(s, live, LD[3u * row], LD[3u * row + 1u]);
       let kp = keepScale(b, i, j);
       pk = p * kp;
-      ds = p * (dp * kp - LD[2u * row + 1u]);
+      ds = p * (dp * kp - LD[3u * row + 2u]);
     }
     pp[lid] = pk;
     dd[lid] = ds;

@@ -1,7 +1,7 @@
 // scaledDotProductAttention, after torch.nn.functional.scaled_dot_product_attention: one
 // fused autograd Function. Forward walks each query row's keys once with an online softmax
-// and keeps only the output and the row's logsumexp; backward recomputes the probabilities
-// from q, k and that logsumexp (no L×S matrix is ever stored, unless a float mask needs its
+// and keeps only the output and the row's max and log-denominator; backward recomputes the
+// probabilities from q, k and those two (no L×S matrix is ever stored, unless a float mask needs its
 // own gradient). The semantics are those of PyTorch's math backend:
 //   scores = q·kᵀ·scale + mask (a boolean mask or isCausal adds −∞ where false),
 //   P = softmax(scores) with rows whose scores are all −∞ giving 0 (PyTorch's _safe_softmax),
@@ -16,8 +16,10 @@ import { wgslType } from '../tensor/dtype.js';
 import { coalesce } from './map.js';
 import { reduceRaw } from './reduce.js';
 import { copyRaw } from './elementwise.js';
+import { contiguous, expand, full } from './view.js';
 import { checkInput, storer } from './rows.js';
 import { gpuBackward, gpuForward } from './attention-rows-wgsl.js';
+import { repeatInterleave } from './rearrange.js';
 
 const OP = 'scaledDotProductAttention';
 const FLOATS = ['float32', 'float16', 'float64'];
@@ -43,6 +45,10 @@ export interface AttnPlan {
   /** Dropout: keep (i, j) when hash >> 8 >= dropT (dropT = 0: no dropout); kept values scale by dropScale. */
   seed: number; dropT: number; dropScale: number;
   outBatch: number[];
+  /** enableGqa with group sizes that do not nest: the plan is a placeholder until k is repeated. */
+  splitGqa: boolean;
+  /** Batch dims that do not merge into MAX_BATCH_DIMS: a placeholder until the operands are copied. */
+  unmerged?: boolean;
 }
 
 // ---- the dropout hash (the same bits on the CPU and in WGSL) ----
@@ -122,7 +128,9 @@ function cpuForward(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
       }
       const row = b * p.L + i;
       for (let c = 0; c < p.Ev; c++) od[row * p.Ev + c] = st(bad ? NaN : l > 0 ? acc[c] / l : acc[c]);
-      ld[row] = bad ? NaN : l > 0 ? m + Math.log(l) : -Infinity;
+      // The row max and log(l) apart: m + log(l) loses log(l) when |m| is huge (a −1e30 mask row).
+      ld[2 * row] = bad ? NaN : l > 0 ? m : -Infinity;
+      ld[2 * row + 1] = l > 0 ? Math.log(l) : 0;
     }
   }
 }
@@ -140,10 +148,10 @@ function cpuBackward(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor 
       cpuScores(p, q, k, mask, bq[b], bk[b], bm[b], i, s);
       let D = 0;
       for (let c = 0; c < p.Ev; c++) D += gd[row * p.Ev + c] * od[row * p.Ev + c];
-      const lse = ld[row];
+      const mx = ld[2 * row]; const ll = ld[2 * row + 1];
       const qo = p.q.off + bq[b] + i * p.q.rs;
       for (let j = 0; j < p.S; j++) {
-        const P = lse === -Infinity ? 0 : Math.exp(s[j] - lse);
+        const P = mx === -Infinity ? 0 : Math.exp(s[j] - mx - ll);
         const ks = keepScale(p, b, i, j);
         const vo = p.v.off + bv[b] + j * p.v.rs;
         const ko = p.k.off + bk[b] + j * p.k.rs;
@@ -169,7 +177,8 @@ function cpuBackward(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor 
 
 function forwardRaw(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): { out: Tensor; lse: Tensor } {
   const out = Tensor.empty([...p.outBatch, p.L, p.Ev], q.dtype, q.device, OP);
-  const lse = Tensor.empty([p.nb * p.L], q.dtype === 'float64' ? 'float64' : 'float32', q.device, OP);
+  // Per row: its max score and log of its softmax denominator (float64 on the CPU, whose scores are float64).
+  const lse = Tensor.empty([p.nb * p.L * 2], q.dtype === 'float64' || q.device === 'cpu' ? 'float64' : 'float32', q.device, OP);
   if (out.numel === 0) return { out, lse };
   if (q.device === 'cpu') cpuForward(p, q, k, v, mask, out, lse);
   else gpuForward(p, q, k, v, mask, out, lse);
@@ -180,9 +189,10 @@ function forwardRaw(p: AttnPlan, q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
 function reduceTo(full: Tensor, p: AttnPlan, t: number, like: Tensor): Tensor {
   const shape = [...p.dims.map((d) => d.size), ...full.shape.slice(-2)];
   const red = p.dims.map((d, i) => (!d.idx[t] ? i : -1)).filter((i) => i >= 0);
-  // A mask broadcast along L or S gets those summed too.
-  if (t === 3 && p.m!.rs === 0 && p.L > 1) red.push(p.dims.length);
-  if (t === 3 && p.m!.cs === 0 && p.S > 1) red.push(p.dims.length + 1);
+  // A mask of size 1 along L or S gets those summed too (also when L or S is 0).
+  const msz = (d: number): number => (like.ndim + d >= 0 ? like.shape[like.ndim + d] : 1);
+  if (t === 3 && msz(-2) === 1 && p.L !== 1) red.push(p.dims.length);
+  if (t === 3 && msz(-1) === 1 && p.S !== 1) red.push(p.dims.length + 1);
   const summed = red.length ? reduceRaw('sum', full.withLayout(shape, contiguousStrides(shape), 0), red, false).values : full;
   const r = summed.withLayout(like.shape, contiguousStrides(like.shape), 0);
   if (summed !== full) summed.dispose();
@@ -202,12 +212,14 @@ class ScaledDotProductAttention extends Function {
     const p: AttnPlan = ctx.plan;
     const dev = q.device;
     const g = dO.isContiguous() && dO.offset === 0 ? dO : copyRaw(dO);
-    const dq = Tensor.empty([p.nb, p.L, p.E], q.dtype, dev, OP);
-    const dk = Tensor.empty([p.nb, p.S, p.E], q.dtype, dev, OP);
+    // Ev = 0: dO·vᵀ and D are empty sums, so every gradient is 0 (and forward stored no row statistics).
+    const alloc = (shape: number[]): Tensor => (p.Ev === 0 ? full(shape, 0, q.dtype, dev) : Tensor.empty(shape, q.dtype, dev, OP));
+    const dq = alloc([p.nb, p.L, p.E]);
+    const dk = alloc([p.nb, p.S, p.E]);
     const dv = Tensor.empty([p.nb, p.S, p.Ev], q.dtype, dev, OP);
     const wantMask = !!mask && ctx.needsInputGrad[3];
-    const dm = wantMask ? Tensor.empty([p.nb, p.L, p.S], q.dtype, dev, OP) : null;
-    if (p.nb * Math.max(p.L, p.S) > 0) {
+    const dm = wantMask ? alloc([p.nb, p.L, p.S]) : null;
+    if (p.nb * Math.max(p.L, p.S) > 0 && p.Ev > 0) {
       if (dev === 'cpu') cpuBackward(p, q, k, v, mask, out, lse, g, dq, dk, dv, dm);
       else gpuBackward(p, q, k, v, mask, out, lse, g, dq, dk, dv, dm);
     }
@@ -243,6 +255,7 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
   const mStr = (d: number): number => (mask && mask.ndim - 2 - nbd + d >= 0 && mAt(d) !== 1 ? mask.strides[mask.ndim - 2 - nbd + d] : 0);
   const dims: PDim[] = [];
   const outBatch: number[] = [];
+  let split = false; // the key heads must be repeated first (see scaledDotProductAttention)
   const hq = at(q, nbd - 1); const hk = at(k, nbd - 1); const hv = at(v, nbd - 1);
   const gqa = o.enableGqa && nbd >= 1 && (hk !== hq || hv !== hq) && !(hk === 1 && hv === 1);
   for (let d = 0; d < nbd; d++) {
@@ -252,8 +265,9 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
       // q head h uses k head h / gk and v head h / gv (repeat_interleave): split the head dim
       // into (hq / gmax, gmax / gmin, gmin) so that both are strides.
       const gk = hq / hk; const gv = hq / hv;
-      const [gmax, gmin] = gk >= gv ? [gk, gv] : [gv, gk];
-      if (hq % hk !== 0 || hq % hv !== 0 || gmax % gmin !== 0) throw new Error(`${OP}: with enableGqa the query heads (dim -3) must be a multiple of the key heads and of the value heads (one group size dividing the other); got query ${sh(q)}, key ${sh(k)}, value ${sh(v)}`);
+      let [gmax, gmin] = gk >= gv ? [gk, gv] : [gv, gk];
+      if (gmax % gmin !== 0 && hq % hk === 0 && hq % hv === 0) { split = true; gmin = 1; } // placeholder strides, never used
+      if (hq % hk !== 0 || hq % hv !== 0) throw new Error(`${OP}: with enableGqa the query heads (dim -3) must be a multiple of the key heads and of the value heads; got query ${sh(q)}, key ${sh(k)}, value ${sh(v)}`);
       if (ms !== 1 && ms !== hq) throw new Error(`${OP}: attnMask of shape ${sh(mask!)} does not broadcast to the output's ${hq} heads`);
       const fine = (st: number): number[] => [st * gmax, st * gmin, st];
       const group = (st: number, g: number): number[] => (g === gmax ? [st, 0, 0] : [st * (gmax / gmin), st, 0]);
@@ -280,16 +294,17 @@ function plan(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, o: { dropout
     if ((ml !== 1 && ml !== L) || (msz !== 1 && msz !== S)) throw new Error(`${OP}: attnMask of shape ${sh(mask)} does not broadcast to (…, L, S) = (…, ${L}, ${S})`);
     m = { rs: ml === 1 ? 0 : mask.strides[mask.ndim - 2], cs: msz === 1 ? 0 : mask.strides[mask.ndim - 1], off: mask.offset };
   }
+  if (split) return { splitGqa: true } as AttnPlan; // every shape is checked: k is repeated, then planned again
   const nb = dims.reduce((a, d) => a * d.size, 1);
   const c = coalesce(dims.map((d) => d.size), [0, 1, 2, 3].map((t) => dims.map((d) => d.str[t])));
-  if (c.shape.length > MAX_BATCH_DIMS) throw new Error(`${OP}: the batch dims of query ${sh(q)}, key ${sh(k)}, value ${sh(v)} do not merge into ${MAX_BATCH_DIMS} (make the inputs contiguous)`);
+  if (c.shape.length > MAX_BATCH_DIMS) return { unmerged: true, outBatch } as AttnPlan; // copied to full contiguous shapes, then planned again
   const inner = (t: Tensor): Inner => ({ rs: t.strides[t.ndim - 2], cs: t.strides[t.ndim - 1], off: t.offset });
   const dropT = o.dropoutP > 0 ? Math.ceil(o.dropoutP * 2 ** 24) : 0;
   return {
     L, S, E, Ev, dims, nb, bshape: c.shape, bstr: c.strides, q: inner(q), k: inner(k), v: inner(v), m,
     maskKind: !mask ? 'none' : FLOATS.includes(mask.dtype) ? 'float' : 'bool',
     // PyTorch scales q and k, not the scores: with E = 0 the scores are 0 even though 1/sqrt(E) is ∞.
-    causal: o.isCausal, scale: E === 0 ? 0 : o.scale, seed: o.seed >>> 0, dropT, dropScale: o.dropoutP < 1 ? 1 / (1 - o.dropoutP) : 0, outBatch,
+    causal: o.isCausal, scale: E === 0 ? 0 : o.scale, seed: o.seed >>> 0, dropT, dropScale: o.dropoutP < 1 ? 1 / (1 - o.dropoutP) : 0, outBatch, splitGqa: split,
   };
 }
 
@@ -316,7 +331,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, attnM
     if ([dropoutP, isCausal, scale, enableGqa].some((x) => x !== undefined)) throw new Error(`${OP}: with an options object as the 4th argument, pass nothing after it`);
     o = checkOptions(OP, attnMask, KEYS) as SdpaOptions;
   } else o = { attnMask, dropoutP, isCausal, scale, enableGqa };
-  const mask = o.attnMask ?? null;
+  let mask = o.attnMask ?? null;
   if (mask !== null) checkInput(OP, mask, 'attnMask');
   const p = o.dropoutP ?? 0;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${OP}: dropoutP must be a probability in [0, 1], got ${describe(p)}`);
@@ -342,6 +357,25 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, attnM
     scale: o.scale ?? 1 / Math.sqrt(E), seed: p > 0 ? o.seed ?? drawSeed() : 0,
   };
   let pl = plan(q, k, v, mask, po); // validates the shapes before any GPU work
+  // Key and value group sizes that do not nest (6 query heads over 3 key and 2 value heads)
+  // are not strides of one head split: repeat the key heads (PyTorch's repeat_interleave).
+  const heads = (t: Tensor): number => (t.ndim >= 3 ? t.shape[t.ndim - 3] : 1);
+  if (pl.splitGqa) {
+    k = repeatInterleave(k, heads(q) / heads(k), k.ndim - 3);
+    pl = plan(q, k, v, mask, po);
+  }
+  if (pl.unmerged) {
+    // More batch dims than the kernels take, in strides that do not merge: copy every operand
+    // to the full output batch shape (GQA heads repeated), whose contiguous dims merge into one.
+    const ob = pl.outBatch;
+    const hq = ob[ob.length - 1];
+    const kv = (t: Tensor): Tensor => (po.enableGqa && heads(t) !== hq && heads(t) !== 1 ? repeatInterleave(t, hq / heads(t), t.ndim - 3) : t);
+    const grow = (t: Tensor, last: number[]): Tensor => contiguous(expand(t, [...ob, ...last]));
+    const L = q.shape[q.ndim - 2]; const S = k.shape[k.ndim - 2];
+    q = grow(q, q.shape.slice(-2)); k = grow(kv(k), k.shape.slice(-2)); v = grow(kv(v), v.shape.slice(-2));
+    if (mask) mask = grow(mask, [L, S]);
+    pl = plan(q, k, v, mask, po);
+  }
   // The GPU kernels read a boolean mask as i32 words (int32 and bool are stored so); any
   // other non-float dtype is cast first.
   const kmask = mask && q.device !== 'cpu' && !FLOATS.includes(mask.dtype) && wgslType(mask.dtype) !== 'i32' ? mask.cast('int32') : mask;

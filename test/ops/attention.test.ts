@@ -117,6 +117,10 @@ const CASES: Array<[string, Case]> = [
   ['grouped-query attention, causal, one kv head', { qs: [1, 3, 4, 2], ks: [1, 1, 4, 2], vs: [1, 1, 4, 2], gqa: true, causal: true }],
   ['GQA, key and value with different head counts', { qs: [1, 4, 3, 2], ks: [1, 2, 5, 2], vs: [1, 4, 5, 3], gqa: true }],
   ['GQA, key heads finer than value heads', { qs: [2, 4, 3, 2], ks: [1, 4, 5, 2], vs: [2, 1, 5, 3], gqa: true }],
+  ['GQA, group sizes that do not nest (6 heads over 3 key and 2 value heads)', { qs: [2, 6, 3, 4], ks: [2, 3, 5, 4], vs: [1, 2, 5, 3], gqa: true, causal: true }],
+  ['GQA, group sizes that do not nest (6 heads over 2 key and 3 value heads)', { qs: [1, 6, 4, 3], ks: [1, 2, 5, 3], vs: [1, 3, 5, 2], gqa: true }],
+  ['7-D, batch dims that do not merge into the kernels\' four', { qs: [2, 3, 2, 3, 2, 4, 3], ks: [2, 1, 2, 1, 2, 5, 3], vs: [1, 3, 1, 3, 1, 5, 2], ms: [3, 1, 3, 1, 4, 5] }],
+  ['7-D with GQA, batch dims that do not merge', { qs: [2, 1, 2, 1, 2, 4, 3, 2], ks: [1, 2, 1, 2, 1, 2, 4, 2], vs: [2, 1, 1, 2, 2, 1, 4, 3], gqa: true, causal: true }],
   ['batch dims broadcast', { qs: [2, 1, 5, 4], ks: [3, 6, 4], vs: [1, 6, 4] }],
   ['2-D inputs, explicit scale', { qs: [3, 2], ks: [4, 2], vs: [4, 2], scale: 0.3 }],
   ['odd sizes past one block (L 70, S 67, E 130, Ev 3)', { qs: [70, 130], ks: [67, 130], vs: [67, 3], causal: true }],
@@ -162,6 +166,35 @@ test('fully masked rows give zeros (PyTorch\'s _safe_softmax), -inf in a float m
   }
 });
 
+test('rows masked with huge finite values (-1e30, float32 min) get the right gradient', async () => {
+  // Every score of a row is absorbed into the mask value, so P is uniform (1/S), as in
+  // PyTorch; backward must not lose log(S) to that magnitude (m + log(l) rounds to m).
+  const L = 3; const S = 5; const E = 4; const Ev = 3;
+  const qv = randArray(L * E, 31); const kv = randArray(S * E, 32); const vv = randArray(S * Ev, 33); const w = randArray(L * Ev, 34);
+  const mv = Array.from({ length: L * S }, (_, i) => (i < S ? -1e30 : -3.4e38));
+  // float64 reference: out_i = mean_j v_j; dv_j = sum_i w_i / S; ds_ij = (dp_ij − mean_j dp_ij) / S with dp_ij = w_i·v_j; dq_i = scale·sum_j ds_ij k_j
+  const scale = 1 / Math.sqrt(E);
+  const dv = new Float64Array(S * Ev); const dq = new Float64Array(L * E); const out = new Float64Array(L * Ev);
+  for (let i = 0; i < L; i++) {
+    for (let c = 0; c < Ev; c++) for (let j = 0; j < S; j++) { out[i * Ev + c] += vv[j * Ev + c] / S; dv[j * Ev + c] += w[i * Ev + c] / S; }
+    const dp = Array.from({ length: S }, (_, j) => { let d = 0; for (let c = 0; c < Ev; c++) d += w[i * Ev + c] * vv[j * Ev + c]; return d; });
+    const mean = dp.reduce((a, b) => a + b, 0) / S;
+    for (let j = 0; j < S; j++) for (let c = 0; c < E; c++) dq[i * E + c] += scale * ((dp[j] - mean) / S) * kv[j * E + c];
+  }
+  for (const dev of await backends()) {
+    const o = { device: dev, requiresGrad: true };
+    const q = sg.tensor(Float32Array.from(qv), { shape: [L, E], ...o }); const k = sg.tensor(Float32Array.from(kv), { shape: [S, E], ...o });
+    const v = sg.tensor(Float32Array.from(vv), { shape: [S, Ev], ...o });
+    const m = sg.tensor(Float32Array.from(mv), { shape: [L, S], device: dev });
+    const y = sg.scaledDotProductAttention(q, k, v, m);
+    y.mul(sg.tensor(Float32Array.from(w), { shape: [L, Ev], device: dev })).sum().backward();
+    allclose(await y.toArray(), out, { rtol: 1e-5, atol: 1e-6 }, `${dev} out`);
+    allclose(await v.grad!.toArray(), dv, { rtol: 1e-5, atol: 1e-6 }, `${dev} dv`);
+    allclose(await q.grad!.toArray(), dq, { rtol: 1e-4, atol: 1e-6 }, `${dev} dq`);
+    for (const t of [q, k, v, m, y]) t.dispose();
+  }
+});
+
 test('NaN and Inf spread as in the formula (non-first positions)', async () => {
   const N = NaN;
   const base = (n: number, s: number): number[] => Array.from(randArray(n, s));
@@ -196,6 +229,20 @@ test('empty L, S, batch and E', async () => {
     // E = 0: every score is 0, so each row is the mean of v
     const v = sg.tensor([[1, 2], [3, 4]], { device: dev });
     assert.equal(await arr(sg.scaledDotProductAttention(sg.zeros([1, 0], { device: dev }), sg.zeros([2, 0], { device: dev }), v)), [2, 3], `${dev} E = 0`);
+    // Ev = 0: the output is empty, so the gradients of q, k and a float mask are 0 (as PyTorch),
+    // even with scores large enough that exp(s) overflows
+    const q0 = sg.full([2, 3, 4], 30, { device: dev, requiresGrad: true }); const k0 = sg.full([2, 5, 4], 30, { device: dev, requiresGrad: true });
+    const m0 = sg.zeros([3, 5], { device: dev, requiresGrad: true });
+    const y0 = sg.scaledDotProductAttention(q0, k0, sg.zeros([2, 5, 0], { device: dev, requiresGrad: true }), m0);
+    assert.equal(y0.shape, [2, 3, 0]);
+    y0.sum().backward();
+    for (const [t, n] of [[q0, 24], [k0, 40], [m0, 15]] as const) assert.equal(Array.from(await t.grad!.toArray()), new Array(n).fill(0), `${dev} Ev = 0 grad`);
+    // S = 0 (or L = 0) with a float mask broadcast along it: the mask's gradient is a sum over nothing, 0
+    for (const [ls, ss, ms] of [[3, 0, [3, 1]], [0, 4, [1, 4]], [0, 0, [1, 1]]] as const) {
+      const mm = sg.full(ms as unknown as number[], 0.5, { device: dev, requiresGrad: true });
+      sg.scaledDotProductAttention(z([2, ls, 4]), z([2, ss, 4]), z([2, ss, 3]), mm).sum().backward();
+      assert.equal(Array.from(await mm.grad!.toArray()), new Array(numel(ms as unknown as number[])).fill(0), `${dev} L ${ls} S ${ss} mask grad`);
+    }
   }
 });
 
@@ -243,6 +290,8 @@ const GRAD_CASES: Array<[string, Case]> = [
   ['GQA and batch broadcast', { qs: [2, 4, 3, 2], ks: [1, 2, 4, 2], vs: [1, 2, 4, 3], gqa: true }],
   ['dropout', { qs: [1, 4, 3], ks: [1, 5, 3], vs: [1, 5, 2], p: 0.4, seed: 77 }],
   ['GQA, key and value with different head counts', { qs: [1, 4, 2, 2], ks: [1, 2, 3, 2], vs: [1, 4, 3, 2], gqa: true }],
+  ['GQA, group sizes that do not nest', { qs: [1, 6, 2, 2], ks: [1, 3, 3, 2], vs: [1, 2, 3, 2], gqa: true }],
+  ['batch dims that do not merge into four', { qs: [2, 1, 2, 1, 2, 3, 2], ks: [1, 2, 1, 2, 2, 4, 2], vs: [2, 2, 1, 1, 2, 4, 2], ms: [2, 1, 2, 3, 4] }],
 ];
 
 function inputs(c: Case, dev: Dev, dtype: 'float32' | 'float64', maskGrad: boolean): Tensor[] {
@@ -311,7 +360,7 @@ test('bad arguments are refused by name before any GPU work', async () => {
     throwsWith(() => sg.scaledDotProductAttention(q, k, v, f([4, 5])), P, /attnMask/);
     throwsWith(() => sg.scaledDotProductAttention(f([2, 4, 3, 4]), f([2, 2, 5, 4]), f([2, 2, 5, 3])), P, /enableGqa/);
     throwsWith(() => sg.scaledDotProductAttention(f([2, 3, 3, 4]), f([2, 2, 5, 4]), f([2, 2, 5, 3]), { enableGqa: true }), P, /multiple/);
-    throwsWith(() => sg.scaledDotProductAttention(f([2, 6, 3, 4]), f([2, 2, 5, 4]), f([2, 3, 5, 3]), { enableGqa: true }), P, /dividing/);
+    throwsWith(() => sg.scaledDotProductAttention(f([2, 6, 3, 4]), f([2, 4, 5, 4]), f([2, 3, 5, 3]), { enableGqa: true }), P, /multiple/);
     throwsWith(() => sg.scaledDotProductAttention(q, k, v.int()), P, /floating point/);
     throwsWith(() => sg.scaledDotProductAttention(f([4]), k, v), P, /at least 2 dims/);
     throwsWith(() => sg.scaledDotProductAttention(q, k, v, { scale: NaN }), P, /scale/);
