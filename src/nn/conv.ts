@@ -3,7 +3,9 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptions, describe } from '../tensor/shape.js';
 import { conv1d, conv2d, type Padding } from '../ops/conv.js';
-import { avgPool2d, maxPool2d } from '../ops/pool.js';
+import { avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
+
+export type { AvgPool2dOptions, MaxPool2dOptions };
 import { pairArg } from '../ops/im2col.js';
 import { Module } from './module.js';
 import { checkModuleOptions, checkSize, uniformParam, type ParamOptions } from './init.js';
@@ -80,14 +82,6 @@ export class Conv2d extends ConvNd {
   }
 }
 
-export interface MaxPool2dOptions {
-  stride?: number | number[] | null;
-  padding?: number | number[];
-  dilation?: number | number[];
-  returnIndices?: boolean;
-  ceilMode?: boolean;
-}
-
 /** new MaxPool2d(kernelSize, { stride, padding, dilation, returnIndices, ceilMode }). */
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: number | number[], readonly opts: MaxPool2dOptions = {}) {
@@ -99,14 +93,6 @@ export class MaxPool2d extends Module {
   forward(x: Tensor): Tensor | [Tensor, Tensor] {
     return maxPool2d(x, this.kernelSize, { ...this.opts });
   }
-}
-
-export interface AvgPool2dOptions {
-  stride?: number | number[] | null;
-  padding?: number | number[];
-  ceilMode?: boolean;
-  countIncludePad?: boolean;
-  divisorOverride?: number | null;
 }
 
 /** new AvgPool2d(kernelSize, { stride, padding, ceilMode, countIncludePad, divisorOverride }). */

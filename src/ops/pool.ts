@@ -6,9 +6,10 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { roundF16, wgslType } from '../tensor/dtype.js';
-import { describe, fmtShape } from '../tensor/shape.js';
+import { checkOptions, describe, fmtShape } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
 import { contiguous } from './view.js';
+import { checkBool } from './rows.js';
 import { WG, WIN_MAIN, floatCheck, forEachReader, outSize, pairArg, readersWgsl, winUniforms, winWgsl, type Win } from './im2col.js';
 
 const storeFor = (t: Tensor): ((v: number) => number) => (t.dtype === 'float16' ? roundF16 : (v) => v);
@@ -294,18 +295,16 @@ export interface AvgPool2dOptions {
   divisorOverride?: number | null;
 }
 
+/** An options object given where a positional argument may also stand (null when it is not one). */
 function plainOptions(op: string, v: unknown, keys: string[]): Record<string, unknown> | null {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Tensor) return null;
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) throw new Error(`${op}: options must be a plain object, got ${describe(v)}`);
-  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new Error(`${op}: unknown option '${k}'; expected ${keys.join(', ')}`);
-  return v as Record<string, unknown>;
+  return checkOptions(op, v, keys);
 }
 
-function checkBool(op: string, arg: string, v: unknown, dflt: boolean): boolean {
+function boolArg(op: string, arg: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new Error(`${op}: ${arg} must be a boolean, got ${describe(v)}`);
-  return v;
+  checkBool(op, arg, v);
+  return v as boolean;
 }
 
 /** The window of a pooling op over x's last two dims, after PyTorch's shape checks. */
@@ -341,8 +340,8 @@ export function maxPool2d(x: Tensor, kernelSize: number | number[], stride?: num
     if (!k) throw new Error(`maxPool2d: options must be a plain object, got ${describe(opts)}`);
     all = { ...k, stride, padding, dilation };
   }
-  const ceil = checkBool('maxPool2d', 'ceilMode', all.ceilMode, false);
-  const ret = checkBool('maxPool2d', 'returnIndices', all.returnIndices, false);
+  const ceil = boolArg('maxPool2d', 'ceilMode', all.ceilMode, false);
+  const ret = boolArg('maxPool2d', 'returnIndices', all.returnIndices, false);
   const g = poolWindow('maxPool2d', x, kernelSize, all.stride, all.padding ?? 0, all.dilation ?? 1, ceil);
   const [out, idx] = MaxPool2dFn.apply(x, g) as [Tensor, Tensor];
   if (ret) return [out, idx];
@@ -360,8 +359,8 @@ export function avgPool2d(x: Tensor, kernelSize: number | number[], stride?: num
   ceilMode = false, countIncludePad = true, divisorOverride: number | null = null): Tensor {
   const o = plainOptions('avgPool2d', stride, AVG_KEYS);
   const all = o ?? { stride, padding, ceilMode, countIncludePad, divisorOverride };
-  const ceil = checkBool('avgPool2d', 'ceilMode', all.ceilMode, false);
-  const incl = checkBool('avgPool2d', 'countIncludePad', all.countIncludePad, true);
+  const ceil = boolArg('avgPool2d', 'ceilMode', all.ceilMode, false);
+  const incl = boolArg('avgPool2d', 'countIncludePad', all.countIncludePad, true);
   const dv = all.divisorOverride ?? null;
   if (dv !== null && (typeof dv !== 'number' || !Number.isSafeInteger(dv) || dv === 0)) throw new Error(`avgPool2d: divisorOverride must be a nonzero integer, got ${describe(dv)}`);
   const g = poolWindow('avgPool2d', x, kernelSize, all.stride, all.padding ?? 0, 1, ceil);
