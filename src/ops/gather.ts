@@ -7,19 +7,21 @@
 //    but `dim` (so "index[c]" is index[c[dim]]). Dim 0 of a row-major [rows, d] tensor
 //    (embedding lookup, MoE row gather) takes a row-copy kernel instead, vec4 when it can.
 //  - scatter-add: out[c with c[dim] := index[c]] += alpha * src[c], one invocation per
-//    src element. indexAdd uses the same 1-D-index trick.
+//    src element (gather's gradient). indexAdd, and so an embedding's gradient, sums in
+//    index order instead on the GPU (index-fold.ts), so it is the same every run.
 // The index is int32. Out-of-range values throw on the CPU backend (checked before any
 // work); on the GPU they cannot be checked without a readback, so the kernels never touch
 // memory out of bounds: gather writes 0, scatter-add skips the element.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { roundF16, wgslType, type DType } from '../tensor/dtype.js';
+import { isFloat, roundF16, wgslType, type DType } from '../tensor/dtype.js';
 import { contiguousStrides, describe, fmtShape, normDim, numel } from '../tensor/shape.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { coalesce, deviceOf, MAX_DIMS } from './map.js';
 import { copyRaw, mul } from './elementwise.js';
 import { full, reshape } from './view.js';
 import { forEachOffset } from '../tensor/shape.js';
+import { indexAddSorted } from './index-fold.js';
 
 export { cat, stack } from './join.js';
 
@@ -351,6 +353,14 @@ class IndexAdd extends Function {
     ctx.saveForBackward(index);
     ctx.dim = dim;
     ctx.alpha = alpha;
+    if (source.device === 'webgpu' && isFloat(source.dtype)) {
+      // In index order, so the result is the same every run (index-fold.ts).
+      const out = t ? copyRaw(t) : full(shape, 0, source.dtype, source.device);
+      const src = source.isContiguous() ? source : copyRaw(source);
+      indexAddSorted(out, dim, index, index.ndim === 0 ? 0 : index.strides[0], src, alpha);
+      if (src !== source) src.dispose();
+      return out;
+    }
     return scatterAddRaw(t, shape, source.dtype, dim, index, source, spreadIndex(index, source.ndim, dim), alpha);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {

@@ -172,6 +172,50 @@ test('indexAdd accumulates duplicate indices, is out of place, takes alpha', asy
   }
 });
 
+test('indexAdd and an embedding gradient sum in index order: the CPU\'s float32 bits, every run', async () => {
+  // Values of mixed magnitude with many duplicate targets, so the order of the additions
+  // shows in the last bits; NaN and ±Inf in later slices; a target nobody hits; a strided index.
+  const V = 9, D = 37, n = 3001;
+  const x = Array.from(randInts(V * D, 130, -1000, 1000), (v, i) => v * (i % 3 === 0 ? 1e-3 : i % 3 === 1 ? 1 : 7.3e2));
+  const sx = Array.from(randInts(n * D, 131, -1000, 1000), (v, i) => v * (i % 5 === 0 ? 1e-4 : 3.1));
+  sx[2000 * D + 5] = NaN; sx[2500 * D + 6] = Infinity; sx[2501 * D + 7] = -Infinity; sx[2600 * D + 7] = Infinity;
+  const ix = Int32Array.from(randInts(2 * n, 132, 0, V - 1)); // target V-1 never hit
+  const results: Float32Array[] = [];
+  for (const dev of await backends()) {
+    const t = sg.tensor(x, { shape: [V, D], device: dev });
+    const src = sg.tensor(sx, { shape: [n, D], device: dev });
+    const all = idxT(ix, [2 * n], dev);
+    const index = all.slice(0, 1, undefined, 2); // entries 1, 3, 5, ...: a strided view
+    all.dispose();
+    for (let run = 0; run < 3; run++) {
+      const y = t.indexAdd(0, index, src);
+      results.push(await y.toArray() as Float32Array);
+      y.dispose();
+    }
+    // The gradient of an embedding lookup (indexSelect's backward) is the same sum.
+    const w = sg.tensor(x, { shape: [V, D], device: dev, requiresGrad: true });
+    const rows = w.indexSelect(0, index);
+    rows.backward(src);
+    results.push(await w.grad!.toArray() as Float32Array);
+    [t, src, index, w, rows].forEach((z) => z.dispose());
+  }
+  // float32 sequential sums in index order, as the CPU kernel stores each partial sum
+  const idx = Array.from({ length: n }, (_, i) => ix[1 + 2 * i]);
+  const ref = Float32Array.from(x);
+  const grad = new Float32Array(V * D);
+  idx.forEach((j, i) => {
+    for (let c = 0; c < D; c++) {
+      ref[j * D + c] += Math.fround(sx[i * D + c]);
+      grad[j * D + c] += Math.fround(sx[i * D + c]);
+    }
+  });
+  results.forEach((r, k) => {
+    const want = k % 4 === 3 ? grad : ref;
+    const bad = r.findIndex((v, i) => !Object.is(v, want[i]));
+    if (bad >= 0) throw new Error(`result ${k} (backend ${Math.floor(k / 4)}) differs at ${bad}: ${r[bad]} vs ${want[bad]}`);
+  });
+});
+
 test('float16 gather / indexSelect / indexAdd where the adapter has shader-f16', async () => {
   for (const dev of await backends()) {
     if (dev === 'webgpu' && !sg.deviceInfo().features.includes('shader-f16')) continue;
