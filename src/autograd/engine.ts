@@ -61,8 +61,17 @@ function addToLeaf(leaf: Tensor, g: Tensor): void {
     g.dispose();
     g = keep(dense);
   }
+  const old = leaf.grad;
+  // In place into a .grad of its own, as PyTorch's AccumulateGrad: the gradient keeps its
+  // memory from one backward to the next, so accumulating steps do the same work each
+  // time (what sg.compile needs to replay them).
+  if (old && old.dtype === g.dtype && ownsDenseStorage(old) && old.storage.refs === 1) {
+    old.add_(g);
+    g.dispose();
+    return;
+  }
   // accumulate() disposes the old .grad (the leaf's own object, never a caller's tensor).
-  const grad = leaf.grad ? accumulate(leaf.grad, g) : g;
+  const grad = old ? accumulate(old, g) : g;
   leaf.setGrad(keep(grad));
 }
 
