@@ -1,5 +1,6 @@
 // One AdamW training step of the demo's MoE language model (examples/lm), batch 8 x 32
-// tokens of seeded ids: what bench/run.mjs times and bench/step-host.mjs profiles.
+// tokens of seeded ids, plain and compiled: what bench/run.mjs times and bench/step-host.mjs
+// profiles.
 export async function demoStep(sg) {
   const { MoELanguageModel, DEFAULT_CONFIG } = await import('../examples/lm/model.mjs');
   const vocab = 62;
@@ -19,6 +20,13 @@ export async function demoStep(sg) {
     opt.step();
     opt.zeroGrad();
   });
+  // The same step through sg.compile, returning nothing (as step() does).
+  const compiledStep = () => sg.compile(() => {
+    loss().backward();
+    sg.optim.clipGradNorm(params, 1.0);
+    opt.step();
+    opt.zeroGrad();
+  });
   const dispose = () => { model.dispose(); opt.dispose(); [ids, targets].forEach((t) => t.dispose()); };
-  return { model, ids, opt, loss, step, dispose };
+  return { model, ids, opt, loss, step, compiledStep, dispose };
 }

@@ -368,31 +368,37 @@ async function benchMoe(cfgName, dtype = 'float32') {
 
 const t0 = performance.now();
 const sizes = quick || lavapipe ? (quick ? [256, 512] : [512, 1024]) : [1024, 4096];
-/** One AdamW step of the demo's MoE language model (examples/lm), batch 8 x 32 tokens. */
+/** One AdamW step of the demo's MoE language model (examples/lm), batch 8 x 32 tokens, as
+ * written (each op's JavaScript runs every step) and through sg.compile (replayed). */
 async function benchTrainStep() {
   const name = 'demo model training step (batch 8x32)';
   if (!sel(name)) return;
-  progress(name);
-  const { step, dispose } = await demoStep(sg);
-  step();
-  await sgSync();
-  const d0 = sg.memory().dispatches;
-  step();
-  const perStep = sg.memory().dispatches - d0;
-  const t = await timeSg(step);
-  // Host time: what recording a step costs the JS thread (ops, autograd, dispatch, submit),
-  // the part no GPU can hide. Steps are not awaited one by one, as in a training loop.
-  const hostSteps = 20;
-  await sgSync();
-  let host = 0;
-  for (let i = 0; i < hostSteps; i++) {
-    const h0 = performance.now();
+  for (const compiled of [false, true]) {
+    progress(`${name}${compiled ? ', compiled' : ''}`);
+    const d = await demoStep(sg);
+    const step = compiled ? d.compiledStep() : d.step;
+    for (let i = 0; i < 4; i++) step();
+    await sgSync();
+    const d0 = sg.memory().dispatches;
     step();
-    host += performance.now() - h0;
+    const perStep = sg.memory().dispatches - d0;
+    const t = await timeSg(step);
+    // Host time: what recording a step costs the JS thread (ops, autograd, dispatch, submit),
+    // the part no GPU can hide. Steps are not awaited one by one, as in a training loop.
+    const hostSteps = 20;
+    await sgSync();
+    let host = 0;
+    for (let i = 0; i < hostSteps; i++) {
+      const h0 = performance.now();
+      step();
+      host += performance.now() - h0;
+    }
+    await sgSync();
+    const mode = compiled ? `, ${step.stats.mode}` : '';
+    row(compiled ? `${name}, compiled` : name, 'scattergrad', t, null, `${(1000 / t.wallMs).toFixed(1)} steps/s (wall), host ${(host / hostSteps).toFixed(2)} ms/step, ${perStep} dispatches per step${mode}`);
+    if (compiled) step.dispose();
+    d.dispose();
   }
-  await sgSync();
-  row(name, 'scattergrad', t, null, `${(1000 / t.wallMs).toFixed(1)} steps/s (wall), host ${(host / hostSteps).toFixed(2)} ms/step, ${perStep} dispatches per step`);
-  dispose();
 }
 
 for (const n of sizes) await benchMatmul(n, 'float32');

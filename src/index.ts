@@ -17,6 +17,8 @@ export type { GpuTiming, GpuTimeOptions } from './backend/timing.js';
 export { Function, Ctx } from './autograd/function.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { gradcheck } from './autograd/gradcheck.js';
+export { compile } from './compile.js';
+export type { Compiled, CompileStats } from './compile.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, neg, exp, log, sqrt, rsqrt, abs,

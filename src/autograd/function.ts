@@ -130,8 +130,8 @@ export class Function {
     const node = new Node(fn, ctx, next, inputMeta, outs.map((o) => ({ shape: o.shape, dtype: o.dtype })));
     outs.forEach((o, i) => {
       if (ctx.nonDifferentiable.has(o) || !isFloat(o.dtype)) return;
-      o.requiresGrad = true;
       o.gradFn = node;
+      o.requiresGrad = true;
       o.outputIndex = i;
       node.refs++;
     });

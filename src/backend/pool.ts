@@ -102,6 +102,13 @@ export class BufferPool<B extends { readonly size: number }> {
     this.bytes -= buf.size;
   }
 
+  /** Takes `buf` out of the pool if it is free there (for a captured graph, which keeps it). */
+  claim(buf: B): boolean {
+    if (!this.free.has(buf)) return false;
+    this.remove(buf);
+    return true;
+  }
+
   /** Removes and returns every free buffer. */
   drain(): B[] {
     const all = [...this.free.keys()];

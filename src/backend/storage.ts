@@ -27,8 +27,8 @@ export class Storage {
     return new Storage('cpu', data.byteLength, data, null, null);
   }
 
-  static gpu(gpu: GpuBackend, bytes: number): Storage {
-    return new Storage('webgpu', bytes, null, gpu.alloc(bytes), gpu);
+  static gpu(gpu: GpuBackend, bytes: number, fresh = false): Storage {
+    return new Storage('webgpu', bytes, null, gpu.alloc(bytes, fresh), gpu);
   }
 
   retain(): this {

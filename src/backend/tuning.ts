@@ -165,7 +165,16 @@ const layers: Array<Partial<Tuning>> = [];
 let current: Tuning = { ...DEFAULTS };
 let allDefault = true;
 
+// Advanced whenever the tuning may have changed (sg.compile re-records then).
+let version = 0;
+
+/** A number that changes whenever the tuning in force may have. */
+export function tuningVersion(): number {
+  return version;
+}
+
 function recompute(): void {
+  version++;
   current = Object.assign({ ...DEFAULTS }, base, ...layers);
   allDefault = NAMES.every((k) => current[k] === DEFAULTS[k]);
 }

@@ -14,6 +14,7 @@ import { PassTimer, type PassTimes } from './timestamps.js';
 import { BufferPool } from './pool.js';
 import { errorCollector, gpuInstance, watchLost } from './dawn.js';
 import { readsWhile, tuningKey, type Tuning } from './tuning.js';
+import { bytesOf, type Command, type Recording, type Watcher } from './graph.js';
 
 export interface GpuOptions {
   dawnToggles?: string[];
@@ -108,6 +109,7 @@ export class GpuBackend {
   private pipelines = new Map<string, CachedPipeline>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  private passPipeline: GPUComputePipeline | null = null; // the open pass's, to skip setting it again
   private dispatches = 0;
   private uniformBuffer: GPUBuffer;
   private uniformWords = new Uint32Array(UNIFORM_SLOT / 4);
@@ -131,6 +133,12 @@ export class GpuBackend {
   dispatchCount = 0;
   /** Bind groups created, ever (a steady training loop should stop adding to it). */
   bindGroupsCreated = 0;
+  /** Set while sg.compile records a call: every command is also appended to it. */
+  recorder: Recording | null = null;
+  /** Advanced when the uniform slots are recycled: a captured graph's bind groups name them. */
+  uniformEpoch = 0;
+  // Captured graphs that name a buffer a live tensor holds; releasing it breaks them.
+  private watchers = new Map<GPUBuffer, Set<Watcher>>();
   /** How many distinct uniform blocks, and bind groups, are kept; when one is full all its
    * entries are dropped and made again as needed. Fields so that tests can make them small. */
   uniformSlotCapacity = UNIFORM_SLOTS;
@@ -184,29 +192,45 @@ export class GpuBackend {
 
   // ---- buffers ----
 
-  alloc(bytes: number): GPUBuffer {
+  alloc(bytes: number, fresh = false): GPUBuffer {
     let size = sizeClass(bytes);
     // Rounding up to a size class must not cross the binding limit (kernels bind whole buffers).
     const bindLimit = this.limits.maxStorageBufferBindingSize;
     if (size > bindLimit && bytes <= bindLimit) size = Math.ceil(bytes / 4) * 4;
+    // fresh: a new buffer, and no place in the program, for a result handed out between a
+    // compiled function's recorded calls, which would otherwise take a buffer the next wants.
+    const rec = fresh ? null : this.recorder;
+    const buf = fresh ? this.create(bytes, size) : this.reuse(size, rec) ?? this.create(bytes, size);
+    rec?.allocs.push(buf);
+    this.peakInUse = Math.max(this.peakInUse, this.bytesAllocated - this.pool.bytes);
+    return buf;
+  }
+
+  /** A free buffer of `size` bytes: while a compiled function records, the one the last
+   * recording's allocation at the same ordinal had (so two recordings converge at once),
+   * else the one the pool picks for this place in the program. */
+  private reuse(size: number, rec: Recording | null): GPUBuffer | undefined {
     const n = Math.min(1023, this.allocsSinceDispatch++);
-    const hit = this.pool.take(size, this.lastDispatch * 1024 + n, this.lastProgram * 1024 + n);
-    if (hit) {
-      if (this.releasedInEncoder.has(hit)) this.reusedInEncoder.add(hit);
-      this.peakInUse = Math.max(this.peakInUse, this.bytesAllocated - this.pool.bytes);
-      return hit;
-    }
+    const want = rec?.prior[rec.allocs.length];
+    const hit = want && want.size === size && (rec!.reserved.delete(want) || this.pool.claim(want)) ? want
+      : this.pool.take(size, this.lastDispatch * 1024 + n, this.lastProgram * 1024 + n);
+    if (hit && this.releasedInEncoder.has(hit)) this.reusedInEncoder.add(hit);
+    return hit;
+  }
+
+  private create(bytes: number, size: number): GPUBuffer {
     const max = this.limits.maxBufferSize;
     if (size > max) throw new Error(`alloc: ${bytes} bytes exceeds the adapter's maxBufferSize (${max})`);
     const buf = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     this.bytesAllocated += size;
-    this.peakInUse = Math.max(this.peakInUse, this.bytesAllocated - this.pool.bytes);
     return buf;
   }
 
   /** Returns a buffer to the pool. */
   release(buf: GPUBuffer): void {
     if (this.destroyed) return;
+    const w = this.watchers.get(buf);
+    if (w) for (const g of w) g.invalidate('a tensor its commands use was disposed');
     if (this.encoder) this.releasedInEncoder.add(buf);
     this.pool.put(buf);
     if (this.pool.bytes > this.poolLimit) this.trimPool();
@@ -252,6 +276,63 @@ export class GpuBackend {
       return p;
     })();
     this.device.queue.writeBuffer(buf, byteOffset, padded);
+    this.recorder?.commands.push({ kind: 'write', dst: buf, offset: byteOffset, data: bytesOf(padded), produce: null });
+  }
+
+  /** write(), where the data is the host's part of a step: a replay of a captured graph
+   * calls `produce` for it again (with whatever bookkeeping that does) instead of reusing it. */
+  writeHost(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView, produce: () => ArrayBufferView): void {
+    const rec = this.recorder;
+    this.recorder = null;
+    try {
+      this.write(buf, byteOffset, data);
+    } finally {
+      this.recorder = rec;
+    }
+    rec?.commands.push({ kind: 'write', dst: buf, offset: byteOffset, data: bytesOf(data), produce });
+  }
+
+  // ---- captured graphs (graph.ts) ----
+
+  /** Names the place in the program for the pool's next allocations (see pool.ts), so that
+   * the calls a compiled function records start at the same place whatever ran between. */
+  markPlace(id: number): void {
+    this.lastDispatch = -id;
+    this.lastProgram = -1;
+    this.allocsSinceDispatch = 0;
+  }
+
+  /** Takes `buf` out of the pool for a captured graph; false when it is not free. */
+  claim(buf: GPUBuffer): boolean {
+    return this.pool.claim(buf);
+  }
+
+  watch(buf: GPUBuffer, w: Watcher): void {
+    let set = this.watchers.get(buf);
+    if (!set) this.watchers.set(buf, (set = new Set()));
+    set.add(w);
+  }
+
+  unwatch(buf: GPUBuffer, w: Watcher): void {
+    const set = this.watchers.get(buf);
+    if (set?.delete(w) && set.size === 0) this.watchers.delete(buf);
+  }
+
+  /** Records a captured graph's commands again. Writes are staged in their upload buffers
+   * before any of them runs, which is why the work recorded so far is submitted first. */
+  replay(commands: readonly Command[], uploads: ReadonlyMap<Command, GPUBuffer>): void {
+    this.flush();
+    for (const c of commands) {
+      if (c.kind === 'dispatch') this.encode(c.pipeline, c.group, c.x, c.y, c.z);
+      else if (c.kind === 'copy') this.copy(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+      else {
+        const up = uploads.get(c)!;
+        const data = c.produce ? c.produce() : c.data;
+        if (data.byteLength !== c.data.length) throw new Error(`compile: a replayed write produced ${data.byteLength} bytes where the recording had ${c.data.length}`);
+        this.device.queue.writeBuffer(up, 0, data);
+        if (c.data.length > 0) this.copy(up, 0, c.dst, c.offset, c.data.length);
+      }
+    }
   }
 
   // ---- kernels ----
@@ -304,6 +385,7 @@ export class GpuBackend {
         // first (a queue write lands after what was submitted before it, never after what is
         // still being recorded), and every cached bind group names a slot.
         this.flush();
+        this.uniformEpoch++;
         this.uniformSlots.clear();
         this.dropBindGroups();
       }
@@ -366,13 +448,19 @@ export class GpuBackend {
     const slot = this.uniformSlot(call);
     const p = this.pipeline(call);
     const bindGroup = this.bindGroup(p, call, slot);
+    this.recorder?.commands.push({ kind: 'dispatch', pipeline: p.pipeline, group: bindGroup, x, y, z, key: call.key, buffers: [...call.inputs, ...call.outputs] });
+    this.encode(p.pipeline, bindGroup, x, y, z);
+  }
+
+  /** Appends one dispatch to the open pass (opening one if needed). */
+  private encode(pipeline: GPUComputePipeline, group: GPUBindGroup, x: number, y: number, z: number): void {
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.beginPass(this.encoder);
     }
     const pass = this.pass!;
-    pass.setPipeline(p.pipeline);
-    pass.setBindGroup(0, bindGroup);
+    if (pipeline !== this.passPipeline) pass.setPipeline(this.passPipeline = pipeline);
+    pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
     this.dispatchCount++;
@@ -386,9 +474,11 @@ export class GpuBackend {
     else this.pass?.end();
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.pass = this.beginPass(this.encoder);
+    this.recorder?.commands.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
   }
 
   private beginPass(enc: GPUCommandEncoder): GPUComputePassEncoder {
+    this.passPipeline = null;
     if (!this.timer) return enc.beginComputePass();
     this.timedPassCount++;
     return enc.beginComputePass({ timestampWrites: this.timer.next() });
@@ -453,6 +543,7 @@ export class GpuBackend {
     const start = Math.floor(byteOffset / 4) * 4;
     const end = Math.ceil((byteOffset + bytes) / 4) * 4;
     const size = Math.max(4, end - start);
+    if (this.recorder) this.recorder.refusal = 'it reads a tensor back (toArray, item) while it runs';
     const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     else this.pass?.end();

@@ -14,6 +14,7 @@ import { Tensor, installDispose } from '../tensor/tensor.js';
 import { fromArray } from '../ops/view.js';
 import { forEachOffset } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { programChanged } from '../tensor/epoch.js';
 import { describe, fmtShape } from '../tensor/shape.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -80,6 +81,7 @@ export abstract class Module {
   /** Sets training mode on this module and every descendant. */
   train(on = true): this {
     if (typeof on !== 'boolean') throw new Error(`train: mode must be a boolean, got ${describe(on)}`);
+    if (this.training !== on) programChanged();
     this.training = on;
     for (const c of this.children()) c.train(on);
     return this;

@@ -52,16 +52,23 @@ export class AdamW extends Optimizer {
 
   protected update(p: Tensor, g: Tensor, st: ParamState, batch: FusedBatch): void {
     const [m, v] = this.stateTensors(p, st);
+    if (p.device === 'cpu') cpuAdamW(p, g, m, v, this.scalars(st));
+    else batch.add(kernel, p, g, [m, v], 0, () => {
+      const s = this.scalars(st);
+      return kernel.scalars.map((name) => s[name as keyof Scalars]);
+    });
+  }
+
+  /** The step's scalars, in the kernel's order, from the hyperparameters and step count now. */
+  private scalars(st: ParamState): Scalars {
     const [b1, b2] = this.betas;
-    const s = {
+    return {
       decay: 1 - this.lr * this.weightDecay,
       b1, b2, c1: 1 - b1, c2: 1 - b2,
       stepSize: this.lr / (1 - b1 ** st.step),
       bc2Sqrt: Math.sqrt(1 - b2 ** st.step),
       eps: this.eps,
     };
-    if (p.device === 'cpu') cpuAdamW(p, g, m, v, s);
-    else batch.add(kernel, p, g, [m, v], 0, [s.decay, s.b1, s.b2, s.c1, s.c2, s.stepSize, s.bc2Sqrt, s.eps]);
   }
 
   protected stateNames(): string[] {

@@ -14,7 +14,6 @@ import { isFloat, wgslType, type DType } from '../tensor/dtype.js';
 import { copyRaw } from '../ops/elementwise.js';
 import { full } from '../ops/view.js';
 import { keep } from '../tensor/scope.js';
-import { tensor } from '../tensor/create.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 
 const WG = 256;
@@ -112,7 +111,7 @@ export interface FusedKernel {
   body: string;
 }
 
-interface Update { k: FusedKernel; p: Tensor; g: Tensor; state: GPUBuffer | null; flags: number; scalars: number[] }
+interface Update { k: FusedKernel; p: Tensor; g: Tensor; state: GPUBuffer | null; flags: number; scalars: () => number[] }
 
 interface Group {
   key: string;
@@ -127,21 +126,26 @@ interface Group {
  * One optimizer step's fused updates on WebGPU, dispatched together by run(). The scalars
  * of every update go into one small buffer written once per step, not into the uniforms:
  * they change every step (the bias corrections, a scheduled learning rate), and uniforms
- * that change every step would cost every dispatch a new bind group per step.
+ * that change every step would cost every dispatch a new bind group per step. They are
+ * written as the host's part of the step (writeHost), so that a compiled step (sg.compile)
+ * that replays this one computes them anew, from the optimizer's state at that time.
  */
 export class FusedBatch {
   private updates: Update[] = [];
 
   /** Queues `k` over the parameter `p` with gradient `g`, state tensors `states` (a
-   * stateBlock) and `scalars` (in k.scalars order). */
-  add(k: FusedKernel, p: Tensor, g: Tensor, states: Tensor[], flags: number, scalars: number[]): void {
-    if (scalars.length !== k.scalars.length) throw new Error(`optim:${k.name}: ${scalars.length} scalars for ${k.scalars.length} names`);
+   * stateBlock) and the `scalars` (in k.scalars order) that the function returns now. */
+  add(k: FusedKernel, p: Tensor, g: Tensor, states: Tensor[], flags: number, scalars: () => number[]): void {
+    const n = scalars().length;
+    if (n !== k.scalars.length) throw new Error(`optim:${k.name}: ${n} scalars for ${k.scalars.length} names`);
     if (states.length !== k.states || !isStateBlock(p, states)) throw new Error(`optim:${k.name}: the state of a parameter must be ${k.states} views of one allocation (stateBlock)`);
     if (p.numel === 0) return;
     this.updates.push({ k, p, g, state: k.states ? states[0].buffer : null, flags, scalars });
   }
 
-  run(): void {
+  /** Dispatches the updates. `advance` is the step's bookkeeping on the host (step counts),
+   * done already for this step; a replay does it before computing the scalars again. */
+  run(advance: () => void): void {
     if (this.updates.length === 0) return;
     const gpu = this.updates[0].p.storage.gpu!;
     const groups: Group[] = [];
@@ -149,12 +153,14 @@ export class FusedBatch {
     // H holds the groups' scalars one after another, in group order, so that a group finds
     // its parameter j's at a base (in its uniforms) + j · scalars per parameter.
     const hBase: number[] = [];
-    const scalars: number[] = [];
+    let count = 0;
     for (const grp of groups) {
-      hBase.push(scalars.length);
-      for (const u of grp.updates) scalars.push(...u.scalars);
+      hBase.push(count);
+      count += grp.updates.length * grp.updates[0].k.scalars.length;
     }
-    const h = tensor(Float32Array.from(scalars), { device: 'webgpu' });
+    const scalars = (): Float32Array => Float32Array.from(groups.flatMap((grp) => grp.updates.flatMap((u) => u.scalars())));
+    const h = Tensor.empty([count], 'float32', 'webgpu', 'optimizer');
+    gpu.writeHost(h.buffer, 0, scalars(), () => { advance(); return scalars(); });
     try {
       groups.forEach((grp, i) => dispatchGroup(gpu, grp, h.buffer, hBase[i]));
     } finally {

@@ -49,14 +49,16 @@ export abstract class Optimizer {
         work.push({ i, p, g: denseGrad(op, p, i) });
       });
       const batch = new FusedBatch();
-      for (const { i, p, g } of work) {
-        const st = (this.state[i] ??= { step: 0, tensors: {} });
-        st.step++;
-        this.update(p, g, st, batch);
-      }
-      batch.run();
-      // The parameters changed in place: a graph that saved one must not backward through it.
-      for (const { p } of work) p.storage.version++;
+      const states = work.map(({ i }) => (this.state[i] ??= { step: 0, tensors: {} }));
+      // The step's bookkeeping on the host. The parameters change in place, so a graph that
+      // saved one must not backward through it (the version counter says so).
+      const advance = (): void => {
+        for (const st of states) st.step++;
+        for (const { p } of work) p.storage.version++;
+      };
+      advance();
+      work.forEach(({ p, g }, j) => this.update(p, g, states[j], batch));
+      batch.run(advance);
     } finally {
       for (const { p, g } of work) if (g !== p.grad) g.dispose();
     }

@@ -7,6 +7,7 @@ import { roundF16 } from '../tensor/dtype.js';
 import { checkOptimizerOptions, type FusedBatch, type FusedKernel } from './fused.js';
 import { describe } from '../tensor/shape.js';
 import { Optimizer, type ParamState } from './optimizer.js';
+import { programChanged } from '../tensor/epoch.js';
 
 export interface SGDOptions {
   lr: number;
@@ -37,10 +38,21 @@ const withMomentum: FusedKernel = {
   p = p - h.lr * d;` };
 
 export class SGD extends Optimizer {
-  momentum: number;
   dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
+  // momentum, nesterov and whether weightDecay is 0 choose the kernel and its flags, which a
+  // compiled step (sg.compile) records; changing them makes it record again.
+  private choice = { momentum: 0, weightDecay: 0, nesterov: false };
+  get momentum(): number { return this.choice.momentum; }
+  set momentum(v: number) { this.choose('momentum', v); }
+  get weightDecay(): number { return this.choice.weightDecay; }
+  set weightDecay(v: number) { this.choose('weightDecay', v); }
+  get nesterov(): boolean { return this.choice.nesterov; }
+  set nesterov(v: boolean) { this.choose('nesterov', v); }
+
+  private choose<K extends keyof SGD['choice']>(k: K, v: SGD['choice'][K]): void {
+    if (v !== this.choice[k]) programChanged();
+    this.choice[k] = v;
+  }
 
   constructor(params: readonly Tensor[], opts: SGDOptions) {
     if (!opts || typeof opts !== 'object' || opts.lr === undefined) throw new Error(`SGD: options { lr } are required, got ${describe(opts)}`);
@@ -70,7 +82,7 @@ export class SGD extends Optimizer {
       cpuSgd(p, g, buf, flags, this.lr, this.weightDecay, m, 1 - this.dampening);
       return;
     }
-    batch.add(buf ? withMomentum : plain, p, g, buf ? [buf] : [], flags, [this.lr, this.weightDecay, m, 1 - this.dampening]);
+    batch.add(buf ? withMomentum : plain, p, g, buf ? [buf] : [], flags, () => [this.lr, this.weightDecay, this.momentum, 1 - this.dampening]);
   }
 
   protected stateNames(): string[] {

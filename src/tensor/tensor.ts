@@ -7,6 +7,7 @@ import { runtime } from '../backend/runtime.js';
 import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
 import { contiguousStrides, describe, fmtShape, forEachOffset, isContiguous, normDim, numel, shapesEqual } from './shape.js';
 import { keep, setTensorCheck, track } from './scope.js';
+import { programChanged } from './epoch.js';
 
 let nextId = 1;
 let live = 0;
@@ -123,7 +124,15 @@ export class Tensor {
   readonly id = nextId++;
   readonly shape: number[];
   readonly strides: number[];
-  requiresGrad = false;
+  private requiresGrad__ = false;
+  /** Whether backward computes a gradient for this tensor. Turning it on or off on a leaf
+   * changes what a training step computes, so compiled steps (sg.compile) record again. */
+  get requiresGrad(): boolean { return this.requiresGrad__; }
+  set requiresGrad(on: boolean) {
+    if (on === this.requiresGrad__) return;
+    this.requiresGrad__ = on;
+    if (!this.gradFn) programChanged();
+  }
   private grad_: Tensor | null = null;
   outputIndex = 0;
   disposed = false;
@@ -141,9 +150,9 @@ export class Tensor {
   }
 
   /** An uninitialized contiguous tensor on `device`; `op` names the caller in errors. */
-  static empty(shape: readonly number[], dtype: DType, device: DeviceKind, op = 'alloc'): Tensor {
+  static empty(shape: readonly number[], dtype: DType, device: DeviceKind, op = 'alloc', fresh = false): Tensor {
     const bytes = checkAllocation(op, shape, dtype, device);
-    const storage = device === 'cpu' ? Storage.cpu(cpuArray(dtype, numel(shape))) : Storage.gpu(runtime.gpu!, Math.max(4, bytes));
+    const storage = device === 'cpu' ? Storage.cpu(cpuArray(dtype, numel(shape))) : Storage.gpu(runtime.gpu!, Math.max(4, bytes), fresh);
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
