@@ -6,9 +6,13 @@
 #   tests  the whole suite (cold pipeline caches make the first run of it slow: ~4 min)
 #   bench  the full bench (BENCH_COMMIT names the tree; the machine's .git may be stale)
 #   ab     BASE=path/to/other/dist/node/index.js (relative to bench/, carried too; BASE_COMMIT
-#          names its commit): dense 4096³ and the MoE MLP in both builds alternated, float16 and
+#          names its commit; NEW likewise for the new build, default ../dist/node/index.js):
+#          dense 4096³ and the MoE MLP in both builds alternated, float16 and
 #          float32 (bench/tc-sweep.mjs), then bench/moe-parts.mjs granular float16 and medium
 #          float32 in each
+#   anchor bench/torch-anchor.py (PyTorch eager and compiled, ScatterMoE when SCATTERMOE names
+#          its package's directory; ANCHOR_ONLY=demo or moe for one part) and our demo step
+#          (ONLY: another bench/run.mjs workload substring, e.g. MoE)
 # Each stage prints a short summary last; full output goes to OUTDIR. bench and ab also write
 # OUTDIR/results.jsonl: back here, `cat OUTDIR/results.jsonl >> bench/results.jsonl` and
 # `node bench/summarize.mjs` add them to the log and to bench/RESULTS.md.
@@ -24,7 +28,7 @@ case "$stage" in
     timeout 540 node bench/run.mjs --json "$out/bench.json" --log "$out/results.jsonl" > "$out/bench.txt" 2>&1
     summary "$out/bench.txt" '^\|' 40 ;;
   ab)
-    new=../dist/node/index.js
+    new=${NEW:-../dist/node/index.js}
     group="ab-$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     # Which build a row timed, for the log: base (BASE_COMMIT) or new (BENCH_COMMIT, else the checkout's).
     tag() { if [ "$1" = "$new" ]; then echo "--build new ${BENCH_COMMIT:+--commit $BENCH_COMMIT}"; else echo "--build base ${BASE_COMMIT:+--commit $BASE_COMMIT}"; fi; }
@@ -41,5 +45,15 @@ case "$stage" in
       done
     done > "$out/ab-parts.txt"
     cat "$out/ab-sweep.txt" | grep -v '^#' ; grep -E '^## |dgates|combine|gelu|full step ' "$out/ab-parts.txt" ;;
-  *) echo "device-run: unknown stage '$stage' (tests, bench, ab)" >&2; exit 2 ;;
+  anchor)
+    # The same-call comparison: PyTorch (eager, torch.compile) and ScatterMoE (SCATTERMOE: a
+    # directory holding its scattermoe package) against our demo step and MoE MLP.
+    node bench/demo-init.mjs "$out/demo-init.safetensors"
+    timeout 330 python3 bench/torch-anchor.py --out "$out" --init "$out/demo-init.safetensors" --only "${ANCHOR_ONLY:-demo,moe}" \
+      ${SCATTERMOE:+--scattermoe "$SCATTERMOE"} ${BENCH_COMMIT:+--commit "$BENCH_COMMIT"} > "$out/anchor.txt" 2>&1
+    timeout 200 node bench/run.mjs --only "${ONLY:-demo model}" --no-tfjs --json "$out/ours.json" --log "$out/results.jsonl" > "$out/ours.txt" 2>&1
+    timeout 60 node bench/step-host.mjs 30 > "$out/step-host.txt" 2>&1
+    cat "$out/anchor.jsonl" >> "$out/results.jsonl" 2>/dev/null
+    grep '^|' "$out/anchor.txt"; summary "$out/ours.txt" '^\|' 20; grep -v '^Warning' "$out/step-host.txt" | tail -7 ;;
+  *) echo "device-run: unknown stage '$stage' (tests, bench, ab, anchor)" >&2; exit 2 ;;
 esac

@@ -2,14 +2,14 @@
 // as a training loop that syncs every 5 steps sees it: `node bench/step-host.mjs [STEPS]`.
 // Profiles the steady state with the inspector (PROF_DIR, default ./prof2: steady.cpuprofile),
 // then prints host ms/step, dispatches and bind groups made per step, and the host time of
-// the step's parts without the profiler.
+// the step's parts without the profiler, and the compiled step's.
 import { Session } from 'node:inspector/promises';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as sg from '../dist/node/index.js';
 import { demoStep } from './demo-step.mjs';
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
 await sg.init({ backend: 'webgpu', dawnToggles: toggles });
-const { model, ids, opt, loss, step } = await demoStep(sg);
+const { model, ids, opt, loss, step, compiledStep } = await demoStep(sg);
 // A readback, as a loop logging its loss does; nothing left for the garbage collector to free.
 const sync = async () => { const l = sg.tidy(() => sg.keep(sg.ones([1]).sum())); await l.toArray(); l.dispose(); };
 for (let i = 0; i < 3; i++) step();
@@ -36,5 +36,13 @@ await tm('forward (no grad)', () => sg.tidy(() => sg.noGrad(() => model.forward(
 await tm('forward', () => sg.tidy(() => { model.forward(ids); }));
 await tm('forward+backward', () => sg.tidy(() => { loss().backward(); opt.zeroGrad(); }));
 await tm('whole step', step);
+// The same step through sg.compile: after two recorded calls, a replay of the recording.
+const compiled = compiledStep();
+for (let i = 0; i < 4; i++) compiled();
+await sync();
+const c0 = sg.memory(); compiled(); const c1 = sg.memory(); await sync();
+await tm(`compiled step (${compiled.stats.mode})`, compiled);
+console.log(`compiled: ${c1.dispatches - c0.dispatches} dispatches/step, ${c1.bindGroups - c0.bindGroups} bind groups created/step`);
+compiled.dispose();
 await sg.destroy();
 process.exit(0);
