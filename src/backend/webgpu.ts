@@ -1,19 +1,10 @@
-// The WebGPU backend: one device, a buffer pool, a pipeline cache keyed by kernel name +
-// config (never by sizes: those travel in uniforms), and one command encoder that collects
-// dispatches until a readback or a batch limit submits it.
-//
-// A dispatch must cost little host time: a training step of a small model is hundreds of
-// them. Creating a bind group is the expensive part (~10-20 µs through Dawn's Node bindings,
-// against ~2 µs for the rest), so bind groups are cached. That only pays if the same op sees
-// the same bind group every step, so uniforms are content-addressed: each distinct uniform
-// block gets a slot of one long-lived buffer, written once, and a bind group is keyed by
-// (pipeline, slot, buffers). Buffers come back from the pool in the same order every step,
-// so a steady training loop creates no bind groups at all. (Dynamic uniform offsets would
-// also avoid per-dispatch bind groups, but made every dispatch ~2x slower to run on lavapipe.)
+// The WebGPU backend: one device, a buffer pool, a kernel cache, and one command encoder that
+// collects dispatches until a readback or a batch limit submits it.
+// Pipelines, uniform slots and bind groups, and why they are cached: kernel-cache.ts.
 import { PassTimer, type PassTimes } from './timestamps.js';
 import { BufferPool } from './pool.js';
+import { KernelCache } from './kernel-cache.js';
 import { errorCollector, gpuInstance, watchLost } from './dawn.js';
-import { readsWhile, tuningKey, type Tuning } from './tuning.js';
 import { bytesOf, type Command, type Recording, type Watcher } from './graph.js';
 
 export interface GpuOptions {
@@ -40,9 +31,6 @@ export interface KernelCall {
   workgroups: number | [number, number, number];
 }
 
-const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we know
-const UNIFORM_SLOTS = 4096; // distinct uniform blocks kept (1 MiB)
-const MAX_BIND_GROUPS = 16384; // cached bind groups, all pipelines together
 const BATCH = 64; // dispatches per submit: keeps the GPU fed while JS records more
 const MAX_WG = 65535;
 // The pool's policy: PyTorch's caching allocator plus two bounds. It keeps at most as many
@@ -52,9 +40,6 @@ const MAX_WG = 65535;
 // which lets one-off temporaries go while a loop that reuses its buffers every step (a few
 // dozen submits) keeps them and their bind groups. sg.emptyCache() frees all of it at once.
 const POOL_LIMIT = 256 * 2 ** 20;
-
-/** Per call key, the tuning knobs its WGSL generator has been seen to read. */
-const generatorKnobs = new Map<string, Array<keyof Tuning>>();
 const POOL_MAX_AGE = 1000;
 
 const f32buf = new Float32Array(1);
@@ -75,14 +60,6 @@ export function sizeClass(bytes: number): number {
   return p;
 }
 
-interface CachedPipeline {
-  id: number;
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
-  /** Keyed by uniform slot and buffer ids (see bindGroup()); ids are unique over all pipelines. */
-  bindGroups: Map<string, { group: GPUBindGroup; id: number }>;
-}
-
 export class GpuBackend {
   readonly features: Set<string>;
   readonly limits: Record<string, number>;
@@ -90,7 +67,6 @@ export class GpuBackend {
   readonly subgroupSize: number;
   lostReason: string | null = null;
   destroyed = false;
-  printWgsl = false;
 
   // Free buffers (see pool.ts for how one is chosen). Buffers freed while the commands that
   // use them are still being recorded go there too: which buffer an alloc gets must not
@@ -106,43 +82,26 @@ export class GpuBackend {
   // ahead of the encoder, so write() submits first when it targets one that was reused.
   private releasedInEncoder = new Set<GPUBuffer>();
   private reusedInEncoder = new Set<GPUBuffer>();
-  private pipelines = new Map<string, CachedPipeline>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private passPipeline: GPUComputePipeline | null = null; // the open pass's, to skip setting it again
   private dispatches = 0;
-  private uniformBuffer: GPUBuffer;
-  private uniformWords = new Uint32Array(UNIFORM_SLOT / 4);
-  private uniformHalves = new Uint16Array(this.uniformWords.buffer);
-  private keyWords = new Uint32Array(1 + 64); // a bind group's slot and buffer ids
-  private keyHalves = new Uint16Array(this.keyWords.buffer);
-  private uniformSlots = new Map<string, number>();
-  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private kernels: KernelCache; // pipelines, uniform slots and bind groups
   // Bytes of the pool's buffers that exist (in use or pooled; staging and uniforms excluded),
   // and the most of them in use at once since init or the last emptyPool().
   private bytesAllocated = 0;
   private peakInUse = 0;
   private onError: (ev: Event) => void;
-  private nextBufferId = 0;
-  private bindGroupCount = 0;
   private errors: string[] = [];
   // Set only inside sg.gpuTime: the passes begun while it is set write timestamps.
   private timer: PassTimer | null = null;
   /** Passes begun with timestampWrites, ever (tests check that none happen outside a region). */
   timedPassCount = 0;
   dispatchCount = 0;
-  /** Bind groups created, ever (a steady training loop should stop adding to it). */
-  bindGroupsCreated = 0;
   /** Set while sg.compile records a call: every command is also appended to it. */
   recorder: Recording | null = null;
-  /** Advanced when the uniform slots are recycled: a captured graph's bind groups name them. */
-  uniformEpoch = 0;
   // Captured graphs that name a buffer a live tensor holds; releasing it breaks them.
   private watchers = new Map<GPUBuffer, Set<Watcher>>();
-  /** How many distinct uniform blocks, and bind groups, are kept; when one is full all its
-   * entries are dropped and made again as needed. Fields so that tests can make them small. */
-  uniformSlotCapacity = UNIFORM_SLOTS;
-  bindGroupCapacity = MAX_BIND_GROUPS;
   /** The pool's bounds (see POOL_LIMIT): bytes it may always keep, and submits a free buffer
    * may wait to be reused. Fields so that init's poolLimit and tests can change them. */
   poolLimit = POOL_LIMIT;
@@ -161,7 +120,7 @@ export class GpuBackend {
       .filter(Boolean).join(' ') || 'unknown adapter';
     const info = adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number };
     this.subgroupSize = info.subgroupMinSize ?? 0;
-    this.uniformBuffer = device.createBuffer({ size: UNIFORM_SLOTS * UNIFORM_SLOT, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.kernels = new KernelCache(device, () => this.flush());
     watchLost(device, new WeakRef(this));
     this.onError = errorCollector(this.errors);
     device.addEventListener('uncapturederror', this.onError);
@@ -263,7 +222,7 @@ export class GpuBackend {
       b.destroy();
     }
     this.peakInUse = this.bytesAllocated;
-    this.dropBindGroups(); // they would keep the destroyed buffers' wrappers alive
+    this.kernels.dropBindGroups(); // they would keep the destroyed buffers' wrappers alive
   }
 
   write(buf: GPUBuffer, byteOffset: number, data: ArrayBufferView): void {
@@ -337,104 +296,23 @@ export class GpuBackend {
 
   // ---- kernels ----
 
-  /** The key a call's pipeline is cached under: its key, plus the values of the tuning knobs
-   * its WGSL generator read (learned the first time it ran; tuning.ts). */
-  pipelineKey(call: KernelCall): string {
-    const knobs = generatorKnobs.get(call.key);
-    const t = knobs ? tuningKey(knobs) : '';
-    return t ? call.key + t : call.key;
-  }
+  // The kernel cache's key, counters and knobs, kept here for tests, sg.memory() and graph.ts.
 
-  private pipeline(call: KernelCall): CachedPipeline {
-    const p = this.pipelines.get(this.pipelineKey(call));
-    if (p) return p;
-    const { value: code, reads } = readsWhile(call.wgsl);
-    // Which knobs a generator reads depends on its key and on the values of the knobs it has
-    // read so far, so a pipeline is right for every tuning that agrees with its own on the
-    // knobs learned for its key; a generation that reads a new one adds it to them.
-    const known = generatorKnobs.get(call.key);
-    if (!known || reads.some((k) => !known.includes(k))) generatorKnobs.set(call.key, [...new Set([...(known ?? []), ...reads])]);
-    const key = this.pipelineKey(call);
-    const again = this.pipelines.get(key);
-    if (again) return again;
-    if (this.printWgsl) console.log(`// ---- ${key} ----\n${code}`);
-    const module = this.device.createShaderModule({ code, label: key });
-    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
-    const made = { id: this.pipelines.size, pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
-    this.pipelines.set(key, made);
-    return made;
-  }
-
-  get pipelineCount(): number {
-    return this.pipelines.size;
-  }
-
-  /** The slot holding these uniform words, writing them to a new slot the first time. */
-  private uniformSlot(call: KernelCall): number {
-    const n = call.uniforms.length;
-    if (n > UNIFORM_SLOT / 4) throw new Error(`${call.key}: ${n} uniform words exceed ${UNIFORM_SLOT / 4}`);
-    const w = this.uniformWords;
-    // ToUint32, as a Uint32Array store does: callers pass f32Bits for floats.
-    for (let i = 0; i < n; i++) w[i] = call.uniforms[i];
-    // The key is the words' bytes as UTF-16 code units: one native call, no number printing.
-    const key = String.fromCharCode.apply(null, this.uniformHalves.subarray(0, 2 * n) as unknown as number[]);
-    let slot = this.uniformSlots.get(key);
-    if (slot === undefined) {
-      if (this.uniformSlots.size >= Math.min(this.uniformSlotCapacity, UNIFORM_SLOTS)) {
-        // Slots are about to be rewritten: the commands recorded so far must reach the queue
-        // first (a queue write lands after what was submitted before it, never after what is
-        // still being recorded), and every cached bind group names a slot.
-        this.flush();
-        this.uniformEpoch++;
-        this.uniformSlots.clear();
-        this.dropBindGroups();
-      }
-      slot = this.uniformSlots.size;
-      this.uniformSlots.set(key, slot);
-      // Safe before submit: no recorded command reads a slot that was free until now.
-      if (n > 0) this.device.queue.writeBuffer(this.uniformBuffer, slot * UNIFORM_SLOT, w, 0, n);
-    }
-    return slot;
-  }
-
-  private bufferId(buf: GPUBuffer): number {
-    let id = this.bufferIds.get(buf);
-    if (id === undefined) this.bufferIds.set(buf, (id = this.nextBufferId++));
-    return id;
-  }
-
-  private bindGroup(p: CachedPipeline, call: KernelCall, slot: number): GPUBindGroup {
-    // Slot and buffer ids as 32-bit code-unit pairs (inputs and outputs never swap places
-    // within one pipeline, so their boundary needs no marker).
-    const k = this.keyWords;
-    if (call.inputs.length + call.outputs.length >= k.length) throw new Error(`${call.key}: ${call.inputs.length + call.outputs.length} buffers bound; at most ${k.length - 1}`);
-    k[0] = slot;
-    let n = 1;
-    for (const buf of call.inputs) k[n++] = this.bufferId(buf);
-    for (const buf of call.outputs) k[n++] = this.bufferId(buf);
-    const key = String.fromCharCode.apply(null, this.keyHalves.subarray(0, 2 * n) as unknown as number[]);
-    let bg = p.bindGroups.get(key);
-    if (!bg) {
-      if (this.bindGroupCount >= this.bindGroupCapacity) this.dropBindGroups();
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_SLOT, size: UNIFORM_SLOT } }];
-      let b = 1;
-      for (const buf of call.inputs) entries.push({ binding: b++, resource: { buffer: buf } });
-      for (const buf of call.outputs) entries.push({ binding: b++, resource: { buffer: buf } });
-      bg = { group: this.device.createBindGroup({ layout: p.layout, entries }), id: ++this.bindGroupsCreated };
-      p.bindGroups.set(key, bg);
-      this.bindGroupCount++;
-    }
-    this.lastDispatch = bg.id;
-    // The same place named without its buffers (BufferPool's fallback).
-    this.lastProgram = (p.id + 1) * UNIFORM_SLOTS + slot;
-    this.allocsSinceDispatch = 0;
-    return bg.group;
-  }
-
-  private dropBindGroups(): void {
-    for (const p of this.pipelines.values()) p.bindGroups.clear();
-    this.bindGroupCount = 0;
-  }
+  /** The key a call's pipeline is cached under (see KernelCache.pipelineKey). */
+  pipelineKey(call: KernelCall): string { return this.kernels.pipelineKey(call); }
+  get pipelineCount(): number { return this.kernels.pipelineCount; }
+  /** Bind groups created, ever (a steady training loop should stop adding to it). */
+  get bindGroupsCreated(): number { return this.kernels.bindGroupsCreated; }
+  /** Advanced when the uniform slots are recycled: a captured graph's bind groups name them. */
+  get uniformEpoch(): number { return this.kernels.uniformEpoch; }
+  /** How many distinct uniform blocks, and bind groups, are kept (tests make them small). */
+  get uniformSlotCapacity(): number { return this.kernels.uniformSlotCapacity; }
+  set uniformSlotCapacity(n: number) { this.kernels.uniformSlotCapacity = n; }
+  get bindGroupCapacity(): number { return this.kernels.bindGroupCapacity; }
+  set bindGroupCapacity(n: number) { this.kernels.bindGroupCapacity = n; }
+  /** Prints each kernel's WGSL as it is compiled. */
+  get printWgsl(): boolean { return this.kernels.printWgsl; }
+  set printWgsl(on: boolean) { this.kernels.printWgsl = on; }
 
   dispatch(call: KernelCall): void {
     let x: number, y: number, z: number;
@@ -445,11 +323,18 @@ export class GpuBackend {
     } else [x, y, z] = call.workgroups;
     if (y > MAX_WG || z > MAX_WG) throw new Error(`${call.key}: ${x}x${y}x${z} workgroups exceeds the per-dimension limit ${MAX_WG}`);
     if (x === 0 || y === 0 || z === 0) return;
-    const slot = this.uniformSlot(call);
-    const p = this.pipeline(call);
-    const bindGroup = this.bindGroup(p, call, slot);
-    this.recorder?.commands.push({ kind: 'dispatch', pipeline: p.pipeline, group: bindGroup, x, y, z, key: call.key, buffers: [...call.inputs, ...call.outputs] });
-    this.encode(p.pipeline, bindGroup, x, y, z);
+    // The uniform slot first: a full table submits the work recorded so far and drops every
+    // bind group, so the bind group is looked up after it.
+    const slot = this.kernels.uniformSlot(call);
+    const p = this.kernels.pipeline(call);
+    const bg = this.kernels.bindGroup(p, call, slot);
+    // The pool's place in the program (pool.ts): this bind group, and, coarser, its
+    // pipeline and uniform slot.
+    this.lastDispatch = bg.id;
+    this.lastProgram = this.kernels.program(p, slot);
+    this.allocsSinceDispatch = 0;
+    this.recorder?.commands.push({ kind: 'dispatch', pipeline: p.pipeline, group: bg.group, x, y, z, key: call.key, buffers: [...call.inputs, ...call.outputs] });
+    this.encode(p.pipeline, bg.group, x, y, z);
   }
 
   /** Appends one dispatch to the open pass (opening one if needed). */
@@ -588,10 +473,8 @@ export class GpuBackend {
     this.bytesAllocated = this.peakInUse = 0;
     this.releasedInEncoder.clear();
     this.reusedInEncoder.clear();
-    this.pipelines.clear();
-    this.uniformSlots.clear();
     this.device.removeEventListener('uncapturederror', this.onError);
-    this.uniformBuffer.destroy();
+    this.kernels.destroy();
     this.device.destroy();
   }
 }
