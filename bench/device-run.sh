@@ -54,6 +54,9 @@ case "$stage" in
     timeout 200 node bench/run.mjs --only "${ONLY:-demo model}" --no-tfjs --json "$out/ours.json" --log "$out/results.jsonl" > "$out/ours.txt" 2>&1
     timeout 60 node bench/step-host.mjs 30 > "$out/step-host.txt" 2>&1
     cat "$out/anchor.jsonl" >> "$out/results.jsonl" 2>/dev/null
+    # One group id for every row of this call: bench/summarize.mjs's same-call table keys on it.
+    node -e 'const f=process.argv[1],g=process.argv[2],fs=require("fs");fs.writeFileSync(f,fs.readFileSync(f,"utf8").split("\n").filter(Boolean).map((l)=>JSON.stringify({...JSON.parse(l),group:g})).join("\n")+"\n")' \
+      "$out/results.jsonl" "anchor-$(date -u +%Y-%m-%dT%H:%MZ)"
     grep '^|' "$out/anchor.txt"; summary "$out/ours.txt" '^\|' 20; grep -v '^Warning' "$out/step-host.txt" | tail -7 ;;
   *) echo "device-run: unknown stage '$stage' (tests, bench, ab, anchor)" >&2; exit 2 ;;
 esac

@@ -52,6 +52,42 @@ function judge(t, r) {
   return { shown: `${v.toFixed(2)} TFLOP/s`, status: v >= t.minTflops ? `**met** by ${pct(v / t.minTflops - 1)}` : `missed by ${pct(1 - v / t.minTflops)}` };
 }
 
+/**
+ * The newest same-call comparison per device: rows of one `anchor-…` group, written by
+ * bench/device-run.sh's anchor stage (bench/torch-anchor.py and bench/run.mjs in one device
+ * call). Wall time per iteration first, GPU time second; `ratio` is the row's wall time over
+ * scattergrad's best wall time on that workload.
+ */
+export function sameCall(log, { heading = '## Same-call comparisons' } = {}) {
+  const groups = new Map();
+  for (const r of log) if (r.group?.startsWith('anchor-')) (groups.get(r.group) ?? groups.set(r.group, []).get(r.group)).push(r);
+  const newest = new Map();
+  for (const [id, rows] of groups) {
+    const d = rows[0].device;
+    if (!newest.has(d) || rows[0].date > newest.get(d)[1][0].date) newest.set(d, [id, rows]);
+  }
+  const out = [heading, '', 'Both sides timed in the same device call (bench/device-run.sh anchor): wall time per',
+    'iteration (N back to back, one sync, median of batches), then GPU time (timestamp queries for',
+    'scattergrad, the CUDA kernels torch.profiler saw for PyTorch).', ''];
+  if (newest.size === 0) out.push('None logged yet.', '');
+  for (const [device, [id, rows]] of [...newest].sort()) {
+    // Our float16 rows stand beside the peers' bfloat16 ones (the same workload otherwise).
+    const base = (w) => w.replace(/, compiled$/, '').replace(/ b?f16 /, ' f16/bf16 ');
+    const ours = rows.filter((r) => !r.peer);
+    const torch = rows.find((r) => r.peer)?.driver?.match(/torch \S+/)?.[0] ?? '';
+    out.push(`### ${device}, ${day(rows[0].date)} (${id}; scattergrad ${[...new Set(ours.map(commitOf))].join(', ')}${torch ? `, ${torch}` : ''})`, '');
+    const name = (r) => r.peer ?? (r.workload.endsWith(', compiled') ? 'scattergrad, sg.compile' : 'scattergrad');
+    const best = (w) => Math.min(...ours.filter((r) => base(r.workload) === w && r.wallMs).map((r) => r.wallMs));
+    const list = [...rows].sort((a, b) => (base(a.workload) < base(b.workload) ? -1 : base(a.workload) > base(b.workload) ? 1 : (a.wallMs ?? 1e9) - (b.wallMs ?? 1e9)));
+    out.push(...table(['workload', 'implementation', 'wall ms', 'GPU ms', 'wall / scattergrad'], list.map((r) => {
+      const b = best(base(r.workload));
+      const gpu = r.peer ? r.gpuMs : r.timing === 'timestamps' ? r.ms : null;
+      return [base(r.workload), name(r), fmtMs(r.wallMs ?? null), fmtMs(gpu ?? null), Number.isFinite(b) && r.wallMs ? `${(r.wallMs / b).toFixed(2)}x` : '—'];
+    }), [2, 3, 4]), '');
+  }
+  return out;
+}
+
 export function summarize(log, targets, rejected) {
   const bench = log.filter(isBench);
   const now = latest(bench);
@@ -120,6 +156,8 @@ export function summarize(log, targets, rejected) {
   }
 
   // ---- latest per device ----
+  p(...sameCall(log), '');
+
   p('## Latest figures per device', '', 'The latest `bench/run.mjs` row of each workload at default settings.', '');
   for (const device of devices) {
     const rows = now.filter((r) => r.device === device);
@@ -161,7 +199,11 @@ export function summarize(log, targets, rejected) {
       .reduce((a, b) => (day(b[1].rows[0].date) > day(a[1].rows[0].date) || (day(b[1].rows[0].date) === day(a[1].rows[0].date) && b[1].last > a[1].last) ? b : a));
     const builds = [...new Set(g.rows.map((r) => r.build))];
     const keys = [...new Set(g.rows.map((r) => `${r.workload}|${r.config}|${r.dtype}`))];
-    p(`### ${device}: ${id} (${day(g.rows[0].date)}, ${g.rows[0].tool})`, '', ...builds.map((b, i) => `${String.fromCharCode(65 + i)}: ${b}`).map((s) => `- ${s}`), '');
+    p(`### ${device}: ${id} (${day(g.rows[0].date)}, ${g.rows[0].tool})`, '', ...builds.map((b, i) => {
+      // A build's commit, where its rows name one other than the build's own label.
+      const commits = [...new Set(g.rows.filter((r) => r.build === b && r.commit && r.commit !== b).map((r) => r.commit))];
+      return `- ${String.fromCharCode(65 + i)}: ${b}${commits.length ? ` (${commits.join(', ')})` : ''}`;
+    }), '');
     p(...table(['workload', 'config', 'dtype', ...builds.map((b, i) => `ms ${String.fromCharCode(65 + i)}`)], keys.map((k) => {
       const [w, c, d] = k.split('|');
       const cell = (b) => g.rows.filter((r) => r.workload === w && String(r.config) === c && r.dtype === d && r.build === b).map((r) => fmtMs(r.ms)).join(', ');

@@ -252,7 +252,8 @@ def row(workload, peer, wall, gpu, flops=None, dtype='float32', note=''):
         r['gflops'] = round(flops / ms / 1e6, 1)
     if note:
         r['note'] = note
-    return {k: v for k, v in r.items() if v is not None}
+    # commit, driver and toggles stay even when null: the log's readers expect the keys.
+    return {k: v for k, v in r.items() if v is not None or k in ('commit', 'driver', 'toggles')}
 
 
 def main():
@@ -268,7 +269,7 @@ def main():
                                     capture_output=True, text=True, timeout=10).stdout.strip() or None
         except Exception:  # noqa: BLE001 - the driver is a nice-to-have
             driver = None
-    META.update(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+    META.update(date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
                 commit=opts['--commit'], device=name.lower().replace(' ', '-'),
                 driver=f'NVIDIA {driver}, torch {torch.__version__}' if driver else f'torch {torch.__version__}',
                 toggles=None, tool='bench/torch-anchor.py')
