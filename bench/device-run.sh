@@ -12,7 +12,7 @@
 #          float32 in each
 #   anchor bench/torch-anchor.py (PyTorch eager and compiled, ScatterMoE when SCATTERMOE names
 #          its package's directory; ANCHOR_ONLY=demo or moe for one part) and our demo step
-#          (ONLY: another bench/run.mjs workload substring, e.g. MoE)
+#          (ONLY: other bench/run.mjs workloads, e.g. "demo model|MoE")
 # Each stage prints a short summary last; full output goes to OUTDIR. bench and ab also write
 # OUTDIR/results.jsonl: back here, `cat OUTDIR/results.jsonl >> bench/results.jsonl` and
 # `node bench/summarize.mjs` add them to the log and to bench/RESULTS.md.
@@ -49,9 +49,9 @@ case "$stage" in
     # The same-call comparison: PyTorch (eager, torch.compile) and ScatterMoE (SCATTERMOE: a
     # directory holding its scattermoe package) against our demo step and MoE MLP.
     node bench/demo-init.mjs "$out/demo-init.safetensors"
-    timeout 330 python3 bench/torch-anchor.py --out "$out" --init "$out/demo-init.safetensors" --only "${ANCHOR_ONLY:-demo,moe}" \
+    timeout 240 python3 bench/torch-anchor.py --out "$out" --init "$out/demo-init.safetensors" --only "${ANCHOR_ONLY:-demo,moe}" \
       ${SCATTERMOE:+--scattermoe "$SCATTERMOE"} ${BENCH_COMMIT:+--commit "$BENCH_COMMIT"} > "$out/anchor.txt" 2>&1
-    timeout 200 node bench/run.mjs --only "${ONLY:-demo model}" --no-tfjs --json "$out/ours.json" --log "$out/results.jsonl" > "$out/ours.txt" 2>&1
+    timeout 260 node bench/run.mjs --only "${ONLY:-demo model}" --no-tfjs --json "$out/ours.json" --log "$out/results.jsonl" > "$out/ours.txt" 2>&1
     timeout 60 node bench/step-host.mjs 30 > "$out/step-host.txt" 2>&1
     cat "$out/anchor.jsonl" >> "$out/results.jsonl" 2>/dev/null
     # One group id for every row of this call: bench/summarize.mjs's same-call table keys on it.

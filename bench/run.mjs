@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --json FILE] [-- --log [FILE]] [-- --only SUBSTR] [-- --no-tfjs] [-- --wall]`
+// `npm run bench [-- --quick] [-- --json FILE] [-- --log [FILE]] [-- --only SUBSTR[|SUBSTR...]] [-- --no-tfjs] [-- --wall]`
 // Times scattergrad against TensorFlow.js (WebGPU backend) in one process on the same Dawn
 // adapter and prints one table, last: median time per workload and backend, GFLOP/s, and the
 // ratio against every peer measured in the same run (peer time / this time: > 1 is faster).
@@ -197,9 +197,11 @@ function row(workload, backend, t, flops, note = '') {
 
 const listed = [];
 /** Whether to run workload `name` (with --list: record it and run nothing). */
+// --only takes one substring, or several separated by '|'.
+const wanted = (name) => !only || only.split('|').some((o) => name.includes(o));
 const sel = (name) => {
-  if (listing) { if (!only || name.includes(only)) listed.push(name); return false; }
-  return exact ? name === exact : !only || name.includes(only);
+  if (listing) { if (wanted(name)) listed.push(name); return false; }
+  return exact ? name === exact : wanted(name);
 };
 
 // ---- dense matmul ----

@@ -211,8 +211,9 @@ def moe_rows(device, timer, scattermoe_dir, quick):
             dy = torch.randn(T, d, generator=gen).to(device, dtype)
             gates, idx = routing(T, E, k, device, dtype)
             gates.requires_grad_()
+            # float32 means float32 for every peer: TF32 off in cuBLAS and in ScatterMoE's kernels.
+            torch.backends.cuda.matmul.allow_tf32 = dtype != torch.float32
             if kind == 'sm':
-                torch.backends.cuda.matmul.allow_tf32 = dtype != torch.float32
                 sm[1].ALLOW_TF32 = dtype != torch.float32
                 mlp = sm[0].mlp.MLP(d, h, E, k, activation=torch.nn.GELU()).to(device, dtype)
 
@@ -274,6 +275,7 @@ def main():
                 driver=f'NVIDIA {driver}, torch {torch.__version__}' if driver else f'torch {torch.__version__}',
                 toggles=None, tool='bench/torch-anchor.py')
     timer = Timer(device, quick)
+    torch.backends.cuda.matmul.allow_tf32 = False  # float32 is float32 (PyTorch's default too)
     only = opts['--only'].split(',')
     rows = []
     if 'demo' in only:

@@ -22,8 +22,11 @@ import { gpuBytes } from './tensor/dtype.js';
 import { programEpoch } from './tensor/epoch.js';
 import { isGradEnabled } from './autograd/grad-mode.js';
 import { runtime } from './backend/runtime.js';
-import { tuningVersion } from './backend/tuning.js';
-import { CapturedGraph, Recording, sameWork } from './backend/graph.js';
+import { currentTuning, tuningVersion } from './backend/tuning.js';
+import { cpuStoragesMade, logVersions, type Storage } from './backend/storage.js';
+import { copyInto } from './ops/elementwise.js';
+import { noGrad } from './autograd/grad-mode.js';
+import { CapturedGraph, Recording, sameWork, writesOf } from './backend/graph.js';
 import type { GpuBackend } from './backend/webgpu.js';
 
 /** Calls recorded without two in a row matching before compile gives up on a signature. */
@@ -62,9 +65,11 @@ interface Signature {
    * pool until the next recording (Recording.prior, Recording.reserved). */
   prior: GPUBuffer[];
   reserved: Set<GPUBuffer>;
-  /** The tensor arguments' copies that fn gets, and the form of its result. */
+  /** The tensor arguments' copies that fn gets (as views), and the form of its result. */
   statics: Tensor[];
   form: Form;
+  /** How the captured call moved the version counters of storages that outlive it. */
+  versions: Array<[Storage, number]>;
   last: Recording | null;
   graph: CapturedGraph | null;
   outputs: OutputSlot[];
@@ -86,10 +91,18 @@ function checkArgs(args: unknown[]): void {
   });
 }
 
+// The tuning as text, made again only when it may have changed.
+let tuningSeen = -1;
+let tuningText = '';
+
 /** What makes two calls the same program: everything but the tensor arguments' values. */
 function signatureOf(args: unknown[]): string {
-  const parts = args.map((a) => (a instanceof Tensor ? `${a.device}:${a.dtype}[${a.shape}]` : `${typeof a}:${String(a)}`));
-  return `${parts.join(',')}|grad=${isGradEnabled()}|p${programEpoch()}|t${tuningVersion()}`;
+  if (tuningVersion() !== tuningSeen) {
+    tuningSeen = tuningVersion();
+    tuningText = JSON.stringify(currentTuning());
+  }
+  const parts = args.map((a) => (a instanceof Tensor ? ['T', a.device, a.dtype, a.shape] : Object.is(a, -0) ? ['-0'] : [typeof a, a]));
+  return JSON.stringify([parts, isGradEnabled(), programEpoch(), tuningText]);
 }
 
 /** Gives a signature's reserved buffers back to the pool. */
@@ -100,7 +113,7 @@ function unreserve(s: Signature): void {
 
 /** The tensors of fn's result in order, or an Error naming what is not allowed. */
 function outputTensors(out: unknown): Tensor[] {
-  if (out === undefined) return [];
+  if (out === undefined || out === null) return [];
   if (out instanceof Tensor) return [out];
   const bad = (): Error => new Error(`compile: the function must return a Tensor, an array or a plain object of Tensors, or nothing; got ${describe(out)}`);
   if (Array.isArray(out)) {
@@ -119,7 +132,7 @@ function outputTensors(out: unknown): Tensor[] {
 type Form = 'none' | 'tensor' | 'array' | string[];
 
 function formOf(out: unknown): Form {
-  return out === undefined ? 'none' : out instanceof Tensor ? 'tensor' : Array.isArray(out) ? 'array' : Object.keys(out as object);
+  return out === undefined || out === null ? 'none' : out instanceof Tensor ? 'tensor' : Array.isArray(out) ? 'array' : Object.keys(out as object);
 }
 
 /** A result of form `f` holding `ts`, in outputTensors' order. */
@@ -149,15 +162,14 @@ function copyOut(gpu: GpuBackend, s: OutputSlot, fresh: boolean): Tensor {
 }
 
 /** Copies the tensor arguments into the signature's own tensors (made on first use). */
-function copyIn(gpu: GpuBackend, s: Signature, args: unknown[]): unknown[] {
-  return args.map((a, i) => {
-    if (!(a instanceof Tensor)) return a;
+function copyIn(gpu: GpuBackend, s: Signature, args: unknown[]): void {
+  args.forEach((a, i) => {
+    if (!(a instanceof Tensor)) return;
     s.statics[i] ??= keep(Tensor.empty(a.shape, a.dtype, 'webgpu', 'compile'));
     const src = copyable(a);
     const sl = slotOf(src);
     if (sl.bytes > 0) gpu.copy(sl.buffer, sl.offset, s.statics[i].buffer, 0, sl.bytes);
     if (src !== a) src.dispose();
-    return s.statics[i];
   });
 }
 
@@ -182,27 +194,37 @@ export function compile<A extends unknown[], R extends Output>(fn: (...args: A) 
     for (const t of s.statics) t.dispose();
   };
 
+  // Every mode hands back new tensors without autograd history, so the caller may dispose
+  // what it gets whatever fn returned (a parameter, an argument).
   const eager = (args: A, reason: string): R => {
     stats.mode = 'eager';
     stats.reason = reason;
-    return tidy(() => fn(...args)) as R;
+    return tidy(() => {
+      const out = fn(...args);
+      return rebuild(formOf(out), outputTensors(out).map((t) => t.detach()));
+    }) as R;
   };
 
-  const record = (gpu: GpuBackend, s: Signature, args: A): R => {
-    // Tensor arguments reach fn as the signature's own copies, which a replay refills.
-    const fnArgs = copyIn(gpu, s, args) as A;
+  const record = (gpu: GpuBackend, s: Signature, args: A, why: string | null): R => {
+    // Tensor arguments reach fn as views of the signature's own copies, which a replay refills.
+    copyIn(gpu, s, args);
     const rec = new Recording(s.prior, s.reserved);
+    const versions = new Map<Storage, number>();
+    const cpuBefore = cpuStoragesMade();
     gpu.markPlace(s.id);
     gpu.recorder = rec;
+    logVersions(versions);
     let outs: Tensor[];
     try {
       outs = tidy(() => {
-        const out = fn(...fnArgs);
+        const out = fn(...(args.map((a, i) => (a instanceof Tensor ? s.statics[i].detach() : a)) as A));
         s.form = formOf(out);
-        return outputTensors(out).map((t) => copyable(t));
+        // Views, so that disposing them below leaves alone what fn returned from outside.
+        return outputTensors(out).map((t) => { const c = copyable(t); return c === t ? t.detach() : c; });
       });
     } finally {
       gpu.recorder = null;
+      logVersions(null);
     }
     const slots = outs.map(slotOf);
     // The caller gets copies, as from a replay: the recorded buffers stay the graph's.
@@ -214,17 +236,27 @@ export function compile<A extends unknown[], R extends Output>(fn: (...args: A) 
     // What this call allocated and let go stays this signature's until its next call.
     for (const b of rec.reserved) gpu.release(b);
     s.reserved = new Set(rec.allocs.filter((b) => gpu.claim(b)));
-    const diff = rec.refusal ?? (s.last ? sameWork(s.last, rec) : 'first recording of this signature');
-    if (diff === null && rec.refusal === null) {
-      s.graph = new CapturedGraph(gpu, rec, [...slots.map((sl) => sl.buffer), ...s.statics.filter(Boolean).map((t) => t.buffer)], s.reserved);
+    if (cpuStoragesMade() !== cpuBefore || [...versions.keys()].some((st) => st.device === 'cpu')) rec.refusal ??= 'works on CPU tensors (a replay repeats only GPU work)';
+    const argBuffers = new Set(s.statics.filter(Boolean).map((t) => t.buffer));
+    const changed = s.statics.filter((t) => t && rec.commands.some((c) => writesOf(c).includes(t.buffer)));
+    if (changed.length) {
+      rec.refusal ??= 'changes an argument in place (a replay would change only its copy)';
+      // This call changed the copy: the caller's tensor gets the change, as plainly.
+      noGrad(() => s.statics.forEach((t, i) => { if (changed.includes(t)) copyInto(args[i] as Tensor, t); }));
+    }
+    const diff = rec.refusal ?? (s.last ? sameWork(s.last, rec) : why ?? 'first recording of this signature');
+    const graph = diff === null ? CapturedGraph.capture(gpu, rec, [...slots.map((sl) => sl.buffer), ...argBuffers], s.reserved) : null;
+    if (graph instanceof CapturedGraph) {
+      s.graph = graph;
       s.reserved = new Set();
       s.outputs = slots;
+      s.versions = [...versions].filter(([st]) => st.refs > 0).map(([st, before]) => [st, st.version - before]);
       s.last = null;
       stats.captures++;
     } else {
       s.last = rec;
-      if (rec.refusal || s.recordings >= MAX_RECORDINGS) {
-        s.gaveUp = rec.refusal ? `the function ${rec.refusal}` : `its work differs from call to call (${diff})`;
+      if (rec.refusal || typeof graph === 'string' || s.recordings >= MAX_RECORDINGS) {
+        s.gaveUp = rec.refusal || typeof graph === 'string' ? `the function ${rec.refusal ?? graph}` : `its work differs from call to call (${diff})`;
         unreserve(s);
       }
     }
@@ -254,20 +286,19 @@ export function compile<A extends unknown[], R extends Output>(fn: (...args: A) 
         disposeSig(old);
         sigs.delete(oldKey);
       }
-      sigs.set(key, (s = { id: ++signatures, gpu, prior: [], reserved: new Set(), statics: [], form: 'none', last: null, graph: null, outputs: [], recordings: 0, gaveUp: null }));
-    }
-    if (s.graph) {
-      const why = s.graph.invalid;
-      if (why !== null) {
-        drop(s);
-        s.recordings = 0;
-        stats.reason = why;
-      }
+      sigs.set(key, (s = { id: ++signatures, gpu, prior: [], reserved: new Set(), statics: [], form: 'none', versions: [], last: null, graph: null, outputs: [], recordings: 0, gaveUp: null }));
     }
     if (s.gaveUp) return eager(args, s.gaveUp);
-    if (!s.graph) return record(gpu, s, args);
-    copyIn(gpu, s, args);
+    // The copies first: copying a view dispatches, which may recycle the uniform slots.
+    if (s.graph) copyIn(gpu, s, args);
+    const why = s.graph?.invalid ?? null;
+    if (why !== null) {
+      drop(s);
+      s.recordings = 0;
+    }
+    if (!s.graph) return record(gpu, s, args, why);
     s.graph.replay();
+    for (const [st, delta] of s.versions) st.version += delta;
     stats.replays++;
     stats.mode = 'replayed';
     stats.reason = null;

@@ -9,7 +9,8 @@
 import type { GpuBackend } from './webgpu.js';
 
 export type Command =
-  | { kind: 'dispatch'; pipeline: GPUComputePipeline; group: GPUBindGroup; x: number; y: number; z: number; key: string; buffers: GPUBuffer[] }
+  /** `buffers`: every buffer bound (inputs, then outputs); `writes`: how many at the end it writes. */
+  | { kind: 'dispatch'; pipeline: GPUComputePipeline; group: GPUBindGroup; x: number; y: number; z: number; key: string; buffers: GPUBuffer[]; writes: number }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   /** Host data written into a buffer. With `produce`, the data is the host's part of a step
    * (an optimizer's bias corrections) and a replay asks for it again; without, it must be
@@ -62,16 +63,28 @@ export function sameWork(a: Recording, b: Recording): string | null {
   return null;
 }
 
+/** The buffers `c` writes. */
+export function writesOf(c: Command): GPUBuffer[] {
+  return c.kind === 'dispatch' ? c.buffers.slice(c.buffers.length - c.writes) : [c.dst];
+}
+
+/** Every buffer `c` names. */
+function namedBy(c: Command): GPUBuffer[] {
+  return c.kind === 'dispatch' ? c.buffers : c.kind === 'copy' ? [c.src, c.dst] : [c.dst];
+}
+
 /** What a graph does when a buffer it names is released. */
 export interface Watcher {
   invalidate(why: string): void;
 }
 
 /**
- * A recording made replayable: the buffers it names that were free when it was captured
- * (the function's temporaries) now belong to it, out of the pool, and the buffers live
- * tensors hold are watched. A write gets an upload buffer of its own, so that a replay can
- * stage the data ahead of the commands and copy it in at its place among them.
+ * A recording made replayable: the buffers it allocated that are free again (the function's
+ * temporaries) now belong to it, out of the pool, and the buffers live tensors hold are
+ * watched. A write gets an upload buffer of its own, so that a replay can stage the data
+ * ahead of the commands and copy it in at its place among them. capture() refuses a
+ * recording that used memory it neither allocated nor leaves held: a tensor from outside
+ * that the function disposed, whose next call would read another tensor.
  */
 export class CapturedGraph implements Watcher {
   private owned: GPUBuffer[] = [];
@@ -80,18 +93,24 @@ export class CapturedGraph implements Watcher {
   private readonly epoch: number;
   broken: string | null = null;
 
-  /** `reserved`: buffers already out of the pool, now the graph's; `extra`: buffers besides
+  /** The graph, or why `recording` cannot be one. `reserved`: buffers the recording
+   * allocated that are already out of the pool, now the graph's; `extra`: buffers besides
    * those the commands name (the outputs, the arguments' copies). */
-  constructor(readonly gpu: GpuBackend, readonly recording: Recording, extra: readonly GPUBuffer[], reserved: ReadonlySet<GPUBuffer>) {
+  static capture(gpu: GpuBackend, recording: Recording, extra: readonly GPUBuffer[], reserved: ReadonlySet<GPUBuffer>): CapturedGraph | string {
+    const named = new Set<GPUBuffer>(extra);
+    for (const c of recording.commands) for (const b of namedBy(c)) named.add(b);
+    const allocated = new Set(recording.allocs);
+    for (const b of named) {
+      if (!reserved.has(b) && !allocated.has(b) && gpu.isFree(b)) return 'it disposes a tensor it did not make (a replay would use that memory again)';
+    }
+    return new CapturedGraph(gpu, recording, named, reserved);
+  }
+
+  private constructor(readonly gpu: GpuBackend, readonly recording: Recording, named: ReadonlySet<GPUBuffer>, reserved: ReadonlySet<GPUBuffer>) {
     this.epoch = gpu.uniformEpoch;
     this.owned = [...reserved];
-    const named = new Set<GPUBuffer>(extra);
     for (const c of recording.commands) {
-      if (c.kind === 'dispatch') for (const b of c.buffers) named.add(b);
-      else if (c.kind === 'copy') { named.add(c.src); named.add(c.dst); } else {
-        named.add(c.dst);
-        this.uploads.set(c, gpu.device.createBuffer({ size: Math.max(4, Math.ceil(c.data.length / 4) * 4), usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'sg.compile upload' }));
-      }
+      if (c.kind === 'write') this.uploads.set(c, gpu.device.createBuffer({ size: Math.max(4, Math.ceil(c.data.length / 4) * 4), usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'sg.compile upload' }));
     }
     for (const b of named) {
       if (reserved.has(b)) continue;
@@ -115,14 +134,20 @@ export class CapturedGraph implements Watcher {
   }
 
   replay(): void {
+    const why = this.invalid;
+    if (why !== null) throw new Error(`compile: a recording that may no longer be replayed was replayed (${why})`);
     this.gpu.replay(this.recording.commands, this.uploads);
   }
 
-  /** Gives the owned buffers back to the pool and stops watching. */
+  /** Gives the owned buffers back to the pool and stops watching. What the last replay
+   * recorded is submitted first: it still names the upload buffers destroyed here. */
   release(): void {
     for (const b of this.watched) this.gpu.unwatch(b, this);
     this.watched = [];
-    if (!this.gpu.destroyed) for (const b of this.owned) this.gpu.release(b);
+    if (!this.gpu.destroyed) {
+      this.gpu.flush();
+      for (const b of this.owned) this.gpu.release(b);
+    }
     this.owned = [];
     for (const u of this.uploads.values()) u.destroy();
     this.uploads.clear();

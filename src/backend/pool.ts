@@ -102,6 +102,10 @@ export class BufferPool<B extends { readonly size: number }> {
     this.bytes -= buf.size;
   }
 
+  has(buf: B): boolean {
+    return this.free.has(buf);
+  }
+
   /** Takes `buf` out of the pool if it is free there (for a captured graph, which keeps it). */
   claim(buf: B): boolean {
     if (!this.free.has(buf)) return false;

@@ -7,12 +7,34 @@ export type DeviceKind = 'cpu' | 'webgpu';
 
 let bytesInUse = 0;
 
+// While sg.compile records a call: each storage whose version moved, with its version before,
+// so that a replay can move it the same way.
+let versionLog: Map<Storage, number> | null = null;
+
+// CPU storages made so far: work on CPU tensors inside a compiled function is not GPU work a
+// replay could repeat, and sg.compile looks at this count to find it.
+let cpuMade = 0;
+
+export function cpuStoragesMade(): number {
+  return cpuMade;
+}
+
+/** Starts (with a map) or stops (null) logging version changes. */
+export function logVersions(into: Map<Storage, number> | null): void {
+  versionLog = into;
+}
+
 export class Storage {
   refs = 1;
+  private version_ = 0;
   /** Bumped by every in-place write through a public op (copy_, add_, an optimizer step...),
    * so backward can tell a saved tensor was changed after it was saved (PyTorch's
    * version counter, shared by every view of the storage). */
-  version = 0;
+  get version(): number { return this.version_; }
+  set version(v: number) {
+    if (versionLog && !versionLog.has(this)) versionLog.set(this, this.version_);
+    this.version_ = v;
+  }
   constructor(
     readonly device: DeviceKind,
     readonly bytes: number,
@@ -24,6 +46,7 @@ export class Storage {
   }
 
   static cpu(data: TypedArray): Storage {
+    cpuMade++;
     return new Storage('cpu', data.byteLength, data, null, null);
   }
 

@@ -266,6 +266,16 @@ export class GpuBackend {
     return this.pool.claim(buf);
   }
 
+  /** Whether `buf` sits free in the pool. */
+  isFree(buf: GPUBuffer): boolean {
+    return this.pool.has(buf);
+  }
+
+  /** Whether a captured graph names `buf` (a live tensor's memory that replays use). */
+  isWatched(buf: GPUBuffer): boolean {
+    return this.watchers.has(buf);
+  }
+
   watch(buf: GPUBuffer, w: Watcher): void {
     let set = this.watchers.get(buf);
     if (!set) this.watchers.set(buf, (set = new Set()));
@@ -277,12 +287,13 @@ export class GpuBackend {
     if (set?.delete(w) && set.size === 0) this.watchers.delete(buf);
   }
 
-  /** Records a captured graph's commands again. Writes are staged in their upload buffers
-   * before any of them runs, which is why the work recorded so far is submitted first. */
+  /** Records a captured graph's commands again and submits them. Writes are staged in their
+   * upload buffers before any of them runs, which is why the work recorded so far is
+   * submitted first. A replay is quick to record, so it goes in one submit, not in batches. */
   replay(commands: readonly Command[], uploads: ReadonlyMap<Command, GPUBuffer>): void {
     this.flush();
     for (const c of commands) {
-      if (c.kind === 'dispatch') this.encode(c.pipeline, c.group, c.x, c.y, c.z);
+      if (c.kind === 'dispatch') this.encode(c.pipeline, c.group, c.x, c.y, c.z, false);
       else if (c.kind === 'copy') this.copy(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
       else {
         const up = uploads.get(c)!;
@@ -292,6 +303,7 @@ export class GpuBackend {
         if (c.data.length > 0) this.copy(up, 0, c.dst, c.offset, c.data.length);
       }
     }
+    this.flush();
   }
 
   // ---- kernels ----
@@ -333,12 +345,13 @@ export class GpuBackend {
     this.lastDispatch = bg.id;
     this.lastProgram = this.kernels.program(p, slot);
     this.allocsSinceDispatch = 0;
-    this.recorder?.commands.push({ kind: 'dispatch', pipeline: p.pipeline, group: bg.group, x, y, z, key: call.key, buffers: [...call.inputs, ...call.outputs] });
+    this.recorder?.commands.push({ kind: 'dispatch', pipeline: p.pipeline, group: bg.group, x, y, z, key: call.key, buffers: [...call.inputs, ...call.outputs], writes: call.outputs.length });
     this.encode(p.pipeline, bg.group, x, y, z);
   }
 
-  /** Appends one dispatch to the open pass (opening one if needed). */
-  private encode(pipeline: GPUComputePipeline, group: GPUBindGroup, x: number, y: number, z: number): void {
+  /** Appends one dispatch to the open pass (opening one if needed); `batch`: submit every
+   * BATCH dispatches. */
+  private encode(pipeline: GPUComputePipeline, group: GPUBindGroup, x: number, y: number, z: number, batch = true): void {
     if (!this.encoder) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.beginPass(this.encoder);
@@ -349,7 +362,7 @@ export class GpuBackend {
     pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
     this.dispatchCount++;
-    if (this.dispatches >= BATCH) this.flush();
+    if (batch && this.dispatches >= BATCH) this.flush();
   }
 
   /** Records a buffer-to-buffer copy in order with the dispatches. */

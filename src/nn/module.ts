@@ -25,8 +25,14 @@ export interface LoadStateDictOptions {
 }
 
 export abstract class Module {
-  /** Dropout and friends read this; train() / eval() set it on the whole tree. */
-  training = true;
+  private training_ = true;
+  /** Dropout and friends read this; train() / eval() set it on the whole tree. A change
+   * makes compiled steps (sg.compile) record again. */
+  get training(): boolean { return this.training_; }
+  set training(on: boolean) {
+    if (on !== this.training_) programChanged();
+    this.training_ = on;
+  }
 
   // never[]: every subclass's forward signature fits; call forward on the concrete type.
   abstract forward(...args: never[]): unknown;
@@ -81,7 +87,6 @@ export abstract class Module {
   /** Sets training mode on this module and every descendant. */
   train(on = true): this {
     if (typeof on !== 'boolean') throw new Error(`train: mode must be a boolean, got ${describe(on)}`);
-    if (this.training !== on) programChanged();
     this.training = on;
     for (const c of this.children()) c.train(on);
     return this;

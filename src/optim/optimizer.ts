@@ -5,6 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { copyInto } from '../ops/elementwise.js';
+import { programChanged } from '../tensor/epoch.js';
 import { checkParams, denseGrad, FusedBatch, isStateBlock, stateBlock, stateLike } from './fused.js';
 
 export interface ParamState {
@@ -50,15 +51,13 @@ export abstract class Optimizer {
       });
       const batch = new FusedBatch();
       const states = work.map(({ i }) => (this.state[i] ??= { step: 0, tensors: {} }));
-      // The step's bookkeeping on the host. The parameters change in place, so a graph that
-      // saved one must not backward through it (the version counter says so).
-      const advance = (): void => {
-        for (const st of states) st.step++;
-        for (const { p } of work) p.storage.version++;
-      };
+      // The step counts, which a replayed step (sg.compile) advances too.
+      const advance = (): void => { for (const st of states) st.step++; };
       advance();
       work.forEach(({ p, g }, j) => this.update(p, g, states[j], batch));
       batch.run(advance);
+      // The parameters changed in place: a graph that saved one must not backward through it.
+      for (const { p } of work) p.storage.version++;
     } finally {
       for (const { p, g } of work) if (g !== p.grad) g.dispose();
     }
@@ -138,6 +137,8 @@ export abstract class Optimizer {
       }
     }
     const { params: _ids, ...hyper } = sd.paramGroups[0];
+    // New state objects: a compiled step that advanced the old ones must record again.
+    programChanged();
     this.setHyper(hyper);
     // Copy first, dispose after: `sd` may hold this optimizer's own tensors.
     const loaded: Array<ParamState | null> = this.params.map(() => null);
@@ -164,6 +165,7 @@ export abstract class Optimizer {
   }
 
   private disposeState(): void {
+    programChanged();
     this.state.forEach((st, i) => {
       if (st) for (const t of Object.values(st.tensors)) t.dispose();
       this.state[i] = null;

@@ -126,12 +126,13 @@ export class Tensor {
   readonly strides: number[];
   private requiresGrad__ = false;
   /** Whether backward computes a gradient for this tensor. Turning it on or off on a leaf
-   * changes what a training step computes, so compiled steps (sg.compile) record again. */
+   * that a compiled step (sg.compile) uses changes what the step computes: it records again. */
   get requiresGrad(): boolean { return this.requiresGrad__; }
   set requiresGrad(on: boolean) {
     if (on === this.requiresGrad__) return;
     this.requiresGrad__ = on;
-    if (!this.gradFn) programChanged();
+    const { buffer, gpu } = this.storage;
+    if (!this.gradFn && buffer && gpu?.isWatched(buffer)) programChanged();
   }
   private grad_: Tensor | null = null;
   outputIndex = 0;
@@ -185,8 +186,8 @@ export class Tensor {
   /**
    * The gradient backward() accumulated here (null until then). Assignable, as in PyTorch,
    * with a tensor of this shape, dtype and device, or null. An assigned tensor is handed
-   * over: backward replaces it with the sum and frees it, as zeroGrad() and dispose() free
-   * .grad (assign a clone() to keep your own copy). Setting null only lets go of it, so
+   * over: backward adds into it in place, and zeroGrad() and dispose() free it (assign a
+   * clone() to keep your own copy). Setting null only lets go of it, so
    * `const g = p.grad; p.grad = null` keeps g usable.
    */
   get grad(): Tensor | null { return this.grad_; }

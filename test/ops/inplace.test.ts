@@ -71,7 +71,7 @@ test('creators refuse requiresGrad on int32 before allocating anything; zerosLik
   }
 });
 
-test('an assigned .grad is handed to the tensor: backward sums into a new one, null lets go, itself is refused', async () => {
+test('an assigned .grad is handed to the tensor: backward adds into it in place, null lets go, itself is refused', async () => {
   for (const dev of await backends()) {
     const w = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
     const mine = sg.onesLike(w);
@@ -80,7 +80,9 @@ test('an assigned .grad is handed to the tensor: backward sums into a new one, n
     w.mul(2).sum().backward();
     assertEqualArrays(await w.grad!.toArray(), [3, 3, 3], `the accumulated grad on ${dev}`);
     assertEqualArrays(await mine.toArray(), [1, 1, 1], `the caller's copy on ${dev}`);
-    if (!handed.disposed) throw new Error('backward kept the replaced grad alive');
+    // As PyTorch's AccumulateGrad: the same tensor, summed into in place (its memory kept).
+    if (w.grad !== handed || handed.disposed) throw new Error('backward replaced the assigned grad instead of adding into it');
+    assertEqualArrays(await handed.toArray(), [3, 3, 3], `the assigned grad, summed into, on ${dev}`);
     throwsWith(() => { w.grad = w; }, /^grad: a tensor cannot be its own grad/);
     throwsWith(() => { w.grad = w.detach(); }, /^grad: a tensor cannot be its own grad/);
     // PyTorch's `g = p.grad; p.grad = None`: the tensor lets go of g, which stays usable.

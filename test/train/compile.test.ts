@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { backends, randInts, throwsWith, type Dev } from '../helpers.js';
+import { runtime } from '../../src/backend/runtime.js';
 
 const test = suite('train: compile');
 
@@ -218,6 +219,135 @@ test('outputs: a tensor, an array or an object, as new tensors each call; nothin
     g.dispose();
     assert.is(sg.memory().liveTensors, before, 'no tensor left behind');
     x.dispose();
+  }
+});
+
+test('what fn gets and returns is safe to dispose, and state outside moves as plainly', async () => {
+  for (const dev of await backends()) {
+    // Returning a parameter and an argument: the caller gets copies, the originals live on.
+    const w = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+    const f = sg.compile((x: Tensor) => [w, x]);
+    for (let i = 0; i < 5; i++) {
+      const [a, b] = f(sg.tensor([i, i, i], { device: dev }));
+      assert.equal(Array.from(await a.toArray()), [1, 2, 3]);
+      assert.equal(Array.from(await b.toArray()), [i, i, i]);
+      a.dispose();
+      b.dispose();
+    }
+    assert.equal(Array.from(await w.toArray()), [1, 2, 3], 'the parameter is still there');
+    // fn disposing its argument (a view of compile's copy) does not break the next call.
+    const g = sg.compile((x: Tensor) => { const y = x.mul(2); x.dispose(); return y; });
+    for (let i = 0; i < 5; i++) {
+      const y = g(sg.tensor([i], { device: dev }));
+      assert.equal(Array.from(await y.toArray()), [2 * i]);
+      y.dispose();
+    }
+    // A version counter moves as in the plain function (so a stale saved tensor is caught).
+    const ema = sg.tensor([1, 1], { device: dev });
+    const h = sg.compile(() => { sg.noGrad(() => ema.mul_(0.5)); });
+    for (let i = 0; i < 6; i++) h();
+    assert.is(ema.version, 6);
+    assert.equal(Array.from(await ema.toArray()), [1 / 64, 1 / 64]);
+    [w, ema].forEach((t) => t.dispose());
+    [f, g, h].forEach((c) => c.dispose());
+  }
+});
+
+test('work a replay cannot repeat runs plainly: a disposed outside tensor, an argument changed in place', async () => {
+  for (const dev of await backends()) {
+    if (dev !== 'webgpu') continue;
+    let cur = sg.tensor([0, 0, 0], { device: dev });
+    const f = sg.compile(() => { const y = cur.mul(2); cur.dispose(); return y; });
+    for (let i = 0; i < 7; i++) {
+      cur = sg.tensor([i, i, i], { device: dev });
+      const y = f();
+      assert.equal(Array.from(await y.toArray()), [2 * i, 2 * i, 2 * i], `call ${i}`);
+      y.dispose();
+      assert.ok(cur.disposed, 'fn disposed it, as the plain function does');
+    }
+    assert.is(f.stats.mode, 'eager');
+    assert.match(f.stats.reason!, /disposes a tensor it did not make/);
+    const x = sg.tensor([1, 1], { device: dev });
+    const g = sg.compile((a: Tensor) => { sg.noGrad(() => a.add_(1)); return a.mul(2); });
+    for (let i = 0; i < 5; i++) {
+      const y = g(x);
+      assert.equal(Array.from(await y.toArray()), [2 * (i + 2), 2 * (i + 2)], `call ${i}`);
+      y.dispose();
+    }
+    assert.equal(Array.from(await x.toArray()), [6, 6], 'the caller sees the change, as plainly');
+    assert.match(g.stats.reason!, /changes an argument in place/);
+    x.dispose();
+    f.dispose();
+    g.dispose();
+  }
+});
+
+test('numbers and strings as arguments: each value its own signature (-0 and commas included)', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor([1, 2], { device: dev });
+    const f = sg.compile((a: Tensor, k: number, tag: string) => a.mul(k).add(tag.length));
+    const calls: Array<[number, string]> = [[0, 'a'], [0, 'a'], [0, 'a'], [-0, 'a'], [0, 'a,number:1'], [3, 'a'], [0, 'a']];
+    for (const [k, tag] of calls) {
+      const y = f(x, k, tag);
+      const got = Array.from(await y.toArray());
+      const want = [1 * k + tag.length, 2 * k + tag.length];
+      got.forEach((v, i) => assert.ok(Object.is(v, want[i]), `f(x, ${Object.is(k, -0) ? '-0' : k}, '${tag}'): ${got} vs ${want}`));
+      y.dispose();
+    }
+    x.dispose();
+    f.dispose();
+  }
+});
+
+test('replays stay right when the uniform slots are recycled, also by copying a view argument', async () => {
+  for (const dev of await backends()) {
+    if (dev !== 'webgpu') continue;
+    const gpu = runtime.gpu!;
+    const saved = gpu.uniformSlotCapacity;
+    gpu.uniformSlotCapacity = 24;
+    try {
+      const N = 50;
+      const tokens = sg.tensor(Array.from({ length: 4 * N }, (_, k) => (k * 7919) % 11), { shape: [4, N], dtype: 'int32', device: dev });
+      const emb = new sg.nn.Embedding(11, 8, { seed: 1, device: dev });
+      const head = new sg.nn.Linear(8, 11, { seed: 2, device: dev });
+      const body = (ids: Tensor): Tensor => head.forward(emb.forward(ids)).sum(-1).sum(-1);
+      const f = sg.compile(body);
+      for (let i = 0; i < N - 9; i++) {
+        const ids = tokens.narrow(1, i, 8); // a view at a new offset each call
+        const a = f(ids);
+        const b = sg.noGrad(() => sg.tidy(() => body(ids)));
+        const [va, vb] = [await a.toArray(), await b.toArray()];
+        va.forEach((v, j) => assert.ok(Object.is(v, vb[j]), `call ${i}: ${Array.from(va)} vs ${Array.from(vb)}`));
+        [a, b, ids].forEach((t) => t.dispose());
+      }
+      assert.ok(f.stats.replays > 0, JSON.stringify(f.stats));
+      f.dispose();
+      [tokens].forEach((t) => t.dispose());
+      emb.dispose();
+      head.dispose();
+    } finally {
+      gpu.uniformSlotCapacity = saved;
+    }
+  }
+});
+
+test('a compiled function disposed right after a replay still lands its work', async () => {
+  for (const dev of await backends()) {
+    const w = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+    const w2 = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+    const opt = new sg.optim.AdamW([w], { lr: 0.1 });
+    const opt2 = new sg.optim.AdamW([w2], { lr: 0.1 });
+    const x = sg.tensor([0.5, -1, 2], { device: dev });
+    const body = (o: typeof opt, p: Tensor) => (a: Tensor): Tensor => { const l = p.mul(a).sum(); l.backward(); o.step(); o.zeroGrad(); return l; };
+    const step = sg.compile(body(opt, w));
+    for (let i = 0; i < 6; i++) step(x).dispose();
+    step.dispose();
+    for (let i = 0; i < 6; i++) sg.tidy(() => { body(opt2, w2)(x); });
+    const [a, b] = [await w.toArray(), await w2.toArray()];
+    a.forEach((v, i) => assert.ok(Object.is(v, b[i]), `${dev}: ${Array.from(a)} vs ${Array.from(b)}`));
+    [w, w2, x].forEach((t) => t.dispose());
+    opt.dispose();
+    opt2.dispose();
   }
 });
 
