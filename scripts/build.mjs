@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// --tests [--out DIR] [--only SUBSTR]: DIR defaults to dist/test; SUBSTR limits which test
+// --tests [--out DIR] [--only SUBSTR[|SUBSTR...]]: DIR defaults to dist/test; SUBSTR limits which test
 // files are bundled (lets several people build and run parts of the suite side by side).
 const args = process.argv.slice(2);
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -27,7 +27,7 @@ if (tests) {
     for (const f of readdirSync(dir).sort()) {
       const p = join(dir, f);
       if (statSync(p).isDirectory()) walk(p);
-      else if (f.endsWith('.test.ts') && (!only || p.includes(only))) files.push(p);
+      else if (f.endsWith('.test.ts') && (!only || only.split('|').some((o) => p.includes(o)))) files.push(p);
     }
   };
   walk('test');
