@@ -61,31 +61,35 @@ function judge(t, r) {
  * scattergrad's best wall time on that workload.
  */
 export function sameCall(log, { heading = '## Same-call comparisons', device: only = null } = {}) {
+  // Our float16 rows stand beside the peers' bfloat16 ones (the same workload otherwise).
+  const base = (w) => w.replace(/, compiled$/, '').replace(/ b?f16 /, ' f16/bf16 ');
   const groups = new Map();
   for (const r of log) if (r.group?.startsWith('anchor-')) (groups.get(r.group) ?? groups.set(r.group, []).get(r.group)).push(r);
-  const newest = new Map();
-  for (const [id, rows] of groups) {
-    const d = rows[0].device;
-    if (!newest.has(d) || rows[0].date > newest.get(d)[1][0].date) newest.set(d, [id, rows]);
-  }
   const out = [...(heading ? [heading, ''] : []), 'Both sides timed in the same device call (bench/device-run.sh anchor): wall time per',
     'iteration (N back to back, one sync, median of batches), then GPU time (timestamp queries for',
-    'scattergrad, the CUDA kernels torch.profiler saw for PyTorch).', ''];
-  if (newest.size === 0) out.push('None logged yet.', '');
-  for (const [device, [id, rows]] of [...newest].sort().filter(([d]) => !only || d === only)) {
-    // Our float16 rows stand beside the peers' bfloat16 ones (the same workload otherwise).
-    const base = (w) => w.replace(/, compiled$/, '').replace(/ b?f16 /, ' f16/bf16 ');
-    const ours = rows.filter((r) => !r.peer);
-    const torch = rows.find((r) => r.peer)?.driver?.match(/torch \S+/)?.[0] ?? '';
-    out.push(`### ${device}, ${day(rows[0].date)} (${id}; scattergrad ${[...new Set(ours.map(commitOf))].join(', ')}${torch ? `, ${torch}` : ''})`, '');
-    const name = (r) => r.peer ?? (r.workload.endsWith(', compiled') ? 'scattergrad, sg.compile' : 'scattergrad');
-    const best = (w) => Math.min(...ours.filter((r) => base(r.workload) === w && r.wallMs).map((r) => r.wallMs));
-    const list = [...rows].sort((a, b) => (base(a.workload) < base(b.workload) ? -1 : base(a.workload) > base(b.workload) ? 1 : (a.wallMs ?? 1e9) - (b.wallMs ?? 1e9)));
-    out.push(...table(['workload', 'implementation', 'wall ms', 'GPU ms', 'wall / scattergrad'], list.map((r) => {
-      const b = best(base(r.workload));
-      const gpu = r.peer ? r.gpuMs : r.timing === 'timestamps' ? r.ms : null;
-      return [base(r.workload), name(r), fmtMs(r.wallMs ?? null), fmtMs(gpu ?? null), Number.isFinite(b) && r.wallMs ? `${(r.wallMs / b).toFixed(2)}x` : '—'];
-    }), [2, 3, 4]), '');
+    'scattergrad, the CUDA kernels torch.profiler saw for PyTorch). Each workload comes from the',
+    'newest call that timed it.', ''];
+  const devices = [...new Set([...groups.values()].map((rows) => rows[0].device))].sort().filter((d) => !only || d === only);
+  if (devices.length === 0) out.push('None logged yet.', '');
+  for (const device of devices) {
+    const newestFirst = [...groups].filter(([, rows]) => rows[0].device === device).sort((a, b) => (a[1][0].date < b[1][0].date ? 1 : -1));
+    const covered = new Set();
+    for (const [id, all] of newestFirst) {
+      const rows = all.filter((r) => !covered.has(base(r.workload)));
+      if (rows.length === 0) continue;
+      rows.forEach((r) => covered.add(base(r.workload)));
+      const ours = rows.filter((r) => !r.peer);
+      const torch = rows.find((r) => r.peer)?.driver?.match(/torch \S+/)?.[0] ?? '';
+      out.push(`### ${device}, ${day(rows[0].date)} (${id}; scattergrad ${[...new Set(ours.map(commitOf))].join(', ') || '—'}${torch ? `, ${torch}` : ''})`, '');
+      const name = (r) => `${r.peer ?? (r.workload.endsWith(', compiled') ? 'scattergrad, sg.compile' : 'scattergrad')}${r.note && r.peer ? ` (${r.note})` : ''}`;
+      const best = (w) => Math.min(...ours.filter((r) => base(r.workload) === w && r.wallMs).map((r) => r.wallMs));
+      const list = [...rows].sort((a, b) => (base(a.workload) < base(b.workload) ? -1 : base(a.workload) > base(b.workload) ? 1 : (a.wallMs ?? 1e9) - (b.wallMs ?? 1e9)));
+      out.push(...table(['workload', 'implementation', 'wall ms', 'GPU ms', 'wall / scattergrad'], list.map((r) => {
+        const b = best(base(r.workload));
+        const gpu = r.peer ? r.gpuMs : r.timing === 'timestamps' ? r.ms : null;
+        return [base(r.workload), name(r), fmtMs(r.wallMs ?? null), fmtMs(gpu ?? null), Number.isFinite(b) && r.wallMs ? `${(r.wallMs / b).toFixed(2)}x` : '—'];
+      }), [2, 3, 4]), '');
+    }
   }
   return out;
 }
