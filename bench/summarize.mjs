@@ -64,8 +64,9 @@ export function sameCall(log, { heading = '## Same-call comparisons', device: on
   // Our float16 rows stand beside the peers' bfloat16 ones (the same workload otherwise).
   const base = (w) => w.replace(/, compiled$/, '').replace(/ b?f16 /, ' f16/bf16 ');
   const groups = new Map();
-  for (const r of log) if (r.group?.startsWith('anchor-')) (groups.get(r.group) ?? groups.set(r.group, []).get(r.group)).push(r);
-  const out = [...(heading ? [heading, ''] : []), 'Both sides timed in the same device call (bench/device-run.sh anchor): wall time per',
+  // anchor-…: one device call; held-…: calls back to back on one machine held between them.
+  for (const r of log) if (/^(anchor|held)-/.test(r.group ?? '')) (groups.get(r.group) ?? groups.set(r.group, []).get(r.group)).push(r);
+  const out = [...(heading ? [heading, ''] : []), 'Both sides timed in one device call (bench/device-run.sh anchor), or in two back to back on one held machine: wall time per',
     'iteration (N back to back, one sync, median of batches), then GPU time (timestamp queries for',
     'scattergrad, the CUDA kernels torch.profiler saw for PyTorch). Each workload comes from the',
     'newest call that timed it.', ''];
@@ -80,7 +81,8 @@ export function sameCall(log, { heading = '## Same-call comparisons', device: on
       rows.forEach((r) => covered.add(base(r.workload)));
       const ours = rows.filter((r) => !r.peer);
       const torch = rows.find((r) => r.peer)?.driver?.match(/torch \S+/)?.[0] ?? '';
-      out.push(`### ${device}, ${day(rows[0].date)} (${id}; scattergrad ${[...new Set(ours.map(commitOf))].join(', ') || '—'}${torch ? `, ${torch}` : ''})`, '');
+      const how = id.startsWith('held-') ? 'two calls back to back on one held machine' : 'one device call';
+      out.push(`### ${device}, ${day(rows[0].date)}, ${how} (${id}; scattergrad ${[...new Set(ours.map(commitOf))].join(', ') || '—'}${torch ? `, ${torch}` : ''})`, '');
       const name = (r) => `${r.peer ?? (r.workload.endsWith(', compiled') ? 'scattergrad, sg.compile' : 'scattergrad')}${r.note && r.peer ? ` (${r.note})` : ''}`;
       const best = (w) => Math.min(...ours.filter((r) => base(r.workload) === w && r.wallMs).map((r) => r.wallMs));
       const list = [...rows].sort((a, b) => (base(a.workload) < base(b.workload) ? -1 : base(a.workload) > base(b.workload) ? 1 : (a.wallMs ?? 1e9) - (b.wallMs ?? 1e9)));
@@ -229,7 +231,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   // The README's copy of the same-call table (the target device's), between its two markers.
   const readme = readFileSync(README, 'utf8');
   const [begin, end] = [readme.indexOf(MARK[0]), readme.indexOf(MARK[1])];
-  const block = sameCall(log, { heading: null, device: targets.device }).join('\n').replace(/^### /m, '#### ');
+  const block = sameCall(log, { heading: null, device: targets.device }).join('\n').replace(/^### /gm, '#### ');
   const newReadme = begin < 0 || end < begin ? readme : `${readme.slice(0, begin + MARK[0].length)}\n\n${block.trim()}\n\n${readme.slice(end)}`;
   if (args.includes('--stdout')) process.stdout.write(text);
   else if (args.includes('--check')) {

@@ -240,6 +240,7 @@ def moe_rows(device, timer, scattermoe_dir, quick):
 # ---- output ----
 
 META = {}
+SINK = []  # the file rows are appended to as they are measured, so a timeout keeps them
 
 
 def row(workload, peer, wall, gpu, flops=None, dtype='float32', note=''):
@@ -254,7 +255,11 @@ def row(workload, peer, wall, gpu, flops=None, dtype='float32', note=''):
     if note:
         r['note'] = note
     # commit, driver and toggles stay even when null: the log's readers expect the keys.
-    return {k: v for k, v in r.items() if v is not None or k in ('commit', 'driver', 'toggles')}
+    out = {k: v for k, v in r.items() if v is not None or k in ('commit', 'driver', 'toggles')}
+    for path in SINK if ms is not None else []:  # a peer that failed is printed, not logged
+        with open(path, 'a', encoding='utf-8') as f:
+            f.write(json.dumps(out) + '\n')
+    return out
 
 
 def main():
@@ -277,15 +282,13 @@ def main():
     timer = Timer(device, quick)
     torch.backends.cuda.matmul.allow_tf32 = False  # float32 is float32 (PyTorch's default too)
     only = opts['--only'].split(',')
+    os.makedirs(opts['--out'], exist_ok=True)
+    SINK.append(os.path.join(opts['--out'], 'anchor.jsonl'))
     rows = []
     if 'demo' in only:
         rows += demo_rows(device, timer, opts['--init'], quick)
     if 'moe' in only:
         rows += moe_rows(device, timer, opts['--scattermoe'], quick)
-    os.makedirs(opts['--out'], exist_ok=True)
-    with open(os.path.join(opts['--out'], 'anchor.jsonl'), 'a', encoding='utf-8') as f:
-        for r in rows:
-            f.write(json.dumps(r) + '\n')
     print(f'| workload | peer | wall ms | GPU ms | ({name}, torch {torch.__version__}) |')
     print('|---|---|---|---|---|')
     for r in rows:

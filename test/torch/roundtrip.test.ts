@@ -42,6 +42,28 @@ function findTorch(): string | null {
   return null;
 }
 
+test('bench/torch-anchor.py times the demo model and the MoE MLP in PyTorch (CPU, --quick)', () => {
+  const py = findTorch();
+  if (py === null) return;
+  const dir = mkdtempSync(join(tmpdir(), 'sg-anchor-'));
+  try {
+    run(process.execPath, ['bench/demo-init.mjs', join(dir, 'init.safetensors')]);
+    const out = run('python3', ['bench/torch-anchor.py', '--out', dir, '--quick', '--init', join(dir, 'init.safetensors')]);
+    const rows = readFileSync(join(dir, 'anchor.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const eager = rows.find((r) => r.peer === 'PyTorch eager' && r.workload === 'demo model training step (batch 8x32)');
+    if (!eager || !((eager.wallMs as number) > 0)) throw new Error(`no eager demo row:\n${out}`);
+    if (!rows.some((r) => r.peer === 'PyTorch loop' && String(r.workload).startsWith('MoE small f32 fwd+bwd'))) throw new Error(`no MoE loop row:\n${out}`);
+    for (const r of rows) {
+      for (const k of ['date', 'commit', 'device', 'driver', 'toggles', 'tool', 'workload', 'config', 'dtype', 'peer', 'ms', 'timing']) {
+        if (!(k in r)) throw new Error(`row without ${k}: ${JSON.stringify(r)}`);
+      }
+      if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(String(r.date)) || !((r.ms as number) > 0)) throw new Error(`bad row ${JSON.stringify(r)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 interface Logits { backend?: string; shape: number[]; values: number[] }
 const read = (path: string): Logits => JSON.parse(readFileSync(path, 'utf8')) as Logits;
 
