@@ -90,19 +90,25 @@ let lastStep = 0;
 const pending = []; // this stretch's losses, read back together so that steps don't wait on readbacks
 status(info.backend === 'webgpu' ? '  step 1: compiling kernels… (the first step builds every GPU pipeline)' : '  step 1…');
 
+// One training step. sg.compile records its GPU work on the first calls and then replays it,
+// without the JavaScript of every op (the same numbers: docs/guide.md, "Compiled steps").
+const trainStep = sg.compile((x, y) => {
+  const out = model.forward(x);
+  const ce = sg.crossEntropy(out.logits.reshape(-1, tok.size), y);
+  // Load balancing keeps every expert in use; the z-loss keeps router logits small.
+  ce.add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward();
+  sg.optim.clipGradNorm(params, 1.0);
+  opt.step();
+  opt.zeroGrad();
+  return { ce, layerCounts: sg.stack(out.expertCounts) };
+});
+
 for (let step = 1; step <= opts.steps; step++) {
-  const { ce, layerCounts } = sg.tidy(() => {
-    const { x, y } = batch(data, opts.batch, cfg.context, gen);
-    const out = model.forward(x);
-    const ce = sg.crossEntropy(out.logits.reshape(-1, tok.size), y);
-    // Load balancing keeps every expert in use; the z-loss keeps router logits small.
-    ce.add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward();
-    sg.optim.clipGradNorm(params, 1.0);
-    opt.step();
-    opt.zeroGrad();
-    schedule.step();
-    return { ce, layerCounts: sg.stack(out.expertCounts) };
-  });
+  const { x, y } = batch(data, opts.batch, cfg.context, gen);
+  const { ce, layerCounts } = trainStep(x, y);
+  x.dispose();
+  y.dispose();
+  schedule.step();
   pending.push([step, ce]);
   if (step % readEvery === 0 || step === 1 || step === opts.steps) {
     const losses = await Promise.all(pending.map(([, t]) => t.item()));
@@ -144,9 +150,11 @@ writeFileSync(join(opts.out, 'summary.json'), JSON.stringify({
 console.log(`\nloss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${opts.steps} steps (${seconds.toFixed(1)} s)`);
 console.log('tokens routed to each expert (sampled every 10 steps):');
 counts.forEach((row, l) => console.log(`  layer ${l}: ${row.map((v, e) => `e${e} ${v}`).join('  ')}`));
+if (info.backend === 'webgpu') console.log(`sg.compile replayed ${trainStep.stats.replays} of ${trainStep.stats.calls} steps${trainStep.stats.reason ? ` (${trainStep.stats.reason})` : ''}`);
 console.log(`memory after warm-up ${flat ? 'stayed flat' : 'CHANGED'}: ${memEnd.liveTensors} live tensors, ${(memEnd.bytesInUse / 1024).toFixed(0)} KiB in use`);
 console.log(`\nsample:\nROMEO:\n${sample}\n`);
 console.log(`wrote ${['loss.svg', 'experts.svg', 'model.safetensors', 'sample.txt', 'summary.json'].map((f) => join(opts.out, f)).join(', ')}`);
+trainStep.dispose();
 model.dispose();
 opt.dispose();
 await sg.destroy();
