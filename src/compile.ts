@@ -11,21 +11,23 @@
 //     changed number argument, grad mode, tuning, a leaf's requiresGrad or a module's
 //     train/eval mode means another signature, recorded afresh;
 //   - data the host computes every step (an optimizer's bias corrections) is written with
-//     writeHost, whose producer a replay calls again, so step counts advance as they would;
-//   - a tensor the work uses that is disposed (or emptyCache, destroy) drops the recording.
+//     writeHost, whose producer a replay calls again, so step counts advance as they would,
+//     and version counters move as the recorded call moved them;
+//   - a tensor the work uses that is disposed (or destroy) drops the recording;
+//   - what a replay could not repeat (a readback, CPU tensors, an outside tensor fn disposes,
+//     an argument fn changes in place) makes fn run as it is, with the reason in stats.
 // What cannot be seen: other numbers fn reads from outside that change later. Pass those as
-// arguments. On the CPU backend fn simply runs.
+// arguments. Every mode returns detached tensors. On the CPU backend fn simply runs.
 import { Tensor } from './tensor/tensor.js';
 import { keep, tidy } from './tensor/scope.js';
 import { describe, fmtShape } from './tensor/shape.js';
 import { gpuBytes } from './tensor/dtype.js';
 import { programEpoch } from './tensor/epoch.js';
-import { isGradEnabled } from './autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from './autograd/grad-mode.js';
 import { runtime } from './backend/runtime.js';
 import { currentTuning, tuningVersion } from './backend/tuning.js';
 import { cpuStoragesMade, logVersions, type Storage } from './backend/storage.js';
 import { copyInto } from './ops/elementwise.js';
-import { noGrad } from './autograd/grad-mode.js';
 import { CapturedGraph, Recording, sameWork, writesOf } from './backend/graph.js';
 import type { GpuBackend } from './backend/webgpu.js';
 
