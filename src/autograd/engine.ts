@@ -62,18 +62,24 @@ function addToLeaf(leaf: Tensor, g: Tensor): void {
     g = keep(dense);
   }
   const old = leaf.grad;
-  // In place into a .grad of its own, as PyTorch's AccumulateGrad: the gradient keeps its
-  // memory from one backward to the next, so accumulating steps do the same work each
-  // time (what sg.compile needs to replay them).
-  if (old && old.dtype === g.dtype && ownsDenseStorage(old) && old.storage.refs === 1) {
+  // A .grad from an earlier backward is summed into in place, as PyTorch's AccumulateGrad
+  // does: it keeps its memory from one backward to the next, so accumulating steps do the
+  // same work each time (what sg.compile needs to replay them). One set during this walk may
+  // be a gradient other edges still hold (an Add passes its dy to both inputs): it is
+  // summed out of place.
+  if (old && old !== g && !setThisWalk.has(old) && old.dtype === g.dtype && ownsDenseStorage(old) && old.storage.refs === 1) {
     old.add_(g);
     g.dispose();
     return;
   }
   // accumulate() disposes the old .grad (the leaf's own object, never a caller's tensor).
   const grad = old ? accumulate(old, g) : g;
+  setThisWalk.add(grad);
   leaf.setGrad(keep(grad));
 }
+
+// The .grad tensors set by the backward walk under way (see addToLeaf).
+let setThisWalk = new Set<Tensor>();
 
 /** What is wrong with the gradients `node`'s backward returned, or null. */
 function checkGradients(node: Node, result: unknown[], device: string): string | null {
@@ -124,27 +130,35 @@ export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts:
     seed = grad.dtype === root.dtype ? grad.alias() : noGrad(() => grad.cast(root.dtype));
   }
   keep(seed);
-  noGrad(() => {
-    if (!root.gradFn) { addToLeaf(root, seed); return; }
-    const rootNode = root.gradFn;
-    const order = topoOrder(rootNode);
-    // Every saved tensor is checked before any gradient is computed, so a stale graph leaves
-    // every .grad as it was.
-    try {
-      for (const node of order) node.ctx?.checkSavedVersions(node.name);
-    } catch (e) {
-      seed.dispose();
-      throw e;
-    }
-    const pending = new Map<Node, Array<Tensor | null>>();
-    pending.set(rootNode, rootNode.outputs.map((_, i) => (i === root.outputIndex ? seed : null)));
-    try {
-      walk(order, pending, root, opts);
-    } finally {
-      // Gradients still waiting for a node (all of them after an error) are let go.
-      for (const slots of pending.values()) for (const g of slots) g?.dispose();
-    }
-  });
+  const outer = setThisWalk;
+  setThisWalk = new Set();
+  try {
+    noGrad(() => runWalk(root, seed, opts));
+  } finally {
+    setThisWalk = outer;
+  }
+}
+
+function runWalk(root: Tensor, seed: Tensor, opts: BackwardOptions): void {
+  if (!root.gradFn) { addToLeaf(root, seed); return; }
+  const rootNode = root.gradFn;
+  const order = topoOrder(rootNode);
+  // Every saved tensor is checked before any gradient is computed, so a stale graph leaves
+  // every .grad as it was.
+  try {
+    for (const node of order) node.ctx?.checkSavedVersions(node.name);
+  } catch (e) {
+    seed.dispose();
+    throw e;
+  }
+  const pending = new Map<Node, Array<Tensor | null>>();
+  pending.set(rootNode, rootNode.outputs.map((_, i) => (i === root.outputIndex ? seed : null)));
+  try {
+    walk(order, pending, root, opts);
+  } finally {
+    // Gradients still waiting for a node (all of them after an error) are let go.
+    for (const slots of pending.values()) for (const g of slots) g?.dispose();
+  }
 }
 
 /** Runs each node's backward in topological order, passing gradients along the edges. */

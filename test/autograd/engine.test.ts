@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tensor, Ctx } from '../../src/index.js';
-import { allclose, backends, randArray, rt, throwsWith } from '../helpers.js';
+import * as assert from 'uvu/assert';
+import { allclose, assertEqualArrays, backends, randArray, rt, throwsWith } from '../helpers.js';
 
 const test = suite('autograd');
 
@@ -56,6 +57,29 @@ test('leaf gradients accumulate across backward calls; retainGraph allows a seco
     const w = x.mul(3).sum();
     w.backward();
     allclose(await x.grad!.toArray(), Array.from(first, (v) => 2 * v + 3), {}, 'after a new graph');
+  }
+});
+
+test('a leaf reached by several edges sums them all, and a later backward adds into the same .grad', async () => {
+  for (const dev of await backends()) {
+    const xs = [0.5, -1.25, 2];
+    const x = sg.tensor(xs, { device: dev, requiresGrad: true });
+    const w = sg.tensor([3, 0.5, -2], { device: dev });
+    // x + x: one Add hands the same gradient to both of its inputs, which are one leaf.
+    sg.tidy(() => { x.add(x).sum().backward(); });
+    assertEqualArrays(await x.grad!.toArray(), [2, 2, 2], `x + x on ${dev}`);
+    const g = x.grad!;
+    // x·w + x + x²: three edges into x; the first contribution is a gradient other edges hold.
+    sg.tidy(() => { x.mul(w).add(x).add(x.mul(x)).sum().backward(); });
+    assert.ok(x.grad === g, 'the second backward added into the same .grad');
+    assertEqualArrays(await x.grad!.toArray(), xs.map((v, i) => 2 + [3, 0.5, -2][i] + 1 + 2 * v), `three edges, accumulated, on ${dev}`);
+    // var over every element: x reaches the loss through the mean and directly.
+    x.grad = null;
+    g.dispose();
+    sg.tidy(() => { x.var().backward(); });
+    const m = (xs[0] + xs[1] + xs[2]) / 3;
+    allclose(await x.grad!.toArray(), xs.map((v) => (2 * (v - m)) / 2), { rtol: 1e-6, atol: 1e-6 }, `var on ${dev}`);
+    [x, w].forEach((t) => t.dispose());
   }
 });
 
