@@ -111,16 +111,28 @@ const data = tok.encode(text);
 const cfg = DEFAULT_CONFIG;
 
 const train = {
-  model: null, opt: null, params: null, gen: null,
+  model: null, opt: null, params: null, gen: null, stepFn: null,
   step: 0, curve: [], counts: [], running: false, busy: false, sample: '', tokensPerSecond: 0,
 };
 
 function resetModel() {
+  train.stepFn?.dispose();
   train.model?.dispose();
   train.opt?.dispose();
   train.model = new MoELanguageModel(tok.size, cfg, 0);
   train.params = train.model.parameters();
   train.opt = new sg.optim.AdamW(train.params, { lr: readNumber('lr', 3e-3), weightDecay: 0.01 });
+  // One training step. sg.compile records its GPU work and then replays it: in a browser each
+  // dispatch crosses into the GPU process, so skipping the per-op JavaScript matters most here.
+  train.stepFn = sg.compile((x, y) => {
+    const out = train.model.forward(x);
+    const ce = sg.crossEntropy(out.logits.reshape(-1, tok.size), y);
+    ce.add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward();
+    sg.optim.clipGradNorm(train.params, 1.0);
+    train.opt.step();
+    train.opt.zeroGrad();
+    return { ce, layerCounts: sg.stack(out.expertCounts) };
+  });
   train.gen = new sg.Generator(1);
   train.step = 0;
   train.curve = [];
@@ -181,16 +193,10 @@ async function runTraining() {
   let lastDraw = 0;
   while (train.running && train.step < end) {
     train.opt.lr = readNumber('lr', train.opt.lr);
-    const { ce, layerCounts } = sg.tidy(() => {
-      const { x, y } = batch(data, batchSize, cfg.context, train.gen);
-      const out = train.model.forward(x);
-      const ce = sg.crossEntropy(out.logits.reshape(-1, tok.size), y);
-      ce.add(out.auxLoss.mul(0.01)).add(out.zLoss.mul(1e-3)).backward();
-      sg.optim.clipGradNorm(train.params, 1.0);
-      train.opt.step();
-      train.opt.zeroGrad();
-      return { ce, layerCounts: sg.stack(out.expertCounts) };
-    });
+    const { x, y } = batch(data, batchSize, cfg.context, train.gen);
+    const { ce, layerCounts } = train.stepFn(x, y);
+    x.dispose();
+    y.dispose();
     const [loss, counts] = await Promise.all([ce.item(), layerCounts.toArray()]);
     ce.dispose();
     layerCounts.dispose();
