@@ -3,7 +3,7 @@
 // lists, int32 and float16 inputs, NaN/±Inf/-0 at random positions, ties, duplicate scatter
 // targets, long rows, conv/pool parameter combinations and the argument errors PyTorch raises.
 //   node run.mjs cases /tmp/c.json --ops adv-reduce.mjs ... compare /tmp/e.json --ops adv-reduce.mjs
-import { rng } from './ops.mjs';
+import { addTransposedCases, rng } from './ops.mjs';
 
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
 const G = rng(24024); // chooses shapes and arguments, once, when the module loads
@@ -269,21 +269,5 @@ for (let H = 1; H <= 4; H++) for (let k = 2; k <= 5; k++) for (let st = 1; st <=
 
 const ALL = [...statOps, ...statMeanOps, prodOp, cumsumOp, ...sortOps, ...scatterOps, ...convOps, ...poolOps];
 
-// Strided inputs: a clone of some cases where each float input of rank >= 2 is generated with its
-// last two dims swapped and transposed back (x.transpose(-1, -2)) before the op, on both sides.
-const swapLast = (mk) => (r) => { const o = mk(r); const sh = [...o.shape]; [sh[sh.length - 2], sh[sh.length - 1]] = [sh.at(-1), sh.at(-2)]; return { ...o, shape: sh }; };
-for (const op of ALL) {
-  const extra = [];
-  for (const c of op.cases) {
-    if (G() > 0.35 || c.a?.tv) continue;
-    const probe = c.x.map((mk) => mk(rng(1)));
-    const tv = probe.map((t, i) => (t.dtype !== 'int32' && t.shape.length >= 2 ? i : -1)).filter((i) => i >= 0);
-    if (!tv.length) continue;
-    extra.push({ ...c, x: c.x.map((mk, i) => (tv.includes(i) ? swapLast(mk) : mk)), a: { ...c.a, tv } });
-  }
-  op.cases.push(...extra);
-  const sgf = op.sg;
-  op.sg = (sg, x, a) => sgf(sg, a.tv ? x.map((t, i) => (a.tv.includes(i) ? t.transpose(-1, -2) : t)) : x, a);
-  op.py = `(lambda x: ${op.py})([xi.transpose(-1, -2) if i in a.get("tv", []) else xi for i, xi in enumerate(x)])`;
-}
+addTransposedCases(ALL, G, 0.35, (t) => t.dtype !== 'int32');
 export const OPS = ALL;

@@ -3,7 +3,7 @@
 // shapes (0-size dims, 0-d), negative dims and indices, every pad mode and rank, int32 /
 // float16 / bool inputs, NaN/±Inf/-0, transposed inputs, and the errors PyTorch raises.
 //   node run.mjs cases /tmp/c.json --ops adv-shaping.mjs ... compare /tmp/e.json --ops adv-shaping.mjs
-import { rng } from './ops.mjs';
+import { addTransposedCases, rng } from './ops.mjs';
 
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
 const G = rng(Number(process.env.ADV_SEED ?? 24033)); // another seed: another set of shapes and arguments
@@ -194,20 +194,5 @@ const randEq = () => {
 einsumOp.cases.push(...cases(150, randEq));
 padOp.cases.push(...cases(30, () => ({ x: [X([2, 3], pick(['float32', 'float16', 'int32', 'bool']))], a: { p: [1, 1, 0, 1], m: 'constant', v: pick(['nan', 'inf', '-inf', '-0', 1e6, 65504, 70000, 0.5, -3]) } })));
 const ALL = [padOp, repeatOp, riOp, flipOp, rollOp, einsumOp, selectOp, linspaceOp, eyeOp, fullLikeOp, multinomialOp];
-// Transposed inputs: a copy of some cases whose rank >= 2 inputs are built with the last two dims swapped and transposed back.
-const swapLast = (mk) => (r) => { const o = mk(r); const sh = [...o.shape]; [sh[sh.length - 2], sh[sh.length - 1]] = [sh.at(-1), sh.at(-2)]; return { ...o, shape: sh }; };
-for (const op of [padOp, repeatOp, riOp, flipOp, rollOp, einsumOp, selectOp]) {
-  const extra = [];
-  for (const c of op.cases) {
-    if (G() > 0.3 || c.a?.tv) continue;
-    const probe = c.x.map((mk) => mk(rng(1)));
-    const tv = probe.map((t, i) => (t.shape.length >= 2 ? i : -1)).filter((i) => i >= 0);
-    if (!tv.length) continue;
-    extra.push({ ...c, x: c.x.map((mk, i) => (tv.includes(i) ? swapLast(mk) : mk)), a: { ...c.a, tv } });
-  }
-  op.cases.push(...extra);
-  const sgf = op.sg;
-  op.sg = (sg, x, a) => sgf(sg, a.tv ? x.map((t, i) => (a.tv.includes(i) ? t.transpose(-1, -2) : t)) : x, a);
-  op.py = `(lambda x: ${op.py})([xi.transpose(-1, -2) if i in a.get("tv", []) else xi for i, xi in enumerate(x)])`;
-}
+addTransposedCases([padOp, repeatOp, riOp, flipOp, rollOp, einsumOp, selectOp], G, 0.3);
 export const OPS = ALL;

@@ -16,6 +16,29 @@ export function rng(seed) {
   };
 }
 
+/**
+ * Strided inputs: adds to each op copies of some of its cases (each kept with probability
+ * 1 - p, drawn from G) whose rank >= 2 inputs accepted by `use` are generated with their last
+ * two dims swapped and transposed back (x.transpose(-1, -2)) before the op, on both sides.
+ */
+export function addTransposedCases(ops, G, p, use = () => true) {
+  const swapLast = (mk) => (r) => { const o = mk(r); const sh = [...o.shape]; [sh[sh.length - 2], sh[sh.length - 1]] = [sh.at(-1), sh.at(-2)]; return { ...o, shape: sh }; };
+  for (const op of ops) {
+    const extra = [];
+    for (const c of op.cases) {
+      if (G() > p || c.a?.tv) continue;
+      const probe = c.x.map((mk) => mk(rng(1)));
+      const tv = probe.map((t, i) => (t.shape.length >= 2 && use(t) ? i : -1)).filter((i) => i >= 0);
+      if (!tv.length) continue;
+      extra.push({ ...c, x: c.x.map((mk, i) => (tv.includes(i) ? swapLast(mk) : mk)), a: { ...c.a, tv } });
+    }
+    op.cases.push(...extra);
+    const sgf = op.sg;
+    op.sg = (sg, x, a) => sgf(sg, a.tv ? x.map((t, i) => (a.tv.includes(i) ? t.transpose(-1, -2) : t)) : x, a);
+    op.py = `(lambda x: ${op.py})([xi.transpose(-1, -2) if i in a.get("tv", []) else xi for i, xi in enumerate(x)])`;
+  }
+}
+
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
 
 /** Input makers: float (lo..hi, with `special` of the values NaN/±Inf), int, bool. */
