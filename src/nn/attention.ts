@@ -4,6 +4,10 @@ import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { fmtShape, describe } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { scaledDotProductAttention } from '../ops/attention.js';
+import { copyInto } from '../ops/elementwise.js';
+import { full } from '../ops/view.js';
+import { Function, type Ctx } from '../autograd/function.js';
+import type { DType } from '../tensor/dtype.js';
 import { Module } from './module.js';
 import { Linear } from './linear.js';
 import { Dropout } from './dropout.js';
@@ -57,10 +61,47 @@ export class CausalSelfAttention extends Module {
     const seed = drop > 0 && this.attnSeed !== undefined ? childSeed(this.attnSeed, this.attnCalls++) : undefined;
     return tidy(() => {
       // (B, T, 3C) → three (B, H, T, D) views.
-      const [q, k, v] = this.qkv.forward(x).split(c, 2).map((z) => z.reshape([b, t, h, d]).transpose(1, 2));
+      const [q, k, v] = SplitHeads.apply(this.qkv.forward(x), h);
       const att = scaledDotProductAttention(q, k, v, { isCausal: true, dropoutP: drop, seed });
       const y = att.transpose(1, 2).reshape([b, t, c]);
       return this.residDropout.forward(this.proj.forward(y));
     });
+  }
+}
+
+/** x's channels [start, start + H·D) of each (B, T) row as (B, H, T, D): what
+ * `narrow(2, start, H·D).view(B, T, H, D).transpose(1, 2)` gives, as a layout. */
+function headsLayout(x: Tensor, start: number, h: number, d: number): Tensor {
+  const [b, t] = x.shape;
+  const [s0, s1, s2] = x.strides;
+  return x.withLayout([b, h, t, d], [s0, d * s2, s1, s2], x.offset + start * s2);
+}
+
+/**
+ * (B, T, 3C) → q, k, v as (B, H, T, D) views, as `split(C, 2)` then `reshape(B, T, H, D)
+ * .transpose(1, 2)` per piece. The gain is in backward: there each piece's reshape would copy
+ * its head-major gradient once to make it viewable and split would copy it again into the
+ * (B, T, 3C) gradient; here each is copied once, straight to its place.
+ */
+class SplitHeads extends Function {
+  static override forward(ctx: Ctx, qkv: Tensor, h: number): Tensor[] {
+    const c = qkv.shape[2] / 3;
+    ctx.args = [qkv.shape, qkv.dtype, h];
+    ctx.materializeGrads = false;
+    return [0, 1, 2].map((i) => headsLayout(qkv, i * c, h, c / h));
+  }
+  static override backward(ctx: Ctx, ...dys: Array<Tensor | null>): Array<Tensor | null> {
+    const [shape, dtype, h] = ctx.args as [number[], DType, number];
+    const c = shape[2] / 3;
+    const device = dys.find((g) => g)!.device;
+    // The three pieces tile the channels, so with every gradient present no zero fill is needed.
+    const g = dys.every((y) => y) ? Tensor.empty(shape, dtype, device, 'CausalSelfAttention') : full(shape, 0, dtype, device);
+    dys.forEach((dy, i) => {
+      if (!dy || dy.numel === 0) return;
+      const region = headsLayout(g, i * c, h, c / h);
+      copyInto(region, dy);
+      region.dispose();
+    });
+    return [g, null];
   }
 }
