@@ -157,6 +157,7 @@ test("PyTorch's answers at the special values (sigmoid(-Inf) = 0, 0·Inf = NaN, 
     allclose(Array.from(await sg.gatedActivation(r, 'relu').toArray()), [N, 0, N, N, N, -6], { rtol: 0, atol: 0 }, `relu specials on ${dev}`);
     const s = sg.tensor([[-I, I, N, I, 2, 0, 1, 3]], { device: dev });
     allclose(Array.from(await sg.gatedActivation(s, 'silu').toArray()), [N, N, N, I], { rtol: 0, atol: 0 }, `silu specials on ${dev}`);
+    // gelu(+Inf) is +Inf, as sg.gelu and PyTorch's scalar kernel have it (its vectorized one gives NaN).
     allclose(Array.from(await sg.gatedActivation(s, 'gelu').toArray()), [N, N, N, I], { rtol: 0, atol: 0 }, `gelu specials on ${dev}`);
     // glu's gradient: b = -Inf gives da = 0 and, with a = Inf, db = 0·Inf = NaN.
     const x = sg.tensor([[I, 1, -I, -I]], { device: dev, requiresGrad: true });
