@@ -37,6 +37,7 @@ const ACTS: Record<Act, { f: MapSpec; grad: MapSpec }> = {
 /** A member of the kernel family: y = act(p)·q, p the half `actOn` names and q the other. */
 interface Gate { act: Act; actOn: 0 | 1 }
 const GLU: Gate = { act: 'sigmoid', actOn: 1 };
+const opName = (g: Gate): string => (g.act === 'sigmoid' ? 'glu' : 'gatedActivation');
 
 /** The problem over y's shape: per operand (output, x, dy) its strides and offset, and how
  * far the second half of x (and of dx) lies from the first. */
@@ -99,7 +100,7 @@ function cpuGated(gate: Gate, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan
 const WG = 256;
 
 function gpuGated(gate: Gate, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan): void {
-  if (p.shape.length > MAX_DIMS) throw new Error(`glu: tensors with more than ${MAX_DIMS} dims that cannot be merged are not supported on webgpu (shape ${fmtShape(x.shape)})`);
+  if (p.shape.length > MAX_DIMS) throw new Error(`${opName(gate)}: tensors with more than ${MAX_DIMS} dims that cannot be merged are not supported on webgpu (shape ${fmtShape(x.shape)})`);
   const xt = wgslType(x.dtype);
   const ot = wgslType(out.dtype);
   const gt = dy ? wgslType(dy.dtype) : '';
@@ -173,7 +174,7 @@ class Gated extends Function {
     ctx.saveForBackward(x);
     ctx.gate = gate;
     ctx.dim = dim;
-    const y = Tensor.empty(x.shape.map((s, i) => (i === dim ? s / 2 : s)), x.dtype, x.device, gate.act === 'sigmoid' ? 'glu' : 'gatedActivation');
+    const y = Tensor.empty(x.shape.map((s, i) => (i === dim ? s / 2 : s)), x.dtype, x.device, opName(gate));
     return gatedRaw(gate, x, dim, y, null);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
