@@ -24,6 +24,8 @@ export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, neg, exp, log, sqrt, rsqrt, abs,
   relu, gelu, silu, sigmoid, tanh, where, cast,
 } from './ops/elementwise.js';
+export { glu, gatedActivation } from './ops/glu.js';
+export type { GateActivation } from './ops/glu.js';
 export { view, reshape, permute, transpose, unsqueeze, squeeze, expand, flatten, narrow, slice, split, chunk, contiguous, clone } from './ops/view.js';
 export { sum, mean, max, min, amax, amin, argmax, argmin } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

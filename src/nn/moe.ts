@@ -11,6 +11,7 @@ import { tidy } from '../tensor/scope.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { mapRaw, type MapSpec } from '../ops/map.js';
 import { MAP_SPECS } from '../ops/elementwise.js';
+import { gatedActivation } from '../ops/glu.js';
 import { reduceRaw } from '../ops/reduce.js';
 import { logsumexp } from '../ops/logsumexp.js';
 import { scatteredExperts } from '../moe/index.js';
@@ -155,12 +156,8 @@ export class MoE extends Module {
       // Grouped order between the two layers: each expert's rows are contiguous and the
       // activation is elementwise, so nothing is scattered back until the gated sum.
       const inner = this.experts.forward(h, k, sei, sse, offsets, { groupedOut: true });
-      const act = ACTIVATIONS[this.activation];
-      let hidden: Tensor;
-      if (this.glu) {
-        const [a, b] = inner.chunk(2, -1);
-        hidden = act(a).mul(b);
-      } else hidden = act(inner);
+      // GLU: act(first half)·second half as one fused op, one dispatch each way.
+      const hidden = this.glu ? gatedActivation(inner, this.activation) : ACTIVATIONS[this.activation](inner);
       const y = this.output_experts.forward(hidden, k, sei, sse, offsets, { groupedIn: true, gates });
 
       // Switch Transformer's E·Σ_e f_e·P_e as one dot product, P = probs.mean(0). f_e is a
