@@ -116,7 +116,7 @@ class MoE(nn.Module):
                 z = z + self.experts.bias[e]
             if self.glu:
                 a, b = z.chunk(2, -1)
-                z = self.act(a) * b
+                z = a * self.act(b)  # ScatterMoE's GLUMLP: the second half is the gate
             else:
                 z = self.act(z)
             y = z @ self.output_experts.weight[e].t()

@@ -63,7 +63,7 @@ export interface MoEOptions extends ParamOptions {
   intermediateSize: number;
   numExperts: number;
   topK: number;
-  /** ScatterMoE's GLUMLP: the experts make 2·intermediate features, act(first half)·second. */
+  /** ScatterMoE's GLUMLP: the experts make 2·intermediate features, first half·act(second). */
   glu?: boolean;
   /** Default 'silu' with glu (ScatterMoE's GLUMLP), else 'gelu'. */
   activation?: Activation;
@@ -156,7 +156,7 @@ export class MoE extends Module {
       // Grouped order between the two layers: each expert's rows are contiguous and the
       // activation is elementwise, so nothing is scattered back until the gated sum.
       const inner = this.experts.forward(h, k, sei, sse, offsets, { groupedOut: true });
-      // GLU: act(first half)·second half as one fused op, one dispatch each way.
+      // GLU: first half·act(second half) as one fused op, one dispatch each way.
       const hidden = this.glu ? gatedActivation(inner, this.activation) : ACTIVATIONS[this.activation](inner);
       const y = this.output_experts.forward(hidden, k, sei, sse, offsets, { groupedIn: true, gates });
 

@@ -1,9 +1,10 @@
-// Gated activations: x is split in two halves along a dim and one half, activated, gates the
-// other. glu (PyTorch's F.glu) is a·sigmoid(b); gatedActivation is ScatterMoE's GLUMLP,
-// act(a)·b. One declared kernel program covers the family — which half is activated and
-// with which activation are its parameters — and each direction is one dispatch: forward
-// writes y (x's shape, dim halved), backward writes both halves of dx from x and dy.
-// Every operand is read through its strides, so views need no copy.
+// Gated activations: x is split in two halves a, b along a dim and the second half,
+// activated, gates the first: a·act(b). glu (PyTorch's F.glu) is act = sigmoid;
+// gatedActivation is ScatterMoE's GLUMLP (`h, gates = h.chunk(2); act(gates) * h`), act =
+// silu, gelu or relu. One declared kernel program covers the family, the activation its
+// parameter, and each direction is one dispatch: forward writes y (x's shape, dim halved),
+// backward writes both halves of dx from x and dy. Every operand is read through its
+// strides, so views need no copy.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { describe, fmtShape, numel } from '../tensor/shape.js';
@@ -26,7 +27,7 @@ const SIGMOID_GRAD_X: MapSpec = {
 };
 
 /** Each activation as the elementwise op's own spec and its gradient spec (of input a and
- * upstream b), so the fused results are those of act(a).mul(b) up to rounding. */
+ * upstream b), so the fused results are those of a.mul(act(b)) up to rounding. */
 const ACTS: Record<Act, { f: MapSpec; grad: MapSpec }> = {
   sigmoid: { f: S.sigmoid, grad: SIGMOID_GRAD_X },
   silu: { f: S.silu, grad: S.siluGrad },
@@ -34,10 +35,7 @@ const ACTS: Record<Act, { f: MapSpec; grad: MapSpec }> = {
   relu: { f: S.relu, grad: S.reluGrad },
 };
 
-/** A member of the kernel family: y = act(p)·q, p the half `actOn` names and q the other. */
-interface Gate { act: Act; actOn: 0 | 1 }
-const GLU: Gate = { act: 'sigmoid', actOn: 1 };
-const opName = (g: Gate): string => (g.act === 'sigmoid' ? 'glu' : 'gatedActivation');
+const opName = (act: Act): string => (act === 'sigmoid' ? 'glu' : 'gatedActivation');
 
 /** The problem over y's shape: per operand (output, x, dy) its strides and offset, and how
  * far the second half of x (and of dx) lies from the first. */
@@ -56,35 +54,33 @@ function plan(x: Tensor, dim: number, out: Tensor, dy: Tensor | null): Plan {
   };
 }
 
-/** Runs the family member `gate` forward (dy null: out = y) or backward (out = dx). */
-function gatedRaw(gate: Gate, x: Tensor, dim: number, out: Tensor, dy: Tensor | null): Tensor {
+/** Runs the family member `act` forward (dy null: out = y) or backward (out = dx). */
+function gatedRaw(act: Act, x: Tensor, dim: number, out: Tensor, dy: Tensor | null): Tensor {
   const p = plan(x, dim, out, dy);
   if (p.n === 0) return out;
-  if (x.device === 'cpu') cpuGated(gate, x, out, dy, p);
-  else gpuGated(gate, x, out, dy, p);
+  if (x.device === 'cpu') cpuGated(act, x, out, dy, p);
+  else gpuGated(act, x, out, dy, p);
   return out;
 }
 
-function cpuGated(gate: Gate, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan): void {
-  const { f, grad } = ACTS[gate.act];
+function cpuGated(act: Act, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan): void {
+  const { f, grad } = ACTS[act];
   const xd = x.data;
   const od = out.data;
   const gd = dy ? dy.data : null;
   const st = storer(out.dtype);
-  const [pX, qX] = gate.actOn ? [p.shiftX, 0] : [0, p.shiftX];
-  const [pO, qO] = gate.actOn ? [p.shiftO, 0] : [0, p.shiftO];
   const nd = p.shape.length;
   const idx = new Array<number>(nd).fill(0);
   const pos = p.offs.slice();
   for (let i = 0; i < p.n; i++) {
     const [io, ix, ig = 0] = pos;
-    const a = xd[ix + pX];
-    const q = xd[ix + qX];
-    if (!gd) od[io] = st(f.cpu(a, 0, 0) * q);
+    const a = xd[ix];
+    const b = xd[ix + p.shiftX];
+    if (!gd) od[io] = st(a * f.cpu(b, 0, 0));
     else {
       const g = gd[ig];
-      od[io + pO] = st(grad.cpu(a, g * q, 0));
-      od[io + qO] = st(g * f.cpu(a, 0, 0));
+      od[io] = st(g * f.cpu(b, 0, 0));
+      od[io + p.shiftO] = st(grad.cpu(b, g * a, 0));
     }
     // odometer step over the coalesced dims
     for (let d = nd - 1; d >= 0; d--) {
@@ -99,8 +95,8 @@ function cpuGated(gate: Gate, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan
 
 const WG = 256;
 
-function gpuGated(gate: Gate, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan): void {
-  if (p.shape.length > MAX_DIMS) throw new Error(`${opName(gate)}: tensors with more than ${MAX_DIMS} dims that cannot be merged are not supported on webgpu (shape ${fmtShape(x.shape)})`);
+function gpuGated(act: Act, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan): void {
+  if (p.shape.length > MAX_DIMS) throw new Error(`${opName(act)}: tensors with more than ${MAX_DIMS} dims that cannot be merged are not supported on webgpu (shape ${fmtShape(x.shape)})`);
   const xt = wgslType(x.dtype);
   const ot = wgslType(out.dtype);
   const gt = dy ? wgslType(dy.dtype) : '';
@@ -111,8 +107,8 @@ function gpuGated(gate: Gate, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan
     for (let k = 0; k < p.strides.length; k++) u[8 + (k + 1) * MAX_DIMS + d] = p.strides[k][d];
   }
   x.storage.gpu!.dispatch({
-    key: `gated:${dy ? 'bwd' : 'fwd'}:${gate.act}:${gate.actOn}:${xt}${gt && `,${gt}`}>${ot}`,
-    wgsl: () => gatedWgsl(gate, xt, ot, gt),
+    key: `gated:${dy ? 'bwd' : 'fwd'}:${act}:${xt}${gt && `,${gt}`}>${ot}`,
+    wgsl: () => gatedWgsl(act, xt, ot, gt),
     inputs: dy ? [x.buffer, dy.buffer] : [x.buffer],
     outputs: [out.buffer],
     uniforms: u.map((v) => v >>> 0),
@@ -121,18 +117,16 @@ function gpuGated(gate: Gate, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan
 }
 
 /** The kernel program: one invocation per element of y; backward writes both halves of dx. */
-function gatedWgsl(gate: Gate, xt: string, ot: string, gt: string): string {
-  const { f, grad } = ACTS[gate.act];
+function gatedWgsl(act: Act, xt: string, ot: string, gt: string): string {
+  const { f, grad } = ACTS[act];
   const helpers = [...new Set([f.helpers, grad.helpers].filter((h): h is string => !!h))].join('');
   const bwd = gt !== '';
-  const [pX, qX] = gate.actOn ? ['u.shiftX', '0u'] : ['0u', 'u.shiftX'];
-  const [pO, qO] = gate.actOn ? ['u.shiftO', '0u'] : ['0u', 'u.shiftO'];
   const binds = `@group(0) @binding(1) var<storage, read> X: array<${xt}>;\n` +
     (bwd ? `@group(0) @binding(2) var<storage, read> G: array<${gt}>;\n` : '') +
     `@group(0) @binding(${bwd ? 3 : 2}) var<storage, read_write> O: array<${ot}>;\n`;
   const body = bwd
-    ? `  let g = f32(G[ig]);\n  O[io + ${pO}] = ${ot}(act_grad_(a, g * q));\n  O[io + ${qO}] = ${ot}(g * act_(a));\n`
-    : `  O[io] = ${ot}(act_(a) * q);\n`;
+    ? `  let g = f32(G[ig]);\n  O[io] = ${ot}(g * act_(b));\n  O[io + u.shiftO] = ${ot}(act_grad_(b, g * a));\n`
+    : `  O[io] = ${ot}(a * act_(b));\n`;
   // The map's expressions are written over a (the input) and b (the upstream gradient) of
   // the compute type T; here T is always f32.
   return `${[xt, ot, gt].includes('f16') ? 'enable f16;\n' : ''}alias T = f32;
@@ -163,24 +157,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     ig += c * u.sg[k >> 2u][k & 3u];
   }
   _ = ig;
-  let a = f32(X[ix + ${pX}]);
-  let q = f32(X[ix + ${qX}]);
+  let a = f32(X[ix]);
+  let b = f32(X[ix + u.shiftX]);
 ${body}}
 `;
 }
 
 class Gated extends Function {
-  static override forward(ctx: Ctx, x: Tensor, gate: Gate, dim: number): Tensor {
+  static override forward(ctx: Ctx, x: Tensor, act: Act, dim: number): Tensor {
     ctx.saveForBackward(x);
-    ctx.gate = gate;
+    ctx.act = act;
     ctx.dim = dim;
-    const y = Tensor.empty(x.shape.map((s, i) => (i === dim ? s / 2 : s)), x.dtype, x.device, opName(gate));
-    return gatedRaw(gate, x, dim, y, null);
+    const y = Tensor.empty(x.shape.map((s, i) => (i === dim ? s / 2 : s)), x.dtype, x.device, opName(act));
+    return gatedRaw(act, x, dim, y, null);
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [x] = ctx.savedTensors;
     const dx = Tensor.empty(x.shape, x.dtype, x.device);
-    return [gatedRaw(ctx.gate, x, ctx.dim, dx, dy), null, null];
+    return [gatedRaw(ctx.act, x, ctx.dim, dx, dy), null, null];
   }
 }
 
@@ -199,19 +193,19 @@ function gatedArgs(op: string, x: unknown, dim: unknown): number {
 /** PyTorch's F.glu: x split in halves a, b along dim; a·sigmoid(b). */
 export function glu(x: Tensor, dim: number = -1): Tensor {
   const d = gatedArgs('glu', x, dim);
-  return Gated.apply(x, GLU, d);
+  return Gated.apply(x, 'sigmoid', d);
 }
 
 const GATE_ACTS: readonly string[] = ['silu', 'gelu', 'relu'];
 
 /**
- * ScatterMoE's GLUMLP gating: x split in halves a, b along dim; act(a)·b, with act 'silu'
- * (SwiGLU), 'gelu' (exact, GEGLU) or 'relu' (ReGLU).
+ * ScatterMoE's GLUMLP gating: x split in halves a, b along dim; a·act(b), with act 'silu'
+ * (SwiGLU), 'gelu' (exact, GEGLU) or 'relu' (ReGLU). As glu, the second half is the gate.
  */
 export function gatedActivation(x: Tensor, activation: GateActivation, dim: number = -1): Tensor {
   const d = gatedArgs('gatedActivation', x, dim);
   if (typeof activation !== 'string' || !GATE_ACTS.includes(activation)) {
     throw new Error(`gatedActivation: activation must be 'silu', 'gelu' or 'relu', got ${describe(activation)}`);
   }
-  return Gated.apply(x, { act: activation, actOn: 0 }, d);
+  return Gated.apply(x, activation, d);
 }

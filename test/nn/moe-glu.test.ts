@@ -1,5 +1,5 @@
 // nn.MoE with glu: true runs the fused gatedActivation; here its output and every gradient
-// are checked against the same layer computed with the unfused formula act(a).mul(b) from
+// are checked against the same layer computed with the unfused formula a.mul(act(b)) from
 // the module's own pieces, on both backends and for every activation, and the fused layer
 // must record fewer dispatches than the unfused one on WebGPU.
 import { suite } from 'uvu';
@@ -23,7 +23,7 @@ function unfusedOutput(m: MoE, x: Tensor): Tensor {
     const r = sg.flattenSortCount(top.indices, m.numExperts);
     const inner = m.experts.forward(h, m.topK, r.sortedExpertIdxs, r.sortedScatteredIdxs, r.expertOffsets, { groupedOut: true });
     const [a, b] = inner.chunk(2, -1);
-    const hidden = UNFUSED[m.activation](a).mul(b);
+    const hidden = a.mul(UNFUSED[m.activation](b));
     const y = m.output_experts.forward(hidden, m.topK, r.sortedExpertIdxs, r.sortedScatteredIdxs, r.expertOffsets, { groupedIn: true, gates });
     return y.reshape([...x.shape]);
   });
@@ -51,7 +51,7 @@ async function outputAndGrads(m: MoE, x: Tensor, fwd: () => Tensor): Promise<Arr
   return out;
 }
 
-test('glu: true gives the output and gradients of act(a).mul(b), every activation, both backends', async () => {
+test('glu: true gives the output and gradients of a.mul(act(b)), every activation, both backends', async () => {
   for (const dev of await backends()) {
     for (const activation of ACTS) {
       for (const bias of [false, true]) {

@@ -56,7 +56,7 @@ function refMoE(p: Record<string, Float64Array>, x: Float64Array, o: Required<Pi
       counts[e]++;
       const gate = o.renormalize ? prob / total : prob;
       const inner = expertApply(p['experts.weight'], p['experts.bias'], e, xt, hs, o.glu ? 2 * is : is);
-      const hidden = o.glu ? Array.from({ length: is }, (_, i) => ACT[o.act](inner[i]) * inner[is + i]) : Array.from(inner, ACT[o.act]);
+      const hidden = o.glu ? Array.from({ length: is }, (_, i) => inner[i] * ACT[o.act](inner[is + i])) : Array.from(inner, ACT[o.act]);
       const out = expertApply(p['output_experts.weight'], p['output_experts.bias'], e, hidden, is, hs);
       for (let i = 0; i < hs; i++) output[t * hs + i] += gate * out[i];
     }

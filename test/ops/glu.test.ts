@@ -1,5 +1,5 @@
 // glu and gatedActivation on both backends against float64 references written here from
-// the definitions (PyTorch's F.glu: a·sigmoid(b); ScatterMoE's GLUMLP: act(a)·b), forward and
+// the definitions (PyTorch's F.glu: a·sigmoid(b); ScatterMoE's GLUMLP: a·act(b)), forward and
 // backward, with NaN and ±Inf planted in both halves, odd and empty sizes, every dim, views
 // and float16; gradcheck in float64; the errors; one dispatch each way on WebGPU.
 import { suite } from 'uvu';
@@ -53,8 +53,8 @@ function reference(kind: Kind, x: ArrayLike<number>, shape: number[], dim: numbe
     let off = 0;
     for (let d = 0; d < ys.length; d++) off += Math.floor(i / yst[d]) % ys[d] * xst[d];
     const [ia, ib] = [off, off + h * xst[dim]];
-    // glu activates the second half; the gated ones the first.
-    const [ip, iq] = kind === 'glu' ? [ib, ia] : [ia, ib];
+    // Every kind activates the second half, which gates the first.
+    const [ip, iq] = [ib, ia];
     const [p, q, g] = [x[ip], x[iq], dy[i]];
     y[i] = f(p) * q;
     dx[ip] = df(p, g * q);
@@ -153,9 +153,9 @@ test("PyTorch's answers at the special values (sigmoid(-Inf) = 0, 0·Inf = NaN, 
     // along dim 0: the halves are rows
     const g0 = sg.tensor([[0, 5], [-I, I]], { device: dev });
     allclose(Array.from(await sg.glu(g0, 0).toArray()), [0, 5], { rtol: 0, atol: 0 }, `glu dim 0 on ${dev}`);
-    const r = sg.tensor([[N, -I, I, -1, 0, 2, 1, 2, 0, I, I, -3]], { device: dev });
+    const r = sg.tensor([[1, 2, 0, I, I, -3, N, -I, I, -1, 0, 2]], { device: dev });
     allclose(Array.from(await sg.gatedActivation(r, 'relu').toArray()), [N, 0, N, N, N, -6], { rtol: 0, atol: 0 }, `relu specials on ${dev}`);
-    const s = sg.tensor([[-I, I, N, I, 2, 0, 1, 3]], { device: dev });
+    const s = sg.tensor([[2, 0, 1, 3, -I, I, N, I]], { device: dev });
     allclose(Array.from(await sg.gatedActivation(s, 'silu').toArray()), [N, N, N, I], { rtol: 0, atol: 0 }, `silu specials on ${dev}`);
     // gelu(+Inf) is +Inf, as sg.gelu and PyTorch's scalar kernel have it (its vectorized one gives NaN).
     allclose(Array.from(await sg.gatedActivation(s, 'gelu').toArray()), [N, N, N, I], { rtol: 0, atol: 0 }, `gelu specials on ${dev}`);
