@@ -250,13 +250,15 @@ function route(T, E, k, seed) {
   return logits;
 }
 
-async function benchMoe(cfgName, dtype = 'float32') {
+// glu: ScatterMoE's GLUMLP instead of its MLP: layer 1 makes 2h features and silu(second
+// half) · first half feeds layer 2, fused (sg.gatedActivation); 18·T·k·d·h useful FLOPs.
+async function benchMoe(cfgName, dtype = 'float32', glu = false) {
   const f16 = dtype === 'float16';
   const c = (lavapipe ? MOE_LAVAPIPE : MOE)[cfgName];
   const { T, d, h, E, k } = c;
-  const name = `MoE ${cfgName} ${f16 ? 'f16' : 'f32'} fwd+bwd${lavapipe ? ` (scaled: T${T} d${d} h${h} E${E} k${k})` : ''}`;
+  const name = `MoE ${cfgName}${glu ? ' GLU' : ''} ${f16 ? 'f16' : 'f32'} fwd+bwd${lavapipe ? ` (scaled: T${T} d${d} h${h} E${E} k${k})` : ''}`;
   if (!sel(name)) return;
-  const flops = 12 * T * k * d * h;
+  const flops = (glu ? 18 : 12) * T * k * d * h;
   const scale1 = 1 / Math.sqrt(d);
   const scale2 = 1 / Math.sqrt(h);
   // Shared inputs (same numbers for every backend): routing from seeded logits on the CPU.
@@ -273,7 +275,7 @@ async function benchMoe(cfgName, dtype = 'float32') {
     progress(`${name} scattergrad`);
     try {
       const x = sg.randn([T, d], { seed: 1, dtype }).requiresGrad_();
-      const W1 = sg.randn([E, d, h], { seed: 2, dtype }).mul(scale1).detach().requiresGrad_();
+      const W1 = sg.randn([E, d, glu ? 2 * h : h], { seed: 2, dtype }).mul(scale1).detach().requiresGrad_();
       const W2 = sg.randn([E, h, d], { seed: 3, dtype }).mul(scale2).detach().requiresGrad_();
       const g = sg.tensor(gates, { shape: [T, k], dtype }).requiresGrad_();
       const ei = sg.tensor(Int32Array.from(idx), { shape: [T, k], dtype: 'int32' });
@@ -283,7 +285,8 @@ async function benchMoe(cfgName, dtype = 'float32') {
       // The MLP exactly as BENCHMARKS.md (and ScatterMoE) writes it: layer 2 takes k = 1 and gates (T, k).
       const step = () => {
         sg.tidy(() => {
-          const hh = sg.scatteredExperts(x, W1, k, sei, ssi, off, { groupedOut: true }).gelu();
+          const inner = sg.scatteredExperts(x, W1, k, sei, ssi, off, { groupedOut: true });
+          const hh = glu ? sg.gatedActivation(inner, 'silu') : inner.gelu();
           const y = sg.scatteredExperts(hh, W2, 1, sei, ssi, off, { groupedIn: true, gates: g });
           y.backward(dy);
         });
@@ -296,7 +299,7 @@ async function benchMoe(cfgName, dtype = 'float32') {
     }
   }
 
-  if (f16) return; // TF.js has no float16 matmul: scattergrad only
+  if (f16 || glu) return; // TF.js has no float16 matmul, and the GLU rows compare with ScatterMoE: scattergrad only
   if (!tf) { row(name, 'tfjs loop', null, flops, tfWhy); row(name, 'tfjs dense', null, flops, tfWhy); return; }
   // TF.js as its users would write it. Per-expert token lists come from the routing (host side,
   // outside the timing, like ScatterMoE's sort).
@@ -407,6 +410,7 @@ for (const n of sizes) await benchMatmul(n, 'float32');
 if (hasF16) for (const n of sizes) await benchMatmul(n, 'float16');
 for (const c of quick ? ['small', 'granular'] : ['small', 'medium', 'granular']) await benchMoe(c);
 if (hasF16 && !lavapipe) for (const c of ['small', 'medium', 'granular']) await benchMoe(c, 'float16');
+for (const c of lavapipe ? ['small'] : ['medium', 'granular']) await benchMoe(c, hasF16 && !lavapipe ? 'float16' : 'float32', true);
 const nnCtx = { sg, tf, tfWhy, timeSg, timeTf, row, sel, progress, lavapipe };
 await benchAttention(nnCtx);
 await benchConv2d(nnCtx);

@@ -234,7 +234,30 @@ def moe_rows(device, timer, scattermoe_dir, quick):
             gpu = timer.gpu_ms(fn)
             rows.append(row(f'MoE {name} {tag} fwd+bwd{scaled}', peer, wall, gpu, flops=flops,
                             dtype='bfloat16' if dtype == torch.bfloat16 else 'float32'))
+        if sm and name != 'small':
+            rows.append(glu_row(sm, name, c, device, timer))
     return rows
+
+
+def glu_row(sm, name, c, device, timer):
+    """ScatterMoE's GLUMLP in bfloat16 (silu, layer 1 making 2h features): 18·T·k·d·h FLOPs."""
+    T, d, h, E, k = c['T'], c['d'], c['h'], c['E'], c['k']
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(T, d, generator=gen).to(device, torch.bfloat16).requires_grad_()
+    dy = torch.randn(T, d, generator=gen).to(device, torch.bfloat16)
+    gates, idx = routing(T, E, k, device, torch.bfloat16)
+    gates.requires_grad_()
+    sm[1].ALLOW_TF32 = True
+    mlp = sm[0].mlp.GLUMLP(d, h, E, k, activation=torch.nn.SiLU()).to(device, torch.bfloat16)
+
+    def fn():
+        mlp(x, gates, idx).backward(dy)
+        x.grad = gates.grad = None
+        for p in mlp.parameters():
+            p.grad = None
+    wall = timer.wall_ms(fn)
+    gpu = timer.gpu_ms(fn)
+    return row(f'MoE {name} GLU bf16 fwd+bwd', 'ScatterMoE (Triton)', wall, gpu, flops=18 * T * k * d * h, dtype='bfloat16')
 
 
 # ---- output ----
