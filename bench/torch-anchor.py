@@ -5,13 +5,15 @@ so that both sides can be measured in the same device call:
     one AdamW step with clipping, in PyTorch eager and through torch.compile (default and
     mode="reduce-overhead", which replays CUDA graphs);
   - the MoE MLP of shared/BENCHMARKS.md (small, medium, granular), forward + backward,
-    through ScatterMoE (float32 with TF32 off, and bfloat16) and a plain PyTorch loop.
+    through ScatterMoE (float32 with TF32 off, and bfloat16) and a plain PyTorch loop;
+  - ScatterMoE's GLUMLP (silu) in bfloat16 on the medium and granular configs (`glu`, also
+    part of `moe`).
 
 Wall time per iteration: N iterations back to back, one synchronize, divided by N; the
 median of several batches after at least half a second of warm-up. GPU time: the CUDA
 kernels' durations summed by torch.profiler over a few iterations, per iteration.
 
-    python3 bench/torch-anchor.py --out OUTDIR [--only demo,moe] [--init CKPT]
+    python3 bench/torch-anchor.py --out OUTDIR [--only demo,moe,glu] [--init CKPT]
         [--scattermoe DIR] [--quick] [--commit HASH]
 
 --init loads the demo model's initial weights (bench/demo-init.mjs writes them) so both
@@ -234,9 +236,17 @@ def moe_rows(device, timer, scattermoe_dir, quick):
             gpu = timer.gpu_ms(fn)
             rows.append(row(f'MoE {name} {tag} fwd+bwd{scaled}', peer, wall, gpu, flops=flops,
                             dtype='bfloat16' if dtype == torch.bfloat16 else 'float32'))
-        if sm and name != 'small':
-            rows.append(glu_row(sm, name, c, device, timer))
     return rows
+
+
+def glu_rows(device, timer, scattermoe_dir):
+    """ScatterMoE's GLUMLP on the configs big enough for the tensor cores (needs CUDA)."""
+    if not (scattermoe_dir and device.type == 'cuda'):
+        return []
+    sys.path.insert(0, scattermoe_dir)
+    import scattermoe  # noqa: E402
+    import scattermoe.kernels.ops as sm_ops  # noqa: E402
+    return [glu_row((scattermoe, sm_ops), name, MOE[name], device, timer) for name in ('medium', 'granular')]
 
 
 def glu_row(sm, name, c, device, timer):
@@ -312,6 +322,8 @@ def main():
         rows += demo_rows(device, timer, opts['--init'], quick)
     if 'moe' in only:
         rows += moe_rows(device, timer, opts['--scattermoe'], quick)
+    if 'glu' in only or 'moe' in only:
+        rows += glu_rows(device, timer, opts['--scattermoe'])
     print(f'| workload | peer | wall ms | GPU ms | ({name}, torch {torch.__version__}) |')
     print('|---|---|---|---|---|')
     for r in rows:
