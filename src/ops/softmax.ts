@@ -114,9 +114,59 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 const contig = (t: Tensor): RowOperand => ({ strides: contiguousStrides(t.shape), offset: 0 });
 
-// softmax: dx = y * (dy - sum(dy * y)); logSoftmax: dx = dy - exp(y) * sum(dy)
-const SOFTMAX_GRAD: MapSpec = { name: 'softmax_grad', cpu: (y, g, s) => y * (g - s), wgsl: 'a * (b - c)', floatOnly: true };
-const LOG_SOFTMAX_GRAD: MapSpec = { name: 'log_softmax_grad', cpu: (y, g, s) => g - Math.exp(y) * s, wgsl: 'b - exp(a) * c', floatOnly: true };
+/**
+ * Softmax's backward as one row kernel (a product, a sum and a map were three dispatches):
+ * along each row s = Σ dy·y, dx = y·(dy − s) for softmax; s = Σ dy, dx = dy − exp(y)·s for
+ * logSoftmax; y is the forward's output.
+ */
+function softmaxGradRaw(y: Tensor, dy: Tensor, red: number[], log: boolean): Tensor {
+  const out = Tensor.empty(y.shape, y.dtype, y.device, 'softmax');
+  const p = rowPlan(y.shape, red, [y, dy, contig(out)])!; // one dim always collapses
+  if (p.rows === 0 || p.n === 0) return out;
+  if (y.device === 'cpu') {
+    const [yd, gd, od, st] = [y.data, dy.data, out.data, storer(out.dtype)];
+    const [ry, rg, ro] = p.rs;
+    forEachRow(p, (_, b) => {
+      let s = 0;
+      for (let j = 0; j < p.n; j++) s += log ? gd[b[1] + j * rg] : gd[b[1] + j * rg] * yd[b[0] + j * ry];
+      for (let j = 0; j < p.n; j++) {
+        const [yj, gj] = [yd[b[0] + j * ry], gd[b[1] + j * rg]];
+        od[b[2] + j * ro] = st(log ? gj - Math.exp(yj) * s : yj * (gj - s));
+      }
+    });
+    return out;
+  }
+  const [yt, gt, ot] = [wgslType(y.dtype), wgslType(dy.dtype), wgslType(out.dtype)];
+  y.storage.gpu!.dispatch({
+    key: `softmax:grad:${log ? 'log' : 'plain'}:${yt},${gt}>${ot}`,
+    wgsl: () => softmaxGradWgsl(log, yt, gt, ot),
+    inputs: [y.buffer, dy.buffer],
+    outputs: [out.buffer],
+    uniforms: rowUniforms('softmax', p),
+    workgroups: p.rows,
+  });
+  return out;
+}
+
+function softmaxGradWgsl(log: boolean, yt: string, gt: string, ot: string): string {
+  const [y, g] = ['f32(Y[b.x + j * u.rs.x])', 'f32(G[b.y + j * u.rs.y])'];
+  return `${enableF16(yt, gt, ot)}${ROW_WGSL}
+@group(0) @binding(1) var<storage, read> Y: array<${yt}>;
+@group(0) @binding(2) var<storage, read> G: array<${gt}>;
+@group(0) @binding(3) var<storage, read_write> O: array<${ot}>;
+${WG_REDUCE_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= u.rows) { return; }
+  let b = bases(row);
+  var s = 0.0;
+  for (var j = lid; j < u.n; j += ${WG}u) { s += ${log ? g : `${g} * ${y}`}; }
+  s = wgReduce(s, lid, false);
+  for (var j = lid; j < u.n; j += ${WG}u) { O[b.z + j * u.rs.z] = ${ot}(${log ? `${g} - exp(${y}) * s` : `${y} * (${g} - s)`}); }
+}
+`;
+}
 
 class Softmax extends Function {
   static override forward(ctx: Ctx, x: Tensor, red: number[], log: boolean): Tensor {
@@ -129,12 +179,7 @@ class Softmax extends Function {
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [y] = ctx.savedTensors;
-    if (ctx.log) {
-      const s = reduceRaw('sum', dy, ctx.red, true).values;
-      return [mapRaw(LOG_SOFTMAX_GRAD, [y, dy, s]), null, null];
-    }
-    const s = reduceRaw('sum', mapRaw(MAP_SPECS.mulF, [dy, y]), ctx.red, true).values;
-    return [mapRaw(SOFTMAX_GRAD, [y, dy, s]), null, null];
+    return [softmaxGradRaw(y, dy, ctx.red, ctx.log), null, null];
   }
 }
 

@@ -29,6 +29,39 @@ test('softmax, logSoftmax, logsumexp, crossEntropy: ±Inf and NaN rows as PyTorc
   }
 });
 
+test('softmax and logSoftmax backward: one kernel; NaN and ±Inf upstream reach only their row', async () => {
+  // Float64 references of dx = y·(g − Σ g·y) and dx = g − exp(y)·Σ g, y the forward's output.
+  const rowsOf = (a: number[], c: number): number[][] => Array.from({ length: a.length / c }, (_, r) => a.slice(r * c, r * c + c));
+  const refGrad = (y: number[], g: number[], c: number, log: boolean): number[] => rowsOf(y, c).flatMap((yr, r) => {
+    const gr = g.slice(r * c, r * c + c);
+    const s = gr.reduce((acc, gj, j) => acc + (log ? gj : gj * yr[j]), 0);
+    return yr.map((yj, j) => (log ? gr[j] - Math.exp(yj) * s : yj * (gr[j] - s)));
+  });
+  for (const dev of await backends()) {
+    const xs = [0.5, -1, 2, 0.25, 3, -2, 1, 0, -0.5, 1.5, 2.5, -3];
+    for (const log of [false, true]) {
+      const x = sg.tensor(xs, { shape: [4, 3], device: dev, requiresGrad: true });
+      const y = log ? x.logSoftmax(1) : x.softmax(1);
+      // Upstream gradient with a NaN in row 0 (last place), +Inf in row 2 (middle), −Inf and +Inf in row 3.
+      const g = [1, -2, N, 0.5, 0.25, -1, 3, I, 2, -I, 1, I];
+      const d0 = sg.memory().dispatches;
+      y.backward(sg.tensor(g, { shape: [4, 3], device: dev }));
+      if (dev === 'webgpu') assert.is(sg.memory().dispatches - d0, 1, `${dev} ${log ? 'logSoftmax' : 'softmax'} backward is one kernel`);
+      const want = refGrad(Array.from(await y.toArray()), g, 3, log);
+      allclose(await x.grad!.toArray(), want, { rtol: 1e-5, atol: 1e-6 }, `${dev} ${log ? 'logSoftmax' : 'softmax'} grad`);
+      const got = Array.from(await x.grad!.toArray());
+      assert.ok(got.slice(0, 3).every(Number.isNaN) && got.slice(3, 6).every(Number.isFinite), `${dev} NaN stays in its row`);
+      // A transposed upstream gradient: the backward reads it through its strides.
+      const z = sg.tensor(xs, { shape: [3, 4], device: dev, requiresGrad: true });
+      const w = sg.randn([4, 3], { seed: 8, device: dev });
+      (log ? z.logSoftmax(0) : z.softmax(0)).T.mul(w).sum().backward();
+      const yz = Array.from(await (log ? z.logSoftmax(0) : z.softmax(0)).T.contiguous().toArray());
+      allclose(await z.grad!.T.contiguous().toArray(), refGrad(yz, Array.from(await w.toArray()), 3, log), { rtol: 1e-5, atol: 1e-6 }, `${dev} grad through a transposed upstream`);
+      [x, y, z, w].forEach((t) => t.dispose());
+    }
+  }
+});
+
 // ---- long rows with specials at random positions ----
 
 const R = 6;
