@@ -67,7 +67,8 @@ test('var: one element is NaN, N <= correction divides by 0, NaN/Inf propagate, 
     assertEqualArrays(await arr(one.var(0, { correction: 0 })), [0], `${dev} correction 0`);
     const four = sg.tensor([[1, 2], [3, 4]], { device: dev });
     assertEqualArrays(await arr(four.var({ correction: 0 })), [1.25], `${dev} options without a dim`);
-    assertEqualArrays(await arr(sg.std(four, { correction: 0, keepdim: true })), [Math.fround(Math.sqrt(1.25))], `${dev} std options without a dim`);
+    // WGSL's sqrt is not correctly rounded (an H100 gives the f32 next to sqrt(1.25)): a few ulp.
+    allclose(await arr(sg.std(four, { correction: 0, keepdim: true })), [Math.sqrt(1.25)], { rtol: 5e-7, atol: 0 }, `${dev} std options without a dim`);
     four.dispose();
     const two = sg.tensor([1, 2], { device: dev });
     assertEqualArrays(await arr(two.var(0, { correction: 3 })), [I], `${dev} N - correction < 0 divides by 0`);
