@@ -51,7 +51,7 @@ export interface Tuning {
   moeTcXtyTile: string;
   moeTcPad: number;
   moeTcBdirect: boolean;
-  tcDepth: 1 | 2;
+  tcDepth: 1 | 2 | 4;
   tcKnockout: 'none' | 'loads' | 'stores' | 'mma' | 'frag';
 }
 
@@ -137,8 +137,8 @@ export const KNOBS: { [K in keyof Tuning]: Knob<Tuning[K]> } = {
     purpose: 'scatter2scatter on the tensor cores reads W\'s fragments straight from its buffer instead of staging them (whole tiles only)',
   },
   tcDepth: {
-    env: 'SCATTERGRAD_TC_DEPTH', values: '1 or 2', default: 2, parse: oneOf<1 | 2>(1, 2),
-    purpose: 'how many K steps ahead scatter2scatter and the float16 matmul on the tensor cores load (groupXtY always loads one ahead)',
+    env: 'SCATTERGRAD_TC_DEPTH', values: '1, 2 or 4', default: 2, parse: oneOf<1 | 2 | 4>(1, 2, 4),
+    purpose: 'how many K steps ahead scatter2scatter and the float16 matmul on the tensor cores load, into as many register sets (groupXtY always loads one ahead)',
   },
   tcKnockout: {
     env: 'SCATTERGRAD_TC_KNOCKOUT', values: 'none, loads, stores, mma or frag', default: 'none',

@@ -8,8 +8,10 @@
  * and the kernel names it through WGSL variables (`nb`, the one being filled; the one being
  * read is whatever `head` saves before nb flips). */
 export type Buf = 0 | 1 | null;
-/** The register set global loads land in: p, or q for the odd steps of a depth-2 loop. */
-export type Regs = 'p' | 'q';
+/** The register set global loads land in: p, or in a depth-D loop the set of step kt % D
+ * (p, q, pp, qq; the kernels name registers by set and operand, e.g. qqa0). */
+export type Regs = 'p' | 'q' | 'pp' | 'qq';
+export const REG_SETS: readonly Regs[] = ['p', 'q', 'pp', 'qq'];
 
 export interface KLoopParts {
   /** WGSL u32 expression: the number of K steps. */
@@ -25,9 +27,9 @@ export interface KLoopParts {
   /** Unrolled by two, which buffer a step reads and fills is a constant, so Dawn proves the
    * shared accesses in bounds instead of clamping each one. */
   unroll: 1 | 2;
-  /** Steps ahead the global loads run: 2 gives a load two steps of products to arrive in, for a
-   * second register set (unrolled loops without refill only). */
-  depth?: 1 | 2;
+  /** Steps ahead the global loads run: D > 1 gives a load D steps of products to arrive in,
+   * for D register sets (unrolled loops without refill only; the loop is then unrolled by D). */
+  depth?: 1 | 2 | 4;
   /** Statements opening each step of a loop not unrolled, while nb still names the buffer read. */
   head?: string;
   /** Statements refilling row tables every `every` rows of K (groupXtY). */
@@ -61,32 +63,34 @@ ${stores(null, 'p')}    }
 `;
   }
   const other = (cur: 0 | 1): 0 | 1 => (cur === 0 ? 1 : 0);
-  if (p.depth === 2) {
-    if (refill) throw new Error('kLoop: a depth-2 loop has no row-table refill');
-    // Step kt reads buffer kt % 2, loads step kt + 2 into the register set it just emptied, and
-    // stores step kt + 1's set (loaded a step ago) into the other buffer.
-    const set = (b: 0 | 1): Regs => (b === 0 ? 'p' : 'q');
-    const half = (cur: 0 | 1, kt: string): string => `    {
-    if (${kt} + 2u < kTiles) {
-      let kl = k0 + ${2 * step}u;
-${loads(set(cur), 'kl')}    }
+  if (p.depth === 2 || p.depth === 4) {
+    const D = p.depth;
+    if (refill) throw new Error(`kLoop: a depth-${D} loop has no row-table refill`);
+    // Step kt reads buffer kt % 2, loads step kt + D into the register set it just emptied
+    // (kt % D), and stores step kt + 1's set (loaded D - 1 steps ago) into the other buffer.
+    // Unrolled by D, every buffer and set is a constant.
+    const step1 = (j: number, kt: string): string => {
+      const cur = (j % 2) as 0 | 1;
+      return `    {
+    if (${kt} + ${D}u < kTiles) {
+      let kl = k0 + ${D * step}u;
+${loads(REG_SETS[j], 'kl')}    }
 ${body(cur, kt)}    if (${kt} + 1u < kTiles) {
-${stores(other(cur), set(other(cur)))}    }
+${stores(other(cur), REG_SETS[(j + 1) % D])}    }
     workgroupBarrier();
     k0 = k0 + ${step}u;
     }
 `;
+    };
+    let first = `  if (kTiles > 0u) {\n${loads('p', '0u')}${stores(0, 'p')}  }\n`;
+    for (let j = 1; j < D; j++) first += `  if (kTiles > ${j}u) {\n${loads(REG_SETS[j], `${j * step}u`)}  }\n`;
+    let steps = step1(0, 'kt');
+    for (let j = 1; j < D; j++) steps += `    if (kt + ${j}u < kTiles) {\n${step1(j, `(kt + ${j}u)`)}    }\n`;
     return `  let kTiles = ${kTiles};
   var k0 = 0u;
-  if (kTiles > 0u) {
-${loads('p', '0u')}${stores(0, 'p')}  }
-  if (kTiles > 1u) {
-${loads('q', `${step}u`)}  }
-  workgroupBarrier();
-  for (var kt = 0u; kt < kTiles; kt += 2u) {
-${half(0, 'kt')}    if (kt + 1u < kTiles) {
-${half(1, '(kt + 1u)')}    }
-  }
+${first}  workgroupBarrier();
+  for (var kt = 0u; kt < kTiles; kt += ${D}u) {
+${steps}  }
 `;
   }
   const half = (cur: 0 | 1, kt: string): string => `    {

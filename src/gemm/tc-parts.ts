@@ -3,7 +3,7 @@
 // staging buffer, the fragment products of a K step, the K loop and the way results leave.
 import type { Tensor } from '../tensor/tensor.js';
 import { knob } from '../backend/tuning.js';
-import { kLoop, type Buf, type Regs } from './kloop.js';
+import { kLoop, REG_SETS, type Buf, type Regs } from './kloop.js';
 import type { TcTile } from './tiles.js';
 import { ROW_CHUNK, type RowSrc } from './rows.js';
 
@@ -263,7 +263,7 @@ export const stage = (ko: Knockout, idx: string, reg: string): string =>
  * local_invocation_index, which Dawn's range analysis proves in bounds (no clamps).
  * `mult(cur, kt, part)` is a step's products (see multiplies).
  */
-export function tcLoop(ko: Knockout, depth: 1 | 2, kTiles: string, TK: number, loads: (set: Regs, k0: string) => string,
+export function tcLoop(ko: Knockout, depth: 1 | 2 | 4, kTiles: string, TK: number, loads: (set: Regs, k0: string) => string,
   stores: (b: 0 | 1, set: Regs) => string, mult: (cur: 0 | 1, kt: string, part?: 'noLoads' | 'firstLoads') => string, rows = ''): string {
   const body = (cur: Buf, kt: string): string => (ko === 'mma' ? '' : mult(cur ?? 0, kt, ko === 'frag' ? 'noLoads' : undefined));
   const pre = ko === 'frag' ? mult(0, '0u', 'firstLoads') : '';
@@ -275,7 +275,11 @@ export function tcLoop(ko: Knockout, depth: 1 | 2, kTiles: string, TK: number, l
 
 /** How many K steps ahead the tensor-core s2s kernel loads (the tcDepth knob); the knockouts
  * exist in the one-ahead loop only. */
-export const depthOf = (): 1 | 2 => (knockout() !== 'none' ? 1 : knob('tcDepth'));
+export const depthOf = (): 1 | 2 | 4 => (knockout() !== 'none' ? 1 : knob('tcDepth'));
+
+/** The register sets a depth-`depth` loop loads into beyond p, for `la` and `lb` vec4s of A and B each. */
+export const extraRegDecls = (depth: 1 | 2 | 4, la: number, lb: number): string =>
+  REG_SETS.slice(1, depth).map((s) => regDecls(la, `${s}a`) + regDecls(lb, `${s}b`)).join('');
 
 /**
  * Each subgroup's results, a row of FN fragments at a time, through its share of the staging

@@ -46,7 +46,7 @@ import type { Plan } from './problem.js';
 import { grid } from './wgsl.js';
 import type { Regs } from './kloop.js';
 import {
-  tm, tn, nt, layout, type BLayout, type Vec, srcKey, bindType, vecOf, rowVec, load8Fn, PACKING, type Emit, REAL, EMULATED, viewH, viewF, views, type Frag, staged, multiplies, subViews, ld, stage, tcLoop, depthOf, writeOut, store8, accDecls, regDecls, knockout,
+  tm, tn, nt, layout, type BLayout, type Vec, srcKey, bindType, vecOf, rowVec, load8Fn, PACKING, type Emit, REAL, EMULATED, viewH, viewF, views, type Frag, staged, multiplies, subViews, ld, stage, tcLoop, depthOf, extraRegDecls, writeOut, store8, accDecls, regDecls, knockout,
 } from './tc-parts.js';
 import type { TcChoice, DenseTcChoice } from './choose.js';
 import { tileKey, type TcTile } from './tiles.js';
@@ -200,7 +200,7 @@ ${P.prologue}  workgroupBarrier();
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${depth === 2 ? regDecls(LA, 'qa') + regDecls(LB, 'qb') : ''}
+${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${extraRegDecls(depth, LA, LB)}
 ${tcLoop(ko, depth, `(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }

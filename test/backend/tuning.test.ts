@@ -57,7 +57,7 @@ test('a bad tuning is an Error naming the knob and its values, before anything r
   throwsWith(() => sg.withTuning({ moeTcTile: 'bad' }, () => { throw new Error('ran'); }),
     /^withTuning: moeTcTile = 'bad' is not allowed; the tuning knob moeTcTile \(SCATTERGRAD_MOE_TC_TILE\) takes auto, big, mid, emu2 or SGMxSGNxFMxFNxTK$/);
   throwsWith(() => sg.withTuning({ moeTcPad: 12 }, () => 0), /moeTcPad = 12 is not allowed/, /multiple of 8/);
-  throwsWith(() => sg.withTuning({ tcDepth: 3 as 2 }, () => 0), /tcDepth = 3/, /1 or 2/);
+  throwsWith(() => sg.withTuning({ tcDepth: 3 as 2 }, () => 0), /tcDepth = 3/, /1, 2 or 4/);
   throwsWith(() => sg.withTuning({ matmulTyle: 'big' } as Partial<Tuning>, () => 0), /^withTuning: unknown tuning knob 'matmulTyle'; the knobs are matmulTile, /);
   throwsWith(() => sg.withTuning({ moeTc: ['off'] as unknown as 'off' }, () => 0), /moeTc = an array is not allowed/);
   throwsWith(() => sg.withTuning([] as Partial<Tuning>, () => 0), /^withTuning: tuning must be a plain object, got an array/);

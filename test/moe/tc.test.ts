@@ -62,10 +62,13 @@ test('scatteredExperts: tensor-core kernels, emulated subgroup matrices, float16
       for (const [c, tile, direct] of EMULATED) {
         await sg.withTuning({ moeTcTile: tile, moeTcBdirect: direct }, () => checkWebgpu(c, seed++, 'float16', `tc emulated ${tile ?? 'emu'}`));
       }
+      // Loads four K steps ahead (tcDepth 4), gathered rows included.
+      await sg.withTuning({ tcDepth: 4 }, () => checkWebgpu({ ...EMULATED[0][0], dIn: 112 }, seed++, 'float16', 'tc emulated, tcDepth 4, 7 K steps'));
     });
     // The tensor-core kernels really ran (and the SIMT ones did not).
     assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:emulate')), `no emulated s2s kernel among ${[...keys].join(', ')}`);
     assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:emulate:1x1x2x2x32')), 'the second emulated tile did not run');
+    assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:emulate') && k.includes('|tcDepth=4')), 'the four-ahead loop did not run');
     assert.ok([...keys].some((k) => k.includes(':wkn8d:')) && [...keys].some((k) => k.includes(':wnk8d:')), 'W was never read directly, both layouts');
     assert.ok([...keys].some((k) => k.includes(':wkn8:')) && [...keys].some((k) => k.includes(':wnk8:')), 'W was never staged, both layouts');
     // Every load width ran: 8 halves, 4, and one at a time (odd sizes).

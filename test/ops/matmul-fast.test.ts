@@ -111,6 +111,8 @@ test('matmul: float16 staged tensor-core kernel, emulated subgroup matrices (Web
     await checkCase('webgpu', 2, 36, 40, 24, true, true, 'float16', seed++);
     // The one-step-ahead loop (tcDepth 1), 3 K steps.
     await sg.withTuning({ tcDepth: 1 }, () => checkCase('webgpu', 1, 40, 40, 48, false, true, 'float16', seed++));
+    // Four steps ahead (tcDepth 4, unrolled by four): 1 to 7 K steps, so every remainder runs.
+    for (const K of [16, 40, 64, 80, 112]) await sg.withTuning({ tcDepth: 4 }, () => checkCase('webgpu', 1, 40, K, 48, false, K % 32 === 0, 'float16', seed++));
     const { t: p, x: xp } = rt([3, 40, 32], 79, 'webgpu', { dtype: 'float16' });
     const { t: q, x: xq } = rt([32, 24], 80, 'webgpu', { dtype: 'float16' });
     allclose(await sg.bmm(p, q.expand([3, 32, 24])).toArray(), ref(xp, Float64Array.from({ length: 3 * 32 * 24 }, (_, i) => xq[i % (32 * 24)]), 3, 40, 32, 24), tolFor('float16'), 'broadcast B');
@@ -119,7 +121,7 @@ test('matmul: float16 staged tensor-core kernel, emulated subgroup matrices (Web
     'matmul-tc:emulate:2x2x1x1x16x16:akm8:wkn8', 'matmul-tc:emulate:2x2x1x1x16x16:akm4:wnk8']) {
     if (![...keys].some((x) => x.startsWith(k) && !x.includes('|tcDepth=1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
   }
-  for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8:y8|tcDepth=1']) {
+  for (const k of ['matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8:y8|tcDepth=1', 'matmul-tc:emulate:2x2x1x1x16x16:a8:wnk8:y8|tcDepth=4', 'matmul-tc:emulate:2x2x1x1x16x16:a8:wkn8:y8|tcDepth=4']) {
     if (![...keys].some((x) => x.startsWith(k))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
   }
 });
