@@ -4,6 +4,7 @@
 //                         and the fixed batch DIR/batch.json
 //   logits DEV FILE OUT   the model rebuilt from FILE's config metadata (another seed, so
 //                         every weight must come from the file), its logits on the batch -> OUT
+//   glu DEV DIR           an nn.MoE with glu: true, see below
 import * as sg from 'scattergrad';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,5 +43,16 @@ if (cmd === 'save') {
   const batch = JSON.parse(readFileSync(join(dirname(b), 'batch.json'), 'utf8'));
   const { logits } = sg.noGrad(() => model.forward(sg.tensor(Int32Array.from(batch.ids), { shape: batch.shape })));
   writeFileSync(c, JSON.stringify({ backend: info.backend, shape: logits.shape, values: Array.from(await logits.toArray()) }));
+} else if (cmd === 'glu') {
+  // glu DEV DIR: an nn.MoE({ glu: true }) with biases, its weights and input -> DIR/glu.safetensors
+  // (written on the CPU pass), its output on DEV -> DIR/glu-sg-DEV.json.
+  const info = await sg.init({ backend: a, quiet: true });
+  const moe = new sg.nn.MoE({ hiddenSize: 8, intermediateSize: 6, numExperts: 4, topK: 2, glu: true, bias: true, seed: 3 });
+  // ScatterMoE's init makes tiny activations; scaled up, silu is off its linear part.
+  sg.noGrad(() => { moe.experts.weight.mul_(20); moe.experts.bias.add_(0.3); moe.output_experts.weight.mul_(5); });
+  const x = sg.randn([2, 5, 8], { seed: 4 });
+  if (a === 'cpu') await sg.saveSafetensors(join(b, 'glu.safetensors'), { ...moe.stateDict(), x }, { format: 'pt' });
+  const { output } = sg.noGrad(() => moe.forward(x));
+  writeFileSync(join(b, `glu-sg-${a}.json`), JSON.stringify({ backend: info.backend, shape: output.shape, values: Array.from(await output.toArray()) }));
 } else throw new Error(`roundtrip.mjs: unknown command ${cmd}`);
 await sg.destroy();

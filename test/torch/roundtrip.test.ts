@@ -126,4 +126,33 @@ test('scattergrad -> PyTorch -> scattergrad: the same logits both ways', async (
   }
 });
 
+// ScatterMoE's GLUMLP gates with the second half of the experts' output (h, gates =
+// chunk(2); act(gates) * h); examples/torch's MoE does the same, so a checkpoint moves.
+const GLU_PY = `
+import json, sys, torch
+sys.path.insert(0, "examples/torch")
+from model import MoE, load_file
+t = load_file(sys.argv[1] + "/glu.safetensors")
+m = MoE(8, 6, 4, 2, glu=True, bias=True)
+m.load_state_dict({k: v for k, v in t.items() if k != "x"})
+with torch.no_grad():
+    y = m(t["x"])[0]
+json.dump({"shape": list(y.shape), "values": y.reshape(-1).tolist()}, open(sys.argv[1] + "/glu-torch.json", "w"))
+`;
+
+test('nn.MoE({ glu: true }) gives the output of the PyTorch copy of the layer (GLUMLP gating)', async () => {
+  const torch = findTorch();
+  if (torch === null) return;
+  const dir = mkdtempSync(join(tmpdir(), 'sg-glu-'));
+  try {
+    const devs = await backends();
+    for (const dev of ['cpu', ...devs.filter((d) => d !== 'cpu')]) run(process.execPath, ['test/torch/roundtrip.mjs', 'glu', dev, dir]);
+    run('python3', ['-', dir], GLU_PY);
+    const want = read(join(dir, 'glu-torch.json'));
+    for (const dev of devs) close(read(join(dir, `glu-sg-${dev}.json`)), want, `MoE glu on ${dev} vs PyTorch`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
