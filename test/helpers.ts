@@ -249,3 +249,14 @@ export async function keysOf(fn: () => Promise<void>): Promise<Set<string>> {
   try { await fn(); } finally { g.dispatch = orig; }
   return keys;
 }
+
+/** erf in float64, independent of the library's: Simpson's rule on exp(−t²) over 2000 steps
+ * (Abramowitz-Stegun would be too coarse for the tests' tolerances). */
+export function erfRef(x: number): number {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? NaN : Math.sign(x);
+  const n = 2000;
+  const h = x / n;
+  let s = 1 + Math.exp(-x * x);
+  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
+  return (2 / Math.sqrt(Math.PI)) * (h / 3) * s;
+}

@@ -8,7 +8,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { contiguousStrides } from '../tensor/shape.js';
 import { wgslType } from '../tensor/dtype.js';
-import { enableF16, forEachRow, ROW_WGSL, rowPlan, rowUniforms, storer, WG, WG_REDUCE_WGSL } from './rows.js';
+import { forEachRow, rowKernel, rowPlan, rowUniforms, storer, WG } from './rows.js';
 
 /** Runs forward (dy null: out = v / Σv) or backward (out = dv) over the rows along `red`. */
 function renormRaw(v: Tensor, dy: Tensor | null, red: number[]): Tensor {
@@ -57,21 +57,14 @@ function renormWgsl(vt: string, gt: string, ot: string): string {
   dot = wgReduce(dot, lid, false);
   for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}((${g} - dot) / s); }`
     : `for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}(${v} / s); }`;
-  return `${enableF16(vt, gt, ot)}${ROW_WGSL}
-@group(0) @binding(1) var<storage, read> V: array<${vt}>;
+  const binds = `@group(0) @binding(1) var<storage, read> V: array<${vt}>;
 ${bwd ? `@group(0) @binding(2) var<storage, read> G: array<${gt}>;\n` : ''}@group(0) @binding(${bwd ? 3 : 2}) var<storage, read_write> O: array<${ot}>;
-${WG_REDUCE_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= u.rows) { return; }
-  let b = bases(row);
-  var s = 0.0;
+`;
+  return rowKernel([vt, gt, ot], binds, `  var s = 0.0;
   for (var j = lid; j < u.n; j += ${WG}u) { s += ${v}; }
   s = wgReduce(s, lid, false);
   ${tail}
-}
-`;
+`);
 }
 
 class Renormalize extends Function {

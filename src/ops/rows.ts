@@ -147,6 +147,20 @@ export function oneDim(op: string, t: Tensor, dim: unknown): number[] {
 
 /** max/min/argmax have no identity: a zero-size reduced dim is an error (PyTorch's). */
 
+/** WGSL of a row kernel, one workgroup per row: the uniform block, `binds` (binding 1 on),
+ * the workgroup reduction and a main that sets `row` and its operands' starts `b`, then `body`. */
+export function rowKernel(types: string[], binds: string, body: string): string {
+  return `${enableF16(...types)}${ROW_WGSL}
+${binds}${WG_REDUCE_WGSL}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= u.rows) { return; }
+  let b = bases(row);
+${body}}
+`;
+}
+
 /** WGSL: a workgroup-wide sum (or max) of one f32 per invocation, every invocation gets it. */
 export const WG_REDUCE_WGSL = `var<workgroup> red: array<f32, ${WG}>;
 fn wgReduce(v: f32, lid: u32, isMax: bool) -> f32 {

@@ -10,7 +10,7 @@ import { contiguousStrides, fmtShape } from '../tensor/shape.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
 import { MAP_SPECS } from './elementwise.js';
-import { checkInput, enableF16, forEachRow, oneDim, ROW_WGSL, rowPlan, rowUniforms, storer, WG, WG_REDUCE_WGSL, type RowOperand, type RowPlan } from './rows.js';
+import { checkInput, forEachRow, oneDim, rowKernel, rowPlan, rowUniforms, storer, WG, type RowOperand, type RowPlan } from './rows.js';
 import { reduceRaw } from './reduce.js';
 
 type Mode = 'softmax' | 'logsoftmax' | 'xent' | 'xentgrad';
@@ -94,22 +94,14 @@ function softmaxWgsl(mode: Mode, it: string, ot: string, gt: string): string {
   let g = select(f32(G[b.z]) * u.scale, 0.0, t == ${IGNORE});
   for (var j = lid; j < u.n; j += ${WG}u) { O[${bo} + j * ${ro}] = ${ot}((exp(${x} - m) / s - select(0.0, 1.0, i32(j) == t)) * g); }`;
   }
-  return `${enableF16(it, ot, gt)}${ROW_WGSL}
-${binds}${WG_REDUCE_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= u.rows) { return; }
-  let b = bases(row);
-  var m = -0x1.fffffep+127f; // the lowest f32: WGSL has no infinity constant
+  return rowKernel([it, ot, gt], binds, `  var m = -0x1.fffffep+127f; // the lowest f32: WGSL has no infinity constant
   for (var j = lid; j < u.n; j += ${WG}u) { m = max(m, ${x}); }
   m = wgReduce(m, lid, true);
   var s = 0.0;
   for (var j = lid; j < u.n; j += ${WG}u) { s += exp(${x} - m); }
   s = wgReduce(s, lid, false);
   ${tail}
-}
-`;
+`);
 }
 
 const contig = (t: Tensor): RowOperand => ({ strides: contiguousStrides(t.shape), offset: 0 });
@@ -150,22 +142,15 @@ function softmaxGradRaw(y: Tensor, dy: Tensor, red: number[], log: boolean): Ten
 
 function softmaxGradWgsl(log: boolean, yt: string, gt: string, ot: string): string {
   const [y, g] = ['f32(Y[b.x + j * u.rs.x])', 'f32(G[b.y + j * u.rs.y])'];
-  return `${enableF16(yt, gt, ot)}${ROW_WGSL}
-@group(0) @binding(1) var<storage, read> Y: array<${yt}>;
+  const binds = `@group(0) @binding(1) var<storage, read> Y: array<${yt}>;
 @group(0) @binding(2) var<storage, read> G: array<${gt}>;
 @group(0) @binding(3) var<storage, read_write> O: array<${ot}>;
-${WG_REDUCE_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= u.rows) { return; }
-  let b = bases(row);
-  var s = 0.0;
+`;
+  return rowKernel([yt, gt, ot], binds, `  var s = 0.0;
   for (var j = lid; j < u.n; j += ${WG}u) { s += ${log ? g : `${g} * ${y}`}; }
   s = wgReduce(s, lid, false);
   for (var j = lid; j < u.n; j += ${WG}u) { O[b.z + j * u.rs.z] = ${ot}(${log ? `${g} - exp(${y}) * s` : `${y} * (${g} - s)`}); }
-}
-`;
+`);
 }
 
 class Softmax extends Function {

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, backends, randArray, spyDispatches, throwsBeforeWork, type Dev, type Tol } from '../helpers.js';
+import { allclose, backends, erfRef, randArray, spyDispatches, throwsBeforeWork, type Dev, type Tol } from '../helpers.js';
 
 const test = suite('glu');
 const N = NaN;
@@ -15,15 +15,6 @@ const I = Infinity;
 // ---- float64 references ----
 
 const sig = (x: number): number => 1 / (1 + Math.exp(-x));
-function erfRef(x: number): number {
-  // Simpson's rule on exp(-t²) over 2000 steps: independent of the library's erf.
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? N : Math.sign(x);
-  const n = 2000;
-  const h = x / n;
-  let s = 1 + Math.exp(-x * x);
-  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
-  return (2 / Math.sqrt(Math.PI)) * (h / 3) * s;
-}
 
 type Kind = 'glu' | 'silu' | 'gelu' | 'relu';
 /** act and d act/dx applied to an upstream h (relu masks h where x <= 0, letting NaN through). */

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, arr, assertEqualArrays, backends, f64Copies, gradsOf, randArray, rt, throwsBeforeWork, throwsWith } from '../helpers.js';
+import { allclose, arr, assertEqualArrays, backends, erfRef, f64Copies, gradsOf, randArray, rt, throwsBeforeWork, throwsWith } from '../helpers.js';
 
 const test = suite('math');
 const N = NaN;
@@ -28,15 +28,6 @@ function roundEvenRef(x: number): number {
   if (d < 0.5) return f === 0 && (x < 0 || Object.is(x, -0)) ? -0 : f;
   if (d > 0.5) return f + 1;
   return f % 2 === 0 ? f : f + 1;
-}
-function erfRef(x: number): number {
-  // Abramowitz-Stegun would be too coarse; integrate exp(-t^2) by Simpson's rule on 2000 steps.
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? N : Math.sign(x);
-  const n = 2000;
-  const h = x / n;
-  let s = 1 + Math.exp(-x * x);
-  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
-  return (2 / Math.sqrt(Math.PI)) * (h / 3) * s;
 }
 const softplusRef = (beta: number, thr: number) => (x: number): number => (x * beta > thr ? x : Math.log1p(Math.exp(x * beta)) / beta);
 const logsigRef = (x: number): number => (x === -I ? -I : -Math.log1p(Math.exp(-x)));
