@@ -82,9 +82,9 @@ test('scatteredExperts: tensor-core kernels, emulated subgroup matrices, float16
 test('scatteredExperts: tensor-core kernels on the subgroup matrices, both tiles (WebGPU where available)', async () => {
   if (!(await backends()).includes('webgpu') || !needF16()) return;
   if (!hasSubgroupMatrix(runtime.gpu!)) { console.log('# adapter lacks chromium-experimental-subgroup-matrix (f16->f32 16x16x16, subgroups of 32): skipped'); return; }
-  for (const tile of ['big', 'mid']) {
-    await sg.withTuning({ moeTc: 'auto', moeTcTile: tile }, async () => {
-      const keys = await grid(`tc ${tile}`, 8200);
+  for (const [tile, depth] of [['big', 2], ['mid', 2], ['big', 4]] as const) {
+    await sg.withTuning({ moeTc: 'auto', moeTcTile: tile, tcDepth: depth }, async () => {
+      const keys = await grid(`tc ${tile}, tcDepth ${depth}`, 8200);
       assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real')), `no tensor-core s2s kernel among ${[...keys].join(', ')}`);
       assert.ok([...keys].some((k) => k.startsWith('moe.xtyTc:real')), 'no tensor-core groupXtY kernel');
       assert.ok([...keys].some((k) => k.startsWith('moe.s2sTc:real') && /:w(kn|nk)8:/.test(k)), 'W was never staged 8 halves at a time');

@@ -136,10 +136,10 @@ test('matmul: float16 on subgroup matrices (tensor cores) where the adapter has 
   }
   if (runtime.gpu!.pipelineCount === before) throw new Error('the subgroup-matrix kernel was not used');
   // Both tiles forced (products this small would take the mid one), 1, 2, 3, 5 or 6 K steps
-  // (32 or 16 deep) with partial last ones, loading two steps ahead and one; Aᵀ needs M a
-  // multiple of 4 for the tensor cores, so M = 130 is A·B and A·Bᵀ only.
+  // (32 or 16 deep) with partial last ones, loading two steps ahead, one and four; Aᵀ needs M
+  // a multiple of 4 for the tensor cores, so M = 130 is A·B and A·Bᵀ only.
   const keys = await keysOf(async () => {
-    for (const tile of ['big', 'mid']) for (const depth of [2, 1] as const) {
+    for (const tile of ['big', 'mid']) for (const depth of [2, 1, 4] as const) {
       await sg.withTuning({ moeTcTile: tile, tcDepth: depth }, async () => {
         for (const [M, K, N] of [[200, 96, 136], [64, 16, 48], [136, 40, 144], [130, 72, 48]] as Array<[number, number, number]>) {
           await checkCase('webgpu', 1, M, K, N, false, false, 'float16', seed++);
@@ -152,6 +152,7 @@ test('matmul: float16 on subgroup matrices (tensor cores) where the adapter has 
   for (const k of ['matmul-tc:real:4x2x2x4x32x32:a8:wkn', 'matmul-tc:real:2x4x4x4x16x32:akm8:', 'matmul-tc:real:2x4x4x4x16x32:a8:wnk', 'matmul-tc:real:2x2x2x2x32x32:a8:', 'matmul-tc:real:2x2x2x2x32x32:akm8:']) {
     if (![...keys].some((x) => x.startsWith(k) && !x.includes('|tcDepth=1'))) throw new Error(`no ${k} kernel among ${[...new Set(keys)].join(', ')}`);
     if (![...keys].some((x) => x.startsWith(k) && x.includes('|tcDepth=1'))) throw new Error(`no ${k}…|tcDepth=1 kernel among ${[...new Set(keys)].join(', ')}`);
+    if (![...keys].some((x) => x.startsWith(k) && x.includes('|tcDepth=4'))) throw new Error(`no ${k}…|tcDepth=4 kernel among ${[...new Set(keys)].join(', ')}`);
   }
 });
 
