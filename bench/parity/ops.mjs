@@ -166,6 +166,17 @@ export const OPS = [
     cases: [{ x: [F([2, 3, 7, 6], { round: 100 })], a: { k: 2, s: 2, p: 0, d: 1, ceil: false } }, { x: [F([1, 2, 9, 8], { round: 100 })], a: { k: 3, s: 2, p: 1, d: 1, ceil: true } }, { x: [F([1, 2, 9, 8], { round: 100 })], a: { k: [2, 3], s: [1, 2], p: [1, 0], d: 2, ceil: false } }, { x: [F([1, 2, 6, 6], { special: 0.1, grad: false })], a: { k: 2, s: 2, p: 0, d: 1, ceil: false } }] },
   { name: 'avgPool2d', sg: (sg, x, a) => sg.avgPool2d(x[0], a.k, a.s, a.p, a.ceil, a.cip, a.div), py: 'F.avg_pool2d(x[0], a["k"], a["s"], a["p"], a["ceil"], a["cip"], a["div"])',
     cases: [{ x: [F([2, 3, 7, 6])], a: { k: 2, s: 2, p: 0, ceil: false, cip: true, div: null } }, { x: [F([1, 2, 9, 8])], a: { k: 3, s: 2, p: 1, ceil: true, cip: false, div: null } }, { x: [F([1, 2, 9, 8])], a: { k: [3, 2], s: [2, 1], p: [1, 1], ceil: false, cip: true, div: 5 } }] },
+  // softmax's one-kernel backward, and the fused gated activations (PyTorch writes gatedActivation as chunk, act, mul)
+  ...['softmax', 'logSoftmax'].map((name) => ({
+    name, sg: (sg, x, a) => x[0][name](a.dim), py: `t.${name === 'softmax' ? 'softmax' : 'log_softmax'}(x[0], a["dim"])`,
+    cases: [{ x: [F([5, 7], { lo: -4, hi: 4 })], a: { dim: 1 } }, { x: [F([4, 3, 6])], a: { dim: 0 } }, { x: [F([3, 0, 4])], a: { dim: -1 } }, { x: [F([6, 9], { special: NAN, grad: false })], a: { dim: 1 } }],
+  })),
+  { name: 'glu', sg: (sg, x, a) => sg.glu(x[0], a.dim), py: 'F.glu(x[0], a["dim"])',
+    cases: [{ x: [F([5, 8])], a: { dim: -1 } }, { x: [F([4, 3, 6])], a: { dim: 0 } }, { x: [F([2, 0, 4])], a: { dim: -1 } }, { x: [F([6, 10], { special: NAN, grad: false })], a: { dim: 1 } }, { x: [F([3, 5])], a: { dim: 1 } }] },
+  ...['silu', 'gelu', 'relu'].map((act) => ({
+    name: `gatedActivation ${act}`, sg: (sg, x) => sg.gatedActivation(x[0], act), py: `(lambda h: h[0] * F.${act}(h[1]))(x[0].chunk(2, -1))`,
+    cases: [{ x: [F([5, 8], { lo: -3, hi: 3 })] }, { x: [F([4, 0, 6])] }, { x: [F([6, 10], { special: NAN, grad: false })] }],
+  })),
   // creation
   { name: 'linspace', sg: (sg, x, a) => sg.linspace(a.s, a.e, a.n), py: 't.linspace(a["s"], a["e"], a["n"])', cases: [{ x: [], a: { s: -1, e: 2, n: 7 } }, { x: [], a: { s: 3, e: -3, n: 1 } }, { x: [], a: { s: 0, e: 1, n: 0 } }, { x: [], a: { s: 0, e: 10, n: 1001 } }] },
   { name: 'eye', sg: (sg, x, a) => sg.eye(a.n, a.m), py: 't.eye(a["n"], a["m"] if a["m"] is not None else a["n"])', cases: [{ x: [], a: { n: 4, m: null } }, { x: [], a: { n: 3, m: 5 } }] },
