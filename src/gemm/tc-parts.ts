@@ -257,8 +257,8 @@ export const stage = (ko: Knockout, idx: string, reg: string): string =>
   ko === 'stores' ? `if (${reg}.x == 0x7fff7fffu && ${reg}.y == 0x12345u) { SV[${idx}] = ${reg}; }` : `SV[${idx}] = ${reg};`;
 
 /**
- * The tensor-core kernels' K loop (gemm/kloop.ts), always unrolled by two: which staging buffer
- * a step reads and fills is then a constant, so the fragment loads go through views with
+ * The tensor-core kernels' K loop (gemm/kloop.ts), unrolled by two (by four at depth 4): which
+ * staging buffer a step reads and fills is then a constant, so the fragment loads go through views with
  * constant offsets and the staging stores' indices are sums of constants and
  * local_invocation_index, which Dawn's range analysis proves in bounds (no clamps).
  * `mult(cur, kt, part)` is a step's products (see multiplies).

@@ -56,7 +56,6 @@ export class CausalSelfAttention extends Module {
     }
     const [b, t, c] = x.shape;
     const h = this.nHeads;
-    const d = this.headDim;
     const drop = this.attnDropout.training ? this.attnDropout.p : 0;
     const seed = drop > 0 && this.attnSeed !== undefined ? childSeed(this.attnSeed, this.attnCalls++) : undefined;
     return tidy(() => {

@@ -12,7 +12,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { mapRaw, type MapSpec } from '../ops/map.js';
 import { MAP_SPECS } from '../ops/elementwise.js';
 import { gatedActivation } from '../ops/glu.js';
-import { renormalize } from '../ops/renorm.js';
+import { renormalizeRows } from '../ops/renorm.js';
 import { reduceRaw } from '../ops/reduce.js';
 import { logsumexp } from '../ops/logsumexp.js';
 import { scatteredExperts } from '../moe/index.js';
@@ -148,7 +148,7 @@ export class MoE extends Module {
       const logits = this.router.forward(h);
       const probs = logits.softmax(-1);
       const top = probs.topk(k, -1);
-      const gates = this.renormalize ? renormalize(top.values, -1) : top.values;
+      const gates = this.renormalize ? renormalizeRows(top.values, -1) : top.values;
       // The sort's scan also writes the counts and E·f_e (f_e = count_e / (T·k), the fraction
       // of routed slots expert e took) in probs' dtype, so neither costs a dispatch.
       const route = flattenSortCountWithCounts(top.indices, e, { scale: e / (tokens * k), dtype: probs.dtype });

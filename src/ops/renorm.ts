@@ -3,7 +3,8 @@
 // two gradients, the sum's and their total (six dispatches); here each direction is one row
 // kernel. Backward needs only v: with s = Σ v along the row and y = v / s,
 //   dv = (dy − Σ dy·y) / s.
-// The specials are the formula's: a NaN in a row, or a row summing to 0, gives NaN there.
+// The specials are the formula's: a NaN in a row gives NaN there, a row of zeros 0/0 = NaN
+// (and a mixed-sign row summing to 0, ±Inf).
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { contiguousStrides } from '../tensor/shape.js';
@@ -80,7 +81,7 @@ class Renormalize extends Function {
 }
 
 /** v / v.sum(dim, true) for a float tensor v (the caller checks it), one kernel each way. */
-export function renormalize(v: Tensor, dim: number): Tensor {
+export function renormalizeRows(v: Tensor, dim: number): Tensor {
   const d = dim < 0 ? dim + v.ndim : dim;
   return Renormalize.apply(v, v.ndim === 0 ? [] : [d]);
 }

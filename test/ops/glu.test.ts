@@ -165,13 +165,18 @@ test('strided views: a transposed input, and a narrowed one with an offset', asy
         const shape = dim === 0 ? [6, 5] : [5, 8];
         await check(kind, dev, shape, dim, withSpecials(shape[0] * shape[1], 3), F32, `${kind} transposed dim ${dim} on ${dev}`, { transposed: true });
       }
-      // narrow(1, 1, 6) of a [3, 9] tensor: offset 1, row stride 9.
-      const base = sg.tensor(Array.from(randArray(27, 5, -3, 3)), { shape: [3, 9], device: dev });
+      // narrow(1, 1, 6) of a [3, 9] tensor: offset 1, row stride 9; backward into the view too.
+      const base = sg.tensor(Array.from(randArray(27, 5, -3, 3)), { shape: [3, 9], device: dev, requiresGrad: true });
       const v = base.narrow(1, 1, 6);
       const data = Array.from(await v.contiguous().toArray());
-      const ref = reference(kind, data, [3, 6], 1, new Array(9).fill(1));
+      const dy = Array.from(randArray(9, 6, -1, 1));
+      const ref = reference(kind, data, [3, 6], 1, dy);
       const y = run(kind, v, -1);
       allclose(await y.toArray(), ref.y, F32, `${kind} narrowed on ${dev}`);
+      y.backward(sg.tensor(dy, { shape: [3, 3], device: dev }));
+      const g = Array.from(await base.grad!.toArray());
+      allclose(g.filter((_, i) => i % 9 >= 1 && i % 9 < 7), ref.dx, F32, `${kind} narrowed dx on ${dev}`);
+      assert.ok(g.every((x, i) => (i % 9 >= 1 && i % 9 < 7) || x === 0), `${kind} narrowed: no gradient outside the view on ${dev}`);
       for (const t of [base, v, y]) t.dispose();
     }
   }

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { renormalize } from '../../src/ops/renorm.js';
+import { renormalizeRows } from '../../src/ops/renorm.js';
 import { allclose, backends, randArray } from '../helpers.js';
 
 const test = suite('renormalize');
@@ -39,7 +39,7 @@ test('forward and backward match the float64 reference, NaN and zero-sum rows in
       const x = transposed
         ? sg.tensor(Array.from({ length: rows * n }, (_, i) => v[(i % rows) * n + Math.floor(i / rows)]), { shape: [n, rows], device: dev }).T.detach().requiresGrad_()
         : sg.tensor(v, { shape: [rows, n], device: dev, requiresGrad: true });
-      const y = renormalize(x, -1);
+      const y = renormalizeRows(x, -1);
       y.backward(sg.tensor(dy, { shape: [rows, n], device: dev }));
       const what = `${dev}${transposed ? ' transposed' : ''}`;
       allclose(await y.toArray(), want.y, { rtol: 1e-5, atol: 1e-6 }, `${what}: y`);
@@ -51,7 +51,7 @@ test('forward and backward match the float64 reference, NaN and zero-sum rows in
     }
     // Along dim 0 of a 3-d tensor equals the unfused formula.
     const z = sg.rand([4, 3, 2], { seed: 9, device: dev });
-    allclose(await renormalize(z, 0).toArray(), await z.div(z.sum(0, true)).toArray(), { rtol: 1e-6, atol: 1e-7 }, `${dev} dim 0`);
+    allclose(await renormalizeRows(z, 0).toArray(), await z.div(z.sum(0, true)).toArray(), { rtol: 1e-6, atol: 1e-7 }, `${dev} dim 0`);
     z.dispose();
   }
 });
@@ -60,7 +60,7 @@ test('one dispatch forward and one backward on WebGPU; empty tensors; float16', 
   for (const dev of await backends()) {
     const x = sg.rand([6, 4], { seed: 5, device: dev, requiresGrad: true });
     const d0 = sg.memory().dispatches;
-    const y = renormalize(x, 1);
+    const y = renormalizeRows(x, 1);
     const d1 = sg.memory().dispatches;
     y.backward(sg.onesLike(y));
     const d2 = sg.memory().dispatches;
@@ -68,13 +68,13 @@ test('one dispatch forward and one backward on WebGPU; empty tensors; float16', 
     // Σ of the gradient along a row of ones upstream is 0: (1 − Σ y) / s.
     allclose(await x.grad!.sum(1).toArray(), new Array(6).fill(0), { rtol: 0, atol: 1e-6 }, `${dev} ones upstream`);
     const e = sg.zeros([0, 3], { device: dev, requiresGrad: true });
-    const ye = renormalize(e, -1);
+    const ye = renormalizeRows(e, -1);
     ye.backward(sg.zerosLike(ye));
     assert.equal([ye.shape, e.grad!.shape], [[0, 3], [0, 3]], `${dev} empty`);
     if (dev === 'cpu' || sg.deviceInfo().features.includes('shader-f16')) {
       const h = sg.rand([3, 8], { seed: 6, device: dev, dtype: 'float16' });
       const ref = reference(Array.from(await h.toArray()), new Array(24).fill(0), 8).y;
-      allclose(await renormalize(h, -1).toArray(), ref, { rtol: 2e-3, atol: 1e-4 }, `${dev} float16`);
+      allclose(await renormalizeRows(h, -1).toArray(), ref, { rtol: 2e-3, atol: 1e-4 }, `${dev} float16`);
       h.dispose();
     }
     [x, y, e, ye].forEach((t) => t.dispose());
@@ -83,8 +83,8 @@ test('one dispatch forward and one backward on WebGPU; empty tensors; float16', 
 
 test('gradcheck (float64, CPU), last dim and dim 0', async () => {
   const x = sg.rand([3, 4], { seed: 7, device: 'cpu', dtype: 'float64' }).add(0.1).detach().requiresGrad_();
-  await sg.gradcheck((t: Tensor) => renormalize(t, -1), [x]);
-  await sg.gradcheck((t: Tensor) => renormalize(t, 0).mul(t), [x]);
+  await sg.gradcheck((t: Tensor) => renormalizeRows(t, -1), [x]);
+  await sg.gradcheck((t: Tensor) => renormalizeRows(t, 0).mul(t), [x]);
   x.dispose();
 });
 
