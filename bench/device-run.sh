@@ -52,7 +52,7 @@ case "$stage" in
     timeout 240 python3 bench/torch-anchor.py --out "$out" --init "$out/demo-init.safetensors" --only "${ANCHOR_ONLY:-demo,moe}" \
       ${SCATTERMOE:+--scattermoe "$SCATTERMOE"} ${BENCH_COMMIT:+--commit "$BENCH_COMMIT"} > "$out/anchor.txt" 2>&1
     timeout 260 node bench/run.mjs --only "${ONLY:-demo model}" --no-tfjs --json "$out/ours.json" --log "$out/results.jsonl" > "$out/ours.txt" 2>&1
-    timeout 60 node bench/step-host.mjs 30 > "$out/step-host.txt" 2>&1
+    timeout 60 node bench/step-host.mjs 30 --log "$out/results.jsonl" ${BENCH_COMMIT:+--commit "$BENCH_COMMIT"} > "$out/step-host.txt" 2>&1
     cat "$out/anchor.jsonl" >> "$out/results.jsonl" 2>/dev/null
     # One group id for every row of this call: bench/summarize.mjs's same-call table keys on it.
     node -e 'const f=process.argv[1],g=process.argv[2],fs=require("fs");fs.writeFileSync(f,fs.readFileSync(f,"utf8").split("\n").filter(Boolean).map((l)=>JSON.stringify({...JSON.parse(l),group:g})).join("\n")+"\n")' \

@@ -13,7 +13,8 @@
 //   peer      only on rows of another library: "tfjs loop", "ScatterMoE (Triton, TF32 off)", ...
 //   ms        the time of one run of the workload
 //   timing    timestamps (GPU time from timestamp queries) | profiler (the sum of the CUDA kernels
-//             torch.profiler saw) | wall | unknown
+//             torch.profiler saw) | wall | host (CPU time spent issuing the work, bench/step-host.mjs)
+//             | unknown
 // and, where known: wallMs, gflops, build and group (which build, in which A/B call), note,
 // and for rows imported from older records: from (the file), dateFrom / commitFrom (where the
 // date or commit came from when the run itself did not record it).

@@ -36,7 +36,7 @@ function problems(r: Row): string {
   if (!('config' in r) || !(r.config === null || str(r.config))) bad.push('config');
   if (!['float32', 'float16', 'bfloat16'].includes(r.dtype as string)) bad.push(`dtype ${JSON.stringify(r.dtype)}`);
   if (!pos(r.ms)) bad.push(`ms ${JSON.stringify(r.ms)}`);
-  if (!['timestamps', 'profiler', 'wall', 'unknown'].includes(r.timing as string)) bad.push(`timing ${JSON.stringify(r.timing)}`);
+  if (!['timestamps', 'profiler', 'wall', 'host', 'unknown'].includes(r.timing as string)) bad.push(`timing ${JSON.stringify(r.timing)}`);
   if ('peer' in r && !str(r.peer)) bad.push('peer');
   for (const k of ['wallMs', 'gflops']) if (k in r && !pos(r[k])) bad.push(`${k} ${JSON.stringify(r[k])}`);
   // A run records its own date-time; a day alone, or a commit given with it, came from elsewhere and says where.
