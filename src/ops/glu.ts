@@ -7,12 +7,12 @@
 // strides, so views need no copy.
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { describe, fmtShape, numel } from '../tensor/shape.js';
+import { describe, fmtShape } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
 import { isFloat, wgslType } from '../tensor/dtype.js';
-import { coalesce, MAX_DIMS, type MapSpec } from './map.js';
+import { MAX_DIMS, type MapSpec } from './map.js';
 import { MAP_SPECS as S } from './elementwise.js';
-import { storer } from './rows.js';
+import { forEachRow, rowPlan, storer, type RowPlan } from './rows.js';
 
 /** The activations gatedActivation applies (those nn.MoE accepts). */
 export type GateActivation = 'silu' | 'gelu' | 'relu';
@@ -37,9 +37,10 @@ const ACTS: Record<Act, { f: MapSpec; grad: MapSpec }> = {
 
 const opName = (act: Act): string => (act === 'sigmoid' ? 'glu' : 'gatedActivation');
 
-/** The problem over y's shape: per operand (output, x, dy) its strides and offset, and how
- * far the second half of x (and of dx) lies from the first. */
-interface Plan { n: number; shape: number[]; strides: number[][]; offs: number[]; shiftX: number; shiftO: number }
+/** The problem over y's shape as a row plan with rows of one element (every operand's
+ * strides and offset, coalesced), and how far the second half of x (and of dx) lies from the
+ * first. */
+type Plan = RowPlan & { shiftX: number; shiftO: number };
 
 function plan(x: Tensor, dim: number, out: Tensor, dy: Tensor | null): Plan {
   const h = x.shape[dim] / 2;
@@ -47,17 +48,13 @@ function plan(x: Tensor, dim: number, out: Tensor, dy: Tensor | null): Plan {
   // Every operand is indexed over y's shape: dx (x's shape) through its own strides reaches
   // the first half, and shiftO past that the second.
   const ops = [out, x, ...(dy ? [dy] : [])];
-  const lay = coalesce(yShape, ops.map((t) => [...t.strides]));
-  return {
-    n: numel(yShape), shape: lay.shape, strides: lay.strides, offs: ops.map((t) => t.offset),
-    shiftX: h * x.strides[dim], shiftO: h * out.strides[dim],
-  };
+  return { ...rowPlan(yShape, [], ops)!, shiftX: h * x.strides[dim], shiftO: h * out.strides[dim] };
 }
 
 /** Runs the family member `act` forward (dy null: out = y) or backward (out = dx). */
 function gatedRaw(act: Act, x: Tensor, dim: number, out: Tensor, dy: Tensor | null): Tensor {
   const p = plan(x, dim, out, dy);
-  if (p.n === 0) return out;
+  if (p.rows === 0) return out;
   if (x.device === 'cpu') cpuGated(act, x, out, dy, p);
   else gpuGated(act, x, out, dy, p);
   return out;
@@ -69,11 +66,7 @@ function cpuGated(act: Act, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan):
   const od = out.data;
   const gd = dy ? dy.data : null;
   const st = storer(out.dtype);
-  const nd = p.shape.length;
-  const idx = new Array<number>(nd).fill(0);
-  const pos = p.offs.slice();
-  for (let i = 0; i < p.n; i++) {
-    const [io, ix, ig = 0] = pos;
+  forEachRow(p, (_, [io, ix, ig = 0]) => {
     const a = xd[ix];
     const b = xd[ix + p.shiftX];
     if (!gd) od[io] = st(a * f.cpu(b, 0, 0));
@@ -82,15 +75,7 @@ function cpuGated(act: Act, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan):
       od[io] = st(g * f.cpu(b, 0, 0));
       od[io + p.shiftO] = st(grad.cpu(b, g * a, 0));
     }
-    // odometer step over the coalesced dims
-    for (let d = nd - 1; d >= 0; d--) {
-      idx[d]++;
-      for (let k = 0; k < pos.length; k++) pos[k] += p.strides[k][d];
-      if (idx[d] < p.shape[d]) break;
-      idx[d] = 0;
-      for (let k = 0; k < pos.length; k++) pos[k] -= p.strides[k][d] * p.shape[d];
-    }
-  }
+  });
 }
 
 const WG = 256;
@@ -101,7 +86,7 @@ function gpuGated(act: Act, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan):
   const ot = wgslType(out.dtype);
   const gt = dy ? wgslType(dy.dtype) : '';
   const u = new Array<number>(8 + 4 * MAX_DIMS).fill(0);
-  u[0] = p.n; u[1] = p.shape.length; u[2] = p.offs[0]; u[3] = p.offs[1]; u[4] = p.offs[2] ?? 0; u[5] = p.shiftX; u[6] = p.shiftO;
+  u[0] = p.rows; u[1] = p.shape.length; u[2] = p.offs[0]; u[3] = p.offs[1]; u[4] = p.offs[2] ?? 0; u[5] = p.shiftX; u[6] = p.shiftO;
   for (let d = 0; d < p.shape.length; d++) {
     u[8 + d] = p.shape[d];
     for (let k = 0; k < p.strides.length; k++) u[8 + (k + 1) * MAX_DIMS + d] = p.strides[k][d];
@@ -112,7 +97,7 @@ function gpuGated(act: Act, x: Tensor, out: Tensor, dy: Tensor | null, p: Plan):
     inputs: dy ? [x.buffer, dy.buffer] : [x.buffer],
     outputs: [out.buffer],
     uniforms: u.map((v) => v >>> 0),
-    workgroups: Math.ceil(p.n / WG),
+    workgroups: Math.ceil(p.rows / WG),
   });
 }
 
