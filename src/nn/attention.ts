@@ -4,8 +4,7 @@ import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { fmtShape, describe } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { scaledDotProductAttention } from '../ops/attention.js';
-import { copyInto } from '../ops/elementwise.js';
-import { full } from '../ops/view.js';
+import { gradOfPieces } from '../ops/view.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import type { DType } from '../tensor/dtype.js';
 import { Module } from './module.js';
@@ -92,15 +91,6 @@ class SplitHeads extends Function {
   static override backward(ctx: Ctx, ...dys: Array<Tensor | null>): Array<Tensor | null> {
     const [shape, dtype, h] = ctx.args as [number[], DType, number];
     const c = shape[2] / 3;
-    const device = dys.find((g) => g)!.device;
-    // The three pieces tile the channels, so with every gradient present no zero fill is needed.
-    const g = dys.every((y) => y) ? Tensor.empty(shape, dtype, device, 'CausalSelfAttention') : full(shape, 0, dtype, device);
-    dys.forEach((dy, i) => {
-      if (!dy || dy.numel === 0) return;
-      const region = headsLayout(g, i * c, h, c / h);
-      copyInto(region, dy);
-      region.dispose();
-    });
-    return [g, null];
+    return [gradOfPieces(shape, dtype, dys, (g, i) => headsLayout(g, i * c, h, c / h), 'CausalSelfAttention'), null];
   }
 }

@@ -244,6 +244,23 @@ export function split(a: Tensor, sizes: number | number[], dim = 0): Tensor[] {
  * a narrow per piece would cost a zero fill and a copy per piece plus an add to sum them (8
  * dispatches instead of 3 for an attention layer's q, k, v).
  */
+/**
+ * The gradient of a tensor of `shape` whose pieces were views: `dys[i]` is copied into
+ * `region(g, i)`, piece i's layout in g. The pieces must tile g, so with every gradient
+ * present no zero fill is needed (missing ones are zeros).
+ */
+export function gradOfPieces(shape: number[], dtype: DType, dys: Array<Tensor | null>, region: (g: Tensor, i: number) => Tensor, op: string): Tensor {
+  const device = dys.find((y) => y)!.device;
+  const g = dys.every((y) => y) ? Tensor.empty(shape, dtype, device, op) : full(shape, 0, dtype, device);
+  dys.forEach((dy, i) => {
+    if (!dy || dy.numel === 0) return;
+    const r = region(g, i);
+    copyInto(r, dy);
+    r.dispose();
+  });
+  return g;
+}
+
 class SplitFn extends Function {
   static override forward(ctx: Ctx, a: Tensor, dim: number, parts: number[]): Tensor[] {
     ctx.args = [a.shape, a.dtype, dim, parts];
@@ -253,20 +270,8 @@ class SplitFn extends Function {
   }
   static override backward(ctx: Ctx, ...dys: Array<Tensor | null>): Array<Tensor | null> {
     const [shape, dtype, dim, parts] = ctx.args as [number[], DType, number, number[]];
-    const device = dys.find((g) => g)!.device;
-    // The pieces tile the dim, so with every gradient present no zero fill is needed.
-    const g = dys.every((y) => y) ? Tensor.empty(shape, dtype, device, 'split') : full(shape, 0, dtype, device);
-    let start = 0;
-    parts.forEach((p, i) => {
-      const dy = dys[i];
-      if (dy && dy.numel > 0) {
-        const region = narrowLayout(g, dim, start, p, 1);
-        copyInto(region, dy);
-        region.dispose();
-      }
-      start += p;
-    });
-    return [g, null, null];
+    const starts = parts.map((_, i) => parts.slice(0, i).reduce((a, b) => a + b, 0));
+    return [gradOfPieces(shape, dtype, dys, (g, i) => narrowLayout(g, dim, starts[i], parts[i], 1), 'split'), null, null];
   }
 }
 
