@@ -138,7 +138,7 @@ export const KNOBS: { [K in keyof Tuning]: Knob<Tuning[K]> } = {
   },
   tcDepth: {
     env: 'SCATTERGRAD_TC_DEPTH', values: '1, 2 or 4', default: 2, parse: oneOf<1 | 2 | 4>(1, 2, 4),
-    purpose: 'how many K steps ahead scatter2scatter and the float16 matmul on the tensor cores load, into as many register sets (groupXtY always loads one ahead)',
+    purpose: 'how many K steps ahead the tensor-core kernels (scatter2scatter, groupXtY and the float16 matmul) load, into as many register sets',
   },
   tcKnockout: {
     env: 'SCATTERGRAD_TC_KNOCKOUT', values: 'none, loads, stores, mma or frag', default: 'none',

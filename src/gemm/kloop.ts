@@ -32,8 +32,10 @@ export interface KLoopParts {
   depth?: 1 | 2 | 4;
   /** Statements opening each step of a loop not unrolled, while nb still names the buffer read. */
   head?: string;
-  /** Statements refilling row tables every `every` rows of K (groupXtY). */
-  refill?: { code: string; every: number };
+  /** Statements refilling the row tables for the rows from K offset `k` on, every `every` rows
+   * of K (groupXtY). Only loads may read the tables: in a deeper loop they are refilled for the
+   * step being loaded, while the step being stored was loaded from the previous fill. */
+  refill?: { code: (k: string) => string; every: number };
   /** Whether the first step's loads wait for kTiles > 0 (the dense SIMT kernel's loads are
    * bounds-checked, so its loop not unrolled issues them unguarded). */
   guardFirst?: boolean;
@@ -42,19 +44,19 @@ export interface KLoopParts {
 /** WGSL for the K loop; it declares kTiles and k0 (and nb when not unrolled). */
 export function kLoop(p: KLoopParts): string {
   const { kTiles, step, loads, stores, body, refill } = p;
-  const refillFirst = refill ? `  ${refill.code}\n  workgroupBarrier();\n` : '';
-  const refillStep = refill ? `    if (more && k0 % ${refill.every}u == 0u) {\n      ${refill.code}\n      workgroupBarrier();\n    }\n` : '';
+  const refillFirst = (): string => (refill ? `  ${refill.code('k0')}\n  workgroupBarrier();\n` : '');
+  const refillStep = (): string => (refill ? `    if (more && k0 % ${refill.every}u == 0u) {\n      ${refill.code('k0')}\n      workgroupBarrier();\n    }\n` : '');
   if (p.unroll === 1) {
     const first = p.guardFirst === false ? `${loads('p', 'k0')}${stores(null, 'p')}` : `  if (kTiles > 0u) {\n${loads('p', 'k0')}${stores(null, 'p')}  }\n`;
     return `  let kTiles = ${kTiles};
   var k0 = 0u;
   var nb = 0u;
-${refillFirst}${first}  workgroupBarrier();
+${refillFirst()}${first}  workgroupBarrier();
   for (var kt = 0u; kt < kTiles; kt++) {
 ${p.head ?? ''}    let more = kt + 1u < kTiles;
     nb = 1u - nb;
     k0 = k0 + ${step}u;
-${refillStep}    if (more) {
+${refillStep()}    if (more) {
 ${loads('p', 'k0')}    }
 ${body(null, 'kt')}    if (more) {
 ${stores(null, 'p')}    }
@@ -65,16 +67,17 @@ ${stores(null, 'p')}    }
   const other = (cur: 0 | 1): 0 | 1 => (cur === 0 ? 1 : 0);
   if (p.depth === 2 || p.depth === 4) {
     const D = p.depth;
-    if (refill) throw new Error(`kLoop: a depth-${D} loop has no row-table refill`);
     // Step kt reads buffer kt % 2, loads step kt + D into the register set it just emptied
     // (kt % D), and stores step kt + 1's set (loaded D - 1 steps ago) into the other buffer.
     // Unrolled by D, every buffer and set is a constant.
+    const refillAt = (k: string, guard: string): string => (refill
+      ? `${guard}if (${k} % ${refill.every}u == 0u) {\n      ${refill.code(k)}\n      workgroupBarrier();\n    }\n` : '');
     const step1 = (j: number, kt: string): string => {
       const cur = (j % 2) as 0 | 1;
       return `    {
     if (${kt} + ${D}u < kTiles) {
       let kl = k0 + ${D * step}u;
-${loads(REG_SETS[j], 'kl')}    }
+${refillAt('kl', '      ')}${loads(REG_SETS[j], 'kl')}    }
 ${body(cur, kt)}    if (${kt} + 1u < kTiles) {
 ${stores(other(cur), REG_SETS[(j + 1) % D])}    }
     workgroupBarrier();
@@ -82,8 +85,8 @@ ${stores(other(cur), REG_SETS[(j + 1) % D])}    }
     }
 `;
     };
-    let first = `  if (kTiles > 0u) {\n${loads('p', '0u')}${stores(0, 'p')}  }\n`;
-    for (let j = 1; j < D; j++) first += `  if (kTiles > ${j}u) {\n${loads(REG_SETS[j], `${j * step}u`)}  }\n`;
+    let first = `${refillFirst()}  if (kTiles > 0u) {\n${loads('p', '0u')}${stores(0, 'p')}  }\n`;
+    for (let j = 1; j < D; j++) first += `  if (kTiles > ${j}u) {\n${refillAt(`${j * step}u`, '    ')}${loads(REG_SETS[j], `${j * step}u`)}  }\n`;
     let steps = step1(0, 'kt');
     for (let j = 1; j < D; j++) steps += `    if (kt + ${j}u < kTiles) {\n${step1(j, `(kt + ${j}u)`)}    }\n`;
     return `  let kTiles = ${kTiles};
@@ -96,7 +99,7 @@ ${steps}  }
   const half = (cur: 0 | 1, kt: string): string => `    {
     let more = ${kt} + 1u < kTiles;
     k0 = k0 + ${step}u;
-${refillStep}    if (more) {
+${refillStep()}    if (more) {
 ${loads('p', 'k0')}    }
 ${body(cur, kt)}    if (more) {
 ${stores(other(cur), 'p')}    }
@@ -105,7 +108,7 @@ ${stores(other(cur), 'p')}    }
 `;
   return `  let kTiles = ${kTiles};
   var k0 = 0u;
-${refillFirst}  if (kTiles > 0u) {
+${refillFirst()}  if (kTiles > 0u) {
 ${loads('p', 'k0')}${stores(0, 'p')}  }
   workgroupBarrier();
   for (var kt = 0u; kt < kTiles; kt += 2u) {

@@ -72,7 +72,8 @@ function accDecl(c: Tile, sh: Shape, bias: boolean): string {
 
 /** The SIMT kernels' K loop (gemm/kloop.ts). Not unrolled, the buffers are the WGSL vars
  * nb (filled) and cur (read, saved before nb flips); `rows` (groupXtY) refills the row tables. */
-function simtLoop(c: Tile, kTiles: string, loads: string, stores: (nb: string) => string, body: (cur: string) => string, rows = ''): string {
+function simtLoop(c: Tile, kTiles: string, loads: string, stores: (nb: string) => string, body: (cur: string) => string,
+  rows?: (k: string) => string): string {
   return kLoop({
     kTiles, step: c.BK, loads: () => loads, stores: (b) => stores(bufExpr(b, 'nb')), body: (b) => body(bufExpr(b, 'cur')),
     unroll: c.unroll2 ? 2 : 1, head: '    let cur = nb;\n', refill: rows ? { code: rows, every: ROW_CHUNK } : undefined,
@@ -301,6 +302,6 @@ ${invocationXY(sh.WX, sh.T, c.bx)}  if (lid == 0u) {
   }
   let r = workgroupUniformLoad(&rowRange);
 ${accDecl(c, sh, hasBias)}
-${simtLoop(c, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, (nb) => st.map((f) => f(nb)).join(''), (cur) => innerProduct(c, sh, hasBias, cur), 'fillRows(lid, r, k0);')}${out}}
+${simtLoop(c, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, (nb) => st.map((f) => f(nb)).join(''), (cur) => innerProduct(c, sh, hasBias, cur), (k) => `fillRows(lid, r, ${k});`)}${out}}
 `;
 }

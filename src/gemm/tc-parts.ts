@@ -264,7 +264,7 @@ export const stage = (ko: Knockout, idx: string, reg: string): string =>
  * `mult(cur, kt, part)` is a step's products (see multiplies).
  */
 export function tcLoop(ko: Knockout, depth: 1 | 2 | 4, kTiles: string, TK: number, loads: (set: Regs, k0: string) => string,
-  stores: (b: 0 | 1, set: Regs) => string, mult: (cur: 0 | 1, kt: string, part?: 'noLoads' | 'firstLoads') => string, rows = ''): string {
+  stores: (b: 0 | 1, set: Regs) => string, mult: (cur: 0 | 1, kt: string, part?: 'noLoads' | 'firstLoads') => string, rows?: (k: string) => string): string {
   const body = (cur: Buf, kt: string): string => (ko === 'mma' ? '' : mult(cur ?? 0, kt, ko === 'frag' ? 'noLoads' : undefined));
   const pre = ko === 'frag' ? mult(0, '0u', 'firstLoads') : '';
   return pre + kLoop({
@@ -273,7 +273,7 @@ export function tcLoop(ko: Knockout, depth: 1 | 2 | 4, kTiles: string, TK: numbe
   });
 }
 
-/** How many K steps ahead the tensor-core s2s kernel loads (the tcDepth knob); the knockouts
+/** How many K steps ahead the tensor-core kernels load (the tcDepth knob); the knockouts
  * exist in the one-ahead loop only. */
 export const depthOf = (): 1 | 2 | 4 => (knockout() !== 'none' ? 1 : knob('tcDepth'));
 

@@ -44,7 +44,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { Plan } from './problem.js';
 import { grid } from './wgsl.js';
-import type { Regs } from './kloop.js';
+import { REG_SETS, type Regs } from './kloop.js';
 import {
   tm, tn, nt, layout, type BLayout, type Vec, srcKey, bindType, vecOf, rowVec, load8Fn, PACKING, type Emit, REAL, EMULATED, viewH, viewF, views, type Frag, staged, multiplies, subViews, ld, stage, tcLoop, depthOf, extraRegDecls, writeOut, store8, accDecls, regDecls, knockout,
 } from './tc-parts.js';
@@ -133,7 +133,7 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
     for (let s = 0; s < LA && !aKm; s++) {
       const r = `${set}a${s}`;
       l += `    { let e = lid + ${s * NT}u; let m = e / ${KC}u; let ri = rowIn[m]; ${r} = vec4<u32>(0u);\n`;
-      l += `      if (ri != NONE) { ${r} = ${ld(ko, 'ldX', `${P.aRow('ri')}, ${k0} + (e % ${KC}u) * 8u, u.K, u.as1`)}${P.coef ? `; ${r} = scale8(${r}, rowC[m])` : ''}; } }\n`;
+      l += `      if (ri != NONE) { ${r} = ${ld(ko, 'ldX', `${P.aRow('ri')}, ${k0} + (e % ${KC}u) * 8u, u.K, u.as1`)}; } }\n`;
     }
     for (let s = 0; s < LB; s++) {
       if (bl === 'kn') {
@@ -150,7 +150,10 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
     let t = '';
     for (let s = 0; s < LA; s++) {
       const C = aKm ? MC : KC;
-      t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${C}u) * ${L.sa}u + (e % ${C}u) * 8u) / 8u`, `${set}a${s}`)} }\n`;
+      // Gated rows are scaled here, after the step's products, not where they are loaded:
+      // the scale waits for the load, and there it would wait before the products.
+      const v = P.coef && !aKm ? `scale8(${set}a${s}, cfa${s})` : `${set}a${s}`;
+      t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${C}u) * ${L.sa}u + (e % ${C}u) * 8u) / 8u`, v)} }\n`;
     }
     for (let s = 0; s < LB; s++) {
       t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${L.bOff}u + ${b}u * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u`, `${set}b${s}`)} }\n`;
@@ -181,6 +184,9 @@ function s2sTcWgsl(c: TcTile, em: Emit, P: RowProblem, aVec: Vec, bl: BLayout, w
     store8('Y', yVec, P.yAt('ro', 'gn'), 'gn', 'u.N', P.bias ? 'bv' : '') + '    }\n';
   const srcs: Record<string, string> = { SH: viewH(L.bytes) };
   if (bDirect) srcs.W = '&W';
+  // Each invocation stages the same rows of A at every K step, so their gates are read once.
+  let coefs = '';
+  for (let s = 0; s < LA; s++) coefs += `  let cfa${s} = rowC[(lid + ${s * NT}u) / ${KC}u];\n`;
 
   return `${em.enables}alias T = f16;
 ${P.uniforms}
@@ -200,7 +206,7 @@ ${P.prologue}  workgroupBarrier();
   let lane = lid % ${c.SIZE}u;
   let smB = (sid % ${c.SGM}u) * ${c.FM * 16}u;
   let snB = (sid / ${c.SGM}u) * ${c.FN * 16}u;
-${views(L.bytes)}${sub}${em.init(c)}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${extraRegDecls(depth, LA, LB)}
+${views(L.bytes)}${sub}${em.init(c)}${P.coef && !aKm ? coefs : ''}${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${extraRegDecls(depth, LA, LB)}
 ${tcLoop(ko, depth, `(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${writeOut(c, em, write)}}
 `;
 }
@@ -311,6 +317,8 @@ export function xtyTc(o: XtYArgs, { mode, tile }: TcChoice): void {
   });
 }
 
+const fDecls = (n: number, p: string): string => Array.from({ length: n }, (_, i) => `  var ${p}${i} = 0.0;\n`).join('');
+
 function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: Vec, oVec: boolean, hasBias: boolean): string {
   const TM = tm(c), TN = tn(c), { TK } = c, NT = nt(c);
   const L = layout(c, 'xty', 'kn', true);
@@ -330,20 +338,30 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
     for (let s = 0; s < LA; s++) {
       const r = `${set}a${s}`;
       l += `    { let e = lid + ${s * NT}u; let q = ${rowOf('A', `${k0} + e / ${MC}u`)}; ${r} = vec4<u32>(0u);\n`;
-      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldX', `u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1`)}${a.coef ? `; ${r} = scale8(${r}, bitcast<f32>(q.y))` : ''}; } }\n`;
+      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldX', `u.aOff + q.x * u.as0, m0 + (e % ${MC}u) * 8u, u.M, u.as1`)}; }${a.coef ? ` ${set}fa${s} = bitcast<f32>(q.y);` : ''} }\n`;
     }
     for (let s = 0; s < LB; s++) {
       const r = `${set}b${s}`;
       l += `    { let e = lid + ${s * NT}u; let q = ${rowOf('D', `${k0} + e / ${NC}u`)}; ${r} = vec4<u32>(0u);\n`;
-      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldD', `u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1`)}${d.coef ? `; ${r} = scale8(${r}, bitcast<f32>(q.y))` : ''}; } }\n`;
-      if (hasBias) l += `      colSum0 += lo4(${r}); colSum1 += hi4(${r});\n`;
+      l += `      if (q.x != NONE) { ${r} = ${ld(ko, 'ldD', `u.dOff + q.x * u.ds0, n0 + (e % ${NC}u) * 8u, u.N, u.ds1`)}; }${d.coef ? ` ${set}fb${s} = bitcast<f32>(q.y);` : ''} }\n`;
     }
     return l;
   };
   const stores = (b: 0 | 1, set: Regs): string => {
     let t = '';
-    for (let s = 0; s < LA; s++) t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u`, `${set}a${s}`)} }\n`;
-    for (let s = 0; s < LB; s++) t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${L.bOff}u + ${b}u * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u`, `${set}b${s}`)} }\n`;
+    // As in scatter2scatter, coefficients (and db's column sums) wait for the loads here,
+    // after the step's products.
+    for (let s = 0; s < LA; s++) {
+      const v = a.coef ? `scale8(${set}a${s}, ${set}fa${s})` : `${set}a${s}`;
+      t += `    { let e = lid + ${s * NT}u; ${stage(ko, `(${b}u * ${L.aBuf}u + (e / ${MC}u) * ${L.sa}u + (e % ${MC}u) * 8u) / 8u`, v)} }\n`;
+    }
+    for (let s = 0; s < LB; s++) {
+      const v = d.coef ? `scale8(${set}b${s}, ${set}fb${s})` : `${set}b${s}`;
+      const sum = hasBias ? ' colSum0 += lo4(v); colSum1 += hi4(v);' : '';
+      const idx = `(${L.bOff}u + ${b}u * ${L.bBuf}u + (e / ${NC}u) * ${L.sb}u + (e % ${NC}u) * 8u) / 8u`;
+      t += d.coef || hasBias ? `    { let e = lid + ${s * NT}u; let v = ${v}; ${stage(ko, idx, 'v')}${sum} }\n`
+        : `    { let e = lid + ${s * NT}u; ${stage(ko, idx, v)} }\n`;
+    }
     return t;
   };
   // Each subgroup's views: its FM·16 columns of As[k][m] and FN·16 of Bs[k][n], TK rows each.
@@ -353,13 +371,14 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
     (i, kk) => staged(`sa${cur}`, `saV${cur}`, kk * 16 * L.sa + i * 16, L.sa, true),
     (j, kk) => staged(`sb${cur}`, `sbV${cur}`, kk * 16 * L.sb + j * 16, L.sb, false), part);
   const kTiles = `(r.y - r.x + ${TK - 1}u) / ${TK}u`;
-  const rows = 'fillRows(lid, r, k0);';
-  // The unrolled loop, as scatter2scatter's. It once gave wrong dW on the GPUs' real subgroup
-  // matrices (H200 and H100, driver 580.159) while its one-step form was right: the expert's
-  // row range then came through a vec2<u32> workgroup variable and workgroupUniformLoad. As a
-  // vec4, or with no workgroup variable at all (below), the same loop is right on the H100;
-  // the cause inside the driver is not known.
-  const xtyLoop = tcLoop(ko, 1, kTiles, TK, loads, stores, mult, rows);
+  const rows = (k: string): string => `fillRows(lid, r, ${k});`;
+  // The unrolled loop, as scatter2scatter's, loading tcDepth steps ahead. It once gave wrong dW
+  // on the GPUs' real subgroup matrices (H200 and H100, driver 580.159) while its one-step
+  // form was right: the expert's row range then came through a vec2<u32> workgroup variable
+  // and workgroupUniformLoad. As a vec4, or with no workgroup variable at all (below), the
+  // same loop is right on the H100; the cause inside the driver is not known.
+  const depth = depthOf();
+  const xtyLoop = tcLoop(ko, depth, kTiles, TK, loads, stores, mult, rows);
   let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {
     // db[e] = the sum of D's rows: every invocation summed the 8 columns it loaded (always the
@@ -407,7 +426,7 @@ ${views(L.bytes)}${sub}${em.init(c)}  // The expert's rows, read by every invoca
   var start = 0u;
   if (ex > 0u) { start = clampOff(ex - 1u, 0u); }
   let r = vec2<u32>(start, clampOff(ex, start));
-${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
+${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${extraRegDecls(depth, LA, LB)}${REG_SETS.slice(0, depth).map((set) => (a.coef ? fDecls(LA, `${set}fa`) : '') + (d.coef ? fDecls(LB, `${set}fb`) : '')).join('')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
 ${xtyLoop}${out}}
 `;
 }

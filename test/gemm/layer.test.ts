@@ -50,7 +50,11 @@ test('gemm kLoop: the callbacks get the buffer, register set and K offset of eac
   calls.length = 0;
   kLoop(parts(2, 2));
   eq(calls, ['Lp@0u', 'Sp>0', 'Lq@16u', 'Lp@kl', 'B0:kt', 'Sq>1', 'Lq@kl', 'B1:(kt + 1u)', 'Sp>0'], 'two steps ahead');
-  throwsWith(() => kLoop({ ...parts(2, 2), refill: { code: 'x', every: 64 } }), /^kLoop: a depth-2 loop has no row-table refill/);
+  // Row tables are refilled for the step being loaded, before its loads.
+  calls.length = 0;
+  const refilled = kLoop({ ...parts(2, 2), refill: { code: (k) => { calls.push(`R@${k}`); return `refill ${k};`; }, every: 64 } });
+  eq(calls, ['R@k0', 'Lp@0u', 'Sp>0', 'R@16u', 'Lq@16u', 'R@kl', 'Lp@kl', 'B0:kt', 'Sq>1', 'R@kl', 'Lq@kl', 'B1:(kt + 1u)', 'Sp>0'], 'two steps ahead, refilled');
+  if (!refilled.includes('if (kl % 64u == 0u) {')) throw new Error(`the deep loop refills unconditionally:\n${refilled}`);
 });
 
 test('gemm runGemm: a problem no kernel reads is an error', () => {

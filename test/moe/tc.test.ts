@@ -13,6 +13,7 @@ import { hasSubgroupMatrix } from '../../src/gemm/subgroup.js';
 import { ROW_CHUNK } from '../../src/gemm/rows.js';
 import { timeTests, flagCombos, checkWebgpu, keysOf, type Config } from './cases.js';
 import type { Tuning } from '../../src/index.js';
+import { KNOBS } from '../../src/backend/tuning.js';
 
 timeTests(test);
 
@@ -94,7 +95,7 @@ test('scatteredExperts: tensor-core kernels on the subgroup matrices, both tiles
 
 // groupXtY walks an expert's rows through row tables of ROW_CHUNK entries, refilled inside its
 // K loop; each loop (SIMT, tensor cores emulated, and real where the adapter has subgroup
-// matrices) must refill them right. T = 400, k = 2 over experts 0 and 2 (sparse) gives
+// matrices, loading 1, 2 and 4 K steps ahead) must refill them right. T = 400, k = 2 over experts 0 and 2 (sparse) gives
 // each about 400 rows (binomial: fewer than 300 is some 7 standard deviations away).
 test('scatteredExperts: groupXtY past one row table (ROW_CHUNK rows) on every loop (WebGPU)', async () => {
   if (!(await backends()).includes('webgpu')) return;
@@ -103,14 +104,17 @@ test('scatteredExperts: groupXtY past one row table (ROW_CHUNK rows) on every lo
   let seed = 8400;
   const runs: Array<[string, Partial<Tuning>, 'float32' | 'float16']> = [['simt', { moeTc: 'off' }, 'float32']];
   if (sg.deviceInfo().features.includes('shader-f16')) {
-    runs.push(['tc emulated', { moeTc: 'emulate' }, 'float16']);
-    if (hasSubgroupMatrix(runtime.gpu!)) runs.push(['tc real', { moeTc: 'auto' }, 'float16']);
+    for (const tcDepth of [1, 2, 4] as const) {
+      runs.push([`tc emulated, tcDepth ${tcDepth}`, { moeTc: 'emulate', tcDepth }, 'float16']);
+      if (hasSubgroupMatrix(runtime.gpu!)) runs.push([`tc real, tcDepth ${tcDepth}`, { moeTc: 'auto', tcDepth }, 'float16']);
+    }
   }
   for (const [label, tuning, dtype] of runs) {
     const keys = await sg.withTuning(tuning, () => keysOf(() => checkWebgpu(c, seed++, dtype, `rows ${label}`)));
     const want = dtype === 'float32' ? 'moe.xty:' : label.includes('real') ? 'moe.xtyTc:real' : 'moe.xtyTc:emulate';
     const end = dtype === 'float32' ? '' : ':b';
-    assert.ok([...keys].some((k) => k.startsWith(want) && k.endsWith(end)), `${label}: no ${want}…${end} kernel among ${[...keys].join(', ')}`);
+    const depth = tuning.tcDepth && tuning.tcDepth !== KNOBS.tcDepth.default ? `|tcDepth=${tuning.tcDepth}` : '';
+    assert.ok([...keys].some((k) => k.startsWith(want) && k.includes(end) && k.includes(depth)), `${label}: no ${want}…${end}${depth} kernel among ${[...keys].join(', ')}`);
   }
 });
 
