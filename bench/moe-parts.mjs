@@ -1,17 +1,27 @@
 // Where the MoE MLP's time goes: each ScatteredExperts call alone, forward and with one
 // gradient at a time, and the two bmms of the gates alone.
-// `node bench/moe-parts.mjs [small|medium|granular] [float32|float16] [--lib PATH]` (--lib:
-// another build, e.g. the previous commit's). GPU time from timestamps where the adapter has
-// them (sg.gpuTime), else wall time.
-const li = process.argv.indexOf('--lib');
-const lib = li >= 0 ? process.argv.splice(li, 2)[1] : '../dist/node/index.js';
+//   node bench/moe-parts.mjs [small|medium|granular] [float32|float16] [--lib PATH]
+//        [--log [FILE]] [--build LABEL] [--group ID] [--commit HASH]
+// --lib: another build, e.g. the previous commit's (relative paths from bench/). GPU time from
+// timestamps where the adapter has them (sg.gpuTime), else wall time. --log appends every row
+// to bench/results.jsonl (or FILE), marked as bench/step-host.mjs marks its rows.
+import { appendLog, deviceOf, gitState, knobConfig, logArg } from './log.mjs';
+const args = process.argv.slice(2);
+const logFile = logArg(args);
+const flags = ['--lib', '--log', '--build', '--group', '--commit'];
+const arg = (n) => { const i = args.indexOf(n); return i >= 0 && !args[i + 1]?.startsWith('--') ? args[i + 1] : undefined; };
+const positional = args.filter((a, i) => !a.startsWith('--') && !flags.includes(args[i - 1]));
+const lib = arg('--lib') ?? '../dist/node/index.js';
 const sg = await import(lib.startsWith('.') ? new URL(lib, import.meta.url).href : lib);
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
 if (!toggles.some((t) => t.startsWith('disable-dawn-features='))) toggles.push('disable-dawn-features=timestamp_quantization');
-await sg.init({ backend: 'webgpu', dawnToggles: toggles });
+const info = await sg.init({ backend: 'webgpu', dawnToggles: toggles });
 const CFG = { small: { T: 2048, d: 256, h: 512, E: 8, k: 2 }, medium: { T: 8192, d: 1024, h: 2048, E: 8, k: 2 }, granular: { T: 16384, d: 1024, h: 512, E: 64, k: 8 } };
-const { T, d, h, E, k } = CFG[process.argv[2] ?? 'medium'];
-const dtype = process.argv[3] ?? 'float32';
+const cfg = positional[0] ?? 'medium';
+if (!CFG[cfg]) throw new Error(`moe-parts: unknown config ${cfg}; one of ${Object.keys(CFG).join(', ')}`);
+const { T, d, h, E, k } = CFG[cfg];
+const dtype = positional[1] ?? 'float32';
+const logged = [];
 const probe = sg.zeros([1]);
 const sync = async () => { sg.flush(); await probe.toArray(); };
 async function time(name, fn, flops) {
@@ -21,9 +31,15 @@ async function time(name, fn, flops) {
   const t0 = performance.now();
   while (performance.now() - t0 < 500) await sg.gpuTime(() => { for (let r = 0; r < 5; r++) sg.tidy(fn); });
   const ts = [];
-  for (let s = 0; s < 5; s++) ts.push((await sg.gpuTime(() => { for (let r = 0; r < 5; r++) sg.tidy(fn); })).ms / 5);
+  let timing;
+  for (let s = 0; s < 5; s++) {
+    const r = await sg.gpuTime(() => { for (let i = 0; i < 5; i++) sg.tidy(fn); });
+    ts.push(r.ms / 5);
+    timing = r.source;
+  }
   ts.sort((a, b) => a - b);
   console.log(`${name.padEnd(34)} ${ts[2].toFixed(2).padStart(7)} ms ${flops ? (flops / ts[2] / 1e9).toFixed(1) + ' TFLOP/s' : ''}`);
+  logged.push({ name, ms: ts[2], timing, gflops: flops ? flops / ts[2] / 1e6 : undefined });
 }
 const idx = new Int32Array(T * k);
 for (let t = 0; t < T; t++) for (let j = 0; j < k; j++) idx[t * k + j] = (t * 7 + j * Math.ceil(E / k) + (t >> 3)) % E;
@@ -63,4 +79,14 @@ await time('gates combine bmm (T,1,k)x(T,k,d)', () => { sg.bmm(g.reshape([T, 1, 
 await time('dgates bmm (T,k,d)x(T,d,1)', () => { sg.bmm(yk, dy.reshape([T, d, 1])); }, 0);
 await time('L1 fwd again', () => { L1(x, W1); }, F);
 await time('full step', full, 6 * F);
+if (logFile) {
+  const { device, driver } = deviceOf(info.adapter);
+  const own = gitState();
+  appendLog(logged.map((r) => ({
+    date: new Date().toISOString(), commit: arg('--commit') ?? own.commit, device, driver, toggles, tool: 'bench/moe-parts.mjs',
+    workload: `moe-parts ${cfg} ${dtype === 'float16' ? 'f16' : 'f32'}: ${r.name}`, config: knobConfig(), dtype, ms: r.ms, timing: r.timing, gflops: r.gflops,
+    build: arg('--build'), group: arg('--group'), dirty: (!arg('--commit') && own.dirty) || undefined,
+    note: 'median of 5 batches of 5 runs',
+  })), logFile);
+}
 await sg.destroy();
