@@ -257,7 +257,10 @@ async function benchMoe(cfgName, dtype = 'float32', glu = false) {
   const c = (lavapipe ? MOE_LAVAPIPE : MOE)[cfgName];
   const { T, d, h, E, k } = c;
   const name = `MoE ${cfgName}${glu ? ' GLU' : ''} ${f16 ? 'f16' : 'f32'} fwd+bwd${lavapipe ? ` (scaled: T${T} d${d} h${h} E${E} k${k})` : ''}`;
-  if (!sel(name)) return;
+  // The step as written, and replayed through sg.compile (a row of its own).
+  const plain = sel(name);
+  const compiledToo = sel(`${name}, compiled`);
+  if (!plain && !compiledToo) return;
   const flops = (glu ? 18 : 12) * T * k * d * h;
   const scale1 = 1 / Math.sqrt(d);
   const scale2 = 1 / Math.sqrt(h);
@@ -292,14 +295,22 @@ async function benchMoe(cfgName, dtype = 'float32', glu = false) {
         });
         for (const l of leaves) { l.grad?.dispose(); l.grad = null; }
       };
-      row(name, 'scattergrad', await timeSg(step), flops);
+      if (plain) row(name, 'scattergrad', await timeSg(step), flops);
+      // The same step replayed by sg.compile: what is left of the wall time is the GPU's.
+      if (compiledToo) {
+        progress(`${name}, compiled`);
+        const compiled = sg.compile(step);
+        const t = await timeSg(compiled);
+        row(`${name}, compiled`, 'scattergrad', t, flops, compiled.stats.mode);
+        compiled.dispose();
+      }
       [x, W1, W2, g, ei, dy, sei, ssi, off].forEach((t) => t.dispose());
     } catch (e) {
       row(name, 'scattergrad', null, flops, `failed: ${String(e.message ?? e).split('\n')[0].slice(0, 80)}`);
     }
   }
 
-  if (f16 || glu) return; // TF.js has no float16 matmul, and the GLU rows compare with ScatterMoE: scattergrad only
+  if (f16 || glu || !plain) return; // TF.js has no float16 matmul, and the GLU rows compare with ScatterMoE: scattergrad only
   if (!tf) { row(name, 'tfjs loop', null, flops, tfWhy); row(name, 'tfjs dense', null, flops, tfWhy); return; }
   // TF.js as its users would write it. Per-expert token lists come from the routing (host side,
   // outside the timing, like ScatterMoE's sort).
