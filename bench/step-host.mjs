@@ -11,12 +11,16 @@ import { Session } from 'node:inspector/promises';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as sg from '../dist/node/index.js';
 import { demoStep } from './demo-step.mjs';
+import { cpus } from 'node:os';
 import { appendLog, deviceOf, gitState, logArg } from './log.mjs';
 const args = process.argv.slice(2);
 const arg = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
 const logFile = logArg(args);
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
 const info = await sg.init({ backend: 'webgpu', dawnToggles: toggles });
+// Host time is the CPU's: the same build differs from one GPU machine (and its load) to another.
+const cpu = `${cpus()[0]?.model?.trim() ?? 'unknown'}, ${cpus().length} threads`;
+console.log(`# ${info.adapter}; host CPU ${cpu}`);
 const { model, ids, opt, loss, step, compiledStep } = await demoStep(sg);
 // A readback, as a loop logging its loss does; nothing left for the garbage collector to free.
 const sync = async () => { const l = sg.tidy(() => sg.keep(sg.ones([1]).sum())); await l.toArray(); l.dispose(); };
@@ -60,7 +64,7 @@ if (logFile) {
     date: new Date().toISOString(), commit: arg('--commit') ?? own.commit, device, driver, toggles, tool: 'bench/step-host.mjs',
     workload: r.workload, config: 'default', dtype: 'float32', ms: r.ms, timing: 'host',
     build: arg('--build'), group: arg('--group'), dirty: (!arg('--commit') && own.dirty) || undefined,
-    note: `mean over ${n} steps, a readback every 5; ${r.dispatches} dispatches per step`,
+    note: `mean over ${n} steps, a readback every 5; ${r.dispatches} dispatches per step; host CPU ${cpu}`,
   })), logFile);
 }
 compiled.dispose();

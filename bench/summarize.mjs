@@ -65,7 +65,8 @@ export function sameCall(log, { heading = '## Same-call comparisons', device: on
   const base = (w) => w.replace(/, compiled$/, '').replace(/ b?f16 /, ' f16/bf16 ');
   const groups = new Map();
   // anchor-…: one device call; held-…: calls back to back on one machine held between them.
-  for (const r of log) if (/^(anchor|held)-/.test(r.group ?? '')) (groups.get(r.group) ?? groups.set(r.group, []).get(r.group)).push(r);
+  // Host-time rows (bench/step-host.mjs in the same call) have no wall or GPU time to set beside a peer's.
+  for (const r of log) if (/^(anchor|held)-/.test(r.group ?? '') && r.timing !== 'host') (groups.get(r.group) ?? groups.set(r.group, []).get(r.group)).push(r);
   const out = [...(heading ? [heading, ''] : []), 'Both sides timed in one device call (bench/device-run.sh anchor), or in two back to back on one held machine: wall time per',
     'iteration (N back to back, one sync, median of batches), then GPU time (timestamp queries for',
     'scattergrad, the CUDA kernels torch.profiler saw for PyTorch). Each workload comes from the',
