@@ -130,18 +130,16 @@ function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   binds += `@group(0) @binding(${++bi}) var<storage, read_write> Y: array<${yVec ? 'vec4<T>' : 'T'}>;\n`;
 
   // A: TM gathered rows x BK, k-fast, transposed into As[k][m]. An invocation's rows (and
-  // their coefficients) are the same at every K step: looked up once, before the loop. Gated
-  // rows are scaled when stored, after the step's products (scaling where they are loaded
-  // would wait for the load there); what was not loaded stays zero, as before.
+  // their coefficients) are the same at every K step: looked up once, before the loop.
   let loads = '';
   const st: ((nb: string) => string)[] = [];
   let hoist = '';
   for (let s = 0; s < sh.LA; s++) {
     hoist += `  let ri${s} = rowIn[(lid + ${s * sh.T}u) / ${BK / 4}u];\n`;
-    if (a.coef) hoist += `  let cf${s} = rowC[(lid + ${s * sh.T}u) / ${BK / 4}u];\n  var fa${s} = 0.0;\n`;
+    if (a.coef) hoist += `  let cf${s} = rowC[(lid + ${s * sh.T}u) / ${BK / 4}u];\n`;
     loads += `    { let e = lid + ${s * sh.T}u; let gk = k0 + (e % ${BK / 4}u) * 4u;\n`;
-    loads += `      pa${s} = vec4<f32>(0.0);${a.coef ? ` fa${s} = 0.0;` : ''} if (ri${s} != NONE && gk < u.K) { pa${s} = loadA(ri${s}, gk);${a.coef ? ` fa${s} = cf${s};` : ''} } }\n`;
-    st.push((nb) => storeT(c, 'As', sh.SA4, a.coef ? `(pa${s} * fa${s})` : `pa${s}`, `${s * sh.T}u`, BK / 4, nb));
+    loads += `      pa${s} = vec4<f32>(0.0); if (ri${s} != NONE && gk < u.K) { pa${s} = loadA(ri${s}, gk)${a.coef ? ` * cf${s}` : ''}; } }\n`;
+    st.push((nb) => storeT(c, 'As', sh.SA4, `pa${s}`, `${s * sh.T}u`, BK / 4, nb));
   }
   for (let s = 0; s < sh.LB; s++) {
     if (wMode === 'k4') {
@@ -241,28 +239,18 @@ function xtyWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean
   const v = (vec: boolean): string => (vec ? 'vec4<T>' : 'T');
   const binds = xtyBindings(a, v(aVec), d, v(dVec), v(oVec), hasBias);
 
-  // Both tiles are k-major already (k = the expert's rows): As[k][m] and Bs[k][n]. Gated rows
-  // are scaled when stored, as in scatter2scatter.
+  // Both tiles are k-major already (k = the expert's rows): As[k][m] and Bs[k][n].
   let loads = '';
   const st: ((nb: string) => string)[] = [];
-  let coefs = '';
-  // Register `reg`<s> (and its coefficient `f`<s> for gated rows) for one piece of a row from
-  // row table `tab`, read by `load` at column `col` (of `per` vec4s per row, below `lim`).
-  const side = (o: { reg: string; f: string; tab: string; load: string; col: string; base: string; lim: string; per: number; gated: boolean }, s: number): string => {
-    const { reg, f, col, gated } = o;
-    if (gated) coefs += `  var ${f}${s} = 0.0;\n`;
-    return `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${o.per}u; let ${col} = ${o.base} + (e % ${o.per}u) * 4u;\n` +
-      `      ${reg}${s} = vec4<f32>(0.0);${gated ? ` ${f}${s} = 0.0;` : ''} let q = ${o.tab}[kr % ${ROW_CHUNK}u]; if (q.x != NONE && ${col} < ${o.lim}) { ${reg}${s} = ${o.load}(q.x, ${col});${gated ? ` ${f}${s} = bitcast<f32>(q.y);` : ''} } }\n`;
-  };
-  const A = { reg: 'pa', f: 'fa', tab: 'RA', load: 'loadA', col: 'gm', base: 'm0', lim: 'u.M', per: TM / 4, gated: a.coef !== null };
-  const D = { reg: 'pb', f: 'fb', tab: 'RD', load: 'loadD', col: 'gn', base: 'n0', lim: 'u.N', per: TN / 4, gated: d.coef !== null };
   for (let s = 0; s < sh.LA; s++) {
-    loads += side(A, s);
-    st.push((nb) => `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'As', BK, sh.SA4, nb, `e / ${TM / 4}u`, `e % ${TM / 4}u`)} = ${A.gated ? `pa${s} * fa${s}` : `pa${s}`}; }\n`);
+    loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TM / 4}u; let gm = m0 + (e % ${TM / 4}u) * 4u;\n`;
+    loads += `      pa${s} = vec4<f32>(0.0); let q = RA[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gm < u.M) { pa${s} = loadA(q.x, gm) * bitcast<f32>(q.y); } }\n`;
+    st.push((nb) => `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'As', BK, sh.SA4, nb, `e / ${TM / 4}u`, `e % ${TM / 4}u`)} = pa${s}; }\n`);
   }
   for (let s = 0; s < sh.LB; s++) {
-    loads += side(D, s);
-    st.push((nb) => `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, nb, `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = ${D.gated ? `pb${s} * fb${s}` : `pb${s}`}; }\n`);
+    loads += `    { let e = lid + ${s * sh.T}u; let kr = k0 + e / ${TN / 4}u; let gn = n0 + (e % ${TN / 4}u) * 4u;\n`;
+    loads += `      pb${s} = vec4<f32>(0.0); let q = RD[kr % ${ROW_CHUNK}u]; if (q.x != NONE && gn < u.N) { pb${s} = loadD(q.x, gn) * bitcast<f32>(q.y); } }\n`;
+    st.push((nb) => `    { let e = lid + ${s * sh.T}u; ${sharedAt(!!c.split, 'Bs', BK, sh.SB4, nb, `e / ${TN / 4}u`, `e % ${TN / 4}u`)} = pb${s}; }\n`);
   }
   let out = '';
   for (let r = 0; r < c.RM; r++) {
@@ -313,7 +301,7 @@ ${invocationXY(sh.WX, sh.T, c.bx)}  if (lid == 0u) {
     rowRange = vec2<u32>(start, clampOff(e, start));
   }
   let r = workgroupUniformLoad(&rowRange);
-${accDecl(c, sh, hasBias)}${coefs}
+${accDecl(c, sh, hasBias)}
 ${simtLoop(c, `(r.y - r.x + ${BK - 1}u) / ${BK}u`, loads, (nb) => st.map((f) => f(nb)).join(''), (cur) => innerProduct(c, sh, hasBias, cur), (k) => `fillRows(lid, r, ${k});`)}${out}}
 `;
 }
