@@ -138,8 +138,7 @@ function xtyCpu(xg: Tensor, dyg: Tensor, offsets: Tensor, dw: Tensor, db: Tensor
       for (let j = 0; j < dOut; j++) dyRow[j] = yd[dyg.offset + p * ys0 + j * ys1];
       for (let j = 0; j < dOut; j++) bacc[j] += dyRow[j];
       for (let i = 0; i < dIn; i++) {
-        const xv = xd[xg.offset + p * xs0 + i * xs1];
-        if (xv === 0) continue;
+        const xv = xd[xg.offset + p * xs0 + i * xs1]; // zeros too: 0 · ±Inf is NaN
         const base = i * dOut;
         for (let j = 0; j < dOut; j++) acc[base + j] += fr(xv * dyRow[j]);
       }

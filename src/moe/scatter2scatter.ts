@@ -49,6 +49,7 @@ function s2sCpu(x: Tensor, w: Tensor, bias: Tensor | null, sse: Tensor, offsets:
   const off = intAt(offsets);
   const store = storeFn(y);
   const acc = new Float64Array(dOut);
+  const xrow = new Float64Array(dIn);
   // float32 products rounded to float32 as on the GPU (an overflowing one is ±Inf); sums in doubles.
   const fr = y.dtype === 'float64' ? (v: number) => v : Math.fround;
   // Loop order follows W's layout: walk the unit-stride dim innermost.
@@ -62,11 +63,14 @@ function s2sCpu(x: Tensor, w: Tensor, bias: Tensor | null, sse: Tensor, offsets:
       const xr = x.offset + (o.groupedIn ? p : Math.floor(sc / o.k)) * xs0;
       const cf = o.coef && !o.groupedIn ? o.coef.data[o.coef.offset + Math.floor(sc / o.k) * o.coef.strides[0] + (sc % o.k) * o.coef.strides[1]] : 1;
       const wb = w.offset + e * ws0;
+      // The gate scales the input row before the product (ScatterMoE groups dY times the
+      // gates, then multiplies): with an infinite gate the sum can be NaN where a scaled sum
+      // would be ±Inf. No zero is skipped either, since 0 · ±Inf is NaN.
+      for (let i = 0; i < dIn; i++) xrow[i] = fr(xd[xr + i * xs1] * cf);
       if (rowMajorW) {
         acc.fill(0);
         for (let i = 0; i < dIn; i++) {
-          const xv = xd[xr + i * xs1];
-          if (xv === 0) continue;
+          const xv = xrow[i];
           const wr = wb + i * ws1;
           for (let c = 0; c < dOut; c++) acc[c] += fr(xv * wd[wr + c * ws2]);
         }
@@ -74,11 +78,10 @@ function s2sCpu(x: Tensor, w: Tensor, bias: Tensor | null, sse: Tensor, offsets:
         for (let c = 0; c < dOut; c++) {
           let a = 0;
           const wc = wb + c * ws2;
-          for (let i = 0; i < dIn; i++) a += fr(xd[xr + i * xs1] * wd[wc + i * ws1]);
+          for (let i = 0; i < dIn; i++) a += fr(xrow[i] * wd[wc + i * ws1]);
           acc[c] = a;
         }
       }
-      if (cf !== 1) for (let c = 0; c < dOut; c++) acc[c] *= cf;
       if (bias) {
         const bb = bias.offset + e * bias.strides[0];
         for (let c = 0; c < dOut; c++) acc[c] += bias.data[bb + c * bias.strides[1]];
