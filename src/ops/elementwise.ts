@@ -57,10 +57,10 @@ fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e)
 
 // NaN tested on the bits: a compiler may assume x != x is false. nan_ takes the compute type
 // T (nothing is NaN when T is i32); isnan_ takes an f32.
+export const WGSL_ISNAN = 'fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }\n';
 export const WGSL_NAN = `
 fn nan_(x: T) -> bool { return IS_F32 && (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-// 0 * x as IEEE has it (NaN for a NaN or an infinite x), on the bits: a compiler that assumes
+${WGSL_ISNAN}// 0 * x as IEEE has it (NaN for a NaN or an infinite x), on the bits: a compiler that assumes
 // no NaN may fold 0.0 * x to 0 (NVIDIA's did, in abs's gradient).
 fn times0_(x: f32) -> f32 {
   if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { return bitcast<f32>(bitcast<u32>(x) | 0x00400000u); }

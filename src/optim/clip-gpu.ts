@@ -12,6 +12,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { wgslType, type DType } from '../tensor/dtype.js';
 import { f32Bits, type GpuBackend } from '../backend/webgpu.js';
+import { WGSL_ISNAN } from '../ops/elementwise.js';
 
 const WG = 256;
 // A workgroup's share of a gradient is at least WG * PER_THREAD elements, and a gradient
@@ -194,11 +195,14 @@ ${TREE}
 
 function scaleWgsl(gt: string, n: number): string {
   const binds = Array.from({ length: n }, (_, s) => `@group(0) @binding(${2 + s}) var<storage, read_write> G${s}: array<${gt}>;`);
-  return `${head(gt)}@group(0) @binding(1) var<storage, read> N: array<f32>;
+  return `${head(gt)}${WGSL_ISNAN}@group(0) @binding(1) var<storage, read> N: array<f32>;
 ${binds.join('\n')}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {${LOOKUP}
-  let coef = min(1.0, bitcast<f32>(u.v[0].x) / (N[0] + ${EPS}));
+  // PyTorch clamps the coefficient to at most 1, and a NaN norm stays NaN (so does every
+  // gradient); WGSL's min(1.0, NaN) need not be NaN, so the NaN is tested on the bits.
+  let q = bitcast<f32>(u.v[0].x) / (N[0] + ${EPS});
+  let coef = select(min(1.0, q), q, isnan_(q));
 ${perSlot(n, (G) => `${G}[g.y + i] = ${gt}(f32(${G}[g.y + i]) * coef);`)}
 }
 `;

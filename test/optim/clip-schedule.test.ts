@@ -34,6 +34,29 @@ test('clipGradNorm returns the total norm and scales every gradient by min(1, ma
   }
 });
 
+// PyTorch: coef = clamp(maxNorm / (norm + 1e-6), max=1), so an infinite norm scales by 0
+// (an infinite gradient becomes NaN, the rest ±0) and a NaN norm makes every gradient NaN.
+// The NaN sits in the middle of a gradient, and the kernel's min must not hide it.
+test('clipGradNorm with a NaN or infinite gradient: the norm and every gradient as PyTorch', async () => {
+  for (const dev of await backends()) {
+    for (const special of [NaN, Infinity, -Infinity]) {
+      const gs = SHAPES.map((s, i) => Float64Array.from(randArray(s.reduce((a, b) => a * b, 1), 40 + i), Math.fround));
+      gs[1][77] = special;
+      const params = SHAPES.map((s) => sg.zeros(s, { device: dev, requiresGrad: true }));
+      params.forEach((p, i) => { p.grad = sg.tensor(gs[i], { shape: p.shape, device: dev }); });
+      const norm = clipGradNorm(params, 1);
+      const wantNorm = Number.isNaN(special) ? NaN : Infinity;
+      allclose([await norm.item()], [wantNorm], {}, `norm with ${special} on ${dev}`);
+      const coef = Number.isNaN(special) ? NaN : 0;
+      for (let i = 0; i < params.length; i++) {
+        allclose(await params[i].grad!.toArray(), gs[i].map((x) => x * coef), {}, `grad ${i} with ${special} on ${dev}`);
+      }
+      norm.dispose();
+      params.forEach((p) => p.dispose());
+    }
+  }
+});
+
 test('clipGradNorm inside a training step keeps memory flat', async () => {
   for (const dev of await backends()) {
     const params = SHAPES.map((s, i) => sg.tensor(randArray(s.reduce((a, b) => a * b, 1), 30 + i), { shape: s, device: dev, requiresGrad: true }));
