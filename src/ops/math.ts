@@ -142,14 +142,17 @@ function softplusSpecs(beta: number, thr: number): [MapSpec, MapSpec] {
   ];
 }
 
-// A NaN passes through by test, and slope 0 multiplies on the bits (±0, NaN for ±Inf): a
-// compiler may fold x * 0 to 0.
-const TIMES0 = 'select(bitcast<f32>(bitcast<u32>(a) & 0x80000000u), bitcast<f32>(bitcast<u32>(a) | 0x00400000u), (bitcast<u32>(a) & 0x7f800000u) == 0x7f800000u)';
+// A NaN passes through by test, and a slope (or alpha) of 0 multiplies on the bits (±0, NaN
+// for NaN and ±Inf): a compiler may fold v * 0 to 0, in the forward and in the gradient.
+const times0 = (v: string): string =>
+  `select(bitcast<f32>(bitcast<u32>(${v}) & 0x80000000u), bitcast<f32>(bitcast<u32>(${v}) | 0x00400000u), (bitcast<u32>(${v}) & 0x7f800000u) == 0x7f800000u)`;
+/** WGSL for v · c, c a constant (v · 0 on the bits). */
+const timesConst = (v: string, c: number): string => (c === 0 ? times0(v) : `${v} * ${lit(c)}`);
 function leakySpecs(s: number): [MapSpec, MapSpec] {
-  const [l, fs] = [lit(s), f32(s)];
+  const fs = f32(s);
   return [
-    paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(${s === 0 ? TIMES0 : `a * ${l}`}, a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: WGSL_NAN })),
-    paramSpec(`leaky_grad(${s})`, () => ({ name: `leaky_relu_grad_${f32Bits(s)}`, cpu: (x, g) => (x > 0 ? g : g * fs), wgsl: `select(b * ${l}, b, a > 0.0)`, floatOnly: true })),
+    paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(${timesConst('a', s)}, a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: WGSL_NAN })),
+    paramSpec(`leaky_grad(${s})`, () => ({ name: `leaky_relu_grad_${f32Bits(s)}`, cpu: (x, g) => (x > 0 ? g : g * fs), wgsl: `select(${timesConst('b', s)}, b, a > 0.0)`, floatOnly: true })),
   ];
 }
 
@@ -158,7 +161,7 @@ function eluSpecs(alpha: number): [MapSpec, MapSpec] {
   return [
     paramSpec(`elu(${alpha})`, () => ({ name: `elu_${f32Bits(alpha)}`, cpu: (x) => (x > 0 ? x : fa * Math.expm1(x)), wgsl: `select(${l} * expm1_(a), a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: H })),
     // PyTorch's: the negative branch where x <= 0 (a NaN x passes g on)
-    paramSpec(`elu_grad(${alpha})`, () => ({ name: `elu_grad_${f32Bits(alpha)}`, cpu: (x, g) => (x <= 0 ? g * fa * Math.exp(x) : g), wgsl: `select(b, b * ${l} * exp(a), !isnan_(a) && a <= 0.0)`, floatOnly: true, helpers: WGSL_NAN })),
+    paramSpec(`elu_grad(${alpha})`, () => ({ name: `elu_grad_${f32Bits(alpha)}`, cpu: (x, g) => (x <= 0 ? g * fa * Math.exp(x) : g), wgsl: `select(b, ${timesConst('b', alpha)} * exp(a), !isnan_(a) && a <= 0.0)`, floatOnly: true, helpers: WGSL_NAN })),
   ];
 }
 
@@ -186,7 +189,9 @@ class Unary extends Function {
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
     const [a] = ctx.savedTensors;
-    if (ctx.grad === 'zero') return [mapRaw(S.mulF, [dy, 0]), null, null];
+    // Zeros, not dy · 0: PyTorch's floor, ceil, round and trunc give zeros_like(grad), also
+    // where the incoming gradient is NaN or infinite.
+    if (ctx.grad === 'zero') return [full(dy.shape, 0, dy.dtype, dy.device), null, null];
     return [mapRaw(ctx.grad, [a, dy]), null, null];
   }
 }

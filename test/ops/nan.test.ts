@@ -303,6 +303,33 @@ test("abs's gradient is g·sign(x) in IEEE arithmetic: a NaN or infinite g times
   }
 });
 
+test('gradients of a zero slope or alpha, and of floor/ceil/round/trunc, with NaN and ±Inf, as PyTorch', async () => {
+  // leakyRelu(x, 0) and elu(x, 0): PyTorch's g · 0 (· exp(x)) where x <= 0, NaN for a NaN or
+  // infinite g; a compiler may fold the constant 0 away. floor, ceil, round and trunc:
+  // zeros_like(g), zero even for a NaN or infinite g.
+  const x = [-1, -2, NaN, 3, -Infinity, -0.5, 1, Infinity, 0, -3, 2, -0.25, 0.5];
+  const g = [1, 2, Infinity, NaN, -Infinity, 3, Infinity, 1, Infinity, NaN, -4, -Infinity, 5];
+  const leaky = (v: number, d: number): number => (v > 0 ? d : d * 0);
+  const elu0 = (v: number, d: number): number => (v <= 0 ? d * 0 * Math.exp(v) : d);
+  const cases: Array<[string, (t: Tensor) => Tensor, (v: number, d: number) => number]> = [
+    ['leakyRelu(x, 0)', (t) => sg.leakyRelu(t, 0), leaky],
+    ['elu(x, 0)', (t) => sg.elu(t, 0), elu0],
+    ...(['floor', 'ceil', 'round', 'trunc'] as const).map((f): [string, (t: Tensor) => Tensor, (v: number, d: number) => number] => [f, (t) => sg[f](t), () => 0]),
+  ];
+  for (const dev of await backends()) {
+    for (const [name, f, rule] of cases) {
+      for (const n of [13, 16]) { // 16 takes the vec4 kernel
+        const xs = Array.from({ length: n }, (_, i) => x[i % x.length]);
+        const gs = Array.from({ length: n }, (_, i) => g[(i + 3) % g.length]);
+        const t = sg.tensor(xs, { device: dev, requiresGrad: true });
+        f(t).backward(sg.tensor(gs, { device: dev }));
+        const got = await arr(t.grad!);
+        allclose(got, xs.map((v, i) => rule(v, gs[i])), { rtol: 1e-6, atol: 0 }, `${dev} ${name} gradient (n=${n})`);
+      }
+    }
+  }
+});
+
 test('float to int32: NaN is 0, values past int32 saturate, the rest truncate, on every layout', async () => {
   const specials = [NaN, Infinity, -Infinity, 3e9, -3e9, 2147483648, -2147483904, 2.9, -2.9, -0.5, 1e-30];
   const want = [0, 2147483647, -2147483648, 2147483647, -2147483648, 2147483647, -2147483648, 2, -2, 0, 0];
