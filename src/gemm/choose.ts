@@ -243,9 +243,10 @@ export function pickMoeTile(g: GpuBackend, tilesOf: (c: SimtTile) => number): Si
   const t = forced === 'auto' || forced === 'big' || forced === 'mid' ? null : parseTile(forced);
   const custom = t?.kind === 'simt' ? t : null;
   const fits = (c: SimtTile): boolean => fitsAdapter(c, g, moeShared(c));
-  if (custom && !(wellFormed(custom) && fits(custom))) {
+  // groupXtY's row tables hold ROW_CHUNK rows, so its K steps (BK) must divide that.
+  if (custom && !(wellFormed(custom) && ROW_CHUNK % custom.BK === 0 && fits(custom))) {
     throw new Error(`scatteredExperts: moeTile (SCATTERGRAD_MOE_TILE) ${forced} is not a tile this adapter can run: RM, RN and BK ` +
-      `multiples of 4, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
+      `multiples of 4, BK dividing ${ROW_CHUNK}, vec4 loads even per invocation, at most ${g.limits.maxComputeInvocationsPerWorkgroup} invocations and ` +
       `${g.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`);
   }
   const { moeBig: BIG, moeMid: MID, low: LOW } = TILES;

@@ -28,13 +28,15 @@ export interface KLoopParts {
    * shared accesses in bounds instead of clamping each one. */
   unroll: 1 | 2;
   /** Steps ahead the global loads run: D > 1 gives a load D steps of products to arrive in,
-   * for D register sets (unrolled loops without refill only; the loop is then unrolled by D). */
+   * for D register sets (unrolled loops only; the loop is then unrolled by D). */
   depth?: 1 | 2 | 4;
   /** Statements opening each step of a loop not unrolled, while nb still names the buffer read. */
   head?: string;
   /** Statements refilling the row tables for the rows from K offset `k` on, every `every` rows
-   * of K (groupXtY). Only loads may read the tables: in a deeper loop they are refilled for the
-   * step being loaded, while the step being stored was loaded from the previous fill. */
+   * of K (groupXtY; `every` a multiple of the step). Only loads may read the tables: in a
+   * deeper loop they are refilled for the step being loaded, behind a barrier that every
+   * earlier step's loads have passed, while the step being stored was loaded from the
+   * previous fill. */
   refill?: { code: (k: string) => string; every: number };
   /** Whether the first step's loads wait for kTiles > 0 (the dense SIMT kernel's loads are
    * bounds-checked, so its loop not unrolled issues them unguarded). */
@@ -44,6 +46,8 @@ export interface KLoopParts {
 /** WGSL for the K loop; it declares kTiles and k0 (and nb when not unrolled). */
 export function kLoop(p: KLoopParts): string {
   const { kTiles, step, loads, stores, body, refill } = p;
+  // A step that crossed a refill would read rows of the next chunk from the old tables.
+  if (refill && refill.every % step !== 0) throw new Error(`kLoop: row tables of ${refill.every} rows need a K step dividing them, not ${step}`);
   const refillFirst = (): string => (refill ? `  ${refill.code('k0')}\n  workgroupBarrier();\n` : '');
   const refillStep = (): string => (refill ? `    if (more && k0 % ${refill.every}u == 0u) {\n      ${refill.code('k0')}\n      workgroupBarrier();\n    }\n` : '');
   if (p.unroll === 1) {
@@ -70,14 +74,15 @@ ${stores(null, 'p')}    }
     // Step kt reads buffer kt % 2, loads step kt + D into the register set it just emptied
     // (kt % D), and stores step kt + 1's set (loaded D - 1 steps ago) into the other buffer.
     // Unrolled by D, every buffer and set is a constant.
-    const refillAt = (k: string, guard: string): string => (refill
-      ? `${guard}if (${k} % ${refill.every}u == 0u) {\n      ${refill.code(k)}\n      workgroupBarrier();\n    }\n` : '');
+    // Inside the loop every earlier step's loads are behind the last step's barrier.
+    const refillAt = (k: string): string => (refill
+      ? `      if (${k} % ${refill.every}u == 0u) {\n      ${refill.code(k)}\n      workgroupBarrier();\n    }\n` : '');
     const step1 = (j: number, kt: string): string => {
       const cur = (j % 2) as 0 | 1;
       return `    {
     if (${kt} + ${D}u < kTiles) {
       let kl = k0 + ${D * step}u;
-${refillAt('kl', '      ')}${loads(REG_SETS[j], 'kl')}    }
+${refillAt('kl')}${loads(REG_SETS[j], 'kl')}    }
 ${body(cur, kt)}    if (${kt} + 1u < kTiles) {
 ${stores(other(cur), REG_SETS[(j + 1) % D])}    }
     workgroupBarrier();
@@ -86,7 +91,12 @@ ${stores(other(cur), REG_SETS[(j + 1) % D])}    }
 `;
     };
     let first = `${refillFirst()}  if (kTiles > 0u) {\n${loads('p', '0u')}${stores(0, 'p')}  }\n`;
-    for (let j = 1; j < D; j++) first += `  if (kTiles > ${j}u) {\n${refillAt(`${j * step}u`, '    ')}${loads(REG_SETS[j], `${j * step}u`)}  }\n`;
+    for (let j = 1; j < D; j++) {
+      // The opening loads have no barrier between them: a refill here first waits for every
+      // invocation's loads of the steps before.
+      const fill = refill && (j * step) % refill.every === 0 ? `    workgroupBarrier();\n    ${refill.code(`${j * step}u`)}\n    workgroupBarrier();\n` : '';
+      first += `  if (kTiles > ${j}u) {\n${fill}${loads(REG_SETS[j], `${j * step}u`)}  }\n`;
+    }
     let steps = step1(0, 'kt');
     for (let j = 1; j < D; j++) steps += `    if (kt + ${j}u < kTiles) {\n${step1(j, `(kt + ${j}u)`)}    }\n`;
     return `  let kTiles = ${kTiles};

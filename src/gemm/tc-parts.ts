@@ -39,9 +39,10 @@ export function layout(c: TcTile, k: Kernel, b: BLayout, bStaged: boolean, aKm =
 const EXTRA = { s2s: (c: TcTile) => 3 * tm(c) * 4 + 16, xty: () => 2 * ROW_CHUNK * 8 + 16 };
 
 /** Workgroup memory the kernel `k` needs with tile `c` (`emulated`: the emulation's fragments
- * too), whatever the layout of B; null where the tile does not divide the staging evenly. */
+ * too), whatever the layout of B; null where the tile does not divide the staging evenly, or
+ * (groupXtY) its K step does not divide the ROW_CHUNK rows of its row tables. */
 export function tcBytes(c: TcTile, k: Kernel, emulated: boolean): number | null {
-  if (!divides(c)) return null;
+  if (!divides(c) || (k === 'xty' && ROW_CHUNK % c.TK !== 0)) return null;
   const emBytes = emulated ? c.SGM * c.SGN * (c.FM + c.FN + c.FM * c.FN) * 1024 : 0;
   const staged = k === 'xty' ? layout(c, k, 'kn', true).bytes
     : Math.max(...(['kn', 'nk'] as const).flatMap((b) => [false, true].map((aKm) => layout(c, k, b, true, aKm).bytes)));

@@ -17,9 +17,9 @@
 // for the results. (Tint still lowers such a buffer to an array of 16-bit words, so in SPIR-V
 // one vec4<u32> store is 8 16-bit stores; what this layout saves is the conversions.) Rows
 // travel as raw f16 bits from global memory (loaded as vec4<u32>) to workgroup memory; only
-// gated operands are unpacked, scaled in f32 and rounded back. Workgroup memory is
-// double-buffered (one barrier per K step) and filled from registers loaded during the
-// previous step's multiplies. Results leave through the same buffer: each subgroup stores a
+// gated operands are unpacked, scaled in f32 and rounded back, when they are staged. Workgroup
+// memory is double-buffered (one barrier per K step) and filled from registers loaded
+// tcDepth steps earlier, during the multiplies in between. Results leave through the same buffer: each subgroup stores a
 // row of its fragments there and its lanes write them out 8 halves at a time, so the scatter
 // to output rows (and the bias) happen in plain WGSL. The same kernel, with every row its own
 // and one "expert" per batch, is the float16 matmul (matmulTc).
@@ -381,8 +381,9 @@ function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: V
   const xtyLoop = tcLoop(ko, depth, kTiles, TK, loads, stores, mult, rows);
   let out = writeOut(c, em, `    let gm = m0 + orow;\n    let gn = n0 + cl;\n    if (gm < u.M && gn < u.N) {\n${store8('DW', oVec, '(ex * u.M + gm) * u.N + gn', 'gn', 'u.N')}    }\n`);
   if (hasBias) {
-    // db[e] = the sum of D's rows: every invocation summed the 8 columns it loaded (always the
-    // same ones: NT is a multiple of TN / 8); the tile-row-0 workgroups add those up.
+    // db[e] = the sum of D's rows: every invocation summed the 8 columns it staged, gates
+    // applied (always the same ones: NT is a multiple of TN / 8); the tile-row-0 workgroups
+    // add those up.
     out += `  if (tmi == 0u) {
     SF4[lid * 2u] = colSum0;
     SF4[lid * 2u + 1u] = colSum1;

@@ -146,8 +146,8 @@ function softplusSpecs(beta: number, thr: number): [MapSpec, MapSpec] {
 // for NaN and ±Inf): a compiler may fold v * 0 to 0, in the forward and in the gradient.
 const times0 = (v: string): string =>
   `select(bitcast<f32>(bitcast<u32>(${v}) & 0x80000000u), bitcast<f32>(bitcast<u32>(${v}) | 0x00400000u), (bitcast<u32>(${v}) & 0x7f800000u) == 0x7f800000u)`;
-/** WGSL for v · c, c a constant (v · 0 on the bits). */
-const timesConst = (v: string, c: number): string => (c === 0 ? times0(v) : `${v} * ${lit(c)}`);
+/** WGSL for v · c, c a constant (v · ±0 on the bits). */
+const timesConst = (v: string, c: number): string => (c !== 0 ? `${v} * ${lit(c)}` : Object.is(c, -0) ? `-(${times0(v)})` : times0(v));
 function leakySpecs(s: number): [MapSpec, MapSpec] {
   const fs = f32(s);
   return [

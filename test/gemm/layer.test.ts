@@ -53,8 +53,17 @@ test('gemm kLoop: the callbacks get the buffer, register set and K offset of eac
   // Row tables are refilled for the step being loaded, before its loads.
   calls.length = 0;
   const refilled = kLoop({ ...parts(2, 2), refill: { code: (k) => { calls.push(`R@${k}`); return `refill ${k};`; }, every: 64 } });
-  eq(calls, ['R@k0', 'Lp@0u', 'Sp>0', 'R@16u', 'Lq@16u', 'R@kl', 'Lp@kl', 'B0:kt', 'Sq>1', 'R@kl', 'Lq@kl', 'B1:(kt + 1u)', 'Sp>0'], 'two steps ahead, refilled');
+  eq(calls, ['R@k0', 'Lp@0u', 'Sp>0', 'Lq@16u', 'R@kl', 'Lp@kl', 'B0:kt', 'Sq>1', 'R@kl', 'Lq@kl', 'B1:(kt + 1u)', 'Sp>0'], 'two steps ahead, refilled');
   if (!refilled.includes('if (kl % 64u == 0u) {')) throw new Error(`the deep loop refills unconditionally:\n${refilled}`);
+  // Tables of one step: every opening load refills them, each refill behind a barrier that
+  // the loads of the step before have passed.
+  calls.length = 0;
+  const every = kLoop({ ...parts(2, 2), depth: 4, refill: { code: (k) => { calls.push(`R@${k}`); return `refill ${k};`; }, every: 16 } });
+  eq(calls.slice(0, 9), ['R@k0', 'Lp@0u', 'Sp>0', 'R@16u', 'Lq@16u', 'R@32u', 'Lpp@32u', 'R@48u', 'Lqq@48u'], 'four steps ahead, refilled every step');
+  for (const k of [16, 32, 48]) {
+    if (!every.includes(`workgroupBarrier();\n    refill ${k}u;\n    workgroupBarrier();`)) throw new Error(`the opening refill at ${k} is not between barriers:\n${every}`);
+  }
+  throwsWith(() => kLoop({ ...parts(2, 2), refill: { code: () => '', every: 40 } }), /^kLoop: row tables of 40 rows need a K step dividing them, not 16/);
 });
 
 test('gemm runGemm: a problem no kernel reads is an error', () => {

@@ -1,13 +1,16 @@
 // ScatteredExperts with NaN and ±Inf in its inputs, against the float64 reference on every
 // path: the CPU, the SIMT kernels (float32, and float16 with moeTc off) and the tensor-core
-// kernels (float16, emulated where the adapter has no subgroup matrices). Each case puts one
+// kernels (float16: emulated, and the real ones where the adapter has subgroup matrices); the
+// kernels each path must reach are asserted from the dispatch keys. Each case puts one
 // non-finite value somewhere other than the first position; the outputs and gradients it
 // reaches must be NaN or ±Inf exactly where the reference's are, and the rest still close.
 // The shapes are odd on purpose: K steps and tiles end part-way, so padding meets the values.
 import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tuning } from '../../src/index.js';
-import { backends, allclose } from '../helpers.js';
+import { backends, allclose, keysOf } from '../helpers.js';
+import { runtime } from '../../src/backend/runtime.js';
+import { hasSubgroupMatrix } from '../../src/gemm/subgroup.js';
 import { roundF16 } from '../../src/tensor/dtype.js';
 import { makeProblem, refSort, runCase, upstream, describe, type Config, type Dev } from './cases.js';
 import { refForward, refBackward, type Problem } from './reference.js';
@@ -38,19 +41,27 @@ function poke(P: Problem, G: Float64Array, where: Where, v: number, c: Config): 
   if (where === 'G') P.x[xRow(c.gates ? 4 * c.k : c.groupedOut ? S.sse[4] : 4) * c.dIn + 1] = 0;
 }
 
-const PATHS: Array<[Dev, 'float32' | 'float16', Partial<Tuning>, string]> = [
-  ['cpu', 'float32', {}, 'cpu'],
-  ['webgpu', 'float32', {}, 'simt f32'],
-  ['webgpu', 'float16', { moeTc: 'off' }, 'simt f16'],
-  ['webgpu', 'float16', { moeTc: 'emulate' }, 'tensor cores (emulated) f16'],
+/** Device, dtype, tuning, label, and the kernels that must run (their key prefixes, from the
+ * kernel's name: s2s or xty). */
+type Kernels = ((k: 's2s' | 'xty') => string) | null;
+const simt: Kernels = (k) => `moe.${k}:`;
+const tc = (mode: string): Kernels => (k) => `moe.${k}Tc:${mode}`;
+const PATHS: Array<[Dev, 'float32' | 'float16', Partial<Tuning>, string, Kernels]> = [
+  ['cpu', 'float32', {}, 'cpu', null],
+  ['webgpu', 'float32', {}, 'simt f32', simt],
+  ['webgpu', 'float16', { moeTc: 'off' }, 'simt f16', simt],
+  ['webgpu', 'float16', { moeTc: 'emulate' }, 'tensor cores (emulated) f16', tc('emulate')],
+  ['webgpu', 'float16', { moeTc: 'auto' }, 'tensor cores f16', tc('real')],
 ];
 
 test('scatteredExperts: NaN and ±Inf reach exactly the outputs and gradients the reference says, on every path', async () => {
   const devs = await backends();
   const f16 = sg.deviceInfo().features.includes('shader-f16');
   let seed = 9100;
-  for (const [dev, dtype, tuning, label] of PATHS) {
+  for (const [dev, dtype, tuning, label, kernels] of PATHS) {
     if (!devs.includes(dev) || (dtype === 'float16' && !f16)) continue;
+    if (tuning.moeTc === 'auto' && !hasSubgroupMatrix(runtime.gpu!)) continue;
+    const keys = new Set<string>();
     for (const c of CONFIGS) {
       for (const [where, v] of CASES) {
         if ((where === 'gates' && !c.gates) || (where === 'b' && !c.bias)) continue;
@@ -62,7 +73,10 @@ test('scatteredExperts: NaN and ±Inf reach exactly the outputs and gradients th
         poke(P, G, where, v, c);
         const S = refSort(P.choices, c.E);
         const want = refBackward(P, S, G);
-        const got = await sg.withTuning(tuning, () => runCase(dev, c, P, S, G, dtype));
+        let got!: Awaited<ReturnType<typeof runCase>>;
+        const run = async (): Promise<void> => { got = await sg.withTuning(tuning, () => runCase(dev, c, P, S, G, dtype)); };
+        if (dev === 'webgpu') (await keysOf(run)).forEach((k) => keys.add(k));
+        else await run();
         const tol = dtype === 'float16' ? { rtol: 2e-2, atol: 2e-2 } : { rtol: 1e-4, atol: 1e-4 };
         const what = `${label} ${describe(c)}, ${v} in ${where}`;
         allclose(got.out, refForward(P, S), tol, `${what}: output`);
@@ -71,6 +85,10 @@ test('scatteredExperts: NaN and ±Inf reach exactly the outputs and gradients th
         if (c.bias) allclose(got.db!, want.db!, tol, `${what}: db`);
         if (c.gates) allclose(got.dgates!, want.dgates!, tol, `${what}: dgates`);
       }
+    }
+    for (const k of ['s2s', 'xty'] as const) {
+      const want = kernels?.(k);
+      if (want && ![...keys].some((key) => key.startsWith(want))) throw new Error(`${label}: no ${want}… kernel ran; dispatched ${[...keys].join(', ')}`);
     }
   }
 });

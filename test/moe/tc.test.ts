@@ -109,8 +109,20 @@ test('scatteredExperts: groupXtY past one row table (ROW_CHUNK rows) on every lo
       if (hasSubgroupMatrix(runtime.gpu!)) runs.push([`tc real, tcDepth ${tcDepth}`, { moeTc: 'auto', tcDepth }, 'float16']);
     }
   }
+  // A K step that does not divide the tables (48) would read stale rows past the first 256:
+  // such a tile is declined, and groupXtY takes the tile it would take anyway.
+  // K steps of 128 four ahead: the opening loads (not only the loop) refill the tables.
+  if (sg.deviceInfo().features.includes('shader-f16')) {
+    runs.push(['tc emulated, K step 48', { moeTc: 'emulate', moeTcXtyTile: '1x1x1x1x48' }, 'float16']);
+    runs.push(['tc emulated, K step 128, tcDepth 4', { moeTc: 'emulate', moeTcXtyTile: '1x1x1x1x128', tcDepth: 4 }, 'float16']);
+  }
   for (const [label, tuning, dtype] of runs) {
     const keys = await sg.withTuning(tuning, () => keysOf(() => checkWebgpu(c, seed++, dtype, `rows ${label}`)));
+    if (label.includes('K step 48')) {
+      assert.ok([...keys].some((k) => k.startsWith('moe.xty')) && ![...keys].some((k) => k.startsWith('moe.xtyTc') && k.includes(':1x1x1x1x48x')),
+        `${label}: groupXtY should not have taken the 48-deep tile: ${[...keys].join(', ')}`);
+      continue;
+    }
     const want = dtype === 'float32' ? 'moe.xty:' : label.includes('real') ? 'moe.xtyTc:real' : 'moe.xtyTc:emulate';
     const end = dtype === 'float32' ? '' : ':b';
     const depth = tuning.tcDepth && tuning.tcDepth !== KNOBS.tcDepth.default ? `|tcDepth=${tuning.tcDepth}` : '';

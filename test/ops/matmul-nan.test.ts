@@ -3,7 +3,8 @@
 // tensor-core kernels) and on the CPU, against the float64 product in IEEE arithmetic: a NaN
 // reaches its output row (or column), ±Inf gives ±Inf or NaN where signs meet, and 0 · ±Inf
 // is NaN. The specials sit in middle rows and columns; the sizes end tiles and K steps
-// part-way, so the padding meets them too. Gradients are products of the same kernels.
+// part-way, so the padding meets them too. (Gradients are products by the same kernels of
+// transposed views, which the kernels read as they read these.)
 import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import type { Tuning } from '../../src/index.js';
@@ -34,6 +35,8 @@ const PATHS: Array<[string, Dev, 'float32' | 'float16', Partial<Tuning>, RegExp 
   ['small', 'webgpu', 'float32', { matmulTile: 'small' }, /^matmul-tiled:.*:64x64x\d+:4x4:/],
   ['simple', 'webgpu', 'float32', { matmulTile: 'simple' }, /^matmul:/],
   ['dot', 'webgpu', 'float32', { matmulTile: 'dot' }, /^matmul-dot:/],
+  ['reg', 'webgpu', 'float32', { matmulTile: 'reg' }, /^matmul-reg:/],
+  ['reg-plain', 'webgpu', 'float32', { matmulTile: 'reg-plain' }, /^matmul-reg:.*:reg8x8:\d+:/],
   ['simt f16', 'webgpu', 'float16', { matmulTc: 'off' }, /^matmul/],
   ['tensor cores (emulated) f16', 'webgpu', 'float16', { moeTc: 'emulate' }, /^matmul-tc:emulate/],
 ];
