@@ -106,6 +106,9 @@ const S = {
   sub: { name: 'sub', cpu: (a, b) => a - b, wgsl: 'a - b' },
   rsub: { name: 'rsub', cpu: (a, b) => b - a, wgsl: 'b - a' },
   mulF: { name: 'mul', cpu: (a, b) => a * b, wgsl: 'a * b' },
+  // A gradient share: m · g where m != 0, and 0 (not NaN for a NaN or infinite g) elsewhere,
+  // as PyTorch's where(mask, ...) backward formulas give.
+  shareF: { name: 'share', cpu: (m, g) => (m === 0 ? 0 : m * g), wgsl: 'select(a * b, 0.0, a == 0.0)', floatOnly: true },
   mulI: { name: 'mul', cpu: (a, b) => Math.imul(a, b), wgsl: 'a * b' },
   div: { name: 'div', cpu: (a, b) => a / b, wgsl: 'a / b', floatOnly: true },
   rdiv: { name: 'rdiv', cpu: (a, b) => b / a, wgsl: 'b / a', floatOnly: true },
@@ -160,11 +163,12 @@ const S = {
     wgsl: 'select(select(c, 0.5 * c, !(nan_(a) || nan_(b)) && a == b), T(0), !(nan_(a) || nan_(b)) && a < b)', floatOnly: true, helpers: WGSL_NAN,
   },
   // pow's gradients, PyTorch's: d/da = g·b·a^(b−1), 0 where b == 0 (even at a == 0);
-  // d/db = g·y·log(a), 0 where a == 0 and b >= 0 (there y = a^b is 0 or 1: finite).
+  // d/db = g·y·log(a), g·0 where a == 0 and b >= 0 (there y = a^b is 0 or 1: finite), so a
+  // NaN or infinite g still gives NaN there (PyTorch's grad * where(..., 0, y·log(a))).
   powGradBase: { name: 'pow_grad_base', cpu: (a, b, g) => (b === 0 ? 0 : g * b * powC(a, b - 1)), wgsl: 'select(c * b * pow_(a, b - 1.0), 0.0, b == 0.0)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },
   powGradExp: {
-    name: 'pow_grad_exp', cpu: (a, y, g) => (a === 0 && Number.isFinite(y) ? 0 : g * y * Math.log(a)),
-    wgsl: 'select(c * b * log(a), 0.0, a == 0.0 && (bitcast<u32>(b) & 0x7f800000u) != 0x7f800000u)', floatOnly: true,
+    name: 'pow_grad_exp', cpu: (a, y, g) => (a === 0 && Number.isFinite(y) ? g * 0 : g * y * Math.log(a)),
+    wgsl: 'select(c * b * log(a), times0_(c), a == 0.0 && (bitcast<u32>(b) & 0x7f800000u) != 0x7f800000u)', floatOnly: true, helpers: WGSL_NAN,
   },
   geluTanhGrad: {
     name: 'gelu_tanh_grad',

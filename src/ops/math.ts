@@ -217,7 +217,8 @@ class Clamp extends Function {
     const [sx, slo, shi] = ctx.shapes;
     const [hasLo, hasHi] = ctx.has;
     const ng = ctx.needsInputGrad;
-    const share = (spec: MapSpec, ops: Operand[], shape: number[] | null): Tensor => sumToShape(mapRaw(S.mulF, [mapRaw(spec, ops), dy]), shape!);
+    // PyTorch masks with where(): no share where the mask is 0, whatever dy holds there.
+    const share = (spec: MapSpec, ops: Operand[], shape: number[] | null): Tensor => sumToShape(mapRaw(S.shareF, [mapRaw(spec, ops), dy]), shape!);
     // A tensor bound: PyTorch's tensor overloads (maximum/minimum-like ties and NaNs).
     if (loT || hiT) {
       if (!hasLo) return [ng[0] ? share(M.tMaxX, [x, hiT!], sx) : null, null, ng[2] ? share(M.tMaxB, [x, hiT!], shi) : null];
@@ -231,7 +232,7 @@ class Clamp extends Function {
     if (!ng[0]) return [null, null, null];
     if (!hasLo) return [sumToShape(mapRaw(M.passLt, [x, ctx.hi, dy]), sx), null, null];
     if (!hasHi) return [sumToShape(mapRaw(M.passGt, [x, ctx.lo, dy]), sx), null, null];
-    return [sumToShape(mapRaw(S.mulF, [mapRaw(M.inOpen, [x, ctx.lo, full([], ctx.hi, 'float32', x.device)]), dy]), sx), null, null];
+    return [sumToShape(mapRaw(S.shareF, [mapRaw(M.inOpen, [x, ctx.lo, full([], ctx.hi, 'float32', x.device)]), dy]), sx), null, null];
   }
 }
 

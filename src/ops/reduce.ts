@@ -121,9 +121,11 @@ class MaxDim extends Function {
 }
 
 // d amax / dx: dy shared evenly by the elements equal to their slice's result (PyTorch's
-// amax rule: a NaN result equals nothing, so its slice's gradient is NaN). max()/min()
-// without a dim share it among the NaNs instead (PyTorch's evenly_distribute_backward).
+// amax rule, mask · g / count: a NaN result equals nothing, so its slice's gradient is NaN).
+// max()/min() without a dim share it among the NaNs instead and leave the other elements 0
+// even for a NaN or infinite g (PyTorch's evenly_distribute_backward, on the CPU).
 const TIE_SHARE: MapSpec = { name: 'tie_share', cpu: (m, g, c) => (m * g) / c, wgsl: 'a * b / c', floatOnly: true };
+const EVEN_SHARE: MapSpec = { name: 'even_share', cpu: (m, g, c) => (m === 0 ? 0 : g / c), wgsl: 'select(b / c, 0.0, a == 0.0)', floatOnly: true };
 
 class AMax extends Function {
   static override forward(ctx: Ctx, t: Tensor, red: number[], keepdim: boolean, isMax: boolean, nanShare: boolean): Tensor {
@@ -140,7 +142,7 @@ class AMax extends Function {
     const gk = dy.reshape(keepShape);
     const mask = mapRaw(ctx.nanShare ? MAP_SPECS.eqNan : MAP_SPECS.eq, [x, yk], x.dtype);
     const count = reduceRaw('sum', mask, ctx.red, true).values;
-    return [mapRaw(TIE_SHARE, [mask, gk, count]), null, null, null, null];
+    return [mapRaw(ctx.nanShare ? EVEN_SHARE : TIE_SHARE, [mask, gk, count]), null, null, null, null];
   }
 }
 

@@ -331,6 +331,50 @@ test('gradients of a zero slope or alpha, and of floor/ceil/round/trunc, with Na
   }
 });
 
+test('gradients PyTorch masks with where: no NaN from a NaN or infinite g outside the mask', async () => {
+  // clamp passes g where x is inside the bounds (strictly, for number bounds) and gives 0
+  // elsewhere; max()/min() without a dim give 0 to the elements that are not the result;
+  // pow's exponent gradient at base 0 is g · 0 (NaN for a NaN or infinite g, as PyTorch).
+  const check = async (dev: string, t: Tensor, want: number[], what: string): Promise<void> => {
+    allclose(await arr(t.grad!), want, { rtol: 1e-6, atol: 0 }, `${dev} ${what}`);
+  };
+  for (const dev of await backends()) {
+    const T = (v: number[], grad = true): Tensor => sg.tensor(v, { device: dev, requiresGrad: grad });
+    // clamp(x, -1, 1)
+    const xs = [-2, 0, 2, -1, 1, NaN, Infinity, -Infinity, 0.5, 3, -0.5];
+    const gs = [NaN, NaN, Infinity, Infinity, NaN, 1, NaN, Infinity, -Infinity, -Infinity, 2];
+    let x = T(xs);
+    x.clamp(-1, 1).backward(T(gs, false));
+    await check(dev, x, xs.map((v, i) => (v > -1 && v < 1 ? gs[i] : 0)), 'clamp(x, -1, 1) gradient');
+    // clamp with tensor bounds (no ties): x's, lo's and hi's shares
+    const xt = [-2, 0.5, 2, -Infinity, Infinity, 0.25];
+    const gt = [NaN, Infinity, Infinity, -Infinity, NaN, 3];
+    x = T(xt);
+    const lo = T(xt.map(() => -1));
+    const hi = T(xt.map(() => 1));
+    sg.clamp(x, lo, hi).backward(T(gt, false));
+    await check(dev, x, xt.map((v, i) => (v > -1 && v < 1 ? gt[i] : 0)), 'clamp(x, lo, hi) gradient of x');
+    await check(dev, lo, xt.map((v, i) => (v < -1 ? gt[i] : 0)), 'clamp(x, lo, hi) gradient of lo');
+    await check(dev, hi, xt.map((v, i) => (v > 1 ? gt[i] : 0)), 'clamp(x, lo, hi) gradient of hi');
+    // max() and min() without a dim, a NaN or infinite g
+    for (const [vals, g, want] of [[[1, 3, 2, -1], NaN, [0, NaN, 0, 0]], [[1, 3, 3, -1], Infinity, [0, Infinity, Infinity, 0]], [[NaN, NaN, 1, NaN], Infinity, [Infinity, Infinity, 0, Infinity]]] as Array<[number[], number, number[]]>) {
+      x = T(vals);
+      x.max().backward(T([g], false).reshape([]));
+      await check(dev, x, want, `max() of [${vals}] with g ${g}`);
+      x = T(vals.map((v) => -v));
+      x.min().backward(T([g], false).reshape([]));
+      await check(dev, x, want, `min() of [${vals.map((v) => -v)}] with g ${g}`);
+    }
+    // pow's exponent gradient where the base is 0 and the exponent >= 0
+    const e = T([2, 0, 3, 1]);
+    sg.pow(0, e).backward(T([NaN, Infinity, 1, -Infinity], false));
+    await check(dev, e, [NaN, NaN, 0, NaN], 'pow(0, e) gradient of e');
+    const b = T([2, 1, 3]);
+    T([0, 0, 2], false).pow(b).backward(T([Infinity, 1, 1], false));
+    await check(dev, b, [NaN, 0, 8 * Math.log(2)], 'a.pow(b) gradient of b');
+  }
+});
+
 test('float to int32: NaN is 0, values past int32 saturate, the rest truncate, on every layout', async () => {
   const specials = [NaN, Infinity, -Infinity, 3e9, -3e9, 2147483648, -2147483904, 2.9, -2.9, -0.5, 1e-30];
   const want = [0, 2147483647, -2147483648, 2147483647, -2147483648, 2147483647, -2147483648, 2, -2, 0, 0];
