@@ -271,9 +271,16 @@ class Div extends Function {
   }
 }
 
+// PyTorch computes a float tensor to the number power 0.5 or -0.5 as sqrt or rsqrt, in the
+// forward and in the gradient's x ** (b - 1): at -0 and -Inf their signs and NaNs are not
+// C's pow's (sqrt(-0) = -0, sqrt(-Inf) = NaN, where pow gives +0 and +Inf).
+const rootOf = (x: Operand, e: Operand | null): MapSpec | null =>
+  (x instanceof Tensor && isFloat(x.dtype) && (e === 0.5 || e === -0.5) ? (e === 0.5 ? S.sqrt : S.rsqrt) : null);
+
 class Pow extends Function {
   static override forward(ctx: Ctx, a: Operand, b: Operand): Tensor {
-    const y = typeof a === 'number' ? mapRaw(S.rpow, [b, a]) : mapRaw(S.pow, [a, b]);
+    const root = rootOf(a, b);
+    const y = typeof a === 'number' ? mapRaw(S.rpow, [b, a]) : root ? mapRaw(root, [a]) : mapRaw(S.pow, [a, b]);
     ctx.saveForBackward(a instanceof Tensor ? a : null, b instanceof Tensor ? b : null, y);
     ctx.a = typeof a === 'number' ? a : null;
     ctx.b = typeof b === 'number' ? b : null;
@@ -284,7 +291,9 @@ class Pow extends Function {
     const [a, b, y] = ctx.savedTensors;
     const [sa, sb] = ctx.shapes;
     // One fused map each (PyTorch's masks at a zero base or exponent, see powGradBase/Exp).
-    const ga = ctx.needsInputGrad[0] ? sumToShape(mapRaw(S.powGradBase, [a, b ?? ctx.b, dy]), sa) : null;
+    const root = ctx.b === null ? null : rootOf(a, ctx.b - 1);
+    const dx = (): Tensor => (root ? mapRaw(S.mulF, [dy, mapRaw(S.mulF, [mapRaw(root, [a]), ctx.b])]) : mapRaw(S.powGradBase, [a, b ?? ctx.b, dy]));
+    const ga = ctx.needsInputGrad[0] ? sumToShape(dx(), sa) : null;
     const gb = ctx.needsInputGrad[1] ? sumToShape(mapRaw(S.powGradExp, [a ?? ctx.a, y, dy]), sb) : null;
     return [ga, gb];
   }

@@ -45,6 +45,33 @@ test('pow follows C: tensor^tensor, tensor^number and number^tensor, vec4 and sc
   }
 });
 
+test('x.pow(0.5) and x.pow(-0.5) are sqrt and rsqrt, as PyTorch computes a number exponent, gradients too', async () => {
+  // Unlike C's pow (and a tensor exponent): sqrt(-0) = -0, sqrt(-Inf) = NaN, rsqrt(-0) = -Inf.
+  // The gradient's x ** (b − 1) follows the same rule: 0.5 · rsqrt(x) for b = 0.5, 1.5 · sqrt(x)
+  // for b = 1.5 (torch 2.14 gives each value below).
+  const xs = [-0, -I, 4, 0, -1, I, N, 2.25];
+  const rules: Array<[number, (x: number) => number, (x: number) => number]> = [
+    [0.5, Math.sqrt, (x) => 0.5 / Math.sqrt(x)],
+    [-0.5, (x) => 1 / Math.sqrt(x), (x) => -0.5 * x ** -1.5],
+    [1.5, (x) => x ** 1.5, (x) => 1.5 * Math.sqrt(x)],
+  ];
+  for (const dev of await backends()) {
+    for (const [e, f, df] of rules) {
+      const x = sg.tensor(xs, { device: dev, requiresGrad: true });
+      const y = x.pow(e);
+      y.backward(sg.onesLike(y));
+      const [got, grad] = [await arr(y), await arr(x.grad!)];
+      const [want, wantGrad] = [xs.map(f), xs.map(df)];
+      allclose(got, want, { rtol: 1e-6, atol: 0 }, `${dev} x.pow(${e})`);
+      allclose(grad, wantGrad, { rtol: 1e-6, atol: 0 }, `${dev} x.pow(${e}) gradient`);
+      xs.forEach((v, i) => {
+        assert.is(Object.is(got[i], -0), Object.is(want[i], -0), `${dev} sign of (${v}).pow(${e})`);
+        assert.is(Object.is(grad[i], -0), Object.is(wantGrad[i], -0), `${dev} sign of the gradient of (${v}).pow(${e})`);
+      });
+    }
+  }
+});
+
 test('pow gradients at a zero base and a zero exponent are PyTorch\'s', async () => {
   const ln2 = Math.log(2);
   const f32 = (v: number[]): number[] => Array.from(new Float32Array(v));
