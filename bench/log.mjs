@@ -57,6 +57,17 @@ export function gitState(cwd = root) {
   }
 }
 
+/**
+ * The fields every row of one measuring run shares: the date, the commit (`commit` as given,
+ * e.g. --commit, else this checkout's when `ownBuild`), device and driver from the adapter
+ * string, the Dawn toggles, the tool, and the A/B's build label and group.
+ */
+export function runFields({ adapter, toggles, tool, commit, build, group, ownBuild = true }) {
+  const { device, driver } = deviceOf(adapter);
+  const own = ownBuild ? gitState() : { commit: null, dirty: false };
+  return { date: new Date().toISOString(), commit: commit ?? own.commit, device, driver, toggles, tool, build, group, dirty: (!commit && own.dirty) || undefined };
+}
+
 /** The SCATTERGRAD_* kernel knobs set in the environment, as the row's config ("default": none). */
 export function knobConfig(env = process.env) {
   const skip = new Set(['SCATTERGRAD_DAWN_TOGGLES', 'SCATTERGRAD_REQUIRE_WEBGPU', 'SCATTERGRAD_REQUIRE_BROWSER']);

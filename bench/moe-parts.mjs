@@ -5,7 +5,7 @@
 // --lib: another build, e.g. the previous commit's (relative paths from bench/). GPU time from
 // timestamps where the adapter has them (sg.gpuTime), else wall time. --log appends every row
 // to bench/results.jsonl (or FILE), marked as bench/step-host.mjs marks its rows.
-import { appendLog, deviceOf, gitState, knobConfig, logArg } from './log.mjs';
+import { appendLog, knobConfig, logArg, runFields } from './log.mjs';
 const args = process.argv.slice(2);
 const logFile = logArg(args);
 const flags = ['--lib', '--log', '--build', '--group', '--commit'];
@@ -80,12 +80,9 @@ await time('dgates bmm (T,k,d)x(T,d,1)', () => { sg.bmm(yk, dy.reshape([T, d, 1]
 await time('L1 fwd again', () => { L1(x, W1); }, F);
 await time('full step', full, 6 * F);
 if (logFile) {
-  const { device, driver } = deviceOf(info.adapter);
-  const own = gitState();
+  const run = runFields({ adapter: info.adapter, toggles, tool: 'bench/moe-parts.mjs', commit: arg('--commit'), build: arg('--build'), group: arg('--group'), ownBuild: !arg('--lib') });
   appendLog(logged.map((r) => ({
-    date: new Date().toISOString(), commit: arg('--commit') ?? own.commit, device, driver, toggles, tool: 'bench/moe-parts.mjs',
-    workload: `moe-parts ${cfg} ${dtype === 'float16' ? 'f16' : 'f32'}: ${r.name}`, config: knobConfig(), dtype, ms: r.ms, timing: r.timing, gflops: r.gflops,
-    build: arg('--build'), group: arg('--group'), dirty: (!arg('--commit') && own.dirty) || undefined,
+    ...run, workload: `moe-parts ${cfg} ${dtype === 'float16' ? 'f16' : 'f32'}: ${r.name}`, config: knobConfig(), dtype, ms: r.ms, timing: r.timing, gflops: r.gflops,
     note: 'median of 5 batches of 5 runs',
   })), logFile);
 }

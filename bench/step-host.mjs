@@ -12,7 +12,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import * as sg from '../dist/node/index.js';
 import { demoStep } from './demo-step.mjs';
 import { cpus } from 'node:os';
-import { appendLog, deviceOf, gitState, logArg } from './log.mjs';
+import { appendLog, logArg, runFields } from './log.mjs';
 const args = process.argv.slice(2);
 const arg = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
 const logFile = logArg(args);
@@ -58,12 +58,9 @@ const compiledMs = await tm(`compiled step (${compiled.stats.mode})`, compiled);
 console.log(`compiled: ${c1.dispatches - c0.dispatches} dispatches/step, ${c1.bindGroups - c0.bindGroups} bind groups created/step`);
 logged.push({ workload: 'demo model training step (batch 8x32), compiled, host time', ms: compiledMs, dispatches: c1.dispatches - c0.dispatches });
 if (logFile) {
-  const { device, driver } = deviceOf(info.adapter);
-  const own = gitState();
+  const run = runFields({ adapter: info.adapter, toggles, tool: 'bench/step-host.mjs', commit: arg('--commit'), build: arg('--build'), group: arg('--group') });
   appendLog(logged.map((r) => ({
-    date: new Date().toISOString(), commit: arg('--commit') ?? own.commit, device, driver, toggles, tool: 'bench/step-host.mjs',
-    workload: r.workload, config: 'default', dtype: 'float32', ms: r.ms, timing: 'host',
-    build: arg('--build'), group: arg('--group'), dirty: (!arg('--commit') && own.dirty) || undefined,
+    ...run, workload: r.workload, config: 'default', dtype: 'float32', ms: r.ms, timing: 'host',
     note: `mean over ${n} steps, a readback every 5; ${r.dispatches} dispatches per step; host CPU ${cpu}`,
   })), logFile);
 }

@@ -11,7 +11,7 @@
 const args = process.argv.slice(2);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const lib = opt('--lib', '../dist/node/index.js');
-const { appendLog, deviceOf, gitState, logArg, matmulName, moeName } = await import('./log.mjs');
+const { appendLog, logArg, matmulName, moeName, runFields } = await import('./log.mjs');
 const logFile = logArg(args);
 const sg = await import(lib.startsWith('.') ? new URL(lib, import.meta.url).href : lib);
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
@@ -118,15 +118,10 @@ for (const name of configs) {
 const out = opt('--json');
 if (out) (await import('node:fs')).writeFileSync(out, JSON.stringify({ adapter: info.adapter, lib, rows }, null, 1));
 if (logFile) {
-  const { device, driver } = deviceOf(info.adapter);
-  const own = lib === '../dist/node/index.js' ? gitState() : { commit: null, dirty: false };
-  const commit = opt('--commit') ?? own.commit;
-  const date = new Date().toISOString();
+  const run = runFields({ adapter: info.adapter, toggles, tool: 'bench/tc-sweep.mjs', commit: opt('--commit'), build: opt('--build') ?? lib, group: opt('--group'), ownBuild: lib === '../dist/node/index.js' });
   appendLog(rows.filter((r) => r.ms).map((r) => ({
-    date, commit, device, driver, toggles, tool: 'bench/tc-sweep.mjs',
-    workload: r.config.startsWith('dense') ? matmulName(r.config.slice(5), dtype) : moeName(r.config, dtype), config: r.variant, dtype,
+    ...run, workload: r.config.startsWith('dense') ? matmulName(r.config.slice(5), dtype) : moeName(r.config, dtype), config: r.variant, dtype,
     ms: r.ms, timing: r.timing === 'timestamps' ? 'timestamps' : 'wall', gflops: r.tflops ? r.tflops * 1000 : undefined,
-    build: opt('--build') ?? lib, group: opt('--group'), dirty: (!opt('--commit') && own.dirty) || undefined,
   })), logFile);
 }
 await sg.destroy();
