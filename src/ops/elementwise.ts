@@ -60,11 +60,11 @@ fn tanh_(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e)
 export const WGSL_ISNAN = 'fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }\n';
 export const WGSL_NAN = `
 fn nan_(x: T) -> bool { return IS_F32 && (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-${WGSL_ISNAN}// 0 * x as IEEE has it (NaN for a NaN or an infinite x), on the bits: a compiler that assumes
-// no NaN may fold 0.0 * x to 0 (NVIDIA's did, in abs's gradient).
+${WGSL_ISNAN}// x * 0 as IEEE has it (NaN for a NaN or an infinite x, else a zero with x's sign), on the
+// bits: a compiler that assumes no NaN may fold x * 0.0 to 0 (NVIDIA's did, in abs's gradient).
 fn times0_(x: f32) -> f32 {
   if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { return bitcast<f32>(bitcast<u32>(x) | 0x00400000u); }
-  return 0.0;
+  return bitcast<f32>(bitcast<u32>(x) & 0x80000000u);
 }
 fn maxnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return max(a, b); }
 fn minnan_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return a + b; } return min(a, b); }

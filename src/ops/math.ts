@@ -142,17 +142,15 @@ function softplusSpecs(beta: number, thr: number): [MapSpec, MapSpec] {
   ];
 }
 
-// A NaN passes through by test, and a slope (or alpha) of 0 multiplies on the bits (±0, NaN
-// for NaN and ±Inf): a compiler may fold v * 0 to 0, in the forward and in the gradient.
-const times0 = (v: string): string =>
-  `select(bitcast<f32>(bitcast<u32>(${v}) & 0x80000000u), bitcast<f32>(bitcast<u32>(${v}) | 0x00400000u), (bitcast<u32>(${v}) & 0x7f800000u) == 0x7f800000u)`;
-/** WGSL for v · c, c a constant (v · ±0 on the bits). */
-const timesConst = (v: string, c: number): string => (c !== 0 ? `${v} * ${lit(c)}` : Object.is(c, -0) ? `-(${times0(v)})` : times0(v));
+// A NaN passes through by test, and a slope (or alpha) of 0 multiplies on the bits (times0_:
+// ±0, NaN for NaN and ±Inf): a compiler may fold v * 0 to 0, in the forward and the gradient.
+/** WGSL for v · c, c a constant (needs WGSL_NAN's times0_ where c is ±0). */
+const timesConst = (v: string, c: number): string => (c !== 0 ? `${v} * ${lit(c)}` : Object.is(c, -0) ? `-times0_(${v})` : `times0_(${v})`);
 function leakySpecs(s: number): [MapSpec, MapSpec] {
   const fs = f32(s);
   return [
     paramSpec(`leaky(${s})`, () => ({ name: `leaky_relu_${f32Bits(s)}`, cpu: (x) => (x > 0 ? x : x * fs), wgsl: `select(${timesConst('a', s)}, a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: WGSL_NAN })),
-    paramSpec(`leaky_grad(${s})`, () => ({ name: `leaky_relu_grad_${f32Bits(s)}`, cpu: (x, g) => (x > 0 ? g : g * fs), wgsl: `select(${timesConst('b', s)}, b, a > 0.0)`, floatOnly: true })),
+    paramSpec(`leaky_grad(${s})`, () => ({ name: `leaky_relu_grad_${f32Bits(s)}`, cpu: (x, g) => (x > 0 ? g : g * fs), wgsl: `select(${timesConst('b', s)}, b, a > 0.0)`, floatOnly: true, helpers: WGSL_NAN })),
   ];
 }
 
