@@ -324,7 +324,8 @@ export function accDecls(c: TcTile, em: Emit): string {
   return s;
 }
 
-export const regDecls = (n: number, p: string): string => Array.from({ length: n }, (_, i) => `  var ${p}${i} = vec4<u32>(0u);\n`).join('');
+/** `n` registers p0, p1, ...: 8 halves each, or what `zero` starts them as (0.0: a coefficient). */
+export const regDecls = (n: number, p: string, zero = 'vec4<u32>(0u)'): string => Array.from({ length: n }, (_, i) => `  var ${p}${i} = ${zero};\n`).join('');
 
 /** The tcKnockout knob's part to take out (kernel work only). */
 export const knockout = (): Knockout => knob('tcKnockout');

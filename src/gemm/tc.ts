@@ -317,8 +317,6 @@ export function xtyTc(o: XtYArgs, { mode, tile }: TcChoice): void {
   });
 }
 
-const fDecls = (n: number, p: string): string => Array.from({ length: n }, (_, i) => `  var ${p}${i} = 0.0;\n`).join('');
-
 function xtyTcWgsl(c: TcTile, em: Emit, a: RowSrc, aVec: Vec, d: RowSrc, dVec: Vec, oVec: boolean, hasBias: boolean): string {
   const TM = tm(c), TN = tn(c), { TK } = c, NT = nt(c);
   const L = layout(c, 'xty', 'kn', true);
@@ -427,7 +425,7 @@ ${views(L.bytes)}${sub}${em.init(c)}  // The expert's rows, read by every invoca
   var start = 0u;
   if (ex > 0u) { start = clampOff(ex - 1u, 0u); }
   let r = vec2<u32>(start, clampOff(ex, start));
-${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${extraRegDecls(depth, LA, LB)}${REG_SETS.slice(0, depth).map((set) => (a.coef ? fDecls(LA, `${set}fa`) : '') + (d.coef ? fDecls(LB, `${set}fb`) : '')).join('')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
+${accDecls(c, em)}${regDecls(LA, 'pa')}${regDecls(LB, 'pb')}${extraRegDecls(depth, LA, LB)}${REG_SETS.slice(0, depth).map((set) => (a.coef ? regDecls(LA, `${set}fa`, '0.0') : '') + (d.coef ? regDecls(LB, `${set}fb`, '0.0') : '')).join('')}${hasBias ? '  var colSum0 = vec4<f32>(0.0);\n  var colSum1 = vec4<f32>(0.0);\n' : ''}
 ${xtyLoop}${out}}
 `;
 }
