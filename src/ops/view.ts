@@ -239,12 +239,6 @@ export function split(a: Tensor, sizes: number | number[], dim = 0): Tensor[] {
 }
 
 /**
- * One node for all the pieces, as PyTorch's SplitBackward: the gradient is written piece by
- * piece into one buffer (one copy each, and zeros only if some piece got no gradient), where
- * a narrow per piece would cost a zero fill and a copy per piece plus an add to sum them (8
- * dispatches instead of 3 for an attention layer's q, k, v).
- */
-/**
  * The gradient of a tensor of `shape` whose pieces were views: `dys[i]` is copied into
  * `region(g, i)`, piece i's layout in g. The pieces must tile g, so with every gradient
  * present no zero fill is needed (missing ones are zeros).
@@ -261,6 +255,12 @@ export function gradOfPieces(shape: number[], dtype: DType, dys: Array<Tensor | 
   return g;
 }
 
+/**
+ * One node for all the pieces, as PyTorch's SplitBackward: the gradient is written piece by
+ * piece into one buffer (one copy each, and zeros only if some piece got no gradient), where
+ * a narrow per piece would cost a zero fill and a copy per piece plus an add to sum them (8
+ * dispatches instead of 3 for an attention layer's q, k, v).
+ */
 class SplitFn extends Function {
   static override forward(ctx: Ctx, a: Tensor, dim: number, parts: number[]): Tensor[] {
     ctx.args = [a.shape, a.dtype, dim, parts];
