@@ -1,14 +1,17 @@
 // Where the MoE MLP's time goes: each ScatteredExperts call alone, forward and with one
 // gradient at a time, and the two bmms of the gates alone.
 //   node bench/moe-parts.mjs [small|medium|granular] [float32|float16] [--lib PATH]
-//        [--log [FILE]] [--build LABEL] [--group ID] [--commit HASH]
+//        [--routing spread|runs] [--log [FILE]] [--build LABEL] [--group ID] [--commit HASH]
 // --lib: another build, e.g. the previous commit's (relative paths from bench/). GPU time from
 // timestamps where the adapter has them (sg.gpuTime), else wall time. --log appends every row
 // to bench/results.jsonl (or FILE), marked as bench/step-host.mjs marks its rows.
+// --routing runs gives each expert's slot-j tokens as one run of consecutive tokens, so its
+// gathered rows are nearly those of a dense product: the gather's cost is the difference to
+// the default, where an expert's tokens are spread over the batch.
 import { appendLog, knobConfig, logArg, runFields } from './log.mjs';
 const args = process.argv.slice(2);
 const logFile = logArg(args);
-const flags = ['--lib', '--log', '--build', '--group', '--commit'];
+const flags = ['--lib', '--log', '--build', '--group', '--commit', '--routing'];
 const arg = (n) => { const i = args.indexOf(n); return i >= 0 && !args[i + 1]?.startsWith('--') ? args[i + 1] : undefined; };
 const positional = args.filter((a, i) => !a.startsWith('--') && !flags.includes(args[i - 1]));
 const lib = arg('--lib') ?? '../dist/node/index.js';
@@ -42,7 +45,13 @@ async function time(name, fn, flops) {
   logged.push({ name, ms: ts[2], timing, gflops: flops ? flops / ts[2] / 1e6 : undefined });
 }
 const idx = new Int32Array(T * k);
-for (let t = 0; t < T; t++) for (let j = 0; j < k; j++) idx[t * k + j] = (t * 7 + j * Math.ceil(E / k) + (t >> 3)) % E;
+const routing = arg('--routing') ?? 'spread';
+if (!['spread', 'runs'].includes(routing)) throw new Error(`moe-parts: --routing is spread or runs, not ${routing}`);
+for (let t = 0; t < T; t++) {
+  for (let j = 0; j < k; j++) {
+    idx[t * k + j] = routing === 'runs' ? (Math.floor((t * E) / T) + j) % E : (t * 7 + j * Math.ceil(E / k) + (t >> 3)) % E;
+  }
+}
 const ch = sg.tensor(idx, { shape: [T, k], dtype: 'int32' });
 const { sortedExpertIdxs: sei, sortedScatteredIdxs: ssi, expertOffsets: off } = sg.flattenSortCount(ch, E);
 const x = sg.randn([T, d], { seed: 1, dtype });
@@ -82,7 +91,7 @@ await time('full step', full, 6 * F);
 if (logFile) {
   const run = runFields({ adapter: info.adapter, toggles, tool: 'bench/moe-parts.mjs', commit: arg('--commit'), build: arg('--build'), group: arg('--group'), ownBuild: !arg('--lib') });
   appendLog(logged.map((r) => ({
-    ...run, workload: `moe-parts ${cfg} ${dtype === 'float16' ? 'f16' : 'f32'}: ${r.name}`, config: knobConfig(), dtype, ms: r.ms, timing: r.timing, gflops: r.gflops,
+    ...run, workload: `moe-parts ${cfg}${routing === 'runs' ? ' runs' : ''} ${dtype === 'float16' ? 'f16' : 'f32'}: ${r.name}`, config: knobConfig(), dtype, ms: r.ms, timing: r.timing, gflops: r.gflops,
     note: 'median of 5 batches of 5 runs',
   })), logFile);
 }

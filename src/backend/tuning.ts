@@ -51,6 +51,7 @@ export interface Tuning {
   moeTcXtyTile: string;
   moeTcPad: number;
   moeTcBdirect: boolean;
+  moeTileGroup: 1 | 4 | 8 | 16;
   tcDepth: 1 | 2 | 4;
   tcKnockout: 'none' | 'loads' | 'stores' | 'mma' | 'frag';
 }
@@ -135,6 +136,10 @@ export const KNOBS: { [K in keyof Tuning]: Knob<Tuning[K]> } = {
   moeTcBdirect: {
     env: 'SCATTERGRAD_MOE_TC_BDIRECT', values: '0 or 1 (false or true)', default: false, parse: flag,
     purpose: 'scatter2scatter on the tensor cores reads W\'s fragments straight from its buffer instead of staging them (whole tiles only)',
+  },
+  moeTileGroup: {
+    env: 'SCATTERGRAD_MOE_TILE_GROUP', values: '1, 4, 8 or 16', default: 1, parse: oneOf<1 | 4 | 8 | 16>(1, 4, 8, 16),
+    purpose: 'how many row blocks of scatter2scatter (SIMT and tensor-core) run side by side, column by column, so that neighbouring workgroups share W\'s columns in L2 (1: each block\'s columns in turn)',
   },
   tcDepth: {
     env: 'SCATTERGRAD_TC_DEPTH', values: '1, 2 or 4', default: 2, parse: oneOf<1 | 2 | 4>(1, 2, 4),

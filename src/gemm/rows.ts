@@ -4,6 +4,7 @@
 // GPU from expertOffsets, the row tables, and one uniform layout per problem.
 import type { GpuBackend } from '../backend/webgpu.js';
 import { Tensor } from '../tensor/tensor.js';
+import { tileOrder } from './wgsl.js';
 
 /** vec4 component names, by index. */
 export const comp = ['x', 'y', 'z', 'w'];
@@ -164,12 +165,13 @@ export const srcStruct = (p: string): string => `${p}Off: u32, ${p}s0: u32, ${p}
 export const srcKey = (s: RowSrc, vec: boolean): string => `${s.grouped ? 'g' : 's'}${s.coef ? 'c' : ''}${vec ? '4' : '1'}`;
 
 /** WGSL at the top of an s2s kernel: workgroup g -> its block t = (expert, first row, end
- * row, real) of the block table and its first column n0; empty blocks return (uniformly). */
-export function s2sBlock(TN: number): string {
+ * row, real) of the block table and its first column n0, blocks taken `group` at a time
+ * (tileOrder); empty blocks return (uniformly). */
+export function s2sBlock(TN: number, group: number): string {
   return `  let g = wid.x + wid.y * nwg.x;
   if (g >= u.cap * u.tilesN) { return; }
-  let rb = g / u.tilesN;
-  let n0 = (g % u.tilesN) * ${TN}u;
+${tileOrder('g', 'u.cap', 'u.tilesN', group)}  let rb = tm;
+  let n0 = tn * ${TN}u;
   if (lid == 0u) { tile = BT[rb]; }
   let t = workgroupUniformLoad(&tile);
   if (t.z <= t.y) { return; }

@@ -15,6 +15,7 @@ import { kLoop, bufExpr } from './kloop.js';
 import { invocationXY } from './tiled.js';
 import { pickMoeTile, chooseS2STc, chooseXtyTc } from './choose.js';
 import { tileKey, type SimtTile as Tile } from './tiles.js';
+import { knob } from '../backend/tuning.js';
 import { s2sTc, xtyTc } from './tc.js';
 import {
   blockTable, comp, ROW_CHUNK, rowLoadFn, rowOfFn, s2sBlock, s2sRowTable, s2sUniformWgsl, s2sUniforms, srcKey, vec4Rows,
@@ -104,9 +105,10 @@ export function s2sGpu(o: S2SArgs): void {
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
   const u = s2sUniforms(o, cap, tilesN);
+  const group = knob('moeTileGroup');
   g.dispatch({
-    key: `moe.s2s:${y.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}:y${yVec ? 4 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
-    wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null),
+    key: `moe.s2s:${y.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}:y${yVec ? 4 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}:g${group}`,
+    wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null, group),
     inputs,
     outputs: [y.buffer],
     uniforms: u,
@@ -116,7 +118,7 @@ export function s2sGpu(o: S2SArgs): void {
 }
 
 function s2sWgsl(c: Tile, dtype: 'float32' | 'float16', a: RowSrc, aVec: boolean, wMode: 'n4' | 'k4' | 'n1', yVec: boolean,
-  groupedOut: boolean, hasBias: boolean): string {
+  groupedOut: boolean, hasBias: boolean, group: number): string {
   const sh = shape(c);
   const { TM, TN, BK } = c;
   const wVec = wMode !== 'n1';
@@ -197,7 +199,7 @@ ${rowLoadFn('loadA', 'X', 'a', aVec, 'u.K')}${loadB}${rowOfFn('rowA', 'a', a)}
 @compute @workgroup_size(${sh.T})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-${s2sBlock(TN)}${invocationXY(sh.WX, sh.T, c.bx)}  wBase = u.wOff + t.x * u.ws0;
+${s2sBlock(TN, group)}${invocationXY(sh.WX, sh.T, c.bx)}  wBase = u.wOff + t.x * u.ws0;
 ${s2sRowTable(TM, sh.T)}  workgroupBarrier();
 ${accDecl(c, sh, false)}${hoist}
 ${simtLoop(c, `(u.K + ${BK - 1}u) / ${BK}u`, loads, (nb) => st.map((f) => f(nb)).join(''), (cur) => innerProduct(c, sh, false, cur))}${biasLoad}${out}}

@@ -43,7 +43,7 @@
 // moeTcPad, moeTcBdirect, tcDepth, tcKnockout) are described in src/backend/tuning.ts.
 import type { Tensor } from '../tensor/tensor.js';
 import type { Plan } from './problem.js';
-import { grid } from './wgsl.js';
+import { grid, tileOrder } from './wgsl.js';
 import { REG_SETS, type Regs } from './kloop.js';
 import {
   tm, tn, nt, layout, type BLayout, type Vec, srcKey, bindType, vecOf, rowVec, load8Fn, PACKING, type Emit, REAL, EMULATED, viewH, viewF, views, type Frag, staged, multiplies, subViews, ld, stage, tcLoop, depthOf, extraRegDecls, writeOut, store8, accDecls, regDecls, knockout,
@@ -73,14 +73,15 @@ export function s2sTc(o: S2SArgs, { mode, tile }: TcChoice): void {
   // W[e] needs no gather, so with whole tiles its fragments can be read straight from the
   // buffer (the moeTcBdirect knob): half the staging, but storage-buffer fragment loads.
   const bDirect = knob('moeTcBdirect') && wVec === 8 && N % tn(tile) === 0 && K % tile.TK === 0;
+  const group = knob('moeTileGroup');
   const aVec = rowVec(a.t);
   const yVec = N % 8 === 0 && y.offset % 8 === 0;
   const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
   g.dispatch({
-    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
-    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null), aVec, bl, wVec, bDirect, yVec),
+    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}:g${group}`,
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null, group), aVec, bl, wVec, bDirect, yVec),
     inputs,
     outputs: [y.buffer],
     uniforms: s2sUniforms(o, cap, tilesN),
@@ -212,7 +213,7 @@ ${tcLoop(ko, depth, `(u.K + ${TK - 1}u) / ${TK}u`, TK, loads, stores, mult)}${wr
 }
 
 /** scatter2scatter's side of the s2s kernel: blocks from the block table, gathered rows. */
-function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
+function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean, group: number): RowProblem {
   const binds = ['var<storage, read> SSE: array<i32>;', 'var<storage, read> BT: array<vec4<u32>>;'];
   if (a.coef) binds.push('var<storage, read> AC: array<T>;');
   if (hasBias) binds.push('var<storage, read> BIAS: array<T>;');
@@ -226,7 +227,7 @@ function s2sProblem(c: TcTile, a: RowSrc, hasBias: boolean): RowProblem {
     uniforms: s2sUniformWgsl(),
     binds,
     decls: `var<workgroup> rowC: array<f32, ${tm(c)}>;\nvar<workgroup> tile: vec4<u32>;\n${rowOfFn('rowA', 'a', a)}`,
-    prologue: `${s2sBlock(tn(c))}  wBase = u.wOff + t.x * u.ws0;\n${s2sRowTable(tm(c), nt(c))}`,
+    prologue: `${s2sBlock(tn(c), group)}  wBase = u.wOff + t.x * u.ws0;\n${s2sRowTable(tm(c), nt(c))}`,
     aRow: (ri) => `u.aOff + ${ri} * u.as0`,
     yAt: (ro, gn) => `u.yOff + ${ro} * u.N + ${gn}`,
     coef: a.coef !== null,
@@ -265,18 +266,14 @@ function denseProblem(c: TcTile): RowProblem {
 @group(0) @binding(0) var<uniform> u: U;`,
     binds: [],
     decls: 'var<private> aBase: u32;\n',
-    // Tiles run in groups of 8 tile rows, column by column, so that neighbouring workgroups
-    // share A's rows and B's columns in L2.
+    // Tiles in groups of 8 tile rows (tileOrder).
     prologue: `  let g = wid.x + wid.y * nwg.x;
   let per = u.tilesM * u.tilesN;
   if (g >= u.nb * per) { return; }
   let bi = g / per;
   let tt = g % per;
-  let width = 8u * u.tilesN;
-  let firstM = (tt / width) * 8u;
-  let rowsInGroup = min(u.tilesM - firstM, 8u);
-  let m0 = (firstM + (tt % width) % rowsInGroup) * ${tm(c)}u;
-  let n0 = ((tt % width) / rowsInGroup) * ${tn(c)}u;
+${tileOrder('tt', 'u.tilesM', 'u.tilesN', 8)}  let m0 = tm * ${tm(c)}u;
+  let n0 = tn * ${tn(c)}u;
   wBase = u.wOff + bi * u.ws0;
   aBase = u.aOff + bi * u.aBs;
   for (var q = lid; q < ${tm(c)}u; q += ${nt(c)}u) {

@@ -34,18 +34,25 @@ export const BATCH_BASES = `  var baseA = u.offA;
   }
 `;
 
-/** From the linear workgroup index `g`: `bi` (batch), `tm`, `tn` (tile row and column).
- * Tiles run in groups of 8 tile-rows, column by column, so neighbouring workgroups share
- * A's rows and B's columns in L2. */
+/** WGSL: tile row `tm` and tile column `tn` of the tile `t` (u32 expressions) of a
+ * `tilesM` x `tilesN` grid. Tiles run in groups of `group` tile rows, column by column, so
+ * that neighbouring workgroups share A's rows and B's columns in L2; 1 runs them row by row. */
+export function tileOrder(t: string, tilesM: string, tilesN: string, group: number): string {
+  if (group === 1) return `  let tm = ${t} / ${tilesN};\n  let tn = ${t} % ${tilesN};\n`;
+  return `  let width = ${group}u * ${tilesN};
+  let firstM = (${t} / width) * ${group}u;
+  let rowsInGroup = min(${tilesM} - firstM, ${group}u);
+  let tm = firstM + (${t} % width) % rowsInGroup;
+  let tn = (${t} % width) / rowsInGroup;
+`;
+}
+
+/** From the linear workgroup index `g`: `bi` (batch), `tm`, `tn` (tile row and column), in
+ * groups of 8 tile rows. */
 export const GROUPED_TILE_ORDER = `  let perBatch = u.tilesN * u.tilesM;
   var bi = g / perBatch;
   let t = g % perBatch;
-  let width = 8u * u.tilesN;
-  let firstM = (t / width) * 8u;
-  let rowsInGroup = min(u.tilesM - firstM, 8u);
-  let tm = firstM + (t % width) % rowsInGroup;
-  let tn = (t % width) / rowsInGroup;
-`;
+${tileOrder('t', 'u.tilesM', 'u.tilesN', 8)}`;
 
 /**
  * A double-buffered shared tile of `rows` k-rows of `row4` vec4s (the MoE SIMT kernels,
