@@ -38,6 +38,7 @@ export type BlockMap = 'auto' | 0 | 4 | 8 | 16;
 export interface Tuning {
   matmulTile: string;
   matmulExact: 'auto' | 'off';
+  matmulTileGroup: TileGroup;
   matmulUnroll: Unroll;
   matmulMap: BlockMap;
   matmulTc: 'auto' | 'off';
@@ -51,7 +52,7 @@ export interface Tuning {
   moeTcXtyTile: string;
   moeTcPad: number;
   moeTcBdirect: boolean;
-  moeTileGroup: 1 | 4 | 8 | 16;
+  moeTileGroup: TileGroup;
   tcDepth: 1 | 2 | 4;
   tcKnockout: 'none' | 'loads' | 'stores' | 'mma' | 'frag';
 }
@@ -81,6 +82,12 @@ const blockMap = (env: string, what: string): Knob<BlockMap> => ({
   purpose: `places each 32 invocations of ${what} in a block that many output groups wide (0: row by row); auto: 8 where the loop is unrolled, else 0`,
 });
 
+type TileGroup = 1 | 4 | 8 | 16 | 32;
+const tileGroup = (env: string, dflt: TileGroup, what: string): Knob<TileGroup> => ({
+  env, values: '1, 4, 8, 16 or 32', default: dflt, parse: oneOf<TileGroup>(1, 4, 8, 16, 32),
+  purpose: `how many ${what} run side by side, column by column, so that neighbouring workgroups share rows and columns in L2 (1: row by row)`,
+});
+
 export const KNOBS: { [K in keyof Tuning]: Knob<Tuning[K]> } = {
   matmulTile: {
     env: 'SCATTERGRAD_MATMUL_TILE', default: 'auto',
@@ -93,6 +100,7 @@ export const KNOBS: { [K in keyof Tuning]: Knob<Tuning[K]> } = {
     env: 'SCATTERGRAD_MATMUL_EXACT', values: 'auto or off', default: 'auto', parse: oneOf('auto', 'off'),
     purpose: 'off keeps the bounds checks that the small tiled kernel drops when M, N and K are whole tiles',
   },
+  matmulTileGroup: tileGroup('SCATTERGRAD_MATMUL_TILE_GROUP', 8, 'tile rows of the dense tiled and tensor-core kernels'),
   matmulUnroll: unroll('SCATTERGRAD_MATMUL_UNROLL', 'the dense tiled kernel', 'unrolled for tiles of 4x4 per invocation (small), rolled for the others'),
   matmulMap: blockMap('SCATTERGRAD_MATMUL_MAP', 'the dense tiled kernel'),
   matmulTc: {
@@ -137,10 +145,7 @@ export const KNOBS: { [K in keyof Tuning]: Knob<Tuning[K]> } = {
     env: 'SCATTERGRAD_MOE_TC_BDIRECT', values: '0 or 1 (false or true)', default: false, parse: flag,
     purpose: 'scatter2scatter on the tensor cores reads W\'s fragments straight from its buffer instead of staging them (whole tiles only)',
   },
-  moeTileGroup: {
-    env: 'SCATTERGRAD_MOE_TILE_GROUP', values: '1, 4, 8 or 16', default: 1, parse: oneOf<1 | 4 | 8 | 16>(1, 4, 8, 16),
-    purpose: 'how many row blocks of scatter2scatter (SIMT and tensor-core) run side by side, column by column, so that neighbouring workgroups share W\'s columns in L2 (1: each block\'s columns in turn)',
-  },
+  moeTileGroup: tileGroup('SCATTERGRAD_MOE_TILE_GROUP', 1, 'row blocks of scatter2scatter (SIMT and tensor-core)'),
   tcDepth: {
     env: 'SCATTERGRAD_TC_DEPTH', values: '1, 2 or 4', default: 2, parse: oneOf<1 | 2 | 4>(1, 2, 4),
     purpose: 'how many K steps ahead the tensor-core kernels (scatter2scatter, groupXtY and the float16 matmul) load, into as many register sets',

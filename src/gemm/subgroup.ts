@@ -6,7 +6,7 @@
 // through a small workgroup scratch. It applies to float16 operands whose dims are multiples
 // of 16 with a unit stride along M or K (A) and along K or N (B), where the adapter lists an
 // f16->f32 16x16x16 config and a subgroup size of 32; everything else takes the SIMT kernels.
-import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './wgsl.js';
+import { matmulHeader, BATCH_BASES, groupedTileOrder } from './wgsl.js';
 import type { GpuBackend } from '../backend/webgpu.js';
 import { knob } from '../backend/tuning.js';
 
@@ -74,7 +74,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let g = wid.x + wid.y * nwg.x;
   // Uniform per workgroup, so the barriers below stay in uniform control flow.
   if (g >= u.total) { return; }
-${GROUPED_TILE_ORDER}  let baseO = u.offO + bi * u.M * u.N;
+${groupedTileOrder(8)}  let baseO = u.offO + bi * u.M * u.N;
 ${BATCH_BASES}  let lane = lid;
   // Tiles of a partial edge are clamped onto the last full fragment block and recompute it
   // (M and N are multiples of 16, not of the workgroup tile).

@@ -247,9 +247,10 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan, { mode, til
   const tilesM = Math.ceil(M / tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const yVec = N % 8 === 0 && out.offset % 8 === 0;
+  const group = knob('matmulTileGroup');
   g.dispatch({
-    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aKm ? 'km' : ''}${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}`,
-    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile), aVec, bl, wVec, false, yVec, aKm),
+    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aKm ? 'km' : ''}${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}:g${group}`,
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile, group), aVec, bl, wVec, false, yVec, aKm),
     inputs: [a.buffer, b.buffer],
     outputs: [out.buffer],
     uniforms: [M, N, K, nb, tilesM, tilesN, a.offset, p.rsA, p.csA, bsa, b.offset, bsb, p.rsB, p.csB, out.offset, 0].map((v) => v >>> 0),
@@ -257,7 +258,7 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan, { mode, til
   });
 }
 
-function denseProblem(c: TcTile): RowProblem {
+function denseProblem(c: TcTile, group: number): RowProblem {
   return {
     uniforms: `struct U {
   M: u32, N: u32, K: u32, nb: u32, tilesM: u32, tilesN: u32, aOff: u32, as0: u32,
@@ -266,13 +267,12 @@ function denseProblem(c: TcTile): RowProblem {
 @group(0) @binding(0) var<uniform> u: U;`,
     binds: [],
     decls: 'var<private> aBase: u32;\n',
-    // Tiles in groups of 8 tile rows (tileOrder).
     prologue: `  let g = wid.x + wid.y * nwg.x;
   let per = u.tilesM * u.tilesN;
   if (g >= u.nb * per) { return; }
   let bi = g / per;
   let tt = g % per;
-${tileOrder('tt', 'u.tilesM', 'u.tilesN', 8)}  let m0 = tm * ${tm(c)}u;
+${tileOrder('tt', 'u.tilesM', 'u.tilesN', group)}  let m0 = tm * ${tm(c)}u;
   let n0 = tn * ${tn(c)}u;
   wBase = u.wOff + bi * u.ws0;
   aBase = u.aOff + bi * u.aBs;

@@ -5,7 +5,7 @@
 // extent that is a multiple of 4, other strides and offsets multiples of 4); gemm/choose.ts
 // picks it, its tile and its loop shape. Which dim is contiguous in A and in B is a flag in
 // the pipeline key, so at most four pipelines per dtype and tile ever exist.
-import { matmulHeader, BATCH_BASES, GROUPED_TILE_ORDER } from './wgsl.js';
+import { matmulHeader, BATCH_BASES, groupedTileOrder } from './wgsl.js';
 import { kLoop, bufExpr, type Buf } from './kloop.js';
 import type { SimtTile } from './tiles.js';
 
@@ -29,7 +29,7 @@ export function invocationXY(WX: number, T: number, bx = 0): string {
  * `bKFast`: B is contiguous along K, else along N. Element types may differ per operand
  * (f16 operands are widened to f32 as they enter shared memory).
  */
-export function tiledWgsl(c: SimtTile, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean, exact = false, unroll2 = false, bx = 0): string {
+export function tiledWgsl(c: SimtTile, ta: string, tb: string, to: string, aMFast: boolean, bKFast: boolean, exact = false, unroll2 = false, bx = 0, group = 8): string {
   const { TM, TN, BK, RM, RN } = c;
   const WX = TN / RN;
   const WY = TM / RM;
@@ -148,9 +148,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let g = wid.x + wid.y * nwg.x;
   if (g >= u.total) { return; }
-${invocationXY(WX, T, bx)}  // Tiles run in groups of 8 tile-rows, column by column, so that neighbouring workgroups
-  // share A's rows and B's columns in L2.
-${GROUPED_TILE_ORDER}  let baseO = u.offO + bi * u.M * u.N;
+${invocationXY(WX, T, bx)}${groupedTileOrder(group)}  let baseO = u.offO + bi * u.M * u.N;
 ${BATCH_BASES}  let m0 = tm * ${TM}u;
   let n0 = tn * ${TN}u;
 ${regs}${accDecl}

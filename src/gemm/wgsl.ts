@@ -48,11 +48,11 @@ export function tileOrder(t: string, tilesM: string, tilesN: string, group: numb
 }
 
 /** From the linear workgroup index `g`: `bi` (batch), `tm`, `tn` (tile row and column), in
- * groups of 8 tile rows. */
-export const GROUPED_TILE_ORDER = `  let perBatch = u.tilesN * u.tilesM;
+ * groups of `group` tile rows. */
+export const groupedTileOrder = (group: number): string => `  let perBatch = u.tilesN * u.tilesM;
   var bi = g / perBatch;
   let t = g % perBatch;
-${tileOrder('t', 'u.tilesM', 'u.tilesN', 8)}`;
+${tileOrder('t', 'u.tilesM', 'u.tilesN', group)}`;
 
 /**
  * A double-buffered shared tile of `rows` k-rows of `row4` vec4s (the MoE SIMT kernels,
