@@ -10,22 +10,42 @@ import { roundF16 } from '../tensor/dtype.js';
 
 // NaN and Inf are built from u.pad (always 0) at run time: WGSL rejects them as constants,
 // and NaN is tested on the bits (a compiler may assume x != x is false).
-// fmod_ is a - b·trunc(a/b) corrected by one step where a/b's rounding put trunc one off:
-// exact while |a/b| < 2^24 and b·trunc(a/b) rounds exactly (fma-like hardware).
+// fmod_ is exact, as C's fmod: the remainder is found on the integer significands by long
+// division (one bit per step of exponent difference), since a - b·trunc(a/b) in f32 loses
+// the low bits of the product (fmod(1, 0.1) came out 0, not 0.0999999).
 export const WGSL_DIV = `
 fn dnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn dinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
 fn dnanv_() -> f32 { return bitcast<f32>(0x7fc00000u | u.pad); }
 fn sgnbit_(x: f32) -> u32 { return bitcast<u32>(x) & 0x80000000u; }
+// The significand (24 bits, subnormals normalized) and exponent of a nonzero |x| as bits.
+fn fsig_(ux: u32) -> vec2<i32> {
+  var e = i32(ux >> 23u);
+  var m = ux & 0x7fffffu;
+  if (e == 0) { e = 1; while (m < 0x800000u) { m = m << 1u; e -= 1; } } else { m = m | 0x800000u; }
+  return vec2<i32>(i32(m), e);
+}
 fn fmod_(a: f32, b: f32) -> f32 {
   if (dnan_(a) || dnan_(b) || dinf_(a) || b == 0.0) { return dnanv_(); }
   if (dinf_(b)) { return a; }
-  var r = a - b * trunc(a / b);
-  let ab = abs(b);
-  if (r != 0.0 && sgnbit_(r) != sgnbit_(a)) { r = select(r - ab, r + ab, a > 0.0); }
-  if (abs(r) >= ab) { r = select(r + ab, r - ab, a > 0.0); }
-  if (r == 0.0) { return bitcast<f32>(sgnbit_(a)); }
-  return r;
+  let ua = bitcast<u32>(a) & 0x7fffffffu;
+  let ub = bitcast<u32>(b) & 0x7fffffffu;
+  let sa = sgnbit_(a);
+  if (ua < ub) { return a; }
+  let fa = fsig_(ua);
+  let fb = fsig_(ub);
+  var m = u32(fa.x);
+  let mb = u32(fb.x);
+  for (var k = fa.y; k > fb.y; k -= 1) {
+    if (m >= mb) { m -= mb; }
+    m = m << 1u;
+  }
+  if (m >= mb) { m -= mb; }
+  if (m == 0u) { return bitcast<f32>(sa); }
+  var e = fb.y;
+  while (m < 0x800000u) { m = m << 1u; e -= 1; }
+  if (e >= 1) { return bitcast<f32>(sa | (u32(e) << 23u) | (m & 0x7fffffu)); }
+  return bitcast<f32>(sa | (m >> u32(1 - e)));
 }
 fn rem_(a: f32, b: f32) -> f32 {
   let m = fmod_(a, b);
@@ -96,7 +116,8 @@ function remI(a: number, b: number): number { const r = a % b; return r !== 0 &&
 
 export const DIV_SPECS = {
   // int32 computes as int32 (WGSL's i32 / and % truncate, as C's)
-  truncDivF: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b), wgsl: 'truncdiv_(a, b)', helpers: WGSL_DIV },
+  // The quotient rounded to float32 first, as PyTorch's float kernel (2 / 0.1 is 20, not 19).
+  truncDivF: { name: 'div_trunc', cpu: (a, b) => Math.trunc(Math.fround(a / b)), wgsl: 'truncdiv_(a, b)', helpers: WGSL_DIV },
   truncDivI: { name: 'div_trunc', cpu: (a, b) => Math.trunc(a / b) | 0, wgsl: 'a / b' },
   floorDivF: { name: 'div_floor', cpu: floorDivF, wgsl: 'floordiv_(a, b)', helpers: WGSL_DIV },
   truncDivH: { name: 'div_trunc_h', cpu: (a, b) => Math.trunc(roundF16(a / b)), wgsl: 'truncdivh_(a, b)', helpers: WGSL_DIV_H },

@@ -357,6 +357,39 @@ test('float division with rounding modes, remainder and fmod: signs, zeros, NaN,
   }
 });
 
+// Quotients that round to a whole number in float32 (1 / 0.1 is 10 there, the exact one 9.99999985):
+// a - b·trunc(a / b) in f32 gave remainder 0 and floor 10 on WebGPU, and the CPU truncated the
+// exact quotient (19 for 2 / 0.1). As torch 2.14 gives them for float32.
+const ROUNDED_Q = {
+  a: [1, 2, 7, -3, 0.7, 100, 1e6, 123456.7, -1, -2],
+  b: [0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 0.1, 0.001, -0.1, 0.1],
+  floor: [9, 19, 69, -30, 6, 333, 9999999, 123456696, 9, -20],
+  trunc: [10, 20, 70, -30, 7, 333, 10000000, 123456696, 10, -20],
+  rem: [0.09999998658895493, 0.09999997168779373, 0.09999989718198776, 4.470348358154297e-08, 0.09999997913837433, 0.09999603033065796,
+    0.08509884029626846, 0.00026112154591828585, -0.09999998658895493, 2.9802322387695312e-08],
+  fmod: [0.09999998658895493, 0.09999997168779373, 0.09999989718198776, -0.09999995678663254, 0.09999997913837433, 0.09999603033065796,
+    0.08509884029626846, 0.00026112154591828585, -0.09999998658895493, -0.09999997168779373],
+};
+
+test('rounding division, remainder and fmod where the float32 quotient rounds to a whole number', async () => {
+  for (const dev of await backends()) {
+    const { a: xa, b: xb } = ROUNDED_Q;
+    // Each case at every position of a vec4 and past it: the same rows three times over.
+    const rep = <T,>(v: T[]): T[] => [...v, ...v, ...v];
+    const [a, b] = [sg.tensor(rep(xa), { device: dev }), sg.tensor(rep(xb), { device: dev })];
+    assertEqualArrays(await arr(sg.floorDivide(a, b)), rep(ROUNDED_Q.floor), `floorDivide on ${dev}`);
+    assertEqualArrays(await arr(a.div(b, 'floor')), rep(ROUNDED_Q.floor), `div floor on ${dev}`);
+    assertEqualArrays(await arr(a.div(b, 'trunc')), rep(ROUNDED_Q.trunc), `div trunc on ${dev}`);
+    assertEqualArrays(await arr(a.remainder(b)), f32(rep(ROUNDED_Q.rem)), `remainder on ${dev}`);
+    assertEqualArrays(await arr(sg.fmod(a, b)), f32(rep(ROUNDED_Q.fmod)), `fmod on ${dev}`);
+    // A number divisor, and huge quotients (fmod stays exact: 1e30 fmod 0.007).
+    assertEqualArrays(await arr(sg.tensor([1, 2, 7], { device: dev }).remainder(0.1)), f32(ROUNDED_Q.rem.slice(0, 3)), `remainder by a number on ${dev}`);
+    assertEqualArrays(await arr(sg.tensor([2, -3, 7], { device: dev }).div(0.1, 'trunc')), [20, -30, 70], `trunc by a number on ${dev}`);
+    assertEqualArrays(await arr(sg.fmod(sg.tensor([1e30, -1e30], { device: dev }), 7e-3)), f32([0.006301673129200935, -0.006301673129200935]), `huge quotient on ${dev}`);
+    a.dispose(); b.dispose();
+  }
+});
+
 test('int32 division: C truncation, Python floor, remainder with the divisor\'s sign; dtypes', async () => {
   for (const dev of await backends()) {
     const a = sg.tensor(new Int32Array([7, -7, 7, -7, 0, 6, -6, 2147483647, -2147483647]), { device: dev });
