@@ -76,13 +76,50 @@ export function powC(a: number, b: number): number {
   return Math.pow(a, b);
 }
 
+/** PyTorch's integer pow: wraps as int32 products do; a negative exponent gives 1 for base 1,
+ * ±1 for base -1 and 0 otherwise. */
+export function powInt(a: number, b: number): number {
+  if (b < 0) return a === 1 ? 1 : a === -1 ? (b % 2 === 0 ? 1 : -1) : 0;
+  let r = 1;
+  for (let p = a, k = b; k > 0; k = Math.floor(k / 2), p = Math.imul(p, p)) if (k % 2) r = Math.imul(r, p);
+  return r;
+}
+const WGSL_IPOW = `
+fn ipow_(a: i32, b: i32) -> i32 {
+  if (b < 0) { return select(select(0, select(1, -1, (b & 1) != 0), a == -1), 1, a == 1); }
+  var r = 1;
+  var p = a;
+  var k = u32(b);
+  loop {
+    if ((k & 1u) != 0u) { r = r * p; }
+    k = k >> 1u;
+    if (k == 0u) { break; }
+    p = p * p;
+  }
+  return r;
+}`;
+
 // WGSL leaves pow undefined for a negative or zero base (lavapipe returns 0 for
 // pow(0, -0.5)); this one follows C: odd integral exponents of negative bases keep the sign
 // (every |b| >= 2^24 is even), other finite negative bases give NaN, 0^b is 0 for b > 0 and
 // Inf for b < 0 (-Inf for -0 and odd b), NaN propagates except through x^0 and 1^y.
+// Integral exponents up to 64 multiply by repeated squaring, exact where the result is (WGSL's
+// pow is exp2(b·log2 a): 3^6 came out 729.0002).
 // Inf and NaN are built from u.pad (always 0) at run time: WGSL rejects them as constants.
 const WGSL_POW = `
 const MAXF = 0x1.fffffep+127f;
+fn powi_(x: f32, n: u32) -> f32 {
+  var r = 1.0;
+  var p = x;
+  var k = n;
+  loop {
+    if ((k & 1u) != 0u) { r = r * p; }
+    k = k >> 1u;
+    if (k == 0u) { break; }
+    p = p * p;
+  }
+  return r;
+}
 fn odd_(b: f32) -> bool { return floor(b) == b && abs(b) < 16777216.0 && fract(b * 0.5) != 0.0; }
 fn pow_(a: f32, b: f32) -> f32 {
   if (b == 0.0 || a == 1.0 || (a == -1.0 && abs(b) > MAXF)) { return 1.0; }
@@ -92,7 +129,13 @@ fn pow_(a: f32, b: f32) -> f32 {
     let r = select(0.0, bitcast<f32>(0x7f800000u | u.pad), b < 0.0);
     return select(r, -r, neg && odd_(b));
   }
-  let m = pow(abs(a), b);
+  var m: f32;
+  if (floor(b) == b && abs(b) <= 64.0) {
+    m = powi_(abs(a), u32(abs(b)));
+    if (b < 0.0) { m = 1.0 / m; }
+  } else {
+    m = pow(abs(a), b);
+  }
   if (!neg) { return m; }
   if (floor(b) == b) { return select(m, -m, odd_(b)); }
   if (a < -MAXF) { return m; }
@@ -115,6 +158,9 @@ const S = {
   // WGSL pow is undefined for negative bases; this one follows C for integral exponents.
   pow: { name: 'pow', cpu: powC, wgsl: 'pow_(a, b)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },
   rpow: { name: 'rpow', cpu: (a, b) => powC(b, a), wgsl: 'pow_(b, a)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },
+  // Integer base and exponent: int32 results, as PyTorch's integer pow (no float round trip).
+  powI: { name: 'pow', cpu: powInt, wgsl: 'ipow_(a, b)', helpers: WGSL_IPOW },
+  rpowI: { name: 'rpow', cpu: (a, b) => powInt(b, a), wgsl: 'ipow_(b, a)', helpers: WGSL_IPOW },
   maximum: { name: 'maximum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), wgsl: 'max(a, b)' },
   minimum: { name: 'minimum', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), wgsl: 'min(a, b)' },
   // WGSL's max/min may return the other operand for a NaN (they are IEEE maxNum on many
@@ -280,7 +326,9 @@ const rootOf = (x: Operand, e: Operand | null): MapSpec | null =>
 class Pow extends Function {
   static override forward(ctx: Ctx, a: Operand, b: Operand): Tensor {
     const root = rootOf(a, b);
-    const y = typeof a === 'number' ? mapRaw(S.rpow, [b, a]) : root ? mapRaw(root, [a]) : mapRaw(S.pow, [a, b]);
+    const int = !isFloat(resultDType([a, b]));
+    const y = typeof a === 'number' ? mapRaw(int ? S.rpowI : S.rpow, [b, a]) : int ? mapRaw(S.powI, [a, b])
+      : root ? mapRaw(root, [a]) : mapRaw(S.pow, [a, b]);
     ctx.saveForBackward(a instanceof Tensor ? a : null, b instanceof Tensor ? b : null, y);
     ctx.a = typeof a === 'number' ? a : null;
     ctx.b = typeof b === 'number' ? b : null;
@@ -420,6 +468,12 @@ export function div(a: Tensor | number, b: Operand, roundingMode?: RoundingMode 
 export function pow(a: Tensor | number, b: Operand): Tensor {
   if (typeof a === 'number') { checkTensor('pow', b, 'exponent'); return Pow.apply(a, b); }
   binaryCheck('pow', a, b);
+  if (a.dtype === 'bool' && b instanceof Tensor && b.dtype === 'bool') {
+    throw new Error(`pow: both operands are bool, which is not supported (cast one with .int() first), shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  if (typeof b === 'number' && b < 0 && resultDType([a, b]) === 'int32') {
+    throw new Error(`pow: integers to negative integer powers are not allowed (exponent ${b}, ${a.dtype} input of shape ${fmtShape(a.shape)}); use a float input`);
+  }
   return Pow.apply(a, b);
 }
 export function maximum(a: Tensor, b: Tensor): Tensor {

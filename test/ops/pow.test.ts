@@ -45,6 +45,50 @@ test('pow follows C: tensor^tensor, tensor^number and number^tensor, vec4 and sc
   }
 });
 
+// Each expected value from torch 2.14.
+test('integer pow stays int32 and wraps; a negative number exponent of ints and bool^bool are refused', async () => {
+  for (const dev of await backends()) {
+    const i32 = (v: number[]): Tensor => sg.tensor(new Int32Array(v), { device: dev });
+    const x = i32([5, 6, 3, -2, 0]);
+    const sq = x.pow(2);
+    assert.is(sq.dtype, 'int32', `${dev} int32 ^ 2 is int32`);
+    assertEqualArrays(await arr(sq), [25, 36, 9, 4, 0], `${dev} int ^ 2`);
+    assertEqualArrays(await arr(x.pow(0)), [1, 1, 1, 1, 1], `${dev} int ^ 0`);
+    assertEqualArrays(await arr(x.pow(i32([2, 0, 31, 3, 1]))), [25, 1, 1264544299, -8, 0], `${dev} int ^ int tensor, wrapping`);
+    assertEqualArrays(await arr(i32([2, 1, -1, 0, -1]).pow(i32([-1, -1, -3, -1, -2]))), [0, 1, -1, 0, 1], `${dev} int ^ negative int tensor`);
+    assertEqualArrays(await arr(i32([46341]).pow(2)), [-2147479015], `${dev} int32 overflow wraps`);
+    const r = sg.pow(2, i32([5, 6, 3]));
+    assert.is(r.dtype, 'int32', `${dev} 2 ^ int32 is int32`);
+    assertEqualArrays(await arr(r), [32, 64, 8], `${dev} 2 ^ int`);
+    assert.is(x.pow(2.5).dtype, 'float32', `${dev} int ^ 2.5 is float32`);
+    const b = sg.tensor([true, false], { device: dev, dtype: 'bool' });
+    assertEqualArrays(await arr(b.pow(2)), [1, 0], `${dev} bool ^ 2`);
+    assert.throws(() => x.pow(-1), (e: Error) => /^pow: integers to negative integer powers are not allowed \(exponent -1, int32 input of shape \[5\]\)/.test(e.message), `${dev} int ^ -1`);
+    assert.throws(() => b.pow(b), (e: Error) => /^pow: both operands are bool/.test(e.message), `${dev} bool ^ bool`);
+    // Still usable after the refusals.
+    assertEqualArrays(await arr(x.pow(1)), [5, 6, 3, -2, 0], `${dev} after errors`);
+  }
+});
+
+test('float pow with whole exponents is exact where the result is (WGSL\'s pow is exp2(b·log2 a))', async () => {
+  for (const dev of await backends()) {
+    const base = [1.1, 3, 5, -3, 10, 7, 2, -1.5, 0.25];
+    const a = sg.tensor(base, { device: dev });
+    const e = sg.tensor([10, 6, 4, 5, -2, 11, -20, 3, -3], { device: dev });
+    const got = await arr(a.pow(e));
+    // exact: 3^6, 5^4, (-3)^5, 7^11, 2^-20, (-1.5)^3, 0.25^-3; 1.1^10 and 10^-2 within 2 ulp
+    assertEqualArrays([got[1], got[2], got[3], got[5], got[6], got[7], got[8]], [729, 625, -243, 1977326720, 2 ** -20, -3.375, 64], `${dev} tensor exponents`);
+    allclose([got[0], got[4]], [2.593743085861206, 0.009999999776482582], { rtol: 2.5e-7, atol: 0 }, `${dev} inexact results`);
+    const n = sg.arange(0, 11, 1, { device: dev });
+    assertEqualArrays(await arr(n.pow(2)), Array.from({ length: 11 }, (_, i) => i * i), `${dev} arange ^ 2`);
+    assertEqualArrays(await arr(n.pow(3)), Array.from({ length: 11 }, (_, i) => i ** 3), `${dev} arange ^ 3`);
+    assertEqualArrays(await arr(sg.tensor([3, 5, -3, 10], { device: dev }).pow(4)), [81, 625, 81, 10000], `${dev} ^ 4`);
+    const inv = await arr(sg.tensor([3, 5, -3, 10, 1.1], { device: dev }).pow(-3));
+    allclose(inv, [0.03703703731298447, 0.00800000037997961, -0.03703703731298447, 0.0010000000474974513, 0.7513147592544556], { rtol: 2.5e-7, atol: 0 }, `${dev} ^ -3`);
+    [a, e, n].forEach((t) => t.dispose());
+  }
+});
+
 test('x.pow(0.5) and x.pow(-0.5) are sqrt and rsqrt, as PyTorch computes a number exponent, gradients too', async () => {
   // Unlike C's pow (and a tensor exponent): sqrt(-0) = -0, sqrt(-Inf) = NaN, rsqrt(-0) = -Inf.
   // The gradient's x ** (b − 1) follows the same rule: 0.5 · rsqrt(x) for b = 0.5, 1.5 · sqrt(x)
