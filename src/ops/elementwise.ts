@@ -148,13 +148,13 @@ const S = {
   add: { name: 'add', cpu: (a, b) => a + b, wgsl: 'a + b' },
   sub: { name: 'sub', cpu: (a, b) => a - b, wgsl: 'a - b' },
   rsub: { name: 'rsub', cpu: (a, b) => b - a, wgsl: 'b - a' },
-  mulF: { name: 'mul', cpu: (a, b) => a * b, wgsl: 'a * b' },
+  mulF: { name: 'mul', cpu: (a, b) => a * b, wgsl: 'a * b', opmath: true },
   // A gradient share: m · g where m != 0, and 0 (not NaN for a NaN or infinite g) elsewhere,
   // as PyTorch's where(mask, ...) backward formulas give.
   shareF: { name: 'share', cpu: (m, g) => (m === 0 ? 0 : m * g), wgsl: 'select(a * b, 0.0, a == 0.0)', floatOnly: true },
   mulI: { name: 'mul', cpu: (a, b) => Math.imul(a, b), wgsl: 'a * b' },
-  div: { name: 'div', cpu: (a, b) => a / b, wgsl: 'a / b', floatOnly: true },
-  rdiv: { name: 'rdiv', cpu: (a, b) => b / a, wgsl: 'b / a', floatOnly: true },
+  div: { name: 'div', cpu: (a, b) => a / b, wgsl: 'a / b', floatOnly: true, opmath: true },
+  rdiv: { name: 'rdiv', cpu: (a, b) => b / a, wgsl: 'b / a', floatOnly: true, opmath: true },
   // WGSL pow is undefined for negative bases; this one follows C for integral exponents.
   pow: { name: 'pow', cpu: powC, wgsl: 'pow_(a, b)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },
   rpow: { name: 'rpow', cpu: (a, b) => powC(b, a), wgsl: 'pow_(b, a)', floatOnly: true, helpers: WGSL_NAN + WGSL_POW },

@@ -22,6 +22,9 @@ export interface MapSpec {
   helpers?: string;
   /** Ints compute as ints unless the op always computes in float (exp, div...). */
   floatOnly?: boolean;
+  /** In a float16 op, a 0-d operand of another dtype is read as f32, not cast to half first,
+   * as PyTorch's mul and div read a scalar (their "opmath"): half(1000) · tensor(1e-8) is 1e-5. */
+  opmath?: boolean;
 }
 
 export type Operand = Tensor | number;
@@ -87,6 +90,9 @@ export function coalesce(shape: readonly number[], strides: number[][]): Layout 
   return { shape: outShape, strides: outStrides };
 }
 
+/** Whether a float16 op casts operand `x` to half before computing (see MapSpec.opmath). */
+const castsToHalf = (spec: MapSpec, x: Operand): boolean => x instanceof Tensor && x.dtype !== 'float16' && !(spec.opmath && x.ndim === 0);
+
 /**
  * Runs `spec` elementwise over `inputs` (tensors broadcast together; at most one number),
  * writing into `out` if given (any strides, e.g. a slice of a bigger tensor), else into a
@@ -134,7 +140,7 @@ function cpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   const consts = inputs.map((x) => (typeof x !== 'number' ? 0 : intCompute ? x | 0 : f32 ? Math.fround(x) : x));
   const roundIn = f32 && inputs.some((x) => x instanceof Tensor && (x.dtype === 'int32' || x.dtype === 'bool'));
   // A float32 (0-d) or int tensor in a float16 op is cast to float16 first, as PyTorch casts to the common dtype.
-  const half = compute === 'float16' ? inputs.map((x) => x instanceof Tensor && x.dtype !== 'float16') : null;
+  const half = compute === 'float16' ? inputs.map((x) => castsToHalf(spec, x)) : null;
   const tstrides: number[][] = [];
   let k = 1;
   for (const x of inputs) tstrides.push(x instanceof Tensor ? lay.strides[k++] : lay.shape.map(() => 0));
@@ -211,8 +217,9 @@ function gpuMap(spec: MapSpec, inputs: Operand[], o: Tensor, lay: Layout, comput
   // Contiguous, with n and every offset a multiple of 4: four elements per invocation, as
   // vec4 loads and stores (a float16 element alone is a 2-byte access).
   const v4 = contiguous && n % 4 === 0 && o.offset % 4 === 0 && tensors.every((t) => t.offset % 4 === 0);
-  const kinds = inputs.map((x) => (x instanceof Tensor ? wgslType(x.dtype) : 's')).join('');
   const half = compute === 'float16';
+  // An operand a half op reads as f32 (opmath) compiles differently from one it casts.
+  const kinds = inputs.map((x) => (x instanceof Tensor ? wgslType(x.dtype) + (half && x.dtype !== 'float16' && !castsToHalf(spec, x) ? 'o' : '') : 's')).join('');
   const key = `map:${spec.name}:${kinds}>${o.dtype}:${ct}${half ? 'h' : ''}:${v4 ? 'v4' : contiguous ? 'c' : 'g'}`;
   const u = new Array<number>(8 + 5 * MAX_DIMS).fill(0);
   u[0] = n; u[1] = nd; u[2] = o.offset;
@@ -266,7 +273,7 @@ function mapWgsl4(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' |
   let ti = 0;
   const comp: string[] = [];
   inputs.forEach((x, j) => {
-    if (x instanceof Tensor) { loads += `  let v${NAMES[j]} = ${half && x.dtype !== 'float16' ? 'half4_' : ''}(vec4<${ct}>(I${ti}[u.off${ti} / 4u + q]));\n`; comp.push(NAMES[j]); ti++; }
+    if (x instanceof Tensor) { loads += `  let v${NAMES[j]} = ${half && castsToHalf(spec, x) ? 'half4_' : ''}(vec4<${ct}>(I${ti}[u.off${ti} / 4u + q]));\n`; comp.push(NAMES[j]); ti++; }
     else { loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`; }
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;
@@ -304,7 +311,7 @@ function mapWgsl(spec: MapSpec, inputs: Operand[], outDType: DType, ct: 'f32' | 
   let loads = '';
   let ti = 0;
   inputs.forEach((x, j) => {
-    if (x instanceof Tensor) { loads += `  let ${NAMES[j]} = ${half && x.dtype !== 'float16' ? 'half_' : ''}(${ct}(I${ti}[i${ti}]));\n`; ti++; }
+    if (x instanceof Tensor) { loads += `  let ${NAMES[j]} = ${half && castsToHalf(spec, x) ? 'half_' : ''}(${ct}(I${ti}[i${ti}]));\n`; ti++; }
     else loads += `  let ${NAMES[j]} = bitcast<${ct}>(u.scalar);\n`;
   });
   for (let j = inputs.length; j < 3; j++) loads += `  let ${NAMES[j]} = ${ct}(0);\n`;

@@ -280,6 +280,23 @@ test('float16 division casts a number or a 0-d float32 tensor to float16 first, 
   }
 });
 
+// torch 2.14's values: mul and div read a 0-d operand in f32 (as a number), add casts it to half.
+test('float16 mul and div read a 0-d tensor in f32, as a number; add casts it to half first', async () => {
+  for (const dev of await backends()) {
+    const h = (v: number[]): Tensor => sg.tensor(v, { dtype: 'float16', device: dev });
+    const x = h([1000, 60000, 0.5, 1000, 60000]);
+    const small = [1.0013580322265625e-05, 0.0005998611450195312, 0, 1.0013580322265625e-05, 0.0005998611450195312];
+    const p = x.mul(sg.tensor(1e-8, { device: dev }));
+    assert.is(p.dtype, 'float16', `${dev} a 0-d float32 tensor does not lift float16`);
+    assertEqualArrays(await p.toArray(), small, `${dev} half · 0-d 1e-8`);
+    assertEqualArrays(await x.mul(1e-8).toArray(), small, `${dev} half · 1e-8`);
+    assertEqualArrays(await x.div(sg.tensor(1e8, { device: dev })).toArray(), small, `${dev} half / 0-d 1e8`);
+    assertEqualArrays(await h([3, 3, 3, 3]).mul(sg.tensor(new Int32Array([2049]), { device: dev }).reshape([])).toArray(), [6148, 6148, 6148, 6148], `${dev} half · 0-d int32`);
+    assertEqualArrays(await h([0.5]).div(sg.tensor(1 / 4099, { device: dev })).toArray(), [2050], `${dev} half / 0-d`);
+    assertEqualArrays(await h([0.5]).add(sg.tensor(2049, { device: dev })).toArray(), [2048], `${dev} half + 0-d casts`);
+  }
+});
+
 test('leakyRelu with slope 0: NaN stays NaN, -Inf * 0 is NaN, -1 * 0 is -0 (no folding of x * 0)', async () => {
   for (const dev of await backends()) {
     const y = Array.from(await sg.leakyRelu(sg.tensor([-1, N, 2, -I, I, 0], { device: dev }), 0).toArray());
