@@ -107,6 +107,8 @@ export function transpose(a: Tensor, d0: number, d1: number): Tensor {
   const dims = a.shape.map((_, i) => i);
   const x = normDim('transpose', d0, a.ndim);
   const y = normDim('transpose', d1, a.ndim);
+  // A 0-d tensor takes dims 0 and -1 (PyTorch's scalar wrap) and is returned as a view.
+  if (a.ndim === 0) return PermuteFn.apply(a, dims);
   [dims[x], dims[y]] = [dims[y], dims[x]];
   return PermuteFn.apply(a, dims);
 }
@@ -131,9 +133,9 @@ export function squeeze(a: Tensor, dim?: number): Tensor {
 
 export function flatten(a: Tensor, startDim = 0, endDim = -1): Tensor {
   checkTensor('flatten', a);
-  if (a.ndim === 0) return reshape(a, [1]);
   const s = normDim('flatten', startDim, a.ndim);
   const e = normDim('flatten', endDim, a.ndim);
+  if (a.ndim === 0) return reshape(a, [1]);
   if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
   const shape = [...a.shape.slice(0, s), numel(a.shape.slice(s, e + 1)), ...a.shape.slice(e + 1)];
   return reshape(a, shape);
@@ -193,6 +195,7 @@ class NarrowFn extends Function {
 
 export function narrow(a: Tensor, dim: number, start: number, length: number): Tensor {
   checkTensor('narrow', a);
+  if (a.ndim === 0) throw new Error(`narrow: cannot be applied to a 0-dim tensor (input shape ${fmtShape(a.shape)}, dim ${describe(dim)})`);
   const d = normDim('narrow', dim, a.ndim);
   const size = a.shape[d];
   checkInt('narrow', 'start', start);
@@ -207,6 +210,7 @@ export function narrow(a: Tensor, dim: number, start: number, length: number): T
 /** Python-style slice a[start:end:step] along dim (negative start/end count from the end). */
 export function slice(a: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
   checkTensor('slice', a);
+  if (a.ndim === 0) throw new Error(`slice: cannot be applied to a 0-dim tensor (input shape ${fmtShape(a.shape)}, dim ${describe(dim)})`);
   const d = normDim('slice', dim, a.ndim);
   const size = a.shape[d];
   checkInt('slice', 'start', start);
@@ -226,7 +230,8 @@ export function split(a: Tensor, sizes: number | number[], dim = 0): Tensor[] {
   const size = a.shape[d];
   let parts: number[];
   if (typeof sizes === 'number') {
-    checkInt('split', 'split size', sizes, 1);
+    // As PyTorch: a split size of 0 only for a dim of size 0 (one empty piece, as any size gives).
+    checkInt('split', 'split size', sizes, size === 0 ? 0 : 1);
     parts = [];
     for (let s = 0; s < size; s += sizes) parts.push(Math.min(sizes, size - s));
     if (size === 0) parts.push(0);
@@ -280,7 +285,10 @@ export function chunk(a: Tensor, chunks: number, dim = 0): Tensor[] {
   if (a.ndim === 0) throw new Error('chunk: expected a tensor of at least 1 dim, got a 0-d tensor');
   checkInt('chunk', 'chunks', chunks, 1);
   const d = normDim('chunk', dim, a.ndim);
-  return split(a, Math.max(1, Math.ceil(a.shape[d] / chunks)), d);
+  // PyTorch's rule: pieces of ceil(size / chunks), so fewer than `chunks` pieces can come back
+  // (5 in 4 chunks is 2, 2, 1); a dim of size 0 gives `chunks` empty pieces.
+  if (a.shape[d] === 0) return split(a, new Array<number>(chunks).fill(0), d);
+  return split(a, Math.ceil(a.shape[d] / chunks), d);
 }
 
 class CopyFn extends Function {

@@ -317,4 +317,5 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true });
 }
-Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor): Tensor { return V.transpose(this, 0, 1); }, configurable: true });
+// PyTorch's .T: all dims reversed (a view; 0-d and 1-d come back as they are, 2-D transposed).
+Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor): Tensor { return V.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }, configurable: true });

@@ -162,7 +162,10 @@ export class Tensor {
   get ndim(): number { return this.shape.length; }
   get numel(): number { return numel(this.shape); }
   size(dim?: number): number | number[] {
-    return dim === undefined ? [...this.shape] : this.shape[normDim('size', dim, this.ndim)];
+    if (dim === undefined) return [...this.shape];
+    // PyTorch: "Dimension specified as 0 but tensor has no dimensions".
+    if (this.ndim === 0) throw new Error(`size: dim ${dim} given for a 0-d tensor (shape [])`);
+    return this.shape[normDim('size', dim, this.ndim)];
   }
   isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
   get isLeaf(): boolean { return this.gradFn === null; }

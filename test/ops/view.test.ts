@@ -1,8 +1,9 @@
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { viewStrides } from '../../src/tensor/shape.js';
-import { allclose, assertEqualArrays, backends, f64Copies, forEachIndex, gradsOf, numel, rt, throwsWith } from '../helpers.js';
+import { allclose, arr, assertEqualArrays, backends, f64Copies, forEachIndex, gradsOf, numel, rt, throwsBeforeWork, throwsWith } from '../helpers.js';
 
 const test = suite('views');
 
@@ -110,6 +111,107 @@ test('bad view arguments name the op and the shapes', async () => {
     throwsWith(() => t.narrow(1, 2, 2), /narrow/, /size 3/);
     throwsWith(() => t.split([1, 1], 1), /split/, /3/);
     allclose(await t.view(3, 2).toArray(), [1, 1, 1, 1, 1, 1], {}, 'next call');
+  }
+});
+
+// Expected values below are PyTorch 2.14's (torch.tensor(3.5).transpose(0, 0) and so on).
+test('0-d tensors: transpose, flatten, .T as PyTorch; narrow, slice, size and bad dims throw', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor(3.5, { device: dev });
+    // transpose of a 0-d tensor with dims 0 / -1 is the tensor itself, as a view
+    for (const [d0, d1] of [[0, 0], [0, -1], [-1, -1]]) {
+      const y = x.transpose(d0, d1);
+      assert.equal(y.shape, [], `transpose(${d0}, ${d1}) shape on ${dev}`);
+      assert.ok(y.storage === x.storage, 'transpose of 0-d is a view');
+      assertEqualArrays(await y.toArray(), [3.5], `transpose(${d0}, ${d1}) on ${dev}`);
+      assert.is(await y.sum().item(), 3.5);
+    }
+    assert.equal(x.T.shape, []);
+    assertEqualArrays(await x.T.toArray(), [3.5], `.T of 0-d on ${dev}`);
+    for (const [v, shape] of [[x.flatten(), [1]], [x.flatten(0), [1]], [x.flatten(-1), [1]], [x.flatten(0, -1), [1]], [x.unsqueeze(-1), [1]], [x.squeeze(0), []], [x.permute(), []]] as Array<[Tensor, number[]]>) {
+      assert.equal(v.shape, shape);
+      assertEqualArrays(await v.toArray(), [3.5], `${shape} on ${dev}`);
+    }
+    // PyTorch: "narrow() cannot be applied to a 0-dim tensor", "slice() cannot be applied ...",
+    // "Dimension out of range (expected to be in range of [-1, 0], but got 1)"
+    throwsBeforeWork('narrow', () => x.narrow(0, 0, 1), [/^narrow: /, /0-dim tensor/, /\[\]/]);
+    throwsBeforeWork('narrow', () => x.narrow(0, 0, 0), [/^narrow: /, /0-dim tensor/]);
+    throwsBeforeWork('slice', () => x.slice(0, 0, 1), [/^slice: /, /0-dim tensor/, /\[\]/]);
+    throwsBeforeWork('flatten', () => x.flatten(1), [/^flatten: /, /dim 1/, /0 dims/]);
+    throwsBeforeWork('flatten', () => x.flatten(0, 1), [/^flatten: /, /dim 1/]);
+    throwsBeforeWork('transpose', () => x.transpose(0, 1), [/^transpose: /, /dim 1/]);
+    throwsBeforeWork('unsqueeze', () => x.unsqueeze(1), [/^unsqueeze: /, /dim 1/]);
+    throwsBeforeWork('chunk', () => x.chunk(1, 0), [/^chunk: /, /0-d/]);
+    throwsBeforeWork('split', () => x.split(1, 0), [/^split: /, /0-d/]);
+    // PyTorch: "Dimension specified as 0 but tensor has no dimensions"
+    throwsWith(() => x.size(0), /^size: /, /dim 0/, /0-d/);
+    throwsWith(() => x.size(-1), /^size: /, /dim -1/, /0-d/);
+    assert.equal(x.size(), []);
+    // the gradient flows back through a 0-d transpose and .T
+    const w = sg.tensor(3.5, { device: dev, requiresGrad: true });
+    w.transpose(0, -1).mul(2).add(w.T.mul(3)).backward();
+    assertEqualArrays(await w.grad!.toArray(), [5], `0-d transpose grad on ${dev}`);
+    x.dispose(); w.dispose();
+  }
+});
+
+test('.T reverses every dim (PyTorch): 1-D as is, 2-D transposed, 3-D and 4-D reversed', async () => {
+  for (const dev of await backends()) {
+    const v = sg.tensor([1, 2], { device: dev });
+    assert.equal(v.T.shape, [2]);
+    assertEqualArrays(await v.T.toArray(), [1, 2], `.T of 1-D on ${dev}`);
+    const m = sg.tensor([[1, 2, 3], [4, 5, 6]], { device: dev });
+    assert.equal(m.T.shape, [3, 2]);
+    assertEqualArrays(await m.T.contiguous().toArray(), [1, 4, 2, 5, 3, 6], `.T of 2-D on ${dev}`);
+    // torch.arange(24.).reshape(2, 3, 4).T: shape [4, 3, 2]
+    const c = sg.arange(24, { device: dev }).float().reshape(2, 3, 4);
+    const want = [0, 12, 4, 16, 8, 20, 1, 13, 5, 17, 9, 21, 2, 14, 6, 18, 10, 22, 3, 15, 7, 19, 11, 23];
+    assert.equal(c.T.shape, [4, 3, 2]);
+    assertEqualArrays(await c.T.contiguous().toArray(), want, `.T of 3-D on ${dev}`);
+    const c4 = c.reshape(1, 2, 3, 4);
+    assert.equal(c4.T.shape, [4, 3, 2, 1]);
+    assertEqualArrays(await c4.T.contiguous().toArray(), want, `.T of 4-D on ${dev}`);
+    for (const t of [v, m, c, c4]) t.dispose();
+  }
+  // the gradient of a 3-D .T is the inverse permutation
+  await sg.gradcheck((x) => x.T.contiguous().view(6, 4).exp(), [rt([2, 3, 4], 31, 'cpu').t]);
+});
+
+test('chunk and split on empty and small dims follow PyTorch\'s piece counts', async () => {
+  const sizes = (ts: Tensor[], d: number): number[] => ts.map((t) => t.shape[d]);
+  for (const dev of await backends()) {
+    // [n, chunks, torch's piece sizes along dim 0]
+    const cases: Array<[number, number, number[]]> = [
+      [0, 1, [0]], [0, 2, [0, 0]], [0, 3, [0, 0, 0]], [1, 2, [1]], [2, 3, [1, 1]], [3, 2, [2, 1]],
+      [5, 3, [2, 2, 1]], [5, 4, [2, 2, 1]], [5, 6, [1, 1, 1, 1, 1]], [6, 4, [2, 2, 2]], [7, 3, [3, 3, 1]], [7, 6, [2, 2, 2, 1]],
+    ];
+    for (const [n, chunks, want] of cases) {
+      const t = sg.arange(n * 3, { device: dev }).float().reshape(n, 3);
+      const parts = t.chunk(chunks, 0);
+      assert.equal(sizes(parts, 0), want, `zeros(${n}, 3).chunk(${chunks}, 0) on ${dev}`);
+      for (const p of parts) assert.equal(p.shape[1], 3);
+      if (n > 0) assertEqualArrays(await arr(sg.cat(parts, 0)), Array.from({ length: n * 3 }, (_, i) => i), `chunk pieces cover ${n} on ${dev}`);
+      t.dispose();
+    }
+    // an empty last dim: torch.zeros(2, 0).chunk(3, -1) is three [2, 0] pieces
+    const e = sg.zeros([2, 0], { device: dev });
+    assert.equal(e.chunk(3, -1).map((p) => p.shape), [[2, 0], [2, 0], [2, 0]]);
+    // split over an empty dim: any size (0 too) gives one empty piece; a list of zeros gives
+    // that many; an empty list gives none. A size of 0 over a non-empty dim is refused.
+    const z = sg.zeros([0, 3], { device: dev });
+    assert.equal(z.split(2, 0).map((p) => p.shape), [[0, 3]]);
+    assert.equal(z.split(0, 0).map((p) => p.shape), [[0, 3]]);
+    assert.equal(z.split([0, 0, 0], 0).map((p) => p.shape), [[0, 3], [0, 3], [0, 3]]);
+    assert.equal(z.split([], 0).length, 0);
+    const three = sg.zeros([3, 3], { device: dev });
+    throwsBeforeWork('split', () => three.split(0, 0), [/^split: /, /split size/, /0/]);
+    throwsBeforeWork('split', () => three.split([], 0), [/^split: /, /\[\]/, /3/]);
+    throwsBeforeWork('chunk', () => z.chunk(0, 0), [/^chunk: /, /chunks/, /0/]);
+    // the gradient of an empty chunk is an empty tensor
+    const g = sg.zeros([0, 3], { device: dev, requiresGrad: true });
+    g.chunk(2, 0)[1].sum().backward();
+    assert.equal(g.grad!.shape, [0, 3]);
+    e.dispose(); z.dispose(); g.dispose(); three.dispose();
   }
 });
 
