@@ -382,7 +382,8 @@ export function gather(t: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex('gather', index);
   deviceOf('gather', t, index);
   const d = normDim('gather', dim, t.ndim);
-  if (index.ndim !== t.ndim) {
+  // A 0-d input or index counts as 1-d of size 1 (PyTorch's rule), so 0-d beside 1-d is fine.
+  if (Math.max(index.ndim, 1) !== Math.max(t.ndim, 1)) {
     throw new Error(`gather: index must have as many dims as the input: index shape ${fmtShape(index.shape)}, input shape ${fmtShape(t.shape)}`);
   }
   for (let k = 0; k < t.ndim; k++) {
@@ -391,7 +392,10 @@ export function gather(t: Tensor, dim: number, index: Tensor): Tensor {
     }
   }
   checkIndexValues('gather', index, t.ndim === 0 ? 1 : t.shape[d], d, t.shape);
-  if (t.ndim === 0) return reshape(Gather.apply(reshape(t, [1]), 0, reshape(index, [1])), []);
+  if (t.ndim === 0 || index.ndim === 0) {
+    const out = Gather.apply(t.ndim === 0 ? reshape(t, [1]) : t, 0, index.ndim === 0 ? reshape(index, [1]) : index);
+    return index.ndim === 0 ? reshape(out, []) : out;
+  }
   return Gather.apply(t, d, index);
 }
 

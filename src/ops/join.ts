@@ -80,7 +80,8 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   }
   const shape = [...ref.shape];
   shape[d] = kept.reduce((n, t) => n + t.shape[d], 0);
-  return Join.apply(d, false, shape, joinDType(kept), ...kept);
+  // The skipped empty pieces still take part in dtype promotion (as PyTorch).
+  return Join.apply(d, false, shape, joinDType(all), ...kept);
 }
 
 /** Joins equal-shaped tensors along a new dim. */

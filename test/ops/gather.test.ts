@@ -296,6 +296,63 @@ test('cat and stack: dims incl. negative, odd sizes, mixed dtypes, empty tensors
   }
 });
 
+test('cat and stack promote over every piece, the skipped empty [0] ones too (PyTorch 2.14)', async () => {
+  for (const dev of await backends()) {
+    const ints = sg.tensor(Int32Array.from([1, 2]), { device: dev });
+    const f0 = sg.zeros([0], { device: dev });
+    const i0 = sg.zeros([0], { device: dev, dtype: 'int32' });
+    const b0 = sg.tensor([true], { device: dev }).slice(0, 0, 0);
+    // [pieces, torch's dtype, shape and values]
+    const cases: Array<[Tensor[], string, number[], number[]]> = [
+      [[ints, f0], 'float32', [2], [1, 2]], // torch.cat([int32 [2], float32 [0]]): float32 [1., 2.]
+      [[f0, ints], 'float32', [2], [1, 2]],
+      [[ints.view(1, 2), f0], 'float32', [1, 2], [1, 2]], // the legacy skip of a 1-D [0] beside 2-D
+      [[ints.view(1, 2), sg.zeros([0, 2], { device: dev })], 'float32', [1, 2], [1, 2]],
+      [[b0, ints], 'int32', [2], [1, 2]],
+      [[i0, f0], 'float32', [0], []],
+    ];
+    if (dev === 'cpu' || sg.deviceInfo().features.includes('shader-f16')) {
+      cases.push([[sg.zeros([0], { device: dev, dtype: 'float16' }), ints], 'float16', [2], [1, 2]], [[sg.zeros([2], { device: dev, dtype: 'float16' }), f0], 'float32', [2], [0, 0]]);
+    }
+    for (const [pieces, dtype, shape, want] of cases) {
+      const y = sg.cat(pieces);
+      const what = `cat of ${pieces.map((p) => `${p.dtype}[${p.shape}]`).join(', ')} on ${dev}`;
+      if (y.dtype !== dtype || y.shape.join() !== shape.join()) throw new Error(`${what}: ${y.dtype}[${y.shape}], torch gives ${dtype}[${shape}]`);
+      assertEqualArrays(await y.toArray(), want, what);
+    }
+    // torch.stack([int32 [0], float32 [0]]): float32 of shape [2, 0]
+    const st = sg.stack([i0, f0]);
+    if (st.dtype !== 'float32' || st.shape.join() !== '2,0') throw new Error(`stack of empty int32 and float32: ${st.dtype}[${st.shape}]`);
+  }
+});
+
+test('gather: a 0-d input or index counts as 1-d of size 1 (PyTorch 2.14)', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor(3.5, { device: dev });
+    const v = sg.tensor([1, 2, 3], { device: dev });
+    // torch.tensor(3.5).gather(0, torch.tensor([0, 0])): [3.5, 3.5]
+    const a = x.gather(0, idxT(Int32Array.from([0, 0]), [2], dev));
+    if (a.shape.join() !== '2') throw new Error(`0-d input, [2] index gave shape [${a.shape}]`);
+    assertEqualArrays(await a.toArray(), [3.5, 3.5], `0-d input, 1-d index on ${dev}`);
+    // torch.tensor([1., 2, 3]).gather(0, torch.tensor(2)): tensor(3.)
+    const b = v.gather(-1, idxT(Int32Array.from([2]), [], dev));
+    if (b.ndim !== 0) throw new Error(`1-d input, 0-d index gave shape [${b.shape}]`);
+    assertEqualArrays(await b.toArray(), [3], `1-d input, 0-d index on ${dev}`);
+    const c = x.gather(0, idxT(Int32Array.from([0]), [], dev));
+    assertEqualArrays(await c.toArray(), [3.5], `0-d input, 0-d index on ${dev}`);
+    // "Index tensor must have the same number of dimensions as input tensor"
+    throwsWith(() => x.gather(0, idxT(Int32Array.from([0]), [1, 1], dev)), /^gather: /, /as many dims/, /\[1, 1\]/, /\[\]/);
+    if (dev === 'cpu') throwsWith(() => x.gather(0, idxT(Int32Array.from([1]), [1], dev)), /^gather: /, /index 1/, /size 1/);
+    // gradients: the 0-d input gets both picks, the 1-d input one
+    const w = sg.tensor(3.5, { device: dev, requiresGrad: true });
+    w.gather(0, idxT(Int32Array.from([0, 0, 0]), [3], dev)).sum().backward();
+    assertEqualArrays(await w.grad!.toArray(), [3], `0-d gather grad on ${dev}`);
+    const u = sg.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+    u.gather(0, idxT(Int32Array.from([1]), [], dev)).mul(2).backward();
+    assertEqualArrays(await u.grad!.toArray(), [0, 2, 0], `1-d gather by 0-d index grad on ${dev}`);
+  }
+});
+
 // ---- gradients ----
 
 const idxCpu = (v: number[], shape: number[]): Tensor => sg.tensor(Int32Array.from(v), { shape, dtype: 'int32', device: 'cpu' });
