@@ -70,6 +70,9 @@ function anyAll(op: 'any' | 'all', x: Tensor, dim: unknown, keepdim: unknown): T
   checkTensor(op, x);
   const red = reduceDims(op, x, dim);
   checkBool(op, 'keepdim', keepdim);
+  // An empty dim list reduces nothing for any/all (PyTorch), unlike sum/mean where it means all
+  // dims: each element's own truth value, in the input's shape.
+  if (Array.isArray(dim) && dim.length === 0) return mapRaw(S.ne, [x, 0], 'bool');
   // Count the elements that decide (nonzero for any, zero for all; NaN is nonzero), then test the count.
   const hits = mapRaw(op === 'any' ? S.ne : S.eq, [x, 0], 'int32');
   try {

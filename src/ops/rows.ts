@@ -130,13 +130,13 @@ export function reduceDims(op: string, t: Tensor, dim: unknown): number[] {
   const out: number[] = [];
   for (const d of list) {
     if (typeof d !== 'number') throw new Error(`${op}: dim must be a number or an array of numbers, got ${describe(dim)}`);
-    const nd = normDim(op, d, t.ndim);
-    // A 0-d tensor accepts dim 0 / -1 (as PyTorch does) and has nothing to reduce over.
-    if (t.ndim === 0) continue;
+    // A 0-d tensor accepts dim 0 / -1 (as PyTorch does: both are its dim 0) and has nothing
+    // to reduce over, but a dim listed twice is refused there too.
+    const nd = normDim(op, d, t.ndim) + (t.ndim === 0 && d < 0 ? 1 : 0);
     if (out.includes(nd)) throw new Error(`${op}: dim ${nd} appears more than once in ${describe(dim)}`);
     out.push(nd);
   }
-  return out.sort((a, b) => a - b);
+  return t.ndim === 0 ? [] : out.sort((a, b) => a - b);
 }
 
 /** One dim, as a list ([] for a 0-d tensor). */

@@ -130,6 +130,36 @@ test('any and all: no dim gives a 0-d bool; dim, negative dim, dims, keepdim; Na
   }
 });
 
+test('any and all with dim [] reduce nothing (PyTorch 2.14): each element\'s truth, input shape, bool', async () => {
+  for (const dev of await backends()) {
+    // torch.tensor([[1., 0], [0, 0]]).any([]) and .all([]): [[True, False], [False, False]]
+    const x = sg.tensor([[1, 0], [0, 0]], { device: dev });
+    for (const y of [x.any([]), x.all([]), x.any([], true), sg.all(x, [], true)]) {
+      assert.is(y.dtype, 'bool');
+      assert.equal(y.shape, [2, 2]);
+      assertEqualArrays(await arr(y), [1, 0, 0, 0], `${dev} any/all([]) of [[1, 0], [0, 0]]`);
+    }
+    // NaN and -0: torch.tensor([[1.5, -0.], [-2, nan]]).all([]): [[True, False], [True, True]]
+    assertEqualArrays(await arr(sg.tensor([[1.5, -0], [-2, N]], { device: dev }).all([])), [1, 0, 1, 1], `${dev} all([]) NaN`);
+    // int32, bool, a transposed view, an empty tensor and a 0-d tensor
+    assertEqualArrays(await arr(sg.tensor(Int32Array.from([3, 0, -1]), { device: dev }).any([])), [1, 0, 1], `${dev} int32 any([])`);
+    assertEqualArrays(await arr(sg.tensor([true, false], { device: dev }).all([])), [1, 0], `${dev} bool all([])`);
+    assertEqualArrays(await arr(sg.tensor([[1, 0], [3, 4]], { device: dev }).T.all([])), [1, 1, 0, 1], `${dev} transposed all([])`);
+    const e = sg.zeros([0, 3], { device: dev }).any([]);
+    assert.equal(e.shape, [0, 3]);
+    assert.is(e.dtype, 'bool');
+    const z = sg.tensor(0, { device: dev }).any([]);
+    assert.equal(z.shape, []);
+    assertEqualArrays(await arr(z), [0], `${dev} 0-d any([])`);
+    // sum/mean keep PyTorch's other rule: [] reduces every dim (torch: 4. and 1.)
+    const s = sg.tensor([[1, 0], [0, 3]], { device: dev });
+    assertEqualArrays(await arr(s.sum([])), [4], `${dev} sum([])`);
+    assertEqualArrays(await arr(s.mean([])), [1], `${dev} mean([])`);
+    assertEqualArrays(await arr(s.amax([])), [3], `${dev} amax([])`);
+    x.dispose(); e.dispose(); s.dispose();
+  }
+});
+
 test('maskedFill: number or 0-d tensor, bool or int32 mask, broadcast, keeps x dtype', async () => {
   for (const dev of await backends()) {
     const x = sg.tensor([[1, N, 3], [4, 5, I]], { device: dev });

@@ -470,6 +470,16 @@ test('bad input throws naming op, argument and shapes/values; the next call work
     throwsWith(() => t.topk(2, 2), /topk/, /dim 2/);
     throwsWith(() => t.topk(1.5), /topk/, /k \(1.5\)/);
     throwsWith(() => t.sum(0, 'yes' as unknown as boolean), /sum/, /keepdim/);
+    // A 0-d tensor takes dim 0 or -1, but not both at once: PyTorch's "dim 0 appears multiple
+    // times in the list of dims" for sum/mean/amax/amin/var/any/logsumexp([0, -1]).
+    const z = sg.tensor(3.5, { device: dev });
+    for (const [op, f] of [
+      ['sum', () => z.sum([0, -1])], ['mean', () => z.mean([-1, 0])], ['amax', () => z.amax([0, -1])], ['amin', () => z.amin([0, 0])],
+      ['var', () => z.var([0, -1])], ['any', () => z.any([0, -1])], ['logsumexp', () => sg.logsumexp(z, [0, -1])],
+    ] as Array<[string, () => Tensor]>) throwsWith(f, new RegExp(`^${op}: `), /dim 0/, /more than once/);
+    assert.is(await z.amax([0]).item(), 3.5);
+    assert.is(await z.sum([-1], true).item(), 3.5);
+    z.dispose();
 
     const logits = rt([4, 3], 401, dev).t;
     const good = sg.tensor(new Int32Array([0, 2, 1, 1]), { device: dev });
