@@ -222,10 +222,9 @@ export function chooseDense(g: GpuBackend, a: Tensor, b: Tensor, out: Tensor, p:
     // matmulExact knob set to off keeps the checks everywhere (kernel work).
     const { unroll2: u2, bx } = loopShape('matmul', c.RM === 4 && c.RN === 4);
     const exact = c.RM === 4 && M % c.TM === 0 && N % c.TN === 0 && K % c.BK === 0 && knob('matmulExact') !== 'off';
-    const group = knob('matmulTileGroup');
     return {
-      key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}${u2 ? ':u2' : ''}${bx ? `:b${bx}` : ''}${exact ? ':x' : ''}:g${group}`,
-      wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK, exact, u2, bx, group),
+      key: `matmul-tiled:${ta},${tb}>${to}:${tileKey(c)}:${aM ? 'aM' : 'aK'}${bK ? 'bK' : 'bN'}${u2 ? ':u2' : ''}${bx ? `:b${bx}` : ''}${exact ? ':x' : ''}`,
+      wgsl: () => tiledWgsl(c, ta, tb, to, aM, bK, exact, u2, bx, knob('matmulTileGroup')),
       tm: c.TM, tn: c.TN,
     };
   }

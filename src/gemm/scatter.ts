@@ -105,10 +105,9 @@ export function s2sGpu(o: S2SArgs): void {
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
   const u = s2sUniforms(o, cap, tilesN);
-  const group = knob('moeTileGroup');
   g.dispatch({
-    key: `moe.s2s:${y.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}:y${yVec ? 4 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}:g${group}`,
-    wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null, group),
+    key: `moe.s2s:${y.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}:y${yVec ? 4 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
+    wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null, knob('moeTileGroup')),
     inputs,
     outputs: [y.buffer],
     uniforms: u,

@@ -73,15 +73,14 @@ export function s2sTc(o: S2SArgs, { mode, tile }: TcChoice): void {
   // W[e] needs no gather, so with whole tiles its fragments can be read straight from the
   // buffer (the moeTcBdirect knob): half the staging, but storage-buffer fragment loads.
   const bDirect = knob('moeTcBdirect') && wVec === 8 && N % tn(tile) === 0 && K % tile.TK === 0;
-  const group = knob('moeTileGroup');
   const aVec = rowVec(a.t);
   const yVec = N % 8 === 0 && y.offset % 8 === 0;
   const inputs = [a.t.buffer, w.buffer, sse.buffer, table.buffer];
   if (a.coef) inputs.push(a.coef.buffer);
   if (bias) inputs.push(bias.buffer);
   g.dispatch({
-    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}:g${group}`,
-    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null, group), aVec, bl, wVec, bDirect, yVec),
+    key: `moe.s2sTc:${mode}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${bl}${wVec}${bDirect ? 'd' : ''}:y${yVec ? 8 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, s2sProblem(tile, a, bias !== null, knob('moeTileGroup')), aVec, bl, wVec, bDirect, yVec),
     inputs,
     outputs: [y.buffer],
     uniforms: s2sUniforms(o, cap, tilesN),
@@ -247,10 +246,9 @@ export function matmulTc(a: Tensor, b: Tensor, out: Tensor, p: Plan, { mode, til
   const tilesM = Math.ceil(M / tm(tile));
   const tilesN = Math.ceil(N / tn(tile));
   const yVec = N % 8 === 0 && out.offset % 8 === 0;
-  const group = knob('matmulTileGroup');
   g.dispatch({
-    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aKm ? 'km' : ''}${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}:g${group}`,
-    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile, group), aVec, bl, wVec, false, yVec, aKm),
+    key: `matmul-tc:${mode}:${tileKey(tile)}:a${aKm ? 'km' : ''}${aVec}:w${bl}${wVec}:y${yVec ? 8 : 1}`,
+    wgsl: () => s2sTcWgsl(tile, mode === 'real' ? REAL : EMULATED, denseProblem(tile, knob('matmulTileGroup')), aVec, bl, wVec, false, yVec, aKm),
     inputs: [a.buffer, b.buffer],
     outputs: [out.buffer],
     uniforms: [M, N, K, nb, tilesM, tilesN, a.offset, p.rsA, p.csA, bsa, b.offset, bsb, p.rsB, p.csB, out.offset, 0].map((v) => v >>> 0),
