@@ -5,10 +5,9 @@
 // dispatches).
 import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
-import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { checkDType, isFloat, roundF16, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
-import { checkScalarFits, checkTensor } from '../tensor/check.js';
+import { checkTensor } from '../tensor/check.js';
 import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
 import { divRounded, roundingModeArg, type RoundingMode } from './intdiv.js';
 
@@ -236,7 +235,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return s.reshape([...shape]);
 }
 
-function checkOperand(op: string, arg: string, x: unknown): void {
+export function checkOperand(op: string, arg: string, x: unknown): void {
   if (x instanceof Tensor) { x.assertAlive(op); return; }
   if (typeof x !== 'number') throw new Error(`${op}: ${arg} must be a Tensor or a number, got ${describe(x)}`);
 }
@@ -252,7 +251,7 @@ function binaryCheck(op: string, a: Tensor, b: Operand): void {
   }
 }
 
-function checkAlpha(op: string, alpha: unknown): void {
+export function checkAlpha(op: string, alpha: unknown): void {
   if (alpha !== undefined && (typeof alpha !== 'number' || Number.isNaN(alpha))) throw new Error(`${op}: alpha must be a number, got ${describe(alpha)}`);
 }
 
@@ -558,44 +557,6 @@ export function copyInto(dst: Tensor, src: Operand): Tensor {
 /** A contiguous copy, optionally cast; not recorded. */
 export function copyRaw(a: Tensor, dtype?: DType): Tensor {
   return mapRaw(S.copy, [a], dtype ?? a.dtype);
-}
-
-// ---- in-place updates (optimizer steps, manual SGD) ----
-
-/**
- * Writes op(self, other) into self's memory. Like PyTorch, refused on a tensor that requires
- * grad while grad mode is on (use noGrad). The result is computed into a temporary first: a
- * dispatch may not read and write the same buffer.
- */
-export function inplace(name: string, self: Tensor, other: Operand | null, f: (a: Tensor, b: Operand) => Tensor,
-  o: { alpha?: number; assign?: boolean } = {}): Tensor {
-  self.assertAlive(name);
-  checkAlpha(name, o.alpha);
-  if (o.assign && typeof other === 'number') checkScalarFits(name, other, self.dtype);
-  // PyTorch's rule for arithmetic in place: the result must fit self's dtype, so nothing
-  // fractional lands in an int32 tensor (a copy or fill casts instead, as PyTorch's do).
-  if (!o.assign && self.dtype === 'bool' && !(other instanceof Tensor && other.dtype === 'bool')) {
-    throw new Error(`${name}: the result of ${other instanceof Tensor ? `a ${other.dtype} tensor` : 'a number'} can't be cast to the bool tensor modified in place`);
-  }
-  if (!o.assign && self.dtype === 'int32') {
-    if (other instanceof Tensor && isFloat(other.dtype)) throw new Error(`${name}: result type ${other.dtype} can't be cast to the int32 tensor modified in place`);
-    if (typeof other === 'number' && !Number.isInteger(other)) throw new Error(`${name}: ${other} is not an integer; the int32 tensor modified in place cannot hold the result`);
-    if (o.alpha !== undefined && !Number.isInteger(o.alpha)) throw new Error(`${name}: alpha must be an integer for an int32 tensor, got ${o.alpha}`);
-  }
-  if (self.requiresGrad && isGradEnabled()) {
-    throw new Error(`${name}: a tensor that requires grad cannot be modified in place while grad mode is on; wrap the update in sg.noGrad(() => ...)`);
-  }
-  if (other instanceof Tensor) {
-    other.assertAlive(name);
-    if (other.device !== self.device) throw new Error(`${name}: other is on ${other.device} but self is on ${self.device}`);
-    const s = broadcastShapes(name, self.shape, other.shape);
-    if (!shapesEqual(s, self.shape)) throw new Error(`${name}: other of shape ${fmtShape(other.shape)} does not broadcast to self's shape ${fmtShape(self.shape)}`);
-  } else if (other !== null) checkOperand(name, 'other', other);
-  const tmp = noGrad(() => f(self, other ?? 0));
-  copyInto(self, tmp);
-  tmp.dispose();
-  self.storage.version++;
-  return self;
 }
 
 export { S as MAP_SPECS };

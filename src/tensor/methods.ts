@@ -8,6 +8,7 @@ import type { DeviceKind } from '../backend/storage.js';
 import { describe, forEachOffset, parseShapeArgs } from './shape.js';
 import { runBackward, type BackwardOptions } from '../autograd/engine.js';
 import * as E from '../ops/elementwise.js';
+import { inplace } from '../ops/inplace.js';
 import * as V from '../ops/view.js';
 import * as R from '../ops/reduce.js';
 import { softmax, logSoftmax } from '../ops/softmax.js';
@@ -172,7 +173,7 @@ function assign<T extends Tensor>(op: string, t: T, src: Tensor | Scalar): T {
     up = V.fromArray(values, src.shape, src.dtype === 'float64' ? 'float32' : src.dtype, t.device);
   }
   try {
-    E.inplace(op, t, up ?? src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, t.dtype) : V.full(t.shape, b, t.dtype, t.device)), { assign: true });
+    inplace(op, t, up ?? src, (_a, b) => (b instanceof Tensor ? E.copyRaw(b, t.dtype) : V.full(t.shape, b, t.dtype, t.device)), { assign: true });
   } finally {
     up?.dispose();
   }
@@ -226,9 +227,9 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   int(): Tensor { return E.cast(this, 'int32'); },
 
   copy_(src: Tensor | Scalar): Tensor { return assign('copy_', this, src); },
-  add_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('add_', this, o, (a, b) => E.add(a, b, alpha), { alpha }); },
-  sub_(o: Tensor | Scalar, alpha = 1): Tensor { return E.inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha), { alpha }); },
-  mul_(o: Tensor | Scalar): Tensor { return E.inplace('mul_', this, o, (a, b) => E.mul(a, b)); },
+  add_(o: Tensor | Scalar, alpha = 1): Tensor { return inplace('add_', this, o, (a, b) => E.add(a, b, alpha), { alpha }); },
+  sub_(o: Tensor | Scalar, alpha = 1): Tensor { return inplace('sub_', this, o, (a, b) => E.sub(a, b, alpha), { alpha }); },
+  mul_(o: Tensor | Scalar): Tensor { return inplace('mul_', this, o, (a, b) => E.mul(a, b)); },
   fill_(value: Scalar | Tensor): Tensor {
     // As PyTorch: a number, or a 0-d tensor holding one.
     if (typeof value !== 'number' && !(value instanceof Tensor && value.ndim === 0)) throw new Error(`fill_: value must be a number or a 0-d tensor, got ${describe(value)}`);

@@ -26,6 +26,41 @@ test('int32 in place: a float tensor, a fraction or a fractional alpha is refuse
   }
 });
 
+// As torch 2.14: refused where the result would depend on the order elements are written in.
+test('in place into repeated or shared memory: refused as PyTorch refuses it, fills and exact aliases allowed', async () => {
+  for (const dev of await backends()) {
+    const row = sg.tensor([1, 2, 3], { device: dev });
+    const ex = row.expand([2, 3]);
+    const ones = sg.ones([2, 3], { device: dev });
+    for (const [what, f] of [['add_', () => ex.add_(1)], ['mul_', () => ex.mul_(2)], ['copy_', () => ex.copy_(ones)]] as const) {
+      throwsBeforeWork(`${what} into expand on ${dev}`, f, [new RegExp(`^${what}: unsupported operation: more than one element of the written-to tensor refers to a single memory location \\(shape \\[2, 3\\], stride 0 in dim 0\\)`)]);
+    }
+    // A fill writes the same value everywhere: allowed, as in PyTorch.
+    ex.fill_(7);
+    assertEqualArrays(await row.toArray(), [7, 7, 7], `fill_ through expand on ${dev}`);
+    ex.zero_();
+    assertEqualArrays(await row.toArray(), [0, 0, 0], `zero_ through expand on ${dev}`);
+    const m = sg.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8], { device: dev }).reshape([3, 3]);
+    const v = sg.tensor([0, 1, 2, 3, 4], { device: dev });
+    const [mT, v1, v0, first, row0] = [m.T, v.narrow(0, 1, 4), v.narrow(0, 0, 4), v.select(0, 0), m.select(0, 0)];
+    for (const [what, f] of [['add_', () => m.add_(mT)], ['copy_', () => m.copy_(mT)], ['copy_', () => v1.copy_(v0)],
+      ['add_', () => v.add_(first)], ['add_', () => m.add_(row0)]] as const) {
+      throwsBeforeWork(`${what} from overlapping memory on ${dev}`, f, [new RegExp(`^${what}: unsupported operation: some elements of other \\(shape \\[[0-9, ]*\\]\\) and of the written-to tensor \\(shape \\[[0-9, ]+\\]\\) refer to a single memory location`)]);
+    }
+    assertEqualArrays(await m.toArray(), [0, 1, 2, 3, 4, 5, 6, 7, 8], `refused writes left m as it was on ${dev}`);
+    // Allowed, as in PyTorch: the same view, disjoint parts, strided views it does not analyse.
+    v.mul_(v.view([5]));
+    assertEqualArrays(await v.toArray(), [0, 1, 4, 9, 16], `v *= v on ${dev}`);
+    v.narrow(0, 0, 2).add_(v.select(0, 4));
+    assertEqualArrays(await v.toArray(), [16, 17, 4, 9, 16], `a disjoint element on ${dev}`);
+    m.select(0, 1).add_(m.select(0, 0));
+    assertEqualArrays(await m.toArray(), [0, 1, 2, 3, 5, 7, 6, 7, 8], `one row into another on ${dev}`);
+    const w = sg.tensor([0, 1, 2, 3, 4, 5], { device: dev });
+    w.slice(0, 0, 6, 2).copy_(w.slice(0, 1, 6, 2));
+    assertEqualArrays(await w.toArray(), [1, 1, 3, 3, 5, 5], `interleaved strided views on ${dev}`);
+  }
+});
+
 test('fill_, full and the like refuse values the dtype cannot hold; fill_ takes a 0-d tensor', async () => {
   for (const dev of await backends()) {
     const z = sg.zeros(2, { dtype: 'int32', device: dev });
