@@ -1,9 +1,11 @@
 // clipGradNorm on WebGPU in a handful of dispatches, whatever the number of gradients: a
 // training step is host-bound on a real GPU, and four dispatches per gradient made clipping
 // a fifth of a small model's step. Three kernels:
-//   sumsq  one dispatch per group of gradients; every workgroup writes Σ g² over a strided
-//          chunk of one gradient into its own slot of a partials buffer
-//   norm   one workgroup adds the partials in a fixed order and writes sqrt into the result
+//   sumsq  one dispatch per group of gradients; every workgroup writes Σ g² (Σ |g|^p, or
+//          max |g| for the infinity norm) over a strided chunk of one gradient into its own
+//          slot of a partials buffer
+//   norm   one workgroup combines the partials in a fixed order and writes the norm (sqrt,
+//          the 1/p power, or the max) into the result
 //   scale  one dispatch per group; multiplies by min(1, maxNorm / (norm + eps)) read from
 //          the result, so nothing waits on a readback
 // A group is up to MAX_BUFS distinct buffers (storage bindings are the scarce resource) and
@@ -32,8 +34,13 @@ interface Group {
   grads: Tensor[];
 }
 
-/** The total 2-norm of `grads` (contiguous, floating point, on `gpu`) as a 0-d float32 tensor; scales them in place. */
-export function gpuClipGradNorm(gpu: GpuBackend, grads: readonly Tensor[], maxNorm: number): Tensor {
+/** Which norm: the 2-norm, the infinity norm (max |g|), or any other p > 0. */
+type NormKind = 'two' | 'inf' | 'p';
+const kindOf = (p: number): NormKind => (p === 2 ? 'two' : p === Infinity ? 'inf' : 'p');
+
+/** The total p-norm of `grads` (contiguous, floating point, on `gpu`) as a 0-d float32 tensor; scales them in place. */
+export function gpuClipGradNorm(gpu: GpuBackend, grads: readonly Tensor[], maxNorm: number, p = 2): Tensor {
+  const kind = kindOf(p);
   // One binding in each kernel is not a gradient (partials out, or the norm in).
   const maxBufs = Math.max(1, Math.min(MAX_BUFS_CAP, gpu.limits.maxStorageBuffersPerShaderStage - 1));
   const groups = groupGrads(grads, maxBufs);
@@ -48,21 +55,21 @@ export function gpuClipGradNorm(gpu: GpuBackend, grads: readonly Tensor[], maxNo
       const n = grp.bufs.length;
       const total = chunks[k].reduce((a, b) => a + b, 0);
       gpu.dispatch({
-        key: `optim:clip_sumsq:${gt}:${n}`,
-        wgsl: () => sumsqWgsl(gt, n),
+        key: `optim:clip_sumsq:${gt}:${n}:${kind}`,
+        wgsl: () => sumsqWgsl(gt, n, kind),
         inputs: grp.bufs,
         outputs: [partials.buffer],
-        uniforms: uniformBlock(grp, chunks[k], [base, 0, 0, 0]),
+        uniforms: uniformBlock(grp, chunks[k], [base, f32Bits(p), 0, 0]),
         workgroups: [total, 1, 1],
       });
       base += total;
     });
     gpu.dispatch({
-      key: 'optim:clip_norm',
-      wgsl: normWgsl,
+      key: `optim:clip_norm:${kind}`,
+      wgsl: () => normWgsl(kind),
       inputs: [partials.buffer],
       outputs: [norm.buffer],
-      uniforms: [nPartials],
+      uniforms: [nPartials, f32Bits(p), 0, 0],
       workgroups: [1, 1, 1],
     });
     groups.forEach((grp, k) => {
@@ -154,41 +161,51 @@ function perSlot(n: number, body: (name: string) => string): string {
   return `  switch g.z {\n${cases.join('\n')}\n    default: {}\n  }`;
 }
 
-function sumsqWgsl(gt: string, n: number): string {
+// How each norm adds an element's |x| or a partial into s (the max keeps a NaN: WGSL's max
+// need not, so it is tested on the bits).
+const ADD_ELEM: Record<NormKind, string> = { two: 's += x * x;', inf: 's = maxn_(s, abs(x));', p: 'if (x != 0.0) { s += pow(abs(x), bitcast<f32>(u.v[0].y)); }' };
+const COMBINE = (kind: NormKind, a: string, b: string): string => (kind === 'inf' ? `${a} = maxn_(${a}, ${b});` : `${a} += ${b};`);
+const MAXN = `${WGSL_ISNAN}fn maxn_(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, isnan_(a) || isnan_(b)); }\n`;
+
+function sumsqWgsl(gt: string, n: number, kind: NormKind): string {
   const binds = Array.from({ length: n }, (_, s) => `@group(0) @binding(${1 + s}) var<storage, read> G${s}: array<${gt}>;`);
-  return `${head(gt)}${binds.join('\n')}
+  return `${head(gt)}${MAXN}${binds.join('\n')}
 @group(0) @binding(${1 + n}) var<storage, read_write> P: array<f32>;
 var<workgroup> red: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {${LOOKUP}
   var s = 0.0;
-${perSlot(n, (G) => `let x = f32(${G}[g.y + i]); s += x * x;`)}
-${TREE}
+${perSlot(n, (G) => `let x = f32(${G}[g.y + i]); ${ADD_ELEM[kind]}`)}
+${tree(kind)}
   if (lid == 0u) { P[u.v[0].x + w] = red[0]; }
 }
 `;
 }
 
-// A fixed-shape tree over the workgroup's values: the same sum for the same inputs every run.
-const TREE = `  red[lid] = s;
+// A fixed-shape tree over the workgroup's values: the same result for the same inputs every run.
+const tree = (kind: NormKind): string => `  red[lid] = s;
   workgroupBarrier();
   for (var k = ${WG / 2}u; k > 0u; k = k >> 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
+    if (lid < k) { ${COMBINE(kind, 'red[lid]', 'red[lid + k]')} }
     workgroupBarrier();
   }`;
 
-function normWgsl(): string {
-  return `struct U { n: u32 }
+// The norm from the combined partials: sqrt, the 1/p power (0 stays 0: WGSL's pow(0, y) is
+// undefined), or the max itself.
+const FINISH: Record<NormKind, string> = { two: 'sqrt(red[0])', inf: 'red[0]', p: 'select(pow(red[0], 1.0 / bitcast<f32>(u.p)), 0.0, red[0] == 0.0)' };
+
+function normWgsl(kind: NormKind): string {
+  return `struct U { n: u32, p: u32, p1: u32, p2: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> P: array<f32>;
 @group(0) @binding(2) var<storage, read_write> N: array<f32>;
 var<workgroup> red: array<f32, ${WG}>;
-@compute @workgroup_size(${WG})
+${MAXN}@compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
-  for (var i = lid; i < u.n; i += ${WG}u) { s += P[i]; }
-${TREE}
-  if (lid == 0u) { N[0] = sqrt(red[0]); }
+  for (var i = lid; i < u.n; i += ${WG}u) { ${COMBINE(kind, 's', 'P[i]')} }
+${tree(kind)}
+  if (lid == 0u) { N[0] = ${FINISH[kind]}; }
 }
 `;
 }

@@ -2,6 +2,7 @@
 // float64 reference on every backend, and its WebGPU dispatch count; the cosine schedule with
 // warm-up against its formula.
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { AdamW, SGD, clipGradNorm, cosineWithWarmup, CosineSchedule } from '../../src/optim/index.js';
@@ -128,6 +129,73 @@ test('clipGradNorm over 11 gradients of 1 to 19999 elements matches float64, cli
       norm.dispose();
       params.forEach((p) => p.dispose());
     }
+  }
+});
+
+// torch 2.14's clip_grad_norm_(params, 1.0, normType) for grads [3, -4, 12] and [[0.5, -7], [2, 1]].
+const NORM_TYPES: Array<[number, number]> = [[Infinity, 12], [1, 29.5], [3, 12.94876480102539], [0.5, 168.04518127441406], [2, Math.sqrt(223.25)]];
+
+test('clipGradNorm with normType Infinity, 1, 3, 0.5 and 2, as PyTorch; many gradients against float64', async () => {
+  for (const dev of await backends()) {
+    for (const [p, want] of NORM_TYPES) {
+      const a = sg.zeros([3], { device: dev, requiresGrad: true });
+      const b = sg.zeros([2, 2], { device: dev, requiresGrad: true });
+      a.grad = sg.tensor([3, -4, 12], { device: dev });
+      b.grad = sg.tensor([0.5, -7, 2, 1], { shape: [2, 2], device: dev });
+      const norm = clipGradNorm([a, b], 1, p);
+      allclose([await norm.item()], [want], { rtol: 1e-6, atol: 0 }, `norm of order ${p} on ${dev}`);
+      const coef = 1 / (want + 1e-6);
+      allclose(await a.grad.toArray(), [3, -4, 12].map((x) => x * coef), { rtol: 1e-6, atol: 0 }, `a.grad, order ${p} on ${dev}`);
+      allclose(await b.grad.toArray(), [0.5, -7, 2, 1].map((x) => x * coef), { rtol: 1e-6, atol: 0 }, `b.grad, order ${p} on ${dev}`);
+      [a, b, norm].forEach((t) => t.dispose());
+    }
+    // Many workgroups per gradient and many partials: against float64.
+    for (const p of [Infinity, 3]) {
+      const { params, gs } = await withGrads(dev, MANY, 300, 0.5);
+      const norm = clipGradNorm(params, 1, p);
+      const want = p === Infinity ? Math.max(...gs.map((g) => Math.max(...g.map(Math.abs)))) : gs.reduce((a, g) => a + g.reduce((q, x) => q + Math.abs(x) ** p, 0), 0) ** (1 / p);
+      allclose([await norm.item()], [want], { rtol: 1e-5, atol: 0 }, `order ${p}, ${MANY.length} gradients on ${dev}`);
+      const coef = Math.min(1, 1 / (want + 1e-6));
+      for (let i = 0; i < params.length; i++) allclose(await params[i].grad!.toArray(), gs[i].map((x) => x * coef), { rtol: 1e-5, atol: 1e-9 }, `grad ${i}, order ${p} on ${dev}`);
+      [...params, norm].forEach((t) => t.dispose());
+    }
+    // The max norm keeps a NaN (WGSL's max need not), in the middle of a big gradient.
+    const { params, gs } = await withGrads(dev, [5003, 7], 400, 1);
+    gs[0][2500] = NaN;
+    params[0].grad = sg.tensor(gs[0], { device: dev });
+    const norm = clipGradNorm(params, 1, Infinity);
+    assert.ok(Number.isNaN(await norm.item()), `NaN max norm on ${dev}`);
+    assert.ok((await params[1].grad!.toArray()).every(Number.isNaN), `every gradient NaN after a NaN max norm on ${dev}`);
+    [...params, norm].forEach((t) => t.dispose());
+  }
+});
+
+test('clipGradNorm: errorIfNonfinite throws before scaling on the CPU and is refused on WebGPU; a float16 norm for float16 grads', async () => {
+  const a = sg.zeros([3], { requiresGrad: true, device: 'cpu' });
+  for (const bad of [Infinity, NaN]) {
+    a.grad = sg.tensor([1, bad, 2], { device: 'cpu' });
+    throwsWith(() => clipGradNorm([a], 1, 2, true), new RegExp(`^clipGradNorm: the total norm of order 2 of the gradients is non-finite \\(${bad}\\)`));
+    allclose(await a.grad.toArray(), [1, bad, 2], {}, `gradient left unscaled after the error (${bad})`);
+  }
+  a.grad = sg.tensor([3, -4, 12], { device: 'cpu' });
+  allclose([await clipGradNorm([a], 1, 2, true).item()], [13], {}, 'a finite norm passes errorIfNonfinite');
+  throwsWith(() => clipGradNorm([a], 1, 0), /^clipGradNorm: normType must be a number > 0 \(2, or Infinity for the max norm\), got 0/);
+  throwsWith(() => clipGradNorm([a], 1, 2, 1 as unknown as boolean), /^clipGradNorm: errorIfNonfinite must be a boolean, got 1/);
+  for (const dev of await backends()) {
+    if (dev === 'webgpu') {
+      const w = sg.zeros([3], { requiresGrad: true, device: dev });
+      w.grad = sg.tensor([3, -4, 12], { device: dev });
+      throwsWith(() => clipGradNorm([w], 1, 2, true), /^clipGradNorm: errorIfNonfinite needs the norm on the host/);
+      allclose(await w.grad.toArray(), [3, -4, 12], {}, 'refused before scaling on webgpu');
+      w.dispose();
+    }
+    if (dev === 'webgpu' && !sg.deviceInfo().features.includes('shader-f16')) continue;
+    const h = sg.zeros([3], { requiresGrad: true, device: dev, dtype: 'float16' });
+    h.grad = sg.tensor([3, -4, 12], { device: dev, dtype: 'float16' });
+    const n = clipGradNorm([h], 1);
+    assert.is(n.dtype, 'float16', `float16 grads give a float16 norm (torch) on ${dev}`);
+    allclose([await n.item()], [13], {}, `float16 norm on ${dev}`);
+    [h, n].forEach((t) => t.dispose());
   }
 });
 
