@@ -58,7 +58,7 @@ export function checkSize(module: string, arg: string, v: unknown): void {
 }
 
 /** What a module option may hold, beyond device, dtype and seed. */
-export type OptionKind = 'boolean' | 'positive' | 'probability' | 'string' | 'tensor';
+export type OptionKind = 'boolean' | 'positive' | 'nonnegative' | 'probability' | 'string' | 'tensor';
 
 /**
  * Checks a module's options: undefined or a plain object whose keys are ParamOptions' or
@@ -74,6 +74,7 @@ export function checkModuleOptions<T extends object>(module: string, opts: unkno
     const kind = extra[k];
     const ok = kind === 'boolean' ? typeof v === 'boolean'
       : kind === 'positive' ? typeof v === 'number' && v > 0 && Number.isFinite(v)
+        : kind === 'nonnegative' ? typeof v === 'number' && v >= 0 && Number.isFinite(v)
         : kind === 'probability' ? typeof v === 'number' && v >= 0 && v <= 1
           : kind === 'string' ? typeof v === 'string'
             : v === null || isTensor(v);
@@ -83,5 +84,5 @@ export function checkModuleOptions<T extends object>(module: string, opts: unkno
 }
 
 const KIND_TEXT: Record<OptionKind, string> = {
-  boolean: 'a boolean', positive: 'a finite number > 0', probability: 'a probability in [0, 1]', string: 'a string', tensor: 'a Tensor or null',
+  boolean: 'a boolean', positive: 'a finite number > 0', nonnegative: 'a finite number >= 0', probability: 'a probability in [0, 1]', string: 'a string', tensor: 'a Tensor or null',
 };

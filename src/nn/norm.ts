@@ -22,7 +22,7 @@ export class LayerNorm extends Module {
 
   constructor(readonly normalizedShape: number, opts: LayerNormOptions = {}) {
     super();
-    opts = checkModuleOptions('LayerNorm', opts, { eps: 'positive', elementwiseAffine: 'boolean', bias: 'boolean' });
+    opts = checkModuleOptions('LayerNorm', opts, { eps: 'nonnegative', elementwiseAffine: 'boolean', bias: 'boolean' });
     checkSize('LayerNorm', 'normalizedShape', normalizedShape);
     this.eps = opts.eps ?? 1e-5;
     const affine = opts.elementwiseAffine ?? true;
@@ -37,7 +37,8 @@ export class LayerNorm extends Module {
 }
 
 export interface RMSNormOptions extends ParamOptions {
-  /** Default: float32's machine epsilon, PyTorch's choice when eps is None. */
+  /** Default: the machine epsilon of the type the input computes in (float32's, float64's
+   * for float64), PyTorch's choice when eps is None. */
   eps?: number;
   elementwiseAffine?: boolean;
 }
@@ -45,13 +46,14 @@ export interface RMSNormOptions extends ParamOptions {
 /** x / √(mean(x²) + eps) · weight. */
 export class RMSNorm extends Module {
   weight: Tensor | null;
-  readonly eps: number;
+  /** null: rmsNorm's default, by the input's dtype. */
+  readonly eps: number | null;
 
   constructor(readonly normalizedShape: number, opts: RMSNormOptions = {}) {
     super();
-    opts = checkModuleOptions('RMSNorm', opts, { eps: 'positive', elementwiseAffine: 'boolean' });
+    opts = checkModuleOptions('RMSNorm', opts, { eps: 'nonnegative', elementwiseAffine: 'boolean' });
     checkSize('RMSNorm', 'normalizedShape', normalizedShape);
-    this.eps = opts.eps ?? 2 ** -23;
+    this.eps = opts.eps ?? null;
     this.weight = (opts.elementwiseAffine ?? true) ? constParam(this.constructor.name, [normalizedShape], 1, opts) : null;
   }
 

@@ -394,8 +394,9 @@ export function layerNorm(x: Tensor, weight: Tensor | null = null, bias: Tensor 
 
 /**
  * RMS normalization over the last dim, as PyTorch's F.rms_norm: x / √(mean(x²) + eps) ·
- * weight. The default eps is float32's machine epsilon for every dtype (nn.RMSNorm's).
+ * weight. The default eps is the machine epsilon of the type it computes in, as PyTorch's:
+ * float32's for float32 and float16, float64's for float64.
  */
-export function rmsNorm(x: Tensor, weight: Tensor | null = null, eps = 2 ** -23): Tensor {
-  return norm('rmsNorm', x, weight, null, eps, true);
+export function rmsNorm(x: Tensor, weight: Tensor | null = null, eps?: number | null): Tensor {
+  return norm('rmsNorm', x, weight, null, eps ?? (x instanceof Tensor && x.dtype === 'float64' ? 2 ** -52 : 2 ** -23), true);
 }

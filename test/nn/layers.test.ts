@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as sg from '../../src/index.js';
 import { Linear, Embedding, LayerNorm, RMSNorm, CausalSelfAttention } from '../../src/nn/index.js';
-import { backends, randInts, rt, throwsWith } from '../helpers.js';
+import * as assert from 'uvu/assert';
+import { allclose, backends, randInts, rt, throwsWith } from '../helpers.js';
 import { checkModule } from './util.js';
 
 // ---- float64 references ----
@@ -116,6 +117,24 @@ test('Embedding: rows for any index shape, gradient accumulates repeated indices
   const m = new Embedding(5, 3, { device: 'cpu' });
   throwsWith(() => m.forward(sg.tensor([1, 2], { device: 'cpu' })), /Embedding/, /int32/, /\[2\]/);
   m.dispose();
+});
+
+// torch 2.14: rms_norm's default eps is its compute type's (float64's for float64, where
+// float32's would swamp these small values), and eps 0 is allowed.
+test('rmsNorm and RMSNorm default eps by dtype; LayerNorm and RMSNorm take eps 0', async () => {
+  const x = sg.tensor([[1e-4, -2e-4, 1.5e-4, 0.5e-4]], { dtype: 'float64', device: 'cpu' });
+  const want64 = [0.7302967390159963, -1.4605934780319927, 1.0954451085239942, 0.36514836950799817];
+  allclose(await sg.rmsNorm(x).toArray(), want64, { rtol: 1e-12, atol: 0 }, 'rmsNorm float64');
+  const m = new RMSNorm(4, { dtype: 'float64', device: 'cpu' });
+  allclose(await m.forward(x).toArray(), want64, { rtol: 1e-12, atol: 0 }, 'RMSNorm float64');
+  for (const dev of await backends()) {
+    const x32 = sg.tensor([[1e-4, -2e-4, 1.5e-4, 0.5e-4]], { device: dev });
+    allclose(await sg.rmsNorm(x32).toArray(), [0.2692306637763977, -0.5384613275527954, 0.40384602546691895, 0.13461533188819885], { rtol: 1e-5, atol: 0 }, `rmsNorm float32 on ${dev}`);
+    const ln = new LayerNorm(4, { eps: 0, device: dev });
+    allclose(await ln.forward(sg.tensor([[1, 2, 3, 4]], { device: dev })).toArray(), [-1.3416407108306885, -0.4472135901451111, 0.4472135901451111, 1.3416407108306885], { rtol: 1e-5, atol: 0 }, `LayerNorm eps 0 on ${dev}`);
+    assert.is(new RMSNorm(4, { eps: 0, device: dev }).eps, 0);
+  }
+  throwsWith(() => new LayerNorm(4, { eps: -1 }), /^LayerNorm: option eps must be a finite number >= 0, got -1/);
 });
 
 test('LayerNorm and RMSNorm: output and gradients, affine or not', async () => {
