@@ -437,9 +437,16 @@ class Cast extends Function {
 
 // ---- public functions ----
 
+/** PyTorch refuses a fractional alpha where input and other are integral (the result would be float). */
+function checkIntAlpha(op: string, a: Operand, b: Operand, alpha: number | undefined): void {
+  if (alpha === undefined || Number.isInteger(alpha) || isFloat(resultDType([a, b]))) return;
+  throw new Error(`${op}: alpha must not be fractional where input and other are integral (${resultDType([a, b])}), got ${alpha}`);
+}
+
 export function add(a: Tensor, b: Operand, alpha?: number): Tensor {
   binaryCheck('add', a, b);
   checkAlpha('add', alpha);
+  checkIntAlpha('add', a, b, alpha);
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Add.apply(a, b);
 }
@@ -452,6 +459,7 @@ export function sub(a: Tensor | number, b: Operand, alpha?: number): Tensor {
   binaryCheck('sub', a, b);
   noBoolMinus('sub', a, b);
   checkAlpha('sub', alpha);
+  checkIntAlpha('sub', a, b, alpha);
   if (alpha !== undefined && alpha !== 1) b = typeof b === 'number' ? b * alpha : mul(b, alpha);
   return Sub.apply(a, b);
 }

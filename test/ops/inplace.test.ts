@@ -18,6 +18,10 @@ test('int32 in place: a float tensor, a fraction or a fractional alpha is refuse
     throwsBeforeWork('add_ alpha', () => a.add_(1, 0.5), [/^add_: alpha must be an integer for an int32 tensor, got 0\.5/]);
     throwsBeforeWork('sub_ alpha NaN', () => a.sub_(1, NaN), [/^sub_: alpha must be a number, got NaN/]);
     assertEqualArrays(await a.toArray(), [1, 2], `a refused op left the tensor as it was on ${dev}`);
+    // Out of place too, as torch 2.14: a fractional alpha needs a float operand.
+    throwsBeforeWork('add alpha', () => a.add(a, 0.5), [/^add: alpha must not be fractional where input and other are integral \(int32\), got 0\.5/]);
+    throwsBeforeWork('sub alpha', () => a.sub(1, 0.5), [/^sub: alpha must not be fractional/]);
+    allclose(await a.add(f, 0.5).toArray(), [1.25, 2.35], { rtol: 1e-6, atol: 0 }, `int32 + float · 0.5 on ${dev}`);
     a.add_(sg.tensor([3, 4], { dtype: 'int32', device: dev }), 2).sub_(1);
     assertEqualArrays(await a.toArray(), [6, 9], `integer in-place ops on ${dev}`);
     // a copy or a fill casts, as PyTorch's do
