@@ -1,6 +1,7 @@
 // The losses: crossEntropy (class indices or class probabilities, (N, C, d...) logits, label
 // smoothing, ignoreIndex, class weights), nllLoss, binaryCrossEntropy and
-// binaryCrossEntropyWithLogits, with PyTorch's formulas and reductions. The common case,
+// binaryCrossEntropyWithLogits, and the regression losses (mseLoss, l1Loss, smoothL1Loss,
+// huberLoss), with PyTorch's formulas and reductions. The common case,
 // crossEntropy of [N, C] logits against class indices with no option, is the fused row
 // kernel of softmax.ts; the rest are written with ops, so their gradients come from autograd,
 // except binaryCrossEntropy, whose gradient PyTorch defines apart from its clamped log.
@@ -9,7 +10,7 @@ import { Function, type Ctx } from '../autograd/function.js';
 import { checkOptions, describe, fmtShape, forEachOffset, shapesEqual, broadcastShapes } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 import { mapRaw, type MapSpec } from './map.js';
-import { WGSL_NAN } from './elementwise.js';
+import { MAP_SPECS, WGSL_NAN, sumToShape } from './elementwise.js';
 import { checkInput } from './rows.js';
 import { crossEntropyRows, logSoftmax } from './softmax.js';
 import { gather, indexSelect } from './gather.js';
@@ -247,4 +248,96 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts
   let loss = target.neg().add(1).mul(input).sub(lw ? lw.mul(ls) : ls);
   if (weight) loss = loss.mul(weight);
   return reduce(loss, r);
+}
+
+// ---- regression losses ----
+
+export interface RegressionLossOptions { reduction?: Reduction }
+
+/** Two float tensors that broadcast together (PyTorch broadcasts them, warning where the
+ * shapes differ). */
+function checkRegression(op: string, input: Tensor, target: Tensor): void {
+  checkInput(op, input);
+  if (!isFloat(input.dtype)) throw new Error(`${op}: input must be a floating point tensor, got dtype ${input.dtype} (shape ${fmtShape(input.shape)})`);
+  floatArg(op, 'target', target, input);
+  broadcastShapes(op, input.shape, target.shape);
+}
+
+/** input - target, after checkRegression. */
+function regressionDiff(op: string, input: Tensor, target: Tensor): Tensor {
+  checkRegression(op, input, target);
+  return input.sub(target);
+}
+
+function regressionOpts(op: string, opts: unknown, extra: string): { r: Reduction; o: Record<string, unknown> } {
+  const o = checkOptions(op, opts, extra ? ['reduction', extra] : ['reduction']);
+  return { r: reductionArg(op, o.reduction), o };
+}
+
+/** (input - target)², reduced ('mean' by default): PyTorch's F.mse_loss. */
+export function mseLoss(input: Tensor, target: Tensor, opts: RegressionLossOptions = {}): Tensor {
+  const { r } = regressionOpts('mseLoss', opts, '');
+  const d = regressionDiff('mseLoss', input, target);
+  return reduce(d.mul(d), r);
+}
+
+/** |input - target|, reduced: PyTorch's F.l1_loss (its gradient is 0 where they are equal). */
+export function l1Loss(input: Tensor, target: Tensor, opts: RegressionLossOptions = {}): Tensor {
+  const { r } = regressionOpts('l1Loss', opts, '');
+  return reduce(regressionDiff('l1Loss', input, target).abs(), r);
+}
+
+/** A number option of a regression loss: `beta` >= 0, `delta` > 0. */
+function lossParam(op: string, name: string, v: unknown, dflt: number, positive: boolean): number {
+  const x = v ?? dflt;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || (positive && x === 0)) {
+    throw new Error(`${op}: ${name} must be a finite number ${positive ? '> 0' : '>= 0'}, got ${describe(x)}`);
+  }
+  return x;
+}
+
+// Huber and smooth L1 of d = input - target, with `c` the delta (beta): one map each way, as
+// PyTorch's kernels, so NaN and ±Inf give its answers (a d of NaN has a NaN gradient, an
+// infinite one ±delta). The NaN is tested on the bits: the gradient's selects could become a
+// clamp, and a GPU's min/max may drop a NaN.
+const H: Record<string, MapSpec> = {
+  huber: { name: 'huber', cpu: (d, c) => (Math.abs(d) < c ? 0.5 * d * d : c * (Math.abs(d) - 0.5 * c)), wgsl: 'select(b * (abs(a) - 0.5 * b), 0.5 * a * a, abs(a) < b)', floatOnly: true },
+  smoothL1: { name: 'smooth_l1', cpu: (d, c) => (Math.abs(d) < c ? (0.5 * d * d) / c : Math.abs(d) - 0.5 * c), wgsl: 'select(abs(a) - 0.5 * b, 0.5 * a * a / b, abs(a) < b)', floatOnly: true },
+  huberGrad: { name: 'huber_grad', cpu: (d, g, c) => g * (d < -c ? -c : d > c ? c : d), wgsl: 'select(b * select(select(a, c, a > c), -c, a < -c), a, nan_(a))', floatOnly: true, helpers: WGSL_NAN },
+  smoothL1Grad: { name: 'smooth_l1_grad', cpu: (d, g, c) => g * (d < -c ? -1 : d > c ? 1 : d / c), wgsl: 'select(b * select(select(a / c, 1.0, a > c), -1.0, a < -c), a, nan_(a))', floatOnly: true, helpers: WGSL_NAN },
+};
+
+class Huber extends Function {
+  static override forward(ctx: Ctx, input: Tensor, target: Tensor, c: number, smooth: boolean): Tensor {
+    const d = mapRaw(MAP_SPECS.sub, [input, target]);
+    ctx.saveForBackward(d);
+    ctx.c = c;
+    ctx.smooth = smooth;
+    ctx.shapes = [input.shape, target.shape];
+    return mapRaw(smooth ? H.smoothL1 : H.huber, [d, c]);
+  }
+  static override backward(ctx: Ctx, g: Tensor): Array<Tensor | null> {
+    const [d] = ctx.savedTensors;
+    const gd = mapRaw(ctx.smooth ? H.smoothL1Grad : H.huberGrad, [d, g, ctx.c]);
+    const gt = ctx.needsInputGrad[1] ? sumToShape(mapRaw(MAP_SPECS.neg, [gd]), ctx.shapes[1]) : null;
+    return [ctx.needsInputGrad[0] ? sumToShape(gd, ctx.shapes[0]) : null, gt, null, null];
+  }
+}
+
+/** PyTorch's F.smooth_l1_loss: 0.5·d²/beta where |d| < beta, else |d| - 0.5·beta (beta 0: l1Loss). */
+export function smoothL1Loss(input: Tensor, target: Tensor, opts: RegressionLossOptions & { beta?: number } = {}): Tensor {
+  const op = 'smoothL1Loss';
+  const { r, o } = regressionOpts(op, opts, 'beta');
+  const beta = lossParam(op, 'beta', o.beta, 1, false);
+  checkRegression(op, input, target);
+  return reduce(beta === 0 ? input.sub(target).abs() : Huber.apply(input, target, beta, true), r);
+}
+
+/** PyTorch's F.huber_loss: 0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta). */
+export function huberLoss(input: Tensor, target: Tensor, opts: RegressionLossOptions & { delta?: number } = {}): Tensor {
+  const op = 'huberLoss';
+  const { r, o } = regressionOpts(op, opts, 'delta');
+  const delta = lossParam(op, 'delta', o.delta, 1, true);
+  checkRegression(op, input, target);
+  return reduce(Huber.apply(input, target, delta, false), r);
 }

@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { mseLoss, l1Loss, smoothL1Loss, huberLoss } from '../../src/ops/loss.js';
 import { allclose, arr, backends, f64Copies, gradsOf, randArray, randInts, throwsBeforeWork, throwsWith } from '../helpers.js';
 
 const test = suite('loss');
@@ -311,6 +312,87 @@ test('binaryCrossEntropyWithLogits: stable at large logits, posWeight, weight, N
     const got = await gradsOf(fn, g);
     const want = await gradsOf(fn, cpu);
     got.grads.forEach((gr, i) => allclose(gr!, want.grads[i]!, { rtol: 1e-5, atol: 1e-6 }, `bcel grad ${i} on webgpu`));
+  }
+});
+
+// ---- regression losses ----
+
+// torch 2.14, float64, reduction 'none' and an upstream gradient of ones: [loss, d/dinput, d/dtarget].
+const RX = [0.5, -1.5, 2, NaN, 3, -0.25, Infinity, 1, 0, -2.5, 0.7];
+const RT = [0, 0.5, 1, 1, 1, -0.25, 1, 2, 0, 0, 0.2];
+const R_TORCH: Record<string, number[][]> = {
+  mse: [[0.25, 4, 1, NaN, 4, 0, Infinity, 1, 0, 6.25, 0.25], [1, -4, 2, NaN, 4, 0, Infinity, -2, 0, -5, 1], [-1, 4, -2, NaN, -4, 0, -Infinity, 2, 0, 5, -1]],
+  l1: [[0.5, 2, 1, NaN, 2, 0, Infinity, 1, 0, 2.5, 0.5], [1, -1, 1, 0, 1, 0, 1, -1, 0, -1, 1], [-1, 1, -1, -0, -1, -0, -1, 1, -0, 1, -1]],
+  smoothL1: [[0.125, 1.5, 0.5, NaN, 1.5, 0, Infinity, 0.5, 0, 2, 0.125], [0.5, -1, 1, NaN, 1, 0, 1, -1, 0, -1, 0.5], [-0.5, 1, -1, NaN, -1, 0, -1, 1, 0, 1, -0.5]],
+  smoothL1Beta: [[0.25, 1.75, 0.75, NaN, 1.75, 0, Infinity, 0.75, 0, 2.25, 0.25], [1, -1, 1, NaN, 1, 0, 1, -1, 0, -1, 1], [-1, 1, -1, NaN, -1, 0, -1, 1, 0, 1, -1]],
+  smoothL1Beta0: [[0.5, 2, 1, NaN, 2, 0, Infinity, 1, 0, 2.5, 0.5], [1, -1, 1, 0, 1, 0, 1, -1, 0, -1, 1], [-1, 1, -1, -0, -1, -0, -1, 1, -0, 1, -1]],
+  huber: [[0.125, 1.5, 0.5, NaN, 1.5, 0, Infinity, 0.5, 0, 2, 0.125], [0.5, -1, 1, NaN, 1, 0, 1, -1, 0, -1, 0.5], [-0.5, 1, -1, NaN, -1, 0, -1, 1, 0, 1, -0.5]],
+  huberDelta: [[0.125, 2, 0.5, NaN, 2, 0, Infinity, 0.5, 0, 3, 0.125], [0.5, -2, 1, NaN, 2, 0, 2, -1, 0, -2, 0.5], [-0.5, 2, -1, NaN, -2, 0, -2, 1, 0, 2, -0.5]],
+};
+const R_FNS: Record<string, (x: Tensor, t: Tensor, r?: Red) => Tensor> = {
+  mse: (x, t, r = 'none') => mseLoss(x, t, { reduction: r }),
+  l1: (x, t, r = 'none') => l1Loss(x, t, { reduction: r }),
+  smoothL1: (x, t, r = 'none') => smoothL1Loss(x, t, { reduction: r }),
+  smoothL1Beta: (x, t, r = 'none') => smoothL1Loss(x, t, { reduction: r, beta: 0.5 }),
+  smoothL1Beta0: (x, t, r = 'none') => smoothL1Loss(x, t, { reduction: r, beta: 0 }),
+  huber: (x, t, r = 'none') => huberLoss(x, t, { reduction: r }),
+  huberDelta: (x, t, r = 'none') => huberLoss(x, t, { reduction: r, delta: 2 }),
+};
+
+test('mseLoss, l1Loss, smoothL1Loss, huberLoss: values and both gradients as PyTorch, NaN, ±Inf and the kinks', async () => {
+  for (const dev of await backends()) {
+    for (const [name, [loss, gx, gt]] of Object.entries(R_TORCH)) {
+      const x = sg.tensor(RX, { device: dev, requiresGrad: true });
+      const t = sg.tensor(RT, { device: dev, requiresGrad: true });
+      const y = R_FNS[name](x, t);
+      y.backward(sg.onesLike(y));
+      allclose(await y.toArray(), loss, { rtol: 1e-6, atol: 0 }, `${name} on ${dev}`);
+      allclose(await x.grad!.toArray(), gx, { rtol: 1e-6, atol: 0 }, `${name} d/dinput on ${dev}`);
+      allclose(await t.grad!.toArray(), gt, { rtol: 1e-6, atol: 0 }, `${name} d/dtarget on ${dev}`);
+      [x, t, y].forEach((v) => v.dispose());
+    }
+    // Reductions: random values against float64, a broadcast target, an empty 'mean' (NaN).
+    const xv = f32(randArray(37, 71, -3, 3));
+    const tv = f32(randArray(37, 72, -3, 3));
+    const [x, t] = [sg.tensor(xv, { device: dev }), sg.tensor(tv, { device: dev })];
+    const d = xv.map((v, i) => v - tv[i]);
+    const refs: Record<string, number[]> = {
+      mse: d.map((v) => v * v), l1: d.map(Math.abs),
+      smoothL1: d.map((v) => (Math.abs(v) < 1 ? 0.5 * v * v : Math.abs(v) - 0.5)),
+      huberDelta: d.map((v) => (Math.abs(v) < 2 ? 0.5 * v * v : 2 * (Math.abs(v) - 1))),
+    };
+    for (const [name, ref] of Object.entries(refs)) {
+      for (const r of ['mean', 'sum', 'none'] as const) {
+        allclose(await arr(R_FNS[name](x, t, r)), reduceRef(ref, r), { rtol: 1e-5, atol: 1e-6 }, `${name} ${r} on ${dev}`);
+      }
+    }
+    const b = sg.tensor([[1, 2], [3, 4]], { device: dev });
+    allclose([await mseLoss(b, sg.tensor([0.5, 1], { device: dev })).item()], [4.125], {}, `broadcast target on ${dev}`);
+    allclose([await huberLoss(b, sg.tensor([0.5, 1], { device: dev }), { reduction: 'sum', delta: 0.75 }).item()], [4.15625], {}, `huber sum on ${dev}`);
+    const e = sg.zeros([0], { device: dev });
+    assert.ok(Number.isNaN(await mseLoss(e, e).item()), `empty mean is NaN on ${dev}`);
+    assert.is(await l1Loss(e, e, { reduction: 'sum' }).item(), 0, `empty sum is 0 on ${dev}`);
+    [x, t, b, e].forEach((v) => v.dispose());
+  }
+  // Gradients away from the kinks, by finite differences in float64.
+  const gx = sg.tensor(randArray(13, 73, -3, 3), { dtype: 'float64', device: 'cpu' });
+  const gtt = sg.tensor(randArray(13, 74, -3, 3), { dtype: 'float64', device: 'cpu' });
+  for (const name of Object.keys(R_FNS)) await sg.gradcheck((a, c) => R_FNS[name](a, c, 'mean'), [gx, gtt]);
+});
+
+test('regression losses: bad arguments throw naming the op and the argument, before any work', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor([1, 2, 3], { device: dev });
+    const i = sg.tensor(new Int32Array([1, 2, 3]), { device: dev });
+    const w = sg.tensor([1, 2], { device: dev });
+    throwsBeforeWork('int input', () => mseLoss(i, x), [/^mseLoss: input must be a floating point tensor, got dtype int32 \(shape \[3\]\)/]);
+    throwsBeforeWork('int target', () => l1Loss(x, i), [/^l1Loss: target must be a floating point tensor, got dtype int32/]);
+    throwsBeforeWork('shapes', () => mseLoss(x, w), [/^mseLoss: shapes \[3\] and \[2\] cannot be broadcast together/]);
+    throwsBeforeWork('reduction', () => huberLoss(x, x, { reduction: 'avg' as Red }), [/^huberLoss: reduction must be 'mean', 'sum' or 'none', got "avg"/]);
+    throwsBeforeWork('beta', () => smoothL1Loss(x, x, { beta: -1 }), [/^smoothL1Loss: beta must be a finite number >= 0, got -1/]);
+    throwsBeforeWork('delta', () => huberLoss(x, x, { delta: 0 }), [/^huberLoss: delta must be a finite number > 0, got 0/]);
+    throwsBeforeWork('option', () => mseLoss(x, x, { beta: 1 } as never), [/^mseLoss: unknown option 'beta'/]);
+    [x, i, w].forEach((v) => v.dispose());
   }
 });
 
