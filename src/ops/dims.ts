@@ -1,0 +1,70 @@
+// Moving, splitting and tiling dims, as PyTorch's movedim/moveaxis, swapaxes/swapdims,
+// unflatten, unbind and tile: each is written with the views (or repeat), so it copies
+// nothing where they copy nothing and its gradient comes from theirs.
+import type { Tensor } from '../tensor/tensor.js';
+import { describe, fmtShape, inferShape, normDim } from '../tensor/shape.js';
+import { checkIntList, checkTensor } from '../tensor/check.js';
+import { permute, transpose, view } from './view.js';
+import { select } from './mask.js';
+import { repeat } from './rearrange.js';
+
+/** A dim or a list of dims, normalized, refusing repeats. */
+function dimList(op: string, arg: string, v: number | number[], ndim: number): number[] {
+  const dims = checkIntList(op, arg, typeof v === 'number' ? [v] : v);
+  const nd = dims.map((d) => normDim(op, d, ndim));
+  if (new Set(nd).size !== nd.length) throw new Error(`${op}: repeated dim in ${arg} ${describe(v)}`);
+  return nd;
+}
+
+/** Moves the dims `source` to the positions `destination`; the others keep their order. */
+export function movedim(a: Tensor, source: number | number[], destination: number | number[]): Tensor {
+  const op = 'movedim';
+  checkTensor(op, a);
+  const src = dimList(op, 'source', source, a.ndim);
+  const dst = dimList(op, 'destination', destination, a.ndim);
+  if (src.length !== dst.length) {
+    throw new Error(`${op}: source ${describe(source)} and destination ${describe(destination)} must name as many dims (${src.length} and ${dst.length})`);
+  }
+  const order = new Array<number>(a.ndim).fill(-1);
+  src.forEach((s, i) => { order[dst[i]] = s; });
+  const rest = a.shape.map((_, d) => d).filter((d) => !src.includes(d));
+  for (let i = 0, k = 0; i < a.ndim; i++) if (order[i] < 0) order[i] = rest[k++];
+  return permute(a, order);
+}
+export const moveaxis = movedim;
+
+/** transpose under NumPy's name. */
+export const swapaxes = (a: Tensor, axis0: number, axis1: number): Tensor => transpose(a, axis0, axis1);
+export const swapdims = swapaxes;
+
+/** Splits dim `dim` into `sizes` (one of them may be -1), as a view. */
+export function unflatten(a: Tensor, dim: number, sizes: number[]): Tensor {
+  const op = 'unflatten';
+  checkTensor(op, a);
+  const d = normDim(op, dim, a.ndim);
+  const s = checkIntList(op, 'sizes', sizes);
+  if (s.length === 0) throw new Error(`${op}: sizes must be non-empty`);
+  if (a.ndim === 0) throw new Error(`${op}: cannot unflatten a 0-d tensor (shape [])`);
+  let inner: number[];
+  try {
+    inner = inferShape(op, [a.shape[d]], s);
+  } catch {
+    throw new Error(`${op}: sizes ${fmtShape(s)} don't multiply up to the size of dim ${dim} (${a.shape[d]}) of the input (shape ${fmtShape(a.shape)})`);
+  }
+  return view(a, [...a.shape.slice(0, d), ...inner, ...a.shape.slice(d + 1)]);
+}
+
+/** The slices along `dim`, each without that dim (views). */
+export function unbind(a: Tensor, dim = 0): Tensor[] {
+  checkTensor('unbind', a);
+  if (a.ndim === 0) throw new Error('unbind: cannot unbind a 0-d tensor (shape [])');
+  const d = normDim('unbind', dim, a.ndim);
+  return Array.from({ length: a.shape[d] }, (_, i) => select(a, d, i));
+}
+
+/** repeat, with `dims` padded by leading 1s to the tensor's dims (PyTorch's tile). */
+export function tile(a: Tensor, dims: number[]): Tensor {
+  checkTensor('tile', a);
+  const reps = checkIntList('tile', 'dims', dims);
+  return repeat(a, [...new Array<number>(Math.max(0, a.ndim - reps.length)).fill(1), ...reps]);
+}
