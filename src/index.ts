@@ -44,6 +44,11 @@ export { maskedFill, any, all, isnan, isinf, isfinite, logicalNot, logicalAnd, l
 // #24 math
 export { clamp, clip, sin, cos, erfFn as erf, floor, ceil, round, trunc, softplus, leakyRelu, elu, logsigmoid, remainder, fmod } from './ops/math.js';
 export { floorDivide } from './ops/intdiv.js';
+export {
+  sign, square, reciprocal, log1p, expm1, log2, log10, exp2, sinh, cosh, tan, asin, acos, atan, asinh, acosh, atanh, frac,
+  relu6, hardtanh, hardsigmoid, hardswish, mish, selu, celu, softsign,
+} from './ops/math-unary.js';
+export { atan2, lerp, hypot, xlogy, logaddexp, fmax, fmin } from './ops/math-binary.js';
 export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits } from './ops/loss.js';
 // #24 convolution and pooling
 export { conv1d, conv2d } from './ops/conv.js';

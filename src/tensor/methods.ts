@@ -19,6 +19,8 @@ import * as G from '../ops/gather.js';
 import * as MK from '../ops/mask.js';
 // #24 math
 import * as MA from '../ops/math.js';
+import * as MU from '../ops/math-unary.js';
+import * as MB from '../ops/math-binary.js';
 import { floorDivide } from '../ops/intdiv.js';
 // #24 reductions, scans, sorting, scatter
 import * as St from '../ops/stats.js';
@@ -139,6 +141,40 @@ declare module './tensor.js' {
     floorDivide(o: Tensor | Scalar): Tensor;
     remainder(o: Tensor | Scalar): Tensor;
     fmod(o: Tensor | Scalar): Tensor;
+    // more unary and binary math (math-unary.ts, math-binary.ts)
+    sign(): Tensor;
+    square(): Tensor;
+    reciprocal(): Tensor;
+    log1p(): Tensor;
+    expm1(): Tensor;
+    log2(): Tensor;
+    log10(): Tensor;
+    exp2(): Tensor;
+    sinh(): Tensor;
+    cosh(): Tensor;
+    tan(): Tensor;
+    asin(): Tensor;
+    acos(): Tensor;
+    atan(): Tensor;
+    asinh(): Tensor;
+    acosh(): Tensor;
+    atanh(): Tensor;
+    frac(): Tensor;
+    relu6(): Tensor;
+    hardsigmoid(): Tensor;
+    hardswish(): Tensor;
+    mish(): Tensor;
+    selu(): Tensor;
+    softsign(): Tensor;
+    hardtanh(minVal?: number, maxVal?: number): Tensor;
+    celu(alpha?: number): Tensor;
+    atan2(other: Tensor): Tensor;
+    hypot(other: Tensor): Tensor;
+    xlogy(other: Tensor | Scalar): Tensor;
+    logaddexp(other: Tensor): Tensor;
+    fmax(other: Tensor): Tensor;
+    fmin(other: Tensor): Tensor;
+    lerp(end: Tensor, weight: Tensor | Scalar): Tensor;
     // #24 reductions, scans, sorting, scatter
     var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
     std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
@@ -297,6 +333,39 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   floorDivide(o: Tensor | Scalar): Tensor { return floorDivide(this, o); },
   remainder(o: Tensor | Scalar): Tensor { return MA.remainder(this, o); },
   fmod(o: Tensor | Scalar): Tensor { return MA.fmod(this, o); },
+  sign(): Tensor { return MU.sign(this); },
+  square(): Tensor { return MU.square(this); },
+  reciprocal(): Tensor { return MU.reciprocal(this); },
+  log1p(): Tensor { return MU.log1p(this); },
+  expm1(): Tensor { return MU.expm1(this); },
+  log2(): Tensor { return MU.log2(this); },
+  log10(): Tensor { return MU.log10(this); },
+  exp2(): Tensor { return MU.exp2(this); },
+  sinh(): Tensor { return MU.sinh(this); },
+  cosh(): Tensor { return MU.cosh(this); },
+  tan(): Tensor { return MU.tan(this); },
+  asin(): Tensor { return MU.asin(this); },
+  acos(): Tensor { return MU.acos(this); },
+  atan(): Tensor { return MU.atan(this); },
+  asinh(): Tensor { return MU.asinh(this); },
+  acosh(): Tensor { return MU.acosh(this); },
+  atanh(): Tensor { return MU.atanh(this); },
+  frac(): Tensor { return MU.frac(this); },
+  relu6(): Tensor { return MU.relu6(this); },
+  hardsigmoid(): Tensor { return MU.hardsigmoid(this); },
+  hardswish(): Tensor { return MU.hardswish(this); },
+  mish(): Tensor { return MU.mish(this); },
+  selu(): Tensor { return MU.selu(this); },
+  softsign(): Tensor { return MU.softsign(this); },
+  hardtanh(minVal = -1, maxVal = 1): Tensor { return MU.hardtanh(this, minVal, maxVal); },
+  celu(alpha = 1): Tensor { return MU.celu(this, alpha); },
+  atan2(other: Tensor): Tensor { return MB.atan2(this, other); },
+  hypot(other: Tensor): Tensor { return MB.hypot(this, other); },
+  logaddexp(other: Tensor): Tensor { return MB.logaddexp(this, other); },
+  fmax(other: Tensor): Tensor { return MB.fmax(this, other); },
+  fmin(other: Tensor): Tensor { return MB.fmin(this, other); },
+  xlogy(other: Tensor | Scalar): Tensor { return MB.xlogy(this, other as Tensor | number); },
+  lerp(end: Tensor, weight: Tensor | Scalar): Tensor { return MB.lerp(this, end, weight as Tensor | number); },
   // #24 reductions, scans, sorting, scatter
   var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.variance(this, dim, opts); },
   std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.std(this, dim, opts); },
