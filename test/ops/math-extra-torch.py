@@ -63,7 +63,7 @@ print('];\n')
 # lerp: start, end, weight (tensor) around the 0.5 switch, and with a number weight
 s = [f32(random.uniform(-3, 3)) for _ in range(37)]; e = [f32(random.uniform(-3, 3)) for _ in range(37)]
 w = [f32(random.uniform(-1, 2)) for _ in range(37)]
-for i, (u, v, ww) in enumerate([(nan, 1.0, 0.2), (1.0, nan, 0.7), (1.0, 2.0, nan), (inf, 1.0, 0.3), (inf, 1.0, 0.7), (1.0, inf, 0.5), (1e8, 1.0, 0.4999999), (1e8, 1.0, 0.5), (-0.0, -0.0, 0.3), (2.0, 3.0, -0.6), (2.0, 3.0, 1.0), (2.0, 3.0, 0.0)]):
+for i, (u, v, ww) in enumerate([(nan, 1.0, 0.2), (1.0, nan, 0.7), (1.0, 2.0, nan), (inf, 1.0, 0.3), (inf, 1.0, 0.7), (1.0, inf, 0.5), (1e8, 1.0, 0.4999999), (1e8, 1.0, 0.5), (-0.0, -0.0, 0.3), (2.0, 3.0, -0.6), (2.0, 3.0, 1.0), (2.0, 3.0, 0.0), (1e8, 1.0, 1.0)]):
     s[1 + i] = u; e[1 + i] = v; w[1 + i] = ww
 gs = [f32(random.uniform(-1, 1)) for _ in s]
 ts, te, tw = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (s, e, w))
