@@ -49,7 +49,8 @@ export {
   relu6, hardtanh, hardsigmoid, hardswish, mish, selu, celu, softsign,
 } from './ops/math-unary.js';
 export { atan2, lerp, hypot, xlogy, logaddexp, fmax, fmin } from './ops/math-binary.js';
-export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits } from './ops/loss.js';
+export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, l1Loss, smoothL1Loss, huberLoss } from './ops/loss.js';
+export type { RegressionLossOptions } from './ops/loss.js';
 // #24 convolution and pooling
 export { conv1d, conv2d } from './ops/conv.js';
 export type { ConvOptions, Padding } from './ops/conv.js';
@@ -70,6 +71,7 @@ export type { SdpaOptions } from './ops/attention.js';
 export { pad } from './ops/pad.js';
 export type { PadMode, PadOptions } from './ops/pad.js';
 export { repeat, repeatInterleave, flip, roll } from './ops/rearrange.js';
+export { movedim, moveaxis, swapaxes, swapdims, unflatten, unbind, tile } from './ops/dims.js';
 export { linspace, eye, fullLike } from './tensor/create-more.js';
 export { einsum } from './ops/einsum.js';
 export { multinomial } from './ops/sample.js';

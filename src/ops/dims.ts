@@ -6,19 +6,18 @@ import { describe, fmtShape, inferShape, normDim } from '../tensor/shape.js';
 import { checkIntList, checkTensor } from '../tensor/check.js';
 import { permute, transpose, view } from './view.js';
 import { select } from './mask.js';
-import { repeat } from './rearrange.js';
+import { repeatAs } from './rearrange.js';
 
 /** A dim or a list of dims, normalized, refusing repeats. */
 function dimList(op: string, arg: string, v: number | number[], ndim: number): number[] {
-  const dims = checkIntList(op, arg, typeof v === 'number' ? [v] : v);
-  const nd = dims.map((d) => normDim(op, d, ndim));
+  if (typeof v === 'number') return [normDim(op, v, ndim)];
+  const nd = checkIntList(op, arg, v).map((d) => normDim(op, d, ndim));
   if (new Set(nd).size !== nd.length) throw new Error(`${op}: repeated dim in ${arg} ${describe(v)}`);
   return nd;
 }
 
-/** Moves the dims `source` to the positions `destination`; the others keep their order. */
-export function movedim(a: Tensor, source: number | number[], destination: number | number[]): Tensor {
-  const op = 'movedim';
+/** movedim under the name `op` (movedim or moveaxis, which errors name). */
+function moveDims(op: string, a: Tensor, source: number | number[], destination: number | number[]): Tensor {
   checkTensor(op, a);
   const src = dimList(op, 'source', source, a.ndim);
   const dst = dimList(op, 'destination', destination, a.ndim);
@@ -31,11 +30,20 @@ export function movedim(a: Tensor, source: number | number[], destination: numbe
   for (let i = 0, k = 0; i < a.ndim; i++) if (order[i] < 0) order[i] = rest[k++];
   return permute(a, order);
 }
-export const moveaxis = movedim;
 
-/** transpose under NumPy's name. */
-export const swapaxes = (a: Tensor, axis0: number, axis1: number): Tensor => transpose(a, axis0, axis1);
-export const swapdims = swapaxes;
+/** Moves the dims `source` to the positions `destination`; the others keep their order. */
+export const movedim = (a: Tensor, source: number | number[], destination: number | number[]): Tensor => moveDims('movedim', a, source, destination);
+export const moveaxis = (a: Tensor, source: number | number[], destination: number | number[]): Tensor => moveDims('moveaxis', a, source, destination);
+
+/** transpose under NumPy's names (swapaxes, swapdims), which errors name. */
+function swap(op: string, a: Tensor, d0: number, d1: number): Tensor {
+  checkTensor(op, a);
+  normDim(op, d0, a.ndim);
+  normDim(op, d1, a.ndim);
+  return transpose(a, d0, d1);
+}
+export const swapaxes = (a: Tensor, axis0: number, axis1: number): Tensor => swap('swapaxes', a, axis0, axis1);
+export const swapdims = (a: Tensor, dim0: number, dim1: number): Tensor => swap('swapdims', a, dim0, dim1);
 
 /** Splits dim `dim` into `sizes` (one of them may be -1), as a view. */
 export function unflatten(a: Tensor, dim: number, sizes: number[]): Tensor {
@@ -66,5 +74,5 @@ export function unbind(a: Tensor, dim = 0): Tensor[] {
 export function tile(a: Tensor, dims: number[]): Tensor {
   checkTensor('tile', a);
   const reps = checkIntList('tile', 'dims', dims);
-  return repeat(a, [...new Array<number>(Math.max(0, a.ndim - reps.length)).fill(1), ...reps]);
+  return repeatAs('tile', a, [...new Array<number>(Math.max(0, a.ndim - reps.length)).fill(1), ...reps]);
 }

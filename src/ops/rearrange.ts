@@ -220,17 +220,22 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
 
 /** Tiles x: sizes has at least x.ndim entries; extra leading ones add dims (PyTorch's Tensor.repeat). */
 export function repeat(x: Tensor, sizes: number[]): Tensor {
-  checkTensor('repeat', x);
-  const reps = checkIntList('repeat', 'sizes', sizes);
-  if (reps.length < x.ndim) throw new Error(`repeat: number of repeat dims (${reps.length}, sizes ${describe(sizes)}) can not be smaller than the number of dims of the tensor (${x.ndim}, shape ${fmtShape(x.shape)})`);
+  return repeatAs('repeat', x, sizes);
+}
+
+/** repeat under the name `op` (tile's errors name tile). */
+export function repeatAs(op: string, x: Tensor, sizes: number[]): Tensor {
+  checkTensor(op, x);
+  const reps = checkIntList(op, 'sizes', sizes);
+  if (reps.length < x.ndim) throw new Error(`${op}: number of repeat dims (${reps.length}, sizes ${describe(sizes)}) can not be smaller than the number of dims of the tensor (${x.ndim}, shape ${fmtShape(x.shape)})`);
   const inShape = [...new Array<number>(reps.length - x.ndim).fill(1), ...x.shape];
   // As PyTorch, only a negative output size is refused: an empty dim repeated -1 times stays empty.
-  reps.forEach((r, d) => { if (r < 0 && inShape[d] !== 0) throw new Error(`repeat: sizes must be >= 0, got ${describe(sizes)} for shape ${fmtShape(x.shape)}`); });
+  reps.forEach((r, d) => { if (r < 0 && inShape[d] !== 0) throw new Error(`${op}: sizes must be >= 0, got ${describe(sizes)} for shape ${fmtShape(x.shape)}`); });
   const shape = inShape.map((n, d) => (n === 0 ? 0 : n * reps[d]));
-  checkOutShape('repeat', x, shape);
+  checkOutShape(op, x, shape);
   const maps = (): DimMap[] => inShape.map((n, d) => (reps[d] === 1 ? null : Int32Array.from({ length: shape[d] }, (_, c) => c % n)));
-  if (x.ndim === inShape.length) return indexMap('repeat', x, maps, shape);
-  return tidy(() => indexMap('repeat', reshape(x, inShape), maps, shape));
+  if (x.ndim === inShape.length) return indexMap(op, x, maps, shape);
+  return tidy(() => indexMap(op, reshape(x, inShape), maps, shape));
 }
 
 /** The repeat counts along a dim of size n: a number, an array of numbers, or an int32 CPU tensor. */

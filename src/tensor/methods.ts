@@ -5,7 +5,7 @@
 import { Tensor, type Scalar, type ShapeArg } from './tensor.js';
 import type { DType } from './dtype.js';
 import type { DeviceKind } from '../backend/storage.js';
-import { describe, forEachOffset, parseShapeArgs } from './shape.js';
+import { describe, fmtShape, forEachOffset, parseShapeArgs } from './shape.js';
 import { runBackward, type BackwardOptions } from '../autograd/engine.js';
 import * as E from '../ops/elementwise.js';
 import { inplace } from '../ops/inplace.js';
@@ -28,6 +28,7 @@ import { cumsum } from '../ops/scan.js';
 import { sort, argsort, type SortOptions } from '../ops/sort.js';
 import * as Sc from '../ops/scatter.js';
 import * as RA from '../ops/rearrange.js';
+import * as D from '../ops/dims.js';
 import { multinomial, type MultinomialOptions } from '../ops/sample.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
@@ -191,6 +192,15 @@ declare module './tensor.js' {
     flip(...dims: ShapeArg[]): Tensor;
     roll(shifts: number | number[], dims?: number | number[]): Tensor;
     multinomial(numSamples: number, replacement?: boolean, opts?: MultinomialOptions): Tensor;
+    movedim(source: number | number[], destination: number | number[]): Tensor;
+    moveaxis(source: number | number[], destination: number | number[]): Tensor;
+    swapaxes(axis0: number, axis1: number): Tensor;
+    swapdims(dim0: number, dim1: number): Tensor;
+    unflatten(dim: number, sizes: number[]): Tensor;
+    unbind(dim?: number): Tensor[];
+    tile(...dims: ShapeArg[]): Tensor;
+    /** The last two dims transposed (a view), as PyTorch's .mT. */
+    readonly mT: Tensor;
   }
 }
 
@@ -382,6 +392,13 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   flip(...dims: ShapeArg[]): Tensor { return RA.flip(this, parseShapeArgs('flip', dims)); },
   roll(shifts: number | number[], dims?: number | number[]): Tensor { return RA.roll(this, shifts, dims); },
   multinomial(numSamples: number, replacement = false, opts?: MultinomialOptions): Tensor { return multinomial(this, numSamples, replacement, opts); },
+  movedim(source: number | number[], destination: number | number[]): Tensor { return D.movedim(this, source, destination); },
+  moveaxis(source: number | number[], destination: number | number[]): Tensor { return D.moveaxis(this, source, destination); },
+  swapaxes(axis0: number, axis1: number): Tensor { return D.swapaxes(this, axis0, axis1); },
+  swapdims(dim0: number, dim1: number): Tensor { return D.swapdims(this, dim0, dim1); },
+  unflatten(dim: number, sizes: number[]): Tensor { return D.unflatten(this, dim, sizes); },
+  unbind(dim = 0): Tensor[] { return D.unbind(this, dim); },
+  tile(...dims: ShapeArg[]): Tensor { return D.tile(this, parseShapeArgs('tile', dims)); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {
@@ -389,3 +406,11 @@ for (const [name, fn] of Object.entries(methods)) {
 }
 // PyTorch's .T: all dims reversed (a view; 0-d and 1-d come back as they are, 2-D transposed).
 Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor): Tensor { return V.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }, configurable: true });
+// PyTorch's .mT: the last two dims transposed; fewer than 2 dims is an error there too.
+Object.defineProperty(Tensor.prototype, 'mT', {
+  get(this: Tensor): Tensor {
+    if (this.ndim < 2) throw new Error(`mT: the tensor must have at least 2 dims, got shape ${fmtShape(this.shape)}`);
+    return V.transpose(this, -2, -1);
+  },
+  configurable: true,
+});

@@ -6,7 +6,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { mseLoss, l1Loss, smoothL1Loss, huberLoss } from '../../src/ops/loss.js';
 import { allclose, arr, backends, f64Copies, gradsOf, randArray, randInts, throwsBeforeWork, throwsWith } from '../helpers.js';
 
 const test = suite('loss');
@@ -330,13 +329,13 @@ const R_TORCH: Record<string, number[][]> = {
   huberDelta: [[0.125, 2, 0.5, NaN, 2, 0, Infinity, 0.5, 0, 3, 0.125], [0.5, -2, 1, NaN, 2, 0, 2, -1, 0, -2, 0.5], [-0.5, 2, -1, NaN, -2, 0, -2, 1, 0, 2, -0.5]],
 };
 const R_FNS: Record<string, (x: Tensor, t: Tensor, r?: Red) => Tensor> = {
-  mse: (x, t, r = 'none') => mseLoss(x, t, { reduction: r }),
-  l1: (x, t, r = 'none') => l1Loss(x, t, { reduction: r }),
-  smoothL1: (x, t, r = 'none') => smoothL1Loss(x, t, { reduction: r }),
-  smoothL1Beta: (x, t, r = 'none') => smoothL1Loss(x, t, { reduction: r, beta: 0.5 }),
-  smoothL1Beta0: (x, t, r = 'none') => smoothL1Loss(x, t, { reduction: r, beta: 0 }),
-  huber: (x, t, r = 'none') => huberLoss(x, t, { reduction: r }),
-  huberDelta: (x, t, r = 'none') => huberLoss(x, t, { reduction: r, delta: 2 }),
+  mse: (x, t, r = 'none') => sg.mseLoss(x, t, { reduction: r }),
+  l1: (x, t, r = 'none') => sg.l1Loss(x, t, { reduction: r }),
+  smoothL1: (x, t, r = 'none') => sg.smoothL1Loss(x, t, { reduction: r }),
+  smoothL1Beta: (x, t, r = 'none') => sg.smoothL1Loss(x, t, { reduction: r, beta: 0.5 }),
+  smoothL1Beta0: (x, t, r = 'none') => sg.smoothL1Loss(x, t, { reduction: r, beta: 0 }),
+  huber: (x, t, r = 'none') => sg.huberLoss(x, t, { reduction: r }),
+  huberDelta: (x, t, r = 'none') => sg.huberLoss(x, t, { reduction: r, delta: 2 }),
 };
 
 test('mseLoss, l1Loss, smoothL1Loss, huberLoss: values and both gradients as PyTorch, NaN, ±Inf and the kinks', async () => {
@@ -367,11 +366,11 @@ test('mseLoss, l1Loss, smoothL1Loss, huberLoss: values and both gradients as PyT
       }
     }
     const b = sg.tensor([[1, 2], [3, 4]], { device: dev });
-    allclose([await mseLoss(b, sg.tensor([0.5, 1], { device: dev })).item()], [4.125], {}, `broadcast target on ${dev}`);
-    allclose([await huberLoss(b, sg.tensor([0.5, 1], { device: dev }), { reduction: 'sum', delta: 0.75 }).item()], [4.15625], {}, `huber sum on ${dev}`);
+    allclose([await sg.mseLoss(b, sg.tensor([0.5, 1], { device: dev })).item()], [4.125], {}, `broadcast target on ${dev}`);
+    allclose([await sg.huberLoss(b, sg.tensor([0.5, 1], { device: dev }), { reduction: 'sum', delta: 0.75 }).item()], [4.15625], {}, `huber sum on ${dev}`);
     const e = sg.zeros([0], { device: dev });
-    assert.ok(Number.isNaN(await mseLoss(e, e).item()), `empty mean is NaN on ${dev}`);
-    assert.is(await l1Loss(e, e, { reduction: 'sum' }).item(), 0, `empty sum is 0 on ${dev}`);
+    assert.ok(Number.isNaN(await sg.mseLoss(e, e).item()), `empty mean is NaN on ${dev}`);
+    assert.is(await sg.l1Loss(e, e, { reduction: 'sum' }).item(), 0, `empty sum is 0 on ${dev}`);
     [x, t, b, e].forEach((v) => v.dispose());
   }
   // Gradients away from the kinks, by finite differences in float64.
@@ -385,13 +384,13 @@ test('regression losses: bad arguments throw naming the op and the argument, bef
     const x = sg.tensor([1, 2, 3], { device: dev });
     const i = sg.tensor(new Int32Array([1, 2, 3]), { device: dev });
     const w = sg.tensor([1, 2], { device: dev });
-    throwsBeforeWork('int input', () => mseLoss(i, x), [/^mseLoss: input must be a floating point tensor, got dtype int32 \(shape \[3\]\)/]);
-    throwsBeforeWork('int target', () => l1Loss(x, i), [/^l1Loss: target must be a floating point tensor, got dtype int32/]);
-    throwsBeforeWork('shapes', () => mseLoss(x, w), [/^mseLoss: shapes \[3\] and \[2\] cannot be broadcast together/]);
-    throwsBeforeWork('reduction', () => huberLoss(x, x, { reduction: 'avg' as Red }), [/^huberLoss: reduction must be 'mean', 'sum' or 'none', got "avg"/]);
-    throwsBeforeWork('beta', () => smoothL1Loss(x, x, { beta: -1 }), [/^smoothL1Loss: beta must be a finite number >= 0, got -1/]);
-    throwsBeforeWork('delta', () => huberLoss(x, x, { delta: 0 }), [/^huberLoss: delta must be a finite number > 0, got 0/]);
-    throwsBeforeWork('option', () => mseLoss(x, x, { beta: 1 } as never), [/^mseLoss: unknown option 'beta'/]);
+    throwsBeforeWork('int input', () => sg.mseLoss(i, x), [/^mseLoss: input must be a floating point tensor, got dtype int32 \(shape \[3\]\)/]);
+    throwsBeforeWork('int target', () => sg.l1Loss(x, i), [/^l1Loss: target must be a floating point tensor, got dtype int32/]);
+    throwsBeforeWork('shapes', () => sg.mseLoss(x, w), [/^mseLoss: shapes \[3\] and \[2\] cannot be broadcast together/]);
+    throwsBeforeWork('reduction', () => sg.huberLoss(x, x, { reduction: 'avg' as Red }), [/^huberLoss: reduction must be 'mean', 'sum' or 'none', got "avg"/]);
+    throwsBeforeWork('beta', () => sg.smoothL1Loss(x, x, { beta: -1 }), [/^smoothL1Loss: beta must be a finite number >= 0, got -1/]);
+    throwsBeforeWork('delta', () => sg.huberLoss(x, x, { delta: 0 }), [/^huberLoss: delta must be a finite number > 0, got 0/]);
+    throwsBeforeWork('option', () => sg.mseLoss(x, x, { beta: 1 } as never), [/^mseLoss: unknown option 'beta'/]);
     [x, i, w].forEach((v) => v.dispose());
   }
 });
