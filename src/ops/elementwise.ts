@@ -83,12 +83,12 @@ export function powInt(a: number, b: number): number {
   for (let p = a, k = b; k > 0; k = Math.floor(k / 2), p = Math.imul(p, p)) if (k % 2) r = Math.imul(r, p);
   return r;
 }
-const WGSL_IPOW = `
-fn ipow_(a: i32, b: i32) -> i32 {
-  if (b < 0) { return select(select(0, select(1, -1, (b & 1) != 0), a == -1), 1, a == 1); }
-  var r = 1;
-  var p = a;
-  var k = u32(b);
+/** WGSL: fn `name`(x: T, n: u32) -> T, x^n by repeated squaring. */
+const powBySquaring = (name: string, T: string, one: string): string => `
+fn ${name}(x: ${T}, n: u32) -> ${T} {
+  var r = ${one};
+  var p = x;
+  var k = n;
   loop {
     if ((k & 1u) != 0u) { r = r * p; }
     k = k >> 1u;
@@ -96,6 +96,11 @@ fn ipow_(a: i32, b: i32) -> i32 {
     p = p * p;
   }
   return r;
+}`;
+const WGSL_IPOW = `${powBySquaring('ipowu_', 'i32', '1')}
+fn ipow_(a: i32, b: i32) -> i32 {
+  if (b < 0) { return select(select(0, select(1, -1, (b & 1) != 0), a == -1), 1, a == 1); }
+  return ipowu_(a, u32(b));
 }`;
 
 // WGSL leaves pow undefined for a negative or zero base (lavapipe returns 0 for
@@ -106,19 +111,7 @@ fn ipow_(a: i32, b: i32) -> i32 {
 // pow is exp2(b·log2 a): 3^6 came out 729.0002).
 // Inf and NaN are built from u.pad (always 0) at run time: WGSL rejects them as constants.
 const WGSL_POW = `
-const MAXF = 0x1.fffffep+127f;
-fn powi_(x: f32, n: u32) -> f32 {
-  var r = 1.0;
-  var p = x;
-  var k = n;
-  loop {
-    if ((k & 1u) != 0u) { r = r * p; }
-    k = k >> 1u;
-    if (k == 0u) { break; }
-    p = p * p;
-  }
-  return r;
-}
+const MAXF = 0x1.fffffep+127f;${powBySquaring('powi_', 'f32', '1.0')}
 fn odd_(b: f32) -> bool { return floor(b) == b && abs(b) < 16777216.0 && fract(b * 0.5) != 0.0; }
 fn pow_(a: f32, b: f32) -> f32 {
   if (b == 0.0 || a == 1.0 || (a == -1.0 && abs(b) > MAXF)) { return 1.0; }

@@ -90,6 +90,16 @@ export function coalesce(shape: readonly number[], strides: number[][]): Layout 
   return { shape: outShape, strides: outStrides };
 }
 
+// Ops with parameters (softplus, leakyRelu, elu, hardtanh, celu, round...) bake them into
+// the kernel as exact f32 constants: one spec, so one pipeline, per distinct value (models use
+// one or two), and no extra operand. Keys name the op and its values.
+const paramSpecs = new Map<string, MapSpec>();
+export function paramSpec(key: string, make: () => MapSpec): MapSpec {
+  let s = paramSpecs.get(key);
+  if (!s) { s = make(); paramSpecs.set(key, s); }
+  return s;
+}
+
 /** Whether a float16 op casts operand `x` to half before computing (see MapSpec.opmath). */
 const castsToHalf = (spec: MapSpec, x: Operand): boolean => x instanceof Tensor && x.dtype !== 'float16' && !(spec.opmath && x.ndim === 0);
 

@@ -9,7 +9,7 @@ import { describe, fmtShape } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
 import { isFloat } from '../tensor/dtype.js';
 import { f32Bits } from '../backend/webgpu.js';
-import { mapRaw, type MapSpec } from './map.js';
+import { mapRaw, paramSpec, type MapSpec } from './map.js';
 import { full } from './view.js';
 import { WGSL_ERF, WGSL_NAN } from './elementwise.js';
 
@@ -158,14 +158,7 @@ const U = {
   softsignGrad: { name: 'softsign_grad', cpu: (x, g) => { const d = 1 + Math.abs(x); return g / d - (g * Math.abs(x)) / (d * d); }, wgsl: 'b / (1.0 + abs(a)) - b * abs(a) / ((1.0 + abs(a)) * (1.0 + abs(a)))', floatOnly: true },
 } satisfies Record<string, MapSpec>;
 
-// ---- parameterized specs (constants baked in, one pipeline per value) ----
-
-const paramSpecs = new Map<string, MapSpec>();
-function paramSpec(key: string, make: () => MapSpec): MapSpec {
-  let s = paramSpecs.get(key);
-  if (!s) { s = make(); paramSpecs.set(key, s); }
-  return s;
-}
+// ---- parameterized specs (constants baked in: paramSpec) ----
 
 /** hardtanh: x < lo ? lo : x > hi ? hi : x (so −0 stays −0); NaN stays NaN; int32 stays int32. */
 function hardtanhSpecs(lo: number, hi: number, int: boolean): [MapSpec, MapSpec] {

@@ -7,7 +7,7 @@ import { broadcastShapes, checkOptions, describe, fmtShape } from '../tensor/sha
 import { checkTensor } from '../tensor/check.js';
 import { isFloat } from '../tensor/dtype.js';
 import { f32Bits } from '../backend/webgpu.js';
-import { mapRaw, resultDType, type MapSpec, type Operand } from './map.js';
+import { mapRaw, paramSpec, resultDType, type MapSpec, type Operand } from './map.js';
 import { erf, MAP_SPECS as S, sumToShape, WGSL_ERF, WGSL_NAN } from './elementwise.js';
 import { full } from './view.js';
 import { binaryArgs, checkIntDivisor, DIV_SPECS as D, halfOperands } from './intdiv.js';
@@ -119,14 +119,6 @@ const M = {
 
 } satisfies Record<string, MapSpec>;
 
-// The ops with parameters bake them into the kernel as exact f32 constants: one pipeline per
-// distinct value (models use one or two), no extra operand.
-const paramSpecs = new Map<string, MapSpec>();
-function paramSpec(key: string, make: () => MapSpec): MapSpec {
-  let s = paramSpecs.get(key);
-  if (!s) { s = make(); paramSpecs.set(key, s); }
-  return s;
-}
 const f32 = Math.fround;
 
 function softplusSpecs(beta: number, thr: number): [MapSpec, MapSpec] {
