@@ -24,6 +24,7 @@ function moveDims(op: string, a: Tensor, source: number | number[], destination:
   if (src.length !== dst.length) {
     throw new Error(`${op}: source ${describe(source)} and destination ${describe(destination)} must name as many dims (${src.length} and ${dst.length})`);
   }
+  if (a.ndim === 0) return permute(a, []);
   const order = new Array<number>(a.ndim).fill(-1);
   src.forEach((s, i) => { order[dst[i]] = s; });
   const rest = a.shape.map((_, d) => d).filter((d) => !src.includes(d));

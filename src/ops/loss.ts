@@ -9,7 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { checkOptions, describe, fmtShape, forEachOffset, shapesEqual, broadcastShapes } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
-import { mapRaw, type MapSpec } from './map.js';
+import { mapRaw, resultDType, type MapSpec } from './map.js';
 import { MAP_SPECS, WGSL_NAN, sumToShape } from './elementwise.js';
 import { checkInput } from './rows.js';
 import { crossEntropyRows, logSoftmax } from './softmax.js';
@@ -254,13 +254,15 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts
 
 export interface RegressionLossOptions { reduction?: Reduction }
 
-/** Two float tensors that broadcast together (PyTorch broadcasts them, warning where the
- * shapes differ). */
+/** Two tensors that broadcast together (PyTorch broadcasts them, warning where the shapes
+ * differ) and promote to a float dtype, as PyTorch's, which has no integer kernel. */
 function checkRegression(op: string, input: Tensor, target: Tensor): void {
   checkInput(op, input);
-  if (!isFloat(input.dtype)) throw new Error(`${op}: input must be a floating point tensor, got dtype ${input.dtype} (shape ${fmtShape(input.shape)})`);
-  floatArg(op, 'target', target, input);
+  checkInput(op, target, 'target');
+  if (target.device !== input.device) throw new Error(`${op}: target is on ${target.device} but input is on ${input.device}`);
   broadcastShapes(op, input.shape, target.shape);
+  const dt = resultDType([input, target]);
+  if (!isFloat(dt)) throw new Error(`${op}: input (${input.dtype}, shape ${fmtShape(input.shape)}) and target (${target.dtype}) promote to ${dt}; one must be floating point`);
 }
 
 /** input - target, after checkRegression. */

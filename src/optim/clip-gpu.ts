@@ -163,7 +163,7 @@ function perSlot(n: number, body: (name: string) => string): string {
 
 // How each norm adds an element's |x| or a partial into s (the max keeps a NaN: WGSL's max
 // need not, so it is tested on the bits).
-const ADD_ELEM: Record<NormKind, string> = { two: 's += x * x;', inf: 's = maxn_(s, abs(x));', p: 'if (x != 0.0) { s += pow(abs(x), bitcast<f32>(u.v[0].y)); }' };
+const ADD_ELEM: Record<NormKind, string> = { two: 's += x * x;', inf: 's = maxn_(s, abs(x));', p: 'if (isnan_(x)) { s += x; } else if (x != 0.0) { s += pow(abs(x), bitcast<f32>(u.v[0].y)); }' };
 const COMBINE = (kind: NormKind, a: string, b: string): string => (kind === 'inf' ? `${a} = maxn_(${a}, ${b});` : `${a} += ${b};`);
 const MAXN = `${WGSL_ISNAN}fn maxn_(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, isnan_(a) || isnan_(b)); }\n`;
 
@@ -190,9 +190,13 @@ const tree = (kind: NormKind): string => `  red[lid] = s;
     workgroupBarrier();
   }`;
 
-// The norm from the combined partials: sqrt, the 1/p power (0 stays 0: WGSL's pow(0, y) is
-// undefined), or the max itself.
-const FINISH: Record<NormKind, string> = { two: 'sqrt(red[0])', inf: 'red[0]', p: 'select(pow(red[0], 1.0 / bitcast<f32>(u.p)), 0.0, red[0] == 0.0)' };
+// The norm from the combined partials: sqrt, the 1/p power, or the max itself. WGSL's pow is
+// undefined at 0 and need not keep a NaN (lavapipe's gave 0), so both are tested first: the
+// same for each element's |x|^p above.
+const FINISH: Record<NormKind, string> = {
+  two: 'sqrt(red[0])', inf: 'red[0]',
+  p: 'select(select(pow(red[0], 1.0 / bitcast<f32>(u.p)), 0.0, red[0] == 0.0), red[0], isnan_(red[0]))',
+};
 
 function normWgsl(kind: NormKind): string {
   return `struct U { n: u32, p: u32, p1: u32, p2: u32 }

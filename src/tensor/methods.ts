@@ -406,9 +406,10 @@ for (const [name, fn] of Object.entries(methods)) {
 }
 // PyTorch's .T: all dims reversed (a view; 0-d and 1-d come back as they are, 2-D transposed).
 Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor): Tensor { return V.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }, configurable: true });
-// PyTorch's .mT: the last two dims transposed; fewer than 2 dims is an error there too.
+// PyTorch's .mT: the last two dims transposed; 1 dim is an error there too, 0 dims a view.
 Object.defineProperty(Tensor.prototype, 'mT', {
   get(this: Tensor): Tensor {
+    if (this.ndim === 0) return V.permute(this, []);
     if (this.ndim < 2) throw new Error(`mT: the tensor must have at least 2 dims, got shape ${fmtShape(this.shape)}`);
     return V.transpose(this, -2, -1);
   },

@@ -75,6 +75,12 @@ test('the methods and .mT: the same views as the functions', async () => {
     const mt = x.mT;
     assert.equal(mt.shape, [2, 4, 3]);
     assertEqualArrays((await arr(mt.contiguous())).slice(0, 6), [0, 4, 8, 1, 5, 9], `mT on ${dev}`);
+    // torch: 0-d movedim(0, 0) and .mT give the scalar back.
+    const s0 = sg.tensor(3, { device: dev });
+    assert.equal(sg.movedim(s0, 0, 0).shape, []);
+    assert.equal(s0.mT.shape, []);
+    assert.is(await s0.mT.item(), 3);
+    s0.dispose();
     const v = sg.tensor([1, 2], { device: dev });
     throwsBeforeWork(`mT of 1-d on ${dev}`, () => v.mT, [/^mT: the tensor must have at least 2 dims, got shape \[2\]/]);
     [x, v].forEach((t) => t.dispose());

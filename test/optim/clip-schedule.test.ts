@@ -159,6 +159,14 @@ test('clipGradNorm with normType Infinity, 1, 3, 0.5 and 2, as PyTorch; many gra
       for (let i = 0; i < params.length; i++) allclose(await params[i].grad!.toArray(), gs[i].map((x) => x * coef), { rtol: 1e-5, atol: 1e-9 }, `grad ${i}, order ${p} on ${dev}`);
       [...params, norm].forEach((t) => t.dispose());
     }
+    // A NaN in a p-norm: WGSL's pow need not keep it (lavapipe's gave 0); torch: NaN.
+    for (const p of [1, 0.5, 3]) {
+      const a = sg.zeros([9], { device: dev, requiresGrad: true });
+      a.grad = sg.tensor([1, 2, NaN, 4, Infinity, 0, 1, 2, 3], { device: dev });
+      const n = clipGradNorm([a], 1, p);
+      assert.ok(Number.isNaN(await n.item()), `NaN norm of order ${p} on ${dev}`);
+      [a, n].forEach((t) => t.dispose());
+    }
     // The max norm keeps a NaN (WGSL's max need not), in the middle of a big gradient.
     const { params, gs } = await withGrads(dev, [5003, 7], 400, 1);
     gs[0][2500] = NaN;
