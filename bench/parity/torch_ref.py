@@ -34,6 +34,15 @@ def weight(k, n):
     return torch.tensor([((i * 37 + k * 11) % 17) / 8 - 1 for i in range(n)], dtype=torch.float32)
 
 
+def vec(f, x):
+    """f(x) with every element in one of PyTorch's vectorized chunks, none in the scalar tail
+    (x flattened between 64 zeros on each side): where the two kernels differ (the gradient of
+    hardtanh, hardswish, celu, selu at a NaN input), the vectorized kernel's answer."""
+    flat = x.reshape(-1)
+    pad = torch.zeros(64, dtype=x.dtype)
+    return f(torch.cat([pad, flat, pad]))[64:64 + flat.numel()].reshape(x.shape)
+
+
 def answer(case):
     xs = []
     for spec in case['x']:
@@ -46,7 +55,7 @@ def answer(case):
             t.requires_grad_(True)
         xs.append(t)
     try:
-        out = eval(case['py'], {'t': torch, 'F': F, 'x': xs, 'a': case['a'], 'math': math})
+        out = eval(case['py'], {'t': torch, 'F': F, 'x': xs, 'a': case['a'], 'math': math, 'vec': vec})
     except Exception as e:  # PyTorch refuses: the case expects an error here too
         return {'id': case['id'], 'error': str(e).split('\n')[0][:200]}
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
