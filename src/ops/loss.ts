@@ -208,7 +208,8 @@ function broadcastArg(op: string, arg: string, w: unknown, input: Tensor): Tenso
 
 /**
  * -weight·(y·log(p) + (1 - y)·log(1 - p)) of probabilities `input` against `target` (same
- * shape), each log clamped at -100 as PyTorch's. On the CPU an input outside [0, 1] throws.
+ * shape), each log clamped at -100 as PyTorch's. On the CPU an input or target outside [0, 1]
+ * throws, as PyTorch's.
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { reduction?: Reduction; weight?: Tensor | null } = {}): Tensor {
   const op = 'binaryCrossEntropy';
@@ -220,9 +221,11 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { reduct
   sameShape(op, input, target);
   const weight = broadcastArg(op, 'weight', o.weight, input);
   if (input.device === 'cpu') {
-    let bad: [number, number] | null = null;
-    forEachOffset(input.shape, input.strides, input.offset, (off, i) => { const v = input.data[off]; if (!bad && !(v >= 0 && v <= 1)) bad = [v, i]; });
-    if (bad) throw new Error(`${op}: all elements of input should be between 0 and 1, got ${bad[0]} at index ${bad[1]} (shape ${fmtShape(input.shape)})`);
+    for (const [arg, t] of [['input', input], ['target', target]] as const) {
+      let bad: [number, number] | null = null;
+      forEachOffset(t.shape, t.strides, t.offset, (off, i) => { const v = t.data[off]; if (!bad && !(v >= 0 && v <= 1)) bad = [v, i]; });
+      if (bad) throw new Error(`${op}: all elements of ${arg} should be between 0 and 1, got ${bad[0]} at index ${bad[1]} (shape ${fmtShape(t.shape)})`);
+    }
   }
   let loss = BCE.apply(input, target);
   if (weight) loss = loss.mul(weight);

@@ -147,8 +147,8 @@ function floatOnly(op: string, ...xs: Operand[]): void {
 function binary(op: keyof typeof FNS, a: Tensor, b: Tensor, float: boolean): Tensor {
   checkTensor(op, a);
   checkOther(op, 'other', b, a);
+  // fmax/fmin take any dtypes, promoted as PyTorch's (bool with bool stays bool).
   if (float) floatOnly(op, a, b);
-  else if (a.dtype === 'bool' || b.dtype === 'bool') throw new Error(`${op}: bool operands are not supported (cast with .int() first), shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   return Binary.apply(a, b, op);
 }
 

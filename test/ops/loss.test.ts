@@ -420,6 +420,8 @@ test('bad arguments throw naming the op and the argument, before any work', asyn
     throwsBeforeWork('bcel option', () => sg.binaryCrossEntropyWithLogits(x, x, { pos_weight: w2 } as never), [/^binaryCrossEntropyWithLogits: unknown option 'pos_weight'/]);
     if (dev === 'cpu') {
       throwsWith(() => sg.binaryCrossEntropy(sg.tensor([0.5, 1.5], { device: dev }), p), /^binaryCrossEntropy: all elements of input should be between 0 and 1, got 1.5 at index 1/);
+      // torch 2.14 refuses a target outside [0, 1] too.
+      throwsWith(() => sg.binaryCrossEntropy(sg.tensor([0.5, 0.5], { device: dev }), sg.tensor([1, -0.5], { device: dev })), /^binaryCrossEntropy: all elements of target should be between 0 and 1, got -0.5 at index 1/);
       throwsWith(() => sg.crossEntropy(sg.zeros([2, 3, 2], { device: dev }), sg.tensor(new Int32Array([0, 3, 1, -100]), { shape: [2, 2], device: dev })), /^crossEntropy: target value 3 at index 1 is out of range for 3 classes/);
       throwsWith(() => sg.nllLoss(x, sg.tensor(new Int32Array([0, -100, 5, 1]), { device: dev })), /^nllLoss: target value 5 at index 2/);
     }

@@ -130,6 +130,16 @@ test('dtypes as PyTorch: int32 kept by sign/square/relu6/hardtanh/fmax/fmin, flo
       ['hardtanh', sg.hardtanh(xi, -2, 2), [2, -2, 0, 2, -2]], ['fmax', xi.fmax(yi), [3, 2, 3, 7, -9]], ['fmin', sg.fmin(xi, yi), [1, -2, 0, 7, -10]],
     ];
     for (const [name, y, want] of keep) { assert.is(y.dtype, 'int32', `${name} dtype on ${dev}`); assertEqualArrays(await arr(y), want, `${name} int on ${dev}`); }
+    // torch 2.14: fmax/fmin promote bool as any op does (bool with bool stays bool).
+    const bt = sg.tensor([1, 0], { device: dev, dtype: 'bool' });
+    const bb = sg.fmax(bt, sg.tensor([1, 1], { device: dev, dtype: 'bool' }));
+    assert.is(bb.dtype, 'bool');
+    assertEqualArrays(await arr(bb), [1, 1], `fmax of bools on ${dev}`);
+    const bi = sg.fmax(bt, sg.tensor(new Int32Array([2, -1]), { device: dev }));
+    assert.is(bi.dtype, 'int32');
+    assertEqualArrays(await arr(bi), [2, 0], `fmax of bool and int32 on ${dev}`);
+    assertEqualArrays(await arr(sg.fmin(bt, sg.tensor([0.5, -1], { device: dev }))), [0.5, -1], `fmin of bool and float on ${dev}`);
+    bt.dispose();
     const b = sg.tensor([1, 0, 1], { device: dev, dtype: 'bool' }).sign();
     assert.is(b.dtype, 'bool');
     assertEqualArrays(await arr(b), [1, 0, 1], `sign of bool on ${dev}`);
@@ -178,7 +188,6 @@ test('bad arguments throw naming the op and the argument, before any GPU work', 
       ['atan2 number', () => sg.atan2(x, 2 as unknown as Tensor), [/^atan2: other must be a Tensor, got/]],
       ['hypot shapes', () => sg.hypot(x, y2), [/^hypot/, /\[3\]/, /\[2\]/]],
       ['logaddexp int', () => sg.logaddexp(xi, xi), [/^logaddexp: int32 operands are not supported/]],
-      ['fmax bool', () => sg.fmax(x, bool), [/^fmax: bool operands are not supported/]],
       ['xlogy shapes', () => sg.xlogy(y2, x), [/^xlogy/, /\[2\]/, /\[3\]/]],
       ['lerp int', () => sg.lerp(xi, xi, 0.5), [/^lerp: input dtype int32 is not supported/]],
       ['lerp end dtype', () => sg.lerp(x, xi, 0.5), [/^lerp: expected dtype float32 for end but got int32/]],
