@@ -77,6 +77,26 @@ test('binary ops and their gradients match torch, NaN/±Inf/±0 pairs included, 
   }
 });
 
+test('empty inputs: every op gives an empty result of the broadcast shape, and an empty gradient', async () => {
+  for (const dev of await backends()) {
+    for (const shape of [[0], [2, 0, 3]]) {
+      const ops: Array<[string, (x: Tensor, y: Tensor) => Tensor]> = [
+        ...Object.entries(UN).map(([n, f]) => [n, (x: Tensor) => f(x)] as [string, (x: Tensor, y: Tensor) => Tensor]),
+        ...Object.entries(BIN), ['lerp', (x, y) => x.lerp(y, 0.3)],
+      ];
+      for (const [name, f] of ops) {
+        const x = sg.zeros(shape, { device: dev, requiresGrad: true });
+        const y = sg.ones([shape[shape.length - 1]], { device: dev });
+        const out = f(x, y);
+        assert.equal(out.shape, shape, `${name} of ${JSON.stringify(shape)} on ${dev}`);
+        out.sum().backward();
+        assert.equal(x.grad!.shape, shape, `${name} gradient of ${JSON.stringify(shape)} on ${dev}`);
+        [x, y, out].forEach((t) => t.dispose());
+      }
+    }
+  }
+});
+
 test('lerp as torch computes it (from end where |weight| >= 0.5), tensor and number weights', async () => {
   for (const dev of await backends()) {
     for (const n of [37, 24]) {
