@@ -12,31 +12,12 @@ import { f32Bits } from '../backend/webgpu.js';
 import { mapRaw, paramSpec, type MapSpec } from './map.js';
 import { full } from './view.js';
 import { WGSL_ERF, WGSL_NAN } from './elementwise.js';
+import { lit, WGSL_LOG1P_EXPM1 } from './math.js';
 
-// Accurate log1p/expm1 in f32 (series below |x| = 0.5: lavapipe's log and exp are ~1e-8 off near 0 and 1);
+// sinh, the inverse trig and hyperbolic functions, built on math.ts's accurate log1p_/expm1_;
 // Inf and NaN handled on the bits, since a compiler may assume neither exists.
-const WGSL_X = `
+const WGSL_X = `${WGSL_LOG1P_EXPM1}
 const MAXF_ = 0x1.fffffep+127f;
-fn inf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
-fn log1p_(x: f32) -> f32 {
-  if (x < -1.0) { return bitcast<f32>(0x7fc00000u | u.pad); }
-  // |x| < 0.5: 2·atanh(s), s = x/(2 + x), by its odd series (lavapipe's log is ~1e-8 off near 1,
-  // which the u = 1 + x trick relies on); further out log(1 + x) is accurate.
-  if (abs(x) < 0.5) {
-    let s = x / (2.0 + x);
-    let s2 = s * s;
-    return 2.0 * s * (1.0 + s2 * (0.33333333333333333 + s2 * (0.2 + s2 * (0.14285714285714286 + s2 * (0.11111111111111111 + s2 * (0.09090909090909091 + s2 * 0.07692307692307693))))));
-  }
-  return log(1.0 + x);
-}
-fn expm1_(x: f32) -> f32 {
-  if (abs(x) < 0.5) { return x * (1.0 + x / 2.0 * (1.0 + x / 3.0 * (1.0 + x / 4.0 * (1.0 + x / 5.0 * (1.0 + x / 6.0 * (1.0 + x / 7.0 * (1.0 + x / 8.0 * (1.0 + x / 9.0)))))))); }
-  let u = exp(x);
-  if (isnan_(x) || u == 1.0 || inf_(u)) { return select(u, x, u == 1.0 || isnan_(x)); }
-  let um1 = u - 1.0;
-  if (um1 == -1.0) { return -1.0; }
-  return um1 * (x / log(u));
-}
 fn copysign_(m: f32, s: f32) -> f32 { return bitcast<f32>((bitcast<u32>(m) & 0x7fffffffu) | (bitcast<u32>(s) & 0x80000000u)); }
 fn sinh_(x: f32) -> f32 {
   let ax = abs(x);
@@ -93,7 +74,6 @@ const SELU_S = 1.0507009873554804934193349852946;
 const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
 const softplus1 = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 /** An f32 constant spelled exactly in WGSL. */
-const lit = (v: number): string => `bitcast<f32>(${f32Bits(v)}u)`;
 const f32 = Math.fround;
 
 // ---- specs: forward, and gradient maps of (x or y, g) ----

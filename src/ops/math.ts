@@ -14,10 +14,34 @@ import { binaryArgs, checkIntDivisor, DIV_SPECS as D, halfOperands } from './int
 
 // ---- WGSL helpers ----
 
+// Accurate log1p and expm1 in f32, for log1p/expm1 themselves and for softplus, logsigmoid, elu,
+// celu, sinh...: series below |x| = 0.5 (lavapipe's log and exp are ~1e-8 off near 1 and 0,
+// which the u = 1 + x trick relies on); Inf and NaN on the bits (needs WGSL_NAN's isnan_).
+export const WGSL_LOG1P_EXPM1 = `
+fn inf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
+fn log1p_(x: f32) -> f32 {
+  if (x < -1.0) { return bitcast<f32>(0x7fc00000u | u.pad); }
+  // |x| < 0.5: 2·atanh(s), s = x/(2 + x), by its odd series (lavapipe's log is ~1e-8 off near 1,
+  // which the u = 1 + x trick relies on); further out log(1 + x) is accurate.
+  if (abs(x) < 0.5) {
+    let s = x / (2.0 + x);
+    let s2 = s * s;
+    return 2.0 * s * (1.0 + s2 * (0.33333333333333333 + s2 * (0.2 + s2 * (0.14285714285714286 + s2 * (0.11111111111111111 + s2 * (0.09090909090909091 + s2 * 0.07692307692307693))))));
+  }
+  return log(1.0 + x);
+}
+fn expm1_(x: f32) -> f32 {
+  if (abs(x) < 0.5) { return x * (1.0 + x / 2.0 * (1.0 + x / 3.0 * (1.0 + x / 4.0 * (1.0 + x / 5.0 * (1.0 + x / 6.0 * (1.0 + x / 7.0 * (1.0 + x / 8.0 * (1.0 + x / 9.0)))))))); }
+  let u = exp(x);
+  if (isnan_(x) || u == 1.0 || inf_(u)) { return select(u, x, u == 1.0 || isnan_(x)); }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  return um1 * (x / log(u));
+}
+`;
+
 // NaN and Inf are built from u.pad (always 0) at run time: WGSL rejects them as constants.
-const WGSL_MATH = `
-fn log1p_(x: f32) -> f32 { if (abs(x) < 1e-4) { return x * (1.0 - x * (0.5 - x / 3.0)); } return log(1.0 + x); }
-fn expm1_(x: f32) -> f32 { if (abs(x) < 1e-4) { return x * (1.0 + x * (0.5 + x / 6.0)); } return exp(x) - 1.0; }
+const WGSL_MATH = `${WGSL_LOG1P_EXPM1}
 fn softplus_(x: f32, beta: f32, thr: f32) -> f32 {
   let z = x * beta;
   if (isnan_(x) || z > thr) { return x; }
@@ -79,7 +103,7 @@ fn clamp_t_hi_(x: f32, lo: f32, hi: f32) -> f32 {
 `;
 
 /** An f32 constant spelled exactly in WGSL. */
-const lit = (v: number): string => `bitcast<f32>(${f32Bits(v)}u)`;
+export const lit = (v: number): string => `bitcast<f32>(${f32Bits(v)}u)`;
 
 // ---- specs ----
 
