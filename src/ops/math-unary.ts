@@ -1,18 +1,16 @@
 // More unary math, PyTorch's names: sign square reciprocal log1p expm1 log2 log10 exp2 sinh cosh
 // tan asin acos atan asinh acosh atanh frac, and the activations relu6 hardtanh hardsigmoid
 // hardswish mish selu celu softsign. Each is a MapSpec (CPU function in float64 + WGSL
-// expression) and a Function whose backward is one fused map of (x or y, dy), as math.ts.
+// expression), run by math.ts's Unary Function: its backward is one fused map of (x or y, dy).
 // Edge values (NaN, ±Inf, ±0, the kinks) follow torch 2.14, checked in test/ops/math-extra.test.ts.
 import { Tensor } from '../tensor/tensor.js';
-import { Function, type Ctx } from '../autograd/function.js';
 import { describe, fmtShape } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
 import { isFloat } from '../tensor/dtype.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { mapRaw, paramSpec, type MapSpec } from './map.js';
-import { full } from './view.js';
 import { WGSL_ERF, WGSL_NAN } from './elementwise.js';
-import { lit, WGSL_LOG1P_EXPM1 } from './math.js';
+import { lit, Unary, WGSL_LOG1P_EXPM1 } from './math.js';
 
 // sinh, the inverse trig and hyperbolic functions, built on math.ts's accurate log1p_/expm1_;
 // Inf and NaN handled on the bits, since a compiler may assume neither exists.
@@ -162,30 +160,14 @@ function celuSpecs(alpha: number): [MapSpec, MapSpec] {
   ];
 }
 
-// ---- the Function ----
-
-/** y = spec(x); dx = grad(x or y, dy), or zeros ('zero'). */
-class Unary2 extends Function {
-  static override forward(ctx: Ctx, x: Tensor, spec: MapSpec, grad: MapSpec | 'zero', fromOutput: boolean): Tensor {
-    const y = mapRaw(spec, [x]);
-    ctx.saveForBackward(grad === 'zero' ? null : fromOutput ? y : x);
-    ctx.grad = grad;
-    return y;
-  }
-  static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
-    const [s] = ctx.savedTensors;
-    // torch's sign gives zeros_like(grad), also where the incoming gradient is NaN.
-    if (ctx.grad === 'zero') return [full(dy.shape, 0, dy.dtype, dy.device), null, null, null];
-    return [mapRaw(ctx.grad, [s, dy]), null, null, null];
-  }
-}
+// ---- the checks, then math.ts's Unary: y = spec(x); dx = grad(x or y, dy), or zeros ----
 
 type Kind = 'any' | 'float' | 'noBool';
 function run(op: string, x: unknown, kind: Kind, spec: MapSpec, grad: MapSpec | 'zero', fromOutput = false): Tensor {
   checkTensor(op, x);
   if (kind === 'float' && !isFloat(x.dtype)) throw new Error(`${op}: input dtype ${x.dtype} is not supported (needs a floating point tensor, as PyTorch; cast with .float() first), input shape ${fmtShape(x.shape)}`);
   if (kind === 'noBool' && x.dtype === 'bool') throw new Error(`${op}: input dtype bool is not supported (cast with .int() or .float() first), input shape ${fmtShape(x.shape)}`);
-  return Unary2.apply(x, spec, grad, fromOutput);
+  return Unary.apply(x, spec, grad, fromOutput);
 }
 
 function checkParam(op: string, arg: string, v: unknown): number {

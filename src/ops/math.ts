@@ -194,19 +194,21 @@ function roundSpec(decimals: number): MapSpec {
 
 // ---- Functions ----
 
-/** A unary op with a gradient map of (x, dy), or zero gradient ('zero'). */
-class Unary extends Function {
-  static override forward(ctx: Ctx, a: Tensor, spec: MapSpec, grad: MapSpec | 'zero'): Tensor {
-    ctx.saveForBackward(grad === 'zero' ? null : a);
+/** A unary op with a gradient map of (x, dy), or of (y, dy) with `fromOutput`, or zero
+ * gradient ('zero'). */
+export class Unary extends Function {
+  static override forward(ctx: Ctx, a: Tensor, spec: MapSpec, grad: MapSpec | 'zero', fromOutput = false): Tensor {
+    const y = mapRaw(spec, [a]);
+    ctx.saveForBackward(grad === 'zero' ? null : fromOutput ? y : a);
     ctx.grad = grad;
-    return mapRaw(spec, [a]);
+    return y;
   }
   static override backward(ctx: Ctx, dy: Tensor): Array<Tensor | null> {
-    const [a] = ctx.savedTensors;
-    // Zeros, not dy · 0: PyTorch's floor, ceil, round and trunc give zeros_like(grad), also
-    // where the incoming gradient is NaN or infinite.
-    if (ctx.grad === 'zero') return [full(dy.shape, 0, dy.dtype, dy.device), null, null];
-    return [mapRaw(ctx.grad, [a, dy]), null, null];
+    const [s] = ctx.savedTensors;
+    // Zeros, not dy · 0: PyTorch's floor, ceil, round, trunc and sign give zeros_like(grad),
+    // also where the incoming gradient is NaN or infinite.
+    if (ctx.grad === 'zero') return [full(dy.shape, 0, dy.dtype, dy.device), null, null, null];
+    return [mapRaw(ctx.grad, [s, dy]), null, null, null];
   }
 }
 
