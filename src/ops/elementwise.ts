@@ -432,8 +432,9 @@ class Cast extends Function {
 
 /** PyTorch refuses a fractional alpha where input and other are integral (the result would be float). */
 function checkIntAlpha(op: string, a: Operand, b: Operand, alpha: number | undefined): void {
-  if (alpha === undefined || Number.isInteger(alpha) || isFloat(resultDType([a, b]))) return;
-  throw new Error(`${op}: alpha must not be fractional where input and other are integral (${resultDType([a, b])}), got ${alpha}`);
+  if (alpha === undefined || Number.isInteger(alpha)) return;
+  const dt = resultDType([a, b]);
+  if (!isFloat(dt)) throw new Error(`${op}: alpha must not be fractional where input and other are integral (${dt}), got ${alpha}`);
 }
 
 export function add(a: Tensor, b: Operand, alpha?: number): Tensor {

@@ -274,21 +274,21 @@ function regressionDiff(op: string, input: Tensor, target: Tensor): Tensor {
   return input.sub(target);
 }
 
-function regressionOpts(op: string, opts: unknown, extra: string): { r: Reduction; o: Record<string, unknown> } {
-  const o = checkOptions(op, opts, extra ? ['reduction', extra] : ['reduction']);
+function regressionOpts(op: string, opts: unknown, ...extra: string[]): { r: Reduction; o: Record<string, unknown> } {
+  const o = checkOptions(op, opts, ['reduction', ...extra]);
   return { r: reductionArg(op, o.reduction), o };
 }
 
 /** (input - target)², reduced ('mean' by default): PyTorch's F.mse_loss. */
 export function mseLoss(input: Tensor, target: Tensor, opts: RegressionLossOptions = {}): Tensor {
-  const { r } = regressionOpts('mseLoss', opts, '');
+  const { r } = regressionOpts('mseLoss', opts);
   const d = regressionDiff('mseLoss', input, target);
   return reduce(d.mul(d), r);
 }
 
 /** |input - target|, reduced: PyTorch's F.l1_loss (its gradient is 0 where they are equal). */
 export function l1Loss(input: Tensor, target: Tensor, opts: RegressionLossOptions = {}): Tensor {
-  const { r } = regressionOpts('l1Loss', opts, '');
+  const { r } = regressionOpts('l1Loss', opts);
   return reduce(regressionDiff('l1Loss', input, target).abs(), r);
 }
 
