@@ -11,7 +11,7 @@
 #          float32 (bench/tc-sweep.mjs), then bench/moe-parts.mjs granular float16 and medium
 #          float32 in each
 #   anchor bench/torch-anchor.py (PyTorch eager and compiled, ScatterMoE when SCATTERMOE names
-#          its package's directory; ANCHOR_ONLY=demo or moe for one part) and our demo step
+#          its package's directory; ANCHOR_ONLY=demo, moe or dense for some parts) and our demo step
 #          (ONLY: other bench/run.mjs workloads, e.g. "demo model|MoE")
 # Each stage prints a short summary last; full output goes to OUTDIR. bench and ab also write
 # OUTDIR/results.jsonl: back here, `cat OUTDIR/results.jsonl >> bench/results.jsonl` and

@@ -7,13 +7,15 @@ so that both sides can be measured in the same device call:
   - the MoE MLP of shared/BENCHMARKS.md (small, medium, granular), forward + backward,
     through ScatterMoE (float32 with TF32 off, and bfloat16) and a plain PyTorch loop;
   - ScatterMoE's GLUMLP (silu) in bfloat16 on the medium and granular configs (`glu`, also
-    part of `moe`).
+    part of `moe`);
+  - the dense matmul 4096³ through cuBLAS, float32 with TF32 off and float16 (`dense`): what
+    the vendor's own GEMMs reach beside bench/run.mjs's dense rows.
 
 Wall time per iteration: N iterations back to back, one synchronize, divided by N; the
 median of several batches after at least half a second of warm-up. GPU time: the CUDA
 kernels' durations summed by torch.profiler over a few iterations, per iteration.
 
-    python3 bench/torch-anchor.py --out OUTDIR [--only demo,moe,glu] [--init CKPT]
+    python3 bench/torch-anchor.py --out OUTDIR [--only demo,moe,glu,dense] [--init CKPT]
         [--scattermoe DIR] [--quick] [--commit HASH]
 
 --init loads the demo model's initial weights (bench/demo-init.mjs writes them) so both
@@ -52,7 +54,7 @@ MOE_CPU = {
 
 
 def args_of(argv):
-    opts = {'--out': None, '--only': 'demo,moe', '--init': None, '--scattermoe': None, '--commit': None}
+    opts = {'--out': None, '--only': 'demo,moe,dense', '--init': None, '--scattermoe': None, '--commit': None}
     flags = set()
     i = 0
     while i < len(argv):
@@ -270,6 +272,27 @@ def glu_row(sm, name, c, device, timer):
     return row(f'MoE {name} GLU bf16 fwd+bwd', 'ScatterMoE (Triton)', wall, gpu, flops=18 * T * k * d * h, dtype='bfloat16')
 
 
+# ---- the dense matmul ----
+
+def dense_rows(device, timer):
+    """torch.matmul of two n x n matrices, named as bench/run.mjs names its dense rows."""
+    n = 4096 if device.type == 'cuda' else 256
+    rows = []
+    kinds = [('f32', torch.float32, 'PyTorch (cuBLAS, TF32 off)' if device.type == 'cuda' else 'PyTorch')]
+    if device.type == 'cuda':
+        kinds.append(('f16', torch.float16, 'PyTorch (cuBLAS)'))
+    for tag, dtype, peer in kinds:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        gen = torch.Generator().manual_seed(2)
+        a = torch.randn(n, n, generator=gen).to(device, dtype)
+        b = torch.randn(n, n, generator=gen).to(device, dtype)
+        wall = timer.wall_ms(lambda a=a, b=b: torch.matmul(a, b))
+        gpu = timer.gpu_ms(lambda a=a, b=b: torch.matmul(a, b))
+        rows.append(row(f'matmul {tag} {n}³', peer, wall, gpu, flops=2 * n ** 3,
+                        dtype='float16' if dtype == torch.float16 else 'float32'))
+    return rows
+
+
 # ---- output ----
 
 META = {}
@@ -324,6 +347,8 @@ def main():
         rows += moe_rows(device, timer, opts['--scattermoe'], quick)
     if 'glu' in only or 'moe' in only:
         rows += glu_rows(device, timer, opts['--scattermoe'])
+    if 'dense' in only:
+        rows += dense_rows(device, timer)
     print(f'| workload | peer | wall ms | GPU ms | ({name}, torch {torch.__version__}) |')
     print('|---|---|---|---|---|')
     for r in rows:
