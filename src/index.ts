@@ -72,6 +72,7 @@ export { pad } from './ops/pad.js';
 export type { PadMode, PadOptions } from './ops/pad.js';
 export { repeat, repeatInterleave, flip, roll } from './ops/rearrange.js';
 export { movedim, moveaxis, swapaxes, swapdims, unflatten, unbind, tile } from './ops/dims.js';
+export { take, takeAlongDim, indexFill, indexCopy, maskedScatter } from './ops/indexing.js';
 export { linspace, eye, fullLike } from './tensor/create-more.js';
 export { einsum } from './ops/einsum.js';
 export { multinomial } from './ops/sample.js';

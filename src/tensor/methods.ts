@@ -29,6 +29,7 @@ import { sort, argsort, type SortOptions } from '../ops/sort.js';
 import * as Sc from '../ops/scatter.js';
 import * as RA from '../ops/rearrange.js';
 import * as D from '../ops/dims.js';
+import * as IX from '../ops/indexing.js';
 import { multinomial, type MultinomialOptions } from '../ops/sample.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
@@ -199,6 +200,11 @@ declare module './tensor.js' {
     unflatten(dim: number, sizes: number[]): Tensor;
     unbind(dim?: number): Tensor[];
     tile(...dims: ShapeArg[]): Tensor;
+    take(index: Tensor): Tensor;
+    takeAlongDim(indices: Tensor, dim?: number | null): Tensor;
+    indexFill(dim: number, index: Tensor, value: number | boolean | Tensor): Tensor;
+    indexCopy(dim: number, index: Tensor, source: Tensor): Tensor;
+    maskedScatter(mask: Tensor, source: Tensor): Tensor;
     /** The last two dims transposed (a view), as PyTorch's .mT. */
     readonly mT: Tensor;
   }
@@ -399,6 +405,11 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   unflatten(dim: number, sizes: number[]): Tensor { return D.unflatten(this, dim, sizes); },
   unbind(dim = 0): Tensor[] { return D.unbind(this, dim); },
   tile(...dims: ShapeArg[]): Tensor { return D.tile(this, parseShapeArgs('tile', dims)); },
+  take(index: Tensor): Tensor { return IX.take(this, index); },
+  takeAlongDim(indices: Tensor, dim?: number | null): Tensor { return IX.takeAlongDim(this, indices, dim); },
+  indexFill(dim: number, index: Tensor, value: number | boolean | Tensor): Tensor { return IX.indexFill(this, dim, index, value); },
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return IX.indexCopy(this, dim, index, source); },
+  maskedScatter(mask: Tensor, source: Tensor): Tensor { return IX.maskedScatter(this, mask, source); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {
