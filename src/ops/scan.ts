@@ -98,3 +98,9 @@ export function cumsum(t: Tensor, dim: number): Tensor {
   const ints = copyRaw(t, 'int32');
   try { return CumSum.apply(ints, red, false) as Tensor; } finally { ints.dispose(); }
 }
+
+/** The running sum from the end of the row along `dim` (recorded): cumprod's and others' backward. */
+export function reverseCumsum(t: Tensor, dim: number): Tensor {
+  checkInput('cumsum', t);
+  return CumSum.apply(t, oneDim('cumsum', t, dim), true);
+}
