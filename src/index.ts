@@ -49,6 +49,10 @@ export {
   relu6, hardtanh, hardsigmoid, hardswish, mish, selu, celu, softsign,
 } from './ops/math-unary.js';
 export { atan2, lerp, hypot, xlogy, logaddexp, fmax, fmin } from './ops/math-binary.js';
+export { clampMin, clampMax } from './ops/math.js';
+export { signbit, sgn, positive, deg2rad, rad2deg, hardshrink, softshrink, threshold, softmin } from './ops/math-unary.js';
+export { erfc, erfinv, lgamma, digamma, logit, sinc, tanhshrink } from './ops/math-special.js';
+export { copysign, ldexp, logaddexp2, heaviside, trueDivide, addcmul, addcdiv } from './ops/math-binary.js';
 export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, l1Loss, smoothL1Loss, huberLoss } from './ops/loss.js';
 export type { RegressionLossOptions } from './ops/loss.js';
 // #24 convolution and pooling
@@ -60,6 +64,11 @@ export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool.js';
 export { variance as var, std, varMean, stdMean, prod } from './ops/stats.js';
 export type { VarOptions } from './ops/stats.js';
 export { cumsum } from './ops/scan.js';
+export { cumprod, cummax, cummin, logcumsumexp, diff } from './ops/cumulative.js';
+export { nansum, nanmean, nanToNum, countNonzero } from './ops/nanreduce.js';
+export { median, nanmedian, kthvalue, quantile, nanquantile } from './ops/order.js';
+export type { QuantileInterpolation } from './ops/order.js';
+export { isclose, allclose, equal } from './ops/close.js';
 export { sort, argsort } from './ops/sort.js';
 export type { SortOptions } from './ops/sort.js';
 export { scatter, scatterAdd, scatterReduce, oneHot } from './ops/scatter.js';
@@ -73,10 +82,19 @@ export type { PadMode, PadOptions } from './ops/pad.js';
 export { repeat, repeatInterleave, flip, roll } from './ops/rearrange.js';
 export { movedim, moveaxis, swapaxes, swapdims, unflatten, unbind, tile } from './ops/dims.js';
 export { take, takeAlongDim, indexFill, indexCopy, maskedScatter } from './ops/indexing.js';
-export { linspace, eye, fullLike } from './tensor/create-more.js';
+export { expandAs, viewAs, reshapeAs, typeAs, ravel, fliplr, flipud, rot90 } from './ops/dims.js';
+export { nonzero, argwhere, maskedSelect, unique, bincount, searchsorted, bucketize, histc, type UniqueOptions } from './ops/select.js';
+export { randLike, randnLike, randintLike, randperm, bernoulli, normal, type PermOptions } from './ops/random.js';
+export { linspace, logspace, eye, fullLike, meshgrid } from './tensor/create-more.js';
 export { einsum } from './ops/einsum.js';
 export { multinomial } from './ops/sample.js';
 export type { MultinomialOptions } from './ops/sample.js';
+// linalg and norms
+export * as linalg from './linalg/index.js';
+export { norm } from './ops/norms.js';
+export { dist, normalize, cosineSimilarity, pairwiseDistance, cdist } from './ops/distance.js';
+export { outer, dot, mv, mm, addmm, addmv, baddbmm, diag, diagonal, diagEmbed, trace, cross, kron, triuIndices, trilIndices } from './ops/linalg.js';
+export type { AddmmOptions } from './ops/linalg.js';
 // #25 Jupyter display (Symbol.for('Jupyter.display') on Tensor and Module, graphs, charts)
 export * as display from './display/index.js';
 export { graph } from './display/index.js';

@@ -21,16 +21,27 @@ import * as MK from '../ops/mask.js';
 import * as MA from '../ops/math.js';
 import * as MU from '../ops/math-unary.js';
 import * as MB from '../ops/math-binary.js';
+import * as MS from '../ops/math-special.js';
 import { floorDivide } from '../ops/intdiv.js';
 // #24 reductions, scans, sorting, scatter
 import * as St from '../ops/stats.js';
 import { cumsum } from '../ops/scan.js';
+import * as Cu from '../ops/cumulative.js';
+import * as Nr from '../ops/nanreduce.js';
+import * as Or from '../ops/order.js';
+import * as Cl from '../ops/close.js';
 import { sort, argsort, type SortOptions } from '../ops/sort.js';
 import * as Sc from '../ops/scatter.js';
 import * as RA from '../ops/rearrange.js';
 import * as D from '../ops/dims.js';
 import * as IX from '../ops/indexing.js';
+import * as SE from '../ops/select.js';
+import { bernoulli } from '../ops/random.js';
 import { multinomial, type MultinomialOptions } from '../ops/sample.js';
+// linalg and norms
+import * as NO from '../ops/norms.js';
+import { dist } from '../ops/distance.js';
+import * as LA from '../ops/linalg.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
@@ -177,11 +188,51 @@ declare module './tensor.js' {
     fmax(other: Tensor): Tensor;
     fmin(other: Tensor): Tensor;
     lerp(end: Tensor, weight: Tensor | Scalar): Tensor;
+    clampMin(min: Tensor | Scalar): Tensor;
+    clampMax(max: Tensor | Scalar): Tensor;
+    signbit(): Tensor;
+    sgn(): Tensor;
+    positive(): Tensor;
+    deg2rad(): Tensor;
+    rad2deg(): Tensor;
+    hardshrink(lambd?: number): Tensor;
+    erfc(): Tensor;
+    erfinv(): Tensor;
+    lgamma(): Tensor;
+    digamma(): Tensor;
+    logit(eps?: number | null): Tensor;
+    sinc(): Tensor;
+    copysign(other: Tensor | Scalar): Tensor;
+    ldexp(other: Tensor): Tensor;
+    logaddexp2(other: Tensor): Tensor;
+    heaviside(values: Tensor): Tensor;
+    trueDivide(other: Tensor | Scalar): Tensor;
+    addcmul(tensor1: Tensor, tensor2: Tensor, opts?: number | { value?: number }): Tensor;
+    addcdiv(tensor1: Tensor, tensor2: Tensor, opts?: number | { value?: number }): Tensor;
     // #24 reductions, scans, sorting, scatter
     var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
     std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor;
     prod(dim?: number | null, keepdim?: boolean): Tensor;
     cumsum(dim: number): Tensor;
+    cumprod(dim: number): Tensor;
+    cummax(dim: number): ValuesIndices;
+    cummin(dim: number): ValuesIndices;
+    logcumsumexp(dim: number): Tensor;
+    diff(n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null): Tensor;
+    nansum(dim?: number | number[] | null, keepdim?: boolean): Tensor;
+    nanmean(dim?: number | number[] | null, keepdim?: boolean): Tensor;
+    nanToNum(nan?: number, posinf?: number | null, neginf?: number | null): Tensor;
+    countNonzero(dim?: number | number[] | null): Tensor;
+    median(): Tensor;
+    median(dim: number, keepdim?: boolean): ValuesIndices;
+    nanmedian(): Tensor;
+    nanmedian(dim: number, keepdim?: boolean): ValuesIndices;
+    kthvalue(k: number, dim?: number, keepdim?: boolean): ValuesIndices;
+    quantile(q: number | Tensor, dim?: number | null, keepdim?: boolean, interpolation?: Or.QuantileInterpolation): Tensor;
+    nanquantile(q: number | Tensor, dim?: number | null, keepdim?: boolean, interpolation?: Or.QuantileInterpolation): Tensor;
+    isclose(other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): Tensor;
+    allclose(other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): Promise<boolean>;
+    equal(other: Tensor): Promise<boolean>;
     sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices;
     argsort(dim?: number, descending?: boolean): Tensor;
     scatter(dim: number, index: Tensor, src: Tensor | number): Tensor;
@@ -205,6 +256,38 @@ declare module './tensor.js' {
     indexFill(dim: number, index: Tensor, value: number | boolean | Tensor): Tensor;
     indexCopy(dim: number, index: Tensor, source: Tensor): Tensor;
     maskedScatter(mask: Tensor, source: Tensor): Tensor;
+    expandAs(other: Tensor): Tensor;
+    viewAs(other: Tensor): Tensor;
+    reshapeAs(other: Tensor): Tensor;
+    typeAs(other: Tensor): Tensor;
+    ravel(): Tensor;
+    fliplr(): Tensor;
+    flipud(): Tensor;
+    rot90(k?: number, dims?: number[]): Tensor;
+    /** Async: the output's size depends on the values. */
+    nonzero(opts?: { asTuple?: boolean }): Promise<Tensor | Tensor[]>;
+    argwhere(): Promise<Tensor>;
+    maskedSelect(mask: Tensor): Promise<Tensor>;
+    unique(opts?: SE.UniqueOptions): Promise<Tensor | Tensor[]>;
+    bincount(weights?: Tensor | null | { minlength?: number }, minlength?: number): Promise<Tensor>;
+    histc(bins?: number, min?: number, max?: number): Tensor;
+    bernoulli(p?: number | { seed?: number }, opts?: { seed?: number }): Tensor;
+    // linalg and norms (norms.ts, distance.ts, linalg.ts)
+    norm(p?: number | 'fro' | 'nuc', dim?: number | number[] | null, keepdim?: boolean): Tensor;
+    dist(other: Tensor, p?: number): Tensor;
+    outer(vec2: Tensor): Tensor;
+    dot(other: Tensor): Tensor;
+    mv(vec: Tensor): Tensor;
+    mm(mat2: Tensor): Tensor;
+    addmm(mat1: Tensor, mat2: Tensor, opts?: LA.AddmmOptions): Tensor;
+    addmv(mat: Tensor, vec: Tensor, opts?: LA.AddmmOptions): Tensor;
+    baddbmm(batch1: Tensor, batch2: Tensor, opts?: LA.AddmmOptions): Tensor;
+    diag(diagonal?: number): Tensor;
+    diagonal(offset?: number, dim1?: number, dim2?: number): Tensor;
+    diagEmbed(offset?: number, dim1?: number, dim2?: number): Tensor;
+    trace(): Tensor;
+    cross(other: Tensor, dim?: number | null): Tensor;
+    kron(other: Tensor): Tensor;
     /** The last two dims transposed (a view), as PyTorch's .mT. */
     readonly mT: Tensor;
   }
@@ -382,11 +465,49 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   fmin(other: Tensor): Tensor { return MB.fmin(this, other); },
   xlogy(other: Tensor | Scalar): Tensor { return MB.xlogy(this, other as Tensor | number); },
   lerp(end: Tensor, weight: Tensor | Scalar): Tensor { return MB.lerp(this, end, weight as Tensor | number); },
+  clampMin(min: Tensor | Scalar): Tensor { return MA.clampMin(this, min as Tensor | number); },
+  clampMax(max: Tensor | Scalar): Tensor { return MA.clampMax(this, max as Tensor | number); },
+  signbit(): Tensor { return MU.signbit(this); },
+  sgn(): Tensor { return MU.sgn(this); },
+  positive(): Tensor { return MU.positive(this); },
+  deg2rad(): Tensor { return MU.deg2rad(this); },
+  rad2deg(): Tensor { return MU.rad2deg(this); },
+  hardshrink(lambd = 0.5): Tensor { return MU.hardshrink(this, lambd); },
+  erfc(): Tensor { return MS.erfc(this); },
+  erfinv(): Tensor { return MS.erfinv(this); },
+  lgamma(): Tensor { return MS.lgamma(this); },
+  digamma(): Tensor { return MS.digamma(this); },
+  logit(eps: number | null = null): Tensor { return MS.logit(this, eps); },
+  sinc(): Tensor { return MS.sinc(this); },
+  copysign(other: Tensor | Scalar): Tensor { return MB.copysign(this, other as Tensor | number); },
+  ldexp(other: Tensor): Tensor { return MB.ldexp(this, other); },
+  logaddexp2(other: Tensor): Tensor { return MB.logaddexp2(this, other); },
+  heaviside(values: Tensor): Tensor { return MB.heaviside(this, values); },
+  trueDivide(other: Tensor | Scalar): Tensor { return MB.trueDivide(this, other as Tensor | number); },
+  addcmul(tensor1: Tensor, tensor2: Tensor, opts?: number | { value?: number }): Tensor { return MB.addcmul(this, tensor1, tensor2, opts); },
+  addcdiv(tensor1: Tensor, tensor2: Tensor, opts?: number | { value?: number }): Tensor { return MB.addcdiv(this, tensor1, tensor2, opts); },
   // #24 reductions, scans, sorting, scatter
   var(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.variance(this, dim, opts); },
   std(dim?: number | number[] | null | St.VarOptions, opts?: St.VarOptions): Tensor { return St.std(this, dim, opts); },
   prod(dim?: number | null, keepdim = false): Tensor { return St.prod(this, dim, keepdim); },
   cumsum(dim: number): Tensor { return cumsum(this, dim); },
+  cumprod(dim: number): Tensor { return Cu.cumprod(this, dim); },
+  cummax(dim: number): ValuesIndices { return Cu.cummax(this, dim); },
+  cummin(dim: number): ValuesIndices { return Cu.cummin(this, dim); },
+  logcumsumexp(dim: number): Tensor { return Cu.logcumsumexp(this, dim); },
+  diff(n = 1, dim = -1, prepend?: Tensor | null, append?: Tensor | null): Tensor { return Cu.diff(this, n, dim, prepend, append); },
+  nansum(dim?: number | number[] | null, keepdim = false): Tensor { return Nr.nansum(this, dim, keepdim); },
+  nanmean(dim?: number | number[] | null, keepdim = false): Tensor { return Nr.nanmean(this, dim, keepdim); },
+  nanToNum(nan = 0, posinf?: number | null, neginf?: number | null): Tensor { return Nr.nanToNum(this, nan, posinf, neginf); },
+  countNonzero(dim?: number | number[] | null): Tensor { return Nr.countNonzero(this, dim); },
+  median(dim?: number | null, keepdim = false): Tensor | ValuesIndices { return Or.medianOp('median', this, dim, keepdim, false); },
+  nanmedian(dim?: number | null, keepdim = false): Tensor | ValuesIndices { return Or.medianOp('nanmedian', this, dim, keepdim, true); },
+  kthvalue(k: number, dim = -1, keepdim = false): ValuesIndices { return Or.kthvalue(this, k, dim, keepdim); },
+  quantile(q: number | Tensor, dim?: number | null, keepdim = false, interpolation: Or.QuantileInterpolation = 'linear'): Tensor { return Or.quantile(this, q, dim, keepdim, interpolation); },
+  nanquantile(q: number | Tensor, dim?: number | null, keepdim = false, interpolation: Or.QuantileInterpolation = 'linear'): Tensor { return Or.nanquantile(this, q, dim, keepdim, interpolation); },
+  isclose(other: Tensor, rtol = 1e-5, atol = 1e-8, equalNan = false): Tensor { return Cl.isclose(this, other, rtol, atol, equalNan); },
+  allclose(other: Tensor, rtol = 1e-5, atol = 1e-8, equalNan = false): Promise<boolean> { return Cl.allclose(this, other, rtol, atol, equalNan); },
+  equal(other: Tensor): Promise<boolean> { return Cl.equal(this, other); },
   sort(dim?: number | SortOptions, descending?: boolean): ValuesIndices { return sort(this, dim, descending); },
   argsort(dim = -1, descending = false): Tensor { return argsort(this, dim, descending); },
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return Sc.scatter(this, dim, index, src); },
@@ -410,6 +531,37 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
   indexFill(dim: number, index: Tensor, value: number | boolean | Tensor): Tensor { return IX.indexFill(this, dim, index, value); },
   indexCopy(dim: number, index: Tensor, source: Tensor): Tensor { return IX.indexCopy(this, dim, index, source); },
   maskedScatter(mask: Tensor, source: Tensor): Tensor { return IX.maskedScatter(this, mask, source); },
+  expandAs(other: Tensor): Tensor { return D.expandAs(this, other); },
+  viewAs(other: Tensor): Tensor { return D.viewAs(this, other); },
+  reshapeAs(other: Tensor): Tensor { return D.reshapeAs(this, other); },
+  typeAs(other: Tensor): Tensor { return D.typeAs(this, other); },
+  ravel(): Tensor { return D.ravel(this); },
+  fliplr(): Tensor { return D.fliplr(this); },
+  flipud(): Tensor { return D.flipud(this); },
+  rot90(k?: number, dims?: number[]): Tensor { return D.rot90(this, k, dims); },
+  nonzero(opts?: { asTuple?: boolean }): Promise<Tensor | Tensor[]> { return SE.nonzero(this, opts); },
+  argwhere(): Promise<Tensor> { return SE.argwhere(this); },
+  maskedSelect(mask: Tensor): Promise<Tensor> { return SE.maskedSelect(this, mask); },
+  unique(opts?: SE.UniqueOptions): Promise<Tensor | Tensor[]> { return SE.unique(this, opts); },
+  bincount(weights?: Tensor | null | { minlength?: number }, minlength?: number): Promise<Tensor> { return SE.bincount(this, weights, minlength); },
+  histc(bins?: number, min?: number, max?: number): Tensor { return SE.histc(this, bins, min, max); },
+  bernoulli(p?: number | { seed?: number }, opts?: { seed?: number }): Tensor { return bernoulli(this, p, opts); },
+  // linalg and norms
+  norm(p: number | 'fro' | 'nuc' = 2, dim?: number | number[] | null, keepdim = false): Tensor { return NO.norm(this, p, dim, keepdim); },
+  dist(other: Tensor, p = 2): Tensor { return dist(this, other, p); },
+  outer(vec2: Tensor): Tensor { return LA.outer(this, vec2); },
+  dot(other: Tensor): Tensor { return LA.dot(this, other); },
+  mv(vec: Tensor): Tensor { return LA.mv(this, vec); },
+  mm(mat2: Tensor): Tensor { return LA.mm(this, mat2); },
+  addmm(mat1: Tensor, mat2: Tensor, opts?: LA.AddmmOptions): Tensor { return LA.addmm(this, mat1, mat2, opts); },
+  addmv(mat: Tensor, vec: Tensor, opts?: LA.AddmmOptions): Tensor { return LA.addmv(this, mat, vec, opts); },
+  baddbmm(batch1: Tensor, batch2: Tensor, opts?: LA.AddmmOptions): Tensor { return LA.baddbmm(this, batch1, batch2, opts); },
+  diag(diagonal = 0): Tensor { return LA.diag(this, diagonal); },
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return LA.diagonal(this, offset, dim1, dim2); },
+  diagEmbed(offset = 0, dim1 = -2, dim2 = -1): Tensor { return LA.diagEmbed(this, offset, dim1, dim2); },
+  trace(): Tensor { return LA.trace(this); },
+  cross(other: Tensor, dim?: number | null): Tensor { return LA.cross(this, other, dim); },
+  kron(other: Tensor): Tensor { return LA.kron(this, other); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {
