@@ -2,7 +2,7 @@
 // The vector norm is a row problem (rows.ts) with its own kernel on each backend, one per kind
 // of order: 0 (count of non-zeros), 1, 2, ±Inf (max/min |x|) and any other p,
 // (Σ |x|^p)^(1/p). float16 is read into float32 and rounded once, as PyTorch's opmath; on the
-// CPU each term is rounded to float32 first, so squares underflow and sums overflow as there.
+// CPU the sum is rounded to float32 before the root, so it underflows and overflows as there.
 // The gradient is PyTorch's norm_backward, written with elementwise ops. matrixNorm's
 // orders are compositions of vector norms and amax/amin, as PyTorch writes them.
 import { Tensor } from '../tensor/tensor.js';
@@ -65,7 +65,7 @@ export function normRaw(x: Tensor, red: number[], keepdim: boolean, p: number, k
 
 function cpuNorm(x: Tensor, pl: RowPlan, out: Tensor, p: number, kind: NormKind): void {
   const [xd, od, st] = [x.data, out.data, storer(out.dtype)];
-  // float32 terms and sums for float32 and float16, as PyTorch's opmath.
+  // A float32 sum for float32 and float16, as PyTorch's opmath (the float64 one is only more exact).
   const fr = x.dtype === 'float64' ? (v: number) => v : Math.fround;
   const rs = pl.rs[0];
   forEachRow(pl, (_, b) => {
@@ -78,10 +78,10 @@ function cpuNorm(x: Tensor, pl: RowPlan, out: Tensor, p: number, kind: NormKind)
       if (kind === 'zero') s += v !== 0 ? 1 : 0;
       else if (kind === 'zeroN') s += Math.min(Math.ceil(a), 1);
       else if (kind === 'one') s += a;
-      else if (kind === 'two') s += fr(v * v);
+      else if (kind === 'two') s += v * v;
       else if (kind === 'inf' || kind === 'infI') s = Math.max(s, a);
       else if (kind === 'ninf') s = Math.min(s, a);
-      else s += fr(Math.pow(a, p));
+      else s += Math.pow(a, p);
     }
     s = fr(s);
     const r = kind === 'two' ? Math.sqrt(s) : kind === 'p' ? Math.pow(s, 1 / p) : s;
