@@ -32,13 +32,11 @@ function closeRaw(a: Tensor, b: Tensor, { rtol, atol, equalNan }: CloseArgs): Te
     let close = eq(a, b);
     if (equalNan && isFloat(a.dtype)) close = logicalOr(close, logicalAnd(isnan(a), isnan(b)));
     if (rtol === 0 && atol === 0) return close;
-    // bool compares as float32 (PyTorch's default dtype); ints subtract as ints, as PyTorch.
-    const [x, y] = a.dtype === 'bool' ? [cast(a, 'float32'), cast(b, 'float32')] : [a, b];
+    // int32 and bool measure the error in float32 (PyTorch's default dtype), as PyTorch does.
+    const [x, y] = isFloat(a.dtype) ? [a, b] : [cast(a, 'float32'), cast(b, 'float32')];
     const allowed = add(abs(mul(y, rtol)), atol);
     const actual = abs(sub(x, y));
-    const fin = isFloat(actual.dtype) ? isfinite(actual) : null;
-    const within = le(actual, allowed);
-    return logicalOr(close, fin ? logicalAnd(fin, within) : within);
+    return logicalOr(close, logicalAnd(isfinite(actual), le(actual, allowed)));
   }));
 }
 

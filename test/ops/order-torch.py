@@ -65,7 +65,7 @@ case('quantile(Q, keepdim) all', 'X0', [1, R], lambda t: torch.quantile(t, torch
 case('quantile(0.37) long', 'L', [600], lambda t: torch.quantile(t, 0.37))
 print('];\n')
 
-# isclose: pairs around the tolerance, NaN, ±Inf, -0, ints.
+# isclose: pairs around the tolerance, NaN, ±Inf, -0, ints (whose error torch measures in float32).
 A = [1.0, nan, inf, -inf, inf, 1e-9, 1.0, 0.0, nan, 2.0, 1e-3, 100.0, -5.0, 3.0]
 B = [1.5, nan, inf, -inf, -inf, 0.0, 1.1, -0.0, 1.0, inf, 1.0005e-3, 100.002, -5.00001, nan]
 print(f'export const CA = {lst(A)};')
@@ -73,8 +73,8 @@ print(f'export const CB = {lst(B)};')
 ta, tb = torch.tensor(A), torch.tensor(B)
 for name, kw in [('default', {}), ('equalNan', {'equal_nan': True}), ('rtol1e-3', {'rtol': 1e-3}), ('atol0.01', {'atol': 0.01, 'rtol': 0}), ('zero', {'rtol': 0, 'atol': 0}), ('infAtol', {'atol': inf})]:
     print(f"export const CLOSE_{name.replace('-', '_').replace('.', '_').upper()} = {lst([int(v) for v in flat(torch.isclose(ta, tb, **kw))])};")
-IA = [1, 2, 100, 10, 2**31 - 1, -7]
-IB = [1, 3, 101, 11, -2**31, -7]
+IA = [1, 2, 100, 10, 2**31 - 1, -7, 16777217]
+IB = [1, 3, 101, 11, -2**31, -7, 16777216]
 print(f'export const IA = {lst(IA)};')
 print(f'export const IB = {lst(IB)};')
 ia, ib = torch.tensor(IA, dtype=torch.int32), torch.tensor(IB, dtype=torch.int32)
