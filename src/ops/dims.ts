@@ -1,12 +1,14 @@
-// Moving, splitting and tiling dims, as PyTorch's movedim/moveaxis, swapaxes/swapdims,
-// unflatten, unbind and tile: each is written with the views (or repeat), so it copies
-// nothing where they copy nothing and its gradient comes from theirs.
-import type { Tensor } from '../tensor/tensor.js';
+// Moving, splitting, tiling and rotating dims, as PyTorch's movedim/moveaxis,
+// swapaxes/swapdims, unflatten, unbind, tile, the *As shorthands, ravel, fliplr/flipud and
+// rot90: each is written with the views (or repeat, flip, cast), so it copies nothing where
+// they copy nothing and its gradient comes from theirs.
+import { Tensor } from '../tensor/tensor.js';
 import { describe, fmtShape, inferShape, normDim } from '../tensor/shape.js';
-import { checkIntList, checkTensor } from '../tensor/check.js';
-import { permute, transpose, view } from './view.js';
+import { checkInt, checkIntList, checkTensor } from '../tensor/check.js';
+import { clone, expand, permute, reshape, transpose, view } from './view.js';
+import { cast } from './elementwise.js';
 import { select } from './mask.js';
-import { repeatAs } from './rearrange.js';
+import { flip, repeatAs } from './rearrange.js';
 
 /** A dim or a list of dims, normalized, refusing repeats. */
 function dimList(op: string, arg: string, v: number | number[], ndim: number): number[] {
@@ -76,4 +78,60 @@ export function tile(a: Tensor, dims: number[]): Tensor {
   checkTensor('tile', a);
   const reps = checkIntList('tile', 'dims', dims);
   return repeatAs('tile', a, [...new Array<number>(Math.max(0, a.ndim - reps.length)).fill(1), ...reps]);
+}
+
+/** Checks `other` is a live tensor for the *As shorthands. */
+function other(op: string, a: Tensor, o: unknown): Tensor {
+  checkTensor(op, a);
+  checkTensor(op, o, 'other');
+  return o as Tensor;
+}
+
+/** expand to other's shape. */
+export const expandAs = (a: Tensor, o: Tensor): Tensor => expand(a, [...other('expandAs', a, o).shape]);
+/** view with other's shape. */
+export const viewAs = (a: Tensor, o: Tensor): Tensor => view(a, [...other('viewAs', a, o).shape]);
+/** reshape to other's shape. */
+export const reshapeAs = (a: Tensor, o: Tensor): Tensor => reshape(a, [...other('reshapeAs', a, o).shape]);
+/** a cast to other's dtype (the tensor itself when it already has it, as PyTorch's type_as). */
+export function typeAs(a: Tensor, o: Tensor): Tensor {
+  const b = other('typeAs', a, o);
+  return a.dtype === b.dtype ? a : cast(a, b.dtype);
+}
+
+/** The tensor as 1-D (a view where the layout allows, else a copy). */
+export function ravel(a: Tensor): Tensor {
+  checkTensor('ravel', a);
+  return reshape(a, [a.numel]);
+}
+
+/** flip along dim 1 (left-right) of a tensor with at least 2 dims. */
+export function fliplr(a: Tensor): Tensor {
+  checkTensor('fliplr', a);
+  if (a.ndim < 2) throw new Error(`fliplr: input must have at least 2 dims, got shape ${fmtShape(a.shape)}`);
+  return flip(a, [1]);
+}
+
+/** flip along dim 0 (up-down) of a tensor with at least 1 dim. */
+export function flipud(a: Tensor): Tensor {
+  checkTensor('flipud', a);
+  if (a.ndim < 1) throw new Error(`flipud: input must have at least 1 dim, got shape ${fmtShape(a.shape)}`);
+  return flip(a, [0]);
+}
+
+/** Rotates by 90 degrees k times in the plane of dims (from the first towards the second), as torch.rot90. */
+export function rot90(a: Tensor, k = 1, dims: [number, number] | number[] = [0, 1]): Tensor {
+  checkTensor('rot90', a);
+  const turns = checkInt('rot90', 'k', k);
+  const ds = checkIntList('rot90', 'dims', dims);
+  if (ds.length !== 2) throw new Error(`rot90: dims must name 2 dims, got ${describe(dims)}`);
+  if (a.ndim < 2) throw new Error(`rot90: input must have at least 2 dims, got shape ${fmtShape(a.shape)}`);
+  const [d0, d1] = ds.map((d) => normDim('rot90', d, a.ndim));
+  if (d0 === d1) throw new Error(`rot90: dims must be different, got ${d0} and ${d1}`);
+  switch (((turns % 4) + 4) % 4) {
+    case 1: return transpose(flip(a, [d1]), d0, d1);
+    case 2: return flip(a, [d0, d1]);
+    case 3: return flip(transpose(a, d0, d1), [d1]);
+    default: return clone(a); // a copy, as PyTorch's rot90(x, 0)
+  }
 }
