@@ -521,12 +521,17 @@ export function abs(a: Tensor): Tensor {
   if (a.dtype === 'bool') throw new Error(`abs: input dtype bool is not supported (cast with .int() or .float() first), input shape ${fmtShape(a.shape)}`);
   return unary('abs', a);
 }
-export const relu = (a: Tensor): Tensor => unary('relu', a);
+/** PyTorch has no kernel for these dtypes (relu of bool, gelu and silu of int32 or bool): refuse as it does. */
+function noKernelFor(op: string, a: Tensor, dtypes: readonly string[]): void {
+  checkTensor(op, a);
+  if (dtypes.includes(a.dtype)) throw new Error(`${op}: input dtype ${a.dtype} is not supported, as in PyTorch (cast with .float() first), input shape ${fmtShape(a.shape)}`);
+}
+export const relu = (a: Tensor): Tensor => { noKernelFor('relu', a, ['bool']); return unary('relu', a); };
 export const sigmoid = (a: Tensor): Tensor => unary('sigmoid', a);
 export const tanh = (a: Tensor): Tensor => unary('tanh', a);
-export const silu = (a: Tensor): Tensor => unary('silu', a);
+export const silu = (a: Tensor): Tensor => { noKernelFor('silu', a, ['int32', 'bool']); return unary('silu', a); };
 export function gelu(a: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  checkTensor('gelu', a);
+  noKernelFor('gelu', a, ['int32', 'bool']);
   if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${describe(approximate)}`);
   return unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', a, 'gelu');
 }

@@ -159,6 +159,10 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
     throw new Error(`${(e as Error).message} (input shape ${fmtShape(x.shape)})`);
   }
   checkBool(op, 'keepdim', keepdim);
-  if (!isFloat(x.dtype)) throw new Error(`${op}: input must be a floating point tensor, got dtype ${x.dtype} (shape ${fmtShape(x.shape)}; cast with .float() first)`);
+  // As PyTorch, an int32 or bool input is computed in (and gives) float32.
+  if (!isFloat(x.dtype)) {
+    const f = copyRaw(x, 'float32');
+    try { return LogSumExp.apply(f, red, keepdim) as Tensor; } finally { f.dispose(); }
+  }
   return LogSumExp.apply(x, red, keepdim);
 }

@@ -223,6 +223,7 @@ function checkSomeElement(op: string, t: Tensor): void {
 
 function argFn(op: string, t: Tensor, dim: unknown, keepdim: unknown, isMax: boolean): Tensor {
   checkInput(op, t);
+  if (t.dtype === 'bool') throw new Error(`${op}: a bool input is not supported, as in PyTorch (cast with .int() first), input shape ${fmtShape(t.shape)}`);
   checkDimArg(op, dim, false);
   const whole = dim === undefined || dim === null;
   if (whole) checkSomeElement(op, t);

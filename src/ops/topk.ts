@@ -185,6 +185,7 @@ class TopK extends Function {
  */
 export function topk(t: Tensor, k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
   checkInput('topk', t);
+  if (t.dtype === 'bool') throw new Error(`topk: a bool input is not supported, as in PyTorch (cast with .int() first), input shape ${fmtShape(t.shape)}`);
   const red = oneDim('topk', t, dim);
   checkBool('topk', 'largest', largest);
   checkBool('topk', 'sorted', sorted);

@@ -209,12 +209,10 @@ test('one dispatch forward, one backward (WebGPU)', async () => {
 test('bad input: an Error naming the op, the argument and the shape, before any work', async () => {
   for (const dev of await backends()) {
     const x = sg.tensor(randArray(6, 99), { shape: [2, 3], device: dev });
-    const xi = sg.tensor(new Int32Array(6), { shape: [2, 3], device: dev, dtype: 'int32' });
     const dead = sg.tensor(randArray(6, 98), { shape: [2, 3], device: dev });
     dead.dispose();
     const rows: Array<[string, () => unknown, RegExp[]]> = [
       ['input not a tensor', () => sg.logsumexp([1, 2] as unknown as Tensor, 0), [/^logsumexp:/, /input/, /Tensor/]],
-      ['int32 input', () => sg.logsumexp(xi, 1), [/^logsumexp:/, /input/, /int32/, /\[2, 3\]/]],
       ['dim out of range', () => sg.logsumexp(x, 2), [/^logsumexp:/, /dim 2/, /\[2, 3\]/]],
       ['dim repeated', () => sg.logsumexp(x, [1, -1]), [/^logsumexp:/, /dim 1/, /\[2, 3\]/]],
       ['dim missing', () => sg.logsumexp(x, undefined as unknown as number), [/^logsumexp:/, /dim/, /\[2, 3\]/]],
@@ -224,7 +222,7 @@ test('bad input: an Error naming the op, the argument and the shape, before any 
       ['disposed input', () => sg.logsumexp(dead, 1), [/^logsumexp:/, /disposed/]],
     ];
     for (const [name, run, pats] of rows) throwsBeforeWork(`${dev} ${name}`, run, pats);
-    for (const t of [x, xi]) t.dispose();
+    x.dispose();
   }
 });
 
