@@ -153,6 +153,23 @@ test('0-d inputs, int32, an empty tensor and a GPU q out of range', async () => 
   }
 });
 
+test('float16 and strided (transposed) inputs pick as float32 and contiguous ones do', async () => {
+  for (const dev of await backends()) {
+    const v = [0.5, -1.25, 3, 2, NaN, 0.75, 1.5, -2, 2.5, 4, 1, 0.25];
+    const h = sg.tensor(v, { shape: [3, 4], dtype: 'float16', device: dev });
+    const m = h.median(1);
+    assert.is(m.values.dtype, 'float16');
+    assertEqualArrays(await arr(m.values), [0.5, NaN, 1], `${dev} float16 median`);
+    assertEqualArrays(await arr(m.indices), [0, 0, 2], `${dev} float16 median indices`);
+    assertEqualArrays(await arr(h.kthvalue(4, 1).values), [3, NaN, 4], `${dev} float16 kthvalue`);
+    const t = sg.tensor(v, { shape: [3, 4], device: dev }).T; // [4, 3], rows of the original along dim 0
+    assertEqualArrays(await arr(t.nanmedian(0).values), [0.5, 0.75, 1], `${dev} strided nanmedian`);
+    assertEqualArrays(await arr(t.quantile(0.5, 0)), [1.25, NaN, 1.75], `${dev} strided quantile`);
+    assertEqualArrays(await arr(sg.tensor(v, { shape: [3, 4], dtype: 'float16', device: dev }).cummax(1).indices), [0, 0, 2, 2, 0, 0, 0, 0, 0, 1, 1, 1], `${dev} float16 cummax`);
+    h.dispose();
+  }
+});
+
 test('the GPU sort past 512 picks the same element as the CPU (ties and NaN in a long row)', async () => {
   const n = 700;
   const v = Array.from({ length: n }, (_, j) => (j % 97 === 5 ? NaN : (j * 37) % 11));
