@@ -2,7 +2,7 @@
 // normal. As everywhere in the engine, the random numbers come from the seeded CPU generator
 // (so both backends draw the same values for a seed) and the arithmetic on them (comparing
 // with probabilities, scaling by std) runs on the tensors' device.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { checkTensor, checkInt } from '../tensor/check.js';
 import { Generator, defaultGenerator, rand, randint, randn, type CreateOptions, type RandomOptions } from '../tensor/create.js';
 import { isFloat, type DType } from '../tensor/dtype.js';
@@ -55,15 +55,17 @@ export function randperm(n: number, opts: PermOptions = {}): Tensor {
   const dtype: DType = o.dtype ?? 'int32';
   if (dtype === 'bool' || (dtype === 'float16' && count > 2049)) throw new Error(`randperm: dtype ${dtype} cannot hold the values 0 to ${count - 1}`);
   if (o.requiresGrad && !isFloat(dtype)) throw new Error(`randperm: only floating point tensors can require grad, this one would be ${dtype}`);
+  const device = o.device ?? runtime.defaultDevice;
+  checkAllocation('randperm', [count], dtype, device);
   const gen = generatorOf('randperm', o);
   // Fisher-Yates, drawing from the end: each of the n! orders is equally likely.
-  const p = new Float64Array(count);
+  const p = dtype === 'int32' ? new Int32Array(count) : new Float64Array(count);
   for (let i = 0; i < count; i++) p[i] = i;
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(gen.next() * (i + 1));
     [p[i], p[j]] = [p[j], p[i]];
   }
-  const t = fromArray(p, [count], dtype, o.device ?? runtime.defaultDevice);
+  const t = fromArray(p, [count], dtype, device);
   return o.requiresGrad ? t.requiresGrad_(true) : t;
 }
 
