@@ -3,7 +3,7 @@
 // triangle index lists. All are compositions of existing ops (matmul, the elementwise map,
 // views), as PyTorch's definitions are, so they run on both backends with those ops'
 // gradients; diagonal and diagEmbed are Functions whose backward writes through a view.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { Function, type Ctx } from '../autograd/function.js';
 import { isFloat } from '../tensor/dtype.js';
 import { broadcastShapes, checkOptions, describe, fmtShape, normDim } from '../tensor/shape.js';
@@ -43,6 +43,7 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   checkInput('outer', b, 'vec2');
   checkNd('outer', 'input', a, 1);
   checkNd('outer', 'vec2', b, 1);
+  if (a.device !== b.device) throw new Error(`outer: input is on ${a.device} and vec2 on ${b.device}`);
   return tidy(() => mul(unsqueeze(a, 1), unsqueeze(b, 0)));
 }
 
@@ -194,18 +195,24 @@ export function diagonal(x: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
   return DiagonalFn.apply(x, offset, d1, d2);
 }
 
+/** diagEmbed's output shape: x's dims but the last, with the diagonal's side at d1 and d2. */
+function embedShape(op: string, x: Tensor, offset: number, d1: number, d2: number): number[] {
+  const n = x.shape[x.ndim - 1] + Math.abs(offset);
+  const shape = x.shape.slice(0, -1);
+  for (const d of [d1, d2].sort((p, q) => p - q)) shape.splice(d, 0, n);
+  checkAllocation(op, shape, x.dtype, x.device);
+  return shape;
+}
+
 class DiagEmbedFn extends Function {
-  static override forward(ctx: Ctx, x: Tensor, offset: number, d1: number, d2: number): Tensor {
-    const n = x.shape[x.ndim - 1] + Math.abs(offset);
-    const shape = x.shape.slice(0, -1);
-    for (const d of [d1, d2].sort((p, q) => p - q)) shape.splice(d, 0, n);
+  static override forward(ctx: Ctx, x: Tensor, offset: number, d1: number, d2: number, shape: number[]): Tensor {
     ctx.args = [offset, d1, d2];
     return embed(x, shape, x.dtype, offset, d1, d2);
   }
   static override backward(ctx: Ctx, g: Tensor): Array<Tensor | null> {
     const [offset, d1, d2] = ctx.args;
     const view = diagLayout(g, offset, d1, d2);
-    try { return [copyRaw(view), null, null, null]; } finally { view.dispose(); }
+    try { return [copyRaw(view), null, null, null, null]; } finally { view.dispose(); }
   }
 }
 
@@ -214,14 +221,14 @@ export function diagEmbed(x: Tensor, offset = 0, dim1 = -2, dim2 = -1): Tensor {
   checkInput('diagEmbed', x);
   checkInt('diagEmbed', 'offset', offset);
   const [d1, d2] = diagDims('diagEmbed', x, x.ndim + 1, dim1, dim2);
-  return DiagEmbedFn.apply(x, offset, d1, d2);
+  return DiagEmbedFn.apply(x, offset, d1, d2, embedShape('diagEmbed', x, offset, d1, d2));
 }
 
 /** torch.diag: a 1-D x as the diagonal `diagonal` of a square matrix, or a 2-D x's diagonal (a copy). */
 export function diag(x: Tensor, diagonal = 0): Tensor {
   checkInput('diag', x);
   checkInt('diag', 'diagonal', diagonal);
-  if (x.ndim === 1) return DiagEmbedFn.apply(x, diagonal, 0, 1);
+  if (x.ndim === 1) return DiagEmbedFn.apply(x, diagonal, 0, 1, embedShape('diag', x, diagonal, 0, 1));
   if (x.ndim !== 2) throw new Error(`diag: expected a 1-D or 2-D input, got ${dims(x)}`);
   return tidy(() => (DiagonalFn.apply(x, diagonal, 0, 1) as Tensor).contiguous());
 }
@@ -279,18 +286,34 @@ export function kron(a: Tensor, b: Tensor): Tensor {
 
 // ---- triangle indices ----
 
+/** How many (i, j) of a row x col matrix have j − i >= offset: full rows, then a shrinking run. */
+function upperCount(row: number, col: number, offset: number): number {
+  if (row === 0 || col === 0) return 0;
+  const full = Math.max(0, Math.min(row, 1 - offset));
+  const hi = Math.max(full, Math.min(row, col - offset));
+  const n = hi - full;
+  return full * col + n * (col - offset) - ((full + hi - 1) * n) / 2;
+}
+
 function triIndices(op: string, row: number, col: number, offset: number, opts: unknown, upper: boolean): Tensor {
   checkInt(op, 'row', row, 0);
   checkInt(op, 'col', col, 0);
   checkInt(op, 'offset', offset);
   const o = checkOptions(op, opts, ['device']);
   if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'webgpu') throw new Error(`${op}: device must be 'cpu' or 'webgpu', got ${describe(o.device)}`);
-  const rs: number[] = [];
-  const cs: number[] = [];
-  for (let i = 0; i < row; i++) {
-    for (let j = 0; j < col; j++) if (upper ? j - i >= offset : j - i <= offset) { rs.push(i); cs.push(j); }
+  const device = (o.device as DeviceKind | undefined) ?? runtime.defaultDevice;
+  // The lower triangle at offset is the complement of the upper one at offset + 1.
+  const n = upper ? upperCount(row, col, offset) : row * col - upperCount(row, col, offset + 1);
+  checkAllocation(op, [2, n], 'int32', device);
+  const out = new Int32Array(2 * n);
+  let k = 0;
+  // Only the rows that hold an index are visited, so the loops are as long as the output.
+  const [r0, r1] = upper ? [0, Math.min(row, col - offset)] : [Math.max(0, -offset), row];
+  for (let i = r0; i < r1; i++) {
+    const [j0, j1] = upper ? [Math.max(0, i + offset), col] : [0, Math.min(col, i + offset + 1)];
+    for (let j = j0; j < j1; j++, k++) { out[k] = i; out[n + k] = j; }
   }
-  return fromArray([...rs, ...cs], [2, rs.length], 'int32', (o.device as DeviceKind | undefined) ?? runtime.defaultDevice);
+  return fromArray(out, [2, n], 'int32', device);
 }
 
 /** torch.triu_indices: the [2, N] int32 (row, col) coordinates on or above diagonal `offset` of a row x col matrix, row-major. */

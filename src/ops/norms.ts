@@ -183,9 +183,9 @@ function checkEmpty(op: string, x: Tensor, red: number[], p: number, whole: bool
 }
 
 /** The checked vector norm; `op` names the public caller in errors. */
-function vectorNormAs(op: string, x: Tensor, ord: unknown, dim: unknown, keepdim: unknown): Tensor {
+function vectorNormAs(op: string, x: Tensor, ord: unknown, dim: unknown, keepdim: unknown, ordName = 'ord'): Tensor {
   checkInput(op, x);
-  checkOrd(op, 'ord', ord);
+  checkOrd(op, ordName, ord);
   const red = reduceDims(op, x, dim);
   checkBool(op, 'keepdim', keepdim);
   checkFloatInput(op, x);
@@ -214,7 +214,7 @@ export function norm(x: Tensor, p: number | 'fro' | 'nuc' = 2, dim?: number | nu
     return vectorNormAs('norm', x, 2, dim, keepdim);
   }
   if (typeof p === 'string') throw new Error(`norm: p must be a number, 'fro' or 'nuc', got ${describe(p)}`);
-  return vectorNormAs('norm', x, p, dim, keepdim);
+  return vectorNormAs('norm', x, p, dim, keepdim, 'p');
 }
 
 /**

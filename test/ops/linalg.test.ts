@@ -139,6 +139,32 @@ test('triuIndices and trilIndices match torch (int32 where torch gives int64)', 
   }
 });
 
+test('triangle indices of large or empty shapes: counted before any work, loops as long as the output', async () => {
+  for (const dev of await backends()) {
+    throwsBeforeWork(`triuIndices too large on ${dev}`, () => sg.triuIndices(3, 1e12, 0, { device: dev }), [/^triuIndices: /, /2, /]);
+    throwsBeforeWork(`trilIndices too large on ${dev}`, () => sg.trilIndices(1e12, 3, 0, { device: dev }), [/^trilIndices: /]);
+    assert.equal(sg.triuIndices(1e12, 0, 0, { device: dev }).shape, [2, 0]);
+    assert.equal(sg.trilIndices(1e12, 5, -1e12, { device: dev }).shape, [2, 0]);
+    assert.equal(sg.triuIndices(1e9, 2, 1, { device: dev }).shape, [2, 1]);
+    const two = sg.ones([2], { device: dev });
+    throwsBeforeWork(`diag too large on ${dev}`, () => sg.diag(two, 1e12), [/^diag: /]);
+    two.dispose();
+  }
+  // Every small shape and offset against the definition.
+  for (let r = 0; r < 5; r++) {
+    for (let c = 0; c < 5; c++) {
+      for (let o = -6; o <= 6; o++) {
+        for (const up of [true, false]) {
+          const want: number[][] = [[], []];
+          for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) if (up ? j - i >= o : j - i <= o) { want[0].push(i); want[1].push(j); }
+          const t = (up ? sg.triuIndices : sg.trilIndices)(r, c, o, { device: 'cpu' });
+          assert.equal(await arr(t), [...want[0], ...want[1]], `${up ? 'triu' : 'tril'}Indices(${r}, ${c}, ${o})`);
+        }
+      }
+    }
+  }
+});
+
 test('diagonal is a view of its input; diag of a 2-D tensor a copy', async () => {
   for (const dev of await backends()) {
     const x = sg.arange(12, { device: dev }).reshape(3, 4);
