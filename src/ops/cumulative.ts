@@ -171,7 +171,8 @@ class CumProd extends Function {
   static override backward(ctx: Ctx, g: Tensor): Array<Tensor | null> {
     const [x, y] = ctx.savedTensors;
     const red: number[] = ctx.red;
-    if (red.length === 0) return [g, null];
+    // PyTorch returns g as it is for one element or a dim of size 1 (x = ±Inf there gives g, not NaN).
+    if (red.length === 0 || x.numel <= 1 || x.shape[red[0]] === 1) return [g, null];
     const dim = red[0];
     const zero = eq(x, 0);
     const zc = cumsum(zero, dim);
@@ -278,7 +279,8 @@ function diffPieces(t: Tensor, d: number, prepend: unknown, append: unknown): Te
 /**
  * The n-th forward difference along `dim` (x[i + 1] − x[i], n times), after joining
  * `prepend` and `append` along it; bool takes logical xor, as PyTorch. A composite of narrow,
- * sub (or logicalXor) and cat, so its gradient is theirs.
+ * sub (or logicalXor) and cat, so its gradient is theirs; n = 0 returns a copy of the input
+ * without prepend and append, as PyTorch.
  */
 export function diff(t: Tensor, n = 1, dim = -1, prepend?: Tensor | null, append?: Tensor | null): Tensor {
   checkInput('diff', t);
@@ -287,6 +289,8 @@ export function diff(t: Tensor, n = 1, dim = -1, prepend?: Tensor | null, append
   if (typeof dim !== 'number') throw new Error(`diff: dim must be a number, got ${describe(dim)}`);
   const d = normDim('diff', dim, t.ndim);
   const extra = diffPieces(t, d, prepend, append);
+  // n = 0 gives the input back, prepend and append not joined (as PyTorch).
+  if (n === 0) return clone(t);
   return tidy(() => {
     let x = extra.length ? cat([...(prepend ? [prepend] : []), t, ...(append ? [append] : [])], d) : t;
     for (let i = 0; i < n && x.shape[d] > 0; i++) {
@@ -295,6 +299,6 @@ export function diff(t: Tensor, n = 1, dim = -1, prepend?: Tensor | null, append
       const lo = narrow(x, d, 0, len);
       x = x.dtype === 'bool' ? logicalXor(hi, lo) : sub(hi, lo);
     }
-    return x === t ? clone(t) : x;
+    return x;
   });
 }

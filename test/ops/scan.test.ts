@@ -58,6 +58,15 @@ test('a zero in cumprod\'s gradient row is exact on the GPU too (no division by 
   }
 });
 
+test('cumprod along a dim of size 1 passes g through (PyTorch: no NaN from an infinite element)', async () => {
+  for (const dev of await backends()) {
+    const x = sg.tensor([Infinity, 0, 2], { shape: [3, 1], device: dev, requiresGrad: true });
+    x.cumprod(1).backward(sg.tensor([0.5, -1, 3], { shape: [3, 1], device: dev }));
+    assertEqualArrays(await arr(x.grad!), [0.5, -1, 3], `${dev}`);
+    x.dispose();
+  }
+});
+
 test('dtypes: int32 cumprod wraps in int32, bool cumprod counts in int32, cummax keeps int32/bool, float16', async () => {
   for (const dev of await backends()) {
     const i = sg.tensor(new Int32Array([65536, 65536, 3, -1]), { device: dev });
@@ -135,6 +144,9 @@ test('diff matches torch: n, dim, prepend/append, n past the dim, n = 0; bool xo
       if (y.numel) allclose(await arr(x.grad!), fr(c.dx), { rtol: 1e-6, atol: 1e-6 }, `${what} grad`);
       [x, pre, app].forEach((t) => t?.dispose());
     }
+    // n = 0 gives the input back without joining prepend (torch.diff's answer).
+    const pre = sg.ones([2, 1], { device: dev });
+    assert.equal(sg.diff(sg.zeros([2, 3], { device: dev }), 0, 1, pre).shape, [2, 3], `${dev} n = 0 with prepend`);
     const b = sg.diff(sg.tensor([1, 0, 0, 1], { dtype: 'bool', device: dev }));
     assert.is(b.dtype, 'bool');
     assertEqualArrays(await arr(b), [1, 0, 1], `${dev} bool diff`);
