@@ -3,14 +3,16 @@
 // hardswish mish selu celu softsign. Each is a MapSpec (CPU function in float64 + WGSL
 // expression), run by math.ts's Unary Function: its backward is one fused map of (x or y, dy).
 // Edge values (NaN, ±Inf, ±0, the kinks) follow torch 2.14, checked in test/ops/math-extra.test.ts.
+// Also signbit sgn positive deg2rad rad2deg hardshrink softshrink threshold softmin.
 import { Tensor } from '../tensor/tensor.js';
-import { describe, fmtShape } from '../tensor/shape.js';
+import { describe, fmtShape, normDim } from '../tensor/shape.js';
 import { checkTensor } from '../tensor/check.js';
-import { isFloat } from '../tensor/dtype.js';
+import { isFloat, roundF16 } from '../tensor/dtype.js';
 import { f32Bits } from '../backend/webgpu.js';
 import { mapRaw, paramSpec, type MapSpec } from './map.js';
-import { WGSL_ERF, WGSL_NAN } from './elementwise.js';
+import { WGSL_ERF, WGSL_NAN, neg } from './elementwise.js';
 import { lit, Unary, WGSL_LOG1P_EXPM1 } from './math.js';
+import { softmax } from './softmax.js';
 
 // sinh, the inverse trig and hyperbolic functions, built on math.ts's accurate log1p_/expm1_;
 // Inf and NaN handled on the bits, since a compiler may assume neither exists.
@@ -73,6 +75,14 @@ const sigm = (x: number): number => 1 / (1 + Math.exp(-x));
 const softplus1 = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 /** An f32 constant spelled exactly in WGSL. */
 const f32 = Math.fround;
+const DEG = Math.PI / 180;
+// A JS number keeps a NaN's sign bit through a Float64Array (V8 does not canonicalize it).
+const bits64 = new Float64Array(1);
+const hi32 = new Uint32Array(bits64.buffer, 4, 1);
+export function signbitF(x: number): number {
+  bits64[0] = x;
+  return hi32[0] >>> 31;
+}
 
 // ---- specs: forward, and gradient maps of (x or y, g) ----
 
@@ -102,6 +112,13 @@ const U = {
   mish: { name: 'mish', cpu: (a) => a * Math.tanh(softplus1(a)), wgsl: 'a * tanh_(softplus1_(a))', floatOnly: true, helpers: H },
   selu: { name: 'selu', cpu: (a) => SELU_S * (a > 0 || a !== a ? a : SELU_A * Math.expm1(a)), wgsl: `${lit(SELU_S)} * select(${lit(SELU_A)} * expm1_(a), a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: H },
   softsign: { name: 'softsign', cpu: (a) => a / (1 + Math.abs(a)), wgsl: 'a / (1.0 + abs(a))', floatOnly: true },
+
+  // The sign bit, so −0 and −NaN count (as torch's std::signbit); read from the bits on the CPU too.
+  signbit: { name: 'signbit', cpu: signbitF, wgsl: 'select(T(0), T(1), (bitcast<u32>(a) & 0x80000000u) != 0u)' },
+  deg2rad: { name: 'deg2rad', cpu: (a) => a * DEG, wgsl: `a * ${lit(DEG)}`, floatOnly: true },
+  rad2deg: { name: 'rad2deg', cpu: (a) => a / DEG, wgsl: `a * ${lit(1 / DEG)}`, floatOnly: true },
+  deg2radGrad: { name: 'deg2rad_grad', cpu: (_x, g) => g * DEG, wgsl: `b * ${lit(DEG)}`, floatOnly: true },
+  rad2degGrad: { name: 'rad2deg_grad', cpu: (_x, g) => g / DEG, wgsl: `b * ${lit(1 / DEG)}`, floatOnly: true },
 
   squareGrad: { name: 'square_grad', cpu: (x, g) => 2 * x * g, wgsl: '2.0 * a * b', floatOnly: true },
   reciprocalGrad: { name: 'reciprocal_grad', cpu: (y, g) => -g * y * y, wgsl: '-b * (a * a)', floatOnly: true },
@@ -157,6 +174,34 @@ function celuSpecs(alpha: number): [MapSpec, MapSpec] {
   return [
     paramSpec(`celu_${tag}`, () => ({ name: `celu_${tag}`, cpu: (x) => (x > 0 || x !== x ? x : fa * Math.expm1(x * finv)), wgsl: `select(${a} * expm1_(a * ${inv}), a, a > 0.0 || isnan_(a))`, floatOnly: true, helpers: H })),
     paramSpec(`celu_grad_${tag}`, () => ({ name: `celu_grad_${tag}`, cpu: (x, g) => (x !== x ? x : x <= 0 ? g * Math.exp(x * finv) : g), wgsl: `select(select(b, b * exp(a * ${inv}), a <= 0.0), a, isnan_(a))`, floatOnly: true, helpers: WGSL_NAN })),
+  ];
+}
+
+/** hardshrink (0 inside [−l, l], else x) or softshrink (x ∓ l outside, +0 inside); a NaN stays NaN
+ * and both pass g only outside [−l, l] (0 for a NaN): torch's vectorized kernels (its scalar tail
+ * keeps −0 in softshrink and passes g for a NaN). */
+function shrinkSpecs(l: number, soft: boolean): [MapSpec, MapSpec] {
+  const fl = f32(l);
+  const [p, m] = [lit(l), lit(-l)];
+  const tag = f32Bits(l);
+  const inside = `!isnan_(a) && a >= ${m} && a <= ${p}`;
+  const fwd: MapSpec = soft
+    ? { name: `softshrink_${tag}`, cpu: (x) => (x > fl ? x - fl : x < -fl ? x + fl : x !== x ? x : 0), wgsl: `select(select(select(0.0, a + ${p}, a < ${m}), a - ${p}, a > ${p}), a, isnan_(a))`, floatOnly: true, helpers: WGSL_NAN }
+    : { name: `hardshrink_${tag}`, cpu: (x) => (x >= -fl && x <= fl ? 0 : x), wgsl: `select(a, 0.0, ${inside})`, floatOnly: true, helpers: WGSL_NAN };
+  return [
+    paramSpec(fwd.name, () => fwd),
+    paramSpec(`shrink_grad_${tag}`, () => ({ name: `shrink_grad_${tag}`, cpu: (x, g) => (x > fl || x < -fl ? g : 0), wgsl: `select(0.0, b, !isnan_(a) && (a > ${p} || a < ${m}))`, floatOnly: true, helpers: WGSL_NAN })),
+  ];
+}
+
+/** threshold: value where x <= th, else x (NaN passes); int32 compares and fills in int32. */
+function thresholdSpecs(th: number, v: number, int: boolean): [MapSpec, MapSpec] {
+  const [t, w] = int ? [`${th}i`, `${v}i`] : [lit(th), lit(v)];
+  const [ft, fv] = int ? [th, v] : [f32(th), f32(v)];
+  const tag = `${int ? 'i' : 'f'}_${f32Bits(th)}_${f32Bits(v)}`;
+  return [
+    paramSpec(`threshold_${tag}`, () => ({ name: `threshold_${tag}`, cpu: (x) => (x <= ft ? fv : x), wgsl: `select(select(a, ${w}, a <= ${t}), a, nan_(a))`, helpers: WGSL_NAN })),
+    paramSpec(`threshold_grad_${tag}`, () => ({ name: `threshold_grad_${tag}`, cpu: (x, g) => (x <= ft ? 0 : g), wgsl: `select(b, 0.0, !isnan_(a) && a <= ${lit(ft)})`, floatOnly: true, helpers: WGSL_NAN })),
   ];
 }
 
@@ -224,6 +269,60 @@ export function celu(x: Tensor, alpha: number = 1): Tensor {
   if (alpha === 0) throw new Error('celu: alpha cannot be 0, got 0');
   const [f, g] = celuSpecs(alpha);
   return run('celu', x, 'float', f, g);
+}
+
+/** true where the sign bit is set: negative numbers, −0, −Inf and a NaN with its sign bit; bool
+ * gives false. Not differentiable (bool result). */
+export function signbit(x: Tensor): Tensor {
+  checkTensor('signbit', x);
+  return mapRaw(U.signbit, [x], 'bool');
+}
+/** sign for real tensors (PyTorch's sgn differs only for complex ones). */
+export const sgn = (x: Tensor): Tensor => run('sgn', x, 'any', U.sign, 'zero');
+/** x itself, as PyTorch's (the same tensor, not a copy); bool refused, as PyTorch's unary +. */
+export function positive(x: Tensor): Tensor {
+  checkTensor('positive', x);
+  if (x.dtype === 'bool') throw new Error(`positive: input dtype bool is not supported (as PyTorch's unary +), input shape ${fmtShape(x.shape)}`);
+  return x;
+}
+export const deg2rad = (x: Tensor): Tensor => run('deg2rad', x, 'any', U.deg2rad, U.deg2radGrad);
+export const rad2deg = (x: Tensor): Tensor => run('rad2deg', x, 'any', U.rad2deg, U.rad2degGrad);
+
+/** A float16 input compares against lambd rounded to half, as torch's shrink kernels cast it (threshold does not). */
+const asInput = (x: Tensor, v: number): number => (x.dtype === 'float16' ? roundF16(v) : v);
+
+/** 0 where −lambd <= x <= lambd, else x. Float input only. */
+export function hardshrink(x: Tensor, lambd: number = 0.5): Tensor {
+  checkTensor('hardshrink', x);
+  const [f, g] = shrinkSpecs(asInput(x, checkParam('hardshrink', 'lambd', lambd)), false);
+  return run('hardshrink', x, 'float', f, g);
+}
+/** x − lambd above lambd, x + lambd below −lambd, else 0. Float input only; lambd >= 0. */
+export function softshrink(x: Tensor, lambd: number = 0.5): Tensor {
+  checkTensor('softshrink', x);
+  checkParam('softshrink', 'lambd', lambd);
+  if (lambd < 0) throw new Error(`softshrink: lambd must be >= 0, got ${lambd}`);
+  const [f, g] = shrinkSpecs(asInput(x, lambd), true);
+  return run('softshrink', x, 'float', f, g);
+}
+/** F.threshold: value where x <= threshold, else x. int32 stays int32 (both numbers truncated, as
+ * PyTorch casts them); bool refused. */
+export function threshold(x: Tensor, thresh: number, value: number): Tensor {
+  const op = 'threshold';
+  checkTensor(op, x);
+  checkParam(op, 'threshold', thresh);
+  checkParam(op, 'value', value);
+  const int = x.dtype === 'int32';
+  if (int && [thresh, value].some((v) => Math.abs(v) >= 2 ** 31)) throw new Error(`${op}: threshold and value must fit int32 for an int32 input, got ${thresh} and ${value}`);
+  const [f, g] = int ? thresholdSpecs(Math.trunc(thresh), Math.trunc(value), true) : thresholdSpecs(thresh, value, false);
+  return run(op, x, 'noBool', f, g);
+}
+/** softmax(−x, dim), as PyTorch's F.softmin. Float input only. */
+export function softmin(x: Tensor, dim: number): Tensor {
+  checkTensor('softmin', x);
+  normDim('softmin', dim, x.ndim);
+  if (!isFloat(x.dtype)) throw new Error(`softmin: input dtype ${x.dtype} is not supported (needs a floating point tensor; cast with .float() first), input shape ${fmtShape(x.shape)}`);
+  return softmax(neg(x), dim);
 }
 
 export { U as UNARY_EXTRA_SPECS, NAN_ as WGSL_NAN_CONST, WGSL_X };

@@ -316,6 +316,16 @@ export function clamp(x: Tensor, min?: Operand | null, max?: Operand | null, op 
   return Clamp.apply(x, lo, hi);
 }
 export const clip = (x: Tensor, min?: Operand | null, max?: Operand | null): Tensor => clamp(x, min, max, 'clip');
+/** clamp with only a lower bound (torch.clamp_min): a number or a tensor that broadcasts. */
+export function clampMin(x: Tensor, min: Operand): Tensor {
+  if (min === null || min === undefined) throw new Error(`clampMin: min must be a Tensor or a number, got ${describe(min)}`);
+  return clamp(x, min, null, 'clampMin');
+}
+/** clamp with only an upper bound (torch.clamp_max). */
+export function clampMax(x: Tensor, max: Operand): Tensor {
+  if (max === null || max === undefined) throw new Error(`clampMax: max must be a Tensor or a number, got ${describe(max)}`);
+  return clamp(x, null, max, 'clampMax');
+}
 
 function unaryOp(op: string, x: unknown, spec: MapSpec, grad: MapSpec | 'zero'): Tensor {
   checkTensor(op, x);
