@@ -55,6 +55,10 @@ export { erfc, erfinv, lgamma, digamma, logit, sinc, tanhshrink } from './ops/ma
 export { copysign, ldexp, logaddexp2, heaviside, trueDivide, addcmul, addcdiv } from './ops/math-binary.js';
 export { crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, mseLoss, l1Loss, smoothL1Loss, huberLoss } from './ops/loss.js';
 export type { RegressionLossOptions } from './ops/loss.js';
+export {
+  klDiv, poissonNllLoss, gaussianNllLoss, cosineEmbeddingLoss, marginRankingLoss, hingeEmbeddingLoss, softMarginLoss, multiLabelSoftMarginLoss, tripletMarginLoss,
+} from './ops/loss-extra.js';
+export type { KlDivReduction } from './ops/loss-extra.js';
 // #24 convolution and pooling
 export { conv1d, conv2d } from './ops/conv.js';
 export type { ConvOptions, Padding } from './ops/conv.js';

@@ -16,15 +16,15 @@ import { crossEntropyRows, logSoftmax } from './softmax.js';
 import { gather, indexSelect } from './gather.js';
 import { logsigmoid } from './math.js';
 
-type Reduction = 'mean' | 'sum' | 'none';
+export type Reduction = 'mean' | 'sum' | 'none';
 
-function reductionArg(op: string, v: unknown): Reduction {
+export function reductionArg(op: string, v: unknown): Reduction {
   const r = v ?? 'mean';
   if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${describe(r)}`);
   return r;
 }
 
-function reduce(loss: Tensor, r: Reduction): Tensor {
+export function reduce(loss: Tensor, r: Reduction): Tensor {
   return r === 'none' ? loss : r === 'sum' ? loss.sum() : loss.mean();
 }
 
@@ -259,7 +259,7 @@ export interface RegressionLossOptions { reduction?: Reduction }
 
 /** Two tensors that broadcast together (PyTorch broadcasts them, warning where the shapes
  * differ) and promote to a float dtype, as PyTorch's, which has no integer kernel. */
-function checkRegression(op: string, input: Tensor, target: Tensor): void {
+export function checkRegression(op: string, input: Tensor, target: Tensor): void {
   checkInput(op, input);
   checkInput(op, target, 'target');
   if (target.device !== input.device) throw new Error(`${op}: target is on ${target.device} but input is on ${input.device}`);
@@ -293,7 +293,7 @@ export function l1Loss(input: Tensor, target: Tensor, opts: RegressionLossOption
 }
 
 /** A number option of a regression loss: `beta` >= 0, `delta` > 0. */
-function lossParam(op: string, name: string, v: unknown, dflt: number, positive: boolean): number {
+export function lossParam(op: string, name: string, v: unknown, dflt: number, positive: boolean): number {
   const x = v ?? dflt;
   if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || (positive && x === 0)) {
     throw new Error(`${op}: ${name} must be a finite number ${positive ? '> 0' : '>= 0'}, got ${describe(x)}`);
