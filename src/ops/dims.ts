@@ -87,12 +87,17 @@ function other(op: string, a: Tensor, o: unknown): Tensor {
   return o as Tensor;
 }
 
+/** f's error under the shorthand's name first ("viewAs: view: shape ..."); these views queue no work. */
+function as(op: string, f: () => Tensor): Tensor {
+  try { return f(); } catch (e) { throw new Error(`${op}: ${(e as Error).message}`); }
+}
+
 /** expand to other's shape. */
-export const expandAs = (a: Tensor, o: Tensor): Tensor => expand(a, [...other('expandAs', a, o).shape]);
+export const expandAs = (a: Tensor, o: Tensor): Tensor => { const s = other('expandAs', a, o).shape; return as('expandAs', () => expand(a, [...s])); };
 /** view with other's shape. */
-export const viewAs = (a: Tensor, o: Tensor): Tensor => view(a, [...other('viewAs', a, o).shape]);
+export const viewAs = (a: Tensor, o: Tensor): Tensor => { const s = other('viewAs', a, o).shape; return as('viewAs', () => view(a, [...s])); };
 /** reshape to other's shape. */
-export const reshapeAs = (a: Tensor, o: Tensor): Tensor => reshape(a, [...other('reshapeAs', a, o).shape]);
+export const reshapeAs = (a: Tensor, o: Tensor): Tensor => { const s = other('reshapeAs', a, o).shape; return as('reshapeAs', () => reshape(a, [...s])); };
 /** a cast to other's dtype (the tensor itself when it already has it, as PyTorch's type_as). */
 export function typeAs(a: Tensor, o: Tensor): Tensor {
   const b = other('typeAs', a, o);

@@ -43,7 +43,10 @@ export function randintLike(t: Tensor, low: number, high?: number | RandomOption
   if (typeof high === 'object' && high !== null) { opts = high; high = undefined; }
   const o = like('randintLike', t, opts);
   if (o.dtype === 'bool') throw new Error(`randintLike: dtype bool is not supported, give dtype 'int32' or a float type`);
-  return high === undefined ? randint(0, low, [...t.shape], o) : randint(low, high, [...t.shape], o);
+  // randint's checks, under this op's name.
+  try {
+    return high === undefined ? randint(0, low, [...t.shape], o) : randint(low, high, [...t.shape], o);
+  } catch (e) { throw new Error(`randintLike: ${(e as Error).message.replace(/^randint: /, '')}`); }
 }
 
 export interface PermOptions extends CreateOptions { seed?: number; generator?: Generator }

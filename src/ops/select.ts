@@ -4,7 +4,7 @@
 // nonzero and maskedSelect, the values for unique, the extremes for bincount. The gathering
 // itself stays on the device (take, scatterAdd), so maskedSelect is differentiable.
 // searchsorted, bucketize and histc have fixed output sizes and run without a readback.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { checkTensor, checkInt, checkBoolean } from '../tensor/check.js';
 import { isFloat } from '../tensor/dtype.js';
 import { broadcastShapes, checkOptions, describe, fmtShape } from '../tensor/shape.js';
@@ -122,6 +122,7 @@ export async function bincount(x: Tensor, weights?: Tensor | null | { minlength?
     if (weights.ndim !== 1 || weights.shape[0] !== x.shape[0]) throw new Error(`bincount: weights must be 1-D with as many elements as the input (${x.shape[0]}), got shape ${fmtShape(weights.shape)}`);
     if (!isFloat(weights.dtype)) throw new Error(`bincount: weights must be a float tensor, got ${weights.dtype}`);
   }
+  checkAllocation('bincount', [minLen], weights ? (weights as Tensor).dtype : 'int32', x.device);
   let bins = minLen;
   if (x.numel > 0) {
     const ext = tidy(() => stack([amin(x), amax(x)]));
@@ -129,6 +130,7 @@ export async function bincount(x: Tensor, weights?: Tensor | null | { minlength?
     ext.dispose();
     if (lo < 0) throw new Error(`bincount: input must be non-negative, got a minimum of ${lo}`);
     bins = Math.max(bins, hi + 1);
+    checkAllocation('bincount', [bins], weights ? (weights as Tensor).dtype : 'int32', x.device);
   }
   const w = weights as Tensor | null | undefined;
   return noGrad(() => tidy(() => {
@@ -200,6 +202,7 @@ export function histc(x: Tensor, bins = 100, min = 0, max = 0): Tensor {
   const n = checkInt('histc', 'bins', bins, 1);
   for (const [k, v] of [['min', min], ['max', max]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`histc: ${k} must be a finite number, got ${describe(v)}`);
   if (min > max) throw new Error(`histc: max must be larger than min, got min ${min} and max ${max}`);
+  checkAllocation('histc', [n], x.dtype === 'float16' ? 'float32' : x.dtype, x.device);
   return noGrad(() => tidy(() => {
     const f = x.dtype === 'float16' ? cast(x, 'float32') : x;
     const flat = reshape(f, [f.numel]);
