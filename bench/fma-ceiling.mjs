@@ -9,6 +9,7 @@
 // `--json FILE` writes the rows.
 import { writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
+import { timeKernel } from './kernel-timer.mjs';
 
 Object.assign(globalThis, globals);
 const argv = process.argv.slice(2);
@@ -64,36 +65,15 @@ ${body}  }
 const rows = [];
 async function time(src, RM, RN) {
   const name = `${src === 'regs' ? 'registers' : 'workgroup memory'} ${RM}x${RN} per invocation`;
-  device.pushErrorScope('validation');
-  const module = device.createShaderModule({ code: kernel(src, RM, RN) });
-  const pipe = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const a = device.createBuffer({ size: 64 * 1024, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   // Seeded operands near 1, so that the sums stay finite and nothing can be folded away.
-  let s = 7;
-  device.queue.writeBuffer(a, 0, Float32Array.from({ length: 16 * 1024 }, () => { s = (s * 1103515245 + 12345) % 2 ** 31; return 1 + (s / 2 ** 31 - 0.5) * 1e-3; }));
-  const o = device.createBuffer({ size: WG * 256 * 16, usage: GPUBufferUsage.STORAGE });
-  const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: a } }, { binding: 1, resource: { buffer: o } }] });
-  const run = async (n) => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, bg);
-    for (let i = 0; i < n; i++) pass.dispatchWorkgroups(WG);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run(1);
-  const err = await device.popErrorScope();
-  if (err) { console.log(`${name}: ${err.message.split('\n')[0]}`); return; }
-  const ts = [];
-  for (let k = 0; k < 5; k++) { const t0 = performance.now(); await run(4); ts.push((performance.now() - t0) / 4); }
-  ts.sort((x, y) => x - y);
+  let seed = 7;
+  const init = Float32Array.from({ length: 16 * 1024 }, () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return 1 + (seed / 2 ** 31 - 0.5) * 1e-3; });
+  const r = await timeKernel(device, kernel(src, RM, RN), { inBytes: 64 * 1024, outBytes: WG * 256 * 16, workgroups: WG, init });
+  if (r.error) { console.log(`${name}: ${r.error}`); return; }
   const flops = WG * 256 * ITER * RM * RN * 2;
-  const tflops = flops / ts[2] / 1e9;
-  rows.push({ name, src, RM, RN, ms: ts[2], tflops });
-  console.log(`${name.padEnd(40)} ${ts[2].toFixed(3).padStart(8)} ms ${tflops.toFixed(tflops < 1 ? 3 : 1).padStart(7)} TFLOP/s`);
-  a.destroy(); o.destroy();
+  const tflops = flops / r.ms / 1e9;
+  rows.push({ name, src, RM, RN, ms: r.ms, tflops });
+  console.log(`${name.padEnd(40)} ${r.ms.toFixed(3).padStart(8)} ms ${tflops.toFixed(tflops < 1 ? 3 : 1).padStart(7)} TFLOP/s`);
 }
 
 console.log(`${info.description || info.device || info.vendor}: ${WG} workgroups of 256 x ${ITER} k steps (wall time)`);

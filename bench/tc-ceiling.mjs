@@ -5,6 +5,7 @@
 // for through WGSL; (b) and (c) what their operand loads cost. Needs
 // chromium-experimental-subgroup-matrix (run with the toggles of ../shared/gpu/README.md).
 import { create, globals } from 'webgpu';
+import { timeKernel } from './kernel-timer.mjs';
 
 Object.assign(globalThis, globals);
 const toggles = (process.env.SCATTERGRAD_DAWN_TOGGLES ?? process.env.GPU_DAWN_TOGGLES ?? '').split(' ').filter(Boolean);
@@ -57,32 +58,10 @@ ${store}}
 }
 
 async function time(name, src, SG, FM, FN) {
-  const code = kernel(src, SG, FM, FN);
-  device.pushErrorScope('validation');
-  const module = device.createShaderModule({ code });
-  const pipe = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const a = device.createBuffer({ size: 64 * 4096 * 2 + 8192 * 2, usage: GPUBufferUsage.STORAGE });
-  const o = device.createBuffer({ size: WG * SG * FM * FN * 256 * 4, usage: GPUBufferUsage.STORAGE });
-  const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: a } }, { binding: 1, resource: { buffer: o } }] });
-  const run = async (n) => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, bg);
-    for (let i = 0; i < n; i++) pass.dispatchWorkgroups(WG);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run(1);
-  const err = await device.popErrorScope();
-  if (err) { console.log(`${name}: ${err.message.split('\n')[0]}`); return; }
-  const ts = [];
-  for (let s = 0; s < 5; s++) { const t0 = performance.now(); await run(4); ts.push((performance.now() - t0) / 4); }
-  ts.sort((x, y) => x - y);
+  const r = await timeKernel(device, kernel(src, SG, FM, FN), { inBytes: 64 * 4096 * 2 + 8192 * 2, outBytes: WG * SG * FM * FN * 256 * 4, workgroups: WG });
+  if (r.error) { console.log(`${name}: ${r.error}`); return; }
   const flops = WG * SG * ITER * FM * FN * 2 * 16 * 16 * 16;
-  console.log(`${name.padEnd(40)} ${ts[2].toFixed(3).padStart(8)} ms ${(flops / ts[2] / 1e9).toFixed(1).padStart(7)} TFLOP/s`);
-  a.destroy(); o.destroy();
+  console.log(`${name.padEnd(40)} ${r.ms.toFixed(3).padStart(8)} ms ${(flops / r.ms / 1e9).toFixed(1).padStart(7)} TFLOP/s`);
 }
 
 console.log(`${adapter.info.description ?? adapter.info.device}: ${WG} workgroups x ${ITER} steps`);

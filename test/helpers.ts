@@ -260,3 +260,11 @@ export function erfRef(x: number): number {
   for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
   return (2 / Math.sqrt(Math.PI)) * (h / 3) * s;
 }
+
+/** An input of a generated torch table ({ shape, dtype, data }): float32 ones require grad. */
+export interface TorchInput { shape: number[]; dtype: 'float32' | 'int32' | 'bool'; data: number[] }
+export function fromTorchInput(s: TorchInput, dev: Dev): Tensor {
+  if (s.dtype === 'float32') return sg.tensor(s.data, { shape: s.shape, device: dev, requiresGrad: true });
+  if (s.dtype === 'int32') return sg.tensor(new Int32Array(s.data), { shape: s.shape, device: dev });
+  return sg.tensor(s.data, { shape: s.shape, device: dev }).bool();
+}

@@ -7,8 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, arr, backends, randArray, throwsBeforeWork, type Dev } from '../helpers.js';
-import { CASES, type In } from './indexing-torch.js';
+import { allclose, arr, backends, randArray, throwsBeforeWork, fromTorchInput } from '../helpers.js';
+import { CASES } from './indexing-torch.js';
 
 const test = suite('indexing: take, takeAlongDim, indexFill, indexCopy, maskedScatter');
 
@@ -35,12 +35,6 @@ const OPS: Record<string, Op> = {
   'maskedScatter none': (x, m, s) => sg.maskedScatter(x, m, s),
 };
 
-const make = (s: In, dev: Dev): Tensor => {
-  if (s.dtype === 'float32') return sg.tensor(s.data, { shape: s.shape, device: dev, requiresGrad: true });
-  if (s.dtype === 'int32') return sg.tensor(new Int32Array(s.data), { shape: s.shape, device: dev });
-  return sg.tensor(s.data, { shape: s.shape, device: dev }).bool();
-};
-
 test('every torch case has an op, and every op a case', () => {
   assert.equal(CASES.map((c) => c.name).sort(), Object.keys(OPS).sort());
 });
@@ -49,7 +43,7 @@ test('outputs and gradients match torch on both backends', async () => {
   for (const dev of await backends()) {
     for (const c of CASES) {
       const what = `${c.name} on ${dev}`;
-      const xs = c.inputs.map((s) => make(s, dev));
+      const xs = c.inputs.map((s) => fromTorchInput(s, dev));
       const y = OPS[c.name](...xs);
       try {
       assert.equal(y.shape, c.shape, `${what}: shape`);

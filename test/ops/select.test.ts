@@ -8,8 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { allclose, arr, backends, randArray, rejectsWith, throwsBeforeWork, type Dev } from '../helpers.js';
-import { CASES, LOGSPACE, type In } from './select-torch.js';
+import { allclose, arr, backends, randArray, rejectsWith, throwsBeforeWork, fromTorchInput } from '../helpers.js';
+import { CASES, LOGSPACE } from './select-torch.js';
 
 const test = suite('select: searchsorted, histc, nonzero, unique, bincount, rot90, random');
 
@@ -48,12 +48,6 @@ const OPS: Record<string, Op> = {
   ravel: (x) => x.T.ravel(),
 };
 
-const make = (s: In, dev: Dev): Tensor => {
-  if (s.dtype === 'float32') return sg.tensor(s.data, { shape: s.shape, device: dev, requiresGrad: true });
-  if (s.dtype === 'int32') return sg.tensor(new Int32Array(s.data), { shape: s.shape, device: dev });
-  return sg.tensor(s.data, { shape: s.shape, device: dev }).bool();
-};
-
 test('every torch case has an op, and every op a case', () => {
   assert.equal(CASES.map((c) => c.name).sort(), Object.keys(OPS).sort());
 });
@@ -62,7 +56,7 @@ test('values, shapes and gradients match torch on both backends', async () => {
   for (const dev of await backends()) {
     for (const c of CASES) {
       const what = `${c.name} on ${dev}`;
-      const xs = c.inputs.map((s) => make(s, dev));
+      const xs = c.inputs.map((s) => fromTorchInput(s, dev));
       const y = (await OPS[c.name](...xs)) as Tensor;
       try {
         assert.equal(y.shape, c.shape, `${what}: shape`);
