@@ -1,7 +1,8 @@
 // Generated adversarial parity cases for the newer math, loss and dim ops: the unary functions
 // (sign … softsign), the binary ones (atan2, lerp, hypot, xlogy, logaddexp, fmax, fmin), the
 // regression losses, movedim/swapaxes/unflatten/unbind/tile/.mT, int32 pow, exact
-// remainder/fmod/floorDivide and clipGradNorm. Random shapes with odd sizes (so PyTorch's
+// remainder/fmod/floorDivide and clipGradNorm; the special functions (erfc … digamma), shrinks,
+// copysign/ldexp/addcmul/addcdiv and the klDiv … tripletMarginLoss losses. Random shapes with odd sizes (so PyTorch's
 // vectorized and scalar-tail kernels both run), broadcasting, transposed (strided) inputs,
 // float32/float16/int32/bool operands, NaN/±Inf/±0 at random positions, argument errors.
 //   node run.mjs cases FILE --ops ./adv-new.mjs [--seed N]; python3 torch_ref.py FILE EXP
@@ -280,6 +281,74 @@ op('clipGradNorm', (sg, x, a) => {
     + `([(lambda p: (setattr(p, 'grad', g.clone()), p)[1])(t.zeros_like(g, requires_grad=True)) for g in x]${none ? ' + [t.zeros(2, requires_grad=True)]' : ''})`;
   return { x, a: { m, p, e, none }, py };
 }, 24, { noTv: true });
+
+// ---- special functions, shrinks, copysign/ldexp/addcmul, more losses (math-special.ts, loss-extra.ts) ----
+// [name, sg call, python, lo, hi, dtype weights]; shrink and logit(eps) references run vectorized (their NaN gradients)
+const UN2 = [
+  ['erfc', (sg, x) => x[0].erfc(), 't.erfc(x[0])', -5, 10, FLOATY], ['erfinv', (sg, x) => x[0].erfinv(), 't.erfinv(x[0])', -1.05, 1.05, FLOATY],
+  ['lgamma', (sg, x) => x[0].lgamma(), 't.lgamma(x[0])', -6, 20, FLOATY], ['digamma', (sg, x) => sg.digamma(x[0]), 't.digamma(x[0])', -6, 20, FONLY],
+  ['sinc', (sg, x) => x[0].sinc(), 't.sinc(x[0])', -5, 5, FLOATY], ['tanhshrink', (sg, x) => sg.tanhshrink(x[0]), 'F.tanhshrink(x[0])', -4, 4, FONLY],
+  ['logit', (sg, x) => x[0].logit(), 't.logit(x[0])', -0.1, 1.1, FLOATY], ['logit eps', (sg, x) => sg.logit(x[0], 0.05), 'vec(lambda v: t.logit(v, 0.05), x[0])', -0.1, 1.1, FONLY],
+  ['deg2rad', (sg, x) => x[0].deg2rad(), 't.deg2rad(x[0])', -400, 400, [0.5, 0.2, 0.2, 0.1]], ['rad2deg', (sg, x) => sg.rad2deg(x[0]), 't.rad2deg(x[0])', -7, 7, FLOATY],
+  ['hardshrink', (sg, x) => x[0].hardshrink(0.75), 'vec(lambda v: F.hardshrink(v, 0.75), x[0])', -2, 2, FONLY], ['softshrink', (sg, x) => sg.softshrink(x[0]), 'vec(F.softshrink, x[0])', -2, 2, FONLY],
+  ['threshold', (sg, x) => sg.threshold(x[0], 0.5, -2), 'F.threshold(x[0], 0.5, -2.0)', -2, 2, [0.6, 0.2, 0.2, 0]], ['sgn', (sg, x) => x[0].sgn(), 't.sgn(x[0])', -3, 3, [0.5, 0.2, 0.2, 0.1]],
+  ['signbit', (sg, x) => x[0].signbit(), 't.signbit(x[0])', -3, 3, [0.5, 0.2, 0.2, 0.1]], ['clampMin', (sg, x) => x[0].clampMin(0.5), 't.clamp_min(x[0], 0.5)', -2, 2, [0.6, 0.2, 0.2, 0]],
+];
+for (const [name, sgf, p, lo, hi, w] of UN2) {
+  op(name, sgf, p, (r) => ({ x: [T(r, dtypeOf(r, w), shape(r), { lo, hi, special: r() < 0.5 ? 0.2 : 0, grad: r() < 0.8 })] }), 12);
+}
+op('softmin', (sg, x, a) => sg.softmin(x[0], a.dim), 'F.softmin(x[0], a["dim"])', (r) => {
+  const s = shape(r, 3);
+  if (!s.length) s.push(5);
+  return { x: [T(r, fl(r), s, { special: 0.1 })], a: { dim: int(r, -s.length, s.length - 1) } };
+}, 10);
+const BIN2 = [
+  ['copysign', (sg, x) => sg.copysign(x[0], x[1]), 't.copysign(x[0], x[1])', { num: 0.2 }],
+  ['logaddexp2', (sg, x) => sg.logaddexp2(x[0], x[1]), 't.logaddexp2(x[0], x[1])', { lo: -30, hi: 30, w: [0.7, 0.3, 0, 0], num: 0 }],
+  ['trueDivide', (sg, x) => sg.trueDivide(x[0], x[1]), 't.true_divide(x[0], x[1])', { num: 0.2 }],
+];
+for (const [name, sgf, p, o] of BIN2) {
+  op(name, sgf, p, (r) => {
+    const s = shape(r);
+    return { x: [T(r, dtypeOf(r, o.w ?? [0.6, 0.2, 0.2, 0]), s, { lo: o.lo ?? -3, hi: o.hi ?? 3, special: 0.15 }), opnd(r, s, { ...o, w: o.w ?? [0.6, 0.2, 0.2, 0] })] };
+  }, 16);
+}
+op('ldexp', (sg, x) => sg.ldexp(x[0], x[1]), 't.ldexp(x[0], x[1])', (r) => {
+  const s = shape(r);
+  return { x: [T(r, fl(r), s, { special: 0.15 }), T(r, 'int32', bshape(r, s), { lo: -140, hi: 140 })] };
+}, 12);
+op('heaviside', (sg, x) => sg.heaviside(x[0], x[1]), 't.heaviside(x[0], x[1])', (r) => {
+  const s = shape(r);
+  const d = dtypeOf(r, [0.5, 0.2, 0.2, 0.1]);
+  return { x: [T(r, d, s, { special: 0.3, specials: [0, '-0', 'nan', 'inf', '-inf'], grad: false }), T(r, d, bshape(r, s), { special: 0.1, grad: false })] };
+}, 12);
+for (const name of ['addcmul', 'addcdiv']) {
+  op(name, (sg, x, a) => sg[name](x[0], x[1], x[2], { value: a.v }), `t.${name}(x[0], x[1], x[2], value=a["v"])`, (r) => {
+    const s = shape(r);
+    const d = fl(r);
+    return { x: [T(r, d, s, { special: 0.1 }), T(r, d, bshape(r, s), { special: 0.1 }), T(r, d, bshape(r, s), { special: 0.1, nonzero: name === 'addcdiv' })], a: { v: pick(r, [1, 0.5, -2, 0, 3]) } };
+  }, 14);
+}
+// the new losses: random batch shapes, each reduction
+const LOSS2 = {
+  klDiv: ['F.kl_div', (r) => ({ reduction: pick(r, ['mean', 'sum', 'none', 'batchmean']), logTarget: r() < 0.3 }), 2, { lo: -3, hi: 0 }, { lo: 0, hi: 1 }],
+  poissonNllLoss: ['F.poisson_nll_loss', (r) => ({ reduction: pick(r, RED), logInput: r() < 0.7, full: r() < 0.4 }), 2, { lo: 0.1, hi: 3 }, { lo: 0, hi: 5 }],
+  softMarginLoss: ['F.soft_margin_loss', (r) => ({ reduction: pick(r, RED) }), 2, { lo: -5, hi: 5 }, { lo: -1, hi: 1, grad: false }],
+  multiLabelSoftMarginLoss: ['F.multilabel_soft_margin_loss', (r) => ({ reduction: pick(r, RED) }), 2, { lo: -5, hi: 5 }, { lo: 0, hi: 1 }],
+  hingeEmbeddingLoss: ['F.hinge_embedding_loss', (r) => ({ reduction: pick(r, RED), margin: pick(r, [1, 0.5, 2]) }), 2, { lo: -2, hi: 3 }, { lo: -1, hi: 1, grad: false, signs: true }],
+  tripletMarginLoss: ['F.triplet_margin_loss', (r) => ({ reduction: pick(r, RED), p: pick(r, [2, 1, 3]), swap: r() < 0.3, margin: pick(r, [1, 0.5]) }), 3, { lo: -2, hi: 2 }, { lo: -2, hi: 2 }],
+};
+const pyKw = (o) => Object.entries(o).map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}=${typeof v === 'string' ? `"${v}"` : typeof v === 'boolean' ? (v ? 'True' : 'False') : v}`).join(', ');
+for (const [name, [pf, opts, k, xo, to]] of Object.entries(LOSS2)) {
+  op(name, (sg, x, a) => sg[name](...x, a.o), null, (r) => {
+    const s = [int(r, 1, 5), pick(r, [1, 3, 4, 7])];
+    const o = opts(r);
+    const d = fl(r);
+    const x = [T(r, d, s, xo), ...Array.from({ length: k - 1 }, () => T(r, d, s, to))];
+    if (to.signs) x[1].data = x[1].data.map((v) => (v < 0 ? -1 : 1));
+    return { x, a: { o }, py: `${pf}(${x.map((_, i) => `x[${i}]`).join(', ')}, ${pyKw(o)})` };
+  }, 12);
+}
 
 /** Transposed (strided) copies: rank >= 2 tensor inputs stored with their last two dims
  * swapped and transposed back before the op, on both sides (as ops.mjs's addTransposedCases). */

@@ -73,7 +73,7 @@ def answer(case):
         except RuntimeError as e:  # PyTorch has no gradient here: nothing to compare
             res['gradError'] = str(e).split('\n')[0][:200]
             return res
-        res['grads'] = [None if not isinstance(x, torch.Tensor) or not x.requires_grad else [encode(float(v)) for v in (x.grad if x.grad is not None else torch.zeros_like(x)).reshape(-1).tolist()] for x in xs]
+        res['grads'] = [None if not isinstance(x, torch.Tensor) or not x.requires_grad else [encode(float(v)) for v in ((x.grad + 0) if x.grad is not None else torch.zeros_like(x)).reshape(-1).tolist()] for x in xs]
     return res
 
 

@@ -371,7 +371,7 @@ export function tanhshrink(x: Tensor): Tensor {
 export function logit(x: Tensor, eps: number | null = null): Tensor {
   const op = 'logit';
   checkTensor(op, x);
-  if (eps !== null && eps !== undefined && (typeof eps !== 'number' || Number.isNaN(eps))) throw new Error(`logit: eps must be a number or null, got ${describe(eps)}`);
+  if (eps !== null && eps !== undefined && (typeof eps !== 'number' || !Number.isFinite(eps))) throw new Error(`logit: eps must be a finite number or null, got ${describe(eps)}`);
   const [f, g] = logitSpecs(eps ?? null);
   return Unary.apply(x, f, g);
 }

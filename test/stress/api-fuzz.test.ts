@@ -367,6 +367,16 @@ const ENTRIES: Entry[] = [
   s('trueDivide', (d) => [f(d, [2, 3]), f(d, [3], 2)], ['trueDivide', 'div']),
   m('trueDivide', (d) => [f(d, [3]), 2], ['trueDivide', 'div']),
   ...['addcmul', 'addcdiv'].flatMap((op) => [s(op, (d) => [f(d, [2, 3]), f(d, [3], 2), f(d, [2, 1], 3), { value: 0.5 }]), m(op, (d) => [f(d, [3]), f(d, [3], 2), f(d, [3], 3), 2])]),
+  // the losses of loss-extra.ts
+  s('klDiv', (d) => [f(d, [2, 3]), f(d, [2, 3], 2).abs(), { reduction: 'batchmean', logTarget: false }]),
+  s('poissonNllLoss', (d) => [f(d, [2, 3]), f(d, [2, 3], 2).abs(), { logInput: true, full: true, eps: 1e-8, reduction: 'sum' }]),
+  s('gaussianNllLoss', (d) => [f(d, [2, 3]), f(d, [2, 3], 2), f(d, [2], 3).abs(), { full: false, eps: 1e-6, reduction: 'mean' }]),
+  s('cosineEmbeddingLoss', (d) => [f(d, [2, 3]), f(d, [2, 3], 2), sg.tensor([1, -1], { device: d }), { margin: 0.1 }]),
+  s('marginRankingLoss', (d) => [f(d, [3]), f(d, [3], 2), sg.tensor([1, -1, 1], { device: d }), { margin: 0.5 }]),
+  s('hingeEmbeddingLoss', (d) => [f(d, [3]), sg.tensor([1, -1, 1], { device: d }), { margin: 2 }]),
+  s('softMarginLoss', (d) => [f(d, [3]), sg.tensor([1, -1, 1], { device: d }), { reduction: 'none' }]),
+  s('multiLabelSoftMarginLoss', (d) => [f(d, [2, 3]), f(d, [2, 3], 2).abs(), { weight: f(d, [3], 3), reduction: 'sum' }]),
+  s('tripletMarginLoss', (d) => [f(d, [2, 3]), f(d, [2, 3], 2), f(d, [2, 3], 3), { margin: 1, p: 2, eps: 1e-6, swap: true }]),
   // linalg and norms
   s('norm', (d) => [f(d, [2, 3]), 3, 1, true]),
   m('norm', (d) => [f(d, [2, 3]), 'fro', [0, 1]]),
