@@ -6,10 +6,12 @@
 // (b) read from workgroup memory every step, as tiled.ts reads them, with no global loads and
 //     no barriers: the ceiling of that micro-tile once shared-memory reads are paid for.
 // The dense f32 matmul can at best reach (b) for its tile (128x128, 8x8 per invocation).
-// `--json FILE` writes the rows.
+// `--log [FILE]` appends the rows to the measurement log (bench/log.mjs; `--commit HASH`
+// names the tree), `--json FILE` writes them alone.
 import { writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { timeKernel } from './kernel-timer.mjs';
+import { appendLog, logArg, runFields } from './log.mjs';
 
 Object.assign(globalThis, globals);
 const argv = process.argv.slice(2);
@@ -80,6 +82,13 @@ console.log(`${info.description || info.device || info.vendor}: ${WG} workgroups
 for (const [RM, RN] of [[4, 4], [8, 8], [8, 16], [16, 8]]) {
   for (const src of ['regs', 'wg']) await time(src, RM, RN);
 }
-if (jsonAt >= 0) writeFileSync(argv[jsonAt + 1], JSON.stringify({ adapter: info, rows }, null, 1));
+const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+if (jsonAt >= 0) writeFileSync(argv[jsonAt + 1], JSON.stringify({ adapter: adapterName, rows }, null, 1));
+const log = logArg(argv);
+if (log) {
+  const commitAt = argv.indexOf('--commit');
+  const run = runFields({ adapter: adapterName, toggles, tool: 'bench/fma-ceiling.mjs', commit: commitAt >= 0 ? argv[commitAt + 1] : undefined });
+  appendLog(rows.map((r) => ({ ...run, workload: `f32 FMA ceiling, ${r.name}`, config: 'default', dtype: 'float32', ms: r.ms, timing: 'wall', gflops: r.tflops * 1000, note: `${WG} workgroups of 256 x ${ITER} k steps` })), log);
+}
 device.destroy();
 process.exit(0);
