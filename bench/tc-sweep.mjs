@@ -23,7 +23,7 @@ const CFG = { tiny: { T: 256, d: 64, h: 128, E: 8, k: 2 }, small: { T: 2048, d: 
 const configs = opt('--configs', 'small,medium,granular').split(',').filter(Boolean);
 const variants = opt('--variants', 'default').split(',');
 const dtype = opt('--dtype', 'float16');
-const ENV = { SCATTERGRAD_MATMUL_EXACT: undefined, SCATTERGRAD_MATMUL_UNROLL: undefined, SCATTERGRAD_MOE_UNROLL: undefined, SCATTERGRAD_MATMUL_MAP: undefined, SCATTERGRAD_MOE_MAP: undefined, SCATTERGRAD_MOE_SHARED: undefined, SCATTERGRAD_MOE_TILE: undefined, SCATTERGRAD_MATMUL_TILE: undefined, SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MATMUL_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined, SCATTERGRAD_TC_KNOCKOUT: undefined, SCATTERGRAD_MOE_TC_PAD: undefined, SCATTERGRAD_TC_DEPTH: undefined, SCATTERGRAD_MOE_TC_XTY_TILE: undefined, SCATTERGRAD_MOE_TILE_GROUP: undefined, SCATTERGRAD_MATMUL_TILE_GROUP: undefined };
+const ENV = { SCATTERGRAD_MATMUL_EXACT: undefined, SCATTERGRAD_MATMUL_UNROLL: undefined, SCATTERGRAD_MOE_UNROLL: undefined, SCATTERGRAD_MATMUL_MAP: undefined, SCATTERGRAD_MOE_MAP: undefined, SCATTERGRAD_MOE_SHARED: undefined, SCATTERGRAD_MOE_TILE: undefined, SCATTERGRAD_MATMUL_TILE: undefined, SCATTERGRAD_MOE_TC: undefined, SCATTERGRAD_MATMUL_TC: undefined, SCATTERGRAD_MOE_TC_TILE: undefined, SCATTERGRAD_MOE_TC_BDIRECT: undefined, SCATTERGRAD_TC_KNOCKOUT: undefined, SCATTERGRAD_MOE_TC_PAD: undefined, SCATTERGRAD_TC_DEPTH: undefined, SCATTERGRAD_MOE_TC_XTY_TILE: undefined, SCATTERGRAD_MOE_TILE_GROUP: undefined, SCATTERGRAD_MOE_SIMT_TILE_GROUP: undefined, SCATTERGRAD_MATMUL_TILE_GROUP: undefined };
 // A variant joins parts with '+': default, simt, bdirect, a tile (big, mid, SGMxSGNxFMxFNxTK),
 // ko-PART (SCATTERGRAD_TC_KNOCKOUT), padN (SCATTERGRAD_MOE_TC_PAD), dN (SCATTERGRAD_TC_DEPTH: loads N
 // steps ahead), xty=TILE (SCATTERGRAD_MOE_TC_XTY_TILE), simt=TILE (SCATTERGRAD_MOE_TILE: the
@@ -31,8 +31,8 @@ const ENV = { SCATTERGRAD_MATMUL_EXACT: undefined, SCATTERGRAD_MATMUL_UNROLL: un
 // layout), mm=TILE (SCATTERGRAD_MATMUL_TILE: the f32 dense kernel's), checked
 // (SCATTERGRAD_MATMUL_EXACT=off: bounds checks even on whole tiles), mmuN / moeuN (the dense /
 // MoE SIMT K loop unrolled by N: 1 or 2), mmbX / moebX (their invocations in X x 32/X blocks
-// per 32), mmgN / moegN (SCATTERGRAD_MATMUL_TILE_GROUP / SCATTERGRAD_MOE_TILE_GROUP: tiles in
-// groups of N tile rows).
+// per 32), mmgN / moegN / moesgN (SCATTERGRAD_MATMUL_TILE_GROUP / SCATTERGRAD_MOE_TILE_GROUP /
+// SCATTERGRAD_MOE_SIMT_TILE_GROUP: tiles in groups of N tile rows).
 const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
   if (p === 'default') return {};
   if (p === 'checked') return { SCATTERGRAD_MATMUL_EXACT: 'off' };
@@ -42,6 +42,7 @@ const envOf = (v) => Object.assign({}, ...v.split('+').map((p) => {
   if (/^moeb\d+$/.test(p)) return { SCATTERGRAD_MOE_MAP: p.slice(4) };
   if (/^mmg\d+$/.test(p)) return { SCATTERGRAD_MATMUL_TILE_GROUP: p.slice(3) };
   if (/^moeg\d+$/.test(p)) return { SCATTERGRAD_MOE_TILE_GROUP: p.slice(4) };
+  if (/^moesg\d+$/.test(p)) return { SCATTERGRAD_MOE_SIMT_TILE_GROUP: p.slice(5) };
   if (p === 'flat' || p === 'split') return { SCATTERGRAD_MOE_SHARED: p };
   if (p === 'simt') return { SCATTERGRAD_MOE_TC: 'off', SCATTERGRAD_MATMUL_TC: 'off' };
   if (p === 'bdirect') return { SCATTERGRAD_MOE_TC_BDIRECT: '1' };

@@ -107,7 +107,7 @@ export function s2sGpu(o: S2SArgs): void {
   const u = s2sUniforms(o, cap, tilesN);
   g.dispatch({
     key: `moe.s2s:${y.dtype}:${tileKey(tile)}:a${srcKey(a, aVec)}:w${wMode}:y${yVec ? 4 : 1}${o.groupedOut ? 'go' : 'so'}${bias ? ':b' : ''}`,
-    wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null, knob('moeTileGroup')),
+    wgsl: () => s2sWgsl(tile, dtype, a, aVec, wMode, yVec, o.groupedOut, bias !== null, knob('moeSimtTileGroup')),
     inputs,
     outputs: [y.buffer],
     uniforms: u,

@@ -51,9 +51,9 @@ test('scatteredExperts: scatter2scatter\'s row blocks in groups, partial last gr
   // 131·3 = 393 rows over 5 experts: 9-10 blocks of 64 rows in a table of 13 (the last ones
   // empty), 4 columns of 64: groups of 4 leave a partial one, and 16 is one partial group.
   const c = { T: 131, k: 3, E: 5, dIn: 36, dOut: 200 };
-  for (const group of [4, 16] as const) {
+  for (const group of [1, 4, 16] as const) {
     const keys = await keysOf(async () => {
-      await sg.withTuning({ moeTileGroup: group, moeTc: 'off', moeTile: 'mid' }, async () => {
+      await sg.withTuning({ moeSimtTileGroup: group, moeTc: 'off', moeTile: 'mid' }, async () => {
         for (const f of [flags[0], flags[flags.length - 1]]) await checkWebgpu({ ...c, ...f }, seed++, 'float32', `SIMT, group ${group}`);
       });
       if (hasF16()) {
@@ -62,8 +62,11 @@ test('scatteredExperts: scatter2scatter\'s row blocks in groups, partial last gr
         });
       }
     });
-    for (const kind of hasF16() ? ['moe.s2s:', 'moe.s2sTc:'] : ['moe.s2s:']) {
-      assert.ok([...keys].some((k) => k.startsWith(kind) && k.includes(`|moeTileGroup=${group}`)), `group ${group}: no ${kind} kernel among ${[...keys].join(', ')}`);
+    // A group equal to the knob's default leaves the key as it is.
+    const kinds: Array<[string, string, number]> = [['moe.s2s:', 'moeSimtTileGroup', 1], ...(hasF16() ? [['moe.s2sTc:', 'moeTileGroup', 4] as [string, string, number]] : [])];
+    for (const [kind, knob, dflt] of kinds) {
+      const mark = `|${knob}=${group}`;
+      assert.ok([...keys].some((k) => k.startsWith(kind) && (group === dflt ? !k.includes(`|${knob}=`) : k.includes(mark))), `group ${group}: no ${kind} kernel with ${mark} among ${[...keys].join(', ')}`);
     }
   }
 });
