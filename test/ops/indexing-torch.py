@@ -3,9 +3,8 @@
 # inputs with NaN and ±Inf at non-first positions, negative indices, broadcasting, repeats.
 # Run: python3 test/ops/indexing-torch.py > test/ops/indexing-torch.ts
 import math, random, torch
+from torch_table import f32, inf, js, lst, nan  # noqa: E402,F401
 random.seed(11)
-nan, inf = float('nan'), float('inf')
-f32 = lambda v: float(torch.tensor(v, dtype=torch.float32))
 def floats(shape, special=()):
     n = math.prod(shape)
     xs = [f32(random.uniform(-3, 3)) for _ in range(n)]
@@ -14,13 +13,6 @@ def floats(shape, special=()):
 def ints(vals, shape=None): return {'shape': [len(vals)] if shape is None else list(shape), 'dtype': 'int32', 'data': list(vals)}
 def bools(vals, shape): return {'shape': list(shape), 'dtype': 'bool', 'data': [1 if v else 0 for v in vals]}
 def scalar(v): return {'shape': [], 'dtype': 'float32', 'data': [v]}
-def js(v):
-    if isinstance(v, bool): return '1' if v else '0'
-    if math.isnan(v): return 'N'
-    if math.isinf(v): return 'I' if v > 0 else '-I'
-    if v == 0 and math.copysign(1, v) < 0: return '-0'
-    return repr(v)
-def lst(xs): return '[' + ', '.join(js(v) for v in xs) + ']'
 def torch_of(spec, grad):
     dt = {'float32': torch.float64, 'int32': torch.int64, 'bool': torch.bool}[spec['dtype']]
     t = torch.tensor(spec['data'], dtype=torch.float64).to(dt).reshape(spec['shape'])

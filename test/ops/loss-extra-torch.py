@@ -4,18 +4,11 @@
 # tripletMarginLoss) for each reduction and option, on float32 inputs with NaN/Inf/0 in places.
 # Run: python3 test/ops/loss-extra-torch.py > test/ops/loss-extra-torch.ts
 import json, math, random, warnings, torch
+from torch_table import f32, inf, js, lst, nan  # noqa: E402,F401
 F = torch.nn.functional
 warnings.filterwarnings('ignore')
-nan, inf = float('nan'), float('inf')
 random.seed(5)
-f32 = lambda v: float(torch.tensor(v, dtype=torch.float32))
 def rnd(n, lo=-2, hi=2): return [f32(random.uniform(lo, hi)) for _ in range(n)]
-def js(v):
-    if math.isnan(v): return 'N'
-    if math.isinf(v): return 'I' if v > 0 else '-I'
-    if v == 0 and math.copysign(1, v) < 0: return '-0'
-    return repr(v)
-def lst(xs): return '[' + ', '.join(js(v) for v in xs) + ']'
 def numel(s): return math.prod(s)
 
 CASES = []

@@ -2,20 +2,13 @@
 # math-extra.test.ts, on float32 inputs (NaN, ±Inf, ±0 and the kinks at non-first positions).
 # Run: python3 test/ops/math-extra-torch.py > test/ops/math-extra-torch.ts
 import math, random, torch
+from torch_table import f32, inf, js, lst, nan  # noqa: E402,F401
 F = torch.nn.functional
-nan, inf = float('nan'), float('inf')
 random.seed(7)
-f32 = lambda v: float(torch.tensor(v, dtype=torch.float32))
 def arr(n, lo, hi, special):
     xs = [f32(random.uniform(lo, hi)) for _ in range(n)]
     for i, v in enumerate(special): xs[1 + 2 * i] = f32(v)   # odd positions, never the first
     return xs
-def js(v):
-    if math.isnan(v): return 'N'
-    if math.isinf(v): return 'I' if v > 0 else '-I'
-    if v == 0 and math.copysign(1, v) < 0: return '-0'
-    return repr(v)
-def lst(xs): return '[' + ', '.join(js(v) for v in xs) + ']'
 S = [nan, inf, -inf, 0.0, -0.0]
 UN = [
     ('sign', torch.sign, -3, 3, S), ('square', torch.square, -3, 3, S), ('reciprocal', torch.reciprocal, -3, 3, S),

@@ -4,17 +4,10 @@
 # dims; and isclose's answers (close.test.ts).
 # Run: python3 test/ops/order-torch.py > test/ops/order-torch.ts
 import math, random, torch
-nan, inf = float('nan'), float('inf')
+from torch_table import f32, inf, nan, js as _js, lst as _lst  # noqa: E402,F401
+js = lambda v: _js(v, 'js')
+lst = lambda xs: _lst(xs, 'js')
 random.seed(5)
-f32 = lambda v: float(torch.tensor(v, dtype=torch.float32))
-def js(v):
-    if isinstance(v, bool): return 'true' if v else 'false'
-    if isinstance(v, int): return str(v)
-    if math.isnan(v): return 'N'
-    if math.isinf(v): return 'I' if v > 0 else '-I'
-    if v == 0 and math.copysign(1, v) < 0: return '-0'
-    return repr(v)
-def lst(xs): return '[' + ', '.join(js(v) for v in xs) + ']'
 def flat(t): return t.detach().reshape(-1).tolist()
 def ups(n): return [f32(random.uniform(-1, 1)) for _ in range(n)]
 

@@ -4,22 +4,14 @@
 # shorthands, ravel, logspace and meshgrid. Run:
 #   python3 test/ops/select-torch.py > test/ops/select-torch.ts
 import math, random, torch
+from torch_table import f32, inf, js, lst, nan  # noqa: E402,F401
 random.seed(5)
-nan, inf = float('nan'), float('inf')
-f32 = lambda v: float(torch.tensor(v, dtype=torch.float32))
 def floats(shape, special=(), lo=-3, hi=3):
     n = math.prod(shape)
     xs = [f32(random.uniform(lo, hi)) for _ in range(n)]
     for i, v in enumerate(special): xs[(2 + 3 * i) % n] = v
     return {'shape': list(shape), 'dtype': 'float32', 'data': xs}
 def vals(vs, shape=None, dtype='float32'): return {'shape': [len(vs)] if shape is None else list(shape), 'dtype': dtype, 'data': [float(v) for v in vs]}
-def js(v):
-    if isinstance(v, bool): return '1' if v else '0'
-    if math.isnan(v): return 'N'
-    if math.isinf(v): return 'I' if v > 0 else '-I'
-    if v == 0 and math.copysign(1, v) < 0: return '-0'
-    return repr(float(v)) if isinstance(v, float) else repr(v)
-def lst(xs): return '[' + ', '.join(js(v) for v in xs) + ']'
 def torch_of(spec):
     dt = {'float32': torch.float64, 'int32': torch.int64, 'bool': torch.bool}[spec['dtype']]
     t = torch.tensor(spec['data'], dtype=torch.float64).to(dt).reshape(spec['shape'])
