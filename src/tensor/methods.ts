@@ -42,6 +42,8 @@ import { multinomial, type MultinomialOptions } from '../ops/sample.js';
 import * as NO from '../ops/norms.js';
 import { dist } from '../ops/distance.js';
 import * as LA from '../ops/linalg.js';
+// more accessors, new* creators and in-place ops, installed the same way
+import './methods-more.js';
 
 type ValuesIndices = { values: Tensor; indices: Tensor };
 
