@@ -71,20 +71,20 @@ export function denseGrad(op: string, p: Tensor, i: number): Tensor {
   return g.isContiguous() ? g : copyRaw(g);
 }
 
-/** State kept beside a parameter: float32 (float64 for a float64 CPU parameter), zeroed. */
-export function stateLike(p: Tensor): Tensor {
+/** State kept beside a parameter: float32 (float64 for a float64 CPU parameter), filled with `init` (0). */
+export function stateLike(p: Tensor, init = 0): Tensor {
   const dtype: DType = p.dtype === 'float64' ? 'float64' : 'float32';
   // keep(): a step inside the user's tidy() must not dispose the optimizer's state.
-  return keep(full(p.shape, 0, dtype, p.device));
+  return keep(full(p.shape, init, dtype, p.device));
 }
 
 /**
- * `count` zeroed float32 state tensors shaped like `p` (on WebGPU), views of one allocation
+ * `count` float32 state tensors shaped like `p` (on WebGPU), filled with `init`, views of one allocation
  * with state s at offset s·numel. The fused kernel binds the allocation once: bindings are
  * what limit the parameters per dispatch, and AdamW's two moments would otherwise take two.
  */
-export function stateBlock(p: Tensor, count: number): Tensor[] {
-  const block = full([count * p.numel], 0, 'float32', p.device);
+export function stateBlock(p: Tensor, count: number, init = 0): Tensor[] {
+  const block = full([count * p.numel], init, 'float32', p.device);
   try {
     const strides = contiguousStrides(p.shape);
     return Array.from({ length: count }, (_, s) => keep(block.withLayout(p.shape, strides, s * p.numel)));

@@ -75,17 +75,18 @@ export abstract class Optimizer {
   protected abstract stateNames(): string[];
 
   /**
-   * The state tensors of `p` (stateNames() order), made (zeroed) on first use. On WebGPU
+   * The state tensors of `p` (stateNames() order), made on first use, filled with `init`
+   * (Adagrad's initialAccumulatorValue; else 0). On WebGPU
    * they are views of one allocation (stateBlock), which the fused kernel binds once; state
    * that is not laid out so (set under a name the optimizer did not use when it was loaded)
    * is moved into a block, values and all.
    */
-  protected stateTensors(p: Tensor, st: ParamState): Tensor[] {
+  protected stateTensors(p: Tensor, st: ParamState, init = 0): Tensor[] {
     const names = this.stateNames();
-    if (p.device === 'cpu') return names.map((n) => (st.tensors[n] ??= stateLike(p)));
+    if (p.device === 'cpu') return names.map((n) => (st.tensors[n] ??= stateLike(p, init)));
     const have = names.map((n) => st.tensors[n]);
     if (isStateBlock(p, have)) return have;
-    const block = stateBlock(p, names.length);
+    const block = stateBlock(p, names.length, init);
     names.forEach((n, s) => {
       const old = st.tensors[n];
       if (old) {
