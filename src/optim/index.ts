@@ -13,6 +13,8 @@ export type { AdagradOptions } from './adagrad.js';
 export { LRScheduler, StepLR, MultiStepLR, ExponentialLR, LambdaLR, CosineAnnealingLR, LinearLR } from './lr-scheduler.js';
 export type { LrTarget, LRSchedulerState } from './lr-scheduler.js';
 export { ReduceLROnPlateau } from './plateau.js';
+export { OneCycleLR } from './onecycle.js';
+export type { OneCycleLROptions } from './onecycle.js';
 export type { ReduceLROnPlateauOptions, ReduceLROnPlateauState } from './plateau.js';
 export { clipGradNorm } from './clip.js';
 export { CosineSchedule, cosineWithWarmup } from './schedule.js';

@@ -14,11 +14,18 @@ export interface LRSchedulerState { lastEpoch: number; baseLrs: number[]; lastLr
 // schedulers on the same optimizer take their base lr from there, not from the current lr.
 const initialLr = new WeakMap<LrTarget, number>();
 
+/** Records `lr` as the optimizer's initial lr (OneCycleLR's maxLr / divFactor, as PyTorch
+ * overwrites 'initial_lr'); returns the optimizer. */
+export function withInitialLr<T extends LrTarget>(optimizer: T, lr: number): T {
+  if (optimizer && typeof optimizer === 'object') initialLr.set(optimizer, lr);
+  return optimizer;
+}
+
 function checkTarget(name: string, optimizer: LrTarget): void {
   if (!optimizer || typeof optimizer !== 'object' || typeof optimizer.lr !== 'number') throw new Error(`${name}: expected an optimizer with a numeric lr, got ${describe(optimizer)}`);
 }
 
-function checkNumber(name: string, key: string, v: unknown, ok: (x: number) => boolean, what: string): number {
+export function checkNumber(name: string, key: string, v: unknown, ok: (x: number) => boolean, what: string): number {
   if (typeof v !== 'number' || !ok(v)) throw new Error(`${name}: ${key} must be ${what}, got ${describe(v)}`);
   return v;
 }
@@ -58,10 +65,14 @@ export abstract class LRScheduler {
 
   /** Advances one epoch and sets the optimizer's lr. */
   step(): void {
-    const lr = (this.lastEpoch++, this.getLr());
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-      this.lastEpoch--;
-      throw new Error(`${this.name}.step: the lr for epoch ${this.lastEpoch + 1} came out ${describe(lr)}; it must be a finite number >= 0`);
+    this.lastEpoch++;
+    let lr: number;
+    try {
+      lr = this.getLr();
+      if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new Error(`${this.name}.step: the lr for epoch ${this.lastEpoch} came out ${describe(lr)}; it must be a finite number >= 0`);
+    } catch (e) {
+      this.lastEpoch--; // a failed step changes nothing
+      throw e;
     }
     this.optimizer.lr = lr;
     this.lastLr = [lr];

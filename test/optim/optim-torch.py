@@ -133,6 +133,25 @@ for src, make in SCHEDS:
     mk = (lambda o, make=make: (lambda r: Both(r) if isinstance(r, tuple) else r)(make(o)))
     print(f'  {{ make: {src!r}, lrs: {lst(sched_seq(mk))} }},')
 print('];')
+ONECYCLE = [  # (optimizer, TS options, torch kwargs), 40 total steps
+    ('SGD', "{ totalSteps: 40 }", dict(total_steps=40)),
+    ('Adam', "{ epochs: 8, stepsPerEpoch: 5, pctStart: 0.25, divFactor: 10, finalDivFactor: 100 }", dict(epochs=8, steps_per_epoch=5, pct_start=0.25, div_factor=10.0, final_div_factor=100.0)),
+    ('RMSprop', "{ totalSteps: 40, threePhase: true, annealStrategy: 'linear', baseMomentum: 0.8, maxMomentum: 0.9 }", dict(total_steps=40, three_phase=True, anneal_strategy='linear', base_momentum=0.8, max_momentum=0.9)),
+    ('Adagrad', "{ totalSteps: 40, cycleMomentum: false, pctStart: 0.5 }", dict(total_steps=40, cycle_momentum=False, pct_start=0.5)),
+]
+print('export interface OneCycleCase { opt: string; opts: string; lrs: number[]; momenta: number[] }')
+print('export const ONECYCLE_CASES: OneCycleCase[] = [')
+for name, src, kw in ONECYCLE:
+    p = torch.zeros(1, requires_grad=True)
+    opt = getattr(torch.optim, name)([p], lr=0.1)
+    sch = S.OneCycleLR(opt, 0.5, **kw)
+    mom = lambda: opt.param_groups[0]['betas'][0] if 'betas' in opt.param_groups[0] else opt.param_groups[0].get('momentum', 0)
+    lrs, momenta = [opt.param_groups[0]['lr']], [mom()]
+    for t in range(40):
+        opt.step(); sch.step()
+        lrs.append(sch.get_last_lr()[0]); momenta.append(mom())
+    print(f'  {{ opt: {name!r}, opts: {src!r}, lrs: {lst(lrs)}, momenta: {lst(momenta)} }},')
+print('];')
 print('export const PLATEAU_CASES: SchedCase[] = [')
 for src, kw in PLATEAU:
     print(f'  {{ make: {src!r}, lrs: {lst(sched_seq(lambda o, kw=kw: S.ReduceLROnPlateau(o, **kw), plateau=True))} }},')

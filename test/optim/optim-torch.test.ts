@@ -6,10 +6,10 @@ import * as sg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import {
   Adam, AdamW, RMSprop, Adagrad, SGD, StepLR, MultiStepLR, ExponentialLR, LambdaLR, CosineAnnealingLR, LinearLR,
-  ReduceLROnPlateau, type Optimizer,
+  ReduceLROnPlateau, OneCycleLR, type Optimizer, type OneCycleLROptions,
 } from '../../src/optim/index.js';
 import { allclose, backends, settleGC, throwsBeforeWork, throwsWith, type Dev } from '../helpers.js';
-import { GRADS, METRICS, OPT_CASES, P0, PLATEAU_CASES, SCHED_CASES, SHAPES, type OptCase } from './optim-torch.js';
+import { GRADS, METRICS, ONECYCLE_CASES, OPT_CASES, P0, PLATEAU_CASES, SCHED_CASES, SHAPES, type OptCase } from './optim-torch.js';
 
 const test = suite('optim vs torch');
 
@@ -213,6 +213,36 @@ test('ReduceLROnPlateau reduces the lr as torch does for the same metrics', () =
     const lrs = sequence((o) => new ReduceLROnPlateau(o, opts), (s, t) => s.step(METRICS[t]));
     relClose(lrs, c.lrs, `ReduceLROnPlateau(${c.make})`);
   }
+});
+
+test('OneCycleLR sets torch\'s lr and momentum (SGD, RMSprop) or beta1 (Adam) sequences', () => {
+  const makers: Record<string, (ps: Tensor[]) => Optimizer> = {
+    SGD: (ps) => new SGD(ps, { lr: 0.1 }), Adam: (ps) => new Adam(ps, { lr: 0.1 }),
+    RMSprop: (ps) => new RMSprop(ps, { lr: 0.1 }), Adagrad: (ps) => new Adagrad(ps, { lr: 0.1 }),
+  };
+  for (const c of ONECYCLE_CASES) {
+    const p = sg.zeros([1], { device: 'cpu', requiresGrad: true });
+    const opt = makers[c.opt]([p]) as Optimizer & { momentum?: number; betas?: number[] };
+    const momentum = (): number => opt.betas?.[0] ?? opt.momentum ?? 0;
+    const sched = new OneCycleLR(opt, 0.5, new Function(`return (${c.opts});`)() as OneCycleLROptions);
+    const [lrs, momenta] = [[opt.lr], [momentum()]];
+    for (let t = 0; t < 40; t++) {
+      sched.step();
+      lrs.push(opt.lr);
+      momenta.push(momentum());
+    }
+    // torch's linear anneal extrapolates past the end to a negative lr on the step after the last: 0 here
+    relClose(lrs, c.lrs.map((v) => Math.max(0, v)), `OneCycleLR(${c.opt}, 0.5, ${c.opts}) lr`);
+    relClose(momenta, c.momenta, `OneCycleLR(${c.opt}, 0.5, ${c.opts}) momentum`);
+    throwsWith(() => sched.step(), /^OneCycleLR\.step: tried to step 41 times; totalSteps is 40/);
+    if (sched.lastEpoch !== 40 || sched.getLastLr()[0] !== lrs[40]) throw new Error('a failed step must change nothing');
+    p.dispose();
+  }
+  const p = sg.zeros([1], { device: 'cpu', requiresGrad: true });
+  throwsWith(() => new OneCycleLR(new Adagrad([p]), 0.5, { totalSteps: 10 }), /^OneCycleLR: cycleMomentum needs an optimizer with momentum/);
+  throwsWith(() => new OneCycleLR(new SGD([p], { lr: 1 }), 0.5, { epochs: 3 }), /^OneCycleLR: give totalSteps, or epochs and stepsPerEpoch/);
+  throwsWith(() => new OneCycleLR(new SGD([p], { lr: 1 }), 0.5, { totalSteps: 10, pctStart: 2 }), /^OneCycleLR: pctStart must be a number in \[0, 1\], got 2/);
+  p.dispose();
 });
 
 test('scheduler stateDict / loadStateDict resumes the sequence', () => {

@@ -188,6 +188,7 @@ const ENTRIES: Entry[] = [
   { name: 'optim.LambdaLR', prefix: ['LambdaLR'], make: (d) => ({ fn: (...a) => new sg.optim.LambdaLR(...(a as [sg.optim.Optimizer, (e: number) => number])), args: [new sg.optim.SGD([f(d, [2], 1, true)], { lr: 0.1 }), (e: number) => 0.9 ** e] }) },
   { name: 'optim.CosineAnnealingLR', prefix: ['CosineAnnealingLR'], make: (d) => ({ fn: (...a) => new sg.optim.CosineAnnealingLR(...(a as [sg.optim.Optimizer, number, number])), args: [new sg.optim.SGD([f(d, [2], 1, true)], { lr: 0.1 }), 10, 0.01] }) },
   { name: 'optim.LinearLR', prefix: ['LinearLR'], make: (d) => ({ fn: (...a) => new sg.optim.LinearLR(...(a as [sg.optim.Optimizer, number, number, number])), args: [new sg.optim.SGD([f(d, [2], 1, true)], { lr: 0.1 }), 0.5, 1, 4] }) },
+  { name: 'optim.OneCycleLR', prefix: ['OneCycleLR'], make: (d) => ({ fn: (...a) => new sg.optim.OneCycleLR(...(a as [sg.optim.Optimizer, number, sg.optim.OneCycleLROptions])), args: [new sg.optim.Adam([f(d, [2], 1, true)]), 0.5, { totalSteps: 10, threePhase: true }] }) },
   { name: 'optim.ReduceLROnPlateau', prefix: ['ReduceLROnPlateau'], make: (d) => ({ fn: (...a) => new sg.optim.ReduceLROnPlateau(...(a as [sg.optim.Optimizer, sg.optim.ReduceLROnPlateauOptions])), args: [new sg.optim.SGD([f(d, [2], 1, true)], { lr: 0.1 }), { patience: 2 }] }) },
   {
     name: 'optim.ReduceLROnPlateau.step',
