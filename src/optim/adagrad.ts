@@ -30,10 +30,14 @@ const kernel: FusedKernel = {
 
 export class Adagrad extends Optimizer {
   lrDecay: number;
-  weightDecay: number;
   initialAccumulatorValue: number;
   eps: number;
-  maximize: boolean;
+  // These pick the kernel's flags (see structural()).
+  private choice = { weightDecay: 0, maximize: false };
+  get weightDecay(): number { return this.choice.weightDecay; }
+  set weightDecay(v: number) { this.choice.weightDecay = this.structural(this.choice.weightDecay, v); }
+  get maximize(): boolean { return this.choice.maximize; }
+  set maximize(v: boolean) { this.choice.maximize = this.structural(this.choice.maximize, v); }
 
   constructor(params: readonly Tensor[], opts: AdagradOptions = {}) {
     const keys = ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps', 'maximize'];

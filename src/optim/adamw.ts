@@ -51,9 +51,14 @@ const KERNELS = [adamKernel(false), adamKernel(true)];
 abstract class AdamBase extends Optimizer {
   betas: [number, number];
   eps: number;
-  weightDecay: number;
-  amsgrad: boolean;
-  maximize: boolean;
+  // These pick the kernel and its flags (see structural()).
+  private choice = { weightDecay: 0, amsgrad: false, maximize: false };
+  get weightDecay(): number { return this.choice.weightDecay; }
+  set weightDecay(v: number) { this.choice.weightDecay = this.structural(this.choice.weightDecay, v); }
+  get amsgrad(): boolean { return this.choice.amsgrad; }
+  set amsgrad(v: boolean) { this.choice.amsgrad = this.structural(this.choice.amsgrad, v); }
+  get maximize(): boolean { return this.choice.maximize; }
+  set maximize(v: boolean) { this.choice.maximize = this.structural(this.choice.maximize, v); }
 
   constructor(name: string, params: readonly Tensor[], opts: AdamOptions, defaultDecay: number, private readonly decoupled: boolean) {
     super(name, params, checkOptimizerOptions<AdamOptions>(name, opts, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'], ['amsgrad', 'maximize']).lr ?? 1e-3);

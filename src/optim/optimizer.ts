@@ -38,6 +38,13 @@ export abstract class Optimizer {
     this.lr_ = v;
   }
 
+  /** `v`, noting a change from `old`: a hyperparameter that picks the kernel, its flags or
+   * the state kept, which a compiled step (sg.compile) recorded, so it must record again. */
+  protected structural<T>(old: T, v: T): T {
+    if (old !== v) programChanged();
+    return v;
+  }
+
   /** Updates every parameter that has a gradient; queues GPU work, never reads back. */
   step(): void {
     const op = `${this.name}.step`;

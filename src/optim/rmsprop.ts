@@ -48,10 +48,16 @@ const KERNELS = [rmspropKernel(false, false), rmspropKernel(true, false), rmspro
 export class RMSprop extends Optimizer {
   alpha: number;
   eps: number;
-  weightDecay: number;
-  momentum: number;
-  centered: boolean;
-  maximize: boolean;
+  // These pick the kernel, its flags and the state kept (see structural()).
+  private choice = { weightDecay: 0, momentum: 0, centered: false, maximize: false };
+  get weightDecay(): number { return this.choice.weightDecay; }
+  set weightDecay(v: number) { this.choice.weightDecay = this.structural(this.choice.weightDecay, v); }
+  get momentum(): number { return this.choice.momentum; }
+  set momentum(v: number) { this.choice.momentum = this.structural(this.choice.momentum, v); }
+  get centered(): boolean { return this.choice.centered; }
+  set centered(v: boolean) { this.choice.centered = this.structural(this.choice.centered, v); }
+  get maximize(): boolean { return this.choice.maximize; }
+  set maximize(v: boolean) { this.choice.maximize = this.structural(this.choice.maximize, v); }
 
   constructor(params: readonly Tensor[], opts: RMSpropOptions = {}) {
     const keys = ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize'];

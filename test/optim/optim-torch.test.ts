@@ -160,6 +160,36 @@ test('steps pack parameters into few dispatches and memory stays flat', async ()
   }
 });
 
+test('a compiled step follows a change of amsgrad, maximize, momentum, centered or weight decay', async () => {
+  if (!(await backends()).includes('webgpu')) return;
+  const cases: Array<[string, (ps: Tensor[]) => Optimizer, (o: Optimizer) => void]> = [
+    ['Adam', (ps) => new Adam(ps, { lr: 0.05 }), (o) => Object.assign(o, { amsgrad: true, maximize: true, weightDecay: 0.1 })],
+    ['RMSprop', (ps) => new RMSprop(ps, { lr: 0.01 }), (o) => Object.assign(o, { momentum: 0.9, centered: true, maximize: true })],
+    ['Adagrad', (ps) => new Adagrad(ps, { lr: 0.1 }), (o) => Object.assign(o, { weightDecay: 0.5, maximize: true })],
+  ];
+  for (const [name, make, change] of cases) {
+    const run = async (compiled: boolean): Promise<ArrayLike<number>> => {
+      const w = sg.tensor(P0[0], { shape: SHAPES[0], device: 'webgpu', requiresGrad: true });
+      const x = sg.tensor(GRADS[1][0]!, { shape: SHAPES[0], device: 'webgpu' });
+      const opt = make([w]);
+      const body = (xs: Tensor): void => { w.mul(xs).sum().backward(); opt.step(); opt.zeroGrad(); };
+      const compiledStep = compiled ? sg.compile(body) : null;
+      for (let i = 0; i < 8; i++) {
+        if (i === 4) change(opt);
+        if (compiledStep) compiledStep(x);
+        else body(x);
+      }
+      const out = await w.toArray();
+      if (compiledStep && compiledStep.stats.replays < 2) throw new Error(`${name}: the compiled step replayed ${compiledStep.stats.replays} times (${compiledStep.stats.reason})`);
+      compiledStep?.dispose();
+      opt.dispose();
+      [w, x].forEach((t) => t.dispose());
+      return out;
+    };
+    allclose(await run(true), await run(false), { rtol: 0, atol: 0 }, `${name}: compiled vs eager after a hyperparameter change`);
+  }
+});
+
 // ---- schedulers ----
 
 interface Stepper { step(): void; getLastLr(): number[] }
