@@ -296,6 +296,28 @@ test('scheduler stateDict / loadStateDict resumes the sequence', () => {
     return lrs;
   };
   relClose(run(7), run(null), 'resumed CosineAnnealingLR');
+  const plateau = (resumeAt: number | null): number[] => {
+    const p = sg.zeros([1], { device: 'cpu', requiresGrad: true });
+    let opt = new SGD([p], { lr: 0.1 });
+    let s = new ReduceLROnPlateau(opt, { patience: 1, cooldown: 2, factor: 0.5 });
+    const lrs: number[] = [];
+    for (let t = 0; t < 30; t++) {
+      if (t === resumeAt) {
+        const [osd, ssd] = [opt.stateDict(), s.stateDict()];
+        opt = new SGD([p], { lr: 5 });
+        s = new ReduceLROnPlateau(opt, { patience: 1, cooldown: 2, factor: 0.5 });
+        opt.loadStateDict(osd);
+        s.loadStateDict(ssd);
+      }
+      s.step(METRICS[t]);
+      lrs.push(opt.lr);
+    }
+    p.dispose();
+    return lrs;
+  };
+  const whole = plateau(null);
+  if (new Set(whole).size < 3) throw new Error(`the plateau sequence must reduce at least twice: ${whole}`);
+  for (const at of [4, 8, 14]) relClose(plateau(at), whole, `ReduceLROnPlateau resumed at ${at}`);
 });
 
 test.run();
