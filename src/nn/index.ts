@@ -1,11 +1,13 @@
 // Neural-network modules, after torch.nn: `sg.nn.Linear`, `sg.nn.MoE`, ...
 export { Module } from './module.js';
-export type { StateDict, LoadStateDictOptions } from './module.js';
+export type { StateDict, LoadStateDictOptions, RegisterBufferOptions } from './module.js';
 export type { ParamOptions } from './init.js';
 export { Linear, Embedding } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { LayerNorm, RMSNorm } from './norm.js';
 export type { LayerNormOptions, RMSNormOptions } from './norm.js';
+export { BatchNorm1d, BatchNorm2d } from './batchnorm.js';
+export type { BatchNormOptions } from './batchnorm.js';
 export { Dropout } from './dropout.js';
 export { CausalSelfAttention } from './attention.js';
 export type { CausalSelfAttentionOptions } from './attention.js';

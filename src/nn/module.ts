@@ -5,12 +5,15 @@
 //   - a parameter is a leaf Tensor that requires grad (PyTorch's nn.Parameter);
 //   - a submodule is a Module, or an element of an array of Modules (ModuleList), named
 //     `key.i`;
+//   - a buffer is a tensor named by registerBuffer (BatchNorm's running_mean): saved and
+//     loaded with the parameters (unless persistent: false), never trained;
 //   - any other property (numbers, options, non-grad tensors such as a cached mask) is
 //     state the module keeps for itself: not listed, not saved, but disposed with it.
 //
 // So `class Block extends Module { attn = new CausalSelfAttention(...); mlp = new MoE(...) }`
 // gives names like `attn.qkv.weight` with no registration calls.
 import { Tensor, installDispose } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
 import { fromArray } from '../ops/view.js';
 import { forEachOffset } from '../tensor/shape.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -24,8 +27,16 @@ export interface LoadStateDictOptions {
   strict?: boolean;
 }
 
+export interface RegisterBufferOptions {
+  /** Whether stateDict() lists the buffer (default true); false for derived state. */
+  persistent?: boolean;
+}
+
 export abstract class Module {
   private training_ = true;
+  /** Buffer names, in registration order, with their persistence. A true private field: not
+   * an own property, so discovery and dispose() never see the registry itself. */
+  #buffers = new Map<string, boolean>();
   /** Dropout and friends read this; train() / eval() set it on the whole tree. A change
    * makes compiled steps (sg.compile) record again. */
   get training(): boolean { return this.training_; }
@@ -37,10 +48,61 @@ export abstract class Module {
   // never[]: every subclass's forward signature fits; call forward on the concrete type.
   abstract forward(...args: never[]): unknown;
 
+  /**
+   * PyTorch's register_buffer: `this[name] = tensor`, listed by buffers() and saved by
+   * stateDict() (when persistent) but not a parameter, whatever its requiresGrad. null
+   * reserves the name (a BatchNorm without running stats). Registering a name again replaces
+   * the tensor without disposing the old one.
+   */
+  registerBuffer(name: string, tensor: Tensor | null, opts: RegisterBufferOptions = {}): void {
+    const op = `registerBuffer (${this.constructor.name})`;
+    if (typeof name !== 'string') throw new Error(`${op}: buffer name must be a string, got ${describe(name)}`);
+    if (name === '' || name.includes('.')) throw new Error(`${op}: buffer name must be non-empty and contain no ".", got '${name}'`);
+    const current = (this as Record<string, unknown>)[name];
+    if (name in this && !this.#buffers.has(name) && !(Object.prototype.hasOwnProperty.call(this, name) && current === undefined)) {
+      throw new Error(`${op}: attribute '${name}' already exists`);
+    }
+    if (tensor !== null && !(tensor instanceof Tensor)) throw new Error(`${op}: buffer '${name}' must be a Tensor or null, got ${describe(tensor)}`);
+    tensor?.assertAlive(op);
+    if (opts === null || typeof opts !== 'object') throw new Error(`${op}: options must be an object such as { persistent: false }, got ${describe(opts)}`);
+    if (opts.persistent !== undefined && typeof opts.persistent !== 'boolean') throw new Error(`${op}: persistent must be a boolean, got ${describe(opts.persistent)}`);
+    // Kept like a parameter: a module built inside tidy() keeps its buffers.
+    (this as Record<string, unknown>)[name] = tensor === null ? null : keep(tensor);
+    this.#buffers.set(name, opts.persistent ?? true);
+  }
+
+  /** This module's own live buffers (persistent ones only, if asked), in registration order. */
+  private ownBuffers(persistentOnly: boolean): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [key, persistent] of this.#buffers) {
+      const v = (this as Record<string, unknown>)[key];
+      if (v instanceof Tensor && !v.disposed && (persistent || !persistentOnly)) out.push([key, v]);
+    }
+    return out;
+  }
+
+  /** Every buffer of this module and its descendants with its dotted name: the module's own
+   * first, then each child's (PyTorch's named_modules order); a shared tensor once. */
+  namedBuffers(prefix = ''): Array<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    const out: Array<[string, Tensor]> = [];
+    const walk = (m: Module, pre: string): void => {
+      for (const [key, b] of m.ownBuffers(false)) if (!seen.has(b)) { seen.add(b); out.push([`${pre}${key}`, b]); }
+      for (const [key, c] of m.namedChildren()) walk(c, `${pre}${key}.`);
+    };
+    walk(this, prefix);
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
   /** The own properties that are parameters or submodules, in declaration order. */
   private members(): Array<[string, Tensor | Module]> {
     const out: Array<[string, Tensor | Module]> = [];
     for (const [key, v] of Object.entries(this)) {
+      if (this.#buffers.has(key)) continue;
       if (isParameter(v) || v instanceof Module) out.push([key, v]);
       else if (Array.isArray(v)) {
         v.forEach((m, i) => { if (m instanceof Module) out.push([`${key}.${i}`, m]); });
@@ -97,16 +159,29 @@ export abstract class Module {
   }
 
   /**
-   * Name → parameter. These are the module's own tensors (PyTorch's keep_vars=True), not
-   * copies: read or save them, do not dispose them.
+   * Name → parameter or persistent buffer: each module's parameters, then its buffers, then
+   * its children's (PyTorch's order). These are the module's own tensors (PyTorch's
+   * keep_vars=True), not copies: read or save them, do not dispose them.
    */
   stateDict(): StateDict {
-    return Object.fromEntries(this.allParameters(''));
+    return Object.fromEntries(this.stateEntries(''));
+  }
+
+  private stateEntries(prefix: string): Array<[string, Tensor]> {
+    const own: Array<[string, Tensor]> = [];
+    const kids: Array<[string, Tensor]> = [];
+    for (const [key, v] of this.members()) {
+      if (v instanceof Module) kids.push(...v.stateEntries(`${prefix}${key}.`));
+      else own.push([`${prefix}${key}`, v]);
+    }
+    for (const [key, b] of this.ownBuffers(true)) own.push([`${prefix}${key}`, b]);
+    return [...own, ...kids];
   }
 
   /**
-   * Copies every tensor of `sd` into the parameter of the same name, in place, without
-   * recording autograd. Everything is checked before anything is copied. CPU tensors load
+   * Copies every tensor of `sd` into the parameter or buffer of the same name, in place (cast
+   * to its dtype: a torch int64 num_batches_tracked loads into int32), without recording
+   * autograd. Everything is checked before anything is copied. CPU tensors load
    * into a WebGPU module (an upload); the reverse needs `await t.to('cpu')` first.
    */
   loadStateDict(sd: StateDict, opts: LoadStateDictOptions = {}): void {
