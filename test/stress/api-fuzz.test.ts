@@ -151,6 +151,8 @@ const ENTRIES: Entry[] = [
   s('stack', (d) => [[f(d, [3]), f(d, [3], 2)], 1]),
   // autograd
   m('backward', (d) => [f(d, [3], 1, true).mul(2).sum()]),
+  m('retainGrad', (d) => [f(d, [3], 1, true).mul(2)]),
+  m('registerHook', (d) => [f(d, [3], 1, true).mul(2), (g: Tensor) => g.mul(2)]),
   m('backward', (d) => [f(d, [3], 1, true).mul(2), sg.ones([3], { device: d }), { retainGraph: false }]),
   // mixture of experts
   s('flattenSortCount', (d) => [ints(d, [0, 1, 1, 0], [2, 2]), 2]),
@@ -170,6 +172,14 @@ const ENTRIES: Entry[] = [
   { name: 'nn.LayerNorm', prefix: ['LayerNorm'], make: (d) => ({ fn: (...a) => new sg.nn.LayerNorm(...(a as [number])), args: [3, { device: d }] }) },
   { name: 'nn.RMSNorm.forward', prefix: ['RMSNorm'], make: (d) => { const l = new sg.nn.RMSNorm(3, { device: d }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 3])] }; } },
   { name: 'nn.Dropout', prefix: ['Dropout'], make: () => ({ fn: (...a) => new sg.nn.Dropout(...(a as [number])), args: [0.5] }) },
+  { name: 'nn.BatchNorm1d', prefix: ['BatchNorm1d'], make: (d) => ({ fn: (...a) => new sg.nn.BatchNorm1d(...(a as [number, sg.nn.BatchNormOptions])), args: [3, { momentum: null, device: d }] }) },
+  { name: 'nn.BatchNorm1d.forward', prefix: ['BatchNorm1d'], make: (d) => { const l = new sg.nn.BatchNorm1d(3, { device: d }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 3, 2])] }; } },
+  { name: 'nn.BatchNorm2d.forward', prefix: ['BatchNorm2d'], make: (d) => { const l = new sg.nn.BatchNorm2d(2, { device: d }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 2, 2, 1])] }; } },
+  {
+    name: 'Module.registerBuffer',
+    prefix: ['registerBuffer'],
+    make: (d) => { const l = new sg.nn.Linear(2, 2, { device: d }); return { fn: (...a) => l.registerBuffer(a[0] as string, a[1] as Tensor, a[2] as sg.nn.RegisterBufferOptions), args: ['stats', f(d, [2]), { persistent: false }] }; },
+  },
   { name: 'nn.CausalSelfAttention', prefix: ['CausalSelfAttention'], make: (d) => ({ fn: (...a) => new sg.nn.CausalSelfAttention(...(a as [number, number])), args: [4, 2, { device: d, seed: 1 }] }) },
   { name: 'nn.MoE', prefix: ['MoE'], make: (d) => ({ fn: (...a) => new sg.nn.MoE(a[0] as sg.nn.MoEOptions), args: [{ hiddenSize: 4, intermediateSize: 4, numExperts: 2, topK: 1, device: d, seed: 1 }] }) },
   {
