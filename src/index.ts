@@ -20,6 +20,7 @@ export { gradcheck } from './autograd/gradcheck.js';
 export { compile } from './compile.js';
 export type { Compiled, CompileStats } from './compile.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
+export type { GradHook, RemovableHandle } from './autograd/hooks.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, neg, exp, log, sqrt, rsqrt, abs,
   relu, gelu, silu, sigmoid, tanh, where, cast,

@@ -1,12 +1,14 @@
 // backward(): one topological sort from the root, one walk in reverse. Each node's incoming
 // gradients are summed before its Function.backward runs; gradients reaching leaves are
-// added into leaf.grad. Every temporary the walk makes is disposed as it goes.
+// added into leaf.grad. Every temporary the walk makes is disposed as it goes. Tensor hooks
+// (hooks.ts) see each tensor's summed gradient first, as PyTorch's do.
 import type { Tensor } from '../tensor/tensor.js';
 import { tidy, keep } from '../tensor/scope.js';
 import { checkOptions, describe, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isTensor } from '../tensor/scope.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
+import { nodeSlot, retainInto, runHooks } from './hooks.js';
 
 import { gpuBytes, isFloat } from '../tensor/dtype.js';
 
@@ -140,7 +142,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined | null, opts:
 }
 
 function runWalk(root: Tensor, seed: Tensor, opts: BackwardOptions): void {
-  if (!root.gradFn) { addToLeaf(root, seed); return; }
+  if (!root.gradFn) { addToLeaf(root, runHooks(root.leafHooks, seed)); return; }
   const rootNode = root.gradFn;
   const order = topoOrder(rootNode);
   // Every saved tensor is checked before any gradient is computed, so a stale graph leaves
@@ -153,16 +155,36 @@ function runWalk(root: Tensor, seed: Tensor, opts: BackwardOptions): void {
   }
   const pending = new Map<Node, Array<Tensor | null>>();
   pending.set(rootNode, rootNode.outputs.map((_, i) => (i === root.outputIndex ? seed : null)));
+  // Gradients of leaves with hooks are summed here first, so each hook runs once per backward.
+  const hooked = new Map<Tensor, Tensor>();
   try {
-    walk(order, pending, root, opts);
+    walk(order, pending, hooked, root, opts);
+    for (const [leaf, g] of hooked) {
+      hooked.delete(leaf);
+      addToLeaf(leaf, runHooks(leaf.leafHooks, g));
+    }
   } finally {
     // Gradients still waiting for a node (all of them after an error) are let go.
     for (const slots of pending.values()) for (const g of slots) g?.dispose();
+    for (const g of hooked.values()) g.dispose();
   }
 }
 
+/** Runs the hooks of a node's output tensors on their summed gradients (replacing them in
+ * `gouts`), then keeps the result in the .grad of those that retain it. */
+function hookOutputs(node: Node, gouts: Array<Tensor | null>): void {
+  if (!node.hooks) return;
+  gouts.forEach((g, i) => {
+    const slot = nodeSlot(node.hooks, i);
+    if (!g || !slot) return;
+    gouts[i] = null; // runHooks owns g now (it disposes it on an error)
+    gouts[i] = runHooks(slot, g);
+    retainInto(slot, gouts[i]!);
+  });
+}
+
 /** Runs each node's backward in topological order, passing gradients along the edges. */
-function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, root: Tensor, opts: BackwardOptions): void {
+function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, hooked: Map<Tensor, Tensor>, root: Tensor, opts: BackwardOptions): void {
   for (const node of order) {
     const gouts = pending.get(node);
     pending.delete(node);
@@ -171,6 +193,12 @@ function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, root: Ten
     if (!ctx || ctx.isFreed) {
       for (const g of gouts) g?.dispose();
       throw new Error(`backward: the graph through ${node.name} was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backward twice`);
+    }
+    try {
+      hookOutputs(node, gouts);
+    } catch (e) {
+      for (const g of gouts) g?.dispose();
+      throw e;
     }
     // Missing gradients of float outputs become zeros, as PyTorch's materialize_grads does.
     const args = gouts.map((g, i) => g ?? (!isFloat(node.outputs[i].dtype) || !ctx.materializeGrads ? null : keep(root.zerosOf(node.outputs[i].shape, node.outputs[i].dtype))));
@@ -199,7 +227,8 @@ function walk(order: Node[], pending: Map<Node, Array<Tensor | null>>, root: Ten
       // An alias per edge: the same tensor may be returned for several inputs.
       const own = keep(g.alias());
       if (g !== result[i]) g.dispose();
-      if (edge.leaf) addToLeaf(edge.leaf, own);
+      if (edge.leaf?.leafHooks?.hooks.length) hooked.set(edge.leaf, accumulate(hooked.get(edge.leaf) ?? null, own));
+      else if (edge.leaf) addToLeaf(edge.leaf, own);
       else if (edge.node) {
         const slots = pending.get(edge.node) ?? edge.node.outputs.map(() => null);
         slots[edge.index] = accumulate(slots[edge.index], own);

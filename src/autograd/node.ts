@@ -11,6 +11,16 @@ export interface Edge {
   leaf: Tensor | null; // the leaf tensor whose .grad receives the gradient
 }
 
+/** A gradient hook (Tensor.registerHook): sees the gradient, may return one to use instead. */
+export type GradHook = (grad: Tensor) => Tensor | void | undefined | null;
+
+/** The hooks of one tensor, and for a non-leaf the tensor whose .grad keeps its gradient
+ * (retainGrad), held weakly so that the graph never keeps a tensor alive. */
+export interface HookSlot {
+  hooks: GradHook[];
+  retain: WeakRef<Tensor> | null;
+}
+
 export interface Meta {
   shape: readonly number[];
   dtype: DType;
@@ -18,6 +28,8 @@ export interface Meta {
 
 export class Node {
   refs = 0;
+  /** The hooks of this node's output tensors, by output index (hooks.ts). */
+  hooks: Map<number, HookSlot> | null = null;
   constructor(
     readonly fn: typeof Function,
     public ctx: Ctx | null,
@@ -44,6 +56,7 @@ export class Node {
         node.ctx.free();
         node.ctx = null;
       }
+      node.hooks = null;
       for (const e of node.next) if (e?.node && --e.node.refs <= 0) stack.push(e.node);
       (node.next as Array<Edge | null>).length = 0;
     }

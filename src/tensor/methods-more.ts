@@ -10,6 +10,7 @@ import * as E from '../ops/elementwise.js';
 import * as V from '../ops/view.js';
 import * as I from '../ops/inplace.js';
 import type { Operand } from '../ops/map.js';
+import * as H from '../autograd/hooks.js';
 
 type NewOptions = Pick<CreateOptions, 'dtype' | 'device' | 'requiresGrad'>;
 type SizeArgs = Array<ShapeArg | NewOptions>;
@@ -41,6 +42,13 @@ declare module './tensor.js' {
     newEmpty(...size: SizeArgs): Tensor;
     newFull(size: ShapeArg, value: number | boolean, opts?: NewOptions): Tensor;
     newTensor(data: Nested, opts?: NewOptions): Tensor;
+    // autograd hooks (autograd/hooks.ts)
+    /** Makes backward keep this non-leaf tensor's gradient in .grad (summed over backward calls); a no-op on a leaf. */
+    retainGrad(): void;
+    /** PyTorch's retains_grad: true for a non-leaf after retainGrad(), false for leaves. */
+    readonly retainsGrad: boolean;
+    /** fn(grad) runs during backward with the gradient flowing into this tensor; a returned Tensor replaces it. */
+    registerHook(fn: H.GradHook): H.RemovableHandle;
     // in place (ops/inplace.ts): refused on tensors that require grad unless inside noGrad
     div_(other: Tensor | number, roundingMode?: 'trunc' | 'floor' | null | { roundingMode?: 'trunc' | 'floor' | null }): this;
     pow_(exponent: Tensor | number): this;
@@ -136,6 +144,9 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
     return renamed('newTensor', 'tensor', () => C.tensor(data, o));
   },
 
+  retainGrad(): void { H.retainGrad(this); },
+  registerHook(fn: H.GradHook): H.RemovableHandle { return H.registerHook(this, fn); },
+
   div_(other: Operand, roundingMode?: unknown): Tensor { return I.div_(this, other, roundingMode); },
   pow_(exponent: Operand): Tensor { return I.pow_(this, exponent); },
   clamp_(min?: Operand | null, max?: Operand | null): Tensor { return I.clamp_(this, min, max); },
@@ -161,3 +172,4 @@ const methods: ThisType<Tensor> & Record<string, (...args: never[]) => unknown> 
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true });
 }
+Object.defineProperty(Tensor.prototype, 'retainsGrad', { get(this: Tensor): boolean { return H.retainsGrad(this); }, configurable: true });

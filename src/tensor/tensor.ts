@@ -1,7 +1,7 @@
 // The Tensor: a view (shape, strides, offset, dtype) onto a Storage, plus autograd fields.
 // Its op methods (x.add, x.sum...) are installed from the ops side by methods.ts, so this
 // file imports no op and the op code lives in one place per op.
-import type { Node } from '../autograd/node.js';
+import type { HookSlot, Node } from '../autograd/node.js';
 import { Storage, type DeviceKind } from '../backend/storage.js';
 import { runtime } from '../backend/runtime.js';
 import { cpuArray, f16BitsToF32, gpuBytes, isFloat, type DType, type TypedArray } from './dtype.js';
@@ -11,6 +11,11 @@ import { programChanged } from './epoch.js';
 
 let nextId = 1;
 let live = 0;
+
+/** The id the next tensor will get: tensors made after a call have ids at least this. */
+export function nextTensorId(): number {
+  return nextId;
+}
 
 interface Held { id: number; storage: Storage; node: Node | null }
 
@@ -130,12 +135,18 @@ export class Tensor {
   get requiresGrad(): boolean { return this.requiresGrad__; }
   set requiresGrad(on: boolean) {
     if (on === this.requiresGrad__) return;
+    // PyTorch's refusals: only float tensors can require grad, and a computed tensor cannot
+    // be cut from its graph by a flag (detach() does that).
+    if (on && !isFloat(this.dtype)) throw new Error(`requiresGrad: only floating point tensors can require grad, this one is ${this.dtype}`);
+    if (!on && this.gradFn) throw new Error('requiresGrad: can only change the requiresGrad flag of leaf tensors; this one was computed by an op (use detach())');
     this.requiresGrad__ = on;
     const { buffer, gpu } = this.storage;
     if (!this.gradFn && buffer && gpu?.isWatched(buffer)) programChanged();
   }
   private grad_: Tensor | null = null;
   outputIndex = 0;
+  /** Internal (autograd/hooks.ts): a leaf's gradient hooks; a non-leaf's live on its gradFn. */
+  leafHooks: HookSlot | null = null;
   disposed = false;
   private held: Held;
 
@@ -244,6 +255,7 @@ export class Tensor {
     this.storage.release();
     if (this.gradFn) this.gradFn.unref();
     this.gradFn = null;
+    this.leafHooks = null;
     this.setGrad(null);
   }
 
