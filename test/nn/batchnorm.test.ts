@@ -9,6 +9,7 @@ import { BatchNorm1d, BatchNorm2d, Linear, Sequential, Module } from '../../src/
 import type { BatchNormOptions } from '../../src/nn/index.js';
 import { allclose, backends, randArray, throwsBeforeWork, throwsWith, settleGC, type Dev, type Tol } from '../helpers.js';
 import { gradcheckModule } from './util.js';
+import { parseSafetensors, serializeSafetensors } from '../../src/io/index.js';
 import { CASES, SEQ_KEYS } from './batchnorm-torch.js';
 
 type Case = (typeof CASES)[number];
@@ -116,6 +117,26 @@ test('buffers: not parameters, in stateDict (persistent only), loaded from torch
   seq.dispose();
   assert.ok(held.every((b) => b.disposed), 'dispose frees buffers');
   bn.dispose();
+});
+
+test('safetensors round trip carries the buffers (int32 num_batches_tracked), both backends', async () => {
+  for (const dev of await backends()) {
+    const a = new Sequential(new Linear(2, 3, { device: dev, seed: 1 }), new BatchNorm1d(3, { device: dev }));
+    const x = sg.randn([4, 2], { device: dev, seed: 2 });
+    a.forward(x).dispose();
+    a.forward(x).dispose();
+    const { tensors } = parseSafetensors(await serializeSafetensors(a.stateDict()), { device: dev });
+    assert.is(tensors['1.num_batches_tracked'].dtype, 'int32');
+    const b = new Sequential(new Linear(2, 3, { device: dev, seed: 5 }), new BatchNorm1d(3, { device: dev }));
+    b.loadStateDict(tensors);
+    for (const k of ['1.running_mean', '1.running_var', '1.num_batches_tracked']) {
+      assert.equal(Array.from(await b.stateDict()[k].toArray()), Array.from(await a.stateDict()[k].toArray()), `${dev} ${k}`);
+    }
+    assert.equal(Array.from(await b.stateDict()['1.num_batches_tracked'].toArray()), [2]);
+    for (const t of [x, ...Object.values(tensors)]) t.dispose();
+    a.dispose();
+    b.dispose();
+  }
 });
 
 class WithBuffers extends Module {
