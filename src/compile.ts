@@ -15,7 +15,8 @@
 //     and version counters move as the recorded call moved them;
 //   - a tensor the work uses that is disposed (or destroy) drops the recording;
 //   - what a replay could not repeat (a readback, CPU tensors, an outside tensor fn disposes,
-//     an argument fn changes in place) makes fn run as it is, with the reason in stats.
+//     an argument fn changes in place, a tensor hook's JavaScript: autograd/hooks.ts) makes
+//     fn run as it is, with the reason in stats.
 // What cannot be seen: other numbers fn reads from outside that change later. Pass those as
 // arguments. Every mode returns detached tensors. On the CPU backend fn simply runs.
 import { Tensor } from './tensor/tensor.js';
