@@ -334,7 +334,8 @@ function logitSpecs(eps: number | null): [MapSpec, MapSpec] {
   return [
     paramSpec(`logit_${tag}`, () => ({
       name: `logit_${tag}`, cpu: on ? (x) => logitF(clampF(x)) : logitF, floatOnly: true, helpers: H,
-      wgsl: on ? `logit_(select(select(a, ${h}, a > ${h}), ${l}, a < ${l}))` : 'logit_(a)',
+      // The NaN test is on the bits: NVIDIA's compiler turned the two selects into a clamp that sends NaN to a bound.
+      wgsl: on ? `select(logit_(select(select(a, ${h}, a > ${h}), ${l}, a < ${l})), a, isnan_(a))` : 'logit_(a)',
     })),
     paramSpec(`logit_grad_${tag}`, () => ({
       name: `logit_grad_${tag}`, floatOnly: true, helpers: WGSL_NAN,
