@@ -11,10 +11,27 @@ export const FORMATS: ReadonlyMap<string, { dtype: 'float32' | 'float16' | 'int3
   ['I32', { dtype: 'int32', bytes: 4 }],
   ['BOOL', { dtype: 'bool', bytes: 1 }],
 ] as const);
-export type Code = 'F32' | 'F16' | 'I32' | 'BOOL';
+/**
+ * The dtypes we read but never write, each loaded into one we hold: BF16 and the small
+ * integers widen exactly, F64 rounds to float32, and I64 / U32 values must fit int32 (checked
+ * per value when the tensor is made). PyTorch writes int64 for counters and indices.
+ */
+export const LOAD_ONLY: ReadonlyMap<string, { dtype: 'float32' | 'int32'; bytes: number }> = new Map([
+  ['BF16', { dtype: 'float32', bytes: 2 }],
+  ['F64', { dtype: 'float32', bytes: 8 }],
+  ['I64', { dtype: 'int32', bytes: 8 }],
+  ['U32', { dtype: 'int32', bytes: 4 }],
+  ['I16', { dtype: 'int32', bytes: 2 }],
+  ['U16', { dtype: 'int32', bytes: 2 }],
+  ['I8', { dtype: 'int32', bytes: 1 }],
+  ['U8', { dtype: 'int32', bytes: 1 }],
+] as const);
+export type Code = 'F32' | 'F16' | 'I32' | 'BOOL' | 'BF16' | 'F64' | 'I64' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8';
+/** The dtype a file's code loads as, and its bytes per element in the file. */
+export const formatOf = (code: Code): { dtype: 'float32' | 'float16' | 'int32' | 'bool'; bytes: number } => (FORMATS.get(code) ?? LOAD_ONLY.get(code))!;
 
 // The reference knows these too: a file using them is valid, we just cannot hold them.
-const OTHER_DTYPES = new Set(['U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'I16', 'U16', 'BF16', 'U32', 'F64', 'I64', 'U64', 'C64', 'F4', 'F6_E2M3', 'F6_E3M2']);
+const OTHER_DTYPES = new Set(['F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'U64', 'C64', 'F4', 'F6_E2M3', 'F6_E3M2']);
 
 /** The reference implementation's cap on the header (HeaderTooLarge); never exceeded. */
 export const REFERENCE_MAX_HEADER = 100_000_000;
@@ -188,10 +205,10 @@ class HeaderReader {
       throw new Error(`${this.who}: tensor ${quote(name)}: missing ${missing.join(', ')}`);
     }
     // A Map lookup: names such as 'toString' or '__proto__' are unknown dtypes, nothing more.
-    const format = FORMATS.get(dtype);
+    const format = FORMATS.get(dtype) ?? LOAD_ONLY.get(dtype);
     if (!format) {
       const kind = OTHER_DTYPES.has(dtype) ? 'unsupported' : 'unknown';
-      throw new Error(`${this.who}: tensor ${quote(name)}: ${kind} dtype ${JSON.stringify(clip(dtype))} (supported: ${[...FORMATS.keys()].join(', ')})`);
+      throw new Error(`${this.who}: tensor ${quote(name)}: ${kind} dtype ${JSON.stringify(clip(dtype))} (supported: ${[...FORMATS.keys(), ...LOAD_ONLY.keys()].join(', ')})`);
     }
     const [begin, end] = offsets;
     if (end > this.dataBytes) throw new Error(`${this.who}: tensor ${quote(name)}: data_offsets [${begin}, ${end}] are out of range: the data section has ${this.dataBytes} bytes`);

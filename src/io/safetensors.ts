@@ -13,7 +13,7 @@ import { copyRaw } from '../ops/elementwise.js';
 import { fromArray } from '../ops/view.js';
 import { forEachOffset } from '../tensor/shape.js';
 import {
-  DEFAULT_MAX_HEADER, DEFAULT_MAX_TENSORS, FORMATS, REFERENCE_MAX_HEADER, headerLength, parseHeader, quote,
+  DEFAULT_MAX_HEADER, DEFAULT_MAX_TENSORS, FORMATS, LOAD_ONLY, REFERENCE_MAX_HEADER, formatOf, headerLength, parseHeader, quote,
   type Code, type HeaderEntry, type Limits,
 } from './header.js';
 
@@ -228,15 +228,41 @@ export function checkBeforeAlloc(who: string, entries: readonly HeaderEntry[], d
   if (device !== 'webgpu' || !gpu) return;
   const limit = gpu.limits.maxStorageBufferBindingSize;
   for (const e of entries) {
-    const { dtype } = FORMATS.get(e.code)!;
+    const { dtype, bytes: fileBytes } = formatOf(e.code);
     if (dtype === 'float16' && !gpu.features.has('shader-f16')) {
       throw new Error(`${who}: tensor ${quote(e.name)} is F16, which needs the adapter's 'shader-f16' feature (this adapter lacks it); load with { device: 'cpu' }`);
     }
-    const bytes = ((e.end - e.begin) / FORMATS.get(e.code)!.bytes) * gpuBytes(dtype);
+    const bytes = ((e.end - e.begin) / fileBytes) * gpuBytes(dtype);
     if (bytes > limit) {
       throw new Error(`${who}: tensor ${quote(e.name)} of shape ${fmtShape(e.shape)} needs ${bytes} bytes, more than this adapter's maxStorageBufferBindingSize (${limit} bytes); load it with { device: 'cpu' }`);
     }
   }
+}
+
+/** A load-only code's little-endian values in the array of the dtype it loads as (see LOAD_ONLY). */
+function widened(data: Uint8Array, code: Code): Float32Array | Int32Array {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const { bytes } = LOAD_ONLY.get(code)!;
+  const n = data.byteLength / bytes;
+  if (code === 'BF16') {
+    // A bfloat16 is the top half of a float32's bits.
+    const bits = new Uint32Array(n);
+    for (let i = 0; i < n; i++) bits[i] = v.getUint16(2 * i, true) << 16;
+    return new Float32Array(bits.buffer);
+  }
+  if (code === 'F64') return Float32Array.from({ length: n }, (_, i) => v.getFloat64(8 * i, true));
+  const read: (i: number) => number | bigint = {
+    I64: (i: number) => v.getBigInt64(8 * i, true), U32: (i: number) => v.getUint32(4 * i, true),
+    I16: (i: number) => v.getInt16(2 * i, true), U16: (i: number) => v.getUint16(2 * i, true),
+    I8: (i: number) => v.getInt8(i), U8: (i: number) => v.getUint8(i),
+  }[code as 'I64']!;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = read(i);
+    if (x < -2147483648 || x > 2147483647) throw new Error(`${code} value ${x} at element ${i} does not fit int32, scattergrad's integer dtype`);
+    out[i] = Number(x);
+  }
+  return out;
 }
 
 /** Collects the loaded tensors; on failure, frees the ones made so far. */
@@ -259,6 +285,7 @@ export class TensorSink {
 }
 
 function makeTensor(data: Uint8Array, e: HeaderEntry, device: DeviceKind): Tensor {
+  if (LOAD_ONLY.has(e.code)) return fromArray(widened(data, e.code), e.shape, LOAD_ONLY.get(e.code)!.dtype, device);
   const { dtype } = FORMATS.get(e.code)!;
   if (dtype === 'float32') return fromArray(new Float32Array(data.buffer, data.byteOffset, data.length / 4), e.shape, dtype, device);
   // Any nonzero byte reads as true (fromArray makes it 1), as a cast to bool would.

@@ -205,6 +205,62 @@ test('a file written by hand the way PyTorch\'s safetensors writes it loads corr
   }
 });
 
+/** A safetensors file of the given tensors, each { dtype, shape, bytes } written as is. */
+function rawFile(tensors: Record<string, { dtype: string; shape: number[]; bytes: Uint8Array }>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  let end = 0;
+  for (const [name, t] of Object.entries(tensors)) { header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [end, end + t.bytes.length] }; end += t.bytes.length; }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + end);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(new TextEncoder().encode(json), 8);
+  let at = 8 + json.length;
+  for (const t of Object.values(tensors)) { out.set(t.bytes, at); at += t.bytes.length; }
+  return out;
+}
+const bytesOf = (n: number, put: (v: DataView, i: number) => void, size: number): Uint8Array => {
+  const b = new Uint8Array(n * size);
+  const v = new DataView(b.buffer);
+  for (let i = 0; i < n; i++) put(v, i);
+  return b;
+};
+
+test('PyTorch\'s other dtypes load into ours: BF16 and small ints exactly, F64 rounded, I64/U32 checked', async () => {
+  const i64 = [5n, -7n, 2147483647n, -2147483648n, 0n];
+  const f64 = [0.1, -1e-50, 1e300, -0, NaN, 3.5];
+  const bf16 = [0x3f80, 0xc020, 0x7fc0, 0x8000, 0x7f80, 0x0001]; // 1, -2.5, NaN, -0, Inf, the smallest subnormal
+  const file = rawFile({
+    n: { dtype: 'I64', shape: [5], bytes: bytesOf(5, (v, i) => v.setBigInt64(8 * i, i64[i], true), 8) },
+    d: { dtype: 'F64', shape: [2, 3], bytes: bytesOf(6, (v, i) => v.setFloat64(8 * i, f64[i], true), 8) },
+    b: { dtype: 'BF16', shape: [6], bytes: bytesOf(6, (v, i) => v.setUint16(2 * i, bf16[i], true), 2) },
+    u8: { dtype: 'U8', shape: [3], bytes: Uint8Array.from([0, 200, 255]) },
+    i8: { dtype: 'I8', shape: [2], bytes: Uint8Array.from([0x80, 0x7f]) },
+    i16: { dtype: 'I16', shape: [2], bytes: bytesOf(2, (v, i) => v.setInt16(2 * i, [-32768, 1234][i], true), 2) },
+    u16: { dtype: 'U16', shape: [1], bytes: bytesOf(1, (v) => v.setUint16(0, 65535, true), 2) },
+    u32: { dtype: 'U32', shape: [1], bytes: bytesOf(1, (v) => v.setUint32(0, 2147483647, true), 4) },
+  });
+  for (const dev of await backends()) {
+    const { tensors } = parseSafetensors(file, { device: dev });
+    const got = async (k: string): Promise<number[]> => Array.from(await tensors[k].toArray());
+    const same = (a: number[], b: number[], what: string): void => { if (a.length !== b.length || a.some((x, i) => !Object.is(x, b[i]))) throw new Error(`${what} on ${dev}: ${a} vs ${b}`); };
+    same([tensors.n.dtype, tensors.d.dtype, tensors.b.dtype, tensors.u8.dtype].map((d) => ['int32', 'float32'].indexOf(d)), [0, 1, 1, 0], 'dtypes');
+    same(await got('n'), [5, -7, 2147483647, -2147483648, 0], 'I64');
+    same(tensors.d.shape, [2, 3], 'F64 shape');
+    same(await got('d'), [Math.fround(0.1), -0, Infinity, -0, NaN, 3.5], 'F64 rounded to float32');
+    same(await got('b'), [1, -2.5, NaN, -0, Infinity, 2 ** -133], 'BF16');
+    same([...await got('u8'), ...await got('i8'), ...await got('i16'), ...await got('u16'), ...await got('u32')], [0, 200, 255, -128, 127, -32768, 1234, 65535, 2147483647], 'small ints');
+    Object.values(tensors).forEach((t) => t.dispose());
+  }
+  // A value past int32 is refused, naming the tensor and the value; nothing stays allocated.
+  const before = sg.memory().liveTensors;
+  const big = rawFile({ ok: { dtype: 'F32', shape: [1], bytes: new Uint8Array(4) }, n: { dtype: 'I64', shape: [2], bytes: bytesOf(2, (v, i) => v.setBigInt64(8 * i, [1n, 2147483648n][i], true), 8) } });
+  throwsWith(() => parseSafetensors(big, { device: 'cpu' }), /tensor 'n'/, /I64 value 2147483648 at element 1 does not fit int32/);
+  const u32 = rawFile({ u: { dtype: 'U32', shape: [1], bytes: bytesOf(1, (v) => v.setUint32(0, 4000000000, true), 4) } });
+  throwsWith(() => parseSafetensors(u32, { device: 'cpu' }), /tensor 'u'/, /U32 value 4000000000/);
+  if (sg.memory().liveTensors !== before) throw new Error('a refused file left tensors alive');
+});
+
 test('malformed files throw an Error naming the tensor and the problem', async () => {
   const make = (header: object, dataBytes: number, headerLen?: number): Uint8Array => {
     const json = new TextEncoder().encode(JSON.stringify(header));
@@ -218,7 +274,7 @@ test('malformed files throw an Error naming the tensor and the problem', async (
   throwsWith(parse(new Uint8Array(5)), /parseSafetensors/, /truncated/, /5 bytes/);
   throwsWith(parse(make(ok, 8, 10_000)), /header length 10000 runs past the end/);
   throwsWith(parse(make(ok, 4)), /tensor 'a'/, /out of range/);
-  throwsWith(parse(make({ a: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }, 4)), /tensor 'a'/, /unsupported dtype "BF16"/);
+  throwsWith(parse(make({ a: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, 2)), /tensor 'a'/, /unsupported dtype "F8_E4M3"/);
   throwsWith(parse(make({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8)), /tensor 'a'/, /shape \[3\] of F32 needs 12 bytes/, /hold 8/);
   throwsWith(parse(make({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'I32', shape: [1], data_offsets: [4, 8] } }, 8)), /'a'/, /'b'/, /overlap/);
   throwsWith(parse(make({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, 8)), /tensor 'a'/, /data_offsets/);
