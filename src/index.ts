@@ -65,6 +65,9 @@ export { conv1d, conv2d } from './ops/conv.js';
 export type { ConvOptions, Padding } from './ops/conv.js';
 export { maxPool2d, avgPool2d } from './ops/pool.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './ops/pool.js';
+export { interpolate } from './ops/interpolate.js';
+export type { InterpolateMode, InterpolateOptions } from './ops/interpolate.js';
+export { pixelShuffle, pixelUnshuffle } from './ops/pixel-shuffle.js';
 // #24 reductions, scans, sorting, scatter
 export { variance as var, std, varMean, stdMean, prod } from './ops/stats.js';
 export type { VarOptions } from './ops/stats.js';
