@@ -15,6 +15,8 @@ export { ParallelExperts, MoE } from './moe.js';
 export type { ParallelExpertsOptions, ParallelExpertsForwardOptions, MoEOptions, MoEOutput, Activation } from './moe.js';
 export { Conv1d, Conv2d, MaxPool2d, AvgPool2d } from './conv.js';
 export type { ConvOptions as ConvModuleOptions, MaxPool2dOptions as MaxPool2dModuleOptions, AvgPool2dOptions as AvgPool2dModuleOptions } from './conv.js';
+export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './rnn.js';
+export type { RNNBaseOptions, RNNOptions, RNNCellOptions } from './rnn.js';
 export { Upsample, PixelShuffle, PixelUnshuffle } from './upsample.js';
 export type { UpsampleOptions } from './upsample.js';
 export { Sequential, ModuleList, ModuleDict, Identity, Flatten, Unflatten } from './container.js';

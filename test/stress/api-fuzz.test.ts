@@ -174,6 +174,13 @@ const ENTRIES: Entry[] = [
   { name: 'nn.Dropout', prefix: ['Dropout'], make: () => ({ fn: (...a) => new sg.nn.Dropout(...(a as [number])), args: [0.5] }) },
   { name: 'nn.BatchNorm1d', prefix: ['BatchNorm1d'], make: (d) => ({ fn: (...a) => new sg.nn.BatchNorm1d(...(a as [number, sg.nn.BatchNormOptions])), args: [3, { momentum: null, device: d }] }) },
   { name: 'nn.BatchNorm1d.forward', prefix: ['BatchNorm1d'], make: (d) => { const l = new sg.nn.BatchNorm1d(3, { device: d }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 3, 2])] }; } },
+  { name: 'nn.LSTM', prefix: ['LSTM'], make: (d) => ({ fn: (...a) => new sg.nn.LSTM(...(a as [number, number, sg.nn.RNNBaseOptions])), args: [3, 2, { numLayers: 2, bidirectional: true, dropout: 0.1, device: d, seed: 1 }] }) },
+  { name: 'nn.LSTM.forward', prefix: ['LSTM'], make: (d) => { const l = new sg.nn.LSTM(3, 2, { device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor, a[1] as [Tensor, Tensor]), args: [f(d, [2, 1, 3]), [f(d, [1, 1, 2]), f(d, [1, 1, 2])]] }; } },
+  { name: 'nn.RNN.forward', prefix: ['RNN'], make: (d) => { const l = new sg.nn.RNN(3, 2, { nonlinearity: 'relu', device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor, a[1] as Tensor), args: [f(d, [2, 3]), f(d, [1, 2])] }; } },
+  { name: 'nn.GRU.forward', prefix: ['GRU'], make: (d) => { const l = new sg.nn.GRU(3, 2, { batchFirst: true, device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor, a[1] as Tensor), args: [f(d, [1, 2, 3]), f(d, [1, 1, 2])] }; } },
+  { name: 'nn.RNNCell', prefix: ['RNNCell'], make: (d) => ({ fn: (...a) => new sg.nn.RNNCell(...(a as [number, number, sg.nn.RNNCellOptions])), args: [3, 2, { nonlinearity: 'tanh', device: d, seed: 1 }] }) },
+  { name: 'nn.LSTMCell.forward', prefix: ['LSTMCell'], make: (d) => { const l = new sg.nn.LSTMCell(3, 2, { device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor, a[1] as [Tensor, Tensor]), args: [f(d, [1, 3]), [f(d, [1, 2]), f(d, [1, 2])]] }; } },
+  { name: 'nn.GRUCell.forward', prefix: ['GRUCell'], make: (d) => { const l = new sg.nn.GRUCell(3, 2, { device: d, seed: 1 }); return { fn: (...a) => l.forward(a[0] as Tensor, a[1] as Tensor), args: [f(d, [3]), f(d, [2])] }; } },
   { name: 'nn.BatchNorm2d.forward', prefix: ['BatchNorm2d'], make: (d) => { const l = new sg.nn.BatchNorm2d(2, { device: d }); return { fn: (...a) => l.forward(a[0] as Tensor), args: [f(d, [2, 2, 2, 1])] }; } },
   {
     name: 'Module.registerBuffer',
