@@ -146,7 +146,7 @@ export const KNOBS: { [K in keyof Tuning]: Knob<Tuning[K]> } = {
     env: 'SCATTERGRAD_MOE_TC_BDIRECT', values: '0 or 1 (false or true)', default: false, parse: flag,
     purpose: 'scatter2scatter on the tensor cores reads W\'s fragments straight from its buffer instead of staging them (whole tiles only)',
   },
-  // 4 made the f16 MLP 0.8% (medium) and 1.3% (granular) faster on an H100; the SIMT kernel gained nothing from grouping.
+  // Groups of 4 were fastest for the tensor-core kernel; grouping did not help the SIMT one (docs/performance.md).
   moeTileGroup: tileGroup('SCATTERGRAD_MOE_TILE_GROUP', 4, 'row blocks of the tensor-core scatter2scatter'),
   moeSimtTileGroup: tileGroup('SCATTERGRAD_MOE_SIMT_TILE_GROUP', 1, 'row blocks of the SIMT scatter2scatter'),
   tcDepth: {

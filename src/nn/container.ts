@@ -90,7 +90,8 @@ abstract class Indexed extends Module {
 
   /** Adds `m` at the end; returns this. */
   append(m: Module): this {
-    (this as unknown as Record<string, Module>)[String(this.length)] = checkModule(this.constructor.name, 'module', m);
+    // Checked as a named child: after named ones, an integer-like key would be listed (and run) first.
+    addNamed(this.constructor.name, this, [[String(this.length), checkModule(this.constructor.name, 'module', m)]]);
     return this;
   }
 }

@@ -2,7 +2,7 @@
 // before writing into a tensor's memory, then the write itself.
 import { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import { isFloat } from '../tensor/dtype.js';
+import { isFloat, keepBelow } from '../tensor/dtype.js';
 import { broadcastShapes, fmtShape, shapesEqual } from '../tensor/shape.js';
 import { checkScalarFits } from '../tensor/check.js';
 import { resultDType, type Operand } from './map.js';
@@ -234,7 +234,7 @@ export function uniform_(x: Tensor, from = 0, to = 1, opts?: { seed?: number }):
   checkFiniteArg('uniform_', 'to', to);
   if (from > to) throw new Error(`uniform_: expects a [from, to) range, but found from=${from} > to=${to}`);
   if (!Number.isFinite(to - from)) throw new Error(`uniform_: to - from (${to} - ${from}) overflows`);
-  return randomFill('uniform_', x, opts, (g) => from + (to - from) * g.next());
+  return randomFill('uniform_', x, opts, (g) => (from === to ? from : keepBelow(from + (to - from) * g.next(), to, x.dtype)));
 }
 
 /** Normal values with this mean and standard deviation (std >= 0), as torch's normal_. */

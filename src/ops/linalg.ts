@@ -12,7 +12,7 @@ import { tidy } from '../tensor/scope.js';
 import { runtime } from '../backend/runtime.js';
 import type { DeviceKind } from '../backend/storage.js';
 import { checkInput } from './rows.js';
-import { add, copyInto, copyRaw, mul, sub, sumToShape } from './elementwise.js';
+import { add, copyInto, copyRaw, mul, sub, sumToShape, where } from './elementwise.js';
 import { sum } from './reduce.js';
 import { bmm, matmul } from './matmul.js';
 import { expand, fromArray, full, reshape, unsqueeze } from './view.js';
@@ -109,7 +109,9 @@ function addProduct(op: string, input: Tensor, outShape: number[], opts: unknown
   }
   return tidy(() => {
     const r = product();
-    return AddScaled.apply(input, alpha === 1 ? r : mul(r, alpha), beta) as Tensor;
+    // alpha 0 ignores the product, its NaNs too, as PyTorch (where() keeps its gradient at 0).
+    const scaled = alpha === 1 ? r : alpha === 0 ? where(full(r.shape, 1, 'bool', r.device), 0, r) : mul(r, alpha);
+    return AddScaled.apply(input, scaled, beta) as Tensor;
   });
 }
 

@@ -7,12 +7,12 @@
 import { Tensor, checkAllocation } from '../tensor/tensor.js';
 import { checkTensor, checkInt, checkBoolean } from '../tensor/check.js';
 import { isFloat } from '../tensor/dtype.js';
-import { broadcastShapes, checkOptions, describe, fmtShape } from '../tensor/shape.js';
+import { broadcastShapes, checkOptions, describe, fmtShape, forEachOffset } from '../tensor/shape.js';
 import { tidy } from '../tensor/scope.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { add, cast, div, eq, ge, le, lt, mul, sub, where } from './elementwise.js';
 import { amax, amin, sum } from './reduce.js';
-import { isnan, logicalAnd } from './mask.js';
+import { isnan, logicalAnd, logicalNot } from './mask.js';
 import { floor } from './math.js';
 import { expand, fromArray, full, reshape, unsqueeze } from './view.js';
 import { scatterAdd } from './scatter.js';
@@ -120,7 +120,7 @@ export async function bincount(x: Tensor, weights?: Tensor | null | { minlength?
     checkTensor('bincount', weights, 'weights');
     deviceOf('bincount', x, weights);
     if (weights.ndim !== 1 || weights.shape[0] !== x.shape[0]) throw new Error(`bincount: weights must be 1-D with as many elements as the input (${x.shape[0]}), got shape ${fmtShape(weights.shape)}`);
-    if (!isFloat(weights.dtype)) throw new Error(`bincount: weights must be a float tensor, got ${weights.dtype}`);
+    if (weights.dtype === 'bool') throw new Error(`bincount: weights must be a float or int32 tensor, got bool`);
   }
   checkAllocation('bincount', [minLen], weights ? (weights as Tensor).dtype : 'int32', x.device);
   let bins = minLen;
@@ -132,7 +132,8 @@ export async function bincount(x: Tensor, weights?: Tensor | null | { minlength?
     bins = Math.max(bins, hi + 1);
     checkAllocation('bincount', [bins], weights ? (weights as Tensor).dtype : 'int32', x.device);
   }
-  const w = weights as Tensor | null | undefined;
+  // int32 weights sum in float32 (PyTorch sums integer weights in float64).
+  const w = weights && !isFloat((weights as Tensor).dtype) ? cast(weights as Tensor, 'float32') : (weights as Tensor | null | undefined);
   return noGrad(() => tidy(() => {
     const zeros = full([bins], 0, w ? w.dtype : 'int32', x.device);
     if (x.numel === 0) return zeros;
@@ -180,8 +181,9 @@ function boundariesOf(op: string, seq: Tensor, values: Tensor | number, right: b
   if (seq.ndim > 1 && (v.ndim !== seq.ndim || v.shape.slice(0, -1).some((s, k) => s !== seq.shape[k]))) {
     throw new Error(`${op}: an N-D sequence needs values with the same leading dims, got sequence shape ${fmtShape(seq.shape)} and values shape ${fmtShape(v.shape)}`);
   }
+  // Every (value, boundary) pair is compared at once: refuse a comparison table the device cannot hold.
+  checkAllocation(op, [...v.shape, m], 'bool', v.device);
   const out = noGrad(() => tidy(() => {
-    // Every (value, boundary) pair compared at once: counts of boundaries below (or at) each value.
     const b = seq.ndim === 1 ? reshape(seq, [...v.shape.map(() => 1), m]) : unsqueeze(seq, -2);
     const below = (right ? le : lt)(b, unsqueeze(v, -1));
     const count = v.numel === 0 || m === 0 ? full([...v.shape], 0, 'int32', v.device) : sum(below, -1);
@@ -203,6 +205,13 @@ export function histc(x: Tensor, bins = 100, min = 0, max = 0): Tensor {
   for (const [k, v] of [['min', min], ['max', max]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`histc: ${k} must be a finite number, got ${describe(v)}`);
   if (min > max) throw new Error(`histc: max must be larger than min, got min ${min} and max ${max}`);
   checkAllocation('histc', [n], x.dtype === 'float16' ? 'float32' : x.dtype, x.device);
+  if (min === max && x.numel > 0 && x.device === 'cpu') {
+    // As PyTorch, data with a NaN or an infinite value has no finite range to split (on WebGPU
+    // that cannot be checked without a readback: such values are left out of the count).
+    let [a, b] = [Infinity, -Infinity];
+    forEachOffset(x.shape, x.strides, x.offset, (off: number) => { const v = x.data[off]; a = v < a || v !== v ? v : a; b = v > b || v !== v ? v : b; });
+    if (!Number.isFinite(a) || !Number.isFinite(b)) throw new Error(`histc: range of [${a}, ${b}] is not finite (input shape ${fmtShape(x.shape)})`);
+  }
   return noGrad(() => tidy(() => {
     const f = x.dtype === 'float16' ? cast(x, 'float32') : x;
     const flat = reshape(f, [f.numel]);
@@ -220,8 +229,9 @@ export function histc(x: Tensor, bins = 100, min = 0, max = 0): Tensor {
     }
     const counts = full([n], 0, f.dtype, f.device);
     if (f.numel === 0) return x.dtype === f.dtype ? counts : cast(counts, x.dtype);
-    const inside = logicalAnd(ge(flat, lo), le(flat, hi));
     const scaled = floor(div(mul(sub(flat, lo), n), typeof hi === 'number' && typeof lo === 'number' ? hi - lo : sub(hi, lo)));
+    // A NaN position (an infinite range, WebGPU only) counts nowhere.
+    const inside = logicalAnd(logicalAnd(ge(flat, lo), le(flat, hi)), logicalNot(isnan(scaled)));
     const bin = where(inside, cast(where(ge(scaled, n), n - 1, scaled), 'int32'), 0);
     const h = scatterAdd(counts, 0, bin, cast(inside, f.dtype));
     return x.dtype === f.dtype ? h : cast(h, x.dtype);

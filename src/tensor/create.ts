@@ -3,7 +3,7 @@
 // numbers on every backend.
 import { Tensor, checkAllocation } from './tensor.js';
 import { checkScalarFits } from './check.js';
-import { checkDType, isFloat, type DType } from './dtype.js';
+import { checkDType, isFloat, keepBelow, type DType } from './dtype.js';
 import { checkOptions, checkShape, describe, fmtShape, MAX_NDIM, numel } from './shape.js';
 import { runtime } from '../backend/runtime.js';
 import type { DeviceKind } from '../backend/storage.js';
@@ -250,7 +250,7 @@ export function manualSeed(seed: number): void {
   globalGen.seed(seed);
 }
 
-function random(op: string, args: unknown[], draw: (g: Generator) => number): Tensor {
+function random(op: string, args: unknown[], draw: (g: Generator, dtype: DType) => number): Tensor {
   const { shape, opts } = shapeFrom<RandomOptions>(op, args, ['dtype', 'device', 'requiresGrad', 'seed']);
   const dtype = checkDType(op, 'dtype', opts.dtype ?? 'float32');
   if (!isFloat(dtype)) throw new Error(`${op}: dtype must be a float type, got ${dtype}`);
@@ -260,7 +260,7 @@ function random(op: string, args: unknown[], draw: (g: Generator) => number): Te
   const n = numel(shape);
   // Drawn straight into the stored precision: a float64 staging copy would double the memory.
   const values = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = draw(g);
+  for (let i = 0; i < n; i++) values[i] = draw(g, dtype);
   return finish(fromArray(values, shape, dtype, device), opts);
 }
 
@@ -271,7 +271,7 @@ export function randn(...args: Array<number | number[] | RandomOptions>): Tensor
 
 /** Uniform samples in [0, 1). */
 export function rand(...args: Array<number | number[] | RandomOptions>): Tensor {
-  return random('rand', args, (g) => g.next());
+  return random('rand', args, (g, dtype) => keepBelow(g.next(), 1, dtype));
 }
 
 /**

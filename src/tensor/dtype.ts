@@ -94,3 +94,23 @@ export function f16BitsToF32(h: number): number {
 export function roundF16(x: number): number {
   return f16BitsToF32(f32ToF16Bits(x));
 }
+
+/**
+ * v as `dtype` stores it, kept below `top`: a uniform sample in [from, top) can round up to top
+ * in float32 or float16 (about 2.5 draws in 10,000 in float16), so such a value becomes the
+ * largest one the dtype holds below top, as PyTorch's samples never reach their open end.
+ */
+export function keepBelow(v: number, top: number, dtype: DType): number {
+  if (dtype === 'float32') {
+    if (Math.fround(v) < top) return v;
+    const bits = new Uint32Array(new Float32Array([top]).buffer);
+    bits[0] += top > 0 ? -1 : top < 0 ? 1 : 0x80000001; // one float32 ulp towards -Infinity
+    return new Float32Array(bits.buffer)[0];
+  }
+  if (dtype === 'float16') {
+    if (roundF16(v) < top) return v;
+    const h = f32ToF16Bits(top);
+    return f16BitsToF32(top > 0 ? h - 1 : top < 0 ? h + 1 : 0x8001);
+  }
+  return v < top ? v : top - Math.abs(top) * Number.EPSILON || -Number.MIN_VALUE;
+}

@@ -74,6 +74,10 @@ test('Sequential and ModuleList: indexing, length, iteration, append, insert, ex
   s.append(c);
   assert.is(s[2], c);
   throwsWith(() => s.at(3), /^Sequential: index 3 is out of range for 3/);
+  // After named children, an appended '2' would be listed (and run) first: refused, not reordered.
+  const named = new Sequential({ scale: new Tanh(), act: new ReLU() });
+  throwsWith(() => named.append(new Identity()), /^Sequential: keys 'scale', 'act', '2' would be listed as '2', 'scale', 'act'/);
+  assert.equal(named.namedChildren().map(([n]) => n), ['scale', 'act']);
   const l = new ModuleList([a]);
   l.extend([c]).insert(0, b);
   assert.equal([...l], [b, a, c]);

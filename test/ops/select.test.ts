@@ -158,6 +158,31 @@ test('randperm, bernoulli, normal and the *Like samplers: seeded, the same on bo
   if (perms.length === 2) assert.equal(perms[0], perms[1], 'randperm draws the same on both backends');
 });
 
+test('review fixes: rand/uniform_ stay below their open end in float16, histc and bincount edge cases, addmm alpha 0', async () => {
+  // Rounded to half, about 2.5 in 10,000 raw draws would be 1.0 (the open end).
+  const r = await sg.rand([200000], { dtype: 'float16', seed: 1, device: 'cpu' }).toArray();
+  assert.ok(r.every((v) => v >= 0 && v < 1), `rand float16 reached ${r.reduce((m, v) => (v > m ? v : m), 0)}`);
+  const u = await sg.zeros([200000], { dtype: 'float16', device: 'cpu' }).uniform_(5, 6, { seed: 2 }).toArray();
+  assert.ok(u.every((v) => v >= 5 && v < 6), 'uniform_(5, 6) float16 stays in [5, 6)');
+  const r32 = await sg.rand([8], { seed: 1, device: 'cpu' }).toArray();
+  assert.ok(r32.every((v) => v >= 0 && v < 1));
+  for (const dev of await backends()) {
+    // histc's automatic range over NaN / Inf: PyTorch's error on the CPU; on WebGPU those values count nowhere.
+    const inf = sg.tensor([1, Infinity, 2], { device: dev });
+    if (dev === 'cpu') throwsBeforeWork('histc inf', () => sg.histc(inf, 3), [/^histc: range of \[1, Infinity\] is not finite/]);
+    else assert.equal(await arr(sg.histc(inf, 3)), [2, 0, 0]);
+    inf.dispose();
+    // int32 weights sum in float32.
+    const w = await sg.bincount(sg.tensor(new Int32Array([0, 0, 2]), { device: dev }), sg.tensor(new Int32Array([2, 3, 1]), { device: dev }));
+    assert.equal([w.dtype, await arr(w)], ['float32', [5, 0, 1]]);
+    // alpha 0 ignores the product, its NaN included (torch.addmm(..., alpha=0)).
+    assert.equal(await sg.addmm(sg.tensor([1, 1], { device: dev }), sg.tensor([[NaN, 2], [3, 4]], { device: dev }), sg.eye(2, { device: dev }), { alpha: 0 }).toList(), [[1, 1], [1, 1]]);
+    const big = sg.zeros([30000], { device: dev });
+    throwsBeforeWork('searchsorted size', () => sg.searchsorted(big, big), [/^searchsorted: a bool tensor of shape \[30000, 30000\]/]);
+    big.dispose();
+  }
+});
+
 test('bad arguments name the op, before any GPU work where the values are not needed', async () => {
   for (const dev of await backends()) {
     const x = sg.randn([3, 4], { seed: 1, device: dev });
