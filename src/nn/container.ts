@@ -16,8 +16,9 @@ export function named<T>(module: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    const msg = (e as Error).message;
-    throw new Error(msg.startsWith(`${module}:`) ? msg : `${module}: ${msg}`);
+    if (!(e instanceof Error)) throw e; // not ours to rename
+    if (!e.message.startsWith(`${module}:`)) e.message = `${module}: ${e.message}`;
+    throw e;
   }
 }
 
