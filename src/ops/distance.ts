@@ -10,12 +10,14 @@ import { tidy } from '../tensor/scope.js';
 import { checkFinite } from '../tensor/check.js';
 import { checkBool, checkInput } from './rows.js';
 import { resultDType } from './map.js';
-import { abs, add, cast, div, eq, mul, pow, sub, sumToShape, where } from './elementwise.js';
+import { abs, add, cast, div, eq, mul, pow, sqrt, sub, sumToShape, where } from './elementwise.js';
 import { sign } from './math-unary.js';
-import { clamp } from './math.js';
+import { clamp, clampMin } from './math.js';
 import { sum } from './reduce.js';
 import { isnan } from './mask.js';
-import { expand, full, unsqueeze } from './view.js';
+import { expand, full, transpose, unsqueeze } from './view.js';
+import { cat } from './join.js';
+import { matmul } from './matmul.js';
 import { checkOrd, normRaw, vectorNorm, type NormKind } from './norms.js';
 
 function checkPair(op: string, a: unknown, b: unknown, names: [string, string]): asserts a is Tensor {
@@ -131,11 +133,13 @@ class Cdist extends Function {
 
 /**
  * torch.cdist: the p-norm distance (p >= 0) between each row of x1 [..., P, M] and each row of
- * x2 [..., R, M], batch dims broadcast, -> [..., P, R]. Always the exact difference form (as
- * PyTorch's compute_mode 'donot_use_mm_for_euclid_dist'); float32 or float64 only, as PyTorch.
+ * x2 [..., R, M], batch dims broadcast, -> [..., P, R]; float32 or float64 only, as PyTorch.
+ * computeMode as PyTorch's: for p = 2 the matmul form is used above 25 rows by default (its
+ * memory is that of the output; it rounds differently), the exact difference form otherwise.
  */
-export function cdist(x1: Tensor, x2: Tensor, p = 2): Tensor {
+export function cdist(x1: Tensor, x2: Tensor, p = 2, computeMode: CdistMode = 'use_mm_for_euclid_dist_if_necessary'): Tensor {
   const op = 'cdist';
+  if (!CDIST_MODES.includes(computeMode)) throw new Error(`${op}: computeMode must be one of ${CDIST_MODES.map((m) => `'${m}'`).join(', ')}, got ${describe(computeMode)}`);
   checkPair(op, x1, x2, ['x1', 'x2']);
   checkOrd(op, 'p', p);
   if (p < 0) throw new Error(`${op}: p must be >= 0, got ${p}`);
@@ -147,5 +151,25 @@ export function cdist(x1: Tensor, x2: Tensor, p = 2): Tensor {
   const m = [x1.shape[x1.ndim - 1], x2.shape[x2.ndim - 1]];
   if (m[0] !== m[1]) throw new Error(`${op}: x1 and x2 must have the same number of columns, got shapes ${fmtShape(x1.shape)} and ${fmtShape(x2.shape)}`);
   broadcastShapes(op, x1.shape.slice(0, -2), x2.shape.slice(0, -2));
-  return Cdist.apply(x1, x2, p);
+  const rows = Math.max(x1.shape[x1.ndim - 2], x2.shape[x2.ndim - 2]);
+  const mm = p === 2 && (computeMode === 'use_mm_for_euclid_dist' || (computeMode === 'use_mm_for_euclid_dist_if_necessary' && rows > 25));
+  return mm ? euclidByMatmul(x1, x2) : Cdist.apply(x1, x2, p);
+}
+
+export type CdistMode = 'use_mm_for_euclid_dist_if_necessary' | 'use_mm_for_euclid_dist' | 'donot_use_mm_for_euclid_dist';
+const CDIST_MODES: readonly string[] = ['use_mm_for_euclid_dist_if_necessary', 'use_mm_for_euclid_dist', 'donot_use_mm_for_euclid_dist'];
+
+/**
+ * PyTorch's matmul form of the euclidean distance: |a|² − 2a·b + |b|² as one product of
+ * [−2a, |a|², 1] and [b, 1, |b|²], clamped at 0, then the root. Its gradient is autograd's
+ * through those ops, as PyTorch's (infinite at a distance of 0).
+ */
+function euclidByMatmul(x1: Tensor, x2: Tensor): Tensor {
+  return tidy(() => {
+    const n1 = sum(mul(x1, x1), -1, true);
+    const n2 = sum(mul(x2, x2), -1, true);
+    const a = cat([mul(x1, -2), n1, full(n1.shape, 1, n1.dtype, n1.device)], -1);
+    const b = cat([x2, full(n2.shape, 1, n2.dtype, n2.device), n2], -1);
+    return sqrt(clampMin(matmul(a, transpose(b, -2, -1)), 0));
+  });
 }

@@ -324,4 +324,23 @@ test('one norm dispatch forward on WebGPU, a non-collapsing dim pair copied firs
   x.dispose();
 });
 
+test('cdist: above 25 rows p = 2 takes the matmul form as torch does; computeMode picks', async () => {
+  for (const dev of await backends()) {
+    const a = sg.randn([2, 30, 4], { seed: 11, device: dev });
+    const b = sg.randn([1, 27, 4], { seed: 12, device: dev });
+    const mm = sg.cdist(a, b);
+    const exact = sg.cdist(a, b, 2, 'donot_use_mm_for_euclid_dist');
+    assert.equal(mm.shape, [2, 30, 27]);
+    // |a|² − 2a·b + |b|² rounds differently from the differences: close, not equal (torch's too).
+    allclose(await arr(mm), await arr(exact), { rtol: 1e-5, atol: 2e-3 }, `cdist matmul form on ${dev}`);
+    const small = [sg.randn([3, 4], { seed: 13, device: dev }), sg.randn([5, 4], { seed: 14, device: dev })];
+    allclose(await arr(sg.cdist(small[0], small[1], 2, 'use_mm_for_euclid_dist')), await arr(sg.cdist(small[0], small[1])), { rtol: 1e-5, atol: 2e-3 }, `forced matmul form on ${dev}`);
+    throwsBeforeWork('cdist mode', () => sg.cdist(small[0], small[1], 2, 'mm' as 'use_mm_for_euclid_dist'), [/^cdist: computeMode must be one of 'use_mm_for_euclid_dist_if_necessary'/]);
+    for (const t of [a, b, ...small]) t.dispose();
+  }
+  const x1 = sg.tensor(randArray(12, 5, -2, 2), { shape: [3, 4], dtype: 'float64', device: 'cpu', requiresGrad: true });
+  const x2 = sg.tensor(randArray(8, 6, -2, 2), { shape: [2, 4], dtype: 'float64', device: 'cpu', requiresGrad: true });
+  await sg.gradcheck((p: Tensor, q: Tensor) => sg.cdist(p, q, 2, 'use_mm_for_euclid_dist').sum(), [x1, x2]);
+});
+
 test.run();
