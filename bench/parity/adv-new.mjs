@@ -7,7 +7,7 @@
 // float32/float16/int32/bool operands, NaN/±Inf/±0 at random positions, argument errors.
 //   node run.mjs cases FILE --ops ./adv-new.mjs [--seed N]; python3 torch_ref.py FILE EXP
 //   node run.mjs compare EXP --ops ./adv-new.mjs --backends cpu,webgpu
-import { rng } from './ops.mjs';
+import { rng, stridedTables } from './ops.mjs';
 
 const numel = (s) => s.reduce((a, b) => a * b, 1);
 const pick = (r, xs) => xs[Math.floor(r() * xs.length)];
@@ -350,33 +350,4 @@ for (const [name, [pf, opts, k, xo, to]] of Object.entries(LOSS2)) {
   }, 12);
 }
 
-/** Transposed (strided) copies: rank >= 2 tensor inputs stored with their last two dims
- * swapped and transposed back before the op, on both sides (as ops.mjs's addTransposedCases). */
-const swapLast = (s) => { const sh = [...s]; [sh[sh.length - 2], sh[sh.length - 1]] = [sh.at(-1), sh.at(-2)]; return sh; };
-
-/** OPS in the shape run.mjs reads; each op's cases are drawn in makeCases. */
-export const OPS = OPS_RAW.map((o) => ({
-  ...o, cases: [],
-  sg: (sg, x, a) => o.sg(sg, a.tv ? x.map((t, i) => (a.tv.includes(i) ? t.transpose(-1, -2) : t)) : x, a),
-}));
-
-export function makeCases(seed = 1) {
-  const r = rng(seed * 7919 + 3);
-  const out = [];
-  for (const o of OPS_RAW) {
-    for (let j = 0; j < o.n; j++) {
-      const c = o.gen(r);
-      const a = { ...(c.a ?? {}) };
-      let p = c.py ?? o.py;
-      const tv = o.noTv ? [] : c.x.map((t, i) => (!t.num && t.shape.length >= 2 && r() < 0.35 ? i : -1)).filter((i) => i >= 0);
-      if (tv.length) {
-        for (const i of tv) c.x[i] = { ...c.x[i], shape: swapLast(c.x[i].shape) };
-        a.tv = tv;
-        p = `(lambda x: ${p})([xi.transpose(-1, -2) if i in a.get("tv", []) else xi for i, xi in enumerate(x)])`;
-      }
-      const grad = !o.noTv && c.x.some((t) => !t.num && (t.dtype === 'float32' || t.dtype === 'float16') && t.grad);
-      out.push({ id: `${o.name} #${j}${tv.length ? ' (strided)' : ''}`, op: o.name, py: p, x: c.x, a, grad });
-    }
-  }
-  return out;
-}
+export const { OPS, makeCases } = stridedTables(OPS_RAW, 3);

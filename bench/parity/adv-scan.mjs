@@ -7,7 +7,7 @@
 // equal elements is unspecified (kthvalue's index, quantile's gradient).
 //   node run.mjs cases FILE --ops ./adv-scan.mjs [--seed N]; python3 torch_ref.py FILE EXP
 //   node run.mjs compare EXP --ops ./adv-scan.mjs --backends cpu,webgpu
-import { rng } from './ops.mjs';
+import { rng, stridedTables } from './ops.mjs';
 
 const numel = (s) => s.reduce((a, b) => a * b, 1);
 const pick = (r, xs) => xs[Math.floor(r() * xs.length)];
@@ -105,30 +105,4 @@ op('isclose', (sg, x, a) => sg.isclose(x[0], x[1], a.rtol, a.atol, a.en), 't.isc
   return { x: [x0, x1], a: { rtol: pick(r, [1e-5, 1e-3, 0]), atol: pick(r, [1e-8, 1e-3, 0, 0.5]), en: r() < 0.5 } };
 }, 24);
 
-const swapLast = (s) => { const sh = [...s]; [sh[sh.length - 2], sh[sh.length - 1]] = [sh.at(-1), sh.at(-2)]; return sh; };
-
-export const OPS = OPS_RAW.map((o) => ({
-  ...o, cases: [],
-  sg: (sg, x, a) => o.sg(sg, a.tv ? x.map((t, i) => (a.tv.includes(i) ? t.transpose(-1, -2) : t)) : x, a),
-}));
-
-export function makeCases(seed = 1) {
-  const r = rng(seed * 7919 + 11);
-  const out = [];
-  for (const o of OPS_RAW) {
-    for (let j = 0; j < o.n; j++) {
-      const c = o.gen(r);
-      const a = { ...(c.a ?? {}) };
-      let p = c.py ?? o.py;
-      const tv = c.x.map((t, i) => (t.shape.length >= 2 && r() < 0.35 ? i : -1)).filter((i) => i >= 0);
-      if (tv.length) {
-        for (const i of tv) c.x[i] = { ...c.x[i], shape: swapLast(c.x[i].shape) };
-        a.tv = tv;
-        p = `(lambda x: ${p})([xi.transpose(-1, -2) if i in a.get("tv", []) else xi for i, xi in enumerate(x)])`;
-      }
-      const grad = c.x.some((t) => (t.dtype === 'float32' || t.dtype === 'float16') && t.grad);
-      out.push({ id: `${o.name} #${j}${tv.length ? ' (strided)' : ''}`, op: o.name, py: p, x: c.x, a, grad, rtol: o.rtol, grtol: o.grtol, gatol: o.gatol });
-    }
-  }
-  return out;
-}
+export const { OPS, makeCases } = stridedTables(OPS_RAW, 11);

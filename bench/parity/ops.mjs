@@ -198,3 +198,38 @@ export function makeCases(seed = 1, ops = OPS) {
   }
   return out;
 }
+
+/**
+ * The OPS and makeCases of a table of generated ops (adv-new.mjs, adv-scan.mjs): each op draws
+ * `n` cases; tensor inputs of rank >= 2 are sometimes stored with their last two dims swapped
+ * and transposed back before the op on both sides (strided inputs). `salt` keeps each table's
+ * random stream its own; `o.noTv` turns that off (and gradients with it) for one op.
+ */
+export function stridedTables(opsRaw, salt) {
+  const swapLast = (s) => { const sh = [...s]; [sh[sh.length - 2], sh[sh.length - 1]] = [sh.at(-1), sh.at(-2)]; return sh; };
+  const OPS = opsRaw.map((o) => ({
+    ...o, cases: [],
+    sg: (sg, x, a) => o.sg(sg, a.tv ? x.map((t, i) => (a.tv.includes(i) ? t.transpose(-1, -2) : t)) : x, a),
+  }));
+  function makeCases(seed = 1) {
+    const r = rng(seed * 7919 + salt);
+    const out = [];
+    for (const o of opsRaw) {
+      for (let j = 0; j < o.n; j++) {
+        const c = o.gen(r);
+        const a = { ...(c.a ?? {}) };
+        let p = c.py ?? o.py;
+        const tv = o.noTv ? [] : c.x.map((t, i) => (!t.num && t.shape.length >= 2 && r() < 0.35 ? i : -1)).filter((i) => i >= 0);
+        if (tv.length) {
+          for (const i of tv) c.x[i] = { ...c.x[i], shape: swapLast(c.x[i].shape) };
+          a.tv = tv;
+          p = `(lambda x: ${p})([xi.transpose(-1, -2) if i in a.get("tv", []) else xi for i, xi in enumerate(x)])`;
+        }
+        const grad = !o.noTv && c.x.some((t) => !t.num && (t.dtype === 'float32' || t.dtype === 'float16') && t.grad);
+        out.push({ id: `${o.name} #${j}${tv.length ? ' (strided)' : ''}`, op: o.name, py: p, x: c.x, a, grad, rtol: o.rtol, grtol: o.grtol, gatol: o.gatol });
+      }
+    }
+    return out;
+  }
+  return { OPS, makeCases };
+}
