@@ -93,6 +93,17 @@ function dropout(x: Tensor, p: number, seed: number): Tensor {
 let unseeded = 0;
 
 /** What RNN, LSTM and GRU share: parameters per layer and direction, checks, the layer loop. */
+/** The given states (h0, c0, hx ...) are tensors of `want`'s shape, dtype and device as the weights w. */
+function checkStates(name: string, states: Array<[string, unknown]>, want: number[], input: Tensor, w: Tensor): void {
+  for (const [arg, s] of states) {
+    if (s === undefined) continue;
+    if (!(s instanceof Tensor)) throw new Error(`${name}: ${arg} must be a Tensor, got ${describe(s)}`);
+    s.assertAlive(name);
+    if (fmtShape(s.shape) !== fmtShape(want)) throw new Error(`${name}: expected ${arg} of shape ${fmtShape(want)} for input ${fmtShape(input.shape)}, got ${fmtShape(s.shape)}`);
+    if (s.dtype !== w.dtype || s.device !== w.device) throw new Error(`${name}: ${arg} must be ${w.dtype} on ${w.device} as the weights, got ${s.dtype} on ${s.device}`);
+  }
+}
+
 abstract class RNNBase extends Module {
   readonly numLayers: number;
   readonly bias: boolean;
@@ -161,13 +172,7 @@ abstract class RNNBase extends Module {
     if (steps === 0) throw new Error(`${name}: expected sequence length to be larger than 0, got input shape ${fmtShape(input.shape)}`);
     const n = batched ? input.shape[this.batchFirst ? 0 : 1] : 0;
     const want = batched ? [this.numLayers * this.dirs, n, this.hiddenSize] : [this.numLayers * this.dirs, this.hiddenSize];
-    for (const [arg, s] of states) {
-      if (s === undefined) continue;
-      if (!(s instanceof Tensor)) throw new Error(`${name}: ${arg} must be a Tensor, got ${describe(s)}`);
-      s.assertAlive(name);
-      if (fmtShape(s.shape) !== fmtShape(want)) throw new Error(`${name}: expected ${arg} of shape ${fmtShape(want)} for input ${fmtShape(input.shape)}, got ${fmtShape(s.shape)}`);
-      if (s.dtype !== w.dtype || s.device !== w.device) throw new Error(`${name}: ${arg} must be ${w.dtype} on ${w.device} as the weights, got ${s.dtype} on ${s.device}`);
-    }
+    checkStates(name, states, want, input, w);
     return batched;
   }
 
@@ -297,13 +302,7 @@ abstract class RNNCellBase extends Module {
     if (input.shape[input.ndim - 1] !== this.inputSize) throw new Error(`${name}: input.size(-1) must be equal to inputSize ${this.inputSize}, got shape ${fmtShape(input.shape)}`);
     if (input.dtype !== w.dtype || input.device !== w.device) throw new Error(`${name}: input must be ${w.dtype} on ${w.device} as the weights, got ${input.dtype} on ${input.device}`);
     const want = input.ndim === 2 ? [input.shape[0], this.hiddenSize] : [this.hiddenSize];
-    for (const [arg, s] of states) {
-      if (s === undefined) continue;
-      if (!(s instanceof Tensor)) throw new Error(`${name}: ${arg} must be a Tensor, got ${describe(s)}`);
-      s.assertAlive(name);
-      if (fmtShape(s.shape) !== fmtShape(want)) throw new Error(`${name}: expected ${arg} of shape ${fmtShape(want)} for input ${fmtShape(input.shape)}, got ${fmtShape(s.shape)}`);
-      if (s.dtype !== w.dtype || s.device !== w.device) throw new Error(`${name}: ${arg} must be ${w.dtype} on ${w.device} as the weights, got ${s.dtype} on ${s.device}`);
-    }
+    checkStates(name, states, want, input, w);
     return true;
   }
 
